@@ -1,0 +1,57 @@
+#!/bin/sh
+# Make sure the Debian packages vitals needs are installed.
+#   ensure-deps.sh build   libraries and headers to build vitalsd and its tests
+#   ensure-deps.sh test    tools the integration tests and benchmarks use
+# As root, missing packages are installed with apt-get; otherwise the exact
+# command to run is printed and the script fails.
+set -eu
+
+missing=""
+need_pkg() {  # need_pkg PKGCONFIG_NAME DEBIAN_PACKAGE
+	pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"
+}
+need_cmd() {  # need_cmd COMMAND DEBIAN_PACKAGE
+	command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
+}
+need_file() { # need_file PATH DEBIAN_PACKAGE
+	[ -e "$1" ] || missing="$missing $2"
+}
+
+case "${1:-build}" in
+build)
+	need_cmd pkg-config pkg-config
+	need_cmd cc gcc
+	need_cmd make make
+	need_pkg libmicrohttpd libmicrohttpd-dev
+	need_pkg librabbitmq librabbitmq-dev
+	need_pkg librrd librrd-dev
+	need_pkg libcjson libcjson-dev
+	need_pkg libcurl libcurl4-openssl-dev
+	need_pkg check check
+	;;
+test)
+	need_cmd promtool prometheus
+	need_cmd rrdtool rrdtool
+	need_cmd curl curl
+	need_cmd nc netcat-openbsd
+	need_file /usr/bin/python3 python3
+	need_file /usr/lib/python3/dist-packages/statsd python3-statsd
+	;;
+*)
+	echo "usage: $0 build|test" >&2; exit 64 ;;
+esac
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ]; then
+	echo "ensure-deps: installing:$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	if ! apt-get install -y -q --no-install-recommends $missing >&2; then
+		apt-get update -q >&2
+		apt-get install -y -q --no-install-recommends $missing >&2
+	fi
+else
+	echo "ensure-deps: missing packages; run as root:" >&2
+	echo "  apt-get install -y$missing" >&2
+	exit 1
+fi

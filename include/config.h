@@ -1,0 +1,94 @@
+/*
+ * config.h - every setting of vitalsd, its default, its config-file key and
+ * its command-line flag, validated in one place (SPEC 2).
+ *
+ * The config file is JSON (comments allowed). Keys are nested objects; the
+ * dotted names below are their paths. Flags override the file. Durations
+ * are a number of seconds or a string with a unit: "30s", "5m", "26h",
+ * "7d" (also "ms", "w"). Any unknown key, wrong type or value out of range
+ * is an error naming the file and the key; vitalsd then exits 2.
+ */
+#ifndef VT_CONFIG_H
+#define VT_CONFIG_H
+
+#include <stddef.h>
+
+#include "vt_types.h"
+
+#define VT_ADDR_LEN 256
+#define VT_PATH_LEN 1024
+#define VT_URL_LEN 1024
+#define VT_TOKEN_LEN 256
+
+struct vt_config {
+	char config_file[VT_PATH_LEN];   /* -c; "" when none */
+	int check_config;                /* --check-config */
+
+	/* statsd ingest */
+	char statsd_listen[VT_ADDR_LEN];    /* statsd.listen "0.0.0.0:8125" (UDP and TCP) */
+	int statsd_udp;                     /* statsd.udp true */
+	int statsd_tcp;                     /* statsd.tcp true */
+	size_t udp_receive_buffer;          /* statsd.udp_receive_buffer 33554432 bytes */
+	size_t tcp_max_clients;             /* statsd.tcp_max_clients 1024 */
+	double tcp_idle_timeout;            /* statsd.tcp_idle_timeout "5m" */
+
+	/* aggregation */
+	double flush_interval;              /* flush_interval "10s" (--flush) */
+	double metric_ttl;                  /* metric_ttl "1h" */
+	size_t max_metrics;                 /* max_metrics 100000 */
+	size_t npercentiles;                /* percentiles [50, 90, 95, 99] */
+	double percentiles[VT_MAX_PERCENTILES];
+
+	/* storage */
+	char data_dir[VT_PATH_LEN];         /* data_dir "./vitals-data" (--data-dir) */
+
+	/* HTTP */
+	char http_listen[VT_ADDR_LEN];      /* http.listen "0.0.0.0:8080" (--http) */
+	char http_token[VT_TOKEN_LEN];      /* http.token "" (bearer token for writes) */
+	size_t http_max_body;               /* http.max_body 1048576 bytes */
+	size_t http_max_connections;        /* http.max_connections 256 */
+	size_t http_threads;                /* http.threads 2 */
+
+	/* AMQP */
+	char amqp_url[VT_URL_LEN];          /* amqp.url "" = off (--amqp) */
+
+	/* logging */
+	int log_level;                      /* log.level "info" (enum vt_log_level) */
+};
+
+enum vt_config_outcome {
+	VT_CONFIG_RUN = 0,   /* configured: go on */
+	VT_CONFIG_EXIT_OK,   /* --help or --version printed: exit 0 */
+	VT_CONFIG_ERROR      /* err holds one line: exit 2 */
+};
+
+/* Fill every field with its default. */
+void vt_config_defaults(struct vt_config *cfg);
+
+/*
+ * The whole startup path: defaults, then the file named by -c (if any),
+ * then the flags, then validation. --help/--version print to stdout.
+ * On error writes one line ("vitalsd: FILE: KEY: what is wrong" or
+ * "vitalsd: --flag: what is wrong") into err.
+ */
+enum vt_config_outcome vt_config_from_args(struct vt_config *cfg, int argc,
+    char **argv, char *err, size_t errlen);
+
+/* Apply one JSON config document (text, comments allowed). `file` names it
+ * in messages. Returns 0, or -1 with err set. Used by tests and by
+ * vt_config_from_args. */
+int vt_config_apply_json(struct vt_config *cfg, const char *file,
+    const char *text, char *err, size_t errlen);
+
+/* Cross-field checks run after file and flags. 0 or -1 with err set. */
+int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen);
+
+/* "30s", "5m", "26h", "7d", "250ms", or a plain number of seconds.
+ * Returns 0 and sets *seconds (finite, >= 0), or -1. */
+int vt_config_parse_duration(const char *text, double *seconds);
+
+/* "host:port", "[v6]:port" or ":port" -> 0, or -1 if malformed. */
+int vt_config_parse_addr(const char *text, char *host, size_t hostlen,
+    int *port);
+
+#endif

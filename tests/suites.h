@@ -1,0 +1,19 @@
+/*
+ * suites.h - every Check suite of the unit tests, one per module. Each
+ * tests/test_<module>.c defines `Suite *vt_test_<module>_suite(void)`;
+ * add one X(<module>) line here for it.
+ */
+#ifndef VT_TEST_SUITES_H
+#define VT_TEST_SUITES_H
+
+#include <check.h>
+
+#define VT_TEST_SUITES(X) \
+	X(hash) \
+	X(buf)
+
+#define VT_DECLARE_SUITE(m) Suite *vt_test_##m##_suite(void);
+VT_TEST_SUITES(VT_DECLARE_SUITE)
+#undef VT_DECLARE_SUITE
+
+#endif
