@@ -35,6 +35,9 @@ struct vt_series {
 	size_t nlabels;
 	const struct vt_label *labels; /* sorted by key, owned by the series */
 	uint64_t hash;           /* hash of key */
+	uint64_t id;             /* creation order, 1, 2, ... (set by the
+	                            aggregator): the older series wins a
+	                            naming conflict */
 };
 
 /*

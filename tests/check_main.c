@@ -7,16 +7,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef VT_TEST_ONLY
+#include <check.h>
+#define VT_CAT2(a, b) a##b
+#define VT_CAT(a, b) VT_CAT2(a, b)
+Suite *VT_CAT(VT_CAT(vt_test_, VT_TEST_ONLY), _suite)(void);
+#else
 #include "suites.h"
+#endif
 
 struct suite_entry {
 	const char *name;
 	Suite *(*make)(void);
 };
 
-#define VT_SUITE_ENTRY(m) { #m, vt_test_##m##_suite },
+/* -DVT_TEST_ONLY=<module> builds a runner for one suite, so a module can
+ * be tested alone: cc ... tests/check_main.c tests/test_<module>.c ... */
+#ifdef VT_TEST_ONLY
+#define VT_SUITE_LIST(X) X(VT_TEST_ONLY)
+#else
+#define VT_SUITE_LIST VT_TEST_SUITES
+#endif
+
+#define VT_SUITE_ENTRY2(m) { #m, vt_test_##m##_suite },
+#define VT_SUITE_ENTRY(m) VT_SUITE_ENTRY2(m)
 static const struct suite_entry all_suites[] = {
-	VT_TEST_SUITES(VT_SUITE_ENTRY)
+	VT_SUITE_LIST(VT_SUITE_ENTRY)
 };
 #undef VT_SUITE_ENTRY
 
