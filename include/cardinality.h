@@ -4,7 +4,15 @@
  * hashes) up to VT_CARD_EXACT_MAX members, then a HyperLogLog with
  * 2^VT_CARD_HLL_BITS registers (relative error about 1.04/sqrt(2^bits)).
  *
- * A value: init/fini, reset keeps memory.
+ * A value: init/fini, reset keeps memory (the table and, once allocated,
+ * the registers) and returns to exact mode. Callers pass hashes that are
+ * already well mixed (vt_hash): the table probes from the low bits, the
+ * HyperLogLog takes its register index from the top VT_CARD_HLL_BITS bits
+ * and the rank from the leading zeros of the rest. Small HyperLogLog
+ * estimates (up to 3 * 2^bits) use linear counting over empty registers.
+ *
+ * Memory: at most 16 KiB of table (2048 slots at load <= 3/4 for 1024
+ * members) plus 4 KiB of registers once a window has overflowed.
  */
 #ifndef VT_CARDINALITY_H
 #define VT_CARDINALITY_H
@@ -18,15 +26,19 @@
 struct vt_cardinality {
 	uint64_t *table;     /* exact mode: hashes, 0 = empty slot */
 	uint32_t cap, used;
-	uint8_t *registers;  /* HLL mode when non-NULL */
-	int has_zero;        /* the member whose hash is 0 was seen */
+	uint8_t *registers;  /* 2^VT_CARD_HLL_BITS, allocated on first use */
+	int hll;             /* 1: HyperLogLog mode (registers in use) */
+	int has_zero;        /* exact mode: the member whose hash is 0 was seen */
 };
 
 void vt_card_init(struct vt_cardinality *c);
 void vt_card_fini(struct vt_cardinality *c);
 void vt_card_reset(struct vt_cardinality *c);
 void vt_card_add(struct vt_cardinality *c, uint64_t member_hash);
+/* Distinct members added since init/reset: exact up to VT_CARD_EXACT_MAX,
+ * then an estimate (about 1.6 % standard error). */
 double vt_card_count(const struct vt_cardinality *c);
+/* Bytes of heap memory held. */
 size_t vt_card_memory(const struct vt_cardinality *c);
 
 #endif
