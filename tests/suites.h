@@ -9,7 +9,12 @@
 #include <check.h>
 
 #define VT_TEST_SUITES(X) \
+	X(sketch) \
+	X(ewma) \
+	X(cardinality) \
 	X(hash) \
+	X(agg) \
+	X(names) \
 	X(buf)
 
 #define VT_DECLARE_SUITE(m) Suite *vt_test_##m##_suite(void);

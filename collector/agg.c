@@ -1,0 +1,369 @@
+/*
+ * agg.c - the metric table and the open window (see agg.h).
+ *
+ * An open-addressing hash table (linear probing, backward-shift deletion)
+ * of struct vt_metric pointers, sized as a power of two and grown at half
+ * load, never past what max_metrics needs. Lookup compares the stored hash
+ * first, so the key bytes are touched only on a likely hit.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+#include "agg_kind.h"
+#include "hash.h"
+#include "names.h"
+#include "statsd.h"
+#include "xmalloc.h"
+
+#define HASH_SEED 0x76697461u    /* "vita" */
+#define MIN_SLOTS 1024
+#define SERVICE_TAG "service"
+
+struct slot {
+	uint64_t hash;               /* 0 with m == NULL: empty */
+	struct vt_metric *m;
+};
+
+struct vt_agg {
+	struct vt_agg_config cfg;
+	struct vt_selfstats *stats;  /* borrowed */
+	struct slot *slots;
+	size_t mask;                 /* nslots - 1 */
+	size_t live;
+	uint64_t window_seq;         /* the open window: 1, 2, ... */
+	uint64_t next_id;
+	/* Canonical key of a tagged line: name '|' sorted tags. */
+	char keybuf[VT_NAME_MAX + 1 + VT_LINE_MAX];
+};
+
+vt_agg *vt_agg_create(const struct vt_agg_config *cfg,
+    struct vt_selfstats *stats)
+{
+	vt_agg *a = vt_xcalloc(1, sizeof *a);
+	a->cfg = *cfg;
+	a->stats = stats;
+	a->slots = vt_xcalloc(MIN_SLOTS, sizeof *a->slots);
+	a->mask = MIN_SLOTS - 1;
+	a->window_seq = 1;
+	stats->max_metrics = cfg->max_metrics;
+	return a;
+}
+
+static void metric_free(struct vt_metric *m)
+{
+	vt_kind_ops[m->series->kind].fini(m);
+	vt_series_release(m->series);
+	free(m);
+}
+
+void vt_agg_destroy(vt_agg *a)
+{
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i <= a->mask; i++)
+		if (a->slots[i].m)
+			metric_free(a->slots[i].m);
+	free(a->slots);
+	free(a);
+}
+
+size_t vt_agg_size(const vt_agg *a)
+{
+	return a->live;
+}
+
+/* ---- the table -------------------------------------------------------- */
+
+static struct vt_metric *table_find(const vt_agg *a, uint64_t hash,
+    const char *key, size_t len)
+{
+	for (size_t i = hash & a->mask;; i = (i + 1) & a->mask) {
+		const struct slot *s = &a->slots[i];
+		if (s->m == NULL)
+			return NULL;
+		if (s->hash == hash && s->m->series->key_len == len &&
+		    memcmp(s->m->series->key, key, len) == 0)
+			return s->m;
+	}
+}
+
+static void table_put(struct slot *slots, size_t mask, struct vt_metric *m)
+{
+	size_t i = m->hash & mask;
+	while (slots[i].m)
+		i = (i + 1) & mask;
+	slots[i].hash = m->hash;
+	slots[i].m = m;
+}
+
+static void table_grow(vt_agg *a)
+{
+	size_t n = (a->mask + 1) * 2;
+	struct slot *slots = vt_xcalloc(n, sizeof *slots);
+	for (size_t i = 0; i <= a->mask; i++)
+		if (a->slots[i].m)
+			table_put(slots, n - 1, a->slots[i].m);
+	free(a->slots);
+	a->slots = slots;
+	a->mask = n - 1;
+}
+
+/* Remove slot i, shifting back the run that follows so probes still find
+ * every entry. */
+static void table_remove_at(vt_agg *a, size_t i)
+{
+	size_t j = i;
+	a->slots[i].m = NULL;
+	a->slots[i].hash = 0;
+	for (;;) {
+		j = (j + 1) & a->mask;
+		if (a->slots[j].m == NULL)
+			return;
+		size_t home = a->slots[j].hash & a->mask;
+		/* Move j into the hole at i unless its home lies in (i, j]. */
+		int between = i <= j ? (home > i && home <= j)
+		                     : (home > i || home <= j);
+		if (!between) {
+			a->slots[i] = a->slots[j];
+			a->slots[j].m = NULL;
+			a->slots[j].hash = 0;
+			i = j;
+		}
+	}
+}
+
+/* ---- identity of a sample --------------------------------------------- */
+
+struct tag_list {
+	size_t n;
+	struct vt_slice key[VT_MAX_TAGS], value[VT_MAX_TAGS];
+};
+
+static int slice_cmp(struct vt_slice a, struct vt_slice b)
+{
+	size_t n = a.len < b.len ? a.len : b.len;
+	int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+	return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+static int slice_is(struct vt_slice s, const char *lit)
+{
+	size_t n = strlen(lit);
+	return s.len == n && memcmp(s.ptr, lit, n) == 0;
+}
+
+/* Parse, sort by key (insertion sort: n <= VT_MAX_TAGS) and reject
+ * duplicate keys. Returns 0 or -1. */
+static int tags_collect(struct vt_slice raw, struct tag_list *t)
+{
+	size_t pos = 0;
+	struct vt_slice k, v;
+	t->n = 0;
+	while (vt_statsd_next_tag(raw, &pos, &k, &v)) {
+		if (t->n == VT_MAX_TAGS)
+			return -1;
+		size_t i = t->n++;
+		while (i > 0 && slice_cmp(t->key[i - 1], k) > 0) {
+			t->key[i] = t->key[i - 1];
+			t->value[i] = t->value[i - 1];
+			i--;
+		}
+		if (i > 0 && slice_cmp(t->key[i - 1], k) == 0)
+			return -1;
+		t->key[i] = k;
+		t->value[i] = v;
+	}
+	return 0;
+}
+
+/* name '|' k1[:v1] ',' k2[:v2] ... into a->keybuf. */
+static size_t build_key(vt_agg *a, struct vt_slice name,
+    const struct tag_list *t)
+{
+	char *p = a->keybuf;
+	memcpy(p, name.ptr, name.len);
+	p += name.len;
+	*p++ = '|';
+	for (size_t i = 0; i < t->n; i++) {
+		if (i)
+			*p++ = ',';
+		memcpy(p, t->key[i].ptr, t->key[i].len);
+		p += t->key[i].len;
+		if (t->value[i].ptr) {
+			*p++ = ':';
+			memcpy(p, t->value[i].ptr, t->value[i].len);
+			p += t->value[i].len;
+		}
+	}
+	return (size_t)(p - a->keybuf);
+}
+
+static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
+    const struct tag_list *tags, struct vt_slice key, uint64_t hash)
+{
+	struct vt_slice service_tag = { NULL, 0 };
+	struct vt_slice lk[VT_MAX_TAGS], lv[VT_MAX_TAGS];
+	size_t nl = 0;
+	for (size_t i = 0; i < tags->n; i++) {
+		if (slice_is(tags->key[i], SERVICE_TAG) && tags->value[i].ptr) {
+			service_tag = tags->value[i];
+			continue;
+		}
+		lk[nl] = tags->key[i];
+		lv[nl] = tags->value[i].ptr ? tags->value[i]
+		                            : (struct vt_slice){ "", 0 };
+		nl++;
+	}
+	struct vt_slice service, metric;
+	vt_names_split(s->name, service_tag, &service, &metric);
+
+	struct vt_metric *m = vt_xcalloc(1, sizeof *m);
+	m->series = vt_series_create(s->kind, service, metric, key, hash,
+	    lk, lv, nl);
+	m->series->id = ++a->next_id;
+	m->hash = hash;
+	vt_ewma_init(&m->ewma);
+	vt_kind_ops[s->kind].init(m);
+
+	if ((a->live + 1) * 2 > a->mask + 1)
+		table_grow(a);
+	table_put(a->slots, a->mask, m);
+	a->live++;
+	a->stats->metrics_live = a->live;
+	a->stats->metrics_created++;
+	return m;
+}
+
+enum vt_line_result vt_agg_record(vt_agg *a, const struct vt_sample *s)
+{
+	struct tag_list tags;
+	const char *key = s->name.ptr;
+	size_t len = s->name.len;
+
+	tags.n = 0;
+	if (s->tags.len) {
+		if (tags_collect(s->tags, &tags) < 0)
+			return VT_LINE_BAD_TAGS;
+		len = build_key(a, s->name, &tags);
+		key = a->keybuf;
+	}
+	uint64_t hash = vt_hash(key, len, HASH_SEED);
+	struct vt_metric *m = table_find(a, hash, key, len);
+	if (m == NULL) {
+		if (a->live >= a->cfg.max_metrics)
+			return VT_LINE_OVER_CAP;
+		m = metric_create(a, s, &tags, (struct vt_slice){ key, len },
+		    hash);
+	} else if (m->series->kind != s->kind) {
+		return VT_LINE_TYPE_CONFLICT;
+	}
+	vt_kind_ops[s->kind].record(m, s);
+	m->last_window = a->window_seq;
+	m->samples++;
+	return VT_LINE_OK;
+}
+
+/* ---- closing a window ------------------------------------------------- */
+
+static size_t count_timers(const vt_agg *a)
+{
+	size_t n = 0;
+	for (size_t i = 0; i <= a->mask; i++) {
+		const struct vt_metric *m = a->slots[i].m;
+		if (m && vt_kind_ops[m->series->kind].needs_quantiles)
+			n++;
+	}
+	return n;
+}
+
+static int is_expired(const vt_agg *a, const struct vt_metric *m, double now)
+{
+	return m->last_window != a->window_seq &&
+	    now - m->last_seen >= a->cfg.metric_ttl;
+}
+
+/* Remove m from the table and free it. */
+static void table_remove(vt_agg *a, struct vt_metric *m)
+{
+	size_t i = m->hash & a->mask;
+	while (a->slots[i].m != m)
+		i = (i + 1) & a->mask;
+	table_remove_at(a, i);
+	metric_free(m);
+	a->live--;
+	a->stats->metrics_live = a->live;
+}
+
+/* Metrics to remove after a table walk (removing during the walk could
+ * shift an entry past the cursor, or a wrapped one before it). */
+struct doomed {
+	struct vt_metric **m;
+	size_t n;
+};
+
+static void doomed_remove_all(vt_agg *a, struct doomed *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		table_remove(a, d->m[i]);
+	free(d->m);
+	d->m = NULL;
+	d->n = 0;
+}
+
+struct vt_flush *vt_agg_close_window(vt_agg *a, double now, double interval)
+{
+	size_t np = a->cfg.npercentiles;
+	struct vt_flush *f = vt_flush_create(a->live, count_timers(a), np);
+	struct vt_window_ctx ctx = {
+		.interval = interval > 0 ? interval : 1,
+		.npercentiles = np,
+		.percentiles = a->cfg.percentiles,
+		.quantiles = f->quantile_store,
+	};
+	struct doomed expired = { vt_xcalloc(a->live + 1, sizeof(void *)), 0 };
+
+	f->seq = a->window_seq;
+	f->timestamp = now;
+	f->interval = ctx.interval;
+	memcpy(f->percentiles, a->cfg.percentiles, sizeof f->percentiles);
+
+	for (size_t i = 0; i <= a->mask; i++) {
+		struct vt_metric *m = a->slots[i].m;
+		if (m == NULL)
+			continue;
+		if (m->last_window == a->window_seq)
+			m->last_seen = now;
+		if (is_expired(a, m, now)) {
+			expired.m[expired.n++] = m;
+			continue;
+		}
+		const struct vt_kind_ops *ops = &vt_kind_ops[m->series->kind];
+		struct vt_metric_window *w = &f->metrics[f->nmetrics++];
+		w->series = vt_series_retain(m->series);
+		w->samples = m->samples;
+		w->last_seen = m->last_seen;
+		ops->close(m, w, &ctx);
+		if (ops->needs_quantiles)
+			ctx.quantiles += 4 * np;
+		m->samples = 0;
+	}
+	a->stats->metrics_expired += expired.n;
+	doomed_remove_all(a, &expired);
+	a->window_seq++;
+	return f;
+}
+
+size_t vt_agg_forget_service(vt_agg *a, const char *service)
+{
+	struct doomed gone = { vt_xcalloc(a->live + 1, sizeof(void *)), 0 };
+	for (size_t i = 0; i <= a->mask; i++) {
+		struct vt_metric *m = a->slots[i].m;
+		if (m && strcmp(m->series->service, service) == 0)
+			gone.m[gone.n++] = m;
+	}
+	size_t removed = gone.n;
+	doomed_remove_all(a, &gone);
+	return removed;
+}

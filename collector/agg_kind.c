@@ -1,0 +1,210 @@
+/*
+ * agg_kind.c - what each statsd kind does with a sample and at the close of
+ * a window (SPEC 4). Indexed by enum vt_kind through vt_kind_ops[].
+ *
+ *   counter   count += v/rate; total adds only positive increments
+ *   gauge     +N/-N adds, N sets; kept across windows
+ *   timer     weighted count, sum, min, max, stddev, sketch quantiles
+ *   histogram as timer (the exporter decides the unit)
+ *   set       distinct members of the window
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg_kind.h"
+#include "hash.h"
+#include "xmalloc.h"
+
+#define SET_MEMBER_SEED 0x5e7u
+
+static void no_init(struct vt_metric *m)
+{
+	(void)m;
+}
+
+static void no_fini(struct vt_metric *m)
+{
+	(void)m;
+}
+
+static void empty_stats(struct vt_metric_window *w)
+{
+	w->min = w->max = w->mean = w->stddev = NAN;
+}
+
+/* ---- counter ---------------------------------------------------------- */
+
+static void counter_record(struct vt_metric *m, const struct vt_sample *s)
+{
+	double inc = s->value / s->sample_rate;
+	m->count += inc;
+	if (inc > 0)
+		m->total += inc;
+}
+
+static void counter_close(struct vt_metric *m, struct vt_metric_window *w,
+    const struct vt_window_ctx *ctx)
+{
+	w->count = m->count;
+	w->rate = m->count / ctx->interval;
+	w->total = m->total;
+	vt_ewma_update(&m->ewma, m->count, ctx->interval);
+	w->rate_1m = m->ewma.rate_1m;
+	w->rate_5m = m->ewma.rate_5m;
+	w->rate_15m = m->ewma.rate_15m;
+	w->value = m->count;
+	empty_stats(w);
+	m->count = 0;
+}
+
+/* ---- gauge ------------------------------------------------------------ */
+
+static void gauge_record(struct vt_metric *m, const struct vt_sample *s)
+{
+	if (s->gauge_delta)
+		m->u.gauge += s->value;
+	else
+		m->u.gauge = s->value;
+}
+
+static void gauge_close(struct vt_metric *m, struct vt_metric_window *w,
+    const struct vt_window_ctx *ctx)
+{
+	(void)ctx;
+	w->value = m->u.gauge;
+	w->count = (double)m->samples;
+	w->rate = NAN;
+	w->rate_1m = w->rate_5m = w->rate_15m = NAN;
+	empty_stats(w);
+}
+
+/* ---- timer and histogram ---------------------------------------------- */
+
+static void timer_init(struct vt_metric *m)
+{
+	struct vt_timer_state *t = vt_xcalloc(1, sizeof *t);
+	vt_sketch_init(&t->window);
+	t->history = vt_sketch_history_create();
+	t->min = INFINITY;
+	t->max = -INFINITY;
+	m->u.timer = t;
+}
+
+static void timer_fini(struct vt_metric *m)
+{
+	struct vt_timer_state *t = m->u.timer;
+	vt_sketch_fini(&t->window);
+	vt_sketch_history_destroy(t->history);
+	free(t);
+	m->u.timer = NULL;
+}
+
+static void timer_record(struct vt_metric *m, const struct vt_sample *s)
+{
+	struct vt_timer_state *t = m->u.timer;
+	double v = s->value, w = 1.0 / s->sample_rate;
+	m->count += w;
+	t->sum += v * w;
+	t->sumsq += v * v * w;
+	if (v < t->min)
+		t->min = v;
+	if (v > t->max)
+		t->max = v;
+	vt_sketch_add(&t->window, v, w);
+}
+
+static double clamp(double v, double lo, double hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void timer_close(struct vt_metric *m, struct vt_metric_window *w,
+    const struct vt_window_ctx *ctx)
+{
+	struct vt_timer_state *t = m->u.timer;
+	size_t np = ctx->npercentiles;
+	double *q = ctx->quantiles;
+
+	w->count = m->count;
+	w->rate = m->count / ctx->interval;
+	w->sum = t->sum;
+	m->total += m->count;
+	t->sum_total += t->sum;
+	w->total = m->total;
+	w->sum_total = t->sum_total;
+	if (m->count > 0) {
+		double mean = t->sum / m->count;
+		double var = t->sumsq / m->count - mean * mean;
+		w->min = t->min;
+		w->max = t->max;
+		w->mean = clamp(mean, t->min, t->max);
+		w->stddev = var > 0 ? sqrt(var) : 0;
+		for (size_t i = 0; i < np; i++)
+			q[i] = clamp(vt_sketch_quantile(&t->window,
+			    ctx->percentiles[i] / 100.0), t->min, t->max);
+	} else {
+		empty_stats(w);
+		for (size_t i = 0; i < np; i++)
+			q[i] = NAN;
+	}
+	vt_sketch_history_add_window(t->history, &t->window, ctx->interval,
+	    ctx->percentiles, np);
+	vt_sketch_history_quantiles(t->history, 1, q + np, np);
+	vt_sketch_history_quantiles(t->history, 5, q + 2 * np, np);
+	vt_sketch_history_quantiles(t->history, 15, q + 3 * np, np);
+	w->quantiles = q;
+	w->quantiles_1m = q + np;
+	w->quantiles_5m = q + 2 * np;
+	w->quantiles_15m = q + 3 * np;
+
+	vt_ewma_update(&m->ewma, m->count, ctx->interval);
+	w->rate_1m = m->ewma.rate_1m;
+	w->rate_5m = m->ewma.rate_5m;
+	w->rate_15m = m->ewma.rate_15m;
+	w->value = w->mean;
+
+	m->count = 0;
+	t->sum = t->sumsq = 0;
+	t->min = INFINITY;
+	t->max = -INFINITY;
+	vt_sketch_reset(&t->window);
+}
+
+/* ---- set -------------------------------------------------------------- */
+
+static void set_init(struct vt_metric *m)
+{
+	vt_card_init(&m->u.set);
+}
+
+static void set_fini(struct vt_metric *m)
+{
+	vt_card_fini(&m->u.set);
+}
+
+static void set_record(struct vt_metric *m, const struct vt_sample *s)
+{
+	vt_card_add(&m->u.set, vt_hash(s->set_member.ptr, s->set_member.len,
+	    SET_MEMBER_SEED));
+}
+
+static void set_close(struct vt_metric *m, struct vt_metric_window *w,
+    const struct vt_window_ctx *ctx)
+{
+	(void)ctx;
+	w->value = vt_card_count(&m->u.set);
+	w->count = (double)m->samples;
+	w->rate = NAN;
+	w->rate_1m = w->rate_5m = w->rate_15m = NAN;
+	empty_stats(w);
+	vt_card_reset(&m->u.set);
+}
+
+const struct vt_kind_ops vt_kind_ops[VT_KIND_COUNT] = {
+	[VT_COUNTER] = { no_init, counter_record, counter_close, no_fini, 0 },
+	[VT_GAUGE] = { no_init, gauge_record, gauge_close, no_fini, 0 },
+	[VT_TIMER] = { timer_init, timer_record, timer_close, timer_fini, 1 },
+	[VT_HISTOGRAM] = { timer_init, timer_record, timer_close, timer_fini, 1 },
+	[VT_SET] = { set_init, set_record, set_close, set_fini, 0 },
+};

@@ -1,0 +1,60 @@
+/*
+ * agg.h - the aggregator: one open window per metric, closed on each flush.
+ *
+ * Owned and used by the loop thread only; nothing here locks. The hot path
+ * is vt_agg_record, called once per parsed line: one hash lookup and an
+ * update through the per-kind table, allocating nothing once the metric
+ * exists. vt_agg_close_window builds the read-only struct vt_flush for the
+ * sinks, resets the windows and frees metrics idle for metric_ttl.
+ *
+ * Series identity: the name as sent plus its tags in sorted order, so
+ * "x:1|c|#a:1,b:2" and "x:1|c|#b:2,a:1" are one series. The tag
+ * service:<name> names the service (and stays part of the identity); the
+ * other tags become labels. A name keeps the kind it was first seen with
+ * until it expires: a line of another kind is a type conflict.
+ */
+#ifndef VT_AGG_H
+#define VT_AGG_H
+
+#include <stddef.h>
+
+#include "flush.h"
+#include "selfstats.h"
+#include "vt_types.h"
+
+struct vt_agg_config {
+	size_t max_metrics;      /* live metrics at most; new names past it drop */
+	double metric_ttl;       /* seconds without samples before a metric leaves */
+	size_t npercentiles;
+	double percentiles[VT_MAX_PERCENTILES];  /* 0-100 */
+};
+
+typedef struct vt_agg vt_agg;
+
+/* stats is borrowed (owned by the loop) and must outlive the aggregator;
+ * the aggregator keeps its metrics_* fields up to date. */
+vt_agg *vt_agg_create(const struct vt_agg_config *cfg,
+    struct vt_selfstats *stats);
+void vt_agg_destroy(vt_agg *agg);
+
+/* Apply one parsed sample. VT_LINE_OK, VT_LINE_TYPE_CONFLICT,
+ * VT_LINE_OVER_CAP or VT_LINE_BAD_TAGS (duplicate or invalid tag keys). */
+enum vt_line_result vt_agg_record(vt_agg *agg, const struct vt_sample *s);
+
+/*
+ * Close the open window: `now` is the unix time of the close, `interval`
+ * the seconds it covered. Returns a new flush (one reference, the caller's)
+ * holding every live metric, then resets the windows and expires idle
+ * metrics.
+ */
+struct vt_flush *vt_agg_close_window(vt_agg *agg, double now,
+    double interval);
+
+/* Forget every metric of a service (DELETE /api/v1/services/<s>).
+ * Returns how many were removed. */
+size_t vt_agg_forget_service(vt_agg *agg, const char *service);
+
+/* Live metrics. */
+size_t vt_agg_size(const vt_agg *agg);
+
+#endif

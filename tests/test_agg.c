@@ -1,0 +1,304 @@
+/* test_agg.c - the aggregation maths and the metric table (agg.h). */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agg.h"
+#include "suites.h"
+
+static struct vt_selfstats stats;
+
+static vt_agg *make_agg(size_t max_metrics, double ttl)
+{
+	struct vt_agg_config cfg = {
+		.max_metrics = max_metrics,
+		.metric_ttl = ttl,
+		.npercentiles = 4,
+		.percentiles = { 50, 90, 95, 99 },
+	};
+	memset(&stats, 0, sizeof stats);
+	return vt_agg_create(&cfg, &stats);
+}
+
+static struct vt_sample sample(const char *name, enum vt_kind kind,
+    double value, double rate, const char *tags)
+{
+	struct vt_sample s = {
+		.name = { name, strlen(name) },
+		.tags = { tags ? tags : "", tags ? strlen(tags) : 0 },
+		.value = value,
+		.sample_rate = rate,
+		.kind = kind,
+	};
+	return s;
+}
+
+static enum vt_line_result rec(vt_agg *a, const char *name,
+    enum vt_kind kind, double value)
+{
+	struct vt_sample s = sample(name, kind, value, 1, NULL);
+	return vt_agg_record(a, &s);
+}
+
+static const struct vt_metric_window *find(const struct vt_flush *f,
+    const char *service, const char *metric)
+{
+	for (size_t i = 0; i < f->nmetrics; i++)
+		if (strcmp(f->metrics[i].series->service, service) == 0 &&
+		    strcmp(f->metrics[i].series->metric, metric) == 0)
+			return &f->metrics[i];
+	return NULL;
+}
+
+START_TEST(counter_rate_sample_rate_and_decrements)
+{
+	vt_agg *a = make_agg(100, 3600);
+	struct vt_sample s = sample("pay.hits", VT_COUNTER, 1, 0.1, NULL);
+	ck_assert_int_eq(vt_agg_record(a, &s), VT_LINE_OK);
+	ck_assert_int_eq(rec(a, "pay.hits", VT_COUNTER, -4), VT_LINE_OK);
+	struct vt_flush *f = vt_agg_close_window(a, 1000, 10);
+	const struct vt_metric_window *w = find(f, "pay", "hits");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_double_eq_tol(w->count, 6, 1e-9);
+	ck_assert_double_eq_tol(w->rate, 0.6, 1e-9);
+	ck_assert_double_eq_tol(w->total, 10, 1e-9);   /* only adds */
+	ck_assert_uint_eq(w->samples, 2);
+	vt_flush_release(f);
+
+	f = vt_agg_close_window(a, 1010, 10);          /* empty window */
+	w = find(f, "pay", "hits");
+	ck_assert_double_eq(w->count, 0);
+	ck_assert_double_eq_tol(w->total, 10, 1e-9);
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
+START_TEST(gauge_set_delta_and_kept)
+{
+	vt_agg *a = make_agg(100, 3600);
+	rec(a, "q.depth", VT_GAUGE, 7);
+	struct vt_sample s = sample("q.depth", VT_GAUGE, -2, 1, NULL);
+	s.gauge_delta = 1;
+	vt_agg_record(a, &s);
+	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
+	ck_assert_double_eq(find(f, "q", "depth")->value, 5);
+	vt_flush_release(f);
+	f = vt_agg_close_window(a, 20, 10);
+	ck_assert_double_eq(find(f, "q", "depth")->value, 5);
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
+START_TEST(timer_statistics)
+{
+	vt_agg *a = make_agg(100, 3600);
+	for (int v = 1; v <= 100; v++)
+		rec(a, "api.lat", VT_TIMER, v);
+	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
+	const struct vt_metric_window *w = find(f, "api", "lat");
+	ck_assert_double_eq(w->count, 100);
+	ck_assert_double_eq(w->rate, 10);
+	ck_assert_double_eq(w->sum, 5050);
+	ck_assert_double_eq(w->min, 1);
+	ck_assert_double_eq(w->max, 100);
+	ck_assert_double_eq_tol(w->mean, 50.5, 1e-9);
+	ck_assert_double_eq_tol(w->stddev, sqrt((100.0 * 100 - 1) / 12), 1e-6);
+	ck_assert_ptr_nonnull(w->quantiles);
+	ck_assert_double_eq_tol(w->quantiles[0], 50, 50 * 0.02 + 1);
+	ck_assert_double_eq_tol(w->quantiles[3], 99, 99 * 0.02 + 1);
+	ck_assert(w->quantiles[3] <= 100);
+	ck_assert(isnan(w->quantiles_1m[0]));  /* no full minute yet */
+	vt_flush_release(f);
+
+	f = vt_agg_close_window(a, 20, 10);      /* empty window */
+	w = find(f, "api", "lat");
+	ck_assert_double_eq(w->count, 0);
+	ck_assert(isnan(w->quantiles[0]) && isnan(w->min) && isnan(w->mean));
+	ck_assert_double_eq(w->total, 100);      /* cumulative */
+	ck_assert_double_eq(w->sum_total, 5050);
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
+START_TEST(timer_minute_quantiles_after_a_minute)
+{
+	vt_agg *a = make_agg(100, 3600);
+	struct vt_flush *f = NULL;
+	for (int win = 0; win < 6; win++) {
+		for (int v = 1; v <= 10; v++)
+			rec(a, "api.lat", VT_TIMER, v * 10);
+		vt_flush_release(f);
+		f = vt_agg_close_window(a, 10.0 * (win + 1), 10);
+	}
+	const struct vt_metric_window *w = find(f, "api", "lat");
+	ck_assert(!isnan(w->quantiles_1m[0]));
+	ck_assert_double_eq_tol(w->quantiles_1m[0], 50, 2);
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
+START_TEST(set_counts_distinct_members_per_window)
+{
+	vt_agg *a = make_agg(100, 3600);
+	const char *members[] = { "alice", "bob", "alice", "carol", "bob" };
+	for (size_t i = 0; i < 5; i++) {
+		struct vt_sample s = sample("site.users", VT_SET, 0, 1, NULL);
+		s.set_member = (struct vt_slice){ members[i], strlen(members[i]) };
+		vt_agg_record(a, &s);
+	}
+	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
+	ck_assert_double_eq(find(f, "site", "users")->value, 3);
+	vt_flush_release(f);
+	f = vt_agg_close_window(a, 20, 10);
+	ck_assert_double_eq(find(f, "site", "users")->value, 0);
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
+START_TEST(tag_order_does_not_matter_and_service_tag_names_service)
+{
+	vt_agg *a = make_agg(100, 3600);
+	struct vt_sample s1 = sample("http.req", VT_COUNTER, 1, 1,
+	    "service:shop,route:/a,code:200");
+	struct vt_sample s2 = sample("http.req", VT_COUNTER, 2, 1,
+	    "code:200,route:/a,service:shop");
+	ck_assert_int_eq(vt_agg_record(a, &s1), VT_LINE_OK);
+	ck_assert_int_eq(vt_agg_record(a, &s2), VT_LINE_OK);
+	ck_assert_uint_eq(vt_agg_size(a), 1);
+	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
+	const struct vt_metric_window *w = find(f, "shop", "http.req");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_double_eq(w->count, 3);
+	ck_assert_uint_eq(w->series->nlabels, 2);
+	ck_assert_str_eq(w->series->labels[0].key, "code");
+	ck_assert_str_eq(w->series->labels[1].key, "route");
+	ck_assert_str_eq(w->series->labels[1].value, "/a");
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
+START_TEST(duplicate_tag_keys_rejected)
+{
+	vt_agg *a = make_agg(100, 3600);
+	struct vt_sample s = sample("x.y", VT_COUNTER, 1, 1, "a:1,a:2");
+	ck_assert_int_eq(vt_agg_record(a, &s), VT_LINE_BAD_TAGS);
+	ck_assert_uint_eq(vt_agg_size(a), 0);
+	vt_agg_destroy(a);
+}
+END_TEST
+
+START_TEST(type_conflict_keeps_first_kind)
+{
+	vt_agg *a = make_agg(100, 3600);
+	ck_assert_int_eq(rec(a, "s.m", VT_COUNTER, 1), VT_LINE_OK);
+	ck_assert_int_eq(rec(a, "s.m", VT_GAUGE, 1), VT_LINE_TYPE_CONFLICT);
+	ck_assert_int_eq(rec(a, "s.m", VT_TIMER, 1), VT_LINE_TYPE_CONFLICT);
+	ck_assert_int_eq(rec(a, "s.m", VT_COUNTER, 1), VT_LINE_OK);
+	vt_agg_destroy(a);
+}
+END_TEST
+
+START_TEST(cap_on_distinct_metrics)
+{
+	vt_agg *a = make_agg(3, 3600);
+	char name[32];
+	int over = 0;
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof name, "cap.m%d", i);
+		if (rec(a, name, VT_COUNTER, 1) == VT_LINE_OVER_CAP)
+			over++;
+	}
+	ck_assert_int_eq(over, 7);
+	ck_assert_uint_eq(vt_agg_size(a), 3);
+	ck_assert_uint_eq(stats.metrics_live, 3);
+	ck_assert_int_eq(rec(a, "cap.m0", VT_COUNTER, 1), VT_LINE_OK);
+	vt_agg_destroy(a);
+}
+END_TEST
+
+START_TEST(ttl_expiry_frees_and_keeps_others_findable)
+{
+	vt_agg *a = make_agg(100000, 30);
+	char name[32];
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof name, "svc.m%d", i);
+		ck_assert_int_eq(rec(a, name, VT_TIMER, i), VT_LINE_OK);
+	}
+	vt_flush_release(vt_agg_close_window(a, 10, 10));
+	/* Keep the odd ones alive for a minute; the even ones go idle. */
+	for (int t = 20; t <= 70; t += 10) {
+		for (int i = 1; i < 5000; i += 2) {
+			snprintf(name, sizeof name, "svc.m%d", i);
+			rec(a, name, VT_TIMER, i);
+		}
+		vt_flush_release(vt_agg_close_window(a, t, 10));
+	}
+	ck_assert_uint_eq(vt_agg_size(a), 2500);
+	ck_assert_uint_eq(stats.metrics_expired, 2500);
+	ck_assert_uint_eq(stats.metrics_live, 2500);
+	/* every survivor is still found (no duplicate series created) */
+	for (int i = 1; i < 5000; i += 2) {
+		snprintf(name, sizeof name, "svc.m%d", i);
+		rec(a, name, VT_TIMER, i);
+	}
+	ck_assert_uint_eq(vt_agg_size(a), 2500);
+	ck_assert_uint_eq(stats.metrics_created, 5000);
+	vt_agg_destroy(a);
+}
+END_TEST
+
+START_TEST(forget_service_removes_only_it)
+{
+	vt_agg *a = make_agg(100, 3600);
+	rec(a, "gone.a", VT_COUNTER, 1);
+	rec(a, "gone.b", VT_GAUGE, 1);
+	rec(a, "kept.a", VT_COUNTER, 1);
+	ck_assert_uint_eq(vt_agg_forget_service(a, "gone"), 2);
+	ck_assert_uint_eq(vt_agg_size(a), 1);
+	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
+	ck_assert_uint_eq(f->nmetrics, 1);
+	ck_assert_ptr_nonnull(find(f, "kept", "a"));
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
+START_TEST(flush_outlives_expired_series)
+{
+	vt_agg *a = make_agg(100, 1);
+	rec(a, "t.x", VT_COUNTER, 1);
+	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
+	vt_flush_release(vt_agg_close_window(a, 20, 10));   /* expires t.x */
+	ck_assert_uint_eq(vt_agg_size(a), 0);
+	ck_assert_str_eq(f->metrics[0].series->metric, "x");  /* still valid */
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
+Suite *vt_test_agg_suite(void)
+{
+	Suite *s = suite_create("agg");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, counter_rate_sample_rate_and_decrements);
+	tcase_add_test(tc, gauge_set_delta_and_kept);
+	tcase_add_test(tc, timer_statistics);
+	tcase_add_test(tc, timer_minute_quantiles_after_a_minute);
+	tcase_add_test(tc, set_counts_distinct_members_per_window);
+	tcase_add_test(tc, tag_order_does_not_matter_and_service_tag_names_service);
+	tcase_add_test(tc, duplicate_tag_keys_rejected);
+	tcase_add_test(tc, type_conflict_keeps_first_kind);
+	tcase_add_test(tc, cap_on_distinct_metrics);
+	tcase_add_test(tc, ttl_expiry_frees_and_keeps_others_findable);
+	tcase_add_test(tc, forget_service_removes_only_it);
+	tcase_add_test(tc, flush_outlives_expired_series);
+	suite_add_tcase(s, tc);
+	return s;
+}
