@@ -6,19 +6,46 @@
  * Thread-safety: the sink's flush runs on the flusher thread; render runs
  * on HTTP threads. They meet at one mutex-protected pointer to the latest
  * struct vt_flush (reference counted), never on the ingest path.
+ *
+ * Mapping (SPEC 7), for each metric of the flush, name = the metric name
+ * sanitised by vt_names_prometheus:
+ *   counter    -> counter <name>_total = cumulative total ("_total" is not
+ *                 doubled when the name already ends in it)
+ *   gauge, set -> gauge <name>
+ *   timer (ms) -> summary <name>_seconds (quantiles, _sum, _count; ms/1000;
+ *                 "_seconds" is not doubled either)
+ *   histogram  -> summary <name>, in the unit sent
+ * Labels: service="<service>" first, then the tags, names sanitised and
+ * sorted; instance, job, le, quantile, service and __* become exported_*.
+ * Conflicts (the newer series, by series id, is left out and counted in
+ * vitals_prometheus_conflicts): two series with one family and label set;
+ * a family name already taken by another statsd kind (a gauge and a set,
+ * a timer and a histogram count as different kinds too) or by a sample
+ * name of another family (<x>_total, _created of counters; <x>_sum,
+ * _count, _bucket, _created of summaries); a family in the reserved
+ * vitals_ namespace; two tags of one series sanitised to the same label
+ * name. Families are sorted by name (the OpenMetrics name: counters
+ * without _total), the daemon's vitals_* families among them.
  */
 #ifndef VT_PROM_H
 #define VT_PROM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
+#include "flush.h"
+#include "selfstats.h"
 #include "sink.h"
 
 enum vt_prom_format {
 	VT_PROM_TEXT,         /* text/plain; version=0.0.4 */
 	VT_PROM_OPENMETRICS   /* application/openmetrics-text; version=1.0.0 */
 };
+
+/* Collectors registered with vt_prom_add_collector beyond this many are
+ * ignored. */
+#define VT_PROM_MAX_COLLECTORS 16
 
 struct vt_prom;
 
@@ -34,14 +61,16 @@ struct vt_sink vt_prom_sink(struct vt_prom *p);
  * Another module's families, appended to every scrape (healthchecks, AMQP
  * state, HTTP counters). The callback writes complete families (HELP, TYPE,
  * samples) for the given format into out. It runs on an HTTP thread and
- * must be thread-safe. Register before the HTTP server starts.
+ * must be thread-safe. Register before the HTTP server starts; at most
+ * VT_PROM_MAX_COLLECTORS are kept, later ones are ignored.
  */
 typedef void (*vt_prom_collector_fn)(void *ctx, struct vt_buf *out,
     enum vt_prom_format fmt);
 void vt_prom_add_collector(struct vt_prom *p, vt_prom_collector_fn fn,
     void *ctx);
 
-/* Render the current exposition into out (appends). */
+/* Render the current exposition into out (appends). Before the first
+ * flush: the vitals_* families with zero values. */
 void vt_prom_render(struct vt_prom *p, struct vt_buf *out,
     enum vt_prom_format fmt);
 
@@ -53,9 +82,73 @@ const char *vt_prom_content_type(enum vt_prom_format fmt);
 enum vt_prom_format vt_prom_negotiate(const char *accept);
 
 /* Helpers shared with collectors: write a label value / HELP text escaped
- * per the exposition format (backslash, double quote, newline), with
- * invalid UTF-8 replaced. */
+ * per the exposition format, with invalid UTF-8 replaced by U+FFFD. Label
+ * values escape backslash, double quote and newline. HELP text in the text
+ * format escapes backslash and newline only (promtool rejects \" there);
+ * vt_prom_escape_help_fmt also escapes the double quote for OpenMetrics. */
 void vt_prom_escape_label(struct vt_buf *out, const char *s);
 void vt_prom_escape_help(struct vt_buf *out, const char *s);
+void vt_prom_escape_help_fmt(struct vt_buf *out, const char *s,
+    enum vt_prom_format fmt);
+
+/*
+ * ---- Internal to exporters/prom*.c; declared here for those files and
+ * the unit tests. Not for other modules. ----
+ */
+
+enum vt_prom_type {
+	VT_PROM_COUNTER,
+	VT_PROM_GAUGE,
+	VT_PROM_SUMMARY
+};
+
+/* "# HELP" and "# TYPE" lines of a family whose base name (counters
+ * without _total) is name[0..len). help is written as is: escape it
+ * first. Counters get _total appended in the text format. */
+void vt_prom_put_head(struct vt_buf *out, const char *name, size_t len,
+    enum vt_prom_type type, const char *help, enum vt_prom_format fmt);
+
+/* A sample value: integers and short decimals without printf (always
+ * reading back exactly), anything else through vt_buf_put_double. */
+void vt_prom_put_value(struct vt_buf *out, double v);
+void vt_prom_put_u64(struct vt_buf *out, uint64_t v);
+
+/*
+ * The label text of one series: `service="<service>"` then its tags,
+ * names sanitised, reserved ones renamed exported_*, sorted; values
+ * escaped. A scratch object reused across series; create/destroy pair.
+ * vt_prom_labels_put appends the text (no NUL) to out and returns 0, or
+ * -1 when two tags end up with one label name (text written anyway).
+ */
+struct vt_prom_labels;
+struct vt_prom_labels *vt_prom_labels_create(void);
+void vt_prom_labels_destroy(struct vt_prom_labels *sc);   /* NULL ok */
+int vt_prom_labels_put(struct vt_prom_labels *sc, struct vt_buf *out,
+    const struct vt_series *s);
+
+/*
+ * The client series of one flush resolved into families: names, label
+ * sets, conflicts, order. Immutable once built and reference counted, so
+ * the exporter caches the model of the latest flush and concurrent
+ * scrapes share it. Holds a reference to f (NULL ok: no series).
+ */
+struct vt_prom_model;
+struct vt_prom_model *vt_prom_model_build(struct vt_flush *f);
+struct vt_prom_model *vt_prom_model_retain(struct vt_prom_model *m);
+void vt_prom_model_release(struct vt_prom_model *m);   /* NULL ok */
+/* The flush's self stats, NULL when built without a flush. */
+const struct vt_selfstats *vt_prom_model_self(const struct vt_prom_model *m);
+/* Series left out. */
+size_t vt_prom_model_conflicts(const struct vt_prom_model *m);
+/* Write families in name order starting at the from-th, stopping before
+ * the first whose name is >= stop (NULL: write all). Returns the index to
+ * continue from. */
+size_t vt_prom_model_write(const struct vt_prom_model *m,
+    struct vt_buf *out, enum vt_prom_format fmt, size_t from,
+    const char *stop);
+
+/* The daemon's own vitals_* families, sorted by name. s NULL: zeros. */
+void vt_prom_write_self(struct vt_buf *out, const struct vt_selfstats *s,
+    size_t conflicts, enum vt_prom_format fmt);
 
 #endif

@@ -13,8 +13,10 @@
 	X(ewma) \
 	X(cardinality) \
 	X(hash) \
+	X(statsd) \
 	X(agg) \
 	X(names) \
+	X(prom) \
 	X(buf)
 
 #define VT_DECLARE_SUITE(m) Suite *vt_test_##m##_suite(void);
