@@ -12,6 +12,7 @@
 #define VT_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "vt_types.h"
 
@@ -19,6 +20,7 @@
 #define VT_PATH_LEN 1024
 #define VT_URL_LEN 1024
 #define VT_TOKEN_LEN 256
+#define VT_CONFIG_FILE_MAX (1u << 20)   /* longest config file, bytes */
 
 struct vt_config {
 	char config_file[VT_PATH_LEN];   /* -c; "" when none */
@@ -37,7 +39,7 @@ struct vt_config {
 	double metric_ttl;                  /* metric_ttl "1h" */
 	size_t max_metrics;                 /* max_metrics 100000 */
 	size_t npercentiles;                /* percentiles [50, 90, 95, 99] */
-	double percentiles[VT_MAX_PERCENTILES];
+	double percentiles[VT_MAX_PERCENTILES]; /* ascending, each in (0, 100) */
 
 	/* storage */
 	char data_dir[VT_PATH_LEN];         /* data_dir "./vitals-data" (--data-dir) */
@@ -80,14 +82,34 @@ enum vt_config_outcome vt_config_from_args(struct vt_config *cfg, int argc,
 int vt_config_apply_json(struct vt_config *cfg, const char *file,
     const char *text, char *err, size_t errlen);
 
-/* Cross-field checks run after file and flags. 0 or -1 with err set. */
+/* Read the file at `path` (at most VT_CONFIG_FILE_MAX bytes) and apply it
+ * as vt_config_apply_json does. Returns 0, or -1 with err set ("vitalsd:
+ * FILE: <strerror>" when it cannot be read). */
+int vt_config_load_file(struct vt_config *cfg, const char *path, char *err,
+    size_t errlen);
+
+/* Every value checked against its key's type and range again (so a struct
+ * filled by code is checked too), then the cross-field checks, e.g.
+ * metric_ttl >= flush_interval. Run after file and flags. 0, or -1 with
+ * err set. */
 int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen);
 
-/* "30s", "5m", "26h", "7d", "250ms", or a plain number of seconds.
- * Returns 0 and sets *seconds (finite, >= 0), or -1. */
+/* The effective configuration as a JSON config document (what
+ * --check-config shows): every key, http.token as "***" when set, the
+ * password of amqp.url as "***". */
+void vt_config_print(const struct vt_config *cfg, FILE *out);
+
+/* The --help text: every flag with its default. */
+void vt_config_usage(FILE *out);
+
+/* "30s", "5m", "26h", "7d", "250ms", "1.5h", or a plain number of seconds
+ * ("10", "0.5"). Units: ms, s, m, h, d, w. No sign, exponent, spaces or
+ * trailing text. Returns 0 and sets *seconds (finite, >= 0), or -1. */
 int vt_config_parse_duration(const char *text, double *seconds);
 
-/* "host:port", "[v6]:port" or ":port" -> 0, or -1 if malformed. */
+/* "host:port", "[v6]:port" or ":port" -> 0, or -1 if malformed. The host
+ * (without brackets, "" for any) is copied into host; port is 0..65535.
+ * Nothing is resolved here. */
 int vt_config_parse_addr(const char *text, char *host, size_t hostlen,
     int *port);
 

@@ -9,6 +9,8 @@
 #include <check.h>
 
 #define VT_TEST_SUITES(X) \
+	X(config) \
+	X(log) \
 	X(sketch) \
 	X(ewma) \
 	X(cardinality) \

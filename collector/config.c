@@ -1,0 +1,702 @@
+/*
+ * config.c - vitalsd's startup configuration (see config.h): defaults,
+ * the JSON config file (with comments), command-line flags, validation,
+ * --help and the --check-config printout.
+ *
+ * Every key's type, bounds and flag come from the table in config_keys.c;
+ * this file only walks documents and argv and turns "what is wrong" into
+ * the one-line error "vitalsd: FILE: KEY: what". Nothing here logs or
+ * exits: main.c decides. No state outside the caller's struct vt_config.
+ */
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "config.h"
+#include "config_keys.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#ifndef VT_VERSION
+#define VT_VERSION "dev"
+#endif
+
+#define WHY_LEN 200      /* "what is wrong" part of a message */
+#define SHOWN_MAX 64     /* bytes of a user's key or flag shown in a message */
+
+static const struct vt_config defaults = {
+	.config_file = "",
+	.check_config = 0,
+	.statsd_listen = "0.0.0.0:8125",
+	.statsd_udp = 1,
+	.statsd_tcp = 1,
+	.udp_receive_buffer = 33554432,
+	.tcp_max_clients = 1024,
+	.tcp_idle_timeout = 300,
+	.flush_interval = 10,
+	.metric_ttl = 3600,
+	.max_metrics = 100000,
+	.npercentiles = 4,
+	.percentiles = { 50, 90, 95, 99 },
+	.data_dir = "./vitals-data",
+	.http_listen = "0.0.0.0:8080",
+	.http_token = "",
+	.http_max_body = 1048576,
+	.http_max_connections = 256,
+	.http_threads = 2,
+	.amqp_url = "",
+	.log_level = VT_LOG_INFO,
+};
+
+void vt_config_defaults(struct vt_config *cfg)
+{
+	*cfg = defaults;
+}
+
+/* A user-supplied key or flag made safe for a one-line message. */
+static const char *shown(const char *s, char *out, size_t outlen)
+{
+	size_t n = 0;
+	for (; *s && n + 4 < outlen && n < SHOWN_MAX; s++) {
+		unsigned char c = (unsigned char)*s;
+		out[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	if (*s)
+		for (int i = 0; i < 3; i++)
+			out[n++] = '.';
+	out[n] = '\0';
+	return out;
+}
+
+/* "vitalsd: " + the parts that are not NULL, joined by ": ". */
+static void set_err(char *err, size_t errlen, const char *file,
+    const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void set_err(char *err, size_t errlen, const char *file,
+    const char *key, const char *fmt, ...)
+{
+	char what[WHY_LEN + 64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "vitalsd: %s%s%s%s%s", file ? file : "",
+	    file ? ": " : "", key ? key : "", key ? ": " : "", what);
+}
+
+int vt_config_parse_duration(const char *text, double *seconds)
+{
+	static const struct { const char *unit; double mul, div; } units[] = {
+		{ "", 1, 1 }, { "ms", 1, 1000 }, { "s", 1, 1 }, { "m", 60, 1 },
+		{ "h", 3600, 1 }, { "d", 86400, 1 }, { "w", 604800, 1 },
+	};
+	char num[40];
+	size_t n = 0;
+
+	if (text == NULL)
+		return -1;
+	while (text[n] >= '0' && text[n] <= '9')
+		n++;
+	if (n == 0)
+		return -1;
+	if (text[n] == '.') {
+		size_t f = n + 1;
+		while (text[f] >= '0' && text[f] <= '9')
+			f++;
+		if (f == n + 1)
+			return -1;
+		n = f;
+	}
+	if (n >= sizeof num)
+		return -1;
+	memcpy(num, text, n);
+	num[n] = '\0';
+	double v = strtod(num, NULL);   /* digits and '.' only: C locale */
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(text + n, units[i].unit) != 0)
+			continue;
+		double s = v * units[i].mul / units[i].div;
+		if (!isfinite(s))
+			return -1;
+		*seconds = s;
+		return 0;
+	}
+	return -1;
+}
+
+static int is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+}
+
+int vt_config_parse_addr(const char *text, char *host, size_t hostlen,
+    int *port)
+{
+	const char *h, *p;
+	size_t hlen;
+
+	if (text == NULL)
+		return -1;
+	if (text[0] == '[') {
+		/* [v6]:port; the address may carry a %zone */
+		const char *close = strchr(text, ']');
+		if (close == NULL || close[1] != ':')
+			return -1;
+		h = text + 1;
+		hlen = (size_t)(close - h);
+		if (hlen == 0 || memchr(h, ':', hlen) == NULL)
+			return -1;
+		for (size_t i = 0; i < hlen; i++)
+			if (!is_alnum(h[i]) && !strchr(":.%", h[i]))
+				return -1;
+		p = close + 2;
+	} else {
+		const char *colon = strrchr(text, ':');
+		if (colon == NULL)
+			return -1;
+		h = text;
+		hlen = (size_t)(colon - text);
+		for (size_t i = 0; i < hlen; i++)
+			if (!is_alnum(h[i]) && !strchr(".-_", h[i]))
+				return -1;
+		p = colon + 1;
+	}
+	long v = 0;
+	size_t digits = 0;
+	for (; p[digits] >= '0' && p[digits] <= '9' && digits < 6; digits++)
+		v = v * 10 + (p[digits] - '0');
+	if (digits == 0 || p[digits] != '\0' || v > 65535)
+		return -1;
+	if (hlen >= hostlen)
+		return -1;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (int)v;
+	return 0;
+}
+
+/*
+ * Blank out // and block comments outside strings with spaces, keeping
+ * newlines so that line numbers in later errors stay right. Returns 0, or
+ * -1 with *bad set to the offset of an unterminated block comment.
+ */
+static int strip_comments(char *s, size_t *bad)
+{
+	int in_string = 0;
+	for (size_t i = 0; s[i] != '\0'; i++) {
+		if (in_string) {
+			if (s[i] == '\\' && s[i + 1] != '\0')
+				i++;
+			else if (s[i] == '"')
+				in_string = 0;
+			continue;
+		}
+		if (s[i] == '"') {
+			in_string = 1;
+		} else if (s[i] == '/' && s[i + 1] == '/') {
+			while (s[i] != '\0' && s[i] != '\n')
+				s[i++] = ' ';
+			if (s[i] == '\0')
+				break;
+		} else if (s[i] == '/' && s[i + 1] == '*') {
+			size_t start = i;
+			s[i++] = ' ';
+			s[i++] = ' ';
+			while (s[i] != '\0' && !(s[i] == '*' && s[i + 1] == '/')) {
+				if (s[i] != '\n')
+					s[i] = ' ';
+				i++;
+			}
+			if (s[i] == '\0') {
+				*bad = start;
+				return -1;
+			}
+			s[i++] = ' ';
+			s[i] = ' ';
+		}
+	}
+	return 0;
+}
+
+static unsigned line_of(const char *text, size_t offset)
+{
+	unsigned line = 1;
+	for (size_t i = 0; i < offset && text[i] != '\0'; i++)
+		if (text[i] == '\n')
+			line++;
+	return line;
+}
+
+/*
+ * Where to point at a syntax error that cJSON reported at `at`. cJSON
+ * sometimes stops one past the culprit (a trailing comma before '}' is
+ * reported after the '}'); from blank space after a closing bracket step
+ * back to it. Otherwise skip blanks forward (to the NUL at end of file).
+ */
+static size_t error_offset(const char *doc, size_t at)
+{
+	static const char blank[] = " \t\r\n";
+	if (doc[at] == '\0' || strchr(blank, doc[at]) != NULL) {
+		size_t q = at;
+		while (q > 0 && strchr(blank, doc[q - 1]) != NULL)
+			q--;
+		if (q > 0 && (doc[q - 1] == '}' || doc[q - 1] == ']'))
+			return q - 1;
+	}
+	return at + strspn(doc + at, blank);
+}
+
+static const char *json_kind(const cJSON *v)
+{
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsNull(v))
+		return "null";
+	return "an object";
+}
+
+/* Apply the members of one JSON object; prefix is NULL at the top. */
+static int apply_object(struct vt_config *cfg, const char *file,
+    const cJSON *obj, const char *prefix, char *err, size_t errlen)
+{
+	const cJSON *item;
+	cJSON_ArrayForEach(item, obj) {
+		char path[160], show[SHOWN_MAX + 8], why[WHY_LEN];
+		const char *name = item->string;
+		snprintf(path, sizeof path, "%s%s%s", prefix ? prefix : "",
+		    prefix ? "." : "", name);
+		shown(path, show, sizeof show);
+		for (const cJSON *prev = obj->child; prev != item;
+		    prev = prev->next) {
+			if (strcmp(prev->string, name) == 0) {
+				set_err(err, errlen, file, show, "given twice");
+				return -1;
+			}
+		}
+		const struct vt_cfg_key *k = strchr(name, '.') ? NULL :
+		    vt_config_keys_find(path);
+		if (k != NULL) {
+			if (vt_config_keys_set_json(k, cfg, item, why,
+			    sizeof why) < 0) {
+				set_err(err, errlen, file, show, "%s", why);
+				return -1;
+			}
+			continue;
+		}
+		if (prefix == NULL && strchr(name, '.') == NULL &&
+		    vt_config_keys_is_section(path)) {
+			if (!cJSON_IsObject(item)) {
+				set_err(err, errlen, file, show, "expected an "
+				    "object of settings, got %s",
+				    json_kind(item));
+				return -1;
+			}
+			if (apply_object(cfg, file, item, path, err,
+			    errlen) < 0)
+				return -1;
+			continue;
+		}
+		set_err(err, errlen, file, show, "unknown key");
+		return -1;
+	}
+	return 0;
+}
+
+int vt_config_apply_json(struct vt_config *cfg, const char *file,
+    const char *text, char *err, size_t errlen)
+{
+	char *doc = vt_xstrdup(text);
+	cJSON *root = NULL;
+	const char *end = NULL;
+	size_t bad;
+	int rc = -1;
+
+	if (file == NULL)
+		file = "(config)";
+	if (strip_comments(doc, &bad) < 0) {
+		set_err(err, errlen, file, NULL, "line %u: unterminated /* "
+		    "comment", line_of(text, bad));
+		goto out;
+	}
+	if (doc[strspn(doc, " \t\r\n")] == '\0') {
+		set_err(err, errlen, file, NULL, "empty: expected a JSON "
+		    "object such as {\"flush_interval\": \"10s\"}");
+		goto out;
+	}
+	root = cJSON_ParseWithOpts(doc, &end, 1);
+	if (root == NULL) {
+		size_t at = end ? (size_t)(end - doc) : 0;
+		at = error_offset(doc, at);
+		char near[24];
+		size_t n = strcspn(doc + at, "\r\n");
+		if (n >= sizeof near)
+			n = sizeof near - 1;
+		memcpy(near, doc + at, n);
+		near[n] = '\0';
+		shown(near, near, sizeof near);
+		if (near[0] == '\0')
+			set_err(err, errlen, file, NULL, "line %u: invalid "
+			    "JSON: unexpected end of file", line_of(doc, at));
+		else
+			set_err(err, errlen, file, NULL, "line %u: invalid "
+			    "JSON near \"%s\"", line_of(doc, at), near);
+		goto out;
+	}
+	if (!cJSON_IsObject(root)) {
+		set_err(err, errlen, file, NULL, "expected a JSON object at "
+		    "the top level, got %s", json_kind(root));
+		goto out;
+	}
+	rc = apply_object(cfg, file, root, NULL, err, errlen);
+out:
+	cJSON_Delete(root);
+	free(doc);
+	return rc;
+}
+
+int vt_config_load_file(struct vt_config *cfg, const char *path, char *err,
+    size_t errlen)
+{
+	struct vt_buf text;
+	char chunk[4096];
+	int rc = -1;
+
+	vt_buf_init(&text);
+	vt_buf_reserve(&text, 0);
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		set_err(err, errlen, path, NULL, "%s", strerror(errno));
+		goto out;
+	}
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		vt_buf_append(&text, chunk, n);
+		if (text.len > VT_CONFIG_FILE_MAX) {
+			set_err(err, errlen, path, NULL, "larger than %u bytes",
+			    VT_CONFIG_FILE_MAX);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		set_err(err, errlen, path, NULL, "%s", strerror(errno));
+		goto out;
+	}
+	if (strlen(text.data) != text.len) {
+		set_err(err, errlen, path, NULL, "contains a NUL byte");
+		goto out;
+	}
+	if (strlen(path) >= sizeof cfg->config_file) {
+		set_err(err, errlen, NULL, "-c", "path longer than %zu bytes",
+		    sizeof cfg->config_file - 1);
+		goto out;
+	}
+	snprintf(cfg->config_file, sizeof cfg->config_file, "%s", path);
+	rc = vt_config_apply_json(cfg, path, text.data, err, errlen);
+out:
+	if (f != NULL)
+		fclose(f);
+	vt_buf_fini(&text);
+	return rc;
+}
+
+/* "0.0.0.0" for an empty host, so ":8080" and "0.0.0.0:8080" compare. */
+static void addr_key(const char *addr, char *host, size_t hostlen, int *port)
+{
+	if (vt_config_parse_addr(addr, host, hostlen, port) < 0) {
+		host[0] = '\0';
+		*port = -1;
+	}
+	if (host[0] == '\0')
+		snprintf(host, hostlen, "0.0.0.0");
+}
+
+int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
+{
+	const char *file = cfg->config_file[0] ? cfg->config_file : NULL;
+	char why[WHY_LEN];
+	size_t nkeys;
+	const struct vt_cfg_key *keys = vt_config_keys_table(&nkeys);
+
+	for (size_t i = 0; i < nkeys; i++) {
+		if (vt_config_keys_check(&keys[i], cfg, why, sizeof why) < 0) {
+			set_err(err, errlen, file, keys[i].path, "%s", why);
+			return -1;
+		}
+	}
+	if (cfg->metric_ttl < cfg->flush_interval) {
+		struct vt_buf a, b;
+		vt_buf_init(&a);
+		vt_buf_init(&b);
+		vt_config_keys_format_duration(cfg->flush_interval, &a);
+		vt_config_keys_format_duration(cfg->metric_ttl, &b);
+		set_err(err, errlen, file, "metric_ttl", "must be at least "
+		    "flush_interval (%s), got %s", a.data, b.data);
+		vt_buf_fini(&a);
+		vt_buf_fini(&b);
+		return -1;
+	}
+	char h1[VT_ADDR_LEN], h2[VT_ADDR_LEN];
+	int p1, p2;
+	addr_key(cfg->statsd_listen, h1, sizeof h1, &p1);
+	addr_key(cfg->http_listen, h2, sizeof h2, &p2);
+	if (cfg->statsd_tcp && p1 > 0 && p1 == p2 && strcmp(h1, h2) == 0) {
+		set_err(err, errlen, file, "http.listen", "same TCP address as "
+		    "statsd.listen (%s)", cfg->statsd_listen);
+		return -1;
+	}
+	return 0;
+}
+
+void vt_config_print(const struct vt_config *cfg, FILE *out)
+{
+	struct vt_buf b;
+	size_t nkeys, open_len = 0;
+	const struct vt_cfg_key *keys = vt_config_keys_table(&nkeys);
+	const char *open = NULL;   /* the open section, keys of one level */
+	int first = 1, first_in = 1;
+
+	vt_buf_init(&b);
+	vt_buf_putc(&b, '{');
+	for (size_t i = 0; i < nkeys; i++) {
+		const char *path = keys[i].path, *dot = strchr(path, '.');
+		size_t sec_len = dot ? (size_t)(dot - path) : 0;
+		if (open && (sec_len != open_len ||
+		    strncmp(open, path, sec_len) != 0)) {
+			vt_buf_puts(&b, "\n\t}");
+			open = NULL;
+		}
+		if (sec_len > 0 && open == NULL) {
+			vt_buf_printf(&b, "%s\n\t\"%.*s\": {", first ? "" : ",",
+			    (int)sec_len, path);
+			open = path;
+			open_len = sec_len;
+			first = 0;
+			first_in = 1;
+		}
+		if (open) {
+			vt_buf_printf(&b, "%s\n\t\t\"%s\": ", first_in ? "" : ",",
+			    dot + 1);
+			first_in = 0;
+		} else {
+			vt_buf_printf(&b, "%s\n\t\"%s\": ", first ? "" : ",",
+			    path);
+			first = 0;
+		}
+		vt_config_keys_format(&keys[i], cfg, 1, &b);
+	}
+	if (open)
+		vt_buf_puts(&b, "\n\t}");
+	vt_buf_puts(&b, "\n}\n");
+	fputs(b.data, out);
+	vt_buf_fini(&b);
+}
+
+void vt_config_usage(FILE *out)
+{
+	struct vt_buf b, v;
+	size_t nkeys;
+	const struct vt_cfg_key *keys = vt_config_keys_table(&nkeys);
+	struct vt_config def;
+
+	vt_config_defaults(&def);
+	vt_buf_init(&b);
+	vt_buf_init(&v);
+	vt_buf_puts(&b, "usage: vitalsd [-c FILE]");
+	size_t col = b.len;
+	for (size_t i = 0; i < nkeys; i++) {
+		if (keys[i].flag == NULL)
+			continue;
+		size_t w = strlen(keys[i].flag) + strlen(keys[i].metavar) + 4;
+		if (col + w > 78) {
+			vt_buf_puts(&b, "\n              ");
+			col = 14;
+		}
+		vt_buf_printf(&b, " [%s %s]", keys[i].flag, keys[i].metavar);
+		col += w;
+	}
+	vt_buf_puts(&b, "\n               [--check-config] [--version] "
+	    "[--help]\n\n");
+	vt_buf_printf(&b, "  %-24s %s\n", "-c, --config FILE",
+	    "JSON config file, // comments allowed (default: none)");
+	for (size_t i = 0; i < nkeys; i++) {
+		if (keys[i].flag == NULL)
+			continue;
+		char left[64];
+		snprintf(left, sizeof left, "%s %s", keys[i].flag,
+		    keys[i].metavar);
+		vt_buf_reset(&v);
+		vt_config_keys_format(&keys[i], &def, 1, &v);
+		const char *dv = v.data;
+		if (v.len > 2 && dv[0] == '"') {
+			v.data[v.len - 1] = '\0';
+			dv++;
+		}
+		vt_buf_printf(&b, "  %-24s %s (default: %s; key %s)\n", left,
+		    keys[i].help, dv, keys[i].path);
+	}
+	vt_buf_printf(&b, "  %-24s %s\n", "--check-config",
+	    "check the configuration, print it and exit");
+	vt_buf_printf(&b, "  %-24s %s\n", "--version", "print the version "
+	    "and exit");
+	vt_buf_printf(&b, "  %-24s %s\n", "-h, --help", "print this help "
+	    "and exit");
+	vt_buf_puts(&b, "\nFlags take \"--flag value\" or \"--flag=value\" and "
+	    "override the config file.\nDurations: a number of seconds or "
+	    "\"250ms\", \"30s\", \"5m\", \"26h\", \"7d\", \"2w\".\n"
+	    "Every key and its default: the annotated vitals.example.json.\n");
+	fputs(b.data, out);
+	vt_buf_fini(&v);
+	vt_buf_fini(&b);
+}
+
+/* The flags that are not keys. */
+enum arg_kind { ARG_KEY, ARG_CONFIG, ARG_CHECK, ARG_HELP, ARG_VERSION };
+
+static const struct {
+	const char *flag;
+	enum arg_kind kind;
+} special_flags[] = {
+	{ "-c", ARG_CONFIG }, { "--config", ARG_CONFIG },
+	{ "--check-config", ARG_CHECK },
+	{ "-h", ARG_HELP }, { "--help", ARG_HELP },
+	{ "-V", ARG_VERSION }, { "--version", ARG_VERSION },
+};
+
+struct arg {
+	enum arg_kind kind;
+	const struct vt_cfg_key *key;   /* ARG_KEY */
+	char flag[SHOWN_MAX + 8];       /* as given, without "=value" */
+	const char *value;              /* borrowed from argv; NULL if none */
+};
+
+/*
+ * Read the argument at *i (advancing past its value) into a. Returns 0, or
+ * -1 with err set: unknown option, missing value, value not expected.
+ */
+static int next_arg(int argc, char **argv, int *i, struct arg *a, char *err,
+    size_t errlen)
+{
+	const char *s = argv[*i];
+	const char *eq = strncmp(s, "--", 2) == 0 ? strchr(s, '=') : NULL;
+	size_t n = eq ? (size_t)(eq - s) : strlen(s);
+	int takes_value = 1;
+
+	memset(a, 0, sizeof *a);
+	if (s[0] != '-' || strcmp(s, "-") == 0) {
+		set_err(err, errlen, NULL, shown(s, a->flag, sizeof a->flag),
+		    "unexpected argument (see --help)");
+		return -1;
+	}
+	if (n >= sizeof a->flag - 4) {
+		set_err(err, errlen, NULL, shown(s, a->flag, sizeof a->flag),
+		    "unknown option (see --help)");
+		return -1;
+	}
+	memcpy(a->flag, s, n);
+	a->flag[n] = '\0';
+	a->kind = ARG_KEY;
+	a->key = vt_config_keys_by_flag(a->flag);
+	for (size_t j = 0; j < sizeof special_flags / sizeof special_flags[0];
+	    j++) {
+		if (strcmp(special_flags[j].flag, a->flag) == 0) {
+			a->kind = special_flags[j].kind;
+			takes_value = a->kind == ARG_CONFIG;
+		}
+	}
+	if (a->kind == ARG_KEY && a->key == NULL) {
+		shown(a->flag, a->flag, sizeof a->flag);
+		set_err(err, errlen, NULL, a->flag,
+		    "unknown option (see --help)");
+		return -1;
+	}
+	if (!takes_value) {
+		if (eq) {
+			set_err(err, errlen, NULL, a->flag, "takes no value");
+			return -1;
+		}
+		return 0;
+	}
+	if (eq) {
+		a->value = eq + 1;
+	} else if (*i + 1 < argc) {
+		a->value = argv[++*i];
+	} else {
+		set_err(err, errlen, NULL, a->flag, "missing value (see "
+		    "--help)");
+		return -1;
+	}
+	return 0;
+}
+
+enum vt_config_outcome vt_config_from_args(struct vt_config *cfg, int argc,
+    char **argv, char *err, size_t errlen)
+{
+	const char *file = NULL;
+	int help = 0, version = 0;
+	struct arg a;
+	char why[WHY_LEN];
+
+	vt_config_defaults(cfg);
+	err[0] = '\0';
+
+	/* Pass 1: syntax of every flag, and where the config file is. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			if (i + 1 < argc) {
+				set_err(err, errlen, NULL, shown(argv[i + 1],
+				    a.flag, sizeof a.flag), "unexpected "
+				    "argument (see --help)");
+				return VT_CONFIG_ERROR;
+			}
+			break;
+		}
+		if (next_arg(argc, argv, &i, &a, err, errlen) < 0)
+			return VT_CONFIG_ERROR;
+		if (a.kind == ARG_CONFIG)
+			file = a.value;
+		help |= a.kind == ARG_HELP;
+		version |= a.kind == ARG_VERSION;
+	}
+	if (help) {
+		vt_config_usage(stdout);
+		return VT_CONFIG_EXIT_OK;
+	}
+	if (version) {
+		printf("vitalsd %s\n", VT_VERSION);
+		return VT_CONFIG_EXIT_OK;
+	}
+
+	if (file != NULL && vt_config_load_file(cfg, file, err, errlen) < 0)
+		return VT_CONFIG_ERROR;
+
+	/* Pass 2: flags over the file. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (next_arg(argc, argv, &i, &a, err, errlen) < 0)
+			return VT_CONFIG_ERROR;
+		if (a.kind == ARG_CHECK)
+			cfg->check_config = 1;
+		if (a.kind != ARG_KEY)
+			continue;
+		if (vt_config_keys_set_text(a.key, cfg, a.value, why,
+		    sizeof why) < 0) {
+			set_err(err, errlen, NULL, a.flag, "%s", why);
+			return VT_CONFIG_ERROR;
+		}
+	}
+
+	if (vt_config_validate(cfg, err, errlen) < 0)
+		return VT_CONFIG_ERROR;
+	return VT_CONFIG_RUN;
+}

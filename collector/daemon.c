@@ -1,0 +1,235 @@
+/*
+ * daemon.c - wiring and orderly life cycle of vitalsd (daemon.h).
+ *
+ * Threads: this one runs the loop (ingest, aggregation, the flush tick);
+ * the flusher calls the sinks; libmicrohttpd serves HTTP. Signals are
+ * blocked before any thread starts and read through a signalfd.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "agg.h"
+#include "core_routes.h"
+#include "daemon.h"
+#include "flusher.h"
+#include "http.h"
+#include "inbox.h"
+#include "ingest.h"
+#include "listen.h"
+#include "log.h"
+#include "loop.h"
+#include "prom.h"
+#include "selfstats.h"
+#include "xmalloc.h"
+
+#define CRON_SECONDS 1.0
+#define INBOX_MAX_BYTES (64u << 20)
+
+struct vt_daemon {
+	struct vt_config cfg;
+	struct vt_selfstats stats;   /* loop thread only */
+	vt_loop *loop;
+	vt_agg *agg;
+	vt_ingest *ingest;
+	vt_listen *listen;
+	vt_inbox *inbox;
+	struct vt_prom *prom;
+	vt_flusher *flusher;
+	vt_http *http;
+	struct vt_core_routes core;
+	double last_close;           /* unix time the open window began */
+	int exit_status;
+};
+
+static double monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Close the open window and hand it to the sinks. */
+static void close_window(vt_daemon *d)
+{
+	double t0 = monotonic(), now = vt_now();
+	struct vt_flush *f = vt_agg_close_window(d->agg, now,
+	    now - d->last_close);
+	d->last_close = now;
+	d->stats.flushes++;
+	d->stats.last_flush_seconds = monotonic() - t0;
+	f->self = d->stats;
+	vt_flusher_submit(d->flusher, f);
+}
+
+static void on_flush_timer(void *ctx)
+{
+	close_window(ctx);
+}
+
+static void on_cron(void *ctx)
+{
+	vt_daemon *d = ctx;
+	vt_listen_expire_idle(d->listen, vt_now());
+}
+
+static void on_signal(void *ctx, int signo)
+{
+	vt_daemon *d = ctx;
+	if (signo == SIGHUP) {
+		vt_log_info("main", "SIGHUP: nothing to reload yet");
+		return;
+	}
+	vt_log_info("main", "%s: stopping", strsignal(signo));
+	vt_loop_stop(d->loop);
+}
+
+static int apply_inbox(void *ctx, const struct vt_inbox_msg *m)
+{
+	vt_daemon *d = ctx;
+	if (m->kind == VT_INBOX_STATSD) {
+		vt_ingest_lines(d->ingest, m->body, m->len, m->peer);
+		return 0;
+	}
+	vt_ingest_datagram(d->ingest, m->body, m->len, m->peer);
+	return 0;
+}
+
+static int make_data_dir(const char *dir, char *err, size_t errlen)
+{
+	char path[VT_PATH_LEN];
+	snprintf(path, sizeof path, "%s", dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "data_dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int start_ingest(vt_daemon *d, char *err, size_t errlen)
+{
+	struct vt_agg_config ac = {
+		.max_metrics = d->cfg.max_metrics,
+		.metric_ttl = d->cfg.metric_ttl,
+		.npercentiles = d->cfg.npercentiles,
+	};
+	memcpy(ac.percentiles, d->cfg.percentiles, sizeof ac.percentiles);
+	d->agg = vt_agg_create(&ac, &d->stats);
+	d->ingest = vt_ingest_create(d->agg, &d->stats);
+	struct vt_listen_config lc = {
+		.addr = d->cfg.statsd_listen,
+		.udp = d->cfg.statsd_udp,
+		.tcp = d->cfg.statsd_tcp,
+		.udp_receive_buffer = d->cfg.udp_receive_buffer,
+		.tcp_max_clients = d->cfg.tcp_max_clients,
+		.tcp_idle_timeout = d->cfg.tcp_idle_timeout,
+	};
+	d->listen = vt_listen_create(&lc, d->loop, d->ingest, &d->stats, err,
+	    errlen);
+	if (d->listen == NULL)
+		return -1;
+	d->inbox = vt_inbox_create(d->loop, INBOX_MAX_BYTES, apply_inbox, d,
+	    &d->stats, err, errlen);
+	return d->inbox ? 0 : -1;
+}
+
+static int start_output(vt_daemon *d, char *err, size_t errlen)
+{
+	d->prom = vt_prom_create();
+	d->flusher = vt_flusher_create();
+	vt_flusher_add_sink(d->flusher, vt_prom_sink(d->prom));
+	int rc = vt_flusher_start(d->flusher);
+	if (rc < 0) {
+		snprintf(err, errlen, "flusher thread: %s", strerror(-rc));
+		return -1;
+	}
+	struct vt_http_config hc = {
+		.listen = d->cfg.http_listen,
+		.token = d->cfg.http_token,
+		.max_body = d->cfg.http_max_body,
+		.max_connections = d->cfg.http_max_connections,
+		.threads = d->cfg.http_threads,
+	};
+	d->http = vt_http_create(&hc);
+	d->core = (struct vt_core_routes){ d->prom, d->inbox,
+	    d->stats.start_time };
+	vt_core_routes_register(d->http, &d->core);
+	return vt_http_start(d->http, err, errlen);
+}
+
+vt_daemon *vt_daemon_create(const struct vt_config *cfg, char *err,
+    size_t errlen)
+{
+	static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
+	vt_daemon *d = vt_xcalloc(1, sizeof *d);
+	d->cfg = *cfg;
+	d->stats.start_time = d->last_close = vt_now();
+	signal(SIGPIPE, SIG_IGN);
+
+	if (make_data_dir(cfg->data_dir, err, errlen) < 0)
+		goto fail;
+	d->loop = vt_loop_create(err, errlen);
+	if (d->loop == NULL)
+		goto fail;
+	if (vt_loop_add_signals(d->loop, signals, 3, on_signal, d) < 0) {
+		snprintf(err, errlen, "signalfd: %s", strerror(errno));
+		goto fail;
+	}
+	if (start_ingest(d, err, errlen) < 0 || start_output(d, err, errlen) < 0)
+		goto fail;
+	if (vt_loop_add_timer(d->loop, cfg->flush_interval, 1, on_flush_timer,
+	    d) < 0 || vt_loop_add_timer(d->loop, CRON_SECONDS, 0, on_cron, d) < 0) {
+		snprintf(err, errlen, "timerfd: %s", strerror(errno));
+		goto fail;
+	}
+	vt_log_info("main", "vitalsd %s: statsd udp/tcp %s (udp port %d, tcp "
+	    "port %d), http %s (port %d), flush every %gs, data in %s",
+	    VT_VERSION, cfg->statsd_listen, vt_listen_udp_port(d->listen),
+	    vt_listen_tcp_port(d->listen), cfg->http_listen,
+	    vt_http_port(d->http), cfg->flush_interval, cfg->data_dir);
+	return d;
+fail:
+	vt_daemon_destroy(d);
+	return NULL;
+}
+
+int vt_daemon_run(vt_daemon *d)
+{
+	vt_loop_run(d->loop);
+	/* Orderly stop: take what is already received, flush it, deliver. */
+	vt_listen_drain(d->listen);
+	vt_inbox_drain(d->inbox);
+	size_t live = vt_agg_size(d->agg);
+	uint64_t ok = d->stats.lines[VT_LINE_OK];
+	close_window(d);
+	vt_flusher_stop(d->flusher);
+	vt_log_info("main", "final window flushed: %zu metrics, %llu lines ok "
+	    "since start; bye", live, (unsigned long long)ok);
+	return d->exit_status;
+}
+
+void vt_daemon_destroy(vt_daemon *d)
+{
+	if (d == NULL)
+		return;
+	vt_http_destroy(d->http);         /* no more readers of prom */
+	vt_flusher_destroy(d->flusher);   /* stops, destroys sinks */
+	vt_prom_destroy(d->prom);
+	vt_inbox_destroy(d->inbox);
+	vt_listen_destroy(d->listen);
+	vt_ingest_destroy(d->ingest);
+	vt_agg_destroy(d->agg);
+	vt_loop_destroy(d->loop);
+	free(d);
+}

@@ -1,0 +1,377 @@
+/*
+ * listen.c - statsd over UDP and TCP (listen.h).
+ *
+ * UDP: recvmmsg into BATCH buffers of VT_LINE_MAX bytes (pages are touched
+ * only as far as datagrams reach), a receive buffer forced as large as the
+ * config asks, MSG_TRUNC counted, and SO_RXQ_OVFL's running count of
+ * kernel drops copied into the self stats.
+ *
+ * TCP: each client has a line buffer that grows to VT_LINE_MAX; a longer
+ * line is discarded up to its newline and counted. Clients past
+ * tcp_max_clients are refused (accepted and closed at once, counted), idle
+ * ones are closed by vt_listen_expire_idle.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "netaddr.h"
+#include "xmalloc.h"
+
+#define BATCH 32
+#define UDP_READS_PER_EVENT 16
+#define TCP_INITIAL_BUFFER 4096
+#define TCP_BACKLOG 512
+
+#ifndef SO_RXQ_OVFL
+#define SO_RXQ_OVFL 40
+#endif
+
+struct tcp_client {
+	int fd;
+	char *buf;
+	size_t len, cap;
+	int discarding;              /* inside a line longer than VT_LINE_MAX */
+	double last_active;
+	struct sockaddr_storage peer;
+	struct tcp_client *prev, *next;
+	vt_listen *owner;
+};
+
+struct vt_listen {
+	struct vt_listen_config cfg;
+	vt_loop *loop;               /* borrowed */
+	vt_ingest *ingest;           /* borrowed */
+	struct vt_selfstats *stats;  /* borrowed */
+	int udp_fd, tcp_fd;
+	/* UDP batch */
+	char *udp_bufs;              /* BATCH * VT_LINE_MAX */
+	struct mmsghdr msgs[BATCH];
+	struct iovec iovs[BATCH];
+	struct sockaddr_storage peers[BATCH];
+	char cmsgs[BATCH][CMSG_SPACE(sizeof(uint32_t))];
+	/* TCP clients */
+	struct tcp_client *clients;
+	size_t nclients;
+};
+
+/* ---- UDP -------------------------------------------------------------- */
+
+static void udp_prepare(vt_listen *l)
+{
+	for (int i = 0; i < BATCH; i++) {
+		l->iovs[i].iov_base = l->udp_bufs + (size_t)i * VT_LINE_MAX;
+		l->iovs[i].iov_len = VT_LINE_MAX;
+		struct msghdr *h = &l->msgs[i].msg_hdr;
+		h->msg_name = &l->peers[i];
+		h->msg_namelen = sizeof l->peers[i];
+		h->msg_iov = &l->iovs[i];
+		h->msg_iovlen = 1;
+		h->msg_control = l->cmsgs[i];
+		h->msg_controllen = sizeof l->cmsgs[i];
+		h->msg_flags = 0;
+	}
+}
+
+static void udp_note_drops(vt_listen *l, struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+			uint32_t drops;
+			memcpy(&drops, CMSG_DATA(c), sizeof drops);
+			l->stats->udp_kernel_drops = drops;
+		}
+	}
+}
+
+/* One recvmmsg batch. Returns datagrams read (0 when the socket is dry). */
+static int udp_read_batch(vt_listen *l)
+{
+	udp_prepare(l);
+	int n = recvmmsg(l->udp_fd, l->msgs, BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		struct msghdr *h = &l->msgs[i].msg_hdr;
+		size_t len = l->msgs[i].msg_len;
+		if (h->msg_flags & MSG_TRUNC) {
+			l->stats->udp_truncated++;
+			len = VT_LINE_MAX;
+		}
+		if (h->msg_controllen)
+			udp_note_drops(l, h);
+		l->stats->udp_packets++;
+		l->stats->udp_bytes += len;
+		vt_ingest_datagram(l->ingest, l->iovs[i].iov_base, len,
+		    (const struct sockaddr *)&l->peers[i]);
+	}
+	return n;
+}
+
+static void udp_on_readable(void *ctx, int fd, uint32_t events)
+{
+	vt_listen *l = ctx;
+	(void)fd;
+	(void)events;
+	for (int i = 0; i < UDP_READS_PER_EVENT; i++)
+		if (udp_read_batch(l) < BATCH)
+			return;
+}
+
+static int udp_open(vt_listen *l, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	if (vt_netaddr_resolve(l->cfg.addr, SOCK_DGRAM, &ss, &sslen, err,
+	    errlen) < 0)
+		return -1;
+	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		goto fail;
+	int one = 1, size = (int)l->cfg.udp_receive_buffer;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0)
+		goto fail;
+	l->udp_fd = fd;
+	l->udp_bufs = vt_xmalloc((size_t)BATCH * VT_LINE_MAX);
+	int rc = vt_loop_add_fd(l->loop, fd, EPOLLIN, udp_on_readable, l);
+	if (rc < 0) {
+		errno = -rc;
+		goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "statsd udp %s: %s", l->cfg.addr, strerror(errno));
+	return -1;
+}
+
+/* ---- TCP -------------------------------------------------------------- */
+
+static void tcp_client_close(struct tcp_client *c)
+{
+	vt_listen *l = c->owner;
+	vt_loop_del_fd(l->loop, c->fd);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	l->nclients--;
+	l->stats->tcp_open = l->nclients;
+	free(c->buf);
+	free(c);
+}
+
+/* Apply every complete line in the buffer; keep the partial tail. */
+static void tcp_consume(struct tcp_client *c, int at_eof)
+{
+	vt_listen *l = c->owner;
+	const struct sockaddr *peer = (const struct sockaddr *)&c->peer;
+	size_t start = 0;
+	for (;;) {
+		char *nl = memchr(c->buf + start, '\n', c->len - start);
+		if (nl == NULL)
+			break;
+		size_t end = (size_t)(nl - c->buf);
+		if (c->discarding)
+			c->discarding = 0;
+		else
+			vt_ingest_line(l->ingest, c->buf + start, end - start,
+			    peer);
+		start = end + 1;
+	}
+	if (at_eof && start < c->len && !c->discarding) {
+		vt_ingest_line(l->ingest, c->buf + start, c->len - start, peer);
+		start = c->len;
+	}
+	memmove(c->buf, c->buf + start, c->len - start);
+	c->len -= start;
+	if (c->len == VT_LINE_MAX || (c->discarding && c->len > 0)) {
+		/* A line longer than we accept: drop it up to its newline. */
+		if (!c->discarding)
+			l->stats->tcp_lines_too_long++;
+		c->discarding = 1;
+		c->len = 0;
+	}
+}
+
+static void tcp_on_client(void *ctx, int fd, uint32_t events)
+{
+	struct tcp_client *c = ctx;
+	(void)events;
+	for (;;) {
+		if (c->len == c->cap) {
+			size_t cap = c->cap * 2;
+			c->cap = cap > VT_LINE_MAX ? VT_LINE_MAX : cap;
+			c->buf = vt_xrealloc(c->buf, c->cap);
+		}
+		ssize_t n = recv(fd, c->buf + c->len, c->cap - c->len, 0);
+		if (n > 0) {
+			c->len += (size_t)n;
+			c->owner->stats->tcp_bytes += (uint64_t)n;
+			c->last_active = vt_now();
+			tcp_consume(c, 0);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n < 0 && errno == EINTR)
+			continue;
+		tcp_consume(c, 1);   /* EOF or error: last line, then close */
+		tcp_client_close(c);
+		return;
+	}
+}
+
+static void tcp_on_accept(void *ctx, int fd, uint32_t events)
+{
+	vt_listen *l = ctx;
+	(void)events;
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof peer;
+		int cfd = accept4(fd, (struct sockaddr *)&peer, &plen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0)
+			return;   /* EAGAIN, or EMFILE: try again next event */
+		if (l->nclients >= l->cfg.tcp_max_clients) {
+			l->stats->tcp_refused++;
+			close(cfd);
+			continue;
+		}
+		struct tcp_client *c = vt_xcalloc(1, sizeof *c);
+		c->fd = cfd;
+		c->owner = l;
+		c->peer = peer;
+		c->cap = TCP_INITIAL_BUFFER;
+		c->buf = vt_xmalloc(c->cap);
+		c->last_active = vt_now();
+		if (vt_loop_add_fd(l->loop, cfd, EPOLLIN, tcp_on_client, c) < 0) {
+			close(cfd);
+			free(c->buf);
+			free(c);
+			continue;
+		}
+		c->next = l->clients;
+		if (l->clients)
+			l->clients->prev = c;
+		l->clients = c;
+		l->nclients++;
+		l->stats->tcp_connections++;
+		l->stats->tcp_open = l->nclients;
+	}
+}
+
+static int tcp_open(vt_listen *l, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	if (vt_netaddr_resolve(l->cfg.addr, SOCK_STREAM, &ss, &sslen, err,
+	    errlen) < 0)
+		return -1;
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		goto fail;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	l->tcp_fd = fd;
+	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 ||
+	    listen(fd, TCP_BACKLOG) < 0)
+		goto fail;
+	int rc = vt_loop_add_fd(l->loop, fd, EPOLLIN, tcp_on_accept, l);
+	if (rc < 0) {
+		errno = -rc;
+		goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "statsd tcp %s: %s", l->cfg.addr, strerror(errno));
+	return -1;
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+vt_listen *vt_listen_create(const struct vt_listen_config *cfg,
+    vt_loop *loop, vt_ingest *ingest, struct vt_selfstats *stats,
+    char *err, size_t errlen)
+{
+	vt_listen *l = vt_xcalloc(1, sizeof *l);
+	l->cfg = *cfg;
+	l->loop = loop;
+	l->ingest = ingest;
+	l->stats = stats;
+	l->udp_fd = l->tcp_fd = -1;
+	if (cfg->udp && udp_open(l, err, errlen) < 0)
+		goto fail;
+	if (cfg->tcp && tcp_open(l, err, errlen) < 0)
+		goto fail;
+	return l;
+fail:
+	vt_listen_destroy(l);
+	return NULL;
+}
+
+void vt_listen_expire_idle(vt_listen *l, double now)
+{
+	struct tcp_client *c = l->clients, *next;
+	for (; c; c = next) {
+		next = c->next;
+		if (now - c->last_active >= l->cfg.tcp_idle_timeout) {
+			tcp_consume(c, 1);
+			tcp_client_close(c);
+		}
+	}
+}
+
+void vt_listen_drain(vt_listen *l)
+{
+	/* Bounded: under a flood the kernel never runs dry. */
+	for (int i = 0; l->udp_fd >= 0 && i < 1024; i++)
+		if (udp_read_batch(l) == 0)
+			break;
+	for (struct tcp_client *c = l->clients, *next; c; c = next) {
+		next = c->next;
+		tcp_on_client(c, c->fd, EPOLLIN);
+	}
+}
+
+int vt_listen_udp_port(const vt_listen *l)
+{
+	return l->udp_fd >= 0 ? vt_netaddr_local_port(l->udp_fd) : -1;
+}
+
+int vt_listen_tcp_port(const vt_listen *l)
+{
+	return l->tcp_fd >= 0 ? vt_netaddr_local_port(l->tcp_fd) : -1;
+}
+
+void vt_listen_destroy(vt_listen *l)
+{
+	if (l == NULL)
+		return;
+	while (l->clients)
+		tcp_client_close(l->clients);
+	if (l->udp_fd >= 0) {
+		vt_loop_del_fd(l->loop, l->udp_fd);
+		close(l->udp_fd);
+	}
+	if (l->tcp_fd >= 0) {
+		vt_loop_del_fd(l->loop, l->tcp_fd);
+		close(l->tcp_fd);
+	}
+	free(l->udp_bufs);
+	free(l);
+}

@@ -1,0 +1,23 @@
+/*
+ * core_routes.h - the daemon's basic HTTP endpoints:
+ *   GET  /metrics          Prometheus exposition (text 0.0.4 / OpenMetrics)
+ *   GET  /healthz          the daemon's own liveness
+ *   POST /api/v1/metrics   statsd lines pushed over HTTP (to the inbox)
+ */
+#ifndef VT_CORE_ROUTES_H
+#define VT_CORE_ROUTES_H
+
+#include "http.h"
+#include "inbox.h"
+#include "prom.h"
+
+struct vt_core_routes {
+	struct vt_prom *prom;     /* borrowed */
+	vt_inbox *inbox;          /* borrowed */
+	double start_time;
+};
+
+/* ctx is borrowed and must outlive the server. */
+void vt_core_routes_register(vt_http *h, struct vt_core_routes *ctx);
+
+#endif
