@@ -1,17 +1,14 @@
 /*
- * config.c - vitalsd's startup configuration (see config.h): defaults,
- * the JSON config file (with comments), command-line flags, validation,
- * --help and the --check-config printout.
+ * config.c - vitalsd's startup path (see config.h): defaults, command-line
+ * flags over the config file (config_json.c), validation, duration and
+ * address syntax, --help and the --check-config printout.
  *
  * Every key's type, bounds and flag come from the table in config_keys.c;
- * this file only walks documents and argv and turns "what is wrong" into
- * the one-line error "vitalsd: FILE: KEY: what". Nothing here logs or
- * exits: main.c decides. No state outside the caller's struct vt_config.
+ * this file walks argv and the table and turns "what is wrong" into the
+ * one-line error "vitalsd: FILE: KEY: what". Nothing here logs or exits:
+ * main.c decides. No state outside the caller's struct vt_config.
  */
-#include <cJSON.h>
-#include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +17,10 @@
 #include "config.h"
 #include "config_keys.h"
 #include "log.h"
-#include "xmalloc.h"
 
 #ifndef VT_VERSION
 #define VT_VERSION "dev"
 #endif
-
-#define WHY_LEN 200      /* "what is wrong" part of a message */
-#define SHOWN_MAX 64     /* bytes of a user's key or flag shown in a message */
 
 static const struct vt_config defaults = {
 	.config_file = "",
@@ -56,37 +49,6 @@ static const struct vt_config defaults = {
 void vt_config_defaults(struct vt_config *cfg)
 {
 	*cfg = defaults;
-}
-
-/* A user-supplied key or flag made safe for a one-line message. */
-static const char *shown(const char *s, char *out, size_t outlen)
-{
-	size_t n = 0;
-	for (; *s && n + 4 < outlen && n < SHOWN_MAX; s++) {
-		unsigned char c = (unsigned char)*s;
-		out[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	if (*s)
-		for (int i = 0; i < 3; i++)
-			out[n++] = '.';
-	out[n] = '\0';
-	return out;
-}
-
-/* "vitalsd: " + the parts that are not NULL, joined by ": ". */
-static void set_err(char *err, size_t errlen, const char *file,
-    const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void set_err(char *err, size_t errlen, const char *file,
-    const char *key, const char *fmt, ...)
-{
-	char what[WHY_LEN + 64];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof what, fmt, ap);
-	va_end(ap);
-	snprintf(err, errlen, "vitalsd: %s%s%s%s%s", file ? file : "",
-	    file ? ": " : "", key ? key : "", key ? ": " : "", what);
 }
 
 int vt_config_parse_duration(const char *text, double *seconds)
@@ -127,6 +89,40 @@ int vt_config_parse_duration(const char *text, double *seconds)
 		return 0;
 	}
 	return -1;
+}
+
+void vt_config_format_duration(double s, struct vt_buf *out)
+{
+	static const struct { double unit; const char *name; } units[] = {
+		{ 86400, "d" }, { 3600, "h" }, { 60, "m" }, { 1, "s" },
+	};
+	if (!isfinite(s) || s < 0) {
+		vt_buf_put_double(out, s);
+		return;
+	}
+	if (s == 0) {
+		vt_buf_puts(out, "0s");
+		return;
+	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		double q = s / units[i].unit;
+		if (q == floor(q)) {
+			vt_buf_printf(out, "%.0f%s", q, units[i].name);
+			return;
+		}
+	}
+	if (s < 1 && s * 1000 == floor(s * 1000)) {
+		vt_buf_printf(out, "%.0fms", s * 1000);
+		return;
+	}
+	char num[64];
+	snprintf(num, sizeof num, "%.6f", s);
+	size_t n = strlen(num);
+	while (n > 0 && num[n - 1] == '0')
+		num[--n] = '\0';
+	if (n > 0 && num[n - 1] == '.')
+		num[--n] = '\0';
+	vt_buf_printf(out, "%ss", num);
 }
 
 static int is_alnum(char c)
@@ -181,236 +177,6 @@ int vt_config_parse_addr(const char *text, char *host, size_t hostlen,
 	return 0;
 }
 
-/*
- * Blank out // and block comments outside strings with spaces, keeping
- * newlines so that line numbers in later errors stay right. Returns 0, or
- * -1 with *bad set to the offset of an unterminated block comment.
- */
-static int strip_comments(char *s, size_t *bad)
-{
-	int in_string = 0;
-	for (size_t i = 0; s[i] != '\0'; i++) {
-		if (in_string) {
-			if (s[i] == '\\' && s[i + 1] != '\0')
-				i++;
-			else if (s[i] == '"')
-				in_string = 0;
-			continue;
-		}
-		if (s[i] == '"') {
-			in_string = 1;
-		} else if (s[i] == '/' && s[i + 1] == '/') {
-			while (s[i] != '\0' && s[i] != '\n')
-				s[i++] = ' ';
-			if (s[i] == '\0')
-				break;
-		} else if (s[i] == '/' && s[i + 1] == '*') {
-			size_t start = i;
-			s[i++] = ' ';
-			s[i++] = ' ';
-			while (s[i] != '\0' && !(s[i] == '*' && s[i + 1] == '/')) {
-				if (s[i] != '\n')
-					s[i] = ' ';
-				i++;
-			}
-			if (s[i] == '\0') {
-				*bad = start;
-				return -1;
-			}
-			s[i++] = ' ';
-			s[i] = ' ';
-		}
-	}
-	return 0;
-}
-
-static unsigned line_of(const char *text, size_t offset)
-{
-	unsigned line = 1;
-	for (size_t i = 0; i < offset && text[i] != '\0'; i++)
-		if (text[i] == '\n')
-			line++;
-	return line;
-}
-
-/*
- * Where to point at a syntax error that cJSON reported at `at`. cJSON
- * sometimes stops one past the culprit (a trailing comma before '}' is
- * reported after the '}'); from blank space after a closing bracket step
- * back to it. Otherwise skip blanks forward (to the NUL at end of file).
- */
-static size_t error_offset(const char *doc, size_t at)
-{
-	static const char blank[] = " \t\r\n";
-	if (doc[at] == '\0' || strchr(blank, doc[at]) != NULL) {
-		size_t q = at;
-		while (q > 0 && strchr(blank, doc[q - 1]) != NULL)
-			q--;
-		if (q > 0 && (doc[q - 1] == '}' || doc[q - 1] == ']'))
-			return q - 1;
-	}
-	return at + strspn(doc + at, blank);
-}
-
-static const char *json_kind(const cJSON *v)
-{
-	if (cJSON_IsArray(v))
-		return "an array";
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	if (cJSON_IsNull(v))
-		return "null";
-	return "an object";
-}
-
-/* Apply the members of one JSON object; prefix is NULL at the top. */
-static int apply_object(struct vt_config *cfg, const char *file,
-    const cJSON *obj, const char *prefix, char *err, size_t errlen)
-{
-	const cJSON *item;
-	cJSON_ArrayForEach(item, obj) {
-		char path[160], show[SHOWN_MAX + 8], why[WHY_LEN];
-		const char *name = item->string;
-		snprintf(path, sizeof path, "%s%s%s", prefix ? prefix : "",
-		    prefix ? "." : "", name);
-		shown(path, show, sizeof show);
-		for (const cJSON *prev = obj->child; prev != item;
-		    prev = prev->next) {
-			if (strcmp(prev->string, name) == 0) {
-				set_err(err, errlen, file, show, "given twice");
-				return -1;
-			}
-		}
-		const struct vt_cfg_key *k = strchr(name, '.') ? NULL :
-		    vt_config_keys_find(path);
-		if (k != NULL) {
-			if (vt_config_keys_set_json(k, cfg, item, why,
-			    sizeof why) < 0) {
-				set_err(err, errlen, file, show, "%s", why);
-				return -1;
-			}
-			continue;
-		}
-		if (prefix == NULL && strchr(name, '.') == NULL &&
-		    vt_config_keys_is_section(path)) {
-			if (!cJSON_IsObject(item)) {
-				set_err(err, errlen, file, show, "expected an "
-				    "object of settings, got %s",
-				    json_kind(item));
-				return -1;
-			}
-			if (apply_object(cfg, file, item, path, err,
-			    errlen) < 0)
-				return -1;
-			continue;
-		}
-		set_err(err, errlen, file, show, "unknown key");
-		return -1;
-	}
-	return 0;
-}
-
-int vt_config_apply_json(struct vt_config *cfg, const char *file,
-    const char *text, char *err, size_t errlen)
-{
-	char *doc = vt_xstrdup(text);
-	cJSON *root = NULL;
-	const char *end = NULL;
-	size_t bad;
-	int rc = -1;
-
-	if (file == NULL)
-		file = "(config)";
-	if (strip_comments(doc, &bad) < 0) {
-		set_err(err, errlen, file, NULL, "line %u: unterminated /* "
-		    "comment", line_of(text, bad));
-		goto out;
-	}
-	if (doc[strspn(doc, " \t\r\n")] == '\0') {
-		set_err(err, errlen, file, NULL, "empty: expected a JSON "
-		    "object such as {\"flush_interval\": \"10s\"}");
-		goto out;
-	}
-	root = cJSON_ParseWithOpts(doc, &end, 1);
-	if (root == NULL) {
-		size_t at = end ? (size_t)(end - doc) : 0;
-		at = error_offset(doc, at);
-		char near[24];
-		size_t n = strcspn(doc + at, "\r\n");
-		if (n >= sizeof near)
-			n = sizeof near - 1;
-		memcpy(near, doc + at, n);
-		near[n] = '\0';
-		shown(near, near, sizeof near);
-		if (near[0] == '\0')
-			set_err(err, errlen, file, NULL, "line %u: invalid "
-			    "JSON: unexpected end of file", line_of(doc, at));
-		else
-			set_err(err, errlen, file, NULL, "line %u: invalid "
-			    "JSON near \"%s\"", line_of(doc, at), near);
-		goto out;
-	}
-	if (!cJSON_IsObject(root)) {
-		set_err(err, errlen, file, NULL, "expected a JSON object at "
-		    "the top level, got %s", json_kind(root));
-		goto out;
-	}
-	rc = apply_object(cfg, file, root, NULL, err, errlen);
-out:
-	cJSON_Delete(root);
-	free(doc);
-	return rc;
-}
-
-int vt_config_load_file(struct vt_config *cfg, const char *path, char *err,
-    size_t errlen)
-{
-	struct vt_buf text;
-	char chunk[4096];
-	int rc = -1;
-
-	vt_buf_init(&text);
-	vt_buf_reserve(&text, 0);
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		set_err(err, errlen, path, NULL, "%s", strerror(errno));
-		goto out;
-	}
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		vt_buf_append(&text, chunk, n);
-		if (text.len > VT_CONFIG_FILE_MAX) {
-			set_err(err, errlen, path, NULL, "larger than %u bytes",
-			    VT_CONFIG_FILE_MAX);
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		set_err(err, errlen, path, NULL, "%s", strerror(errno));
-		goto out;
-	}
-	if (strlen(text.data) != text.len) {
-		set_err(err, errlen, path, NULL, "contains a NUL byte");
-		goto out;
-	}
-	if (strlen(path) >= sizeof cfg->config_file) {
-		set_err(err, errlen, NULL, "-c", "path longer than %zu bytes",
-		    sizeof cfg->config_file - 1);
-		goto out;
-	}
-	snprintf(cfg->config_file, sizeof cfg->config_file, "%s", path);
-	rc = vt_config_apply_json(cfg, path, text.data, err, errlen);
-out:
-	if (f != NULL)
-		fclose(f);
-	vt_buf_fini(&text);
-	return rc;
-}
-
 /* "0.0.0.0" for an empty host, so ":8080" and "0.0.0.0:8080" compare. */
 static void addr_key(const char *addr, char *host, size_t hostlen, int *port)
 {
@@ -425,13 +191,14 @@ static void addr_key(const char *addr, char *host, size_t hostlen, int *port)
 int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
 {
 	const char *file = cfg->config_file[0] ? cfg->config_file : NULL;
-	char why[WHY_LEN];
+	char why[VT_CFG_WHY_LEN];
 	size_t nkeys;
 	const struct vt_cfg_key *keys = vt_config_keys_table(&nkeys);
 
 	for (size_t i = 0; i < nkeys; i++) {
 		if (vt_config_keys_check(&keys[i], cfg, why, sizeof why) < 0) {
-			set_err(err, errlen, file, keys[i].path, "%s", why);
+			vt_config_keys_error(err, errlen, file, keys[i].path,
+			    "%s", why);
 			return -1;
 		}
 	}
@@ -439,12 +206,19 @@ int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
 		struct vt_buf a, b;
 		vt_buf_init(&a);
 		vt_buf_init(&b);
-		vt_config_keys_format_duration(cfg->flush_interval, &a);
-		vt_config_keys_format_duration(cfg->metric_ttl, &b);
-		set_err(err, errlen, file, "metric_ttl", "must be at least "
-		    "flush_interval (%s), got %s", a.data, b.data);
+		vt_config_format_duration(cfg->flush_interval, &a);
+		vt_config_format_duration(cfg->metric_ttl, &b);
+		vt_config_keys_error(err, errlen, file, "metric_ttl",
+		    "must be at least flush_interval (%s), got %s", a.data,
+		    b.data);
 		vt_buf_fini(&a);
 		vt_buf_fini(&b);
+		return -1;
+	}
+	if (cfg->amqp_url[0]) {
+		/* Never start half-configured: refuse rather than ignore. */
+		vt_config_keys_error(err, errlen, file, "amqp.url",
+		    "AMQP ingest is not implemented in this version yet");
 		return -1;
 	}
 	char h1[VT_ADDR_LEN], h2[VT_ADDR_LEN];
@@ -452,8 +226,9 @@ int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
 	addr_key(cfg->statsd_listen, h1, sizeof h1, &p1);
 	addr_key(cfg->http_listen, h2, sizeof h2, &p2);
 	if (cfg->statsd_tcp && p1 > 0 && p1 == p2 && strcmp(h1, h2) == 0) {
-		set_err(err, errlen, file, "http.listen", "same TCP address as "
-		    "statsd.listen (%s)", cfg->statsd_listen);
+		vt_config_keys_error(err, errlen, file, "http.listen",
+		    "same TCP address as statsd.listen (%s)",
+		    cfg->statsd_listen);
 		return -1;
 	}
 	return 0;
@@ -486,8 +261,8 @@ void vt_config_print(const struct vt_config *cfg, FILE *out)
 			first_in = 1;
 		}
 		if (open) {
-			vt_buf_printf(&b, "%s\n\t\t\"%s\": ", first_in ? "" : ",",
-			    dot + 1);
+			vt_buf_printf(&b, "%s\n\t\t\"%s\": ",
+			    first_in ? "" : ",", dot + 1);
 			first_in = 0;
 		} else {
 			vt_buf_printf(&b, "%s\n\t\"%s\": ", first ? "" : ",",
@@ -528,8 +303,8 @@ void vt_config_usage(FILE *out)
 	}
 	vt_buf_puts(&b, "\n               [--check-config] [--version] "
 	    "[--help]\n\n");
-	vt_buf_printf(&b, "  %-24s %s\n", "-c, --config FILE",
-	    "JSON config file, // comments allowed (default: none)");
+	vt_buf_printf(&b, "  %-24s %s\n  %-24s (default none)\n",
+	    "-c, --config FILE", "JSON config file, // comments allowed", "");
 	for (size_t i = 0; i < nkeys; i++) {
 		if (keys[i].flag == NULL)
 			continue;
@@ -543,8 +318,8 @@ void vt_config_usage(FILE *out)
 			v.data[v.len - 1] = '\0';
 			dv++;
 		}
-		vt_buf_printf(&b, "  %-24s %s (default: %s; key %s)\n", left,
-		    keys[i].help, dv, keys[i].path);
+		vt_buf_printf(&b, "  %-24s %s\n  %-24s (default %s; config "
+		    "key %s)\n", left, keys[i].help, "", dv, keys[i].path);
 	}
 	vt_buf_printf(&b, "  %-24s %s\n", "--check-config",
 	    "check the configuration, print it and exit");
@@ -577,7 +352,7 @@ static const struct {
 struct arg {
 	enum arg_kind kind;
 	const struct vt_cfg_key *key;   /* ARG_KEY */
-	char flag[SHOWN_MAX + 8];       /* as given, without "=value" */
+	char flag[VT_CFG_SHOWN_MAX + 8];       /* as given, without "=value" */
 	const char *value;              /* borrowed from argv; NULL if none */
 };
 
@@ -595,12 +370,14 @@ static int next_arg(int argc, char **argv, int *i, struct arg *a, char *err,
 
 	memset(a, 0, sizeof *a);
 	if (s[0] != '-' || strcmp(s, "-") == 0) {
-		set_err(err, errlen, NULL, shown(s, a->flag, sizeof a->flag),
+		vt_config_keys_shown(s, a->flag, sizeof a->flag);
+		vt_config_keys_error(err, errlen, NULL, a->flag,
 		    "unexpected argument (see --help)");
 		return -1;
 	}
 	if (n >= sizeof a->flag - 4) {
-		set_err(err, errlen, NULL, shown(s, a->flag, sizeof a->flag),
+		vt_config_keys_shown(s, a->flag, sizeof a->flag);
+		vt_config_keys_error(err, errlen, NULL, a->flag,
 		    "unknown option (see --help)");
 		return -1;
 	}
@@ -616,14 +393,15 @@ static int next_arg(int argc, char **argv, int *i, struct arg *a, char *err,
 		}
 	}
 	if (a->kind == ARG_KEY && a->key == NULL) {
-		shown(a->flag, a->flag, sizeof a->flag);
-		set_err(err, errlen, NULL, a->flag,
+		vt_config_keys_shown(a->flag, a->flag, sizeof a->flag);
+		vt_config_keys_error(err, errlen, NULL, a->flag,
 		    "unknown option (see --help)");
 		return -1;
 	}
 	if (!takes_value) {
 		if (eq) {
-			set_err(err, errlen, NULL, a->flag, "takes no value");
+			vt_config_keys_error(err, errlen, NULL, a->flag,
+			    "takes no value");
 			return -1;
 		}
 		return 0;
@@ -633,8 +411,8 @@ static int next_arg(int argc, char **argv, int *i, struct arg *a, char *err,
 	} else if (*i + 1 < argc) {
 		a->value = argv[++*i];
 	} else {
-		set_err(err, errlen, NULL, a->flag, "missing value (see "
-		    "--help)");
+		vt_config_keys_error(err, errlen, NULL, a->flag,
+		    "missing value (see --help)");
 		return -1;
 	}
 	return 0;
@@ -646,7 +424,7 @@ enum vt_config_outcome vt_config_from_args(struct vt_config *cfg, int argc,
 	const char *file = NULL;
 	int help = 0, version = 0;
 	struct arg a;
-	char why[WHY_LEN];
+	char why[VT_CFG_WHY_LEN];
 
 	vt_config_defaults(cfg);
 	err[0] = '\0';
@@ -654,13 +432,13 @@ enum vt_config_outcome vt_config_from_args(struct vt_config *cfg, int argc,
 	/* Pass 1: syntax of every flag, and where the config file is. */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
-			if (i + 1 < argc) {
-				set_err(err, errlen, NULL, shown(argv[i + 1],
-				    a.flag, sizeof a.flag), "unexpected "
-				    "argument (see --help)");
-				return VT_CONFIG_ERROR;
-			}
-			break;
+			if (i + 1 == argc)
+				break;
+			vt_config_keys_shown(argv[i + 1], a.flag,
+			    sizeof a.flag);
+			vt_config_keys_error(err, errlen, NULL, a.flag,
+			    "unexpected argument (see --help)");
+			return VT_CONFIG_ERROR;
 		}
 		if (next_arg(argc, argv, &i, &a, err, errlen) < 0)
 			return VT_CONFIG_ERROR;
@@ -691,7 +469,8 @@ enum vt_config_outcome vt_config_from_args(struct vt_config *cfg, int argc,
 			continue;
 		if (vt_config_keys_set_text(a.key, cfg, a.value, why,
 		    sizeof why) < 0) {
-			set_err(err, errlen, NULL, a.flag, "%s", why);
+			vt_config_keys_error(err, errlen, NULL, a.flag, "%s",
+			    why);
 			return VT_CONFIG_ERROR;
 		}
 	}

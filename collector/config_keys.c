@@ -8,6 +8,7 @@
  */
 #include <cJSON.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,19 +43,18 @@ static const struct vt_cfg_key keys[] = {
 	  FIELD(tcp_idle_timeout), NULL, NULL,
 	  "close a TCP client silent for this long" },
 	{ "flush_interval", VT_CFG_DURATION, 1, 3600, FIELD(flush_interval),
-	  "--flush", "DURATION", "aggregation window: seconds between flushes" },
+	  "--flush", "SECONDS", "aggregation window (a duration: 10, \"10s\")" },
 	{ "metric_ttl", VT_CFG_DURATION, 1, 365 * DAY, FIELD(metric_ttl),
 	  NULL, NULL, "forget a metric not received for this long" },
 	{ "max_metrics", VT_CFG_COUNT, 1, 100000000, FIELD(max_metrics),
-	  "--max-metrics", "N", "most live metrics; lines for new names "
-	  "beyond it are dropped and counted" },
+	  "--max-metrics", "N", "most live metrics; more new names are "
+	  "dropped" },
 	{ "percentiles", VT_CFG_PERCENTILES, 0, 100, FIELD(percentiles),
-	  NULL, NULL, "percentiles of timers and histograms, each in (0, 100)" },
+	  NULL, NULL, "timer and histogram percentiles, each in (0, 100)" },
 	{ "data_dir", VT_CFG_STRING, 1, 0, FIELD(data_dir),
 	  "--data-dir", "DIR", "directory for RRD files and state" },
 	{ "http.listen", VT_CFG_ADDR, 0, 0, FIELD(http_listen),
-	  "--http", "ADDR:PORT", "HTTP listen address: dashboards, API, "
-	  "/metrics" },
+	  "--http", "ADDR:PORT", "HTTP address: dashboards, API, /metrics" },
 	{ "http.token", VT_CFG_SECRET, 0, 0, FIELD(http_token),
 	  NULL, NULL, "bearer token for HTTP writes; \"\" = loopback only" },
 	{ "http.max_body", VT_CFG_BYTES, 1024, GIB, FIELD(http_max_body),
@@ -65,11 +65,11 @@ static const struct vt_cfg_key keys[] = {
 	{ "http.threads", VT_CFG_COUNT, 1, 64, FIELD(http_threads),
 	  NULL, NULL, "HTTP server threads" },
 	{ "amqp.url", VT_CFG_URL, 0, 0, FIELD(amqp_url),
-	  "--amqp", "URL", "AMQP broker to consume from, amqp[s]://user:pass@"
-	  "host:port/vhost; \"\" = off" },
+	  "--amqp", "URL", "AMQP broker, amqp[s]://user:pass@host/vhost; "
+	  "\"\" = off" },
 	{ "log.level", VT_CFG_LOG_LEVEL, VT_LOG_DEBUG, VT_LOG_ERROR,
 	  FIELD(log_level), "--log-level", "LEVEL",
-	  "least severe level logged: debug, info, warn, error" },
+	  "lowest level logged: debug, info, warn, error" },
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -138,7 +138,7 @@ static const char *quote(const char *text, char *out, size_t outlen)
 	return out;
 }
 
-static const char *json_type_name(const cJSON *v)
+const char *vt_config_keys_json_type(const struct cJSON *v)
 {
 	if (cJSON_IsNull(v))
 		return "null";
@@ -155,40 +155,6 @@ static const char *json_type_name(const cJSON *v)
 	return "an invalid value";
 }
 
-void vt_config_keys_format_duration(double s, struct vt_buf *out)
-{
-	static const struct { double unit; const char *name; } units[] = {
-		{ DAY, "d" }, { 3600, "h" }, { 60, "m" }, { 1, "s" },
-	};
-	if (!isfinite(s) || s < 0) {
-		vt_buf_put_double(out, s);
-		return;
-	}
-	if (s == 0) {
-		vt_buf_puts(out, "0s");
-		return;
-	}
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-		double q = s / units[i].unit;
-		if (q == floor(q)) {
-			vt_buf_printf(out, "%.0f%s", q, units[i].name);
-			return;
-		}
-	}
-	if (s < 1 && s * 1000 == floor(s * 1000)) {
-		vt_buf_printf(out, "%.0fms", s * 1000);
-		return;
-	}
-	char num[64];
-	snprintf(num, sizeof num, "%.6f", s);
-	size_t n = strlen(num);
-	while (n > 0 && num[n - 1] == '0')
-		num[--n] = '\0';
-	if (n > 0 && num[n - 1] == '.')
-		num[--n] = '\0';
-	vt_buf_printf(out, "%ss", num);
-}
-
 /* A bound or value of a numeric key as text: "1h" for durations. */
 static const char *number_text(const struct vt_cfg_key *k, double v,
     char *out, size_t outlen)
@@ -196,7 +162,7 @@ static const char *number_text(const struct vt_cfg_key *k, double v,
 	if (k->type == VT_CFG_DURATION) {
 		struct vt_buf b;
 		vt_buf_init(&b);
-		vt_config_keys_format_duration(v, &b);
+		vt_config_format_duration(v, &b);
 		snprintf(out, outlen, "%s", b.data);
 		vt_buf_fini(&b);
 	} else if (v == floor(v) && fabs(v) < 1e18) {
@@ -245,11 +211,12 @@ static int check_percentiles(const struct vt_config *cfg, char *why,
 			return -1;
 		}
 		if (i > 0 && p == cfg->percentiles[i - 1]) {
-			snprintf(why, whylen, "percentile %g is listed twice", p);
+			snprintf(why, whylen, "percentile %g is listed twice",
+			    p);
 			return -1;
 		}
 		if (i > 0 && p < cfg->percentiles[i - 1]) {
-			snprintf(why, whylen, "percentiles must be ascending");
+			snprintf(why, whylen, "must be in ascending order");
 			return -1;
 		}
 	}
@@ -351,32 +318,6 @@ static int parse_count(const char *text, int bytes, double *out)
 	return -1;
 }
 
-/* "50,90,99" -> sorted percentiles. */
-static int parse_percentile_list(const char *text, double *ps, size_t *n,
-    char *why, size_t whylen)
-{
-	const char *p = text;
-	*n = 0;
-	while (*p) {
-		char *end;
-		double v = strtod(p, &end);
-		if (end == p || !isfinite(v) || (*end != ',' && *end != '\0') ||
-		    *p == ' ' || *p == '+' || *p == '-') {
-			snprintf(why, whylen, "expected numbers separated by "
-			    "commas such as \"50,90,99\"");
-			return -1;
-		}
-		if (*n == VT_MAX_PERCENTILES) {
-			snprintf(why, whylen, "at most %d percentiles",
-			    VT_MAX_PERCENTILES);
-			return -1;
-		}
-		ps[(*n)++] = v;
-		p = *end ? end + 1 : end;
-	}
-	return 0;
-}
-
 static void set_percentiles(struct vt_config *cfg, const double *ps,
     size_t n)
 {
@@ -449,7 +390,8 @@ int vt_config_keys_set_text(const struct vt_cfg_key *k, struct vt_config *cfg,
 	case VT_CFG_COUNT:
 	case VT_CFG_BYTES:
 		if (parse_count(text, k->type == VT_CFG_BYTES, &v) < 0) {
-			snprintf(why, whylen, "expected a whole number%s, got %s",
+			snprintf(why, whylen,
+			    "expected a whole number%s, got %s",
 			    k->type == VT_CFG_BYTES ? " of bytes (or with KiB, "
 			    "MiB, GiB)" : "", quote(text, q, sizeof q));
 			return -1;
@@ -462,14 +404,10 @@ int vt_config_keys_set_text(const struct vt_cfg_key *k, struct vt_config *cfg,
 			return -1;
 		}
 		return set_number(k, cfg, v, why, whylen);
-	case VT_CFG_PERCENTILES: {
-		double ps[VT_MAX_PERCENTILES];
-		size_t n;
-		if (parse_percentile_list(text, ps, &n, why, whylen) < 0)
-			return -1;
-		set_percentiles(cfg, ps, n);
-		return check_percentiles(cfg, why, whylen);
-	}
+	case VT_CFG_PERCENTILES:   /* a JSON array only */
+		snprintf(why, whylen, "expected an array of numbers such as "
+		    "[50, 90, 99]");
+		return -1;
 	}
 	snprintf(why, whylen, "unknown key type");
 	return -1;
@@ -484,7 +422,7 @@ static int set_json_percentiles(struct vt_config *cfg, const cJSON *v,
 
 	if (!cJSON_IsArray(v)) {
 		snprintf(why, whylen, "expected an array of numbers such as "
-		    "[50, 90, 99], got %s", json_type_name(v));
+		    "[50, 90, 99], got %s", vt_config_keys_json_type(v));
 		return -1;
 	}
 	int size = cJSON_GetArraySize(v);
@@ -496,7 +434,7 @@ static int set_json_percentiles(struct vt_config *cfg, const cJSON *v,
 	cJSON_ArrayForEach(item, v) {
 		if (!cJSON_IsNumber(item)) {
 			snprintf(why, whylen, "expected an array of numbers, "
-			    "got %s in it", json_type_name(item));
+			    "got %s in it", vt_config_keys_json_type(item));
 			return -1;
 		}
 		ps[n++] = item->valuedouble;
@@ -551,7 +489,8 @@ int vt_config_keys_set_json(const struct vt_cfg_key *k, struct vt_config *cfg,
 		want = "a number of bytes";
 	else if (k->type == VT_CFG_DURATION)
 		want = "a duration such as \"10s\"";
-	snprintf(why, whylen, "expected %s, got %s", want, json_type_name(v));
+	snprintf(why, whylen, "expected %s, got %s", want,
+	    vt_config_keys_json_type(v));
 	return -1;
 }
 
@@ -632,7 +571,7 @@ void vt_config_keys_format(const struct vt_cfg_key *k,
 		break;
 	case VT_CFG_DURATION:
 		vt_buf_putc(out, '"');
-		vt_config_keys_format_duration(*(const double *)f, out);
+		vt_config_format_duration(*(const double *)f, out);
 		vt_buf_putc(out, '"');
 		break;
 	case VT_CFG_PERCENTILES:
@@ -650,4 +589,30 @@ void vt_config_keys_format(const struct vt_cfg_key *k,
 		    vt_log_level_name((enum vt_log_level)*(const int *)f));
 		break;
 	}
+}
+
+const char *vt_config_keys_shown(const char *s, char *out, size_t outlen)
+{
+	size_t n = 0;
+	for (; *s && n + 4 < outlen && n < VT_CFG_SHOWN_MAX; s++) {
+		unsigned char c = (unsigned char)*s;
+		out[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	if (*s)
+		for (int i = 0; i < 3; i++)
+			out[n++] = '.';
+	out[n] = '\0';
+	return out;
+}
+
+void vt_config_keys_error(char *err, size_t errlen, const char *file,
+    const char *key, const char *fmt, ...)
+{
+	char what[VT_CFG_WHY_LEN + 64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "vitalsd: %s%s%s%s%s", file ? file : "",
+	    file ? ": " : "", key ? key : "", key ? ": " : "", what);
 }

@@ -16,6 +16,8 @@
 
 #include "vt_types.h"
 
+struct vt_buf;
+
 #define VT_ADDR_LEN 256
 #define VT_PATH_LEN 1024
 #define VT_URL_LEN 1024
@@ -39,7 +41,7 @@ struct vt_config {
 	double metric_ttl;                  /* metric_ttl "1h" */
 	size_t max_metrics;                 /* max_metrics 100000 */
 	size_t npercentiles;                /* percentiles [50, 90, 95, 99] */
-	double percentiles[VT_MAX_PERCENTILES]; /* ascending, each in (0, 100) */
+	double percentiles[VT_MAX_PERCENTILES]; /* ascending, in (0, 100) */
 
 	/* storage */
 	char data_dir[VT_PATH_LEN];         /* data_dir "./vitals-data" (--data-dir) */
@@ -106,6 +108,10 @@ void vt_config_usage(FILE *out);
  * ("10", "0.5"). Units: ms, s, m, h, d, w. No sign, exponent, spaces or
  * trailing text. Returns 0 and sets *seconds (finite, >= 0), or -1. */
 int vt_config_parse_duration(const char *text, double *seconds);
+
+/* Append a duration as vt_config_parse_duration reads it, in the largest
+ * unit that divides it: "10s", "5m", "1h", "7d", "250ms", "1.5s". */
+void vt_config_format_duration(double seconds, struct vt_buf *out);
 
 /* "host:port", "[v6]:port" or ":port" -> 0, or -1 if malformed. The host
  * (without brackets, "" for any) is copied into host; port is 0..65535.
