@@ -53,7 +53,7 @@ vt_agg *vt_agg_create(const struct vt_agg_config *cfg,
 
 static void metric_free(struct vt_metric *m)
 {
-	vt_kind_ops[m->series->kind].fini(m);
+	vt_kind_ops[m->kind].fini(m);
 	vt_series_release(m->series);
 	free(m);
 }
@@ -76,6 +76,28 @@ size_t vt_agg_size(const vt_agg *a)
 
 /* ---- the table -------------------------------------------------------- */
 
+/* Equal keys? Inline, a word at a time: keys are short and a libc call
+ * per line costs more than the compare. */
+static inline int key_equal(const char *a, const char *b, size_t len)
+{
+	uint64_t x, y;
+	if (len < 8) {
+		for (size_t i = 0; i < len; i++)
+			if (a[i] != b[i])
+				return 0;
+		return 1;
+	}
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return 0;
+	}
+	memcpy(&x, a + len - 8, 8);
+	memcpy(&y, b + len - 8, 8);
+	return x == y;
+}
+
 static struct vt_metric *table_find(const vt_agg *a, uint64_t hash,
     const char *key, size_t len)
 {
@@ -83,8 +105,8 @@ static struct vt_metric *table_find(const vt_agg *a, uint64_t hash,
 		const struct slot *s = &a->slots[i];
 		if (s->m == NULL)
 			return NULL;
-		if (s->hash == hash && s->m->series->key_len == len &&
-		    memcmp(s->m->series->key, key, len) == 0)
+		if (s->hash == hash && s->m->key_len == len &&
+		    key_equal(vt_metric_key(s->m), key, len))
 			return s->m;
 	}
 }
@@ -219,12 +241,19 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 	struct vt_slice service, metric;
 	vt_names_split(s->name, service_tag, &service, &metric);
 
-	struct vt_metric *m = vt_xcalloc(1, sizeof *m);
+	size_t size = vt_metric_size(key.len);
+	struct vt_metric *m = aligned_alloc(64, (size + 63) & ~(size_t)63);
+	if (m == NULL)
+		m = vt_xmalloc(size);   /* aborts if memory is really gone */
+	memset(m, 0, size);
 	m->series = vt_series_create(s->kind, service, metric, key, hash,
 	    lk, lv, nl);
 	m->series->id = ++a->next_id;
 	m->hash = hash;
-	vt_ewma_init(&m->ewma);
+	m->key_len = (uint32_t)key.len;
+	m->kind = s->kind;
+	memcpy((char *)(m + 1), key.ptr, key.len);
+	vt_ewma_init(&vt_metric_cold(m)->ewma);
 	vt_kind_ops[s->kind].init(m);
 
 	if ((a->live + 1) * 2 > a->mask + 1)
@@ -234,6 +263,78 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 	a->stats->metrics_live = a->live;
 	a->stats->metrics_created++;
 	return m;
+}
+
+/* The lookup and update of an untagged sample whose key hash is known. */
+static inline enum vt_line_result record_hashed(vt_agg *a,
+    const struct vt_sample *s, uint64_t hash)
+{
+	struct tag_list none = { .n = 0 };
+	struct vt_metric *m = table_find(a, hash, s->name.ptr, s->name.len);
+	if (m == NULL) {
+		if (a->live >= a->cfg.max_metrics)
+			return VT_LINE_OVER_CAP;
+		m = metric_create(a, s, &none, s->name, hash);
+	} else if (m->kind != s->kind) {
+		return VT_LINE_TYPE_CONFLICT;
+	}
+	vt_kind_ops[s->kind].record(m, s);
+	m->last_window = (uint32_t)a->window_seq;
+	m->samples++;
+	return VT_LINE_OK;
+}
+
+void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
+    enum vt_line_result *results)
+{
+	uint64_t hash[VT_AGG_BATCH];
+	struct vt_metric *guess[VT_AGG_BATCH];
+
+	/* 1: hash every untagged name, prefetch its home slot. */
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].tags.len)
+			continue;
+		hash[i] = vt_hash(s[i].name.ptr, s[i].name.len, HASH_SEED);
+		__builtin_prefetch(&a->slots[hash[i] & a->mask]);
+	}
+	/* 2: the metric the home slot points at (usually the one). */
+	for (size_t i = 0; i < n; i++) {
+		guess[i] = NULL;
+		if (s[i].tags.len)
+			continue;
+		const struct slot *sl = &a->slots[hash[i] & a->mask];
+		if (sl->m && sl->hash == hash[i]) {
+			guess[i] = sl->m;
+			__builtin_prefetch(sl->m, 1);
+			__builtin_prefetch((const char *)sl->m + 64);
+		}
+	}
+	/* 3: the per-kind state behind the metric. */
+	for (size_t i = 0; i < n; i++) {
+		struct vt_metric *m = guess[i];
+		if (m == NULL || m->kind != s[i].kind)
+			guess[i] = NULL;
+		else if (m->kind == VT_TIMER || m->kind == VT_HISTOGRAM) {
+			__builtin_prefetch(m->u.timer, 1);
+			__builtin_prefetch((const char *)m->u.timer + 64, 1);
+		} else if (m->kind == VT_SET) {
+			__builtin_prefetch(m->u.set, 1);
+		}
+	}
+	/* 4: the sketch bucket or set slot the value lands in. */
+	for (size_t i = 0; i < n; i++) {
+		struct vt_metric *m = guess[i];
+		if (m == NULL)
+			continue;
+		if (m->kind == VT_TIMER || m->kind == VT_HISTOGRAM)
+			vt_sketch_prefetch(&m->u.timer->window, s[i].value);
+		else if (m->kind == VT_SET)
+			vt_card_prefetch(m->u.set, vt_set_member_hash(&s[i]));
+	}
+	/* 5: apply, in order. */
+	for (size_t i = 0; i < n; i++)
+		results[i] = s[i].tags.len ? vt_agg_record(a, &s[i]) :
+		    record_hashed(a, &s[i], hash[i]);
 }
 
 enum vt_line_result vt_agg_record(vt_agg *a, const struct vt_sample *s)
@@ -256,11 +357,11 @@ enum vt_line_result vt_agg_record(vt_agg *a, const struct vt_sample *s)
 			return VT_LINE_OVER_CAP;
 		m = metric_create(a, s, &tags, (struct vt_slice){ key, len },
 		    hash);
-	} else if (m->series->kind != s->kind) {
+	} else if (m->kind != s->kind) {
 		return VT_LINE_TYPE_CONFLICT;
 	}
 	vt_kind_ops[s->kind].record(m, s);
-	m->last_window = a->window_seq;
+	m->last_window = (uint32_t)a->window_seq;
 	m->samples++;
 	return VT_LINE_OK;
 }
@@ -272,16 +373,16 @@ static size_t count_timers(const vt_agg *a)
 	size_t n = 0;
 	for (size_t i = 0; i <= a->mask; i++) {
 		const struct vt_metric *m = a->slots[i].m;
-		if (m && vt_kind_ops[m->series->kind].needs_quantiles)
+		if (m && vt_kind_ops[m->kind].needs_quantiles)
 			n++;
 	}
 	return n;
 }
 
-static int is_expired(const vt_agg *a, const struct vt_metric *m, double now)
+static int is_expired(const vt_agg *a, struct vt_metric *m, double now)
 {
-	return m->last_window != a->window_seq &&
-	    now - m->last_seen >= a->cfg.metric_ttl;
+	return m->last_window != (uint32_t)a->window_seq &&
+	    now - vt_metric_cold(m)->last_seen >= a->cfg.metric_ttl;
 }
 
 /* Remove m from the table and free it. */
@@ -333,17 +434,18 @@ struct vt_flush *vt_agg_close_window(vt_agg *a, double now, double interval)
 		struct vt_metric *m = a->slots[i].m;
 		if (m == NULL)
 			continue;
-		if (m->last_window == a->window_seq)
-			m->last_seen = now;
+		struct vt_metric_cold *cold = vt_metric_cold(m);
+		if (m->last_window == (uint32_t)a->window_seq)
+			cold->last_seen = now;
 		if (is_expired(a, m, now)) {
 			expired.m[expired.n++] = m;
 			continue;
 		}
-		const struct vt_kind_ops *ops = &vt_kind_ops[m->series->kind];
+		const struct vt_kind_ops *ops = &vt_kind_ops[m->kind];
 		struct vt_metric_window *w = &f->metrics[f->nmetrics++];
 		w->series = vt_series_retain(m->series);
 		w->samples = m->samples;
-		w->last_seen = m->last_seen;
+		w->last_seen = cold->last_seen;
 		ops->close(m, w, &ctx);
 		if (ops->needs_quantiles)
 			ctx.quantiles += 4 * np;

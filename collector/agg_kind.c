@@ -49,10 +49,11 @@ static void counter_close(struct vt_metric *m, struct vt_metric_window *w,
 	w->count = m->count;
 	w->rate = m->count / ctx->interval;
 	w->total = m->total;
-	vt_ewma_update(&m->ewma, m->count, ctx->interval);
-	w->rate_1m = m->ewma.rate_1m;
-	w->rate_5m = m->ewma.rate_5m;
-	w->rate_15m = m->ewma.rate_15m;
+	struct vt_ewma *e = &vt_metric_cold(m)->ewma;
+	vt_ewma_update(e, m->count, ctx->interval);
+	w->rate_1m = e->rate_1m;
+	w->rate_5m = e->rate_5m;
+	w->rate_15m = e->rate_15m;
 	w->value = m->count;
 	empty_stats(w);
 	m->count = 0;
@@ -158,10 +159,11 @@ static void timer_close(struct vt_metric *m, struct vt_metric_window *w,
 	w->quantiles_5m = q + 2 * np;
 	w->quantiles_15m = q + 3 * np;
 
-	vt_ewma_update(&m->ewma, m->count, ctx->interval);
-	w->rate_1m = m->ewma.rate_1m;
-	w->rate_5m = m->ewma.rate_5m;
-	w->rate_15m = m->ewma.rate_15m;
+	struct vt_ewma *e = &vt_metric_cold(m)->ewma;
+	vt_ewma_update(e, m->count, ctx->interval);
+	w->rate_1m = e->rate_1m;
+	w->rate_5m = e->rate_5m;
+	w->rate_15m = e->rate_15m;
 	w->value = w->mean;
 
 	m->count = 0;
@@ -175,30 +177,37 @@ static void timer_close(struct vt_metric *m, struct vt_metric_window *w,
 
 static void set_init(struct vt_metric *m)
 {
-	vt_card_init(&m->u.set);
+	m->u.set = vt_xmalloc(sizeof *m->u.set);
+	vt_card_init(m->u.set);
 }
 
 static void set_fini(struct vt_metric *m)
 {
-	vt_card_fini(&m->u.set);
+	vt_card_fini(m->u.set);
+	free(m->u.set);
+	m->u.set = NULL;
+}
+
+uint64_t vt_set_member_hash(const struct vt_sample *s)
+{
+	return vt_hash(s->set_member.ptr, s->set_member.len, SET_MEMBER_SEED);
 }
 
 static void set_record(struct vt_metric *m, const struct vt_sample *s)
 {
-	vt_card_add(&m->u.set, vt_hash(s->set_member.ptr, s->set_member.len,
-	    SET_MEMBER_SEED));
+	vt_card_add(m->u.set, vt_set_member_hash(s));
 }
 
 static void set_close(struct vt_metric *m, struct vt_metric_window *w,
     const struct vt_window_ctx *ctx)
 {
 	(void)ctx;
-	w->value = vt_card_count(&m->u.set);
+	w->value = vt_card_count(m->u.set);
 	w->count = (double)m->samples;
 	w->rate = NAN;
 	w->rate_1m = w->rate_5m = w->rate_15m = NAN;
 	empty_stats(w);
-	vt_card_reset(&m->u.set);
+	vt_card_reset(m->u.set);
 }
 
 const struct vt_kind_ops vt_kind_ops[VT_KIND_COUNT] = {

@@ -106,6 +106,14 @@ static int table_contains(const struct vt_cardinality *c, uint64_t h)
 	return 0;
 }
 
+void vt_card_prefetch(const struct vt_cardinality *c, uint64_t h)
+{
+	if (c->hll)
+		__builtin_prefetch(&c->registers[h >> (64 - VT_CARD_HLL_BITS)], 1);
+	else if (c->cap)
+		__builtin_prefetch(&c->table[(uint32_t)h & (c->cap - 1)], 1);
+}
+
 void vt_card_add(struct vt_cardinality *c, uint64_t h)
 {
 	if (c->hll) {

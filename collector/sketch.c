@@ -270,6 +270,17 @@ void vt_sketch_add(struct vt_sketch *s, double x, double w)
 		s->zero += w;
 }
 
+void vt_sketch_prefetch(const struct vt_sketch *s, double x)
+{
+	const struct vt_sketch_store *st = x >= VT_SKETCH_MIN_VALUE ? &s->pos :
+	    x <= -VT_SKETCH_MIN_VALUE ? &s->neg : NULL;
+	if (st == NULL || st->counts == NULL)
+		return;
+	int64_t i = (int64_t)sketch_key(x < 0 ? -x : x) - st->offset;
+	if (i >= 0 && i < (int64_t)st->len)
+		__builtin_prefetch(&st->counts[i], 1);
+}
+
 void vt_sketch_merge(struct vt_sketch *dst, const struct vt_sketch *src)
 {
 	store_merge(&dst->pos, &src->pos);

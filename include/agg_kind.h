@@ -21,22 +21,53 @@ struct vt_timer_state {
 	double sum_total;                 /* cumulative scaled sum */
 };
 
-/* One live metric. Owned by the aggregator's table. */
+/*
+ * One live metric, owned by the aggregator's table. The hot part is one
+ * cache line: everything vt_agg_record reads or writes for a line. It is
+ * allocated 64-byte aligned together with its key (right after it, so the
+ * key compare touches the neighbouring line) and the cold part (read only
+ * when a window closes), in this order:
+ *     [struct vt_metric][key, key_len bytes + NUL][struct vt_metric_cold]
+ */
 struct vt_metric {
+	uint64_t hash;              /* of the key */
 	struct vt_series *series;   /* one reference, owned */
-	uint64_t hash;              /* of series->key */
-	uint64_t last_window;       /* window sequence of the last sample */
-	double last_seen;           /* unix time of that window's close */
+	uint32_t key_len;
+	uint32_t last_window;       /* window sequence of the last sample */
+	uint32_t kind;              /* enum vt_kind */
+	uint32_t reserved;
 	uint64_t samples;           /* lines this window */
 	double count;               /* this window: counter sum / timer weight */
 	double total;               /* cumulative (see struct vt_metric_window) */
-	struct vt_ewma ewma;
 	union {
 		double gauge;
 		struct vt_timer_state *timer;
-		struct vt_cardinality set;
+		struct vt_cardinality *set;
 	} u;
 };
+
+struct vt_metric_cold {
+	double last_seen;           /* unix time of the last window with data */
+	struct vt_ewma ewma;
+};
+
+static inline const char *vt_metric_key(const struct vt_metric *m)
+{
+	return (const char *)(m + 1);
+}
+
+static inline struct vt_metric_cold *vt_metric_cold(struct vt_metric *m)
+{
+	return (struct vt_metric_cold *)((char *)(m + 1) +
+	    ((m->key_len + 8) & ~(size_t)7));
+}
+
+/* Bytes to allocate for a metric whose key is key_len bytes. */
+static inline size_t vt_metric_size(size_t key_len)
+{
+	return sizeof(struct vt_metric) + ((key_len + 8) & ~(size_t)7) +
+	    sizeof(struct vt_metric_cold);
+}
 
 struct vt_window_ctx {          /* what a close needs besides the metric */
 	double interval;
@@ -56,5 +87,8 @@ struct vt_kind_ops {
 };
 
 extern const struct vt_kind_ops vt_kind_ops[VT_KIND_COUNT];
+
+/* The hash of a set member, as set_record computes it. */
+uint64_t vt_set_member_hash(const struct vt_sample *s);
 
 #endif

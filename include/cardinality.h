@@ -34,6 +34,8 @@ struct vt_cardinality {
 void vt_card_init(struct vt_cardinality *c);
 void vt_card_fini(struct vt_cardinality *c);
 void vt_card_reset(struct vt_cardinality *c);
+/* Hint the cache about where member_hash will be looked up. */
+void vt_card_prefetch(const struct vt_cardinality *c, uint64_t member_hash);
 void vt_card_add(struct vt_cardinality *c, uint64_t member_hash);
 /* Distinct members added since init/reset: exact up to VT_CARD_EXACT_MAX,
  * then an estimate (about 1.6 % standard error). */

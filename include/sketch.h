@@ -65,6 +65,10 @@ void vt_sketch_reset(struct vt_sketch *s);
 /* Add x (finite) with weight w > 0. Allocates only to widen the range. */
 void vt_sketch_add(struct vt_sketch *s, double x, double w);
 
+/* Hint the cache about the bucket x would land in, so a batch of adds
+ * can overlap its memory latency. Changes nothing. */
+void vt_sketch_prefetch(const struct vt_sketch *s, double x);
+
 /* dst += src (bucket-wise sums: exact). src is only read. */
 void vt_sketch_merge(struct vt_sketch *dst, const struct vt_sketch *src);
 
