@@ -265,16 +265,16 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 	return m;
 }
 
-/* The lookup and update of an untagged sample whose key hash is known. */
-static inline enum vt_line_result record_hashed(vt_agg *a,
-    const struct vt_sample *s, uint64_t hash)
+/* Find (or create) the metric with this key and apply the sample. */
+static inline enum vt_line_result record_keyed(vt_agg *a,
+    const struct vt_sample *s, const struct tag_list *tags,
+    struct vt_slice key, uint64_t hash)
 {
-	struct tag_list none = { .n = 0 };
-	struct vt_metric *m = table_find(a, hash, s->name.ptr, s->name.len);
+	struct vt_metric *m = table_find(a, hash, key.ptr, key.len);
 	if (m == NULL) {
 		if (a->live >= a->cfg.max_metrics)
 			return VT_LINE_OVER_CAP;
-		m = metric_create(a, s, &none, s->name, hash);
+		m = metric_create(a, s, tags, key, hash);
 	} else if (m->kind != s->kind) {
 		return VT_LINE_TYPE_CONFLICT;
 	}
@@ -332,9 +332,10 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 			vt_card_prefetch(m->u.set, vt_set_member_hash(&s[i]));
 	}
 	/* 5: apply, in order. */
+	static const struct tag_list no_tags = { .n = 0 };
 	for (size_t i = 0; i < n; i++)
 		results[i] = s[i].tags.len ? vt_agg_record(a, &s[i]) :
-		    record_hashed(a, &s[i], hash[i]);
+		    record_keyed(a, &s[i], &no_tags, s[i].name, hash[i]);
 }
 
 enum vt_line_result vt_agg_record(vt_agg *a, const struct vt_sample *s)
@@ -350,20 +351,8 @@ enum vt_line_result vt_agg_record(vt_agg *a, const struct vt_sample *s)
 		len = build_key(a, s->name, &tags);
 		key = a->keybuf;
 	}
-	uint64_t hash = vt_hash(key, len, HASH_SEED);
-	struct vt_metric *m = table_find(a, hash, key, len);
-	if (m == NULL) {
-		if (a->live >= a->cfg.max_metrics)
-			return VT_LINE_OVER_CAP;
-		m = metric_create(a, s, &tags, (struct vt_slice){ key, len },
-		    hash);
-	} else if (m->kind != s->kind) {
-		return VT_LINE_TYPE_CONFLICT;
-	}
-	vt_kind_ops[s->kind].record(m, s);
-	m->last_window = (uint32_t)a->window_seq;
-	m->samples++;
-	return VT_LINE_OK;
+	return record_keyed(a, s, &tags, (struct vt_slice){ key, len },
+	    vt_hash(key, len, HASH_SEED));
 }
 
 /* ---- closing a window ------------------------------------------------- */

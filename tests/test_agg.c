@@ -283,6 +283,47 @@ START_TEST(flush_outlives_expired_series)
 }
 END_TEST
 
+START_TEST(batch_matches_one_by_one)
+{
+	/* The same 40 samples through vt_agg_record_batch and through
+	 * vt_agg_record give the same results and the same windows. */
+	vt_agg *a = make_agg(20, 3600), *b = make_agg(20, 3600);
+	struct vt_sample s[40];
+	enum vt_line_result ra[40], rb[40];
+	char names[40][16];
+	for (int i = 0; i < 40; i++) {
+		snprintf(names[i], sizeof names[i], "svc.m%d", i % 25);
+		enum vt_kind k = i == 30 ? VT_GAUGE : (i % 25) % 3 == 0 ?
+		    VT_TIMER : VT_COUNTER;       /* i == 30: a type conflict */
+		s[i] = sample(names[i], k, i, 1, i % 7 == 0 ? "z:1,a:2" : NULL);
+	}
+	vt_agg_record_batch(a, s, 40, ra);
+	for (int i = 0; i < 40; i++)
+		rb[i] = vt_agg_record(b, &s[i]);
+	int over = 0, conflicts = 0;
+	for (int i = 0; i < 40; i++) {
+		ck_assert_int_eq(ra[i], rb[i]);
+		over += ra[i] == VT_LINE_OVER_CAP;
+		conflicts += ra[i] == VT_LINE_TYPE_CONFLICT;
+	}
+	ck_assert_int_gt(over, 0);        /* 25+ distinct keys, cap 20 */
+	ck_assert_int_eq(conflicts, 1);
+	struct vt_flush *fa = vt_agg_close_window(a, 10, 10);
+	struct vt_flush *fb = vt_agg_close_window(b, 10, 10);
+	ck_assert_uint_eq(fa->nmetrics, fb->nmetrics);
+	double sum_a = 0, sum_b = 0;
+	for (size_t i = 0; i < fa->nmetrics; i++) {
+		sum_a += fa->metrics[i].count;
+		sum_b += fb->metrics[i].count;
+	}
+	ck_assert_double_eq(sum_a, sum_b);
+	vt_flush_release(fa);
+	vt_flush_release(fb);
+	vt_agg_destroy(a);
+	vt_agg_destroy(b);
+}
+END_TEST
+
 Suite *vt_test_agg_suite(void)
 {
 	Suite *s = suite_create("agg");
@@ -299,6 +340,7 @@ Suite *vt_test_agg_suite(void)
 	tcase_add_test(tc, ttl_expiry_frees_and_keeps_others_findable);
 	tcase_add_test(tc, forget_service_removes_only_it);
 	tcase_add_test(tc, flush_outlives_expired_series);
+	tcase_add_test(tc, batch_matches_one_by_one);
 	suite_add_tcase(s, tc);
 	return s;
 }
