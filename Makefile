@@ -52,16 +52,23 @@ DEPS_STAMP := build/.deps-ok
 VITALSD   := $(BUILD)/vitalsd
 CHECK_BIN := $(BUILD)/check_vitals
 LOADGEN   := $(BUILD)/vitals-loadgen
+CLIENT_LIB := $(BUILD)/libvitals_client.a
+SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check unit integ bench deps clean install
+.PHONY: all run check unit integ bench deps test-deps clean install
 
-all: $(VITALSD)
+all: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 
 $(DEPS_STAMP): contrib/ensure-deps.sh
 	@sh contrib/ensure-deps.sh build
 	@mkdir -p $(dir $@) && touch $@
 
 deps: $(DEPS_STAMP)
+
+# Tools the tests drive for real: promtool, rrdtool, rrdcached, rabbitmq-server,
+# amqp-tools, chromium, python3-statsd.
+test-deps: $(DEPS_STAMP)
+	@sh contrib/ensure-deps.sh test
 
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -77,6 +84,17 @@ $(VITALSD): $(MAIN_OBJ) $(LIB_OBJS)
 $(CHECK_BIN): $(TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) -lm -lpthread
 
+# The C client: a static library services link, and vitals-send on top.
+$(BUILD)/contrib/client/vitals_client.o: contrib/client/vitals_client.c include/vitals_client.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(CLIENT_LIB): $(BUILD)/contrib/client/vitals_client.o
+	$(AR) rcs $@ $^
+
+$(SEND_BIN): contrib/vitals-send.c $(CLIENT_LIB)
+	$(CC) -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(CLIENT_LIB) -lm
+
 $(LOADGEN): tests/bench/loadgen.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -g $(WARN) $(CPPFLAGS) -o $@ $< -lm -lpthread
@@ -86,18 +104,16 @@ run: $(VITALSD)
 
 check: unit integ
 
-unit: $(CHECK_BIN)
+unit: $(CHECK_BIN) test-deps
 	./$(CHECK_BIN)
 
-integ: $(VITALSD) $(DEPS_STAMP)
-	@sh contrib/ensure-deps.sh test
-	VITALSD=$(abspath $(VITALSD)) SANITIZE=$(SANITIZE) /usr/bin/python3 tests/integ/run.py
+integ: $(VITALSD) $(SEND_BIN) test-deps
+	VITALSD=$(abspath $(VITALSD)) VITALS_SEND=$(abspath $(SEND_BIN)) SANITIZE=$(SANITIZE) /usr/bin/python3 tests/integ/run.py
 
-bench: $(VITALSD) $(LOADGEN)
-	@sh contrib/ensure-deps.sh test
+bench: $(VITALSD) $(LOADGEN) test-deps
 	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
 
-install: $(VITALSD)
+install: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vitals
 	install -m 755 $(VITALSD) $(DESTDIR)$(PREFIX)/bin/vitalsd
 	install -m 644 contrib/vitals.example.json $(DESTDIR)$(PREFIX)/share/vitals/

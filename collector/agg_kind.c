@@ -33,6 +33,26 @@ static void empty_stats(struct vt_metric_window *w)
 	w->min = w->max = w->mean = w->stddev = NAN;
 }
 
+/*
+ * The 1/5/15-minute moving rates. A metric's first window is partial (it
+ * was created somewhere inside it), so it would seed the averages with a
+ * rate that is off by the fraction of the window it saw: they start at the
+ * first full window, and until then report the window's own rate.
+ */
+static void update_rates(struct vt_metric *m, struct vt_metric_window *w,
+    const struct vt_window_ctx *ctx)
+{
+	struct vt_ewma *e = &vt_metric_cold(m)->ewma;
+	if (m->windows++ == 0) {
+		w->rate_1m = w->rate_5m = w->rate_15m = w->rate;
+		return;
+	}
+	vt_ewma_update(e, m->count, ctx->interval);
+	w->rate_1m = e->rate_1m;
+	w->rate_5m = e->rate_5m;
+	w->rate_15m = e->rate_15m;
+}
+
 /* ---- counter ---------------------------------------------------------- */
 
 static void counter_record(struct vt_metric *m, const struct vt_sample *s)
@@ -49,11 +69,7 @@ static void counter_close(struct vt_metric *m, struct vt_metric_window *w,
 	w->count = m->count;
 	w->rate = m->count / ctx->interval;
 	w->total = m->total;
-	struct vt_ewma *e = &vt_metric_cold(m)->ewma;
-	vt_ewma_update(e, m->count, ctx->interval);
-	w->rate_1m = e->rate_1m;
-	w->rate_5m = e->rate_5m;
-	w->rate_15m = e->rate_15m;
+	update_rates(m, w, ctx);
 	w->value = m->count;
 	empty_stats(w);
 	m->count = 0;
@@ -159,11 +175,7 @@ static void timer_close(struct vt_metric *m, struct vt_metric_window *w,
 	w->quantiles_5m = q + 2 * np;
 	w->quantiles_15m = q + 3 * np;
 
-	struct vt_ewma *e = &vt_metric_cold(m)->ewma;
-	vt_ewma_update(e, m->count, ctx->interval);
-	w->rate_1m = e->rate_1m;
-	w->rate_5m = e->rate_5m;
-	w->rate_15m = e->rate_15m;
+	update_rates(m, w, ctx);
 	w->value = w->mean;
 
 	m->count = 0;

@@ -211,8 +211,9 @@ static int udp_open(vt_listen *l, char *err, size_t errlen)
 	    0);
 	if (fd < 0)
 		goto fail;
+	/* No SO_REUSEADDR: on UDP it would let a second process bind the
+	 * same port and silently take half the datagrams. */
 	int one = 1, size = (int)l->cfg.udp_receive_buffer;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);

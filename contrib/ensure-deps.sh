@@ -36,6 +36,10 @@ test)
 	need_cmd nc netcat-openbsd
 	need_file /usr/bin/python3 python3
 	need_file /usr/lib/python3/dist-packages/statsd python3-statsd
+	need_cmd rrdcached rrdcached
+	need_cmd rabbitmq-server rabbitmq-server
+	need_cmd amqp-publish amqp-tools
+	need_cmd chromium chromium
 	;;
 *)
 	echo "usage: $0 build|test" >&2; exit 64 ;;

@@ -35,7 +35,7 @@ struct vt_metric {
 	uint32_t key_len;
 	uint32_t last_window;       /* window sequence of the last sample */
 	uint32_t kind;              /* enum vt_kind */
-	uint32_t reserved;
+	uint32_t windows;           /* windows closed since it was created */
 	uint64_t samples;           /* lines this window */
 	double count;               /* this window: counter sum / timer weight */
 	double total;               /* cumulative (see struct vt_metric_window) */

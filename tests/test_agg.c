@@ -324,6 +324,28 @@ START_TEST(batch_matches_one_by_one)
 }
 END_TEST
 
+START_TEST(moving_rates_start_at_the_first_full_window)
+{
+	vt_agg *a = make_agg(100, 3600);
+	rec(a, "r.hits", VT_COUNTER, 100);     /* partial first window */
+	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
+	const struct vt_metric_window *w = find(f, "r", "hits");
+	ck_assert_double_eq(w->rate_1m, 10);  /* the window's own rate */
+	vt_flush_release(f);
+	rec(a, "r.hits", VT_COUNTER, 20);
+	f = vt_agg_close_window(a, 20, 10);
+	w = find(f, "r", "hits");
+	ck_assert_double_eq(w->rate_1m, 2);   /* seeded by the full window */
+	ck_assert_double_eq(w->rate_15m, 2);
+	vt_flush_release(f);
+	f = vt_agg_close_window(a, 30, 10);    /* then it decays */
+	w = find(f, "r", "hits");
+	ck_assert_double_eq_tol(w->rate_1m, 2 * exp(-10.0 / 60), 1e-9);
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
 Suite *vt_test_agg_suite(void)
 {
 	Suite *s = suite_create("agg");
@@ -341,6 +363,7 @@ Suite *vt_test_agg_suite(void)
 	tcase_add_test(tc, forget_service_removes_only_it);
 	tcase_add_test(tc, flush_outlives_expired_series);
 	tcase_add_test(tc, batch_matches_one_by_one);
+	tcase_add_test(tc, moving_rates_start_at_the_first_full_window);
 	suite_add_tcase(s, tc);
 	return s;
 }
