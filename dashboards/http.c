@@ -191,8 +191,19 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
 	size_t len;
 	char *data = vt_buf_steal(&resp->body, &len);
 	struct MHD_Response *r;
-	if (head_only) {
+	if (resp->stream != NULL && !head_only) {
 		free(data);
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
+		    16 * 1024, resp->stream, resp->stream_ctx,
+		    resp->stream_free);
+		if (r == NULL && resp->stream_free != NULL)
+			resp->stream_free(resp->stream_ctx);
+		if (r == NULL)
+			return MHD_NO;
+	} else if (head_only) {
+		free(data);
+		if (resp->stream_free != NULL)
+			resp->stream_free(resp->stream_ctx);
 		r = MHD_create_response_from_buffer(0, NULL,
 		    MHD_RESPMEM_PERSISTENT);
 	} else {
@@ -305,7 +316,10 @@ int vt_http_start(vt_http *h, char *err, size_t errlen)
 		snprintf(err, errlen, "http %s", why);
 		return -1;
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	/* Suspend/resume: event streams (events.c) park their connection
+	 * instead of blocking a pool thread while there is nothing to send. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,

@@ -11,7 +11,9 @@
 #define VT_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -42,6 +44,18 @@ struct vt_http_response {
 	struct vt_buf body;          /* owned by the server */
 	char location[256];          /* optional Location header */
 	int no_cache;                /* Cache-Control: no-store */
+	/*
+	 * A streamed body (Server-Sent Events, events.c): when stream is
+	 * set, body is ignored and the response is sent chunked, its bytes
+	 * produced by stream(stream_ctx, pos, buf, max) under
+	 * libmicrohttpd's content-reader contract (bytes written; 0 only
+	 * after MHD_suspend_connection; -1 to end). stream_free(stream_ctx)
+	 * runs once when the server is done with it (also for HEAD, or when
+	 * the response cannot be created).
+	 */
+	ssize_t (*stream)(void *ctx, uint64_t pos, char *buf, size_t max);
+	void *stream_ctx;
+	void (*stream_free)(void *ctx);
 };
 
 typedef void (*vt_http_handler)(void *ctx, const struct vt_http_request *req,

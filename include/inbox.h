@@ -19,7 +19,8 @@
 
 enum vt_inbox_kind {
 	VT_INBOX_STATSD,     /* statsd lines */
-	VT_INBOX_CHECKS      /* a JSON healthcheck body */
+	VT_INBOX_CHECKS,     /* a JSON healthcheck body */
+	VT_INBOX_FORGET_SERVICE  /* body: a service name (DELETE) */
 };
 
 struct vt_inbox_msg {
