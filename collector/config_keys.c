@@ -53,6 +53,23 @@ static const struct vt_cfg_key keys[] = {
 	  NULL, NULL, "timer and histogram percentiles, each in (0, 100)" },
 	{ "data_dir", VT_CFG_STRING, 1, 0, FIELD(data_dir),
 	  "--data-dir", "DIR", "directory for RRD files and state" },
+	{ "rrd.enabled", VT_CFG_BOOL, 0, 1, FIELD(rrd_enabled),
+	  NULL, NULL, "write every closed window to RRD files" },
+	{ "rrd.cached", VT_CFG_STRING, 0, 0, FIELD(rrd_cached),
+	  NULL, NULL, "rrdcached address for updates (unix:/path, /path or "
+	  "host:port); \"\" = write directly" },
+	{ "rrd.queue", VT_CFG_COUNT, 1000, 100000000, FIELD(rrd_queue),
+	  NULL, NULL, "most RRD updates waiting for the writer; windows "
+	  "beyond are skipped and counted" },
+	{ "rrd.points_per_range", VT_CFG_COUNT, 10, 100000, FIELD(rrd_points),
+	  NULL, NULL, "RRD rows per archive range (1h, 1d, 1w, 1 month, "
+	  "1y), AVERAGE and MAX" },
+	{ "health.save_interval", VT_CFG_DURATION, 1, DAY,
+	  FIELD(health_save_interval), NULL, NULL,
+	  "save healthcheck state to the data dir this often" },
+	{ "health.max_checks", VT_CFG_COUNT, 1, 10000000,
+	  FIELD(health_max_checks), NULL, NULL,
+	  "most healthchecks kept; reports of new ones beyond are dropped" },
 	{ "http.listen", VT_CFG_ADDR, 0, 0, FIELD(http_listen),
 	  "--http", "ADDR:PORT", "HTTP address: dashboards, API, /metrics" },
 	{ "http.token", VT_CFG_SECRET, 0, 0, FIELD(http_token),

@@ -17,6 +17,8 @@
 #include "core_routes.h"
 #include "daemon.h"
 #include "flusher.h"
+#include "graph.h"
+#include "healthd.h"
 #include "http.h"
 #include "inbox.h"
 #include "ingest.h"
@@ -24,7 +26,10 @@
 #include "log.h"
 #include "loop.h"
 #include "prom.h"
+#include "rrdread.h"
+#include "rrdstore.h"
 #include "selfstats.h"
+#include "series_api.h"
 #include "xmalloc.h"
 
 #define CRON_SECONDS 1.0
@@ -41,6 +46,9 @@ struct vt_daemon {
 	struct vt_prom *prom;
 	vt_flusher *flusher;
 	vt_http *http;
+	vt_healthd *healthd;
+	vt_rrdstore *rrd;             /* NULL when rrd.enabled is false */
+	vt_rrdread *rrdread;
 	struct vt_core_routes core;
 	double last_close;           /* unix time the open window began */
 	int exit_status;
@@ -95,8 +103,7 @@ static int apply_inbox(void *ctx, const struct vt_inbox_msg *m)
 		vt_ingest_lines(d->ingest, m->body, m->len, m->peer);
 		return 0;
 	}
-	vt_ingest_datagram(d->ingest, m->body, m->len, m->peer);
-	return 0;
+	return vt_healthd_apply(d->healthd, m);   /* checks, forget service */
 }
 
 static int make_data_dir(const char *dir, char *err, size_t errlen)
@@ -127,6 +134,12 @@ static int start_ingest(vt_daemon *d, char *err, size_t errlen)
 	memcpy(ac.percentiles, d->cfg.percentiles, sizeof ac.percentiles);
 	d->agg = vt_agg_create(&ac, &d->stats);
 	d->ingest = vt_ingest_create(d->agg, &d->stats);
+	struct vt_healthd_config hc = { d->cfg.data_dir,
+	    d->cfg.health_save_interval, d->cfg.health_max_checks };
+	d->healthd = vt_healthd_create(&hc, d->loop, d->ingest, d->agg, err,
+	    errlen);
+	if (d->healthd == NULL)
+		return -1;
 	struct vt_listen_config lc = {
 		.addr = d->cfg.statsd_listen,
 		.udp = d->cfg.statsd_udp,
@@ -144,11 +157,51 @@ static int start_ingest(vt_daemon *d, char *err, size_t errlen)
 	return d->inbox ? 0 : -1;
 }
 
+/* The RRD sink (before the flusher starts) and its /metrics families. */
+static int start_storage(vt_daemon *d, char *err, size_t errlen)
+{
+	if (!d->cfg.rrd_enabled)
+		return 0;
+	struct vt_rrdstore_config rc = {
+		.data_dir = d->cfg.data_dir,
+		.cached = d->cfg.rrd_cached,
+		.flush_interval = d->cfg.flush_interval,
+		.points = d->cfg.rrd_points,
+		.queue_max = d->cfg.rrd_queue,
+		.health = vt_healthd_registry(d->healthd),
+	};
+	d->rrd = vt_rrdstore_create(&rc, err, errlen);
+	if (d->rrd == NULL)
+		return -1;
+	vt_flusher_add_sink(d->flusher, vt_rrdstore_sink(d->rrd));
+	vt_prom_add_collector(d->prom, vt_rrdstore_collect, d->rrd);
+	return 0;
+}
+
+/* GET /graph/ and /api/v1/series over the RRD files. */
+static int start_storage_routes(vt_daemon *d, char *err, size_t errlen)
+{
+	struct vt_rrdread_config rc = {
+		.data_dir = d->cfg.data_dir,
+		.cached = d->cfg.rrd_cached,
+		.store = d->rrd,
+	};
+	d->rrdread = vt_rrdread_create(&rc, err, errlen);
+	if (d->rrdread == NULL)
+		return -1;
+	vt_graph_register(d->http, d->rrdread);
+	vt_series_api_register(d->http, d->rrdread);
+	return 0;
+}
+
 static int start_output(vt_daemon *d, char *err, size_t errlen)
 {
 	d->prom = vt_prom_create();
 	d->flusher = vt_flusher_create();
 	vt_flusher_add_sink(d->flusher, vt_prom_sink(d->prom));
+	if (start_storage(d, err, errlen) < 0)
+		return -1;
+	vt_healthd_add_sinks(d->healthd, d->flusher);
 	int rc = vt_flusher_start(d->flusher);
 	if (rc < 0) {
 		snprintf(err, errlen, "flusher thread: %s", strerror(-rc));
@@ -165,6 +218,9 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 	d->core = (struct vt_core_routes){ d->prom, d->inbox,
 	    d->stats.start_time };
 	vt_core_routes_register(d->http, &d->core);
+	if (start_storage_routes(d, err, errlen) < 0)
+		return -1;
+	vt_healthd_add_routes(d->healthd, d->prom, d->http, d->inbox);
 	return vt_http_start(d->http, err, errlen);
 }
 
@@ -210,10 +266,15 @@ int vt_daemon_run(vt_daemon *d)
 	/* Orderly stop: take what is already received, flush it, deliver. */
 	vt_listen_drain(d->listen);
 	vt_inbox_drain(d->inbox);
+	vt_healthd_stop(d->healthd);      /* last publish and save */
 	size_t live = vt_agg_size(d->agg);
 	uint64_t ok = d->stats.lines[VT_LINE_OK];
 	close_window(d);
 	vt_flusher_stop(d->flusher);
+	if (d->rrd) {                     /* the final window reaches disk */
+		vt_rrdstore_drain(d->rrd);
+		vt_log_info("rrd", "final window written");
+	}
 	vt_log_info("main", "final window flushed: %zu metrics, %llu lines ok "
 	    "since start; bye", live, (unsigned long long)ok);
 	return d->exit_status;
@@ -223,9 +284,13 @@ void vt_daemon_destroy(vt_daemon *d)
 {
 	if (d == NULL)
 		return;
+	vt_healthd_close_streams(d->healthd);  /* before MHD stops */
 	vt_http_destroy(d->http);         /* no more readers of prom */
 	vt_flusher_destroy(d->flusher);   /* stops, destroys sinks */
 	vt_prom_destroy(d->prom);
+	vt_rrdread_destroy(d->rrdread);
+	vt_rrdstore_destroy(d->rrd);      /* drains; before the registry */
+	vt_healthd_destroy(d->healthd);
 	vt_inbox_destroy(d->inbox);
 	vt_listen_destroy(d->listen);
 	vt_ingest_destroy(d->ingest);

@@ -45,6 +45,14 @@ struct vt_config {
 
 	/* storage */
 	char data_dir[VT_PATH_LEN];         /* data_dir "./vitals-data" (--data-dir) */
+	int rrd_enabled;                    /* rrd.enabled true */
+	char rrd_cached[VT_ADDR_LEN];       /* rrd.cached "" = direct */
+	size_t rrd_queue;                   /* rrd.queue 1000000 updates */
+	size_t rrd_points;                  /* rrd.points_per_range 1000 */
+
+	/* healthchecks */
+	double health_save_interval;        /* health.save_interval "10s" */
+	size_t health_max_checks;           /* health.max_checks 100000 */
 
 	/* HTTP */
 	char http_listen[VT_ADDR_LEN];      /* http.listen "0.0.0.0:8080" (--http) */

@@ -19,7 +19,12 @@
 	X(agg) \
 	X(names) \
 	X(prom) \
-	X(buf)
+	X(buf) \
+	X(rrd_layout) \
+	X(rrdstore) \
+	X(health_json) \
+	X(health) \
+	X(health_store)
 
 #define VT_DECLARE_SUITE(m) Suite *vt_test_##m##_suite(void);
 VT_TEST_SUITES(VT_DECLARE_SUITE)

@@ -234,6 +234,9 @@ static const char every_key[] =
     "  \"flush_interval\": \"30s\", \"metric_ttl\": \"26h\",\n"
     "  \"max_metrics\": 5000, \"percentiles\": [99.9, 75, 25],\n"
     "  \"data_dir\": \"/var/lib/vitals\",\n"
+    "  \"rrd\": {\"enabled\": false, \"cached\": \"unix:/run/rrdcached.sock\",\n"
+    "     \"queue\": 5000, \"points_per_range\": 100},\n"
+    "  \"health\": {\"save_interval\": \"1m\", \"max_checks\": 50},\n"
     "  \"http\": {\"listen\": \"[::1]:9090\", \"token\": \"s3cret\",\n"
     "     \"max_body\": 4096, \"max_connections\": 16, \"threads\": 4},\n"
     "  \"amqp\": {\"url\": \"amqp://u:p@broker:5672/%2f\"},\n"
@@ -261,6 +264,12 @@ START_TEST(every_key_set_from_a_file)
 	ck_assert_double_eq(c.percentiles[1], 75);
 	ck_assert_double_eq(c.percentiles[2], 99.9);
 	ck_assert_str_eq(c.data_dir, "/var/lib/vitals");
+	ck_assert_int_eq(c.rrd_enabled, 0);
+	ck_assert_str_eq(c.rrd_cached, "unix:/run/rrdcached.sock");
+	ck_assert_uint_eq(c.rrd_queue, 5000);
+	ck_assert_uint_eq(c.rrd_points, 100);
+	ck_assert_double_eq(c.health_save_interval, 60);
+	ck_assert_uint_eq(c.health_max_checks, 50);
 	ck_assert_str_eq(c.http_listen, "[::1]:9090");
 	ck_assert_str_eq(c.http_token, "s3cret");
 	ck_assert_uint_eq(c.http_max_body, 4096);

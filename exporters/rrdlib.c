@@ -1,0 +1,527 @@
+/*
+ * rrdlib.c - the only file that calls librrd (rrdlib.h): thread-safe _r
+ * variants, per-call error reset, the rrdcached client under one lock,
+ * graphs drawn in short-lived child processes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <rrd.h>
+#include <rrd_client.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rrdlib.h"
+#include "xmalloc.h"
+
+#define ADDR_MAX 512
+
+/*
+ * librrd exports only the simple rrdcached interface (rrdc_*), which
+ * talks over one process-wide connection. Every use of it happens under
+ * rrdc_lock, after rrdc_connect() to the handle's address (a no-op while
+ * the connection is up; a reconnect after librrd dropped it on an error).
+ */
+struct vt_rrdc {
+	char addr[ADDR_MAX];
+	int is_unix;
+};
+
+static pthread_mutex_t rrdc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define GRAPH_TIMEOUT_MS 30000          /* a renderer taking longer is killed */
+#define GRAPH_MAX_BYTES (64 << 20)      /* largest image accepted */
+
+/*
+ * The one graph drawn in this process (to warm the font caches) leaves
+ * Pango's and fontconfig's caches for the life of the process (some built
+ * on a thread of Pango's own), and librrd leaks a little on each call:
+ * under LeakSanitizer, those allocations are not ours to report.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define LIB_ALLOCS_BEGIN() __lsan_disable()
+#define LIB_ALLOCS_END() __lsan_enable()
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libfontconfig.so\nleak:libpangoft2-1.0.so\n";
+}
+#else
+#define LIB_ALLOCS_BEGIN() do { } while (0)
+#define LIB_ALLOCS_END() do { } while (0)
+#endif
+
+/* librrd reports errors as text; map the ones callers act on. */
+static const struct {
+	const char *text;
+	int err;
+} known_errors[] = {
+	{ "No such file", ENOENT },
+	{ "No space left", ENOSPC },
+	{ "Permission denied", EACCES },
+	{ "Read-only file system", EROFS },
+	{ "quota exceeded", EDQUOT },
+	{ "File exists", EEXIST },
+	{ "Unable to connect to rrdcached", ENOTCONN },
+	{ "while talking to rrdcached", ENOTCONN },
+	{ "Connection refused", ENOTCONN },
+	{ "Broken pipe", ENOTCONN },
+};
+
+/*
+ * librrd takes a non-blocking fcntl lock on every file it opens: a write
+ * lock to update, a read lock to read. A reader (graph, fetch) and the
+ * writer that meet on one file get "could not lock RRD"; both hold it for
+ * well under a millisecond, so the loser waits a little and tries again.
+ */
+#define LOCK_TRIES 40
+
+static int lock_busy(void)
+{
+	return rrd_test_error() && strstr(rrd_get_error(), "could not lock");
+}
+
+static void lock_wait(int attempt)
+{
+	struct timespec ts = { 0, 500000L * (1 + attempt % 8) };
+	nanosleep(&ts, NULL);
+}
+
+/* After a failed call: copy librrd's message and classify it. */
+static int fail(int saved_errno, const char *what, char *err, size_t errlen)
+{
+	const char *msg = rrd_test_error() ? rrd_get_error() : "";
+	if (msg[0] == '\0')
+		msg = saved_errno ? strerror(saved_errno) : "unknown error";
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s", what, msg);
+	int code = EIO;
+	for (size_t i = 0; i < sizeof known_errors / sizeof known_errors[0];
+	    i++) {
+		if (strcasestr(msg, known_errors[i].text)) {
+			code = known_errors[i].err;
+			break;
+		}
+	}
+	rrd_clear_error();
+	return -code;
+}
+
+/* ---- rrdcached ---- */
+
+struct vt_rrdc *vt_rrdc_create(const char *addr)
+{
+	if (addr == NULL || addr[0] == '\0')
+		return NULL;
+	struct vt_rrdc *c = vt_xcalloc(1, sizeof *c);
+	snprintf(c->addr, sizeof c->addr, "%s", addr);
+	c->is_unix = addr[0] == '/' || strncmp(addr, "unix:", 5) == 0;
+	return c;
+}
+
+void vt_rrdc_destroy(struct vt_rrdc *c)
+{
+	free(c);
+}
+
+int vt_rrdc_is_unix(const struct vt_rrdc *c)
+{
+	return c ? c->is_unix : 1;
+}
+
+const char *vt_rrdc_addr(const struct vt_rrdc *c)
+{
+	return c ? c->addr : "";
+}
+
+/* With rrdc_lock held: connect unless connected to c->addr already. */
+static int rrdc_ready(struct vt_rrdc *c, char *err, size_t errlen)
+{
+	rrd_clear_error();
+	errno = 0;
+	int st = rrdc_connect(c->addr);
+	if (st != 0 || !rrdc_is_connected(c->addr)) {
+		int rc = fail(st > 0 ? st : errno, "rrdcached", err, errlen);
+		return rc == -EIO || rc == -ENOENT ? -ENOTCONN : rc;
+	}
+	return 0;
+}
+
+/* A failed rrdc_* call: -ENOTCONN when the connection went away. */
+static int rrdc_fail(int st, const char *what, char *err, size_t errlen)
+{
+	int lost = !rrdc_is_any_connected();
+	int rc = fail(st > 0 ? st : 0, what, err, errlen);
+	return lost ? -ENOTCONN : rc;
+}
+
+/* ---- files ---- */
+
+int vt_rrdlib_create(const char *path, unsigned long step, time_t last_up,
+    const struct vt_rrd_create_args *args, char *err, size_t errlen)
+{
+	const char *argv[VT_RRD_MAX_DS + VT_RRD_MAX_RRA];
+	for (int i = 0; i < args->argc; i++)
+		argv[i] = args->argv[i];
+	rrd_clear_error();
+	errno = 0;
+	if (rrd_create_r2(path, step, last_up, 1, NULL, NULL, args->argc,
+	    argv) != 0)
+		return fail(errno, "create", err, errlen);
+	return 0;
+}
+
+int vt_rrdlib_update(struct vt_rrdc *c, const char *path, int argc,
+    const char *const *argv, char *err, size_t errlen)
+{
+	int rc = 0;
+	rrd_clear_error();
+	errno = 0;
+	if (c == NULL) {
+		/* rrd_update_r wants a mutable array of const strings. */
+		const char *stack[64];
+		const char **args = argc <= 64 ? stack :
+		    vt_xmalloc((size_t)argc * sizeof *args);
+		for (int i = 0; i < argc; i++)
+			args[i] = argv[i];
+		for (int i = 0; rrd_update_r(path, NULL, argc, args) != 0; i++) {
+			if (i < LOCK_TRIES && lock_busy()) {
+				lock_wait(i);
+				rrd_clear_error();
+				continue;
+			}
+			rc = fail(errno, "update", err, errlen);
+			break;
+		}
+		if (args != stack)
+			free(args);
+		return rc;
+	}
+	pthread_mutex_lock(&rrdc_lock);
+	rc = rrdc_ready(c, err, errlen);
+	if (rc == 0) {
+		rrd_clear_error();
+		int st = rrdc_update(path, argc, argv);
+		if (st != 0)
+			rc = st == ENOBUFS ? -ENOBUFS :
+			    rrdc_fail(st, "update", err, errlen);
+	}
+	pthread_mutex_unlock(&rrdc_lock);
+	return rc;
+}
+
+int vt_rrdlib_flush(struct vt_rrdc *c, const char *path, char *err,
+    size_t errlen)
+{
+	if (c == NULL)
+		return 0;
+	pthread_mutex_lock(&rrdc_lock);
+	int rc = rrdc_ready(c, err, errlen);
+	if (rc == 0) {
+		rrd_clear_error();
+		int st = rrdc_flush(path);
+		if (st != 0)
+			rc = rrdc_fail(st, "flush", err, errlen);
+	}
+	pthread_mutex_unlock(&rrdc_lock);
+	return rc;
+}
+
+int vt_rrdlib_lastupdate(const char *path, time_t *last,
+    struct vt_rrd_ds_list *ds, double *values, char *err, size_t errlen)
+{
+	unsigned long n = 0;
+	char **names = NULL, **text = NULL;
+	rrd_clear_error();
+	errno = 0;
+	for (int i = 0; rrd_lastupdate_r(path, last, &n, &names, &text) != 0;
+	    i++) {
+		if (i >= LOCK_TRIES || !lock_busy())
+			return fail(errno, "lastupdate", err, errlen);
+		lock_wait(i);
+		rrd_clear_error();
+	}
+	if (ds)
+		ds->n = 0;
+	for (unsigned long i = 0; i < n; i++) {
+		if (values && i < VT_RRD_MAX_DS) {
+			char *end;
+			double v = strtod(text[i], &end);
+			values[i] = end != text[i] && *end == '\0' ? v : NAN;
+		}
+		if (ds && ds->n < VT_RRD_MAX_DS)
+			snprintf(ds->name[ds->n++], VT_RRD_DS_NAME_MAX, "%s",
+			    names[i]);
+		free(names[i]);
+		free(text[i]);
+	}
+	free(names);
+	free(text);
+	return 0;
+}
+
+/* Move librrd's fetch result into out, freeing librrd's memory. */
+static void take_fetch(struct vt_rrd_data *out, time_t start, time_t end,
+    unsigned long step, unsigned long nds, char **names, rrd_value_t *data)
+{
+	memset(out, 0, sizeof *out);
+	out->start = start;
+	out->end = end;
+	out->step = step;
+	out->nds = nds;
+	out->rows = step ? (size_t)((end - start) / (time_t)step) : 0;
+	for (unsigned long i = 0; i < nds; i++) {
+		if (out->ds.n < VT_RRD_MAX_DS)
+			snprintf(out->ds.name[out->ds.n++], VT_RRD_DS_NAME_MAX,
+			    "%s", names[i]);
+		free(names[i]);
+	}
+	free(names);
+	size_t count = out->rows * nds;
+	out->values = vt_xmalloc((count ? count : 1) * sizeof(double));
+	for (size_t i = 0; i < count; i++)
+		out->values[i] = data[i];
+	free(data);
+}
+
+int vt_rrdlib_fetch(struct vt_rrdc *c, const char *path, const char *cf,
+    time_t start, time_t end, struct vt_rrd_data *out, char *err,
+    size_t errlen)
+{
+	unsigned long step = 1, nds = 0;
+	char **names = NULL;
+	rrd_value_t *data = NULL;
+	int rc = 0;
+
+	memset(out, 0, sizeof *out);
+	rrd_clear_error();
+	errno = 0;
+	if (c == NULL) {
+		time_t s0 = start, e0 = end;
+		for (int i = 0; rrd_fetch_r(path, cf, &start, &end, &step, &nds,
+		    &names, &data) != 0; i++) {
+			if (i >= LOCK_TRIES || !lock_busy())
+				return fail(errno, "fetch", err, errlen);
+			lock_wait(i);
+			rrd_clear_error();
+			start = s0;
+			end = e0;
+			step = 1;
+		}
+	} else {
+		pthread_mutex_lock(&rrdc_lock);
+		rc = rrdc_ready(c, err, errlen);
+		if (rc == 0) {
+			rrd_clear_error();
+			int st = rrdc_fetch(path, cf, &start, &end, &step, &nds,
+			    &names, &data);
+			if (st != 0)
+				rc = rrdc_fail(st, "fetch", err, errlen);
+		}
+		pthread_mutex_unlock(&rrdc_lock);
+		if (rc < 0)
+			return rc;
+	}
+	take_fetch(out, start, end, step, nds, names, data);
+	return 0;
+}
+
+void vt_rrdlib_data_fini(struct vt_rrd_data *d)
+{
+	VT_FREE(d->values);
+	d->rows = 0;
+}
+
+/* Render in this process: the image goes to image. */
+static int render(int argc, char **args, struct vt_buf *image, char *err,
+    size_t errlen)
+{
+	int rc = -EIO;
+	rrd_info_t *info;
+	rrd_clear_error();
+	errno = 0;
+	for (int i = 0; (info = rrd_graph_v(argc, args)) == NULL; i++) {
+		if (i >= LOCK_TRIES || !lock_busy())
+			return fail(errno, "graph", err, errlen);
+		lock_wait(i);
+		rrd_clear_error();
+	}
+	for (rrd_info_t *p = info; p; p = p->next) {
+		if (p->type == RD_I_BLO && strcmp(p->key, "image") == 0) {
+			vt_buf_append(image, p->value.u_blo.ptr,
+			    p->value.u_blo.size);
+			rc = 0;
+		}
+	}
+	if (rc != 0)
+		snprintf(err, errlen, "graph: librrd returned no image");
+	rrd_info_free(info);
+	return rc;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The child: render, send {status, length} and the image or message. */
+static void __attribute__((noreturn)) child_render(int fd, int argc,
+    char **args)
+{
+	struct vt_buf image;
+	char err[VT_ERR_LEN] = "";
+	vt_buf_init(&image);
+	int32_t head[2];
+	head[0] = render(argc, args, &image, err, sizeof err);
+	const char *data = head[0] == 0 ? image.data : err;
+	size_t len = head[0] == 0 ? image.len : strlen(err);
+	head[1] = (int32_t)len;
+	if (write_all(fd, head, sizeof head) == 0 && len)
+		write_all(fd, data, len);
+	_exit(0);
+}
+
+/* Read n bytes, waiting at most until deadline (monotonic ms). */
+static int read_full(int fd, void *buf, size_t n, long long deadline)
+{
+	char *p = buf;
+	while (n > 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		long long left = deadline - ((long long)ts.tv_sec * 1000 +
+		    ts.tv_nsec / 1000000);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (left <= 0)
+			return -ETIMEDOUT;
+		int r = poll(&pfd, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return -ETIMEDOUT;
+		ssize_t got = read(fd, p, n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -EIO;
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+/* Fork a child to render; collect its answer. */
+static int render_in_child(int argc, char **args, struct vt_buf *image,
+    char *err, size_t errlen)
+{
+	int fds[2], rc;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "graph: pipe: %s", strerror(errno));
+		return -errno;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "graph: fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return rc;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child_render(fds[1], argc, args);
+	}
+	close(fds[1]);
+
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	long long deadline = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	    GRAPH_TIMEOUT_MS;
+	int32_t head[2];
+	rc = read_full(fds[0], head, sizeof head, deadline);
+	if (rc == 0 && (head[1] < 0 || head[1] > GRAPH_MAX_BYTES))
+		rc = -EIO;
+	if (rc == 0) {
+		size_t len = (size_t)head[1];
+		char *buf = vt_xmalloc(len + 1);
+		rc = read_full(fds[0], buf, len, deadline);
+		if (rc == 0 && head[0] == 0) {
+			vt_buf_append(image, buf, len);
+		} else if (rc == 0) {
+			buf[len] = '\0';
+			snprintf(err, errlen, "%s", buf);
+			rc = head[0] < 0 ? head[0] : -EIO;
+		}
+		free(buf);
+	}
+	if (rc == -ETIMEDOUT || rc == -EIO) {
+		kill(pid, SIGKILL);
+		if (err[0] == '\0' || rc == -ETIMEDOUT)
+			snprintf(err, errlen, "graph: renderer %s",
+			    rc == -ETIMEDOUT ? "timed out" : "failed");
+	}
+	close(fds[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return rc;
+}
+
+/*
+ * Graphs are drawn in a short-lived child process. librrd 1.7's
+ * rrd_graph_v leaks a little memory on every call (about 30 bytes plus
+ * 20 per legend line, unreachable, inside librrd), and Pango and
+ * fontconfig are not thread-safe: a child contains both, and a crash on
+ * strange input too. The first graph is drawn here, once, so the font
+ * caches are warm in every child (a child then draws in ~10 ms).
+ */
+int vt_rrdlib_graph(int argc, const char *const *argv, struct vt_buf *image,
+    char *err, size_t errlen)
+{
+	static pthread_mutex_t warm_lock = PTHREAD_MUTEX_INITIALIZER;
+	static int warm;
+	int rc;
+	char **args = vt_xcalloc((size_t)argc + 2, sizeof *args);
+	args[0] = vt_xstrdup("graph");
+	args[1] = vt_xstrdup("-");
+	for (int i = 0; i < argc; i++)
+		args[i + 2] = vt_xstrdup(argv[i]);
+	if (err && errlen)
+		err[0] = '\0';
+
+	pthread_mutex_lock(&warm_lock);
+	if (!warm) {
+		/* No child is forked while this runs: other threads wait for
+		 * warm_lock, so no fork can copy Pango mid-update. */
+		LIB_ALLOCS_BEGIN();
+		rc = render(argc + 2, args, image, err, errlen);
+		LIB_ALLOCS_END();
+		warm = rc == 0;
+		pthread_mutex_unlock(&warm_lock);
+	} else {
+		pthread_mutex_unlock(&warm_lock);
+		rc = render_in_child(argc + 2, args, image, err, errlen);
+	}
+
+	for (int i = 0; i < argc + 2; i++)
+		free(args[i]);
+	free(args);
+	return rc;
+}

@@ -1,0 +1,90 @@
+/*
+ * rrdlib.h - the one wrapper around librrd (STYLE 20): every call into
+ * librrd in vitalsd goes through here.
+ *
+ * Direct calls use the thread-safe _r variants; librrd keeps its error
+ * text per thread, which is cleared before and copied out after each call.
+ * Graphs are drawn in a short-lived child process (fork, then the image
+ * back through a pipe, never a file): rrd_graph_v is not thread-safe
+ * (Pango, fontconfig) and librrd 1.7 leaks a little memory on every call,
+ * which a child contains; a renderer that takes over 30 s is killed.
+ *
+ * rrdcached is reached through a struct vt_rrdc, which names the daemon.
+ * librrd exports only its simple client interface (rrdc_*), one
+ * connection per process, so every rrdcached call of every thread is
+ * serialised here under one process-wide mutex and (re)connects on demand:
+ * a vitalsd talks to one rrdcached. librrd sends absolute paths over a
+ * unix socket and refuses them over TCP, where paths must be relative to
+ * rrdcached's base directory (-b): callers pass the path that suits
+ * vt_rrdc_is_unix().
+ *
+ * Errors: 0 or a negative errno (-ENOENT, -EEXIST, -ENOSPC, -EACCES,
+ * -EROFS, -EDQUOT, -ENOTCONN for rrdcached being away, -EIO for anything
+ * else), with librrd's message copied into the caller's err buffer.
+ */
+#ifndef VT_RRDLIB_H
+#define VT_RRDLIB_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "buf.h"
+#include "rrd_layout.h"
+
+struct vt_rrdc;
+
+/* Connect to rrdcached at addr ("unix:/path", "/path", "host:port",
+ * "host"). Returns a handle even when the daemon is not reachable now
+ * (calls then reconnect); NULL only when addr is empty. */
+struct vt_rrdc *vt_rrdc_create(const char *addr);
+void vt_rrdc_destroy(struct vt_rrdc *c);   /* NULL ok */
+/* 1 when addr is a unix socket (absolute paths), 0 for TCP. */
+int vt_rrdc_is_unix(const struct vt_rrdc *c);
+const char *vt_rrdc_addr(const struct vt_rrdc *c);
+
+/* Create a file (never overwriting one: -EEXIST) with the step, the time
+ * before the first update, and "DS:..." / "RRA:..." arguments. Always
+ * direct: rrdcached only ever updates files that exist. */
+int vt_rrdlib_create(const char *path, unsigned long step, time_t last_up,
+    const struct vt_rrd_create_args *args, char *err, size_t errlen);
+
+/* Update path with argc "<time>:<v>:<v>..." strings (oldest first).
+ * c NULL: direct; else through rrdcached with `path` as it must be sent. */
+int vt_rrdlib_update(struct vt_rrdc *c, const char *path, int argc,
+    const char *const *argv, char *err, size_t errlen);
+
+/* Ask rrdcached to write its pending updates of path now (a no-op
+ * returning 0 for c == NULL). */
+int vt_rrdlib_flush(struct vt_rrdc *c, const char *path, char *err,
+    size_t errlen);
+
+/* The last update time, DS names and last values (NaN when unknown) of
+ * a file, read directly (flush it through rrdcached first when one is
+ * used). ds and values (VT_RRD_MAX_DS entries) may be NULL. */
+int vt_rrdlib_lastupdate(const char *path, time_t *last,
+    struct vt_rrd_ds_list *ds, double *values, char *err, size_t errlen);
+
+/* One fetched series: rows of nds values, row i at start + (i+1) * step. */
+struct vt_rrd_data {
+	time_t start, end;
+	unsigned long step;
+	size_t nds, rows;
+	struct vt_rrd_ds_list ds;
+	double *values;     /* rows * nds, owned: vt_rrdlib_data_fini */
+};
+
+/* Fetch cf ("AVERAGE", "MAX") between start and end; c NULL: direct,
+ * else through rrdcached (which writes pending updates first). On
+ * success fills out (free with vt_rrdlib_data_fini). */
+int vt_rrdlib_fetch(struct vt_rrdc *c, const char *path, const char *cf,
+    time_t start, time_t end, struct vt_rrd_data *out, char *err,
+    size_t errlen);
+void vt_rrdlib_data_fini(struct vt_rrd_data *d);
+
+/* Render a graph in memory: argv are rrd_graph arguments after the
+ * file name (which is "-"). The image (PNG or SVG bytes) is appended to
+ * image. Thread-safe; graphs may render in parallel. */
+int vt_rrdlib_graph(int argc, const char *const *argv, struct vt_buf *image,
+    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,556 @@
+"""Round-robin storage end to end (SPEC 5 and 6): real traffic into the
+real binary, then the files read back with the real `rrdtool info`,
+`lastupdate` and `fetch`; hostile names that must not leave the data
+directory; the series and graph endpoints; the final window on SIGTERM;
+recovery from an unwritable directory; and the same through a real
+rrdcached started here."""
+import glob
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+
+import statsd
+
+from harness import TestCase, Vitalsd, wait_for
+
+RRDTOOL = shutil.which("rrdtool") or "/usr/bin/rrdtool"
+RRDCACHED = shutil.which("rrdcached") or "/usr/bin/rrdcached"
+
+# One-second windows with one row per window in the finest archive, so a
+# window's values can be read back exactly.
+FINE = {"rrd": {"points_per_range": 3600}}
+
+
+def rrdtool(*args):
+    r = subprocess.run([RRDTOOL] + [str(a) for a in args],
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise AssertionError("rrdtool %s: %s" % (" ".join(map(str, args)),
+                                                 r.stderr))
+    return r.stdout
+
+
+def number(text):
+    v = float(text)
+    return None if math.isnan(v) else v
+
+
+def lastupdate(path, daemon=None):
+    """(timestamp, {ds: value}) from `rrdtool lastupdate`."""
+    args = ["lastupdate", path]
+    if daemon:
+        args += ["--daemon", daemon]
+    lines = [l for l in rrdtool(*args).splitlines() if l.strip()]
+    names = lines[0].split()
+    ts, vals = lines[-1].split(":", 1)
+    return int(ts), dict(zip(names, [None if v == "U" else number(v)
+                                     for v in vals.split()]))
+
+
+def fetch(path, cf="AVERAGE", start="-300", daemon=None):
+    """[(timestamp, {ds: value or None})] from `rrdtool fetch`."""
+    args = ["fetch", path, cf, "-s", start, "-e", "now", "-r", "1"]
+    if daemon:
+        args += ["--daemon", daemon]
+    lines = [l for l in rrdtool(*args).splitlines() if l.strip()]
+    names = lines[0].split()
+    rows = []
+    for line in lines[1:]:
+        ts, vals = line.split(":", 1)
+        rows.append((int(ts), dict(zip(names, map(number, vals.split())))))
+    return rows
+
+
+def info(path):
+    out = {}
+    for line in rrdtool("info", path).splitlines():
+        k, _, v = line.partition(" = ")
+        out[k] = v.strip('"')
+    return out
+
+
+def rows_with(path, ds, predicate, **kw):
+    return [r for _, r in fetch(path, **kw) if r.get(ds) is not None
+            and predicate(r)]
+
+
+def wait_row(path, ds, predicate, timeout=15, **kw):
+    """Wait until the file has a row whose ds satisfies predicate."""
+    def found():
+        if not os.path.exists(path):
+            return None
+        rows = rows_with(path, ds, predicate, **kw)
+        return rows[0] if rows else None
+    return wait_for(found, timeout=timeout, interval=0.2,
+                    what="a row of %s with %s" % (path, ds))
+
+
+def all_files(top):
+    for dirpath, dirnames, filenames in os.walk(top):
+        for n in dirnames + filenames:
+            yield os.path.join(dirpath, n)
+
+
+class KindsOnDisk(TestCase):
+    """Counters, gauges, timers and sets land in their files."""
+
+    def test_values_read_back_with_rrdtool(self):
+        with Vitalsd(config=FINE) as d:
+            c = statsd.StatsClient("127.0.0.1", d.statsd_port)
+            c.gauge("payments.queue.depth", 7)
+            # One datagram: every line lands in the same window.
+            d.send_udp("\n".join(["payments.http.requests:1|c"] * 3 +
+                                 ["payments.http.get:%d|ms" % v
+                                  for v in (10, 20, 30, 40)] +
+                                 ["payments.users:alice|s",
+                                  "payments.users:bob|s"]))
+            data = d.data_dir
+            req = os.path.join(data, "payments", "http.requests.rrd")
+            row = wait_row(req, "count", lambda r: r["count"] == 3)
+            # count / the window's length: a second, or less for the
+            # first window after start.
+            self.assertGreaterEqual(row["rate"], 2.9)
+            self.assertLessEqual(row["rate"], 30)
+
+            get = os.path.join(data, "payments", "http.get.rrd")
+            row = wait_row(get, "count", lambda r: r["count"] == 4)
+            self.assertEqual(row["min"], 10)
+            self.assertEqual(row["max"], 40)
+            self.assertEqual(row["mean"], 25)
+            self.assertEqual(row["sum"], 100)
+            # Percentiles as the aggregator's sketch computes them (the
+            # same numbers /metrics shows): within the samples' range.
+            self.assertAlmostEqual(row["p50"], 20, delta=1)
+            self.assertTrue(29 <= row["p99"] <= 41, row["p99"])
+
+            users = os.path.join(data, "payments", "users.rrd")
+            wait_row(users, "value", lambda r: r["value"] == 2)
+            depth = os.path.join(data, "payments", "queue.depth.rrd")
+            wait_row(depth, "value", lambda r: r["value"] == 7)
+
+            # Windows after the traffic: counters 0, gauges keep their
+            # value, timer statistics unknown.
+            wait_for(lambda: lastupdate(req)[1]["count"] == 0,
+                     what="an empty counter window")
+            self.assertEqual(lastupdate(depth)[1]["value"], 7)
+            ts, last = lastupdate(get)
+            self.assertEqual(last["count"], 0)
+            self.assertIsNone(last["p99"])
+            self.assertLessEqual(abs(ts - time.time()), 5)
+
+            i = info(get)
+            self.assertEqual(i["step"], "1")
+            names = [k[3:-7] for k in i if k.startswith("ds[")
+                     and k.endswith("].index")]
+            self.assertEqual(sorted(names), sorted(
+                ["count", "rate", "sum", "mean", "min", "max", "stddev",
+                 "p50", "p90", "p95", "p99"]))
+            m = d.metrics()
+            self.assertGreaterEqual(
+                m[("vitals_storage_updates_total", frozenset())], 4)
+            self.assertEqual(m[("vitals_storage_errors_total", frozenset())],
+                             0)
+            self.assertEqual(m[("vitals_storage_files", frozenset())], 4)
+
+    def test_labels_and_tagged_service(self):
+        with Vitalsd(config=FINE) as d:
+            d.send_udp("http.req:2|c|#service:api,method:GET\n"
+                       "http.req:5|c|#service:api,method:POST")
+            svc = os.path.join(d.data_dir, "api")
+            files = wait_for(lambda: len(os.listdir(svc)) == 2 and
+                             sorted(os.listdir(svc)) if os.path.isdir(svc)
+                             else None, what="two labelled files")
+            for f in files:
+                self.assertRegex(f, r"^http\.req_method_(GET|POST)-"
+                                 r"[0-9a-f]{12}\.rrd$")
+            r = wait_for(lambda: d.get(
+                "/api/v1/series?service=api&metric=http.req&from=-60"
+                "&labels=method:POST&stat=count").json().get("points") and
+                any(p[1] == 5 for p in d.get(
+                    "/api/v1/series?service=api&metric=http.req&from=-60"
+                    "&labels=method:POST&stat=count").json()["points"]),
+                what="POST series with 5")
+            self.assertTrue(r)
+            # Without labels there is no unlabelled file.
+            self.assertEqual(d.get("/api/v1/series?service=api&metric="
+                                   "http.req").status, 404)
+
+    def test_default_archives_and_file_size(self):
+        """The default layout: 10 s step, ~1000 rows per range, AVERAGE
+        and MAX, hundreds of kilobytes per file (README formula)."""
+        d = Vitalsd(flush=None)
+        try:
+            d.start()
+            d.send_udp("sizes.c:1|c\nsizes.g:1|g\nsizes.t:1|ms")
+            time.sleep(0.3)
+            self.assertEqual(d.stop(), 0)
+            base = os.path.join(d.data_dir, "sizes")
+            sizes = {n: os.path.getsize(os.path.join(base, n + ".rrd"))
+                     for n in ("c", "g", "t")}
+            # 144 + 232 D + 128 R + 80 D R + 8 D ROWS, R = 10, ROWS = 8624
+            def formula(ds):
+                return 144 + 232 * ds + 1280 + 800 * ds + 8 * ds * 8624
+            self.assertEqual(sizes["c"], formula(2))
+            self.assertEqual(sizes["g"], formula(1))
+            self.assertEqual(sizes["t"], formula(11))
+            self.assertLess(sizes["t"], 1000000)
+            i = info(os.path.join(base, "c.rrd"))
+            self.assertEqual(i["step"], "10")
+            self.assertEqual(i["ds[count].minimal_heartbeat"], "20")
+            rras = [(i["rra[%d].cf" % k], int(i["rra[%d].pdp_per_row" % k]),
+                     int(i["rra[%d].rows" % k])) for k in range(10)]
+            self.assertEqual(rras[:5], [("AVERAGE", 1, 360),
+                                        ("AVERAGE", 9, 960),
+                                        ("AVERAGE", 61, 992),
+                                        ("AVERAGE", 268, 1000),
+                                        ("AVERAGE", 3163, 1000)])
+            self.assertEqual([r[0] for r in rras[5:]], ["MAX"] * 5)
+            self.assertNotIn("rra[10].cf", i)
+        finally:
+            d.cleanup()
+
+
+class FinalWindow(TestCase):
+    def test_sigterm_writes_the_final_window(self):
+        d = Vitalsd(flush="1h")
+        try:
+            d.start()
+            d.send_udp("shop.orders:4|c\nshop.orders:2|c\nshop.stock:42|g\n"
+                       "shop.checkout:120|ms\nshop.checkout:80|ms")
+            time.sleep(0.3)   # /metrics shows nothing before a window
+            self.assertEqual(d.stop(signal.SIGTERM), 0)
+            base = os.path.join(d.data_dir, "shop")
+            ts, orders = lastupdate(os.path.join(base, "orders.rrd"))
+            self.assertEqual(orders["count"], 6)
+            self.assertLessEqual(abs(ts - time.time()), 10)
+            self.assertEqual(lastupdate(os.path.join(base, "stock.rrd"))[1],
+                             {"value": 42})
+            _, co = lastupdate(os.path.join(base, "checkout.rrd"))
+            self.assertEqual(co["count"], 2)
+            self.assertEqual(co["mean"], 100)
+            self.assertEqual(co["max"], 120)
+            self.assertEqual(info(os.path.join(base, "orders.rrd"))["step"],
+                             "3600")
+            self.assertIn("final window written", d.log_text())
+        finally:
+            d.cleanup()
+
+
+HOSTILE = [
+    "../../../escape1:1|c",
+    "x:1|c|#service:../../..",
+    "esc2:1|c|#service:/tmp",
+    "a/b/../../c.esc3:1|c",
+    "..%2f..%2fesc4:1|c",
+    "..:1|c",
+    "svc./..:1|c",
+    "\u00e9t\u00e9.\u00fc/esc5:1|c",
+    "svc.nul\x00esc6:1|c",
+    "svc.tab\tesc7:1|c",
+    "svc." + "L" * 480 + ":1|c",
+    "svc." + "M" * 600 + ":1|c",
+    "svc.x:1|c|#../k:../v",
+]
+
+
+class HostileNames(TestCase):
+    def test_nothing_outside_the_data_dir(self):
+        with Vitalsd(config=FINE) as d:
+            for line in HOSTILE:
+                d.send_udp(line.encode("utf-8"))
+            wait_for(lambda: (d.value("vitals_storage_files") or 0) >= 8,
+                     what="files for the hostile names")
+            data = os.path.realpath(d.data_dir)
+            top = os.path.realpath(d.dir)
+            for p in all_files(top):
+                real = os.path.realpath(p)
+                if real.startswith(data + os.sep) or real == data:
+                    self.assertFalse(os.path.islink(p), p)
+                    continue
+                self.assertIn(os.path.basename(p),
+                              ("data", "vitalsd.log", "vitals.json"), p)
+            for p in all_files(data):
+                name = os.path.basename(p)
+                self.assertRegex(name, r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
+                self.assertLess(len(name), 256)
+            self.assertEqual(glob.glob("/tmp/*esc[0-9]*"), [])
+            self.assertEqual(glob.glob(os.path.join(top, "*.rrd")), [])
+            self.assertEqual(d.value("vitals_storage_errors_total"), 0)
+            # Distinct names, distinct files: "svc.a/b" and "svc.a_b".
+            d.send_udp("svc.a/b:1|c\nsvc.a_b:2|c")
+            wait_for(lambda: os.path.exists(os.path.join(data, "svc",
+                                                         "a_b.rrd")),
+                     what="svc/a_b.rrd")
+            other = wait_for(lambda: [f for f in os.listdir(
+                os.path.join(data, "svc")) if f.startswith("a_b-")],
+                what="the file of svc.a/b")
+            self.assertEqual(len(other), 1)
+
+    def test_http_paths_cannot_escape(self):
+        with Vitalsd(config=FINE) as d:
+            d.send_udp("svc.ok:1|c")
+            wait_for(lambda: os.path.exists(os.path.join(
+                d.data_dir, "svc", "ok.rrd")), what="svc/ok.rrd")
+            secret = os.path.join(d.dir, "secret.rrd")
+            shutil.copy(os.path.join(d.data_dir, "svc", "ok.rrd"), secret)
+            for path in ("/graph/..%2f..%2fsecret.png",
+                         "/graph/../secret.png",
+                         "/graph/svc/..%2f..%2fsecret.svg",
+                         "/graph/%2e%2e/secret.png",
+                         "/graph/svc/%00ok.png",
+                         "/api/v1/series?service=..&metric=secret",
+                         "/api/v1/series?service=svc&metric=../../secret",
+                         "/api/v1/series?service=svc&metric=ok&labels="
+                         "..:..%2f..%2fsecret"):
+                r = d.get(path)
+                self.assertIn(r.status, (400, 404), path)
+                self.assertEqual(r.headers["Content-Type"],
+                                 "application/json", path)
+                self.assertIn("error", r.json())
+
+
+class SeriesAndGraphs(TestCase):
+    def test_series_json_and_errors(self):
+        with Vitalsd(config=FINE) as d:
+            d.send_udp("web.latency:100|ms\nweb.latency:300|ms")
+            url = "/api/v1/series?service=web&metric=latency&from=-2m"
+
+            def has_point():
+                r = d.get(url + "&stat=mean")
+                return r.status == 200 and [p for p in r.json()["points"]
+                                            if p[1] == 200]
+            wait_for(has_point, what="mean 200 in the series")
+            j = d.get(url + "&stat=mean").json()
+            self.assertEqual((j["service"], j["metric"], j["stat"],
+                              j["unit"], j["kind"], j["cf"], j["step"]),
+                             ("web", "latency", "mean", "ms", "timer",
+                              "AVERAGE", 1))
+            self.assertTrue(all(len(p) == 2 and isinstance(p[0], int)
+                                for p in j["points"]))
+            self.assertIn(None, [p[1] for p in j["points"]])  # gaps
+            ts = [p[0] for p in j["points"]]
+            self.assertEqual(ts, sorted(ts))
+            # Defaults: p99 for a timer; unix seconds accepted.
+            now = int(time.time())
+            j = d.get("/api/v1/series?service=web&metric=latency&from=%d"
+                      "&until=%d" % (now - 60, now)).json()
+            self.assertEqual(j["stat"], "p99")
+            self.assertEqual(j["until"], now)
+            self.assertEqual(d.get(url + "&stat=p99.0").status, 400)
+            self.assertEqual(d.get(url + "&cf=MAX&stat=max").status, 200)
+            base = "/api/v1/series?service=web&metric=latency"
+            for bad in ("&from=yesterday", "&until=-1h&from=now",
+                        "&from=-5y", "&stat=p42", "&cf=MIN",
+                        "&from=-1h;rm", "&labels=service:x", "&from=-1x",
+                        "&until=12345678901234"):
+                r = d.get(base + bad)
+                self.assertEqual(r.status, 400, bad)
+                self.assertIn("error", r.json())
+            self.assertEqual(d.get("/api/v1/series?service=web").status, 400)
+            r = d.get("/api/v1/series?service=web&metric=nope")
+            self.assertEqual(r.status, 404)
+            self.assertEqual(r.json()["error"], "no such series")
+
+    def test_png_and_svg_graphs(self):
+        with Vitalsd(config=FINE) as d:
+            for v in (5, 15, 25):
+                d.send_udp("api.db.query:%d|ms\napi.hits:1|c" % v)
+                time.sleep(1.1)
+            path = os.path.join(d.data_dir, "api", "db.query.rrd")
+            wait_row(path, "count", lambda r: r["count"] >= 1)
+            r = d.get("/graph/api/db.query.png?from=-5m&stat=p99")
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.headers["Content-Type"], "image/png")
+            self.assertEqual(r.body[:8], b"\x89PNG\r\n\x1a\n")
+            with open("/tmp/vitals-graph-test.png", "wb") as f:
+                f.write(r.body)   # for a human to look at
+            r = d.get("/graph/api/hits.svg?from=-5m&theme=light"
+                      "&width=300&height=100")
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.headers["Content-Type"], "image/svg+xml")
+            root = ET.fromstring(r.body)
+            self.assertTrue(root.tag.endswith("svg"))
+            self.assertGreater(len(r.body), 1000)
+            for bad, status in (("/graph/api/db.query.gif", 404),
+                                ("/graph/api/db.query", 404),
+                                ("/graph/api/nope.png", 404),
+                                ("/graph/api.png", 404),
+                                ("/graph/api/db.query.png?width=5", 400),
+                                ("/graph/api/db.query.png?height=x", 400),
+                                ("/graph/api/db.query.png?stat=zz", 400),
+                                ("/graph/api/db.query.png?from=foo", 400),
+                                ("/graph/api/db.query.png?theme=pink",
+                                 400)):
+                r = d.get(bad)
+                self.assertEqual(r.status, status, bad)
+                self.assertEqual(r.headers["Content-Type"],
+                                 "application/json", bad)
+
+    def test_check_status_history(self):
+        with Vitalsd(config=FINE) as d:
+            body = json.dumps({"service": "billing", "instance": "bill-1",
+                               "check": "db", "status": "warning"})
+            self.assertEqual(d.post("/api/v1/health", body).status // 100, 2)
+            path = os.path.join(d.data_dir, "billing", "checks", "bill-1",
+                                "db.rrd")
+            wait_row(path, "status", lambda r: r["status"] == 1)
+            j = wait_for(lambda: d.get(
+                "/api/v1/series?service=billing&check=db&instance=bill-1"
+                "&from=-1m").json(), what="check series")
+            self.assertEqual(j["stat"], "status")
+            self.assertEqual(j["kind"], "check")
+            self.assertIn(1, [p[1] for p in j["points"]])
+            r = d.get("/graph/billing/db.png?instance=bill-1&from=-10m")
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.body[:4], b"\x89PNG")
+            self.assertEqual(d.get("/graph/billing/db.png?instance=x")
+                             .status, 404)
+
+
+class Recovery(TestCase):
+    def test_unwritable_directory_is_counted_and_recovers(self):
+        with Vitalsd(config=FINE) as d:
+            os.makedirs(d.data_dir, exist_ok=True)
+            blocker = os.path.join(d.data_dir, "blocked")
+            with open(blocker, "w") as f:
+                f.write("in the way of a service directory\n")
+            d.send_udp("blocked.c:1|c")
+            wait_for(lambda: (d.value("vitals_storage_errors_total") or 0)
+                     >= 2, what="storage errors counted")
+            log = d.log_text()
+            self.assertEqual(log.count("cannot create or open files"), 1)
+            self.assertIsNotNone(d.value("vitals_lines_total", result="ok"))
+            os.unlink(blocker)
+            d.send_udp("blocked.c:1|c")
+            wait_for(lambda: os.path.exists(os.path.join(blocker, "c.rrd")),
+                     what="the file once the directory can be made")
+            wait_for(lambda: "files can be created again" in d.log_text(),
+                     what="recovery logged")
+
+
+class Rrdcached(TestCase):
+    """Updates and fetches through a real rrdcached."""
+
+    def setUp(self):
+        self.d = Vitalsd(config=None)
+        os.makedirs(self.d.data_dir)
+        self.sock = os.path.join(self.d.dir, "rrdcached.sock")
+        self.cached = subprocess.Popen(
+            [RRDCACHED, "-g", "-F", "-B", "-b", self.d.data_dir,
+             "-l", "unix:" + self.sock, "-p",
+             os.path.join(self.d.dir, "rrdcached.pid"),
+             "-w", "3600", "-z", "1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_for(lambda: os.path.exists(self.sock), what="rrdcached socket")
+
+    def tearDown(self):
+        self.cached.send_signal(signal.SIGTERM)
+        try:
+            self.cached.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.cached.kill()
+            self.cached.wait()
+        self.d.cleanup()
+
+    def stats(self):
+        """rrdcached's STATS, e.g. {"UpdatesReceived": 12, ...}."""
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        s.connect(self.sock)
+        s.sendall(b"STATS\n")
+        data = b""
+        while True:
+            lines = data.split(b"\n")
+            if len(lines) > 1 and len(lines) - 1 >= 1 + int(
+                    lines[0].split(b" ", 1)[0]):
+                break
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        out = {}
+        for line in data.decode().splitlines()[1:]:
+            k, _, v = line.partition(": ")
+            out[k] = int(v)
+        return out
+
+    def start(self, rrd):
+        d = self.d
+        path = os.path.join(d.dir, "vitals.json")
+        with open(path, "w") as f:
+            json.dump({"rrd": rrd}, f)
+        d.args += ["-c", path]
+        d.start()
+        return d
+
+    def stop(self):
+        self.assertEqual(self.d.stop(), 0, self.d.log_text())
+        self.d.assert_clean_log()
+
+    def test_updates_and_fetches_go_through_rrdcached(self):
+        daemon = "unix:" + self.sock
+        d = self.start({"cached": daemon, "points_per_range": 3600})
+        d.send_udp("cached.hits:7|c\ncached.temp:21|g\ncached.rt:40|ms")
+        wait_for(lambda: self.stats().get("UpdatesReceived", 0) >= 6,
+                 what="updates received by rrdcached")
+        path = os.path.join(d.data_dir, "cached", "hits.rrd")
+        self.assertTrue(os.path.exists(path))
+        # rrdcached holds the updates (-w 3600): the file on disk is
+        # behind until rrdcached writes it, which reading through it does.
+        disk_ts = int(info(path)["last_update"])
+        ts, _ = lastupdate(path, daemon=daemon)
+        self.assertGreater(ts, disk_ts)
+        rows = rows_with(path, "count", lambda r: r["count"] == 7,
+                         daemon=daemon)
+        self.assertEqual(len(rows), 1)
+        # The series API fetches through rrdcached.
+        temp = os.path.join(d.data_dir, "cached", "temp.rrd")
+        disk_ts = int(info(temp)["last_update"])
+        j = d.get("/api/v1/series?service=cached&metric=temp"
+                  "&from=-2m").json()
+        self.assertIn(21, [p[1] for p in j["points"]])
+        self.assertGreater(j["points"][-1][0], disk_ts - 1)
+        j = d.get("/api/v1/series?service=cached&metric=hits"
+                  "&stat=count&from=-2m").json()
+        self.assertIn(7, [p[1] for p in j["points"]])
+        r = d.get("/graph/cached/rt.svg?from=-5m")
+        self.assertEqual(r.status, 200)
+        ET.fromstring(r.body)
+        self.assertEqual(d.value("vitals_storage_errors_total"), 0)
+        received = self.stats()["UpdatesReceived"]
+        self.stop()
+        # SIGTERM: the final window went to rrdcached too.
+        self.assertEqual(self.stats()["UpdatesReceived"], received + 3)
+
+    def test_rrdcached_away_is_counted_and_recovers(self):
+        d = self.start({"cached": "unix:" + self.sock})
+        d.send_udp("away.c:1|c")
+        wait_for(lambda: (d.value("vitals_storage_updates_total") or 0)
+                 >= 1, what="first update")
+        self.cached.send_signal(signal.SIGTERM)
+        self.cached.wait(timeout=20)
+        wait_for(lambda: (d.value("vitals_storage_errors_total") or 0)
+                 >= 1, what="errors while rrdcached is away")
+        self.assertIn("rrdcached", d.log_text())
+        # Ingest goes on meanwhile.
+        d.send_udp("away.c:1|c")
+        wait_for(lambda: d.value("c_total", service="away") == 2,
+                 what="ingest while storage is away")
+        self.cached = subprocess.Popen(
+            [RRDCACHED, "-g", "-F", "-B", "-b", d.data_dir,
+             "-l", "unix:" + self.sock, "-p",
+             os.path.join(d.dir, "rrdcached2.pid")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        before = d.value("vitals_storage_updates_total")
+        wait_for(lambda: d.value("vitals_storage_updates_total") > before,
+                 what="updates after rrdcached is back")
+        wait_for(lambda: "rrdcached unix:%s is back" % self.sock
+                 in d.log_text(), what="recovery logged")
+        self.stop()

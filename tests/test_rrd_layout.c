@@ -1,0 +1,341 @@
+/*
+ * test_rrd_layout.c - where series live on disk and what their files hold
+ * (rrd_layout.h): hostile names never leave their directory and never
+ * share a file, data sources per kind, archives per range, and the size
+ * formula checked against files librrd really creates.
+ */
+#include <check.h>
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rrd_layout.h"
+#include "rrdlib.h"
+#include "suites.h"
+
+static const double pct4[] = { 50, 90, 95, 99 };
+
+/* A relative path is safe: no leading '/', no empty, "." or ".."
+ * component, only [A-Za-z0-9._-/], components under NAME_MAX. */
+static void assert_safe(const char *rel)
+{
+	ck_assert_msg(rel[0] != '/' && rel[0] != '\0', "bad start: %s", rel);
+	ck_assert_uint_lt(strlen(rel), VT_RRD_REL_MAX);
+	const char *c = rel;
+	while (*c) {
+		size_t n = strcspn(c, "/");
+		ck_assert_msg(n > 0 && n < 256, "component length %zu in %s", n,
+		    rel);
+		ck_assert_msg(!(n == 1 && c[0] == '.') &&
+		    !(n == 2 && c[0] == '.' && c[1] == '.'), "dot dir in %s",
+		    rel);
+		ck_assert_msg(c[0] != '.', "dot file in %s", rel);
+		for (size_t i = 0; i < n; i++) {
+			char ch = c[i];
+			int ok = (ch >= 'a' && ch <= 'z') ||
+			    (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			    ch == '.' || ch == '_' || ch == '-';
+			ck_assert_msg(ok, "byte 0x%02x in %s", (unsigned char)ch,
+			    rel);
+		}
+		c += n;
+		if (*c == '/')
+			c++;
+	}
+}
+
+static int matches(const char *re, const char *s)
+{
+	regex_t r;
+	ck_assert_int_eq(regcomp(&r, re, REG_EXTENDED | REG_NOSUB), 0);
+	int ok = regexec(&r, s, 0, NULL, 0) == 0;
+	regfree(&r);
+	return ok;
+}
+
+START_TEST(test_clean_names_are_kept)
+{
+	char rel[VT_RRD_REL_MAX];
+	ck_assert_int_gt(vt_rrd_layout_series_path(rel, sizeof rel,
+	    "payments", "http.get", NULL, 0), 0);
+	ck_assert_str_eq(rel, "payments/http.get.rrd");
+	vt_rrd_layout_series_path(rel, sizeof rel, "default", "Up_Time-2",
+	    NULL, 0);
+	ck_assert_str_eq(rel, "default/Up_Time-2.rrd");
+	vt_rrd_layout_check_path(rel, sizeof rel, "billing", "10.0.0.7",
+	    "broker");
+	ck_assert_str_eq(rel, "billing/checks/10.0.0.7/broker.rrd");
+}
+END_TEST
+
+static const struct {
+	const char *service, *metric, *pattern;
+} hostile[] = {
+	{ "..", "x", "^_\\.\\.-[0-9a-f]{12}/x\\.rrd$" },
+	{ ".", "x", "^_\\.-[0-9a-f]{12}/x\\.rrd$" },
+	{ "", "x", "^_-[0-9a-f]{12}/x\\.rrd$" },
+	{ "svc", "../../etc/passwd",
+	  "^svc/_\\.\\._\\.\\._etc_passwd-[0-9a-f]{12}\\.rrd$" },
+	{ "svc", "a/b", "^svc/a_b-[0-9a-f]{12}\\.rrd$" },
+	{ "../..", "..", "^_\\.\\._\\.\\.-[0-9a-f]{12}/_\\.\\.-[0-9a-f]{12}"
+	  "\\.rrd$" },
+	{ "svc", ".hidden", "^svc/_\\.hidden-[0-9a-f]{12}\\.rrd$" },
+	{ "svc", "\xc3\xbcnic\xc3\xb6" "de",
+	  "^svc/__nic__de-[0-9a-f]{12}\\.rrd$" },
+	{ "svc", "tab\there", "^svc/tab_here-[0-9a-f]{12}\\.rrd$" },
+	{ "svc", "x-0123456789ab",
+	  "^svc/x-0123456789ab-[0-9a-f]{12}\\.rrd$" },
+	{ "/abs", "/x", "^_abs-[0-9a-f]{12}/_x-[0-9a-f]{12}\\.rrd$" },
+};
+
+START_TEST(test_hostile_names_stay_inside)
+{
+	char rel[VT_RRD_REL_MAX];
+	for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+		ck_assert_int_gt(vt_rrd_layout_series_path(rel, sizeof rel,
+		    hostile[i].service, hostile[i].metric, NULL, 0), 0);
+		assert_safe(rel);
+		ck_assert_msg(matches(hostile[i].pattern, rel), "%zu: %s", i,
+		    rel);
+	}
+}
+END_TEST
+
+START_TEST(test_long_names_are_capped_and_distinct)
+{
+	char a[700], b[700], ra[VT_RRD_REL_MAX], rb[VT_RRD_REL_MAX];
+	memset(a, 'm', sizeof a - 1);
+	a[sizeof a - 1] = '\0';
+	memcpy(b, a, sizeof a);
+	b[650] = 'n';   /* differs only past the cap */
+	ck_assert_int_gt(vt_rrd_layout_series_path(ra, sizeof ra, a, a, NULL,
+	    0), 0);
+	ck_assert_int_gt(vt_rrd_layout_series_path(rb, sizeof rb, "s", b, NULL,
+	    0), 0);
+	assert_safe(ra);
+	assert_safe(rb);
+	const char *file = strchr(ra, '/') + 1;
+	ck_assert_uint_eq(strlen(file), VT_RRD_NAME_CAP + 13 + 4);
+	ck_assert_uint_eq((size_t)(strchr(ra, '/') - ra), VT_RRD_SERVICE_CAP +
+	    13);
+	char rc[VT_RRD_REL_MAX];
+	vt_rrd_layout_series_path(rc, sizeof rc, "s", a, NULL, 0);
+	ck_assert_str_ne(rb, rc);
+	/* Too small an output buffer fails cleanly. */
+	char small[16];
+	ck_assert_int_eq(vt_rrd_layout_series_path(small, sizeof small, "svc",
+	    "a.long.metric.name", NULL, 0), -1);
+	ck_assert_str_eq(small, "");
+}
+END_TEST
+
+START_TEST(test_labels_get_a_suffix_and_sort)
+{
+	char r1[VT_RRD_REL_MAX], r2[VT_RRD_REL_MAX], r3[VT_RRD_REL_MAX];
+	struct vt_label l1[] = { { "method", "GET" } };
+	struct vt_label l2[] = { { "method", "POST" } };
+	vt_rrd_layout_series_path(r1, sizeof r1, "api", "http.req", l1, 1);
+	vt_rrd_layout_series_path(r2, sizeof r2, "api", "http.req", l2, 1);
+	vt_rrd_layout_series_path(r3, sizeof r3, "api", "http.req,method=GET",
+	    NULL, 0);
+	ck_assert_msg(matches("^api/http\\.req_method_GET-[0-9a-f]{12}\\.rrd$",
+	    r1), "%s", r1);
+	ck_assert_str_ne(r1, r2);
+	ck_assert_str_ne(r1, r3);   /* a name that looks like labels */
+	char r4[VT_RRD_REL_MAX];
+	vt_rrd_layout_series_path(r4, sizeof r4, "api", "http.req", NULL, 0);
+	ck_assert_str_eq(r4, "api/http.req.rrd");
+}
+END_TEST
+
+/* Names that sanitise alike must still map to distinct files. */
+START_TEST(test_no_two_names_share_a_file)
+{
+	static const char alphabet[] = "a./_-\xc3\xa9 ";
+	enum { N = 4000 };
+	char (*paths)[VT_RRD_REL_MAX] = calloc(N, VT_RRD_REL_MAX);
+	char name[16];
+	size_t n = 0;
+	/* Every 5-character string over a small hostile alphabet (with
+	 * repeats of the same sanitised form), capped at N. */
+	for (size_t i = 0; n < N; i++) {
+		size_t v = i;
+		for (size_t k = 0; k < 5; k++) {
+			name[k] = alphabet[v % (sizeof alphabet - 1)];
+			v /= sizeof alphabet - 1;
+		}
+		name[5] = '\0';
+		vt_rrd_layout_series_path(paths[n], VT_RRD_REL_MAX, "svc", name,
+		    NULL, 0);
+		assert_safe(paths[n]);
+		n++;
+	}
+	qsort(paths, n, VT_RRD_REL_MAX,
+	    (int (*)(const void *, const void *))strcmp);
+	for (size_t i = 1; i < n; i++)
+		ck_assert_str_ne(paths[i - 1], paths[i]);
+	free(paths);
+}
+END_TEST
+
+START_TEST(test_data_sources_per_kind)
+{
+	struct vt_rrd_ds_list ds;
+	vt_rrd_layout_ds(VT_RRD_COUNTER, pct4, 4, &ds);
+	ck_assert_uint_eq(ds.n, 2);
+	ck_assert_str_eq(ds.name[0], "count");
+	ck_assert_str_eq(ds.name[1], "rate");
+	ck_assert_str_eq(vt_rrd_layout_default_stat(&ds), "rate");
+	ck_assert_int_eq(vt_rrd_layout_guess_kind(&ds), VT_RRD_COUNTER);
+
+	vt_rrd_layout_ds(VT_RRD_GAUGE, pct4, 4, &ds);
+	ck_assert_uint_eq(ds.n, 1);
+	ck_assert_str_eq(ds.name[0], "value");
+	vt_rrd_layout_ds(VT_RRD_SET, NULL, 0, &ds);
+	ck_assert_str_eq(ds.name[0], "value");
+	ck_assert_str_eq(vt_rrd_layout_default_stat(&ds), "value");
+
+	vt_rrd_layout_ds(VT_RRD_TIMER, pct4, 4, &ds);
+	static const char *const want[] = { "count", "rate", "sum", "mean",
+	    "min", "max", "stddev", "p50", "p90", "p95", "p99" };
+	ck_assert_uint_eq(ds.n, 11);
+	for (size_t i = 0; i < 11; i++)
+		ck_assert_str_eq(ds.name[i], want[i]);
+	ck_assert_str_eq(vt_rrd_layout_default_stat(&ds), "p99");
+	ck_assert_int_eq(vt_rrd_layout_ds_index(&ds, "p95"), 9);
+	ck_assert_int_eq(vt_rrd_layout_ds_index(&ds, "p999"), -1);
+
+	static const double odd[] = { 75, 99.9 };
+	vt_rrd_layout_ds(VT_RRD_HISTOGRAM, odd, 2, &ds);
+	ck_assert_uint_eq(ds.n, 9);
+	ck_assert_str_eq(ds.name[8], "p99_9");
+	ck_assert_str_eq(vt_rrd_layout_default_stat(&ds), "p99_9");
+	vt_rrd_layout_ds(VT_RRD_TIMER, NULL, 0, &ds);
+	ck_assert_str_eq(vt_rrd_layout_default_stat(&ds), "mean");
+
+	vt_rrd_layout_ds(VT_RRD_CHECK, NULL, 0, &ds);
+	ck_assert_str_eq(ds.name[0], "status");
+	ck_assert_int_eq(vt_rrd_layout_guess_kind(&ds), VT_RRD_CHECK);
+}
+END_TEST
+
+START_TEST(test_values_follow_the_data_sources)
+{
+	double q[4] = { 5, 9, 9.5, 9.9 };
+	struct vt_metric_window w = {
+		.count = 12, .rate = 1.2, .sum = 60, .mean = 5, .min = 1,
+		.max = 10, .stddev = 2.5, .value = 7, .quantiles = q,
+	};
+	double out[VT_RRD_MAX_DS];
+	ck_assert_uint_eq(vt_rrd_layout_values(VT_COUNTER, &w, 4, out), 2);
+	ck_assert_double_eq(out[0], 12);
+	ck_assert_double_eq(out[1], 1.2);
+	ck_assert_uint_eq(vt_rrd_layout_values(VT_GAUGE, &w, 4, out), 1);
+	ck_assert_double_eq(out[0], 7);
+	ck_assert_uint_eq(vt_rrd_layout_values(VT_TIMER, &w, 4, out), 11);
+	ck_assert_double_eq(out[2], 60);
+	ck_assert_double_eq(out[6], 2.5);
+	ck_assert_double_eq(out[10], 9.9);
+	w.quantiles = NULL;
+	vt_rrd_layout_values(VT_HISTOGRAM, &w, 4, out);
+	ck_assert(isnan(out[7]));
+}
+END_TEST
+
+START_TEST(test_archives_keep_about_1000_points_per_range)
+{
+	struct vt_rrd_archive ar[VT_RRD_RANGES];
+	ck_assert_uint_eq(vt_rrd_layout_archives(10, 1000, ar), 5);
+	static const unsigned long pdp[] = { 1, 9, 61, 268, 3163 };
+	static const unsigned long rows[] = { 360, 960, 992, 1000, 1000 };
+	for (size_t i = 0; i < 5; i++) {
+		ck_assert_uint_eq(ar[i].pdp_per_row, pdp[i]);
+		ck_assert_uint_eq(ar[i].rows, rows[i]);
+		/* Each archive covers its whole range. */
+		ck_assert_uint_ge(10 * ar[i].pdp_per_row * ar[i].rows,
+		    ar[i].range);
+	}
+	/* A one-hour step: the short ranges merge into one archive. */
+	ck_assert_uint_eq(vt_rrd_layout_archives(3600, 1000, ar), 2);
+	ck_assert_uint_eq(ar[0].pdp_per_row, 1);
+	ck_assert_uint_eq(ar[0].rows, 744);
+	ck_assert_uint_eq(ar[1].pdp_per_row, 9);
+	ck_assert_uint_eq(ar[1].rows, 976);
+	ck_assert_uint_eq(vt_rrd_layout_step(10.0), 10);
+	ck_assert_uint_eq(vt_rrd_layout_step(0.5), 1);
+	ck_assert_uint_eq(vt_rrd_layout_step(3600), 3600);
+
+	struct vt_rrd_ds_list ds;
+	struct vt_rrd_create_args args;
+	vt_rrd_layout_ds(VT_RRD_COUNTER, NULL, 0, &ds);
+	vt_rrd_layout_create_args(&ds, 10, 1000, &args);
+	ck_assert_int_eq(args.argc, 12);
+	ck_assert_str_eq(args.argv[0], "DS:count:GAUGE:20:U:U");
+	ck_assert_str_eq(args.argv[1], "DS:rate:GAUGE:20:U:U");
+	ck_assert_str_eq(args.argv[2], "RRA:AVERAGE:0.5:1:360");
+	ck_assert_str_eq(args.argv[6], "RRA:AVERAGE:0.5:3163:1000");
+	ck_assert_str_eq(args.argv[7], "RRA:MAX:0.5:1:360");
+	ck_assert_str_eq(args.argv[11], "RRA:MAX:0.5:3163:1000");
+}
+END_TEST
+
+/* The documented formula equals the size of files librrd creates. */
+START_TEST(test_size_formula_matches_real_files)
+{
+	char dir[] = "/tmp/vt-layout-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	static const struct {
+		enum vt_rrd_kind kind;
+		unsigned long step;
+		size_t points;
+	} cases[] = {
+		{ VT_RRD_COUNTER, 10, 1000 },
+		{ VT_RRD_GAUGE, 10, 1000 },
+		{ VT_RRD_TIMER, 10, 1000 },
+		{ VT_RRD_TIMER, 60, 100 },
+		{ VT_RRD_CHECK, 3600, 1000 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char path[256], err[VT_ERR_LEN];
+		struct vt_rrd_ds_list ds;
+		struct vt_rrd_create_args args;
+		struct stat st;
+		snprintf(path, sizeof path, "%s/f%zu.rrd", dir, i);
+		vt_rrd_layout_ds(cases[i].kind, pct4, 4, &ds);
+		vt_rrd_layout_create_args(&ds, cases[i].step, cases[i].points,
+		    &args);
+		ck_assert_msg(vt_rrdlib_create(path, cases[i].step, 1700000000,
+		    &args, err, sizeof err) == 0, "%s", err);
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_uint_eq((uint64_t)st.st_size,
+		    vt_rrd_layout_file_size(ds.n, cases[i].step,
+		    cases[i].points));
+		unlink(path);
+	}
+	rmdir(dir);
+	/* The README's figures: hundreds of kilobytes, not megabytes. */
+	ck_assert_uint_eq(vt_rrd_layout_file_size(2, 10, 1000), 141472);
+	ck_assert_uint_lt(vt_rrd_layout_file_size(11, 10, 1000), 1000000);
+}
+END_TEST
+
+Suite *vt_test_rrd_layout_suite(void)
+{
+	Suite *s = suite_create("rrd_layout");
+	TCase *tc = tcase_create("layout");
+	tcase_add_test(tc, test_clean_names_are_kept);
+	tcase_add_test(tc, test_hostile_names_stay_inside);
+	tcase_add_test(tc, test_long_names_are_capped_and_distinct);
+	tcase_add_test(tc, test_labels_get_a_suffix_and_sort);
+	tcase_add_test(tc, test_no_two_names_share_a_file);
+	tcase_add_test(tc, test_data_sources_per_kind);
+	tcase_add_test(tc, test_values_follow_the_data_sources);
+	tcase_add_test(tc, test_archives_keep_about_1000_points_per_range);
+	tcase_add_test(tc, test_size_formula_matches_real_files);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,518 @@
+/*
+ * test_rrdstore.c - the RRD sink against real files in a temporary
+ * directory: values of counters, gauges, timers and checks as librrd reads
+ * them back, windows never written twice, the final window in the same
+ * second, the queue bound, conflicts, hostile names and symbolic links
+ * that must not lead outside, and recovery from an unwritable directory.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "health.h"
+#include "rrdlib.h"
+#include "rrdstore.h"
+#include "suites.h"
+
+#define T0 1700000000.0   /* a multiple of 10 */
+
+static char tmp[64], data[128];
+
+static void setup(void)
+{
+	snprintf(tmp, sizeof tmp, "/tmp/vt-rrdstore-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(data, sizeof data, "%s/data", tmp);
+	ck_assert_int_eq(mkdir(data, 0755), 0);
+}
+
+static void teardown(void)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "chmod -R u+w %s; rm -rf %s", tmp, tmp);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static vt_rrdstore *store(size_t queue_max, vt_health *health)
+{
+	char err[VT_ERR_LEN];
+	struct vt_rrdstore_config cfg = {
+		.data_dir = data,
+		.flush_interval = 10,
+		.points = 360,
+		.queue_max = queue_max,
+		.health = health,
+	};
+	vt_rrdstore *st = vt_rrdstore_create(&cfg, err, sizeof err);
+	ck_assert_msg(st != NULL, "%s", err);
+	return st;
+}
+
+static struct vt_series *series(enum vt_kind kind, const char *service,
+    const char *metric, const char *lk, const char *lv, uint64_t id)
+{
+	struct vt_slice svc = { service, strlen(service) };
+	struct vt_slice met = { metric, strlen(metric) };
+	struct vt_slice k = { lk ? lk : "", lk ? strlen(lk) : 0 };
+	struct vt_slice v = { lv ? lv : "", lv ? strlen(lv) : 0 };
+	struct vt_series *s = vt_series_create(kind, svc, met, met, id, &k, &v,
+	    lk ? 1 : 0);
+	s->id = id;
+	return s;
+}
+
+/* A flush of n metrics at time ts; metric i gets value base + i. */
+static struct vt_flush *window(double ts, struct vt_series **s, size_t n,
+    double base)
+{
+	static const double pct[] = { 50, 90, 95, 99 };
+	struct vt_flush *f = vt_flush_create(n, n, 4);
+	f->timestamp = ts;
+	f->interval = 10;
+	memcpy(f->percentiles, pct, sizeof pct);
+	for (size_t i = 0; i < n; i++) {
+		struct vt_metric_window *w = &f->metrics[f->nmetrics++];
+		double v = base + (double)i;
+		w->series = vt_series_retain(s[i]);
+		w->count = v;
+		w->rate = v / 10;
+		w->value = v;
+		w->sum = 4 * v;
+		w->mean = v / 2;
+		w->min = 1;
+		w->max = v;
+		w->stddev = NAN;
+		if (s[i]->kind == VT_TIMER || s[i]->kind == VT_HISTOGRAM) {
+			double *q = f->quantile_store + 16 * i;
+			for (size_t k = 0; k < 4; k++)
+				q[k] = v * (double)(k + 1);
+			w->quantiles = q;
+		}
+	}
+	return f;
+}
+
+static void submit(vt_rrdstore *st, double ts, struct vt_series **s,
+    size_t n, double base)
+{
+	struct vt_flush *f = window(ts, s, n, base);
+	ck_assert_int_eq(vt_rrdstore_flush(st, f), 0);
+	vt_flush_release(f);
+}
+
+/* Last update of data/rel: time, and the value of DS i. */
+static time_t last_of(const char *rel, size_t i, double *v)
+{
+	char path[512], err[VT_ERR_LEN];
+	double vals[VT_RRD_MAX_DS];
+	time_t last = 0;
+	snprintf(path, sizeof path, "%s/%s", data, rel);
+	ck_assert_msg(vt_rrdlib_lastupdate(path, &last, NULL, vals, err,
+	    sizeof err) == 0, "%s", err);
+	if (v)
+		*v = vals[i];
+	return last;
+}
+
+static void release_all(struct vt_series **s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		vt_series_release(s[i]);
+}
+
+START_TEST(test_kinds_land_in_their_files)
+{
+	vt_rrdstore *st = store(1000, NULL);
+	struct vt_series *s[] = {
+		series(VT_COUNTER, "payments", "http.requests", NULL, NULL, 1),
+		series(VT_GAUGE, "payments", "queue.depth", NULL, NULL, 2),
+		series(VT_TIMER, "payments", "http.get", NULL, NULL, 3),
+		series(VT_SET, "payments", "users", NULL, NULL, 4),
+	};
+	submit(st, T0 + 10.004, s, 4, 5);
+	submit(st, T0 + 20.002, s, 4, 8);
+	vt_rrdstore_drain(st);
+
+	double v;
+	ck_assert_int_eq(last_of("payments/http.requests.rrd", 0, &v), T0 + 20);
+	ck_assert_double_eq(v, 8);
+	last_of("payments/http.requests.rrd", 1, &v);
+	ck_assert_double_eq_tol(v, 0.8, 1e-9);
+	last_of("payments/queue.depth.rrd", 0, &v);
+	ck_assert_double_eq(v, 9);
+	last_of("payments/http.get.rrd", 3, &v);     /* mean */
+	ck_assert_double_eq(v, 5);
+	last_of("payments/http.get.rrd", 6, &v);     /* stddev: unknown */
+	ck_assert(isnan(v));
+	last_of("payments/http.get.rrd", 10, &v);    /* p99 */
+	ck_assert_double_eq(v, 40);
+	last_of("payments/users.rrd", 0, &v);
+	ck_assert_double_eq(v, 11);
+
+	/* The first window is in the archive too. */
+	char path[512], err[VT_ERR_LEN];
+	struct vt_rrd_data d;
+	snprintf(path, sizeof path, "%s/payments/queue.depth.rrd", data);
+	ck_assert_msg(vt_rrdlib_fetch(NULL, path, "AVERAGE", (time_t)T0,
+	    (time_t)T0 + 20, &d, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(d.step, 10);
+	ck_assert_uint_ge(d.rows, 2);
+	ck_assert_double_eq(d.values[0], 6);     /* row at T0 + 10 */
+	ck_assert_double_eq(d.values[1], 9);     /* row at T0 + 20 */
+	vt_rrdlib_data_fini(&d);
+
+	struct vt_rrdstore_stats stats;
+	vt_rrdstore_get_stats(st, &stats);
+	ck_assert_uint_eq(stats.updates, 8);
+	ck_assert_uint_eq(stats.files_created, 4);
+	ck_assert_uint_eq(stats.files, 4);
+	ck_assert_uint_eq(stats.windows, 2);
+	ck_assert_uint_eq(stats.errors, 0);
+	ck_assert_uint_eq(stats.queued, 0);
+	ck_assert_int_eq(vt_rrdstore_kind_of(st, "payments/http.get.rrd"),
+	    VT_TIMER);
+	ck_assert_int_eq(vt_rrdstore_kind_of(st, "payments/none.rrd"), -1);
+	vt_rrdstore_destroy(st);
+	release_all(s, 4);
+}
+END_TEST
+
+START_TEST(test_a_window_is_never_written_twice)
+{
+	vt_rrdstore *st = store(1000, NULL);
+	struct vt_series *s[] = {
+		series(VT_COUNTER, "svc", "hits", NULL, NULL, 1),
+		series(VT_GAUGE, "svc", "temp", NULL, NULL, 2),
+	};
+	submit(st, T0 + 10, s, 2, 1);
+	submit(st, T0 + 10, s, 2, 2);    /* the same window again */
+	submit(st, T0 + 5, s, 2, 3);     /* an older one */
+	vt_rrdstore_drain(st);
+	struct vt_rrdstore_stats stats;
+	vt_rrdstore_get_stats(st, &stats);
+	ck_assert_uint_eq(stats.updates, 2);
+	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_LATE], 4);
+	ck_assert_uint_eq(stats.errors, 0);
+	double v;
+	last_of("svc/temp.rrd", 0, &v);
+	ck_assert_double_eq(v, 2);       /* first window's gauge (1 + 1) */
+
+	/* A restarted store finds the files' last updates on disk. */
+	vt_rrdstore_destroy(st);
+	st = store(1000, NULL);
+	submit(st, T0 + 10, s, 2, 4);
+	submit(st, T0 + 20, s, 2, 5);
+	vt_rrdstore_drain(st);
+	vt_rrdstore_get_stats(st, &stats);
+	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_LATE], 2);
+	ck_assert_uint_eq(stats.updates, 2);
+	ck_assert_uint_eq(stats.files_created, 0);
+	ck_assert_int_eq(last_of("svc/temp.rrd", 0, &v), T0 + 20);
+	ck_assert_double_eq(v, 6);
+	vt_rrdstore_destroy(st);
+	release_all(s, 2);
+}
+END_TEST
+
+/* SIGTERM right after a tick: the final window closes within the same
+ * second and is written one second later rather than lost. */
+START_TEST(test_final_window_in_the_same_second)
+{
+	vt_rrdstore *st = store(1000, NULL);
+	struct vt_series *s[] = { series(VT_GAUGE, "svc", "g", NULL, NULL, 1) };
+	submit(st, T0 + 10.001, s, 1, 1);
+	submit(st, T0 + 10.3, s, 1, 7);
+	vt_rrdstore_destroy(st);   /* drains */
+	double v;
+	ck_assert_int_eq(last_of("svc/g.rrd", 0, &v), T0 + 11);
+	ck_assert_double_eq(v, 7);
+	release_all(s, 1);
+}
+END_TEST
+
+START_TEST(test_queue_bound_skips_whole_windows)
+{
+	enum { N = 300 };
+	struct vt_series *s[N];
+	for (size_t i = 0; i < N; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "m%zu", i);
+		s[i] = series(VT_COUNTER, "q", name, NULL, NULL, i + 1);
+	}
+	vt_rrdstore *st = store(N, NULL);
+	/* While the writer is held, the first window fills the queue; the
+	 * next two do not fit and are skipped whole. */
+	vt_rrdstore_hold(st, 1);
+	submit(st, T0 + 10, s, N, 1);
+	submit(st, T0 + 20, s, N, 1);
+	submit(st, T0 + 30, s, N, 1);
+	struct vt_rrdstore_stats stats;
+	vt_rrdstore_get_stats(st, &stats);
+	ck_assert_uint_eq(stats.queued, N);
+	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_QUEUE_FULL], 2 * N);
+	vt_rrdstore_hold(st, 0);
+	vt_rrdstore_drain(st);
+	/* Once the writer took it, an empty queue takes the next window. */
+	submit(st, T0 + 40, s, N, 1);
+	vt_rrdstore_drain(st);
+	vt_rrdstore_get_stats(st, &stats);
+	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_QUEUE_FULL], 2 * N);
+	ck_assert_uint_eq(stats.windows, 2);
+	ck_assert_uint_eq(stats.updates, 2 * N);
+	ck_assert_uint_eq(stats.queued, 0);
+	ck_assert_uint_eq(stats.queue_max, N);
+	vt_rrdstore_destroy(st);
+	release_all(s, N);
+}
+END_TEST
+
+/* "payments.http.get" and "http.get|#service:payments" name one file:
+ * the older series keeps it. A name that changed kind is not written
+ * into a file of the other kind. */
+START_TEST(test_conflicts_are_counted_not_written)
+{
+	vt_rrdstore *st = store(1000, NULL);
+	struct vt_series *s[] = {
+		series(VT_COUNTER, "payments", "http.get", NULL, NULL, 7),
+		series(VT_COUNTER, "payments", "http.get", NULL, NULL, 3),
+	};
+	submit(st, T0 + 10, s, 2, 1);   /* newer first: it loses anyway */
+	submit(st, T0 + 20, s, 2, 10);
+	vt_rrdstore_drain(st);
+	struct vt_rrdstore_stats stats;
+	vt_rrdstore_get_stats(st, &stats);
+	ck_assert_uint_eq(stats.updates, 2);
+	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_CONFLICT], 2);
+	ck_assert_uint_eq(stats.errors, 0);
+	double v;
+	last_of("payments/http.get.rrd", 0, &v);
+	ck_assert_double_eq(v, 11);      /* the older series' value */
+
+	struct vt_series *g[] = {
+		series(VT_GAUGE, "payments", "http.get", NULL, NULL, 9) };
+	submit(st, T0 + 30, g, 1, 5);    /* the counters expired */
+	vt_rrdstore_drain(st);
+	vt_rrdstore_get_stats(st, &stats);
+	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_CONFLICT], 3);
+	ck_assert_uint_eq(stats.errors, 0);
+	ck_assert_int_eq(last_of("payments/http.get.rrd", 0, &v), T0 + 20);
+	vt_rrdstore_destroy(st);
+	release_all(s, 2);
+	release_all(g, 1);
+}
+END_TEST
+
+/* Count the entries of dir (not . and ..). */
+static size_t entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_hostile_names_stay_in_the_data_dir)
+{
+	char longname[601];
+	memset(longname, 'x', 600);
+	longname[600] = '\0';
+	memcpy(longname, "../", 3);
+	vt_rrdstore *st = store(1000, NULL);
+	struct vt_series *s[] = {
+		series(VT_COUNTER, "..", "../../escape", NULL, NULL, 1),
+		series(VT_COUNTER, "/tmp", "/etc/passwd", NULL, NULL, 2),
+		series(VT_COUNTER, ".", "..", NULL, NULL, 3),
+		series(VT_COUNTER, "svc", longname, NULL, NULL, 4),
+		series(VT_COUNTER, "\xe2\x98\x83", "\xc3\xa9t\xc3\xa9", "k/..",
+		    "../v", 5),
+		series(VT_COUNTER, "svc", "a/b", NULL, NULL, 6),
+		series(VT_COUNTER, "svc", "a_b", NULL, NULL, 7),
+	};
+	submit(st, T0 + 10, s, 7, 1);
+	vt_rrdstore_drain(st);
+	struct vt_rrdstore_stats stats;
+	vt_rrdstore_get_stats(st, &stats);
+	ck_assert_uint_eq(stats.files_created, 7);   /* seven distinct files */
+	ck_assert_uint_eq(stats.errors, 0);
+	ck_assert_uint_eq(entries(tmp), 1);          /* only data/ */
+	double v;
+	last_of("svc/a_b.rrd", 0, &v);
+	ck_assert_double_eq(v, 7);
+	vt_rrdstore_destroy(st);
+	release_all(s, 7);
+}
+END_TEST
+
+START_TEST(test_symlinks_are_refused)
+{
+	char outside[128], link[256], cmd[512];
+	snprintf(outside, sizeof outside, "%s/outside", tmp);
+	ck_assert_int_eq(mkdir(outside, 0755), 0);
+	snprintf(link, sizeof link, "%s/evil", data);
+	ck_assert_int_eq(symlink(outside, link), 0);
+	vt_rrdstore *st = store(1000, NULL);
+	struct vt_series *s[] = {
+		series(VT_GAUGE, "evil", "x", NULL, NULL, 1),
+		series(VT_GAUGE, "good", "x", NULL, NULL, 2),
+	};
+	submit(st, T0 + 10, s, 2, 1);
+	vt_rrdstore_drain(st);
+	struct vt_rrdstore_stats stats;
+	vt_rrdstore_get_stats(st, &stats);
+	ck_assert_uint_eq(stats.errors, 1);
+	ck_assert_uint_eq(stats.updates, 1);
+	ck_assert_uint_eq(entries(outside), 0);
+
+	/* A file that is a link is refused too. */
+	snprintf(cmd, sizeof cmd, "ln -s %s/x.rrd %s/good/y.rrd", outside,
+	    data);
+	ck_assert_int_eq(system(cmd), 0);
+	struct vt_series *y[] = { series(VT_GAUGE, "good", "y", NULL, NULL, 3) };
+	submit(st, T0 + 20, y, 1, 1);
+	vt_rrdstore_drain(st);
+	vt_rrdstore_get_stats(st, &stats);
+	ck_assert_uint_eq(stats.errors, 2);
+	ck_assert_uint_eq(entries(outside), 0);
+	vt_rrdstore_destroy(st);
+	release_all(s, 2);
+	release_all(y, 1);
+}
+END_TEST
+
+/* Something in the way of a service directory: errors are counted, and
+ * the next window after it is gone creates the file. */
+START_TEST(test_unwritable_directory_recovers)
+{
+	char blocker[256];
+	snprintf(blocker, sizeof blocker, "%s/svc", data);
+	FILE *fp = fopen(blocker, "w");
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	vt_rrdstore *st = store(1000, NULL);
+	struct vt_series *s[] = { series(VT_COUNTER, "svc", "c", NULL, NULL, 1) };
+	submit(st, T0 + 10, s, 1, 1);
+	submit(st, T0 + 20, s, 1, 1);
+	vt_rrdstore_drain(st);
+	struct vt_rrdstore_stats stats;
+	vt_rrdstore_get_stats(st, &stats);
+	ck_assert_uint_ge(stats.errors, 1);
+	ck_assert_uint_eq(stats.updates, 0);
+	ck_assert_int_eq(unlink(blocker), 0);
+	submit(st, T0 + 30, s, 1, 3);
+	vt_rrdstore_drain(st);
+	vt_rrdstore_get_stats(st, &stats);
+	ck_assert_uint_eq(stats.updates, 1);
+	ck_assert_uint_eq(stats.files_created, 1);
+	double v;
+	ck_assert_int_eq(last_of("svc/c.rrd", 0, &v), T0 + 30);
+	ck_assert_double_eq(v, 3);
+	vt_rrdstore_destroy(st);
+	release_all(s, 1);
+}
+END_TEST
+
+static void report(vt_health *h, const char *instance, const char *check,
+    enum vt_status status, double now)
+{
+	struct vt_check c = { .status = status, .ttl = 3600 };
+	snprintf(c.service, sizeof c.service, "billing");
+	snprintf(c.instance, sizeof c.instance, "%s", instance);
+	snprintf(c.check, sizeof c.check, "%s", check);
+	ck_assert_int_eq(vt_health_apply(h, &c, VT_CHECK_JSON, now),
+	    VT_CHECK_OK);
+}
+
+START_TEST(test_checks_get_a_status_history)
+{
+	struct vt_health_config hc = { .max_checks = 100,
+	    .publish_interval = 0 };
+	vt_health *h = vt_health_create(&hc);
+	report(h, "10.0.0.7", "broker", VT_STATUS_WARNING, T0);
+	report(h, "pay-1:4001", "db", VT_STATUS_OK, T0);
+	vt_health_publish(h, T0);
+	vt_rrdstore *st = store(1000, h);
+	submit(st, T0 + 10, NULL, 0, 0);
+	report(h, "10.0.0.7", "broker", VT_STATUS_CRITICAL, T0 + 12);
+	vt_health_publish(h, T0 + 12);
+	submit(st, T0 + 20, NULL, 0, 0);
+	vt_rrdstore_drain(st);
+	double v;
+	ck_assert_int_eq(last_of("billing/checks/10.0.0.7/broker.rrd", 0, &v),
+	    T0 + 20);
+	ck_assert_double_eq(v, 2);
+	char path[512], err[VT_ERR_LEN];
+	struct vt_rrd_data d;
+	snprintf(path, sizeof path, "%s/billing/checks/10.0.0.7/broker.rrd",
+	    data);
+	ck_assert(vt_rrdlib_fetch(NULL, path, "MAX", (time_t)T0,
+	    (time_t)T0 + 20, &d, err, sizeof err) == 0);
+	ck_assert_double_eq(d.values[0], 1);
+	ck_assert_double_eq(d.values[1], 2);
+	vt_rrdlib_data_fini(&d);
+	struct vt_rrdstore_stats stats;
+	vt_rrdstore_get_stats(st, &stats);
+	ck_assert_uint_eq(stats.files_created, 2);
+	ck_assert_uint_eq(stats.updates, 4);
+	ck_assert_int_eq(vt_rrdstore_kind_of(st,
+	    "billing/checks/10.0.0.7/broker.rrd"), VT_RRD_CHECK);
+	vt_rrdstore_destroy(st);
+	vt_health_destroy(h);
+}
+END_TEST
+
+START_TEST(test_counters_in_metrics)
+{
+	vt_rrdstore *st = store(1000, NULL);
+	struct vt_series *s[] = { series(VT_GAUGE, "svc", "g", NULL, NULL, 1) };
+	submit(st, T0 + 10, s, 1, 1);
+	submit(st, T0 + 10, s, 1, 1);
+	vt_rrdstore_drain(st);
+	struct vt_buf out;
+	vt_buf_init(&out);
+	vt_rrdstore_collect(st, &out, VT_PROM_TEXT);
+	ck_assert_ptr_nonnull(strstr(out.data,
+	    "# TYPE vitals_storage_queue gauge\nvitals_storage_queue 0\n"));
+	ck_assert_ptr_nonnull(strstr(out.data,
+	    "\nvitals_storage_updates_total 1\n"));
+	ck_assert_ptr_nonnull(strstr(out.data,
+	    "\nvitals_storage_skipped_total{reason=\"late\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(out.data,
+	    "\nvitals_storage_files 1\n"));
+	ck_assert_ptr_nonnull(strstr(out.data,
+	    "\nvitals_storage_last_window_timestamp_seconds 1700000010\n"));
+	vt_buf_fini(&out);
+	vt_rrdstore_destroy(st);
+	release_all(s, 1);
+}
+END_TEST
+
+Suite *vt_test_rrdstore_suite(void)
+{
+	Suite *s = suite_create("rrdstore");
+	TCase *tc = tcase_create("store");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_kinds_land_in_their_files);
+	tcase_add_test(tc, test_a_window_is_never_written_twice);
+	tcase_add_test(tc, test_final_window_in_the_same_second);
+	tcase_add_test(tc, test_queue_bound_skips_whole_windows);
+	tcase_add_test(tc, test_conflicts_are_counted_not_written);
+	tcase_add_test(tc, test_hostile_names_stay_in_the_data_dir);
+	tcase_add_test(tc, test_symlinks_are_refused);
+	tcase_add_test(tc, test_unwritable_directory_recovers);
+	tcase_add_test(tc, test_checks_get_a_status_history);
+	tcase_add_test(tc, test_counters_in_metrics);
+	suite_add_tcase(s, tc);
+	return s;
+}
