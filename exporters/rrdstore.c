@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "rrd_files.h"
+#include "rrd_sweep.h"
 #include "rrdlib.h"
 #include "rrdstore.h"
 #include "rrdw.h"
@@ -215,6 +216,10 @@ static double monotonic(void)
 static void *writer_main(void *arg)
 {
 	vt_rrdstore *st = arg;
+	size_t swept = vt_rrd_sweep(st->dir);
+	if (swept > 0)
+		vt_log_info(LOG_SUB, "removed %zu half-created files left by an "
+		    "earlier crash", swept);
 	pthread_mutex_lock(&st->lock);
 	for (;;) {
 		while ((st->head == NULL || st->held) && !st->stopping)

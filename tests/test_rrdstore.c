@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "health.h"
 #include "rrdlib.h"
+#include "rrd_sweep.h"
 #include "rrdstore.h"
 #include "suites.h"
 
@@ -497,6 +498,68 @@ START_TEST(test_counters_in_metrics)
 }
 END_TEST
 
+static void touch(const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", data, rel);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("x", f);
+	fclose(f);
+}
+
+static int exists(const char *rel)
+{
+	char path[512];
+	struct stat sb;
+	snprintf(path, sizeof path, "%s/%s", data, rel);
+	return lstat(path, &sb) == 0;
+}
+
+/* A kill -9 during librrd's create leaves "<name>.rrdXXXXXX": the next
+ * start removes it, and nothing else. */
+START_TEST(test_crash_leftovers_are_swept)
+{
+	ck_assert(vt_rrd_sweep_is_leftover("lat190.rrdLO3OsP"));
+	ck_assert(!vt_rrd_sweep_is_leftover("lat190.rrd"));
+	ck_assert(!vt_rrd_sweep_is_leftover("x.rrdLO3Os"));
+	ck_assert(!vt_rrd_sweep_is_leftover("x.rrdLO3Os-P"));
+	ck_assert(!vt_rrd_sweep_is_leftover(".rrdabcdef"));
+	char path[512];
+	snprintf(path, sizeof path, "%s/svc", data);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/svc/checks", data);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/svc/checks/i1", data);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	touch("svc/a.rrd");
+	touch("svc/a.rrdAb12Cd");
+	touch("svc/checks/i1/db.rrdZZ99zz");
+	touch("svc/checks/i1/db.rrd");
+	touch("svc/notes.txt");
+	touch("top.rrdAb12Cd");          /* not where files live: kept */
+	snprintf(path, sizeof path, "%s/outside.rrdAb12Cd", tmp);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	char target[512];
+	snprintf(target, sizeof target, "%s/link", data);
+	ck_assert_int_eq(symlink(tmp, target), 0);   /* never followed */
+
+	vt_rrdstore *st = store(1000, NULL);
+	vt_rrdstore_drain(st);
+	vt_rrdstore_destroy(st);
+	ck_assert(!exists("svc/a.rrdAb12Cd"));
+	ck_assert(!exists("svc/checks/i1/db.rrdZZ99zz"));
+	ck_assert(exists("svc/a.rrd"));
+	ck_assert(exists("svc/checks/i1/db.rrd"));
+	ck_assert(exists("svc/notes.txt"));
+	ck_assert(exists("top.rrdAb12Cd"));
+	ck_assert_int_eq(access(path, F_OK), 0);
+	ck_assert_uint_eq(vt_rrd_sweep(data), 0);
+}
+END_TEST
+
 Suite *vt_test_rrdstore_suite(void)
 {
 	Suite *s = suite_create("rrdstore");
@@ -513,6 +576,7 @@ Suite *vt_test_rrdstore_suite(void)
 	tcase_add_test(tc, test_unwritable_directory_recovers);
 	tcase_add_test(tc, test_checks_get_a_status_history);
 	tcase_add_test(tc, test_counters_in_metrics);
+	tcase_add_test(tc, test_crash_leftovers_are_swept);
 	suite_add_tcase(s, tc);
 	return s;
 }
