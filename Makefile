@@ -5,6 +5,7 @@
 #   make check      unit tests (Check) and integration tests (real binary)
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make bench      load benchmarks (prints figures)
+#   make soak       SOAK_SECONDS=600: mixed traffic under faults, checks RSS, fds, counts
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Missing Debian packages are installed by contrib/ensure-deps.sh (as root;
@@ -55,7 +56,7 @@ LOADGEN   := $(BUILD)/vitals-loadgen
 CLIENT_LIB := $(BUILD)/libvitals_client.a
 SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check unit integ bench deps test-deps clean install
+.PHONY: all run check unit integ bench soak deps test-deps clean install
 
 all: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 
@@ -112,6 +113,10 @@ integ: $(VITALSD) $(SEND_BIN) test-deps
 
 bench: $(VITALSD) $(LOADGEN) test-deps
 	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
+
+SOAK_SECONDS ?= 600
+soak: $(VITALSD) test-deps
+	VITALSD=$(abspath $(VITALSD)) SOAK_SECONDS=$(SOAK_SECONDS) /usr/bin/python3 tests/soak/soak.py $(SOAK_ARGS)
 
 install: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vitals

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -166,6 +168,25 @@ static int rrdc_fail(int st, const char *what, char *err, size_t errlen)
 
 /* ---- files ---- */
 
+/* 1 when the file system that holds path's directory has (about) no
+ * space or no inodes left for an unprivileged writer: less than 4 MiB,
+ * more than the largest file we create. */
+static int disk_full(const char *path)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof dir, ".");
+	else
+		*slash = '\0';
+	struct statvfs vfs;
+	if (statvfs(dir, &vfs) != 0)
+		return 0;
+	return (double)vfs.f_bavail * (double)vfs.f_frsize < 4194304.0 ||
+	    (vfs.f_files > 0 && vfs.f_favail == 0);
+}
+
 int vt_rrdlib_create(const char *path, unsigned long step, time_t last_up,
     const struct vt_rrd_create_args *args, char *err, size_t errlen)
 {
@@ -175,8 +196,18 @@ int vt_rrdlib_create(const char *path, unsigned long step, time_t last_up,
 	rrd_clear_error();
 	errno = 0;
 	if (rrd_create_r2(path, step, last_up, 1, NULL, NULL, args->argc,
-	    argv) != 0)
-		return fail(errno, "create", err, errlen);
+	    argv) != 0) {
+		int saved = errno;
+		/* librrd reports a full disk by the errno of its clean-up
+		 * (often ENOENT); say what really happened. */
+		if (disk_full(path)) {
+			rrd_clear_error();
+			if (err && errlen)
+				snprintf(err, errlen, "create: %s", strerror(ENOSPC));
+			return -ENOSPC;
+		}
+		return fail(saved, "create", err, errlen);
+	}
 	return 0;
 }
 
