@@ -290,18 +290,25 @@ def run_mode(mode, args):
         wait_for(lambda: metrics(http_port)["vitals_storage_queue"] == 0,
                  10 * args.flush + 120, "the queue to drain")
         m = metrics(http_port)
-        skipped = sum(v for k, v in m.items()
+        # Only what happened since the measurement began counts; windows
+        # skipped while the files were still being created are reported
+        # by reason as warm-up figures.
+        skipped = sum(v - first.get(k, 0) for k, v in m.items()
                       if k.startswith("vitals_storage_skipped_total"))
+        result["warmup_skipped"] = {
+            k.split('"')[1]: int(first[k]) for k in first
+            if k.startswith("vitals_storage_skipped_total") and first[k]}
         windows = m["vitals_storage_windows_total"]
         result["skipped"] = int(skipped)
-        result["errors"] = int(m["vitals_storage_errors_total"])
+        result["errors"] = int(m["vitals_storage_errors_total"] -
+                               first.get("vitals_storage_errors_total", 0))
         # Since the start of the measurement (every metric live), each
         # window the writer finished put one update in every file.
         d_windows = windows - first["vitals_storage_windows_total"]
         d_updates = (m["vitals_storage_updates_total"] -
                      first["vitals_storage_updates_total"])
         result["every_window_on_disk"] = (
-            skipped == 0 and m["vitals_storage_errors_total"] == 0 and
+            skipped == 0 and result["errors"] == 0 and
             d_windows >= args.windows - 1 and
             d_updates == args.metrics * d_windows)
         last_ts = int(round(m["vitals_storage_last_window_timestamp_seconds"]))
