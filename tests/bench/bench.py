@@ -661,7 +661,7 @@ def parse_args():
                     help="a, b, c or all; repeat or comma-separate "
                          "(default all)")
     ap.add_argument("--duration", type=float, default=20.0,
-                    help="load seconds per scenario (default 10, max 600)")
+                    help="load seconds per scenario (default 20, max 600)")
     ap.add_argument("--settle", type=float, default=11.0,
                     help="seconds after the load for the last flushes; "
                          "self metrics are published at each flush, so "
