@@ -20,6 +20,7 @@
 #include "health_prom.h"
 #include "statsd.h"
 #include "suites.h"
+#include "test_support.h"
 
 #define MAX_EVENTS 64
 
@@ -451,25 +452,6 @@ END_TEST
 
 /* ---- /metrics ---- */
 
-static int promtool(const char *text, char *out, size_t outlen)
-{
-	char path[] = "/tmp/vt_health_prom_XXXXXX";
-	char cmd[128];
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	size_t len = strlen(text);
-	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
-	close(fd);
-	snprintf(cmd, sizeof cmd, "/usr/bin/promtool check metrics < %s 2>&1",
-	    path);
-	FILE *pp = popen(cmd, "r");
-	ck_assert_ptr_nonnull(pp);
-	size_t n = fread(out, 1, outlen - 1, pp);
-	out[n] = '\0';
-	int status = pclose(pp);
-	unlink(path);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 START_TEST(prometheus_families)
 {
@@ -497,7 +479,7 @@ START_TEST(prometheus_families)
 	ck_assert_ptr_nonnull(strstr(t, "vitals_checks_stale_total 0\n"));
 
 	char res[4096];
-	int rc = promtool(t, res, sizeof res);
+	int rc = vt_test_promtool(t, res, sizeof res);
 	ck_assert_msg(rc == 0, "promtool exit %d: %s\n%s", rc, res, t);
 
 	vt_buf_reset(&out);
@@ -510,15 +492,13 @@ START_TEST(prometheus_families)
 }
 END_TEST
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 Suite *vt_test_health_suite(void)
 {
 	Suite *s = suite_create("health");
 	TCase *tc = tcase_create("registry");
 	tcase_add_test(tc, new_check_and_service);
 	tcase_add_test(tc, transitions_and_history);
-	tcase_add_loop_test(tc, service_is_worst_of, 0, N(worst));
+	tcase_add_loop_test(tc, service_is_worst_of, 0, VT_N(worst));
 	tcase_add_test(tc, ttl_goes_stale_and_recovers);
 	tcase_add_test(tc, stale_output_text);
 	tcase_add_test(tc, forget_service);

@@ -15,6 +15,7 @@
 
 #include "health_store.h"
 #include "suites.h"
+#include "test_support.h"
 
 static vt_health *make(void)
 {
@@ -319,15 +320,13 @@ START_TEST(saver_periodic_and_final)
 }
 END_TEST
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 Suite *vt_test_health_store_suite(void)
 {
 	Suite *s = suite_create("health_store");
 	TCase *tc = tcase_create("store");
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, no_file_is_empty);
-	tcase_add_loop_test(tc, corrupt_file_set_aside, 0, N(corrupt));
+	tcase_add_loop_test(tc, corrupt_file_set_aside, 0, VT_N(corrupt));
 	tcase_add_test(tc, truncated_save_set_aside);
 	tcase_add_test(tc, bad_entries_skipped);
 	tcase_add_test(tc, save_error_reported);

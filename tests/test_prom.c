@@ -17,12 +17,12 @@
 #include "prom.h"
 #include "series.h"
 #include "suites.h"
+#include "test_support.h"
 
 #ifndef VT_VERSION
 #define VT_VERSION "dev"
 #endif
 
-#define PROMTOOL "/usr/bin/promtool"
 #define MAX_TEST_LABELS 16
 
 /* ---- building flushes by hand ---- */
@@ -935,10 +935,7 @@ START_TEST(renders_100k_series_fast)
 	ck_assert_line(out.data, conflicts_line(0));
 	ck_assert_uint_eq(count_prefix(out.data, "# TYPE app_requests_m"),
 	    BIG / 50);
-	/* Generous: sanitizer builds are several times slower than the
-	 * release build, whose figures are printed above. */
-	ck_assert_double_lt(ms, 1500);
-	ck_assert_double_lt(ms2, 1500);
+	/* The times are printed for people; tests never assert on them. */
 	vt_buf_fini(&out);
 	vt_prom_destroy(p);
 }
@@ -946,25 +943,6 @@ END_TEST
 
 /* ---- the real promtool ---- */
 
-/* Run promtool on text; returns its exit status, output in out. */
-static int promtool(const char *text, char *out, size_t outlen)
-{
-	char path[] = "/tmp/vt_prom_XXXXXX";
-	char cmd[128];
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	size_t len = strlen(text);
-	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
-	close(fd);
-	snprintf(cmd, sizeof cmd, PROMTOOL " check metrics < %s 2>&1", path);
-	FILE *pp = popen(cmd, "r");
-	ck_assert_ptr_nonnull(pp);
-	size_t n = fread(out, 1, outlen - 1, pp);
-	out[n] = '\0';
-	int status = pclose(pp);
-	unlink(path);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static struct vt_flush *everything(void)
 {
@@ -1002,11 +980,11 @@ static struct vt_flush *everything(void)
 
 START_TEST(promtool_accepts_full_exposition)
 {
-	ck_assert_msg(access(PROMTOOL, X_OK) == 0, PROMTOOL " not installed");
+	ck_assert_msg(access(VT_PROMTOOL, X_OK) == 0, VT_PROMTOOL " not installed");
 	char out[8192];
 	char *t = render(everything(), VT_PROM_TEXT);
 	ck_assert_line(t, conflicts_line(5));
-	int rc = promtool(t, out, sizeof out);
+	int rc = vt_test_promtool(t, out, sizeof out);
 	ck_assert_msg(rc == 0, "promtool exit %d: %s\n%s", rc, out, t);
 	ck_assert_ptr_null(strcasestr(out, "error"));
 	ck_assert_str_eq(out, "");
@@ -1017,12 +995,12 @@ END_TEST
 /* A client's camelCase is only a lint remark, about that name only. */
 START_TEST(promtool_lints_only_client_names)
 {
-	ck_assert_msg(access(PROMTOOL, X_OK) == 0, PROMTOOL " not installed");
+	ck_assert_msg(access(VT_PROMTOOL, X_OK) == 0, VT_PROMTOOL " not installed");
 	char out[8192];
 	struct vt_flush *f = everything();
 	add(f, VT_GAUGE, "s", "queueDepth", 13, NULL);
 	char *t = render(f, VT_PROM_TEXT);
-	int rc = promtool(t, out, sizeof out);
+	int rc = vt_test_promtool(t, out, sizeof out);
 	ck_assert_msg(rc == 3, "promtool exit %d: %s", rc, out);
 	ck_assert_ptr_null(strcasestr(out, "error"));
 	ck_assert_ptr_nonnull(strstr(out, "queueDepth"));

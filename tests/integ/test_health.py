@@ -185,7 +185,9 @@ class Staleness(TestCase):
             c = wait_for(stale, timeout=10, interval=0.05, what="stale")
             elapsed = time.time() - sent
             self.assertGreaterEqual(elapsed, 2.0)
-            self.assertLess(elapsed, 3.0)      # within a second of the TTL
+            # Checked every second; generous so a loaded CI machine or a
+            # sanitizer build does not fail it.
+            self.assertLess(elapsed, 6.0)
             self.assertEqual(c["status"], "critical")
             self.assertEqual(c["output"], "stale: no report for 2s")
             self.assertEqual(c["history"][-1]["from"], "ok")
