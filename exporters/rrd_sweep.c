@@ -27,65 +27,49 @@ int vt_rrd_sweep_is_leftover(const char *name)
 	return 1;
 }
 
-/* Open a subdirectory of dirfd without following a link. -1 if none. */
-static int open_subdir(int dirfd, const char *name)
-{
-	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-}
+/* Where files live, by depth below the data directory: */
+enum depth {
+	DATA_DIR = 0,      /* service directories only */
+	SERVICE = 1,       /* metric files, and "checks" */
+	CHECKS = 2,        /* instance directories only */
+	INSTANCE = 3,      /* check files */
+};
 
-/* depth 0: a service directory (files, and "checks/<instance>/");
- * depth 1: "checks"; depth 2: an instance directory. Takes dirfd. */
-static size_t sweep_dir(int dirfd, int depth)
+/* Sweep the directory dirfd (taken: closed here) at depth d. */
+static size_t sweep_dir(int dirfd, enum depth d)
 {
-	DIR *d = fdopendir(dirfd);
-	if (d == NULL) {
+	DIR *dir = fdopendir(dirfd);
+	if (dir == NULL) {
 		close(dirfd);
 		return 0;
 	}
 	size_t removed = 0;
 	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
+	while ((e = readdir(dir)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
 		struct stat sb;
 		if (fstatat(dirfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (S_ISREG(sb.st_mode) && depth != 1 &&
+		if (S_ISREG(sb.st_mode) && (d == SERVICE || d == INSTANCE) &&
 		    vt_rrd_sweep_is_leftover(e->d_name)) {
 			if (unlinkat(dirfd, e->d_name, 0) == 0)
 				removed++;
-		} else if (S_ISDIR(sb.st_mode) &&
-		    ((depth == 0 && strcmp(e->d_name, "checks") == 0) ||
-		    depth == 1)) {
-			int sub = open_subdir(dirfd, e->d_name);
+		} else if (S_ISDIR(sb.st_mode) && (d == DATA_DIR ||
+		    d == CHECKS || (d == SERVICE &&
+		    strcmp(e->d_name, "checks") == 0))) {
+			int sub = openat(dirfd, e->d_name, O_RDONLY |
+			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
-				removed += sweep_dir(sub, depth + 1);
+				removed += sweep_dir(sub, d + 1);
 		}
 	}
-	closedir(d);
+	closedir(dir);
 	return removed;
 }
 
 size_t vt_rrd_sweep(const char *data_dir)
 {
 	int top = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (top < 0)
-		return 0;
-	DIR *d = fdopendir(top);
-	if (d == NULL) {
-		close(top);
-		return 0;
-	}
-	size_t removed = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		int sub = open_subdir(top, e->d_name);
-		if (sub >= 0)
-			removed += sweep_dir(sub, 0);
-	}
-	closedir(d);
-	return removed;
+	return top < 0 ? 0 : sweep_dir(top, DATA_DIR);
 }
