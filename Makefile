@@ -56,7 +56,7 @@ LOADGEN   := $(BUILD)/vitals-loadgen
 CLIENT_LIB := $(BUILD)/libvitals_client.a
 SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check unit integ bench bench-load bench-storage soak deps test-deps clean install
+.PHONY: all run check unit integ bench bench-load bench-health bench-storage soak deps test-deps clean install
 
 all: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 
@@ -111,7 +111,10 @@ unit: $(CHECK_BIN) test-deps
 integ: $(VITALSD) $(SEND_BIN) test-deps
 	VITALSD=$(abspath $(VITALSD)) VITALS_SEND=$(abspath $(SEND_BIN)) SANITIZE=$(SANITIZE) /usr/bin/python3 tests/integ/run.py
 
-bench: bench-load bench-storage
+bench: bench-load bench-health bench-storage
+
+bench-health: $(VITALSD) test-deps
+	VITALSD=$(abspath $(VITALSD)) /usr/bin/python3 tests/bench/bench_health.py $(BENCH_HEALTH_ARGS)
 
 bench-load: $(VITALSD) $(LOADGEN) test-deps
 	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)

@@ -51,6 +51,9 @@ struct rrd_file {
 	time_t last;
 	double last_window;             /* close time of the window at last,
 	                                   when wrote */
+	double last_value;              /* checks: the status written at last */
+	time_t held;                    /* checks: the newest window folded
+	                                   (same status as last_value), or 0 */
 	uint64_t seen;                  /* round it was last updated in */
 	uint64_t retry;                 /* round to re-check a mismatch */
 	uint32_t pend_head, pend_tail, npend;
@@ -533,7 +536,7 @@ static void put_value(struct vt_buf *b, double v)
 }
 
 static void gather(struct vt_rrd_files *t, struct rrd_file *f, time_t ts,
-    const struct vt_rrd_update *u)
+    const double *values, size_t nvalues)
 {
 	if (t->npend == t->cappend) {
 		t->cappend = t->cappend ? t->cappend * 2 : 4096;
@@ -543,9 +546,9 @@ static void gather(struct vt_rrd_files *t, struct rrd_file *f, time_t ts,
 	t->pend[i].off = t->text.len;
 	t->pend[i].next = UINT32_MAX;
 	vt_buf_printf(&t->text, "%lld", (long long)ts);
-	for (size_t k = 0; k < u->nvalues; k++) {
+	for (size_t k = 0; k < nvalues; k++) {
 		vt_buf_putc(&t->text, ':');
-		put_value(&t->text, u->values[k]);
+		put_value(&t->text, values[k]);
 	}
 	vt_buf_putc(&t->text, '\0');
 	if (f->npend == 0)
@@ -559,6 +562,34 @@ static void gather(struct vt_rrd_files *t, struct rrd_file *f, time_t ts,
 		f->next_touched = t->touched;
 		t->touched = f;
 	}
+}
+
+static int same_value(double a, double b)
+{
+	return a == b || (isnan(a) && isnan(b));
+}
+
+/* A check's window: fold it when its status is the one written last and
+ * the file was written less than VT_RRD_CHECK_REFRESH ago (1: folded).
+ * When the status changed after folded windows, the old status is first
+ * written at the newest folded window, so RRDtool sees it held up to
+ * there and the change at the window it happened in. */
+static int fold_check(struct vt_rrd_files *t, struct rrd_file *f, time_t ts,
+    const struct vt_rrd_update *u, struct vt_rrd_round *r)
+{
+	if (!f->wrote)
+		return 0;
+	int same = same_value(u->values[0], f->last_value);
+	if (same && ts - f->last < VT_RRD_CHECK_REFRESH) {
+		f->held = ts;
+		f->last_window = u->timestamp;
+		r->folded++;
+		return 1;
+	}
+	if (!same && f->held > f->last)
+		gather(t, f, f->held, &f->last_value, 1);
+	f->held = 0;
+	return 0;
 }
 
 void vt_rrd_files_add(struct vt_rrd_files *t, const struct vt_rrd_update *u,
@@ -604,11 +635,15 @@ void vt_rrd_files_add(struct vt_rrd_files *t, const struct vt_rrd_update *u,
 		}
 		ts = f->last + 1;
 	}
-	gather(t, f, ts, u);
+	if (f->kind == VT_RRD_CHECK && fold_check(t, f, ts, u, r))
+		return;
+	gather(t, f, ts, u->values, u->nvalues);
 	f->last = ts;
 	f->last_window = u->timestamp;
+	f->last_value = u->values[0];
 	f->wrote = 1;
 }
+
 
 /* The outcome of one update call for k windows of f. */
 static void account(struct vt_rrd_files *t, struct rrd_file *f, size_t k,
@@ -761,4 +796,24 @@ void vt_rrd_files_commit(struct vt_rrd_files *t, struct vt_rrd_round *r)
 	if (t->cfg.rrdc && t->updated_round)
 		vt_log_recovered(&t->c_cached, LOG_SUB, "rrdcached %s is back",
 		    vt_rrdc_addr(t->cfg.rrdc));
+}
+
+void vt_rrd_files_write_held(struct vt_rrd_files *t, struct vt_rrd_round *r)
+{
+	vt_rrd_files_begin(t);
+	for (size_t i = 0; i < t->paths.nb; i++) {
+		for (struct rrd_file *f = t->paths.b[i]; f; f = f->next_path) {
+			f->seen = t->round;          /* not an eviction round */
+			if (f->kind != VT_RRD_CHECK || f->state != FILE_READY ||
+			    f->held <= f->last)
+				continue;
+			gather(t, f, f->held, &f->last_value, 1);
+			f->last = f->held;
+			f->held = 0;
+		}
+	}
+	for (size_t i = 0; i < t->ids.nb; i++)
+		for (struct rrd_file *f = t->ids.b[i]; f; f = f->next_id)
+			f->seen = t->round;
+	vt_rrd_files_commit(t, r);
 }

@@ -152,11 +152,14 @@ void vt_rrd_layout_create_args(const struct vt_rrd_ds_list *ds,
 	size_t pos = 0, cap = sizeof out->text;
 	static const char *const cfs[] = { "AVERAGE", "MAX" };
 
+	unsigned long heartbeat = 2 * step;
+	if (vt_rrd_layout_guess_kind(ds) == VT_RRD_CHECK)
+		heartbeat += VT_RRD_CHECK_REFRESH;   /* folded windows */
 	out->argc = 0;
 	for (size_t i = 0; i < ds->n; i++) {
 		char *dst = out->text + pos;
 		int w = snprintf(dst, cap - pos, "DS:%s:GAUGE:%lu:U:U",
-		    ds->name[i], 2 * step);
+		    ds->name[i], heartbeat);
 		out->argv[out->argc++] = dst;
 		pos += (size_t)w + 1;
 	}

@@ -224,8 +224,18 @@ static void *writer_main(void *arg)
 	for (;;) {
 		while ((st->head == NULL || st->held) && !st->stopping)
 			pthread_cond_wait(&st->wake, &st->lock);
-		if (st->head == NULL)
-			break;   /* stopping, and everything is written */
+		if (st->head == NULL) {
+			/* Stopping, and every window is written but the
+			 * unchanged check statuses folding holds back. */
+			pthread_mutex_unlock(&st->lock);
+			struct vt_rrd_round r = { 0 };
+			vt_rrd_files_write_held(st->files, &r);
+			pthread_mutex_lock(&st->lock);
+			st->stats.updates += r.updates;
+			st->stats.calls += r.calls;
+			st->stats.errors += r.errors;
+			break;
+		}
 		struct batch *list = st->head;
 		size_t nbatches = 0;
 		for (struct batch *b = list; b; b = b->next)
@@ -254,6 +264,7 @@ static void *writer_main(void *arg)
 		s->calls += r.calls;
 		s->skipped[VT_RRD_SKIP_LATE] += r.late;
 		s->skipped[VT_RRD_SKIP_CONFLICT] += r.conflict;
+		s->folded += r.folded;
 		s->errors += r.errors;
 		s->files = ready;
 		s->files_created += r.created;
@@ -447,6 +458,10 @@ void vt_rrdstore_collect(void *ctx, struct vt_buf *out,
 	put_u64(out, "vitals_storage_errors", VT_PROM_COUNTER,
 	    "Updates lost to storage errors (unwritable directory, disk full, "
 	    "rrdcached away).", s.errors, fmt);
+	put_u64(out, "vitals_storage_folded", VT_PROM_COUNTER,
+	    "Check windows whose status had not changed, folded into a later "
+	    "update (a check file is written on a change and at least every "
+	    "5 minutes).", s.folded, fmt);
 	put_u64(out, "vitals_storage_files", VT_PROM_GAUGE,
 	    "Round-robin files being written.", s.files, fmt);
 	put_u64(out, "vitals_storage_files_created", VT_PROM_COUNTER,

@@ -41,6 +41,9 @@ struct vt_rrd_round {
 	                               or with other data sources */
 	uint64_t errors;            /* lost to errors */
 	uint64_t created;           /* files created */
+	uint64_t folded;            /* check windows with an unchanged status,
+	                               held for a later write
+	                               (VT_RRD_CHECK_REFRESH) */
 };
 
 /* One update: a window of a metric series, or of a check (series NULL,
@@ -67,6 +70,10 @@ void vt_rrd_files_begin(struct vt_rrd_files *t);
 void vt_rrd_files_add(struct vt_rrd_files *t, const struct vt_rrd_update *u,
     struct vt_rrd_round *r);
 void vt_rrd_files_commit(struct vt_rrd_files *t, struct vt_rrd_round *r);
+
+/* Write what folding holds back (the last unchanged status of every
+ * check file), as one round of its own: before the writer stops. */
+void vt_rrd_files_write_held(struct vt_rrd_files *t, struct vt_rrd_round *r);
 
 /* Files the table is writing (ready). */
 size_t vt_rrd_files_ready(const struct vt_rrd_files *t);

@@ -21,7 +21,8 @@
  * path under VT_RRD_REL_MAX.
  *
  * Data sources, all GAUGE (the daemon writes window results, RRDtool never
- * differentiates), heartbeat 2 x step, no min/max:
+ * differentiates), heartbeat 2 x step (check files: 2 x step +
+ * VT_RRD_CHECK_REFRESH, see below), no min/max:
  *   counter          count, rate
  *   gauge, set       value
  *   timer, histogram count, rate, sum, mean, min, max, stddev, then one per
@@ -65,6 +66,12 @@
 #define VT_RRD_NAME_CAP 200         /* sanitised metric/check bytes kept */
 #define VT_RRD_HASH_HEX 12          /* hex digits of the suffix */
 #define VT_RRD_DEFAULT_POINTS 1000
+/* A check's status rarely changes, and every update of a file costs the
+ * same few hundred microseconds whatever it carries, so a check file is
+ * written when the status changes and otherwise at least this often
+ * (seconds): unchanged windows are folded into the next write. Its
+ * heartbeat covers the gap, so RRDtool sees the status held throughout. */
+#define VT_RRD_CHECK_REFRESH 300
 
 /* What a file holds: the statsd kinds, plus check status history. */
 enum vt_rrd_kind {

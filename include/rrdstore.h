@@ -84,6 +84,7 @@ struct vt_rrdstore_stats {
 	uint64_t updates;           /* updates written (one file, one window) */
 	uint64_t calls;             /* librrd/rrdcached update calls made */
 	uint64_t skipped[VT_RRD_SKIP_COUNT];
+	uint64_t folded;            /* check windows folded (rrd_files.h) */
 	uint64_t errors;            /* updates lost to errors */
 	uint64_t files;             /* gauge: files being written */
 	uint64_t files_created;

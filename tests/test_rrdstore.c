@@ -464,10 +464,50 @@ START_TEST(test_checks_get_a_status_history)
 	struct vt_rrdstore_stats stats;
 	vt_rrdstore_get_stats(st, &stats);
 	ck_assert_uint_eq(stats.files_created, 2);
-	ck_assert_uint_eq(stats.updates, 4);
+	/* db stayed ok: its second window is folded, not written. */
+	ck_assert_uint_eq(stats.updates, 3);
+	ck_assert_uint_eq(stats.folded, 1);
 	ck_assert_int_eq(vt_rrdstore_kind_of(st,
 	    "billing/checks/10.0.0.7/broker.rrd"), VT_RRD_CHECK);
+
+	/* broker stays critical for two more windows (folded), then
+	 * recovers: the old status is written at the last folded window,
+	 * the new one at the window it changed in. */
+	submit(st, T0 + 30, NULL, 0, 0);
+	submit(st, T0 + 40, NULL, 0, 0);
+	vt_rrdstore_drain(st);
+	ck_assert_int_eq(last_of("billing/checks/10.0.0.7/broker.rrd", 0, &v),
+	    T0 + 20);
+	report(h, "10.0.0.7", "broker", VT_STATUS_OK, T0 + 45);
+	vt_health_publish(h, T0 + 45);
+	submit(st, T0 + 50, NULL, 0, 0);
+	vt_rrdstore_drain(st);
+	ck_assert_int_eq(last_of("billing/checks/10.0.0.7/broker.rrd", 0, &v),
+	    T0 + 50);
+	ck_assert_double_eq(v, 0);
+	ck_assert(vt_rrdlib_fetch(NULL, path, "MAX", (time_t)T0 + 10,
+	    (time_t)T0 + 50, &d, err, sizeof err) == 0);
+	ck_assert_double_eq(d.values[0], 2);    /* (T0+10, T0+20] */
+	ck_assert_double_eq(d.values[1], 2);    /* (T0+20, T0+30] folded */
+	ck_assert_double_eq(d.values[2], 2);    /* (T0+30, T0+40] folded */
+	ck_assert_double_eq(d.values[3], 0);    /* (T0+40, T0+50] */
+	vt_rrdlib_data_fini(&d);
+
+	/* VT_RRD_CHECK_REFRESH after its last write, a check is written
+	 * unchanged. */
+	for (int w = 6; w <= 5 + VT_RRD_CHECK_REFRESH / 10; w++)
+		submit(st, T0 + 10 * w, NULL, 0, 0);
+	vt_rrdstore_drain(st);
+	ck_assert_int_eq(last_of("billing/checks/10.0.0.7/broker.rrd", 0, &v),
+	    T0 + 50 + VT_RRD_CHECK_REFRESH);
+	ck_assert_double_eq(v, 0);
+	submit(st, T0 + 60 + VT_RRD_CHECK_REFRESH, NULL, 0, 0);   /* folded */
+
+	/* Stopping writes what folding held back. */
 	vt_rrdstore_destroy(st);
+	ck_assert_int_eq(last_of("billing/checks/10.0.0.7/broker.rrd", 0, &v),
+	    T0 + 60 + VT_RRD_CHECK_REFRESH);
+	ck_assert_double_eq(v, 0);
 	vt_health_destroy(h);
 }
 END_TEST
