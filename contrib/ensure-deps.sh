@@ -2,6 +2,7 @@
 # Make sure the Debian packages vitals needs are installed.
 #   ensure-deps.sh build   libraries and headers to build vitalsd and its tests
 #   ensure-deps.sh test    tools the integration tests and benchmarks use
+#   ensure-deps.sh fuzz    clang and its libFuzzer runtime (make fuzz)
 # As root, missing packages are installed with apt-get; otherwise the exact
 # command to run is printed and the script fails.
 set -eu
@@ -41,8 +42,21 @@ test)
 	need_cmd amqp-publish amqp-tools
 	need_cmd chromium chromium
 	;;
+fuzz)
+	# libFuzzer ships in clang's runtime package (libclang-rt-14-dev on
+	# Debian 12); probe by linking an empty fuzz target.
+	need_cmd clang clang
+	if command -v clang >/dev/null 2>&1; then
+		probe=$(mktemp -d)
+		printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$probe/p.c"
+		clang -fsanitize=fuzzer,address,undefined "$probe/p.c" \
+		    -o "$probe/p" >/dev/null 2>&1 ||
+		    missing="$missing libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
+		rm -rf "$probe"
+	fi
+	;;
 *)
-	echo "usage: $0 build|test" >&2; exit 64 ;;
+	echo "usage: $0 build|test|fuzz" >&2; exit 64 ;;
 esac
 
 [ -z "$missing" ] && exit 0
