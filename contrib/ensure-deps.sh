@@ -34,6 +34,7 @@ test)
 	need_cmd promtool prometheus
 	need_cmd rrdtool rrdtool
 	need_cmd curl curl
+	need_cmd openssl openssl
 	need_cmd nc netcat-openbsd
 	need_file /usr/bin/python3 python3
 	need_file /usr/lib/python3/dist-packages/statsd python3-statsd
