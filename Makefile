@@ -5,6 +5,7 @@
 #   make check      unit tests (Check) and integration tests (real binary)
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make bench      load benchmarks (prints figures)
+#   make flood      1,000,000 new names: peak RSS against its bound
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
@@ -56,7 +57,7 @@ LOADGEN   := $(BUILD)/vitals-loadgen
 CLIENT_LIB := $(BUILD)/libvitals_client.a
 SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check unit integ bench deps test-deps clean install fuzz fuzz-build
+.PHONY: all run check unit integ bench deps test-deps clean install fuzz fuzz-build flood
 
 all: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 
@@ -113,6 +114,10 @@ integ: $(VITALSD) $(SEND_BIN) test-deps
 
 bench: $(VITALSD) $(LOADGEN) test-deps
 	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
+
+# A flood of 1,000,000 new names, twice: peak RSS stays under a bound.
+flood: $(VITALSD) $(LOADGEN) test-deps
+	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/flood.py $(FLOOD_ARGS)
 
 # Fuzzing: every module again, built by clang with libFuzzer's coverage
 # hooks and ASan + UBSan, linked with each tests/fuzz/fuzz_<name>.c.
