@@ -107,6 +107,13 @@ def main():
     lines = [l for l in statsd if b":" in l and b"|" in l
              and not l.startswith(b"_sc|")]
     write("statsd", lines)
+    # Datagrams for the whole pipeline: each line alone, and runs of
+    # lines as one datagram (kinds and tags that meet in one window).
+    lines = sorted(set(lines))
+    grams = list(lines)
+    for i in range(0, len(lines), 8):
+        grams.append(b"\n".join(lines[i:i + 8]) + b"\n")
+    write("pipeline", grams)
     write("service_check",
           [l for l in statsd + health if l.lstrip().startswith(b"_sc|")])
     write("health_json",
