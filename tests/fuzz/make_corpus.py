@@ -138,6 +138,24 @@ def main():
                      (e, e, e, e, e, e, e))
     write("http_path", seeds)
 
+    # Whole requests: method, target, one header line, body.
+    reqs = [b"GET\n/healthz\n", b"HEAD\n/healthz\n", b"PUT\n/healthz\nX: y\nz",
+            b"POST\n/api/v1/metrics\nContent-Type: text/plain\na:1|c\n",
+            b"DELETE\n/api/v1/services/payments\n",
+            b"GET\n/api/v1/services/pay%2Fments?x=1\n",
+            b"GET\n/go/a%0d%0aX-Injected:%20yes\n",
+            b"GET\n/go/%E2%82%AC%00x\n",
+            b"GET\n/api/v1/series?from=-6h&until=now&from=1\n",
+            b"GET\n/api/v1/series?from=now-1mon&until=%2B30m\n",
+            b"GET\n/graph/svc/http.get.svg?width=600\n",
+            b"GET\n/graph/svc/a%2Fb.png\n", b"GET\n/graph/.svg\n",
+            b"GET\nhttp://host/healthz\n", b"GET\n*\n",
+            b"GET\n/healthz?a=%zz&&=&b\n", b"OPTIONS\n/\n",
+            b"POST\n/api/v1/metrics\nExpect: 100-continue\n" + b"x" * 5000]
+    for n in names[:40]:
+        reqs.append(b"GET\n/go/" + urllib.parse.quote(n).encode() + b"\n")
+    write("http_request", reqs)
+
 
 if __name__ == "__main__":
     main()
