@@ -160,7 +160,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Send req, read the answer until the server closes (or 3 s pass). */
+/* Send req, read the answer until the server closes (or 1 s passes). */
 static size_t exchange(const char *req, size_t len, char *out, size_t cap)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -177,7 +177,7 @@ static size_t exchange(const char *req, size_t len, char *out, size_t cap)
 		off += (size_t)n;
 	}
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	while (got < cap - 1 && poll(&p, 1, 3000) > 0) {
+	while (got < cap - 1 && poll(&p, 1, 1000) > 0) {
 		ssize_t n = recv(fd, out + got, cap - 1 - got, 0);
 		if (n <= 0)
 			break;
@@ -257,6 +257,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *body = hend ? hend + 1 : stop;
 	if (hend == NULL)
 		hend = stop;
+	/* Framing is this target's job: a header line that changes the body
+	 * length, or a CR that starts a new line, would only make the server
+	 * wait for bytes that never come. */
+	static char line[REQ_MAX + 1];
+	snprintf(line, sizeof line, "%.*s", (int)(hend - hdr), hdr);
+	if (memchr(in, '\r', (size_t)(hend - in)) != NULL ||
+	    strcasestr(line, "length") != NULL ||
+	    strcasestr(line, "encoding") != NULL)
+		return -1;
 	int n = snprintf(req, sizeof req, "%.*s %.*s HTTP/1.1\r\nHost: fuzz\r\n"
 	    "Content-Length: %zu\r\nConnection: close\r\n%.*s%s\r\n",
 	    (int)(nl1 - in), in, (int)(tend - target), target,

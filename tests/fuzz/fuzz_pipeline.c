@@ -94,7 +94,7 @@ static void check_sample(struct state *st, const char *line)
 	FUZZ_ASSERT(ok, "sample name not of family %s: %s", st->family, line);
 
 	const char *p = line + n;
-	char names[64][128];
+	static char names[64][VT_NAME_MAX * 2];
 	size_t nnames = 0;
 	if (*p == '{') {
 		p++;
@@ -106,7 +106,8 @@ static void check_sample(struct state *st, const char *line)
 				ln++;
 			FUZZ_ASSERT(!(ln >= 2 && p[0] == '_' && p[1] == '_'),
 			    "reserved label name in %s", line);
-			FUZZ_ASSERT(ln < 128 && nnames < 64, "label name size");
+			FUZZ_ASSERT(ln < sizeof names[0] && nnames < 64,
+			    "label name of %zu bytes, or label %zu", ln, nnames);
 			memcpy(names[nnames], p, ln);
 			names[nnames][ln] = '\0';
 			for (size_t i = 0; i < nnames; i++)
