@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,14 +204,20 @@ static int is_write(const char *method)
 
 /* Add a header unless its value holds a control character: nothing a
  * client sent may end a header line and start another (CR/LF injection).
- * Returns 0, or -1 when the header was left out. */
+ * Returns 0, or -1 when the header was left out (logged, rate-limited:
+ * a client can cause it on every request). */
 static int add_header(struct MHD_Response *r, const char *name,
     const char *value)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct vt_complaint bad_header;
 	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f) {
-			vt_log_warn("http", "header %s left out: control "
-			    "character in its value", name);
+			pthread_mutex_lock(&lock);
+			vt_log_complain(&bad_header, VT_LOG_WARN, "http",
+			    "header %s left out: control character in its "
+			    "value", name);
+			pthread_mutex_unlock(&lock);
 			return -1;
 		}
 	}
