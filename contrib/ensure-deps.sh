@@ -45,9 +45,11 @@ test)
 	;;
 fuzz)
 	# libFuzzer ships in clang's runtime package (libclang-rt-14-dev on
-	# Debian 12); probe by linking an empty fuzz target.
-	need_cmd clang clang
-	if command -v clang >/dev/null 2>&1; then
+	# Debian 12, libclang-rt-dev for the default clang); probe by linking
+	# an empty fuzz target.
+	if ! command -v clang >/dev/null 2>&1; then
+		missing="$missing clang libclang-rt-dev"
+	else
 		probe=$(mktemp -d)
 		printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$probe/p.c"
 		clang -fsanitize=fuzzer,address,undefined "$probe/p.c" \
