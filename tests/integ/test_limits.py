@@ -161,10 +161,15 @@ class HttpLimits(TestCase):
     def test_connections_per_address_are_capped(self):
         cfg = {"http": {"max_connections_per_ip": 4}}
         with Vitalsd(config=cfg) as v:
+            time.sleep(0.5)        # the start-up probes' connections close
+            fds = open_fds(v.proc.pid)
             idle = [socket.create_connection(("127.0.0.1", v.http_port))
                     for _ in range(4)]
             try:
-                time.sleep(0.3)
+                # The server has accepted all four (one fd each) before
+                # the fifth comes; else the fifth could take a free slot.
+                wait_for(lambda: open_fds(v.proc.pid) >= fds + 4,
+                         what="the four idle connections accepted")
                 out = raw_http(v.http_port,
                                b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                 self.assertEqual(out, b"", "a fifth connection was served")
