@@ -220,6 +220,7 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 		.tls_key = d->cfg.http_tls_key,
 	};
 	d->http = vt_http_create(&hc);
+	vt_prom_add_collector(d->prom, vt_http_collect, d->http);
 	d->core = (struct vt_core_routes){ d->prom, d->inbox,
 	    d->stats.start_time };
 	vt_core_routes_register(d->http, &d->core);

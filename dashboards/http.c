@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "names.h"
 #include "netaddr.h"
+#include "prom.h"
 #include "xmalloc.h"
 
 #define MAX_ROUTES 64
@@ -40,8 +42,25 @@ struct route {
 	void *ctx;
 };
 
+/* Requests refused before any handler ran, by reason. */
+enum refusal {
+	REFUSED_BODY_TOO_LARGE,      /* 413 */
+	REFUSED_UNAUTHORIZED,        /* 401: token missing or wrong */
+	REFUSED_FORBIDDEN,           /* 403: not loopback, no token set */
+	REFUSED_COUNT
+};
+
+static const char *const refusal_names[REFUSED_COUNT] = {
+	[REFUSED_BODY_TOO_LARGE] = "body_too_large",
+	[REFUSED_UNAUTHORIZED] = "unauthorized",
+	[REFUSED_FORBIDDEN] = "forbidden",
+};
+
 struct vt_http {
 	struct vt_http_config cfg;
+	/* Counted on MHD threads, read by scrapes. */
+	atomic_uint_least64_t refused[REFUSED_COUNT];
+	atomic_uint_least64_t open_connections;
 	char token[VT_TOKEN_LEN];
 	char listen[VT_ADDR_LEN];
 	char tls_cert[VT_PATH_LEN], tls_key[VT_PATH_LEN];
@@ -286,6 +305,7 @@ static enum MHD_Result too_large(vt_http *h, struct MHD_Connection *conn,
 	vt_buf_init(&resp.body);
 	st->answered = 1;
 	vt_buf_fini(&st->body);
+	atomic_fetch_add(&h->refused[REFUSED_BODY_TOO_LARGE], 1);
 	vt_http_error(&resp, 413, "request body over %zu bytes",
 	    h->cfg.max_body);
 	return send_response(conn, &resp, 0);
@@ -350,6 +370,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			vt_http_error(&resp, 404, "no such path: %s", url);
 	} else if (is_write(method) && !vt_netaddr_is_loopback(req.peer) &&
 	    !token_matches(h, vt_http_header(&req, "Authorization"))) {
+		atomic_fetch_add(&h->refused[h->token[0] ?
+		    REFUSED_UNAUTHORIZED : REFUSED_FORBIDDEN], 1);
 		vt_http_error(&resp, h->token[0] ? 401 : 403,
 		    h->token[0] ? "a valid bearer token is required" :
 		    "writes are accepted from loopback clients only");
@@ -423,6 +445,41 @@ static int tls_options(vt_http *h, struct MHD_OptionItem *opt, size_t *n,
 	return 0;
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn,
+    void **socket_context, enum MHD_ConnectionNotificationCode code)
+{
+	vt_http *h = cls;
+	(void)conn;
+	(void)socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&h->open_connections, 1);
+	else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_sub(&h->open_connections, 1);
+}
+
+void vt_http_collect(void *ctx, struct vt_buf *out, enum vt_prom_format fmt)
+{
+	vt_http *h = ctx;
+	static const char open_name[] = "vitals_http_open_connections";
+	static const char refused_name[] = "vitals_http_refused";
+
+	vt_prom_put_head(out, open_name, sizeof open_name - 1, VT_PROM_GAUGE,
+	    "HTTP connections open now.", fmt);
+	vt_buf_printf(out, "%s ", open_name);
+	vt_prom_put_u64(out, atomic_load(&h->open_connections));
+	vt_buf_putc(out, '\n');
+	vt_prom_put_head(out, refused_name, sizeof refused_name - 1,
+	    VT_PROM_COUNTER, "HTTP requests refused before any handler ran, "
+	    "by reason: body_too_large (413), unauthorized (401), forbidden "
+	    "(403).", fmt);
+	for (int i = 0; i < REFUSED_COUNT; i++) {
+		vt_buf_printf(out, "%s_total{reason=\"%s\"} ", refused_name,
+		    refusal_names[i]);
+		vt_prom_put_u64(out, atomic_load(&h->refused[i]));
+		vt_buf_putc(out, '\n');
+	}
+}
+
 int vt_http_start(vt_http *h, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
@@ -454,6 +511,7 @@ int vt_http_start(vt_http *h, char *err, size_t errlen)
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->cfg.max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout ? h->cfg.timeout : 30u,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 	    MHD_OPTION_ARRAY, opt,
 	    MHD_OPTION_END);
 	if (h->daemon == NULL) {

@@ -25,6 +25,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "prom.h"
 
 struct MHD_Connection;
 
@@ -93,6 +94,12 @@ int vt_http_start(vt_http *h, char *err, size_t errlen);
 
 /* The bound port (after start). */
 int vt_http_port(const vt_http *h);
+
+/* A Prometheus collector (prom.h, vt_prom_add_collector; ctx is the
+ * vt_http): vitals_http_open_connections and
+ * vitals_http_refused_total{reason="body_too_large"|"unauthorized"|
+ * "forbidden"}. Thread-safe. */
+void vt_http_collect(void *ctx, struct vt_buf *out, enum vt_prom_format fmt);
 
 /* Stop serving (waits for handlers to return) and free. NULL ok. */
 void vt_http_destroy(vt_http *h);

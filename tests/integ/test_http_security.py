@@ -122,6 +122,8 @@ class WriteGuard(TestCase):
             self.assertEqual(self.remote(v, "POST", "/api/v1/metrics",
                                          b"net.writes:1|c\n", token=token),
                              202)
+            self.assertEqual(v.value("vitals_http_refused_total",
+                                     reason="unauthorized"), 12)
             # Reads stay open; loopback writes need no token.
             self.assertEqual(self.remote(v, "GET", "/healthz"), 200)
             self.assertEqual(v.post("/api/v1/metrics", "a:1|c\n").status,
@@ -137,6 +139,10 @@ class WriteGuard(TestCase):
                              403)
             self.assertEqual(v.post("/api/v1/metrics", "a:1|c\n").status,
                              202)
+            self.assertEqual(v.value("vitals_http_refused_total",
+                                     reason="forbidden"), 3)
+            self.assertEqual(v.value("vitals_http_refused_total",
+                                     reason="unauthorized"), 0)
 
 
 @unittest.skipIf(shutil.which("openssl") is None, "openssl not installed")

@@ -157,6 +157,9 @@ class HttpLimits(TestCase):
                         sent += len(chunk)
                 self.assertLess(sent, 8 << 20)
             self.assertEqual(v.get("/healthz").status, 200)
+            # Counted: the three refusals that got an answer.
+            self.assertEqual(v.value("vitals_http_refused_total",
+                                     reason="body_too_large"), 3)
 
     def test_connections_per_address_are_capped(self):
         cfg = {"http": {"max_connections_per_ip": 4}}
