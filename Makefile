@@ -4,8 +4,10 @@
 #   make run        build and start vitalsd with its defaults
 #   make check      unit tests (Check) and integration tests (real binary)
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan
-#   make bench      load and storage benchmarks (prints figures)
+#   make bench      load, healthcheck and storage benchmarks (prints figures)
 #   make soak       SOAK_SECONDS=600: mixed traffic under faults, checks RSS, fds, counts
+#   make flood      1,000,000 new names: peak RSS against its bound
+#   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Missing Debian packages are installed by contrib/ensure-deps.sh (as root;
@@ -56,7 +58,7 @@ LOADGEN   := $(BUILD)/vitals-loadgen
 CLIENT_LIB := $(BUILD)/libvitals_client.a
 SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check unit integ bench bench-load bench-health bench-storage soak deps test-deps clean install
+.PHONY: all run check unit integ bench bench-load bench-health bench-storage soak deps test-deps clean install fuzz fuzz-build flood
 
 all: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 
@@ -128,12 +130,51 @@ SOAK_SECONDS ?= 600
 soak: $(VITALSD) test-deps
 	VITALSD=$(abspath $(VITALSD)) SOAK_SECONDS=$(SOAK_SECONDS) /usr/bin/python3 tests/soak/soak.py $(SOAK_ARGS)
 
+# A flood of 1,000,000 new names, twice: peak RSS stays under a bound.
+flood: $(VITALSD) $(LOADGEN) test-deps
+	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/flood.py $(FLOOD_ARGS)
+
+# Fuzzing: every module again, built by clang with libFuzzer's coverage
+# hooks and ASan + UBSan, linked with each tests/fuzz/fuzz_<name>.c.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+FUZZ_CFLAGS   = -std=c11 -O1 -g $(WARN) $(FUZZ_SAN) $(CPPFLAGS) $(PKG_CFLAGS)
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_OBJS    := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_STAMP   := build/.fuzz-deps-ok
+
+$(FUZZ_STAMP): contrib/ensure-deps.sh | $(DEPS_STAMP)
+	@sh contrib/ensure-deps.sh fuzz
+	@mkdir -p $(dir $@) && touch $@
+
+$(FUZZ_BUILD)/%.o: %.c | $(FUZZ_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) | $(FUZZ_STAMP)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -iquote tests/fuzz -fsanitize=fuzzer -MMD -MP \
+	    -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS) -lm -lpthread
+
+# Pattern-made objects would otherwise be deleted as intermediates.
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	    sh tests/fuzz/run.sh $(FUZZ_NAMES)
+
 install: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vitals
 	install -m 755 $(VITALSD) $(DESTDIR)$(PREFIX)/bin/vitalsd
 	install -m 644 contrib/vitals.example.json $(DESTDIR)$(PREFIX)/share/vitals/
 
 clean:
-	rm -rf build/release build/sanitize
+	rm -rf build/release build/sanitize build/fuzz
 
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)

@@ -95,7 +95,9 @@ void vt_buf_put_double(struct vt_buf *b, double v)
 		vt_buf_puts(b, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
-	if (v == (double)(long long)v && fabs(v) < 1e15) {
+	/* Magnitude first: converting a double outside long long's range
+	 * is undefined behaviour. */
+	if (fabs(v) < 1e15 && v == (double)(long long)v) {
 		vt_buf_printf(b, "%lld", (long long)v);
 		return;
 	}

@@ -48,6 +48,10 @@ static const struct vt_config defaults = {
 	.http_max_body = 1048576,
 	.http_max_connections = 256,
 	.http_threads = 2,
+	.http_max_connections_per_ip = 64,
+	.http_timeout = 30,
+	.http_tls_cert = "",
+	.http_tls_key = "",
 	.amqp_url = "",
 	.log_level = VT_LOG_INFO,
 };
@@ -219,6 +223,12 @@ int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
 		    b.data);
 		vt_buf_fini(&a);
 		vt_buf_fini(&b);
+		return -1;
+	}
+	if ((cfg->http_tls_cert[0] == '\0') != (cfg->http_tls_key[0] == '\0')) {
+		vt_config_keys_error(err, errlen, file, cfg->http_tls_cert[0] ?
+		    "http.tls_key" : "http.tls_cert",
+		    "http.tls_cert and http.tls_key go together");
 		return -1;
 	}
 	if (cfg->amqp_url[0]) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -212,9 +213,14 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 		.token = d->cfg.http_token,
 		.max_body = d->cfg.http_max_body,
 		.max_connections = d->cfg.http_max_connections,
+		.max_per_ip = d->cfg.http_max_connections_per_ip,
 		.threads = d->cfg.http_threads,
+		.timeout = (unsigned)d->cfg.http_timeout,
+		.tls_cert = d->cfg.http_tls_cert,
+		.tls_key = d->cfg.http_tls_key,
 	};
 	d->http = vt_http_create(&hc);
+	vt_prom_add_collector(d->prom, vt_http_collect, d->http);
 	d->core = (struct vt_core_routes){ d->prom, d->inbox,
 	    d->stats.start_time };
 	vt_core_routes_register(d->http, &d->core);
@@ -222,6 +228,26 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 		return -1;
 	vt_healthd_add_routes(d->healthd, d->prom, d->http, d->inbox);
 	return vt_http_start(d->http, err, errlen);
+}
+
+/* Every TCP or HTTP client holds one descriptor: make room for all the
+ * configured ones (plus files and sockets of our own) within the hard
+ * limit, and say so when even that is too low. Past the limit, clients
+ * are refused and counted (listen.c), never a crash or a busy loop. */
+static void raise_fd_limit(const struct vt_config *cfg)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)(cfg->tcp_max_clients +
+	    cfg->http_max_connections) + 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < need)
+		vt_log_warn("main", "open file limit %llu is below what "
+		    "statsd.tcp_max_clients and http.max_connections need "
+		    "(%llu); clients past it are refused",
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)need);
 }
 
 vt_daemon *vt_daemon_create(const struct vt_config *cfg, char *err,
@@ -232,6 +258,7 @@ vt_daemon *vt_daemon_create(const struct vt_config *cfg, char *err,
 	d->cfg = *cfg;
 	d->stats.start_time = d->last_close = vt_now();
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit(cfg);
 
 	if (make_data_dir(cfg->data_dir, err, errlen) < 0)
 		goto fail;

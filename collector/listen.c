@@ -18,9 +18,17 @@
  * TCP: each client has a line buffer that grows to VT_LINE_MAX; a longer
  * line is discarded up to its newline and counted. Clients past
  * tcp_max_clients are refused (accepted and closed at once, counted), idle
- * ones are closed by vt_listen_expire_idle.
+ * ones are closed by vt_listen_expire_idle (counted). So a client costs at
+ * most one fd and VT_LINE_MAX bytes of buffer, whatever it sends.
+ *
+ * Out of file descriptors (EMFILE/ENFILE), accept() fails and leaves the
+ * connection queued, so the level-triggered listening socket would wake
+ * the loop at once, forever. A spare descriptor is kept for that moment:
+ * closed to make room, the pending connection accepted and closed
+ * (counted as refused), the spare reopened.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +71,7 @@ struct vt_listen {
 	vt_ingest *ingest;           /* borrowed */
 	struct vt_selfstats *stats;  /* borrowed */
 	int udp_fd, tcp_fd;
+	int spare_fd;                /* /dev/null, given up on EMFILE */
 	int udp_timer_fd;            /* moderation timer, -1 when not used */
 	/* UDP batch */
 	char *udp_bufs;              /* BATCH * VT_LINE_MAX */
@@ -322,8 +331,20 @@ static void tcp_on_accept(void *ctx, int fd, uint32_t events)
 		socklen_t plen = sizeof peer;
 		int cfd = accept4(fd, (struct sockaddr *)&peer, &plen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0 && (errno == EMFILE || errno == ENFILE) &&
+		    l->spare_fd >= 0) {
+			close(l->spare_fd);
+			cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+			if (cfd >= 0) {
+				close(cfd);
+				l->stats->tcp_refused++;
+			}
+			l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (cfd >= 0)
+				continue;
+		}
 		if (cfd < 0)
-			return;   /* EAGAIN, or EMFILE: try again next event */
+			return;   /* EAGAIN (or no spare fd: next event) */
 		if (l->nclients >= l->cfg.tcp_max_clients) {
 			l->stats->tcp_refused++;
 			close(cfd);
@@ -392,6 +413,7 @@ vt_listen *vt_listen_create(const struct vt_listen_config *cfg,
 	l->ingest = ingest;
 	l->stats = stats;
 	l->udp_fd = l->tcp_fd = l->udp_timer_fd = -1;
+	l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (cfg->udp && udp_open(l, err, errlen) < 0)
 		goto fail;
 	if (cfg->tcp && tcp_open(l, err, errlen) < 0)
@@ -408,6 +430,7 @@ void vt_listen_expire_idle(vt_listen *l, double now)
 	for (; c; c = next) {
 		next = c->next;
 		if (now - c->last_active >= l->cfg.tcp_idle_timeout) {
+			l->stats->tcp_idle_closed++;
 			tcp_consume(c, 1);
 			tcp_client_close(c);
 		}
@@ -454,6 +477,8 @@ void vt_listen_destroy(vt_listen *l)
 		vt_loop_del_fd(l->loop, l->tcp_fd);
 		close(l->tcp_fd);
 	}
+	if (l->spare_fd >= 0)
+		close(l->spare_fd);
 	free(l->udp_bufs);
 	free(l);
 }

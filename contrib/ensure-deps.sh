@@ -2,6 +2,7 @@
 # Make sure the Debian packages vitals needs are installed.
 #   ensure-deps.sh build   libraries and headers to build vitalsd and its tests
 #   ensure-deps.sh test    tools the integration tests and benchmarks use
+#   ensure-deps.sh fuzz    clang and its libFuzzer runtime (make fuzz)
 # As root, missing packages are installed with apt-get; otherwise the exact
 # command to run is printed and the script fails.
 set -eu
@@ -33,6 +34,7 @@ test)
 	need_cmd promtool prometheus
 	need_cmd rrdtool rrdtool
 	need_cmd curl curl
+	need_cmd openssl openssl
 	need_cmd nc netcat-openbsd
 	need_file /usr/bin/python3 python3
 	need_file /usr/lib/python3/dist-packages/statsd python3-statsd
@@ -41,8 +43,23 @@ test)
 	need_cmd amqp-publish amqp-tools
 	need_cmd chromium chromium
 	;;
+fuzz)
+	# libFuzzer ships in clang's runtime package (libclang-rt-14-dev on
+	# Debian 12, libclang-rt-dev for the default clang); probe by linking
+	# an empty fuzz target.
+	if ! command -v clang >/dev/null 2>&1; then
+		missing="$missing clang libclang-rt-dev"
+	else
+		probe=$(mktemp -d)
+		printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$probe/p.c"
+		clang -fsanitize=fuzzer,address,undefined "$probe/p.c" \
+		    -o "$probe/p" >/dev/null 2>&1 ||
+		    missing="$missing libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
+		rm -rf "$probe"
+	fi
+	;;
 *)
-	echo "usage: $0 build|test" >&2; exit 64 ;;
+	echo "usage: $0 build|test|fuzz" >&2; exit 64 ;;
 esac
 
 [ -z "$missing" ] && exit 0

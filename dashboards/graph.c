@@ -184,32 +184,42 @@ static void build(struct args *a, const struct vt_rrd_query *q,
 	add(a, "GPRINT:mmax:max %s\\l", num);
 }
 
+int vt_graph_parse_path(const char *sub, char *service, size_t service_len,
+    char *name, size_t name_len, const char **fmt, const char **type)
+{
+	const char *slash = strchr(sub, '/');
+	const char *dot = strrchr(sub, '.');
+
+	*fmt = *type = NULL;
+	if (dot && strcmp(dot, ".svg") == 0) {
+		*fmt = "SVG";
+		*type = "image/svg+xml";
+	} else if (dot && strcmp(dot, ".png") == 0) {
+		*fmt = "PNG";
+		*type = "image/png";
+	}
+	if (*fmt == NULL || slash == NULL || slash == sub || dot <= slash + 1 ||
+	    (size_t)(slash - sub) >= service_len ||
+	    (size_t)(dot - slash - 1) >= name_len)
+		return -1;
+	snprintf(service, service_len, "%.*s", (int)(slash - sub), sub);
+	snprintf(name, name_len, "%.*s", (int)(dot - slash - 1), slash + 1);
+	return 0;
+}
+
 static void get_graph(void *ctx, const struct vt_http_request *req,
     struct vt_http_response *resp)
 {
 	vt_rrdread *rd = ctx;
 	char service[VT_NAME_MAX + 1], name[VT_NAME_MAX * 2 + 1];
-	const char *sub = req->subpath;
-	const char *slash = strchr(sub, '/');
-	const char *dot = strrchr(sub, '.');
-	const char *fmt = NULL, *type = NULL;
+	const char *fmt, *type;
 
-	if (dot && strcmp(dot, ".svg") == 0) {
-		fmt = "SVG";
-		type = "image/svg+xml";
-	} else if (dot && strcmp(dot, ".png") == 0) {
-		fmt = "PNG";
-		type = "image/png";
-	}
-	if (fmt == NULL || slash == NULL || slash == sub || dot <= slash + 1 ||
-	    (size_t)(slash - sub) > VT_NAME_MAX ||
-	    (size_t)(dot - slash - 1) > sizeof name - 1) {
+	if (vt_graph_parse_path(req->subpath, service, sizeof service, name,
+	    sizeof name, &fmt, &type) < 0) {
 		vt_http_error(resp, 404, "graphs are /graph/<service>/"
 		    "<metric>.svg or .png");
 		return;
 	}
-	snprintf(service, sizeof service, "%.*s", (int)(slash - sub), sub);
-	snprintf(name, sizeof name, "%.*s", (int)(dot - slash - 1), slash + 1);
 
 	int bad = 0;
 	long width = bounded(req, "width", 600, 100, 2000, &bad);

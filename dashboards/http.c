@@ -5,9 +5,17 @@
  * allocates its state in *req_cls; POST data arrives in further calls and
  * is appended to a body capped at max_body (past it the request is marked
  * and answered 413); the final call routes and answers; the completion
- * notification frees the state.
+ * notification frees the state. A body announced too large (Content-Length)
+ * is answered 413 in the first call, before any of it is read, and
+ * libmicrohttpd closes the connection. A body of unknown size (chunked)
+ * that crosses max_body is dropped as it arrives (libmicrohttpd can queue
+ * a response only once the upload ends) and answered 413 at its end; one
+ * that runs on past twice max_body is cut off by closing the connection.
  */
+#include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +26,12 @@
 #include "log.h"
 #include "names.h"
 #include "netaddr.h"
+#include "prom.h"
 #include "xmalloc.h"
 
 #define MAX_ROUTES 64
 #define JSON_TYPE "application/json"
+#define TLS_FILE_MAX (1u << 20)   /* bytes of a PEM file */
 
 struct route {
 	char method[8];
@@ -32,10 +42,29 @@ struct route {
 	void *ctx;
 };
 
+/* Requests refused before any handler ran, by reason. */
+enum refusal {
+	REFUSED_BODY_TOO_LARGE,      /* 413 */
+	REFUSED_UNAUTHORIZED,        /* 401: token missing or wrong */
+	REFUSED_FORBIDDEN,           /* 403: not loopback, no token set */
+	REFUSED_COUNT
+};
+
+static const char *const refusal_names[REFUSED_COUNT] = {
+	[REFUSED_BODY_TOO_LARGE] = "body_too_large",
+	[REFUSED_UNAUTHORIZED] = "unauthorized",
+	[REFUSED_FORBIDDEN] = "forbidden",
+};
+
 struct vt_http {
 	struct vt_http_config cfg;
+	/* Counted on MHD threads, read by scrapes. */
+	atomic_uint_least64_t refused[REFUSED_COUNT];
+	atomic_uint_least64_t open_connections;
 	char token[VT_TOKEN_LEN];
 	char listen[VT_ADDR_LEN];
+	char tls_cert[VT_PATH_LEN], tls_key[VT_PATH_LEN];
+	char *cert_pem, *key_pem;    /* file contents while serving */
 	struct route routes[MAX_ROUTES];
 	size_t nroutes;
 	struct MHD_Daemon *daemon;
@@ -44,7 +73,8 @@ struct vt_http {
 
 struct request_state {
 	struct vt_buf body;
-	int too_large;
+	int answered;                /* a response is queued already */
+	size_t discarded;            /* body bytes past max_body, dropped */
 };
 
 vt_http *vt_http_create(const struct vt_http_config *cfg)
@@ -53,8 +83,14 @@ vt_http *vt_http_create(const struct vt_http_config *cfg)
 	h->cfg = *cfg;
 	snprintf(h->token, sizeof h->token, "%s", cfg->token ? cfg->token : "");
 	snprintf(h->listen, sizeof h->listen, "%s", cfg->listen);
+	snprintf(h->tls_cert, sizeof h->tls_cert, "%s",
+	    cfg->tls_cert ? cfg->tls_cert : "");
+	snprintf(h->tls_key, sizeof h->tls_key, "%s",
+	    cfg->tls_key ? cfg->tls_key : "");
 	h->cfg.token = h->token;
 	h->cfg.listen = h->listen;
+	h->cfg.tls_cert = h->tls_cert;
+	h->cfg.tls_key = h->tls_key;
 	return h;
 }
 
@@ -185,6 +221,39 @@ static int is_write(const char *method)
 	    strcmp(method, "DELETE") == 0;
 }
 
+/* Add a header unless its value holds a control character: nothing a
+ * client sent may end a header line and start another (CR/LF injection).
+ * Returns 0, or -1 when the header was left out (logged, rate-limited:
+ * a client can cause it on every request). */
+static int add_header(struct MHD_Response *r, const char *name,
+    const char *value)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct vt_complaint bad_header;
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			pthread_mutex_lock(&lock);
+			vt_log_complain(&bad_header, VT_LOG_WARN, "http",
+			    "header %s left out: control character in its "
+			    "value", name);
+			pthread_mutex_unlock(&lock);
+			return -1;
+		}
+	}
+	return MHD_add_response_header(r, name, value) == MHD_YES ? 0 : -1;
+}
+
+/* The headers every response carries, whatever produced it. */
+static void add_security_headers(struct MHD_Response *r)
+{
+	add_header(r, "X-Content-Type-Options", "nosniff");
+	add_header(r, "Content-Security-Policy",
+	    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+	    "script-src 'self'; frame-ancestors 'self'");
+	add_header(r, "X-Frame-Options", "SAMEORIGIN");
+	add_header(r, "Referrer-Policy", "no-referrer");
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn,
     struct vt_http_response *resp, int head_only)
 {
@@ -215,22 +284,31 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
 			free(data);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    resp->content_type ? resp->content_type : JSON_TYPE);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Content-Security-Policy",
-	    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-	    "script-src 'self'; frame-ancestors 'self'");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	add_security_headers(r);
 	if (resp->no_cache)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-		    "no-store");
+		add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (resp->location[0])
-		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION,
-		    resp->location);
+		add_header(r, MHD_HTTP_HEADER_LOCATION, resp->location);
 	enum MHD_Result ret = MHD_queue_response(conn, resp->status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* Answer 413 now, before (the rest of) the body is read; the write guard
+ * is not consulted, as nothing of the body is used. */
+static enum MHD_Result too_large(vt_http *h, struct MHD_Connection *conn,
+    struct request_state *st)
+{
+	struct vt_http_response resp = { .status = 200 };
+	vt_buf_init(&resp.body);
+	st->answered = 1;
+	vt_buf_fini(&st->body);
+	atomic_fetch_add(&h->refused[REFUSED_BODY_TOO_LARGE], 1);
+	vt_http_error(&resp, 413, "request body over %zu bytes",
+	    h->cfg.max_body);
+	return send_response(conn, &resp, 0);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -245,16 +323,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		st = vt_xcalloc(1, sizeof *st);
 		vt_buf_init(&st->body);
 		*req_cls = st;
+		const char *cl = MHD_lookup_connection_value(conn,
+		    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > h->cfg.max_body)
+			return too_large(h, conn, st);
 		return MHD_YES;
 	}
-	if (*upload_data_size > 0) {
-		if (st->body.len + *upload_data_size > h->cfg.max_body)
-			st->too_large = 1;
-		else
-			vt_buf_append(&st->body, upload_data, *upload_data_size);
+	if (st->answered) {          /* 413 queued: ignore what follows */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (st->discarded == 0 && st->body.len + n <= h->cfg.max_body) {
+			vt_buf_append(&st->body, upload_data, n);
+			return MHD_YES;
+		}
+		vt_buf_fini(&st->body);
+		st->discarded += n;
+		return st->discarded > h->cfg.max_body ? MHD_NO : MHD_YES;
+	}
+	if (st->discarded > 0)
+		return too_large(h, conn, st);
 
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
 	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -279,12 +370,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			vt_http_error(&resp, 404, "no such path: %s", url);
 	} else if (is_write(method) && !vt_netaddr_is_loopback(req.peer) &&
 	    !token_matches(h, vt_http_header(&req, "Authorization"))) {
+		atomic_fetch_add(&h->refused[h->token[0] ?
+		    REFUSED_UNAUTHORIZED : REFUSED_FORBIDDEN], 1);
 		vt_http_error(&resp, h->token[0] ? 401 : 403,
 		    h->token[0] ? "a valid bearer token is required" :
 		    "writes are accepted from loopback clients only");
-	} else if (st->too_large) {
-		vt_http_error(&resp, 413, "request body over %zu bytes",
-		    h->cfg.max_body);
 	} else {
 		req.subpath = url + r->path_len;
 		r->fn(r->ctx, &req, &resp);
@@ -306,6 +396,90 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	}
 }
 
+/* The whole of a PEM file, NUL-terminated (what GnuTLS reads), or NULL
+ * with err set. */
+static char *read_pem(const char *key, const char *path, char *err,
+    size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s %s: %s", key, path, strerror(errno));
+		return NULL;
+	}
+	char *text = vt_xmalloc(TLS_FILE_MAX + 1);
+	size_t n = fread(text, 1, TLS_FILE_MAX + 1, f);
+	int bad = ferror(f) || n == 0 || n > TLS_FILE_MAX;
+	fclose(f);
+	if (bad) {
+		snprintf(err, errlen, "%s %s: %s", key, path, n == 0 ?
+		    "empty or unreadable" : "larger than 1 MiB");
+		free(text);
+		return NULL;
+	}
+	text[n] = '\0';
+	return text;
+}
+
+/* HTTPS options when tls_cert/tls_key are set; n options added to opt. */
+static int tls_options(vt_http *h, struct MHD_OptionItem *opt, size_t *n,
+    unsigned *flags, char *err, size_t errlen)
+{
+	if (h->tls_cert[0] == '\0')
+		return 0;
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "http.tls_cert: this libmicrohttpd has "
+		    "no TLS support");
+		return -1;
+	}
+	h->cert_pem = read_pem("http.tls_cert", h->tls_cert, err, errlen);
+	if (h->cert_pem == NULL)
+		return -1;
+	h->key_pem = read_pem("http.tls_key", h->tls_key, err, errlen);
+	if (h->key_pem == NULL)
+		return -1;
+	opt[(*n)++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+	    h->cert_pem };
+	opt[(*n)++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+	    h->key_pem };
+	*flags |= MHD_USE_TLS;
+	return 0;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+    void **socket_context, enum MHD_ConnectionNotificationCode code)
+{
+	vt_http *h = cls;
+	(void)conn;
+	(void)socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&h->open_connections, 1);
+	else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_sub(&h->open_connections, 1);
+}
+
+void vt_http_collect(void *ctx, struct vt_buf *out, enum vt_prom_format fmt)
+{
+	vt_http *h = ctx;
+	static const char open_name[] = "vitals_http_open_connections";
+	static const char refused_name[] = "vitals_http_refused";
+
+	vt_prom_put_head(out, open_name, sizeof open_name - 1, VT_PROM_GAUGE,
+	    "HTTP connections open now.", fmt);
+	vt_buf_printf(out, "%s ", open_name);
+	vt_prom_put_u64(out, atomic_load(&h->open_connections));
+	vt_buf_putc(out, '\n');
+	vt_prom_put_head(out, refused_name, sizeof refused_name - 1,
+	    VT_PROM_COUNTER, "HTTP requests refused before any handler ran, "
+	    "by reason: body_too_large (413), unauthorized (401), forbidden "
+	    "(403).", fmt);
+	for (int i = 0; i < REFUSED_COUNT; i++) {
+		vt_buf_printf(out, "%s_total{reason=\"%s\"} ", refused_name,
+		    refusal_names[i]);
+		vt_prom_put_u64(out, atomic_load(&h->refused[i]));
+		vt_buf_putc(out, '\n');
+	}
+}
+
 int vt_http_start(vt_http *h, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
@@ -322,16 +496,28 @@ int vt_http_start(vt_http *h, char *err, size_t errlen)
 	    MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	struct MHD_OptionItem opt[4];
+	size_t nopt = 0;
+	if (tls_options(h, opt, &nopt, &flags, err, errlen) < 0)
+		return -1;
+	if (h->cfg.max_per_ip > 0)
+		opt[nopt++] = (struct MHD_OptionItem){
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    (intptr_t)h->cfg.max_per_ip, NULL };
+	opt[nopt] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg.threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->cfg.max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout ? h->cfg.timeout : 30u,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+	    MHD_OPTION_ARRAY, opt,
 	    MHD_OPTION_END);
 	if (h->daemon == NULL) {
-		snprintf(err, errlen, "http %s: cannot listen (address in use?)",
-		    h->listen);
+		snprintf(err, errlen, "http %s: cannot listen (address in use%s?)",
+		    h->listen, flags & MHD_USE_TLS ? ", or the certificate and "
+		    "key do not match" : "");
 		return -1;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon,
@@ -351,5 +537,7 @@ void vt_http_destroy(vt_http *h)
 		return;
 	if (h->daemon)
 		MHD_stop_daemon(h->daemon);
+	free(h->cert_pem);
+	free(h->key_pem);
 	free(h);
 }

@@ -60,6 +60,10 @@ struct vt_config {
 	size_t http_max_body;               /* http.max_body 1048576 bytes */
 	size_t http_max_connections;        /* http.max_connections 256 */
 	size_t http_threads;                /* http.threads 2 */
+	size_t http_max_connections_per_ip; /* http.max_connections_per_ip 64 */
+	double http_timeout;                /* http.timeout "30s" idle client */
+	char http_tls_cert[VT_PATH_LEN];    /* http.tls_cert "" = plain HTTP */
+	char http_tls_key[VT_PATH_LEN];     /* http.tls_key "" (PEM files) */
 
 	/* AMQP */
 	char amqp_url[VT_URL_LEN];          /* amqp.url "" = off (--amqp) */

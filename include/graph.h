@@ -26,6 +26,16 @@
 #include "http.h"
 #include "rrdread.h"
 
+/*
+ * Split the part of a graph path after "/graph/" ("<service>/<metric>.svg")
+ * into service (before the first '/') and name (up to the last '.'); the
+ * name may hold further '/'. Both must be non-empty and fit their buffers
+ * with the NUL. Sets *fmt to "SVG" or "PNG" and *type to the content type
+ * (static strings). 0, or -1 when the path is not a graph.
+ */
+int vt_graph_parse_path(const char *sub, char *service, size_t service_len,
+    char *name, size_t name_len, const char **fmt, const char **type);
+
 /* Register GET /graph/. rd is borrowed and must outlive h. */
 void vt_graph_register(vt_http *h, vt_rrdread *rd);
 

@@ -3,6 +3,15 @@
  * request bodies, the write guard, JSON errors and security headers.
  * Endpoints live in their own files and register routes before start.
  *
+ * Bounds: max_connections at once, max_per_ip from one address, timeout
+ * seconds of silence before a connection is closed (slow clients), and
+ * bodies over max_body answered 413 as soon as that is known (from
+ * Content-Length before any body is read, else when the body crosses the
+ * cap) without buffering more. Every response carries the security
+ * headers (Content-Security-Policy with frame-ancestors,
+ * X-Content-Type-Options, Referrer-Policy, X-Frame-Options); a header
+ * value with a control character (CR/LF injection) is never sent.
+ *
  * Handlers run on libmicrohttpd's threads: they may only read published
  * state (the Prometheus exporter's latest flush, snapshots) or push into
  * the inbox; never touch loop-thread state.
@@ -16,6 +25,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "prom.h"
 
 struct MHD_Connection;
 
@@ -24,8 +34,11 @@ struct vt_http_config {
 	const char *token;           /* bearer token for writes; "" = none */
 	size_t max_body;             /* bytes; larger bodies get 413 */
 	size_t max_connections;
+	size_t max_per_ip;           /* connections from one address; 0 = any */
 	size_t threads;
 	unsigned timeout;            /* seconds of client inactivity */
+	const char *tls_cert;        /* PEM file paths: HTTPS; NULL or "" = */
+	const char *tls_key;         /*   plain HTTP (read at start) */
 };
 
 struct vt_http_request {
@@ -75,11 +88,18 @@ vt_http *vt_http_create(const struct vt_http_config *cfg);
 void vt_http_route(vt_http *h, const char *method, const char *path,
     int prefix, vt_http_handler fn, void *ctx);
 
-/* Start serving. 0, or -1 with err set ("http 0.0.0.0:8080: ..."). */
+/* Start serving. 0, or -1 with err set ("http 0.0.0.0:8080: ...", or
+ * "http.tls_cert /path: ..." when a TLS file cannot be read). */
 int vt_http_start(vt_http *h, char *err, size_t errlen);
 
 /* The bound port (after start). */
 int vt_http_port(const vt_http *h);
+
+/* A Prometheus collector (prom.h, vt_prom_add_collector; ctx is the
+ * vt_http): vitals_http_open_connections and
+ * vitals_http_refused_total{reason="body_too_large"|"unauthorized"|
+ * "forbidden"}. Thread-safe. */
+void vt_http_collect(void *ctx, struct vt_buf *out, enum vt_prom_format fmt);
 
 /* Stop serving (waits for handlers to return) and free. NULL ok. */
 void vt_http_destroy(vt_http *h);

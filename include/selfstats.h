@@ -19,7 +19,8 @@ struct vt_selfstats {
 	uint64_t udp_truncated;       /* datagrams over VT_LINE_MAX, cut */
 	uint64_t udp_kernel_drops;    /* SO_RXQ_OVFL: dropped by the kernel */
 	uint64_t tcp_connections;     /* accepted */
-	uint64_t tcp_refused;         /* refused at tcp_max_clients */
+	uint64_t tcp_refused;         /* refused: tcp_max_clients or no fd */
+	uint64_t tcp_idle_closed;     /* closed after tcp_idle_timeout */
 	uint64_t tcp_open;            /* gauge */
 	uint64_t tcp_bytes;
 	uint64_t tcp_lines_too_long;  /* lines over VT_LINE_MAX, discarded */

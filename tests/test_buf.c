@@ -26,6 +26,14 @@ static const struct {
 } doubles[] = {
 	{ 0, "0" }, { 12, "12" }, { -3, "-3" }, { 0.1, "0.1" },
 	{ 0.012, "0.012" }, { 1e-9, "1e-09" }, { 1.0 / 3, "0.33333333333333331" },
+	/* Found by tests/fuzz/fuzz_pipeline.c from "a:12345678901234567890123|c":
+	 * whole values past the range of long long were converted to it
+	 * before the magnitude check (undefined behaviour; under UBSan the
+	 * daemon aborted while rendering /metrics). */
+	{ 12345678901234567890123.0, "1.2345678901234568e+22" },
+	{ 9223372036854775808.0, "9.2233720368547758e+18" },
+	{ -1e19, "-1e+19" }, { 1e300, "1e+300" }, { 1e15, "1e+15" },
+	{ 999999999999999.0, "999999999999999" },
 };
 
 START_TEST(put_double_shortest_round_trip)

@@ -184,6 +184,10 @@ START_TEST(defaults_match_the_spec)
 	ck_assert_uint_eq(c.http_max_body, 1048576);
 	ck_assert_uint_eq(c.http_max_connections, 256);
 	ck_assert_uint_eq(c.http_threads, 2);
+	ck_assert_uint_eq(c.http_max_connections_per_ip, 64);
+	ck_assert_double_eq(c.http_timeout, 30);
+	ck_assert_str_eq(c.http_tls_cert, "");
+	ck_assert_str_eq(c.http_tls_key, "");
 	ck_assert_str_eq(c.amqp_url, "");
 	ck_assert_int_eq(c.log_level, VT_LOG_INFO);
 	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), 0);
@@ -238,7 +242,10 @@ static const char every_key[] =
     "     \"queue\": 5000, \"points_per_range\": 100},\n"
     "  \"health\": {\"save_interval\": \"1m\", \"max_checks\": 50},\n"
     "  \"http\": {\"listen\": \"[::1]:9090\", \"token\": \"s3cret\",\n"
-    "     \"max_body\": 4096, \"max_connections\": 16, \"threads\": 4},\n"
+    "     \"max_body\": 4096, \"max_connections\": 16, \"threads\": 4,\n"
+    "     \"max_connections_per_ip\": 8, \"timeout\": \"2m\",\n"
+    "     \"tls_cert\": \"/etc/vitals/cert.pem\",\n"
+    "     \"tls_key\": \"/etc/vitals/key.pem\"},\n"
     "  \"amqp\": {\"url\": \"amqp://u:p@broker:5672/%2f\"},\n"
     "  \"log\": {\"level\": \"debug\"}\n"
     "}\n";
@@ -275,6 +282,10 @@ START_TEST(every_key_set_from_a_file)
 	ck_assert_uint_eq(c.http_max_body, 4096);
 	ck_assert_uint_eq(c.http_max_connections, 16);
 	ck_assert_uint_eq(c.http_threads, 4);
+	ck_assert_uint_eq(c.http_max_connections_per_ip, 8);
+	ck_assert_double_eq(c.http_timeout, 120);
+	ck_assert_str_eq(c.http_tls_cert, "/etc/vitals/cert.pem");
+	ck_assert_str_eq(c.http_tls_key, "/etc/vitals/key.pem");
 	ck_assert_str_eq(c.amqp_url, "amqp://u:p@broker:5672/%2f");
 	ck_assert_int_eq(c.log_level, VT_LOG_DEBUG);
 	/* AMQP is parsed but not implemented yet: refused, never ignored. */
@@ -486,6 +497,15 @@ START_TEST(validate_cross_field_checks)
 	ck_assert_str_eq(err, "vitalsd: " FILE_NAME ": http.listen: same TCP "
 	    "address as statsd.listen (0.0.0.0:8125)");
 	apply_ok(&c, "{\"statsd\": {\"tcp\": false}}");
+	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), 0);
+
+	/* HTTPS needs both files; one alone is an error, never plain HTTP. */
+	vt_config_defaults(&c);
+	apply_ok(&c, "{\"http\": {\"tls_cert\": \"/etc/cert.pem\"}}");
+	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), -1);
+	ck_assert_str_eq(err, "vitalsd: http.tls_key: http.tls_cert and "
+	    "http.tls_key go together");
+	apply_ok(&c, "{\"http\": {\"tls_key\": \"/etc/key.pem\"}}");
 	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), 0);
 
 	/* A struct filled by code is checked against the table too. */

@@ -628,9 +628,9 @@ START_TEST(self_families_before_first_flush)
 	char *t = render(NULL, VT_PROM_TEXT);
 	char line[128];
 
-	ck_assert_uint_eq(count_prefix(t, "# TYPE "), 22);
-	ck_assert_uint_eq(count_prefix(t, "# HELP "), 22);
-	ck_assert_uint_eq(count_prefix(t, "# TYPE vitals_"), 22);
+	ck_assert_uint_eq(count_prefix(t, "# TYPE "), 23);
+	ck_assert_uint_eq(count_prefix(t, "# HELP "), 23);
+	ck_assert_uint_eq(count_prefix(t, "# TYPE vitals_"), 23);
 	ck_assert_line(t, "vitals_udp_packets_total 0");
 	ck_assert_line(t, "vitals_start_time_seconds 0");
 	ck_assert_line(t, "vitals_lines_total{result=\"ok\"} 0");
@@ -660,6 +660,7 @@ START_TEST(self_families_values)
 	s->tcp_open = 7;
 	s->tcp_bytes = 8;
 	s->tcp_lines_too_long = 9;
+	s->tcp_idle_closed = 19;
 	s->inbox_messages = 10;
 	s->inbox_dropped = 11;
 	s->lines[VT_LINE_OK] = 12;
@@ -685,6 +686,7 @@ START_TEST(self_families_values)
 		"vitals_tcp_open_connections 7",
 		"vitals_tcp_bytes_total 8",
 		"vitals_tcp_lines_too_long_total 9",
+		"vitals_tcp_idle_closed_total 19",
 		"vitals_inbox_messages_total 10",
 		"vitals_inbox_dropped_total 11",
 		"vitals_lines_total{result=\"ok\"} 12",

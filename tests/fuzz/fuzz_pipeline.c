@@ -1,0 +1,295 @@
+/*
+ * fuzz_pipeline.c - from a received datagram to the /metrics text: the
+ * input goes through vt_ingest_datagram (line splitting, the parser, the
+ * aggregator with its type-conflict and max_metrics rules), one window is
+ * closed and handed to the Prometheus exporter, and the exposition is
+ * rendered in both formats. SPEC 3.1: "/metrics can never be broken by a
+ * client". So whatever the datagram held, the text must be a valid
+ * exposition:
+ * - valid UTF-8, every line ends in '\n', OpenMetrics ends in "# EOF";
+ * - every family has exactly one HELP and one TYPE (a known type), and
+ *   appears once; metric and label names match the Prometheus grammar,
+ *   label names do not start with "__" and are not repeated in a series;
+ * - label values use only the \\, \" and \n escapes; sample values are
+ *   numbers, NaN or +-Inf;
+ * - every sample belongs to the family above it (its name, or the name
+ *   with _total, _sum, _count, _bucket or _created) and no series
+ *   (name and labels) appears twice;
+ * - the line counters add up: every non-empty line was counted once.
+ */
+#include <math.h>
+
+#include "agg.h"
+#include "buf.h"
+#include "fuzz_common.h"
+#include "ingest.h"
+#include "prom.h"
+#include "sink.h"
+#include "statsd.h"
+
+#define MAX_SERIES 4096
+
+static int name_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	    c == ':';
+}
+
+static int name_char(char c)
+{
+	return name_start(c) || (c >= '0' && c <= '9');
+}
+
+/* Length of a metric name at s (0 when none). */
+static size_t metric_name(const char *s)
+{
+	size_t n = 0;
+	if (!name_start(s[0]))
+		return 0;
+	while (name_char(s[n]))
+		n++;
+	return n;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct state {
+	char family[1024];
+	int have_help, have_type;
+	char *families[MAX_SERIES];
+	size_t nfamilies;
+	char *series[MAX_SERIES];
+	size_t nseries;
+};
+
+static void check_value(const char *v)
+{
+	if (strcmp(v, "NaN") == 0 || strcmp(v, "+Inf") == 0 ||
+	    strcmp(v, "-Inf") == 0)
+		return;
+	char *end;
+	double d = strtod(v, &end);
+	FUZZ_ASSERT(*v && *end == '\0' && isfinite(d), "sample value \"%s\"",
+	    v);
+}
+
+/* name{labels} value: check the labels, return the series key. */
+static void check_sample(struct state *st, const char *line)
+{
+	size_t n = metric_name(line);
+	FUZZ_ASSERT(n > 0, "sample line without a name: %s", line);
+	size_t fl = strlen(st->family);
+	FUZZ_ASSERT(st->have_type && n >= fl &&
+	    strncmp(line, st->family, fl) == 0, "sample outside family %s: %s",
+	    st->family, line);
+	static const char *const suffixes[] = { "", "_total", "_sum", "_count",
+		"_bucket", "_created" };
+	int ok = 0;
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+		ok |= n - fl == strlen(suffixes[i]) &&
+		    strncmp(line + fl, suffixes[i], n - fl) == 0;
+	FUZZ_ASSERT(ok, "sample name not of family %s: %s", st->family, line);
+
+	const char *p = line + n;
+	static char names[64][VT_NAME_MAX * 2];
+	size_t nnames = 0;
+	if (*p == '{') {
+		p++;
+		while (*p != '}') {
+			size_t ln = 0;
+			FUZZ_ASSERT(name_start(p[0]) && p[0] != ':',
+			    "label name in %s", line);
+			while (name_char(p[ln]) && p[ln] != ':')
+				ln++;
+			FUZZ_ASSERT(!(ln >= 2 && p[0] == '_' && p[1] == '_'),
+			    "reserved label name in %s", line);
+			FUZZ_ASSERT(ln < sizeof names[0] && nnames < 64,
+			    "label name of %zu bytes, or label %zu", ln, nnames);
+			memcpy(names[nnames], p, ln);
+			names[nnames][ln] = '\0';
+			for (size_t i = 0; i < nnames; i++)
+				FUZZ_ASSERT(strcmp(names[i], names[nnames]) != 0,
+				    "label %s twice in %s", names[i], line);
+			nnames++;
+			p += ln;
+			FUZZ_ASSERT(p[0] == '=' && p[1] == '"', "label syntax "
+			    "in %s", line);
+			p += 2;
+			while (*p != '"') {
+				FUZZ_ASSERT(*p != '\0', "unterminated label value "
+				    "in %s", line);
+				if (*p == '\\') {
+					FUZZ_ASSERT(p[1] == '\\' || p[1] == '"' ||
+					    p[1] == 'n', "bad escape in %s", line);
+					p++;
+				}
+				p++;
+			}
+			p++;
+			if (*p == ',')
+				p++;
+			else
+				FUZZ_ASSERT(*p == '}', "label list in %s", line);
+		}
+		p++;
+	}
+	FUZZ_ASSERT(*p == ' ', "no space before the value: %s", line);
+	check_value(p + 1);
+	FUZZ_ASSERT(st->nseries < MAX_SERIES, "too many series");
+	st->series[st->nseries++] = strndup(line, (size_t)(p - line));
+}
+
+static void check_comment(struct state *st, const char *line, int om)
+{
+	if (strcmp(line, "# EOF") == 0)
+		return;   /* position checked by the caller */
+	int help = strncmp(line, "# HELP ", 7) == 0;
+	int type = strncmp(line, "# TYPE ", 7) == 0;
+	FUZZ_ASSERT(help || type, "unknown comment: %s", line);
+	const char *name = line + 7;
+	size_t n = metric_name(name);
+	FUZZ_ASSERT(n > 0 && n < sizeof st->family && name[n] == ' ',
+	    "family name in %s", line);
+	if (help) {
+		FUZZ_ASSERT(!st->have_help || strncmp(name, st->family, n) != 0 ||
+		    st->family[n] != '\0', "second HELP for %s", st->family);
+		memcpy(st->family, name, n);
+		st->family[n] = '\0';
+		st->have_help = 1;
+		st->have_type = 0;
+		FUZZ_ASSERT(st->nfamilies < MAX_SERIES, "too many families");
+		st->families[st->nfamilies++] = strdup(st->family);
+		for (const char *h = name + n + 1; *h; h++)
+			if (*h == '\\') {
+				FUZZ_ASSERT(h[1] == '\\' || h[1] == 'n' ||
+				    (om && h[1] == '"'), "HELP escape in %s",
+				    line);
+				h++;
+			}
+		return;
+	}
+	FUZZ_ASSERT(st->have_help && !st->have_type &&
+	    strncmp(name, st->family, n) == 0 && st->family[n] == '\0',
+	    "TYPE without its HELP: %s", line);
+	const char *t = name + n + 1;
+	FUZZ_ASSERT(strcmp(t, "counter") == 0 || strcmp(t, "gauge") == 0 ||
+	    strcmp(t, "summary") == 0 || strcmp(t, "histogram") == 0 ||
+	    strcmp(t, "untyped") == 0 || (om && strcmp(t, "unknown") == 0),
+	    "type in %s", line);
+	st->have_type = 1;
+}
+
+static void check_duplicates(char **v, size_t n, const char *what)
+{
+	qsort(v, n, sizeof *v, str_cmp);
+	for (size_t i = 1; i < n; i++)
+		FUZZ_ASSERT(strcmp(v[i - 1], v[i]) != 0, "%s twice: %s", what,
+		    v[i]);
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+}
+
+static void check_exposition(const char *text, size_t len, int om)
+{
+	static struct state st;
+	memset(&st, 0, sizeof st);
+	FUZZ_ASSERT(fuzz_valid_utf8(text, len), "exposition is not UTF-8");
+	FUZZ_ASSERT(len > 0 && text[len - 1] == '\n', "last line unended");
+	FUZZ_ASSERT(memchr(text, '\0', len) == NULL, "NUL in exposition");
+	if (om)
+		FUZZ_ASSERT(len >= 6 && strcmp(text + len - 6, "# EOF\n") == 0,
+		    "OpenMetrics without # EOF at the end");
+	char *copy = strndup(text, len);
+	for (char *line = copy, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		*nl = '\0';
+		FUZZ_ASSERT(line[0] != '\0', "empty line");
+		if (strcmp(line, "# EOF") == 0)
+			FUZZ_ASSERT(om && nl[1] == '\0', "# EOF not last");
+		if (line[0] == '#')
+			check_comment(&st, line, om);
+		else
+			check_sample(&st, line);
+	}
+	free(copy);
+	check_duplicates(st.families, st.nfamilies, "family");
+	check_duplicates(st.series, st.nseries, "series");
+}
+
+/* One aggregator and exporter for the whole run (creating them per input
+ * costs more than the input); every input starts from an empty table:
+ * the window after its own expires everything (metric_ttl 1 s). */
+#define MAX_METRICS 64
+static struct vt_selfstats stats;
+static vt_agg *agg;
+static vt_ingest *in;
+static struct vt_prom *prom;
+static double clock_now = 1795000000.0;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static const struct vt_agg_config cfg = { .max_metrics = MAX_METRICS,
+	    .metric_ttl = 1, .npercentiles = 3,
+	    .percentiles = { 50, 99, 99.9 } };
+	(void)argc;
+	(void)argv;
+	agg = vt_agg_create(&cfg, &stats);
+	in = vt_ingest_create(agg, &stats);
+	prom = vt_prom_create();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *buf = (const char *)data;
+	uint64_t before = 0, counted = 0;
+	for (int r = 0; r < VT_LINE_RESULT_COUNT; r++)
+		before += stats.lines[r];
+
+	FUZZ_ASSERT(vt_agg_size(agg) == 0, "metrics left from the last input");
+	vt_ingest_datagram(in, buf, size, NULL);
+	FUZZ_ASSERT(vt_agg_size(agg) <= MAX_METRICS, "%zu live metrics",
+	    vt_agg_size(agg));
+
+	/* Every non-blank line counted exactly once (unless the body was
+	 * JSON, which goes elsewhere as a whole). */
+	for (int r = 0; r < VT_LINE_RESULT_COUNT; r++)
+		counted += stats.lines[r];
+	counted -= before;
+	if (size > 0 && buf[0] != '{' && buf[0] != '[') {
+		uint64_t lines = 0;
+		for (const char *p = buf, *end = buf + size; p < end;) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			const char *eol = nl ? nl : end;
+			if (vt_statsd_classify(p, (size_t)(eol - p)) !=
+			    VT_LINE_KIND_EMPTY)
+				lines++;
+			p = eol + 1;
+		}
+		FUZZ_ASSERT(counted == lines, "%llu lines counted, %llu sent",
+		    (unsigned long long)counted, (unsigned long long)lines);
+	}
+
+	struct vt_sink sink = vt_prom_sink(prom);
+	clock_now += 10;
+	struct vt_flush *f = vt_agg_close_window(agg, clock_now, 10.0);
+	sink.flush(sink.ctx, f);
+	vt_flush_release(f);
+	for (int om = 0; om <= 1; om++) {
+		struct vt_buf out;
+		vt_buf_init(&out);
+		vt_prom_render(prom, &out, om ? VT_PROM_OPENMETRICS :
+		    VT_PROM_TEXT);
+		check_exposition(out.data, out.len, om);
+		vt_buf_fini(&out);
+	}
+	/* An empty window later than metric_ttl: everything expires. */
+	clock_now += 10;
+	vt_flush_release(vt_agg_close_window(agg, clock_now, 10.0));
+	return 0;
+}
