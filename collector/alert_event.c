@@ -26,8 +26,13 @@ void vt_alert_event_summary(const struct vt_alert_event *ev,
 	const char *who = ev->service ? ev->service : "?";
 
 	if (r->kind == VT_ALERT_THRESHOLD) {
-		vt_buf_printf(out, "%s %s %s = ", who, ev->metric, r->stat_name);
-		vt_buf_put_double(out, ev->value);
+		vt_buf_printf(out, "%s %s %s ", who, ev->metric, r->stat_name);
+		if (isnan(ev->value)) {
+			vt_buf_puts(out, "has no data");
+		} else {
+			vt_buf_puts(out, "= ");
+			vt_buf_put_double(out, ev->value);
+		}
 		vt_buf_printf(out, " (%s%s ", resolved ? "no longer " : "",
 		    vt_alert_op_name(r->op));
 		vt_buf_put_double(out, r->value);
