@@ -392,3 +392,51 @@ class Config(AlertTest):
             self.assertEqual(self.states("first"), (["firing"], ["firing"]))
             self.assertEqual(d.value("vitals_alert_reloads_total",
                                      result="failed"), 1)
+
+
+class ContribHooks(AlertTest):
+    """contrib/hooks/ run for real: the chat hook against a local
+    Slack-compatible receiver, the mail hook through a stand-in sendmail."""
+    ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..",
+                                        ".."))
+
+    def test_chat_and_email_hooks(self):
+        mailbox = os.path.join(self.dir, "mailbox")
+        sendmail = self.write_script("sendmail", """#!/bin/sh
+echo "ARGS $*" >> '%s'
+cat >> '%s'
+""" % (mailbox, mailbox))
+        hooks = os.path.join(self.ROOT, "contrib", "hooks")
+        cfg = {"alerts": {
+            "rules": [{"name": "payments-down", "service": "payments",
+                       "notify": ["critical"]}],
+            "hooks": [
+                {"name": "chat", "type": "exec", "timeout": "10s",
+                 "argv": [os.path.join(hooks, "chat-webhook.sh"),
+                          self.receiver.url]},
+                {"name": "mail", "type": "exec", "timeout": "10s",
+                 "argv": [os.path.join(hooks, "email-sendmail.sh"),
+                          "oncall@example.com", "vitals@example.com"]}]}}
+        with Vitalsd(config=cfg, env={"SENDMAIL": sendmail}) as d:
+            self.check(d, "ok")
+            self.check(d, "critical", out='db "primary" down')
+            wait_for(lambda: self.receiver.events(), what="chat message")
+            msg = self.receiver.events()[0]
+            self.assertEqual(set(msg), {"text"})
+            self.assertIn("firing", msg["text"])
+            self.assertIn("payments-down: payments is critical",
+                          msg["text"])
+            wait_for(lambda: os.path.exists(mailbox) and "event:" in
+                     open(mailbox).read(), what="a mail")
+            mail = open(mailbox).read()
+            self.assertIn("ARGS -t -i -f vitals@example.com", mail)
+            self.assertIn("To: oncall@example.com", mail)
+            self.assertIn("Subject: [vitals] firing: payments is critical",
+                          mail)
+            body = mail.split("event:\n", 1)[1]
+            self.assertEqual(json.loads(body)["alert"], "payments-down")
+            wait_for(lambda: d.value("vitals_alert_hook_runs_total",
+                                     hook="mail", result="ok") == 1,
+                     what="mail hook ok")
+            self.assertEqual(d.value("vitals_alert_hook_runs_total",
+                                     hook="chat", result="ok"), 1)
