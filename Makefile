@@ -172,6 +172,8 @@ install: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vitals
 	install -m 755 $(VITALSD) $(DESTDIR)$(PREFIX)/bin/vitalsd
 	install -m 644 contrib/vitals.example.json $(DESTDIR)$(PREFIX)/share/vitals/
+	install -d $(DESTDIR)$(PREFIX)/share/vitals/hooks
+	install -m 755 contrib/hooks/*.sh $(DESTDIR)$(PREFIX)/share/vitals/hooks/
 
 clean:
 	rm -rf build/release build/sanitize build/fuzz

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert_rules.h"
 #include "buf.h"
 #include "config.h"
 #include "config_keys.h"
@@ -493,5 +494,12 @@ enum vt_config_outcome vt_config_from_args(struct vt_config *cfg, int argc,
 
 	if (vt_config_validate(cfg, err, errlen) < 0)
 		return VT_CONFIG_ERROR;
+	/* The alerts section is the alert engine's (read again on SIGHUP);
+	 * check it here so that a bad rule stops the start too. */
+	struct vt_alert_config *ac = vt_alert_config_load(cfg->config_file,
+	    cfg->percentiles, cfg->npercentiles, err, errlen);
+	if (ac == NULL)
+		return VT_CONFIG_ERROR;
+	vt_alert_config_release(ac);
 	return VT_CONFIG_RUN;
 }

@@ -121,6 +121,8 @@ static int apply_object(struct vt_config *cfg, const char *file,
 			}
 			continue;
 		}
+		if (prefix == NULL && strcmp(name, "alerts") == 0)
+			continue;   /* alert_rules.c reads it (config.c) */
 		if (prefix == NULL && strchr(name, '.') == NULL &&
 		    vt_config_keys_is_section(path)) {
 			if (!cJSON_IsObject(item)) {
@@ -140,17 +142,16 @@ static int apply_object(struct vt_config *cfg, const char *file,
 	return 0;
 }
 
-int vt_config_apply_json(struct vt_config *cfg, const char *file,
-    const char *text, char *err, size_t errlen)
+/* Strip comments from text and parse it as a JSON object (caller
+ * cJSON_Delete). NULL with err set. */
+static cJSON *parse_doc(const char *file, const char *text, char *err,
+    size_t errlen)
 {
 	char *doc = vt_xstrdup(text);
 	cJSON *root = NULL;
 	const char *end = NULL;
 	size_t bad;
-	int rc = -1;
 
-	if (file == NULL)
-		file = "(config)";
 	if (strip_comments(doc, &bad) < 0) {
 		vt_config_keys_error(err, errlen, file, NULL,
 		    "line %u: unterminated /* comment", line_of(text, bad));
@@ -186,34 +187,45 @@ int vt_config_apply_json(struct vt_config *cfg, const char *file,
 		vt_config_keys_error(err, errlen, file, NULL, "expected a JSON "
 		    "object at the top level, got %s",
 		    vt_config_keys_json_type(root));
-		goto out;
+		cJSON_Delete(root);
+		root = NULL;
 	}
-	rc = apply_object(cfg, file, root, NULL, err, errlen);
 out:
-	cJSON_Delete(root);
 	free(doc);
+	return root;
+}
+
+int vt_config_apply_json(struct vt_config *cfg, const char *file,
+    const char *text, char *err, size_t errlen)
+{
+	if (file == NULL)
+		file = "(config)";
+	cJSON *root = parse_doc(file, text, err, errlen);
+	if (root == NULL)
+		return -1;
+	int rc = apply_object(cfg, file, root, NULL, err, errlen);
+	cJSON_Delete(root);
 	return rc;
 }
 
-int vt_config_load_file(struct vt_config *cfg, const char *path, char *err,
+/* The whole file into text. 0, or -1 with err set. */
+static int read_text(const char *path, struct vt_buf *text, char *err,
     size_t errlen)
 {
-	struct vt_buf text;
 	char chunk[4096];
 	int rc = -1;
 
-	vt_buf_init(&text);
-	vt_buf_reserve(&text, 0);
+	vt_buf_reserve(text, 0);
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
 		vt_config_keys_error(err, errlen, path, NULL, "%s",
 		    strerror(errno));
-		goto out;
+		return -1;
 	}
 	size_t n;
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		vt_buf_append(&text, chunk, n);
-		if (text.len > VT_CONFIG_FILE_MAX) {
+		vt_buf_append(text, chunk, n);
+		if (text->len > VT_CONFIG_FILE_MAX) {
 			vt_config_keys_error(err, errlen, path, NULL,
 			    "larger than %u bytes", VT_CONFIG_FILE_MAX);
 			goto out;
@@ -224,11 +236,38 @@ int vt_config_load_file(struct vt_config *cfg, const char *path, char *err,
 		    strerror(errno));
 		goto out;
 	}
-	if (strlen(text.data) != text.len) {
+	if (strlen(text->data) != text->len) {
 		vt_config_keys_error(err, errlen, path, NULL,
 		    "contains a NUL byte");
 		goto out;
 	}
+	rc = 0;
+out:
+	fclose(f);
+	return rc;
+}
+
+struct cJSON *vt_config_read_json(const char *path, char *err, size_t errlen)
+{
+	struct vt_buf text;
+	cJSON *root = NULL;
+
+	vt_buf_init(&text);
+	if (read_text(path, &text, err, errlen) == 0)
+		root = parse_doc(path, text.data, err, errlen);
+	vt_buf_fini(&text);
+	return root;
+}
+
+int vt_config_load_file(struct vt_config *cfg, const char *path, char *err,
+    size_t errlen)
+{
+	struct vt_buf text;
+	int rc = -1;
+
+	vt_buf_init(&text);
+	if (read_text(path, &text, err, errlen) < 0)
+		goto out;
 	if (strlen(path) >= sizeof cfg->config_file) {
 		vt_config_keys_error(err, errlen, NULL, "-c",
 		    "path longer than %zu bytes", sizeof cfg->config_file - 1);
@@ -237,9 +276,6 @@ int vt_config_load_file(struct vt_config *cfg, const char *path, char *err,
 	snprintf(cfg->config_file, sizeof cfg->config_file, "%s", path);
 	rc = vt_config_apply_json(cfg, path, text.data, err, errlen);
 out:
-	if (f != NULL)
-		fclose(f);
 	vt_buf_fini(&text);
 	return rc;
 }
-

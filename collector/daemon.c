@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "agg.h"
+#include "alertd.h"
 #include "core_routes.h"
 #include "daemon.h"
 #include "flusher.h"
@@ -48,6 +49,7 @@ struct vt_daemon {
 	vt_flusher *flusher;
 	vt_http *http;
 	vt_healthd *healthd;
+	vt_alertd *alertd;
 	vt_rrdstore *rrd;             /* NULL when rrd.enabled is false */
 	vt_rrdread *rrdread;
 	struct vt_core_routes core;
@@ -90,7 +92,7 @@ static void on_signal(void *ctx, int signo)
 {
 	vt_daemon *d = ctx;
 	if (signo == SIGHUP) {
-		vt_log_info("main", "SIGHUP: nothing to reload yet");
+		vt_alertd_reload(d->alertd);   /* alert rules and hooks only */
 		return;
 	}
 	vt_log_info("main", "%s: stopping", strsignal(signo));
@@ -140,6 +142,10 @@ static int start_ingest(vt_daemon *d, char *err, size_t errlen)
 	d->healthd = vt_healthd_create(&hc, d->loop, d->ingest, d->agg, err,
 	    errlen);
 	if (d->healthd == NULL)
+		return -1;
+	d->alertd = vt_alertd_create(&d->cfg, d->loop,
+	    vt_healthd_registry(d->healthd), err, errlen);
+	if (d->alertd == NULL)
 		return -1;
 	struct vt_listen_config lc = {
 		.addr = d->cfg.statsd_listen,
@@ -203,6 +209,7 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 	if (start_storage(d, err, errlen) < 0)
 		return -1;
 	vt_healthd_add_sinks(d->healthd, d->flusher);
+	vt_alertd_add_sinks(d->alertd, d->flusher);
 	int rc = vt_flusher_start(d->flusher);
 	if (rc < 0) {
 		snprintf(err, errlen, "flusher thread: %s", strerror(-rc));
@@ -227,6 +234,7 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 	if (start_storage_routes(d, err, errlen) < 0)
 		return -1;
 	vt_healthd_add_routes(d->healthd, d->prom, d->http, d->inbox);
+	vt_alertd_add_routes(d->alertd, d->prom, d->http);
 	return vt_http_start(d->http, err, errlen);
 }
 
@@ -314,6 +322,7 @@ void vt_daemon_destroy(vt_daemon *d)
 	vt_healthd_close_streams(d->healthd);  /* before MHD stops */
 	vt_http_destroy(d->http);         /* no more readers of prom */
 	vt_flusher_destroy(d->flusher);   /* stops, destroys sinks */
+	vt_alertd_destroy(d->alertd);     /* kills running hooks */
 	vt_prom_destroy(d->prom);
 	vt_rrdread_destroy(d->rrdread);
 	vt_rrdstore_destroy(d->rrd);      /* drains; before the registry */

@@ -97,6 +97,17 @@ int vt_health_add_listener(vt_health *h, vt_health_event_fn fn, void *ctx)
 	return 0;
 }
 
+int vt_health_add_report_listener(vt_health *h, vt_health_event_fn fn,
+    void *ctx)
+{
+	if (h->nreport_listeners == VT_HEALTH_MAX_LISTENERS)
+		return -ENOSPC;
+	h->report_listeners[h->nreport_listeners].fn = fn;
+	h->report_listeners[h->nreport_listeners].ctx = ctx;
+	h->nreport_listeners++;
+	return 0;
+}
+
 /* ---- tables ---- */
 
 static struct vt_health_svc *svc_find(const vt_health *h, const char *name,
@@ -301,6 +312,18 @@ enum vt_check_result vt_health_apply(vt_health *h, const struct vt_check *c,
 	set_output(k, c->output);
 	if (previous != (int)c->status || was_stale)
 		changed(h, k, previous, service_previous, now);
+	if (h->nreport_listeners > 0) {
+		struct vt_health_event ev = {
+			.service = k->svc->name, .instance = k->instance,
+			.check = k->check, .output = k->output,
+			.status = k->status, .previous = previous,
+			.service_status = k->svc->status,
+			.service_previous = service_previous, .time = now,
+		};
+		for (size_t i = 0; i < h->nreport_listeners; i++)
+			h->report_listeners[i].fn(h->report_listeners[i].ctx,
+			    &ev);
+	}
 	if (now + k->ttl < h->next_deadline)
 		h->next_deadline = now + k->ttl;
 	vt_health_count(h, format, VT_CHECK_OK);

@@ -17,6 +17,7 @@
 #include "vt_types.h"
 
 struct vt_buf;
+struct cJSON;
 
 #define VT_ADDR_LEN 256
 #define VT_PATH_LEN 1024
@@ -100,6 +101,12 @@ int vt_config_apply_json(struct vt_config *cfg, const char *file,
  * as vt_config_apply_json does. Returns 0, or -1 with err set ("vitalsd:
  * FILE: <strerror>" when it cannot be read). */
 int vt_config_load_file(struct vt_config *cfg, const char *path, char *err,
+    size_t errlen);
+
+/* Read the config file at path, comments stripped, as a parsed JSON
+ * object (caller cJSON_Delete), for modules that read their own section
+ * (alerts: alert_rules.c). NULL with err set as vt_config_load_file. */
+struct cJSON *vt_config_read_json(const char *path, char *err,
     size_t errlen);
 
 /* Every value checked against its key's type and range again (so a struct

@@ -134,6 +134,13 @@ void vt_health_destroy(vt_health *h);
 /* Register before use. 0, or -ENOSPC past VT_HEALTH_MAX_LISTENERS. */
 int vt_health_add_listener(vt_health *h, vt_health_event_fn fn, void *ctx);
 
+/* Like vt_health_add_listener, but fn sees every accepted report once it
+ * is applied, whether the status changed or not (ev->previous is the
+ * status before it, -1 for a new check; ev->stale is 0). For flap
+ * detection (alerts), which needs the results, not just the changes. */
+int vt_health_add_report_listener(vt_health *h, vt_health_event_fn fn,
+    void *ctx);
+
 /*
  * Apply one report received at `now`: VT_CHECK_OK, or VT_CHECK_OVER_CAP
  * for a new check past max_checks. Counted under `format` either way.

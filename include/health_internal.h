@@ -61,6 +61,8 @@ struct vt_health {
 	struct vt_health_stats stats;
 	struct vt_health_listener listeners[VT_HEALTH_MAX_LISTENERS];
 	size_t nlisteners;
+	struct vt_health_listener report_listeners[VT_HEALTH_MAX_LISTENERS];
+	size_t nreport_listeners;   /* every report, changed or not */
 	pthread_mutex_t lock;            /* guards published */
 	struct vt_health_snapshot *published;
 };

@@ -24,7 +24,11 @@
 	X(rrdstore) \
 	X(health_json) \
 	X(health) \
-	X(health_store)
+	X(health_store) \
+	X(alert_rules) \
+	X(alert_state) \
+	X(alert_flap) \
+	X(alert_engine)
 
 #define VT_DECLARE_SUITE(m) Suite *vt_test_##m##_suite(void);
 VT_TEST_SUITES(VT_DECLARE_SUITE)

@@ -1,0 +1,109 @@
+/*
+ * hook_webhook.c - a webhook: the event POSTed with libcurl, a time
+ * limit per attempt, retries with exponential backoff (hook_run.h).
+ */
+#include <curl/curl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hook_run.h"
+
+#ifndef VT_VERSION
+#define VT_VERSION "dev"
+#endif
+
+#define BACKOFF_MAX 60.0
+
+static size_t discard(char *p, size_t size, size_t n, void *ctx)
+{
+	(void)p;
+	(void)ctx;
+	return size * n;
+}
+
+/* Abort the transfer when the daemon stops. */
+static int progress(void *ctx, curl_off_t a, curl_off_t b, curl_off_t c,
+    curl_off_t d)
+{
+	(void)a;
+	(void)b;
+	(void)c;
+	(void)d;
+	return *(const volatile int *)ctx != 0;
+}
+
+/* One attempt: 0 on a 2xx answer, else -1 with why set (*timeout when
+ * it ran out of time). */
+static int attempt(const struct vt_hook_cfg *h, const char *body,
+    const volatile int *stop, int *timed_out, char *why, size_t whylen)
+{
+	struct curl_slist *hdrs = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	long code = 0;
+	int rc = -1;
+
+	CURL *c = curl_easy_init();
+	if (c == NULL) {
+		snprintf(why, whylen, "curl_easy_init failed");
+		return -1;
+	}
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	hdrs = curl_slist_append(hdrs, "User-Agent: vitalsd/" VT_VERSION);
+	for (size_t i = 0; i < h->nheaders; i++)
+		hdrs = curl_slist_append(hdrs, h->headers[i]);
+	long ms = (long)(h->timeout * 1000);
+	curl_easy_setopt(c, CURLOPT_URL, h->url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms > 0 ? ms : 1L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)(uintptr_t)stop);
+	CURLcode res = curl_easy_perform(c);
+	if (res == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		if (code >= 200 && code < 300)
+			rc = 0;
+		else
+			snprintf(why, whylen, "HTTP %ld", code);
+	} else {
+		*timed_out = res == CURLE_OPERATION_TIMEDOUT;
+		snprintf(why, whylen, "%s", errbuf[0] ? errbuf :
+		    curl_easy_strerror(res));
+	}
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	return rc;
+}
+
+enum vt_hook_result vt_hook_webhook_post(const struct vt_hook_cfg *h,
+    const char *body, const volatile int *stop, vt_hook_wait_fn wait,
+    void *wait_ctx, unsigned *attempts, char *why, size_t whylen)
+{
+	double backoff = h->backoff;
+	int timed_out = 0;
+	*attempts = 0;
+	for (unsigned i = 0; i <= h->retries; i++) {
+		if (i > 0) {
+			if (wait(wait_ctx, backoff))
+				break;
+			backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+			    backoff * 2;
+		}
+		timed_out = 0;
+		++*attempts;
+		if (attempt(h, body, stop, &timed_out, why, whylen) == 0) {
+			snprintf(why, whylen, "delivered");
+			return VT_HOOK_OK;
+		}
+		if (*stop)
+			break;
+	}
+	return timed_out ? VT_HOOK_TIMEOUT : VT_HOOK_FAILED;
+}

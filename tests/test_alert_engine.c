@@ -1,0 +1,297 @@
+/*
+ * test_alert_engine.c - the engine between health events, windows and
+ * notifications: one firing and one resolved per episode, `for` on the
+ * tick, escalation, staleness, one flapping notice then silence and a
+ * catch-up when it calms down, thresholds over windows (a spike is not
+ * enough), forgotten services, reloads and the cap.
+ */
+#include <check.h>
+#include <cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alert_engine.h"
+#include "flush.h"
+#include "series.h"
+#include "suites.h"
+
+#define MAX_SENT 64
+
+struct sent {
+	size_t n;
+	char what[MAX_SENT][96];    /* "alert state status" */
+};
+
+static void capture(void *ctx, struct vt_alert_config *cfg,
+    const struct vt_alert_event *ev)
+{
+	struct sent *s = ctx;
+	(void)cfg;
+	if (s->n < MAX_SENT)
+		snprintf(s->what[s->n], sizeof s->what[0], "%s %s%s %s",
+		    ev->rule->name, ev->state, ev->reminder ? "+" : "",
+		    ev->status >= 0 ? vt_status_name(ev->status) : "-");
+	s->n++;
+}
+
+static vt_alert_engine *engine(const char *json, struct sent *s)
+{
+	static const double pct[] = { 50, 99 };
+	char key[VT_ALERT_KEY_LEN], why[200];
+	cJSON *root = cJSON_Parse(json);
+	struct vt_alert_config *c = vt_alert_config_parse(root, pct, 2, key,
+	    sizeof key, why, sizeof why);
+	cJSON_Delete(root);
+	ck_assert_msg(c != NULL, "%s: %s", key, why);
+	memset(s, 0, sizeof *s);
+	return vt_alert_engine_create(c, capture, s);
+}
+
+static void report(vt_alert_engine *e, const char *svc, const char *check,
+    enum vt_status st, int prev, enum vt_status svc_st, int svc_prev,
+    double t)
+{
+	struct vt_health_event ev = {
+		.service = svc, .instance = "i-1", .check = check,
+		.output = "out", .status = st, .previous = prev,
+		.service_status = svc_st, .service_previous = svc_prev,
+		.time = t,
+	};
+	vt_alert_engine_on_report(e, &ev);
+}
+
+#define OK VT_STATUS_OK
+#define WARN VT_STATUS_WARNING
+#define CRIT VT_STATUS_CRITICAL
+
+START_TEST(service_fires_once_and_resolves_once)
+{
+	struct sent s;
+	vt_alert_engine *e = engine("{\"rules\": [{\"name\": \"down\", "
+	    "\"service\": \"pay\"}]}", &s);
+	report(e, "pay", "db", OK, -1, OK, -1, 1);       /* new, ok: quiet */
+	report(e, "other", "db", CRIT, -1, CRIT, -1, 1); /* not its service */
+	ck_assert_uint_eq(s.n, 0);
+	report(e, "pay", "db", WARN, OK, WARN, OK, 2);
+	report(e, "pay", "db", WARN, WARN, WARN, WARN, 3);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_str_eq(s.what[0], "down firing warning");
+	report(e, "pay", "db", CRIT, WARN, CRIT, WARN, 4);   /* escalation */
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_str_eq(s.what[1], "down firing critical");
+	struct vt_buf b;
+	vt_buf_init(&b);
+	vt_alert_engine_json(e, &b);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"id\":\"down|pay\""));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"state\":\"firing\""));
+	report(e, "pay", "db", OK, CRIT, OK, CRIT, 5);
+	report(e, "pay", "db", OK, OK, OK, OK, 6);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_str_eq(s.what[2], "down resolved ok");
+	vt_buf_reset(&b);
+	vt_alert_engine_json(e, &b);
+	ck_assert_str_eq(b.data, "{\"alerts\":[]}\n");
+	vt_buf_fini(&b);
+	vt_alert_engine_destroy(e);
+}
+END_TEST
+
+START_TEST(for_is_counted_on_the_tick_and_reminders)
+{
+	struct sent s;
+	vt_alert_engine *e = engine("{\"rules\": [{\"name\": \"db\", "
+	    "\"type\": \"check\", \"notify\": [\"critical\"], \"for\": 5, "
+	    "\"renotify\": 60}]}", &s);
+	report(e, "pay", "db", CRIT, OK, CRIT, OK, 100);
+	vt_alert_engine_tick(e, 103);
+	ck_assert_uint_eq(s.n, 0);
+	vt_alert_engine_tick(e, 105);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_str_eq(s.what[0], "db firing critical");
+	vt_alert_engine_tick(e, 164);
+	ck_assert_uint_eq(s.n, 1);
+	vt_alert_engine_tick(e, 165);
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_str_eq(s.what[1], "db firing+ critical");
+	/* back to ok before `for` passes: nothing at all */
+	report(e, "pay", "db", OK, CRIT, OK, CRIT, 170);
+	report(e, "pay", "db2", CRIT, OK, CRIT, OK, 171);
+	report(e, "pay", "db2", OK, CRIT, OK, CRIT, 173);
+	vt_alert_engine_tick(e, 180);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_str_eq(s.what[2], "db resolved ok");
+	vt_alert_engine_destroy(e);
+}
+END_TEST
+
+START_TEST(staleness_fires_and_resolves)
+{
+	struct sent s;
+	vt_alert_engine *e = engine("{\"rules\": [{\"name\": \"silent\", "
+	    "\"type\": \"stale\"}]}", &s);
+	report(e, "pay", "db", OK, -1, OK, -1, 1);
+	struct vt_health_event ev = {
+		.service = "pay", .instance = "i-1", .check = "db",
+		.output = "stale: no report for 30s", .status = CRIT,
+		.previous = OK, .stale = 1, .service_status = CRIT,
+		.service_previous = OK, .time = 31,
+	};
+	vt_alert_engine_on_change(e, &ev);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_str_eq(s.what[0], "silent firing critical");
+	ev.stale = 0;
+	vt_alert_engine_on_change(e, &ev);   /* plain changes: reports do */
+	ck_assert_uint_eq(s.n, 1);
+	report(e, "pay", "db", OK, CRIT, OK, CRIT, 40);
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_str_eq(s.what[1], "silent resolved ok");
+	vt_alert_engine_destroy(e);
+}
+END_TEST
+
+START_TEST(flapping_sends_one_notice_then_catches_up)
+{
+	struct sent s;
+	vt_alert_engine *e = engine("{\"rules\": [{\"name\": \"db\", "
+	    "\"type\": \"check\", \"notify\": [\"critical\"]}]}", &s);
+	double t = 0;
+	enum vt_status prev = OK;
+	report(e, "pay", "db", OK, -1, OK, -1, t++);
+	for (int i = 1; i < 40; i++) {
+		enum vt_status st = i % 2 ? CRIT : OK;
+		report(e, "pay", "db", st, prev, st, prev, t++);
+		prev = st;
+	}
+	size_t flapping = 0, at = 0;
+	for (size_t i = 0; i < s.n; i++)
+		if (strstr(s.what[i], " flapping ")) {
+			flapping++;
+			at = i;
+		}
+	ck_assert_uint_eq(flapping, 1);
+	ck_assert_uint_eq(at, s.n - 1);      /* silence after it */
+	ck_assert_uint_lt(s.n, 12);
+	/* it ends on ok: when it calms down the world learns once */
+	size_t before = s.n;
+	int firing_out = strstr(s.what[at - 1], "firing") != NULL;
+	for (int i = 0; i < 40; i++)
+		report(e, "pay", "db", OK, OK, OK, OK, t++);
+	ck_assert_uint_eq(s.n, before + (firing_out ? 1 : 0));
+	if (firing_out)
+		ck_assert_str_eq(s.what[before], "db resolved ok");
+	vt_alert_engine_destroy(e);
+}
+END_TEST
+
+static struct vt_flush *window(struct vt_series *ser, double value,
+    double t)
+{
+	struct vt_flush *f = vt_flush_create(1, 0, 2);
+	f->nmetrics = 1;
+	f->timestamp = t;
+	f->interval = 1;
+	f->npercentiles = 2;
+	f->percentiles[0] = 50;
+	f->percentiles[1] = 99;
+	struct vt_metric_window *m = &f->metrics[0];
+	m->series = vt_series_retain(ser);
+	m->value = value;
+	m->count = m->rate = m->sum = m->min = m->max = m->mean = NAN;
+	return f;
+}
+
+static void flush_value(vt_alert_engine *e, struct vt_series *ser,
+    double value, double t)
+{
+	struct vt_flush *f = window(ser, value, t);
+	vt_alert_engine_flush(e, f);
+	vt_flush_release(f);
+}
+
+START_TEST(threshold_held_for_its_duration)
+{
+	struct sent s;
+	vt_alert_engine *e = engine("{\"rules\": [{\"name\": \"hot\", "
+	    "\"service\": \"pay\", \"metric\": \"temp\", \"stat\": \"value\", "
+	    "\"op\": \">\", \"value\": 100, \"for\": \"3s\"}]}", &s);
+	struct vt_slice svc = { "pay", 3 }, met = { "temp", 4 },
+	    key = { "pay.temp", 8 };
+	struct vt_series *ser = vt_series_create(VT_GAUGE, svc, met, key, 1,
+	    NULL, NULL, 0);
+	flush_value(e, ser, 500, 10);     /* a spike */
+	flush_value(e, ser, 10, 11);
+	flush_value(e, ser, NAN, 12);
+	flush_value(e, ser, 500, 13);
+	flush_value(e, ser, NAN, 14);     /* no data: not holding */
+	flush_value(e, ser, 500, 15);
+	ck_assert_uint_eq(s.n, 0);
+	flush_value(e, ser, 500, 16);
+	flush_value(e, ser, 500, 17);
+	ck_assert_uint_eq(s.n, 0);
+	flush_value(e, ser, 500, 18);     /* held from 15 to 18 */
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_str_eq(s.what[0], "hot firing -");
+	flush_value(e, ser, 500, 19);
+	ck_assert_uint_eq(s.n, 1);
+	/* the series gone from the window: resolved */
+	struct vt_flush *f = vt_flush_create(0, 0, 2);
+	f->timestamp = 20;
+	vt_alert_engine_flush(e, f);
+	vt_flush_release(f);
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_str_eq(s.what[1], "hot resolved -");
+	vt_series_release(ser);
+	vt_alert_engine_destroy(e);
+}
+END_TEST
+
+START_TEST(forgotten_reload_and_cap)
+{
+	struct sent s;
+	vt_alert_engine *e = engine("{\"max_alerts\": 2, \"rules\": ["
+	    "{\"name\": \"a\", \"type\": \"check\"},"
+	    "{\"name\": \"b\", \"type\": \"check\"}]}", &s);
+	report(e, "pay", "x", CRIT, OK, CRIT, OK, 1);   /* a and b fire */
+	report(e, "pay", "y", CRIT, OK, CRIT, CRIT, 1); /* 2 over the cap */
+	ck_assert_uint_eq(s.n, 2);
+	/* reload: rule b goes, a stays (no notifications either way) */
+	char key[VT_ALERT_KEY_LEN], why[200];
+	cJSON *root = cJSON_Parse("{\"rules\": [{\"name\": \"a\", "
+	    "\"type\": \"check\"}]}");
+	struct vt_alert_config *c = vt_alert_config_parse(root, NULL, 0, key,
+	    sizeof key, why, sizeof why);
+	cJSON_Delete(root);
+	vt_alert_engine_set_config(e, c);
+	ck_assert_uint_eq(s.n, 2);
+	report(e, "pay", "x", CRIT, CRIT, CRIT, CRIT, 2);
+	ck_assert_uint_eq(s.n, 2);                      /* still firing */
+	struct vt_health_event gone = { .service = "pay", .forgotten = 1,
+	    .time = 3 };
+	vt_alert_engine_on_change(e, &gone);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_str_eq(s.what[2], "a resolved critical");
+	struct vt_buf b;
+	vt_buf_init(&b);
+	vt_alert_engine_collect(e, &b, VT_PROM_TEXT);
+	ck_assert_ptr_nonnull(strstr(b.data, "vitals_alert_over_cap_total 2"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "vitals_alert_notifications_total{state=\"firing\"} 2"));
+	vt_buf_fini(&b);
+	vt_alert_engine_destroy(e);
+}
+END_TEST
+
+Suite *vt_test_alert_engine_suite(void)
+{
+	Suite *s = suite_create("alert_engine");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, service_fires_once_and_resolves_once);
+	tcase_add_test(tc, for_is_counted_on_the_tick_and_reminders);
+	tcase_add_test(tc, staleness_fires_and_resolves);
+	tcase_add_test(tc, flapping_sends_one_notice_then_catches_up);
+	tcase_add_test(tc, threshold_held_for_its_duration);
+	tcase_add_test(tc, forgotten_reload_and_cap);
+	suite_add_tcase(s, tc);
+	return s;
+}
