@@ -45,6 +45,12 @@ LIB_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c)) \
             $(wildcard exporters/*.c) $(wildcard dashboards/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# Dashboard assets (dashboards/assets/*) are compiled in: embed.c writes
+# them into a generated C file, linked like any other module.
+ASSETS    := $(sort $(wildcard dashboards/assets/*))
+EMBED     := $(BUILD)/tools/embed
+ASSETS_C  := $(BUILD)/gen/assets_data.c
+LIB_OBJS  += $(BUILD)/gen/assets_data.o
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/collector/main.o
 DEPS_STAMP := build/.deps-ok
@@ -77,6 +83,17 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 $(BUILD)/tests/%.o: tests/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
+
+$(EMBED): dashboards/tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 $(WARN) -o $@ $<
+
+$(ASSETS_C): $(EMBED) $(ASSETS)
+	@mkdir -p $(dir $@)
+	$(EMBED) $@ $(ASSETS)
+
+$(BUILD)/gen/assets_data.o: $(ASSETS_C) include/assets.h
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(VITALSD): $(MAIN_OBJ) $(LIB_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
