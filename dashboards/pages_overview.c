@@ -89,11 +89,11 @@ static void sparkline(struct vt_buf *b, const struct vt_trend *tr)
 		if (isfinite(tr->p99_hist[i]) && tr->p99_hist[i] > pmax)
 			pmax = tr->p99_hist[i];
 	}
-	vt_buf_puts(b, "<svg class=\"spark\" viewBox=\"0 0 100 32\" "
+	vt_buf_puts(b, "<span class=\"spark\"><svg viewBox=\"0 0 100 32\" "
 	    "preserveAspectRatio=\"none\" role=\"img\" aria-label=\"rate and "
 	    "p99, last windows\">");
 	if (n < 2) {
-		vt_buf_puts(b, "</svg>");
+		vt_buf_puts(b, "</svg></span>");
 		return;
 	}
 	double dx = 100.0 / (double)(VT_TRENDS_POINTS - 1);
@@ -112,7 +112,7 @@ static void sparkline(struct vt_buf *b, const struct vt_trend *tr)
 		vt_buf_printf(b, "%.1f,%.1f ", x0 + dx * (double)i,
 		    30 - 26 * tr->p99_hist[i] / pmax);
 	}
-	vt_buf_puts(b, "\"/></svg>");
+	vt_buf_puts(b, "\"/></svg></span>");
 }
 
 static void render_tile(struct vt_buf *b, const struct tile *t, double now)
@@ -151,13 +151,20 @@ static void render_tile(struct vt_buf *b, const struct tile *t, double now)
 		vt_html_ms(b, t->tr->p99);
 		vt_buf_puts(b, "</b><span>p99</span></div>");
 		sparkline(b, t->tr);
+	} else if (t->tr) {
+		vt_buf_printf(b, "<div class=\"fig\"><b>%zu</b><span>metrics, "
+		    "no timers</span></div>", t->tr->nmetrics);
 	} else {
-		vt_buf_printf(b, "<div class=\"fig\"><b>%zu</b><span>metrics"
-		    "</span></div>", t->tr ? t->tr->nmetrics : (size_t)0);
+		vt_buf_puts(b, "<span class=\"muted\">no metrics</span>");
 	}
-	vt_buf_printf(b, "</div><div class=\"t-foot\"><span>%zu instance%s"
-	    "</span><span>seen ", t->sv ? t->sv->ninstances : (size_t)0,
-	    t->sv && t->sv->ninstances == 1 ? "" : "s");
+	if (t->sv)
+		vt_buf_printf(b, "</div><div class=\"t-foot\"><span>%zu "
+		    "instance%s</span><span>seen ", t->sv->ninstances,
+		    t->sv->ninstances == 1 ? "" : "s");
+	else
+		vt_buf_printf(b, "</div><div class=\"t-foot\"><span>%zu "
+		    "metric%s</span><span>seen ", t->tr ? t->tr->nmetrics : (size_t)0,
+		    t->tr && t->tr->nmetrics == 1 ? "" : "s");
 	vt_html_age(b, t->last_seen, now);
 	vt_buf_puts(b, t->last_seen > 0 ? " ago</span></div></a>\n" :
 	    "</span></div></a>\n");

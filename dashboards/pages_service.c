@@ -188,12 +188,17 @@ static void graphs(struct vt_buf *b, const struct vt_flush *f,
 			continue;
 		vt_buf_printf(b, "<section class=\"panel\"><h2>%s <small>%s"
 		    "</small></h2>", sections[s].title, sections[s].what);
+		int timers = sections[s].kind == VT_TIMER ||
+		    sections[s].kind == VT_HISTOGRAM;
+		if (!timers)
+			vt_buf_puts(b, "<div class=\"graphs\">");
 		for (size_t i = 0; i < n; i++) {
 			const struct vt_series *se = m[i]->series;
 			if (se->kind != sections[s].kind)
 				continue;
-			vt_buf_puts(b, "<div class=\"graphs\">");
-			if (se->kind == VT_TIMER || se->kind == VT_HISTOGRAM) {
+			if (timers)
+				vt_buf_puts(b, "<div class=\"graphs\">");
+			if (timers) {
 				for (size_t p = 0; p < 3; p++) {
 					char stat[16];
 					if (!has_percentile(f, wanted[p]))
@@ -207,9 +212,10 @@ static void graphs(struct vt_buf *b, const struct vt_flush *f,
 				graph(b, service, se, se->kind == VT_COUNTER ?
 				    "rate" : "value", range);
 			}
-			vt_buf_puts(b, "</div>");
+			if (timers)
+				vt_buf_puts(b, "</div>");
 		}
-		vt_buf_puts(b, "</section>\n");
+		vt_buf_puts(b, timers ? "</section>\n" : "</div></section>\n");
 	}
 }
 
@@ -259,7 +265,7 @@ static void values_table(struct vt_buf *b, const struct vt_flush *f,
 {
 	vt_buf_puts(b, "<section class=\"panel\"><h2>Latest values <small>");
 	if (f)
-		vt_buf_printf(b, "window of %gs; rates per second, "
+		vt_buf_printf(b, "window of %.0fs; rates per second, "
 		    "exponentially weighted", f->interval);
 	vt_buf_puts(b, "</small></h2><table class=\"values\"><thead><tr>"
 	    "<th>Metric</th><th>Kind</th><th>Window</th><th>p50</th>"
