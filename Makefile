@@ -5,6 +5,7 @@
 #   make check      unit tests (Check) and integration tests (real binary)
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make bench      load benchmarks (prints figures)
+#   make demo       vitalsd plus a simulated fleet: open http://127.0.0.1:8080/?wall=1
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Missing Debian packages are installed by contrib/ensure-deps.sh (as root;
@@ -61,7 +62,7 @@ LOADGEN   := $(BUILD)/vitals-loadgen
 CLIENT_LIB := $(BUILD)/libvitals_client.a
 SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check unit integ bench deps test-deps clean install
+.PHONY: all run check unit integ bench deps test-deps clean install demo
 
 all: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 
@@ -129,6 +130,14 @@ integ: $(VITALSD) $(SEND_BIN) test-deps
 
 bench: $(VITALSD) $(LOADGEN) test-deps
 	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
+	VITALSD=$(abspath $(VITALSD)) /usr/bin/python3 tests/bench/bench_pages.py
+
+# A dozen simulated services feeding a real vitalsd (Ctrl-C stops both).
+DEMO_HTTP   ?= 127.0.0.1:8080
+DEMO_STATSD ?= 127.0.0.1:8125
+demo: $(VITALSD)
+	/usr/bin/python3 contrib/demo.py --vitalsd $(VITALSD) --http $(DEMO_HTTP) \
+	    --statsd $(DEMO_STATSD) --data-dir build/demo-data $(DEMO_ARGS)
 
 install: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vitals
