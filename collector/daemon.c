@@ -71,7 +71,8 @@ static double monotonic(void)
 static void close_window(vt_daemon *d)
 {
 	double t0 = monotonic(), now = vt_now();
-	vt_selfmetrics_record(&d->self, d->agg, &d->stats, d->rrd);
+	if (d->cfg.self_metrics)
+		vt_selfmetrics_record(&d->self, d->agg, &d->stats, d->rrd);
 	struct vt_flush *f = vt_agg_close_window(d->agg, now,
 	    now - d->last_close);
 	d->last_close = now;

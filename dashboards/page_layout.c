@@ -53,7 +53,7 @@ void vt_page_clock(struct vt_buf *b, double t)
 }
 
 void vt_page_begin(struct vt_buf *b, const char *title,
-    const char *body_class, const char *script)
+    const char *body_class, const char *script, unsigned refresh)
 {
 	vt_buf_puts(b, "<!doctype html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\">"
@@ -70,6 +70,9 @@ void vt_page_begin(struct vt_buf *b, const char *title,
 		vt_assets_url(b, script);
 		vt_buf_puts(b, "\"></script>");
 	}
+	if (refresh > 0)
+		vt_buf_printf(b, "<noscript><meta http-equiv=\"refresh\" "
+		    "content=\"%u\"></noscript>", refresh);
 	vt_buf_printf(b, "</head>\n<body class=\"%s\">\n", body_class);
 }
 

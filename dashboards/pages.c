@@ -28,7 +28,7 @@ static void get_overview(void *ctx, const struct vt_http_request *req,
 	};
 	struct vt_health_snapshot *hs = vt_health_snapshot_get(p->health);
 	struct vt_trends_snapshot *ts = vt_trends_get(p->trends);
-	vt_pages_overview(hs, ts, NULL, &o, vt_now(), &resp->body);
+	vt_pages_overview(hs, ts, &o, vt_now(), &resp->body);
 	vt_trends_release(ts);
 	vt_health_snapshot_release(hs);
 	resp->content_type = HTML_TYPE;

@@ -231,12 +231,11 @@ static void render_counts(struct vt_buf *b, const struct tile *t, size_t n)
 }
 
 void vt_pages_overview(const struct vt_health_snapshot *hs,
-    const struct vt_trends_snapshot *ts, const struct vt_flush *f,
-    const struct vt_overview_opts *o, double now, struct vt_buf *b)
+    const struct vt_trends_snapshot *ts, const struct vt_overview_opts *o,
+    double now, struct vt_buf *b)
 {
 	size_t n;
 	struct tile *t = collect(hs, ts, o->wall ? NULL : o->filter, &n);
-	(void)f;
 	if (o->partial) {
 		render_counts(b, t, n);
 		render_grid(b, t, n, ts, o, now);
@@ -244,9 +243,10 @@ void vt_pages_overview(const struct vt_health_snapshot *hs,
 		return;
 	}
 	if (o->wall) {
-		vt_page_begin(b, "vitals wall", "wall", "wall.js");
-		vt_buf_puts(b, "<noscript><p class=\"banner show\">JavaScript is "
-		    "off: this wall does not update by itself.</p></noscript>"
+		vt_page_begin(b, "vitals wall", "wall", "wall.js", 30);
+		vt_buf_puts(b, "<noscript><p class=\"banner warn note\">JavaScript is "
+		    "off: this wall reloads every 30 s instead of updating live.</p>"
+		    "</noscript>"
 		    "<div id=\"banner\" class=\"banner\" role=\"alert\" "
 		    "hidden></div><header class=\"wallbar\"><span "
 		    "class=\"brand\"><span class=\"logo\" aria-hidden=\"true\">"
@@ -257,7 +257,7 @@ void vt_pages_overview(const struct vt_health_snapshot *hs,
 		vt_page_clock(b, now);
 		vt_buf_puts(b, "</span></header>\n");
 	} else {
-		vt_page_begin(b, "vitals: overview", "light", "overview.js");
+		vt_page_begin(b, "vitals: overview", "light", "overview.js", 0);
 		vt_page_topbar(b, now);
 		vt_buf_puts(b, "<section class=\"toolbar\"><form method=\"get\" "
 		    "action=\"/\" class=\"filter\" role=\"search\"><input "

@@ -130,7 +130,7 @@ static void checks_table(struct vt_buf *b,
 		vt_html_text(b, c->output);
 		vt_buf_puts(b, "</td><td class=\"num\">");
 		vt_html_age(b, c->last_report, now);
-		vt_buf_printf(b, "<small>TTL %gs</small></td><td>", c->ttl);
+		vt_buf_printf(b, " <small>TTL %gs</small></td><td>", c->ttl);
 		transitions(b, c, now);
 		vt_buf_puts(b, "</td></tr>\n");
 	}
@@ -306,7 +306,7 @@ int vt_pages_service(const struct vt_health_snapshot *hs,
 	struct vt_buf title;
 	vt_buf_init(&title);
 	vt_buf_printf(&title, "%s: vitals", service);
-	vt_page_begin(b, title.data, "light", NULL);
+	vt_page_begin(b, title.data, "light", NULL, 0);
 	vt_buf_fini(&title);
 	vt_page_topbar(b, now);
 	vt_buf_printf(b, "<section class=\"svc-head st-%s\"><div>"

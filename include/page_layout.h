@@ -28,9 +28,10 @@ const char *vt_page_status_class(enum vt_page_status s);
 void vt_page_badge(struct vt_buf *b, enum vt_page_status s, int stale);
 
 /* <!doctype html> ... <body class="body_class">. title is plain text
- * (escaped here); script is an asset name or NULL. */
+ * (escaped here); script is an asset name or NULL; with refresh > 0 the
+ * page reloads itself every refresh seconds when JavaScript is off. */
 void vt_page_begin(struct vt_buf *b, const char *title,
-    const char *body_class, const char *script);
+    const char *body_class, const char *script, unsigned refresh);
 
 /* The light pages' top bar: product name, a link home, the time. */
 void vt_page_topbar(struct vt_buf *b, double now);

@@ -44,8 +44,8 @@ void vt_pages_register(vt_http *h, struct vt_pages *ctx);
 
 /* Render the overview from snapshots into out (also used by the bench). */
 void vt_pages_overview(const struct vt_health_snapshot *hs,
-    const struct vt_trends_snapshot *ts, const struct vt_flush *f,
-    const struct vt_overview_opts *o, double now, struct vt_buf *out);
+    const struct vt_trends_snapshot *ts, const struct vt_overview_opts *o,
+    double now, struct vt_buf *out);
 
 /* Render the service page; 0, or -1 when no such service is known. */
 int vt_pages_service(const struct vt_health_snapshot *hs,

@@ -23,6 +23,8 @@ except ImportError:        # pragma: no cover - ensure-deps installs it
 SHOTS = os.environ.get("SCREENSHOT_DIR", os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "screenshots"))
 
+SELF = {"self_metrics": True}    # the harness turns it off by default
+
 HOSTILE = [
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",
@@ -60,7 +62,7 @@ def tiles(b):
 @unittest.skipIf(statsd is None, "python3-statsd not installed")
 class Dashboards(TestCase):
     def test_overview_lists_every_service_worst_first(self):
-        with Vitalsd() as d:
+        with Vitalsd(config=SELF) as d:
             send_metrics(d, "shop")
             check(d, "shop", "db", "ok", "3/3 nodes up")
             check(d, "billing", "broker", "critical", "connection refused")
@@ -252,7 +254,7 @@ class Dashboards(TestCase):
                     "document.querySelector('.graph img').src"))
 
     def test_the_daemon_is_a_service(self):
-        with Vitalsd() as d:
+        with Vitalsd(config=SELF) as d:
             send_metrics(d, "shop")
             wait_service(d, "vitals")
             page = wait_for(lambda: (lambda t: t if "udp.packets" in t and
@@ -264,7 +266,7 @@ class Dashboards(TestCase):
 
     def test_screenshots(self):
         """Pictures of a small fleet for people to judge (not compared)."""
-        with Vitalsd() as d:
+        with Vitalsd(config=SELF) as d:
             fleet = ["api", "auth", "billing", "checkout", "inventory",
                      "mail", "payments", "search", "shipping", "users"]
             for rnd in range(3):
