@@ -33,13 +33,15 @@ const char *vt_page_status_class(enum vt_page_status s)
 
 void vt_page_badge(struct vt_buf *b, enum vt_page_status s, int stale)
 {
-	vt_buf_printf(b, "<span class=\"badge st-%s\"><span class=\"icon\" "
-	    "aria-hidden=\"true\">%s</span> %s</span>", statuses[s].cls,
-	    statuses[s].icon, statuses[s].label);
+	vt_buf_printf(b, "<span class=\"badge st-%s\" title=\"%s\"><span "
+	    "class=\"icon\" aria-hidden=\"true\">%s</span> <span "
+	    "class=\"word\">%s</span></span>", statuses[s].cls,
+	    statuses[s].label, statuses[s].icon, statuses[s].label);
 	if (stale)
-		vt_buf_puts(b, "<span class=\"badge stale\"><span "
-		    "class=\"icon\" aria-hidden=\"true\">\xE2\x8C\x9B</span> "
-		    "STALE</span>");
+		vt_buf_puts(b, "<span class=\"badge stale\" title=\"STALE\">"
+		    "<span class=\"icon\" aria-hidden=\"true\">"
+		    "\xE2\x8C\x9B</span> <span class=\"word\">STALE</span>"
+		    "</span>");
 }
 
 void vt_page_clock(struct vt_buf *b, double t)

@@ -120,12 +120,17 @@
   function badge(status) {
     var b = document.createElement("span"), i = document.createElement("span");
     var l = LABELS[status] || LABELS.unknown;
+    var w = document.createElement("span");
     b.className = "badge st-" + status;
+    b.title = l[1];
     i.className = "icon";
     i.setAttribute("aria-hidden", "true");
     i.textContent = l[0];
+    w.className = "word";
+    w.textContent = l[1];
     b.appendChild(i);
-    b.appendChild(document.createTextNode(" " + l[1]));
+    b.appendChild(document.createTextNode(" "));
+    b.appendChild(w);
     return b;
   }
 
