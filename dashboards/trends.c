@@ -9,11 +9,9 @@
 #include "xmalloc.h"
 
 struct vt_trends {
-	pthread_mutex_t lock;        /* guards snap and every refs */
+	pthread_mutex_t lock;        /* guards snap */
 	struct vt_trends_snapshot *snap;
 };
-
-static pthread_mutex_t refs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct vt_trends_snapshot *snapshot_new(size_t n)
 {
@@ -25,12 +23,7 @@ static struct vt_trends_snapshot *snapshot_new(size_t n)
 
 void vt_trends_release(struct vt_trends_snapshot *s)
 {
-	if (s == NULL)
-		return;
-	pthread_mutex_lock(&refs_lock);
-	int last = --s->refs == 0;
-	pthread_mutex_unlock(&refs_lock);
-	if (!last)
+	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->v[i].service);
@@ -61,9 +54,7 @@ struct vt_trends_snapshot *vt_trends_get(vt_trends *t)
 {
 	pthread_mutex_lock(&t->lock);
 	struct vt_trends_snapshot *s = t->snap;
-	pthread_mutex_lock(&refs_lock);
-	s->refs++;
-	pthread_mutex_unlock(&refs_lock);
+	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&t->lock);
 	return s;
 }

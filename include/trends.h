@@ -38,7 +38,7 @@ struct vt_trend {
 };
 
 struct vt_trends_snapshot {
-	int refs;                    /* use get/release */
+	int refs;                    /* atomic; use get/release */
 	double timestamp;            /* end of the window (0: none yet) */
 	double interval;             /* seconds per window */
 	size_t n;                    /* sorted by service */

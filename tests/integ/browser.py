@@ -136,6 +136,7 @@ class Browser:
         self.ws = WebSocket(pages[0]["webSocketDebuggerUrl"])
         self.call("Page.enable")
         self.call("Runtime.enable")
+        self.call("Log.enable")        # CSP violations, failed loads
         self.call("Emulation.setDeviceMetricsOverride", width=self.width,
                   height=self.height, deviceScaleFactor=1, mobile=False)
         if not self.javascript:
@@ -233,10 +234,16 @@ class Browser:
         return path
 
     def console_errors(self):
+        """Script exceptions, console.error calls and browser log errors
+        (Content-Security-Policy violations, failed subresources) seen
+        since the last open()."""
+        self.eval("0")           # collect what arrived meanwhile
         return [e for e in self.events
                 if e["method"] == "Runtime.exceptionThrown" or
                 (e["method"] == "Runtime.consoleAPICalled" and
-                 e["params"].get("type") == "error")]
+                 e["params"].get("type") == "error") or
+                (e["method"] == "Log.entryAdded" and
+                 e["params"]["entry"].get("level") == "error")]
 
 
 def available():

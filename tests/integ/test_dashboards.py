@@ -287,16 +287,19 @@ class Dashboards(TestCase):
                            "== 'live'")
                     shots.append(b.screenshot(os.path.join(
                         SHOTS, "wall-%s.png" % size)))
+                    self.assertEqual(b.console_errors(), [])
                     # no scrolling on the wall
                     self.assertLessEqual(b.eval(
                         "document.documentElement.scrollHeight"), h + 1)
                     b.open(d.url("/"))
                     shots.append(b.screenshot(os.path.join(
                         SHOTS, "overview-%s.png" % size)))
+                    self.assertEqual(b.console_errors(), [])
                     b.open(d.url("/services/payments"))
                     time.sleep(1)
                     shots.append(b.screenshot(os.path.join(
                         SHOTS, "service-%s.png" % size), full_page=True))
+                    self.assertEqual(b.console_errors(), [])
             for p in shots:
                 self.assertGreater(os.path.getsize(p), 10000, p)
 
