@@ -7,8 +7,11 @@ written to $SCREENSHOT_DIR (default build/screenshots) for people to look
 at; no test compares pixels or asserts timings.
 """
 import json
+import math
 import os
+import random
 import re
+import threading
 import time
 import unittest
 
@@ -266,43 +269,69 @@ class Dashboards(TestCase):
 
     def test_screenshots(self):
         """Pictures of a small fleet for people to judge (not compared)."""
-        with Vitalsd(config=SELF) as d:
-            fleet = ["api", "auth", "billing", "checkout", "inventory",
-                     "mail", "payments", "search", "shipping", "users"]
-            for rnd in range(3):
-                for s in fleet:
-                    send_metrics(d, s, n=20 + 5 * len(s))
-                    check(d, s, "health", "ok", "all good")
-                time.sleep(1.1)
-            check(d, "payments", "cassandra", "critical", "0 of 3 nodes up")
-            check(d, "search", "index", "warning", "index 2h old")
-            check(d, "mail", "smtp", "unknown", "no answer from probe")
-            wait_for(lambda: "0 of 3 nodes up" in d.get("/").text,
-                     what="incident on the overview")
-            shots = []
-            for size, w, h in (("wall", 1920, 1080), ("laptop", 1366, 768)):
-                with browser.Browser(w, h) as b:
-                    b.open(d.url("/?wall=1"))
-                    b.wait("document.getElementById('live').textContent "
-                           "== 'live'")
-                    shots.append(b.screenshot(os.path.join(
-                        SHOTS, "wall-%s.png" % size)))
-                    self.assertEqual(b.console_errors(), [])
-                    # no scrolling on the wall
-                    self.assertLessEqual(b.eval(
-                        "document.documentElement.scrollHeight"), h + 1)
-                    b.open(d.url("/"))
-                    shots.append(b.screenshot(os.path.join(
-                        SHOTS, "overview-%s.png" % size)))
-                    self.assertEqual(b.console_errors(), [])
-                    b.open(d.url("/services/payments"))
-                    time.sleep(1)
-                    shots.append(b.screenshot(os.path.join(
-                        SHOTS, "service-%s.png" % size), full_page=True))
-                    self.assertEqual(b.console_errors(), [])
-            for p in shots:
-                self.assertGreater(os.path.getsize(p), 10000, p)
+        fleet = ["api", "auth", "billing", "checkout", "inventory",
+                 "mail", "payments", "search", "shipping", "users"]
+        stop = threading.Event()
 
+        def feed(d):
+            """Traffic all along, so figures and sparklines are live."""
+            c = statsd.StatsClient("127.0.0.1", d.statsd_port)
+            rnd = random.Random(7)
+            while not stop.is_set():
+                for k, s in enumerate(fleet):
+                    base = 8 + 9 * k
+                    for _ in range(3 + k):
+                        c.timing("%s.http.get" % s,
+                                 rnd.lognormvariate(math.log(base), 0.4))
+                    c.incr("%s.requests" % s, 3 + k)
+                    c.gauge("%s.queue" % s, rnd.randint(0, 40))
+                    c.set("%s.users" % s, "u%d" % rnd.randint(1, 50))
+                stop.wait(0.25)
+
+        with Vitalsd(config=SELF) as d:
+            t = threading.Thread(target=feed, args=(d,), daemon=True)
+            t.start()
+            try:
+                for s in fleet:
+                    check(d, s, "health", "ok", "all good")
+                time.sleep(6)          # a few windows of history
+                check(d, "payments", "cassandra", "critical",
+                      "0 of 3 nodes up")
+                check(d, "search", "index", "warning", "index 2h old")
+                check(d, "mail", "smtp", "unknown", "no answer from probe")
+                wait_for(lambda: "0 of 3 nodes up" in d.get("/").text,
+                         what="incident on the overview")
+                self._shoot(d)
+            finally:
+                stop.set()
+                t.join(timeout=5)
+
+    def _shoot(self, d):
+        shots = []
+        for size, w, h in (("wall", 1920, 1080), ("laptop", 1366, 768)):
+            with browser.Browser(w, h) as b:
+                b.open(d.url("/?wall=1"))
+                b.wait("document.getElementById('live').textContent "
+                       "== 'live'")
+                shots.append(b.screenshot(os.path.join(
+                    SHOTS, "wall-%s.png" % size)))
+                self.assertEqual(b.console_errors(), [])
+                # no scrolling on the wall
+                self.assertLessEqual(b.eval(
+                    "document.documentElement.scrollHeight"), h + 1)
+                b.open(d.url("/"))
+                shots.append(b.screenshot(os.path.join(
+                    SHOTS, "overview-%s.png" % size)))
+                self.assertEqual(b.console_errors(), [])
+                b.open(d.url("/services/payments"))
+                b.eval("Promise.all(Array.from(document.images).map(i => "
+                       "{ i.loading = 'eager'; return i.decode()"
+                       ".catch(() => null); }))")
+                shots.append(b.screenshot(os.path.join(
+                    SHOTS, "service-%s.png" % size), full_page=True))
+                self.assertEqual(b.console_errors(), [])
+        for p in shots:
+            self.assertGreater(os.path.getsize(p), 10000, p)
 
 if __name__ == "__main__":
     unittest.main()
