@@ -214,6 +214,23 @@ class Dashboards(TestCase):
                 self.assertTrue(b.eval(
                     "document.body.classList.contains('is-stale')"))
                 b.screenshot(os.path.join(SHOTS, "wall-unreachable.png"))
+                # the collector comes back on the same ports: the wall
+                # reconnects by itself and the banner goes
+                d2 = Vitalsd(args=[
+                    "--http", "127.0.0.1:%d" % d.http_port,
+                    "--statsd", "127.0.0.1:%d" % d.statsd_port,
+                    "--data-dir", d.data_dir])
+                d2.http_port, d2.statsd_port = d.http_port, d.statsd_port
+                try:
+                    d2.start()
+                    b.wait("document.getElementById('banner').hidden && "
+                           "document.getElementById('live').textContent "
+                           "== 'live'", timeout=40,
+                           what="the wall to reconnect")
+                    self.assertIn("orders", b.eval("document.body.innerText"))
+                    self.assertEqual(d2.stop(), 0)
+                finally:
+                    d2.cleanup()
         finally:
             d.cleanup()
 
