@@ -143,11 +143,11 @@ static void graph(struct vt_buf *b, const char *service,
     const struct vt_series *s, const char *stat, const char *range)
 {
 	vt_buf_puts(b, "<figure class=\"graph\"><img loading=\"lazy\" "
-	    "width=\"520\" height=\"233\" src=\"/graph/");
+	    "width=\"488\" height=\"209\" src=\"/graph/");
 	vt_html_path(b, service);
 	vt_buf_putc(b, '/');
 	vt_html_path(b, s->metric);
-	vt_buf_printf(b, ".svg?theme=light&amp;width=440&amp;height=140&amp;"
+	vt_buf_printf(b, ".svg?theme=light&amp;width=400&amp;height=120&amp;"
 	    "from=%s&amp;stat=%s", range_from(range), stat);
 	if (s->nlabels) {
 		struct vt_buf l;
@@ -197,7 +197,7 @@ static void graphs(struct vt_buf *b, const struct vt_flush *f,
 			if (se->kind != sections[s].kind)
 				continue;
 			if (timers)
-				vt_buf_puts(b, "<div class=\"graphs\">");
+				vt_buf_puts(b, "<div class=\"graphs quad\">");
 			if (timers) {
 				for (size_t p = 0; p < 3; p++) {
 					char stat[16];
