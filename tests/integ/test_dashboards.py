@@ -197,6 +197,32 @@ class Dashboards(TestCase):
                 self.assertTrue(b.eval("document.getElementById('banner')"
                                        ".hidden"))
 
+    def test_wall_fits_sixty_services_without_scrolling(self):
+        with Vitalsd() as d:
+            names = ["svc-%02d" % i for i in range(60)]
+            for i, n in enumerate(names):
+                check(d, n, "alive", "critical" if i % 17 == 0 else "ok",
+                      "pid 42 up 3d")
+            wait_for(lambda: d.get("/").text.count('class="tile ') == 60,
+                     what="60 tiles")
+            for w, h in ((1920, 1080), (1366, 768)):
+                with browser.Browser(w, h) as b:
+                    b.open(d.url("/?wall=1"))
+                    self.assertEqual(len(tiles(b)), 60)
+                    self.assertLessEqual(b.eval(
+                        "document.documentElement.scrollHeight"), h + 1)
+                    # every tile inside the screen, every name whole
+                    out = b.eval(
+                        "Array.from(document.querySelectorAll('.tile'))"
+                        ".filter(t => { const r = t.getBoundingClientRect();"
+                        " const n = t.querySelector('.t-name');"
+                        " return r.bottom > innerHeight + 1 || r.right > "
+                        "innerWidth + 1 || n.scrollWidth > n.clientWidth + 1;"
+                        " }).map(t => t.dataset.service)")
+                    self.assertEqual(out, [], "%dx%d" % (w, h))
+                    if w == 1920:
+                        b.screenshot(os.path.join(SHOTS, "wall-60.png"))
+
     def test_wall_banner_when_collector_is_gone(self):
         d = Vitalsd()
         try:
