@@ -8,6 +8,7 @@
 #   make soak       SOAK_SECONDS=600: mixed traffic under faults, checks RSS, fds, counts
 #   make flood      1,000,000 new names: peak RSS against its bound
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
+#   make demo       vitalsd plus a simulated fleet: open http://127.0.0.1:8080/?wall=1
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Missing Debian packages are installed by contrib/ensure-deps.sh (as root;
@@ -48,6 +49,12 @@ LIB_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c)) \
             $(wildcard exporters/*.c) $(wildcard dashboards/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# Dashboard assets (dashboards/assets/*) are compiled in: embed.c writes
+# them into a generated C file, linked like any other module.
+ASSETS    := $(sort $(wildcard dashboards/assets/*))
+EMBED     := $(BUILD)/tools/embed
+ASSETS_C  := $(BUILD)/gen/assets_data.c
+LIB_OBJS  += $(BUILD)/gen/assets_data.o
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/collector/main.o
 DEPS_STAMP := build/.deps-ok
@@ -58,7 +65,7 @@ LOADGEN   := $(BUILD)/vitals-loadgen
 CLIENT_LIB := $(BUILD)/libvitals_client.a
 SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check unit integ bench bench-load bench-health bench-storage soak deps test-deps clean install fuzz fuzz-build flood
+.PHONY: all run check unit integ bench bench-load bench-health bench-storage soak deps test-deps clean install fuzz fuzz-build flood demo bench-pages
 
 all: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 
@@ -80,6 +87,17 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 $(BUILD)/tests/%.o: tests/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
+
+$(EMBED): dashboards/tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 $(WARN) -o $@ $<
+
+$(ASSETS_C): $(EMBED) $(ASSETS)
+	@mkdir -p $(dir $@)
+	$(EMBED) $@ $(ASSETS)
+
+$(BUILD)/gen/assets_data.o: $(ASSETS_C) include/assets.h
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(VITALSD): $(MAIN_OBJ) $(LIB_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
@@ -113,13 +131,24 @@ unit: $(CHECK_BIN) test-deps
 integ: $(VITALSD) $(SEND_BIN) test-deps
 	VITALSD=$(abspath $(VITALSD)) VITALS_SEND=$(abspath $(SEND_BIN)) SANITIZE=$(SANITIZE) /usr/bin/python3 tests/integ/run.py
 
-bench: bench-load bench-health bench-storage
+bench: bench-load bench-pages bench-health bench-storage
 
 bench-health: $(VITALSD) test-deps
 	VITALSD=$(abspath $(VITALSD)) /usr/bin/python3 tests/bench/bench_health.py $(BENCH_HEALTH_ARGS)
 
 bench-load: $(VITALSD) $(LOADGEN) test-deps
 	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
+
+# Server time of the dashboard pages with 1,000 services.
+bench-pages: $(VITALSD) test-deps
+	VITALSD=$(abspath $(VITALSD)) /usr/bin/python3 tests/bench/bench_pages.py
+
+# A dozen simulated services feeding a real vitalsd (Ctrl-C stops both).
+DEMO_HTTP   ?= 127.0.0.1:8080
+DEMO_STATSD ?= 127.0.0.1:8125
+demo: $(VITALSD)
+	/usr/bin/python3 contrib/demo.py --vitalsd $(VITALSD) --http $(DEMO_HTTP) \
+	    --statsd $(DEMO_STATSD) --data-dir build/demo-data $(DEMO_ARGS)
 
 # 100,000 metrics, directly and through rrdcached: about 15 minutes and
 # 14 GB of disk per mode at the defaults (see docs/benchmarks.md).

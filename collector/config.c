@@ -35,6 +35,7 @@ static const struct vt_config defaults = {
 	.flush_interval = 10,
 	.metric_ttl = 3600,
 	.max_metrics = 100000,
+	.self_metrics = 1,
 	.npercentiles = 4,
 	.percentiles = { 50, 90, 95, 99 },
 	.data_dir = "./vitals-data",

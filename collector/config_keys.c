@@ -49,6 +49,9 @@ static const struct vt_cfg_key keys[] = {
 	{ "max_metrics", VT_CFG_COUNT, 1, 100000000, FIELD(max_metrics),
 	  "--max-metrics", "N", "most live metrics; more new names are "
 	  "dropped" },
+	{ "self_metrics", VT_CFG_BOOL, 0, 1, FIELD(self_metrics),
+	  NULL, NULL, "record the daemon's own counters as the service "
+	  "vitals (its dashboard and RRD files)" },
 	{ "percentiles", VT_CFG_PERCENTILES, 0, 100, FIELD(percentiles),
 	  NULL, NULL, "timer and histogram percentiles, each in (0, 100)" },
 	{ "data_dir", VT_CFG_STRING, 1, 0, FIELD(data_dir),

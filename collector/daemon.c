@@ -27,11 +27,14 @@
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
+#include "pages.h"
 #include "prom.h"
 #include "rrdread.h"
 #include "rrdstore.h"
+#include "selfmetrics.h"
 #include "selfstats.h"
 #include "series_api.h"
+#include "trends.h"
 #include "xmalloc.h"
 
 #define CRON_SECONDS 1.0
@@ -53,6 +56,9 @@ struct vt_daemon {
 	vt_rrdstore *rrd;             /* NULL when rrd.enabled is false */
 	vt_rrdread *rrdread;
 	struct vt_core_routes core;
+	vt_trends *trends;           /* tile figures for the dashboards */
+	struct vt_pages pages;
+	struct vt_selfmetrics self;  /* vitals.* metrics: last counters */
 	double last_close;           /* unix time the open window began */
 	int exit_status;
 };
@@ -68,6 +74,8 @@ static double monotonic(void)
 static void close_window(vt_daemon *d)
 {
 	double t0 = monotonic(), now = vt_now();
+	if (d->cfg.self_metrics)
+		vt_selfmetrics_record(&d->self, d->agg, &d->stats, d->rrd);
 	struct vt_flush *f = vt_agg_close_window(d->agg, now,
 	    now - d->last_close);
 	d->last_close = now;
@@ -210,6 +218,8 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 		return -1;
 	vt_healthd_add_sinks(d->healthd, d->flusher);
 	vt_alertd_add_sinks(d->alertd, d->flusher);
+	d->trends = vt_trends_create();
+	vt_flusher_add_sink(d->flusher, vt_trends_sink(d->trends));
 	int rc = vt_flusher_start(d->flusher);
 	if (rc < 0) {
 		snprintf(err, errlen, "flusher thread: %s", strerror(-rc));
@@ -235,6 +245,9 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 		return -1;
 	vt_healthd_add_routes(d->healthd, d->prom, d->http, d->inbox);
 	vt_alertd_add_routes(d->alertd, d->prom, d->http);
+	d->pages = (struct vt_pages){ vt_healthd_registry(d->healthd),
+	    vt_healthd_latest(d->healthd), d->trends };
+	vt_pages_register(d->http, &d->pages);
 	return vt_http_start(d->http, err, errlen);
 }
 
@@ -324,6 +337,7 @@ void vt_daemon_destroy(vt_daemon *d)
 	vt_flusher_destroy(d->flusher);   /* stops, destroys sinks */
 	vt_alertd_destroy(d->alertd);     /* kills running hooks */
 	vt_prom_destroy(d->prom);
+	vt_trends_destroy(d->trends);
 	vt_rrdread_destroy(d->rrdread);
 	vt_rrdstore_destroy(d->rrd);      /* drains; before the registry */
 	vt_healthd_destroy(d->healthd);

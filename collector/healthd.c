@@ -146,3 +146,8 @@ vt_health *vt_healthd_registry(vt_healthd *hd)
 {
 	return hd->health;
 }
+
+vt_latest *vt_healthd_latest(vt_healthd *hd)
+{
+	return hd->latest;
+}

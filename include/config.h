@@ -41,6 +41,7 @@ struct vt_config {
 	double flush_interval;              /* flush_interval "10s" (--flush) */
 	double metric_ttl;                  /* metric_ttl "1h" */
 	size_t max_metrics;                 /* max_metrics 100000 */
+	int self_metrics;                   /* self_metrics true: service vitals */
 	size_t npercentiles;                /* percentiles [50, 90, 95, 99] */
 	double percentiles[VT_MAX_PERCENTILES]; /* ascending, in (0, 100) */
 

@@ -23,6 +23,7 @@
 #include "health.h"
 #include "http.h"
 #include "inbox.h"
+#include "latest.h"
 #include "ingest.h"
 #include "loop.h"
 #include "prom.h"
@@ -68,5 +69,8 @@ void vt_healthd_destroy(vt_healthd *hd);   /* NULL ok */
 
 /* The registry, e.g. for more listeners (alerts). */
 vt_health *vt_healthd_registry(vt_healthd *hd);
+
+/* The latest closed window (for the dashboards). */
+vt_latest *vt_healthd_latest(vt_healthd *hd);
 
 #endif

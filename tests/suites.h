@@ -28,7 +28,9 @@
 	X(alert_rules) \
 	X(alert_state) \
 	X(alert_flap) \
-	X(alert_engine)
+	X(alert_engine) \
+	X(html) \
+	X(trends)
 
 #define VT_DECLARE_SUITE(m) Suite *vt_test_##m##_suite(void);
 VT_TEST_SUITES(VT_DECLARE_SUITE)

@@ -236,7 +236,8 @@ static const char every_key[] =
     "     \"tcp\": false, \"udp_receive_buffer\": \"64MiB\",\n"
     "     \"tcp_max_clients\": 10, \"tcp_idle_timeout\": 90},\n"
     "  \"flush_interval\": \"30s\", \"metric_ttl\": \"26h\",\n"
-    "  \"max_metrics\": 5000, \"percentiles\": [99.9, 75, 25],\n"
+    "  \"max_metrics\": 5000, \"self_metrics\": false,\n"
+    "  \"percentiles\": [99.9, 75, 25],\n"
     "  \"data_dir\": \"/var/lib/vitals\",\n"
     "  \"rrd\": {\"enabled\": false, \"cached\": \"unix:/run/rrdcached.sock\",\n"
     "     \"queue\": 5000, \"points_per_range\": 100},\n"
@@ -266,6 +267,7 @@ START_TEST(every_key_set_from_a_file)
 	ck_assert_double_eq(c.flush_interval, 30);
 	ck_assert_double_eq(c.metric_ttl, 26 * 3600);
 	ck_assert_uint_eq(c.max_metrics, 5000);
+	ck_assert_int_eq(c.self_metrics, 0);
 	ck_assert_uint_eq(c.npercentiles, 3);
 	ck_assert_double_eq(c.percentiles[0], 25);
 	ck_assert_double_eq(c.percentiles[1], 75);

@@ -113,6 +113,13 @@ class Vitalsd:
                      "--data-dir", self.data_dir]
         if flush:
             self.args += ["--flush", flush]
+        # The daemon's own service (self_metrics) would add its series to
+        # every count a test makes; tests that want it ask for it.
+        if config is None:
+            config = {"self_metrics": False}
+        elif isinstance(config, dict):
+            config = dict(config)
+            config.setdefault("self_metrics", False)
         if config is not None:
             path = os.path.join(self.dir, "vitals.json")
             with open(path, "w") as f:

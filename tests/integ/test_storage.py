@@ -485,7 +485,7 @@ class Rrdcached(TestCase):
         d = self.d
         path = os.path.join(d.dir, "vitals.json")
         with open(path, "w") as f:
-            json.dump({"rrd": rrd}, f)
+            json.dump({"rrd": rrd, "self_metrics": False}, f)
         d.args += ["-c", path]
         d.start()
         return d

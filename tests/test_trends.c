@@ -1,0 +1,141 @@
+/* test_trends.c - tile figures: busiest timer, sparkline history. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "suites.h"
+#include "trends.h"
+
+static struct vt_slice sl(const char *s)
+{
+	struct vt_slice x = { s, strlen(s) };
+	return x;
+}
+
+struct spec {
+	const char *service, *metric;
+	enum vt_kind kind;
+	double rate, p99;
+	double last_seen;
+};
+
+/* A flush with percentiles 50 and 99 holding the given windows. */
+static struct vt_flush *make_flush(const struct spec *sp, size_t n, double t)
+{
+	struct vt_flush *f = vt_flush_create(n, n, 2);
+	f->timestamp = t;
+	f->interval = 10;
+	f->npercentiles = 2;
+	f->percentiles[0] = 50;
+	f->percentiles[1] = 99;
+	f->nmetrics = n;
+	for (size_t i = 0; i < n; i++) {
+		struct vt_metric_window *w = &f->metrics[i];
+		char key[128];
+		snprintf(key, sizeof key, "%s.%s", sp[i].service, sp[i].metric);
+		w->series = vt_series_create(sp[i].kind, sl(sp[i].service),
+		    sl(sp[i].metric), sl(key), i, NULL, NULL, 0);
+		w->rate = sp[i].rate;
+		w->rate_1m = NAN;
+		w->last_seen = sp[i].last_seen;
+		if (sp[i].kind == VT_TIMER) {
+			double *q = f->quantile_store + i * 8;
+			q[0] = sp[i].p99 / 2;
+			q[1] = sp[i].p99;
+			w->quantiles = q;
+			w->quantiles_1m = q + 2;
+			q[2] = q[3] = NAN;
+		}
+	}
+	return f;
+}
+
+START_TEST(busiest_timer_and_sorted_services)
+{
+	const struct spec sp[] = {
+		{ "web", "requests", VT_COUNTER, 500, 0, 100 },
+		{ "web", "http.get", VT_TIMER, 50, 80, 110 },
+		{ "web", "db.query", VT_TIMER, 120, 9, 105 },
+		{ "api", "queue", VT_GAUGE, 0, 0, 90 },
+	};
+	struct vt_flush *f = make_flush(sp, 4, 200);
+	struct vt_trends_snapshot *s = vt_trends_next(NULL, f);
+	ck_assert_uint_eq(s->n, 2);
+	ck_assert_str_eq(s->v[0].service, "api");
+	ck_assert_ptr_null(s->v[0].timer);
+	ck_assert_uint_eq(s->v[0].nmetrics, 1);
+	const struct vt_trend *web = vt_trends_find(s, "web");
+	ck_assert_ptr_nonnull(web);
+	ck_assert_str_eq(web->timer, "db.query");
+	ck_assert(web->rate == 120 && web->p99 == 9);
+	ck_assert(web->last_seen == 110);
+	ck_assert_uint_eq(web->nmetrics, 3);
+	ck_assert_ptr_null(vt_trends_find(s, "nope"));
+	vt_trends_release(s);
+	vt_flush_release(f);
+}
+END_TEST
+
+START_TEST(history_is_bounded_and_follows_the_timer)
+{
+	struct vt_trends_snapshot *s = NULL;
+	for (int i = 0; i < VT_TRENDS_POINTS + 5; i++) {
+		const struct spec sp[] = {
+			{ "web", "http.get", VT_TIMER, i, 10.0 * i, i },
+		};
+		struct vt_flush *f = make_flush(sp, 1, i);
+		struct vt_trends_snapshot *next = vt_trends_next(s, f);
+		vt_trends_release(s);
+		vt_flush_release(f);
+		s = next;
+	}
+	const struct vt_trend *t = &s->v[0];
+	ck_assert_uint_eq(t->npoints, VT_TRENDS_POINTS);
+	ck_assert(t->rate_hist[VT_TRENDS_POINTS - 1] == VT_TRENDS_POINTS + 4);
+	ck_assert(t->rate_hist[0] == 5);
+	ck_assert(t->p99_hist[0] == 50);
+	/* another timer becomes the busiest: its history starts afresh */
+	const struct spec sp[] = {
+		{ "web", "http.get", VT_TIMER, 1, 1, 1 },
+		{ "web", "http.post", VT_TIMER, 1000, 2, 1 },
+	};
+	struct vt_flush *f = make_flush(sp, 2, 99);
+	struct vt_trends_snapshot *next = vt_trends_next(s, f);
+	ck_assert_str_eq(next->v[0].timer, "http.post");
+	ck_assert_uint_eq(next->v[0].npoints, 1);
+	vt_trends_release(next);
+	vt_trends_release(s);
+	vt_flush_release(f);
+}
+END_TEST
+
+START_TEST(sink_publishes_snapshots)
+{
+	vt_trends *t = vt_trends_create();
+	struct vt_trends_snapshot *empty = vt_trends_get(t);
+	ck_assert_uint_eq(empty->n, 0);
+	const struct spec sp[] = { { "web", "http.get", VT_TIMER, 3, 4, 5 } };
+	struct vt_flush *f = make_flush(sp, 1, 10);
+	struct vt_sink sink = vt_trends_sink(t);
+	ck_assert_int_eq(sink.flush(sink.ctx, f), 0);
+	vt_flush_release(f);
+	struct vt_trends_snapshot *s = vt_trends_get(t);
+	ck_assert_uint_eq(s->n, 1);
+	ck_assert_uint_eq(empty->n, 0);       /* old readers unaffected */
+	vt_trends_release(empty);
+	vt_trends_release(s);
+	vt_trends_destroy(t);
+}
+END_TEST
+
+Suite *vt_test_trends_suite(void)
+{
+	Suite *s = suite_create("trends");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, busiest_timer_and_sorted_services);
+	tcase_add_test(tc, history_is_bounded_and_follows_the_timer);
+	tcase_add_test(tc, sink_publishes_snapshots);
+	suite_add_tcase(s, tc);
+	return s;
+}
