@@ -165,11 +165,13 @@ class Broker:
         return r.stdout
 
     def publish(self, body, routing_key, content_type=None, exchange="vitals",
-                headers=None, url=None):
+                headers=None, url=None, content_encoding=None):
         args = ["amqp-publish", "-u", url or self.url, "-e", exchange,
                 "-r", routing_key, "-p", "-b", body]
         if content_type:
             args += ["-C", content_type]
+        if content_encoding:
+            args += ["-E", content_encoding]
         for k, v in (headers or {}).items():
             args += ["-H", "%s: %s" % (k, v)]
         subprocess.run(args, check=True, capture_output=True, timeout=30)
