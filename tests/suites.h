@@ -24,7 +24,10 @@
 	X(rrdstore) \
 	X(health_json) \
 	X(health) \
-	X(health_store)
+	X(health_store) \
+	X(amqp_url) \
+	X(amqp_backoff) \
+	X(relay_batch)
 
 #define VT_DECLARE_SUITE(m) Suite *vt_test_##m##_suite(void);
 VT_TEST_SUITES(VT_DECLARE_SUITE)
