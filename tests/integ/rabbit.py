@@ -44,9 +44,17 @@ class Broker:
         self.dist_port = tcp_free_port()
         self.epmd_port = tcp_free_port()
         self.name = "vitals%d@localhost" % self.port
+        self.tls_port = tcp_free_port()
+        self._make_certs()
         conf = os.path.join(self.dir, "rabbitmq.conf")
         with open(conf, "w") as f:
             f.write("listeners.tcp.1 = 127.0.0.1:%d\n" % self.port
+                    + "listeners.ssl.1 = 127.0.0.1:%d\n" % self.tls_port
+                    + "ssl_options.cacertfile = %s\n" % self.ca_cert
+                    + "ssl_options.certfile = %s\n" % self.server_cert
+                    + "ssl_options.keyfile = %s\n" % self.server_key
+                    + "ssl_options.verify = verify_none\n"
+                    + "ssl_options.fail_if_no_peer_cert = false\n"
                     + "loopback_users = none\n"
                     + "log.console = false\n"
                     + "log.file.level = warning\n")
@@ -82,6 +90,33 @@ class Broker:
         self.proc = None
         # No trailing slash: in an AMQP URI "/" names the empty vhost.
         self.url = "amqp://guest:guest@127.0.0.1:%d" % self.port
+
+    def _make_certs(self):
+        """A throwaway CA and a server certificate for "localhost"."""
+        d = os.path.join(self.dir, "tls")
+        os.makedirs(d)
+        self.ca_cert = os.path.join(d, "ca.pem")
+        ca_key = os.path.join(d, "ca.key")
+        self.server_cert = os.path.join(d, "server.pem")
+        self.server_key = os.path.join(d, "server.key")
+        csr = os.path.join(d, "server.csr")
+        ext = os.path.join(d, "ext.cnf")
+        with open(ext, "w") as f:
+            f.write("subjectAltName = DNS:localhost\n")
+
+        def ssl(*args):
+            subprocess.run(["openssl"] + list(args), check=True,
+                           capture_output=True, timeout=60)
+        ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=vitals test CA", "-keyout", ca_key,
+            "-out", self.ca_cert)
+        ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj",
+            "/CN=localhost", "-keyout", self.server_key, "-out", csr)
+        ssl("x509", "-req", "-in", csr, "-CA", self.ca_cert, "-CAkey",
+            ca_key, "-CAcreateserial", "-days", "2", "-extfile", ext,
+            "-out", self.server_cert)
+        for f in (self.server_key, ca_key):
+            os.chmod(f, 0o644)   # the node may run as another user
 
     # -- node life cycle --------------------------------------------
     def start(self):

@@ -147,6 +147,38 @@ class Consumer(TestCase):
             wait_connected(d)
 
 
+class Tls(TestCase):
+
+    def test_amqps_with_ca_verification(self):
+        url = "amqps://guest:guest@localhost:%d" % BROKER.tls_port
+        d = Vitalsd(args=["--amqp", url], config=amqp_config(
+            "tls", ca_cert=BROKER.ca_cert))
+        with d:
+            wait_connected(d)
+            BROKER.publish("tls.ok:1|c", "tls.metrics", exchange="x.tls")
+            d.wait_value("ok_total", 1.0, service="tls")
+
+    def test_amqps_refuses_an_unknown_ca(self):
+        url = "amqps://guest:guest@localhost:%d" % BROKER.tls_port
+        with collector("tlsbad", url=url) as d:   # system CAs only
+            wait_for(lambda: (d.value("vitals_amqp_connect_failures_total")
+                              or 0) >= 1, what="TLS verification failure")
+            self.assertEqual(d.value("vitals_amqp_connected"), 0.0)
+            self.assertIn("SSL peer cert verification failed", d.log_text())
+
+    def test_amqps_hostname_must_match(self):
+        url = "amqps://guest:guest@127.0.0.1:%d" % BROKER.tls_port
+        with collector("tlsname", url=url, ca_cert=BROKER.ca_cert) as d:
+            wait_for(lambda: (d.value("vitals_amqp_connect_failures_total")
+                              or 0) >= 1, what="hostname mismatch")
+            self.assertEqual(d.value("vitals_amqp_connected"), 0.0)
+            self.assertIn("SSL hostname verification failed", d.log_text())
+        # without the hostname check the same broker is accepted
+        with collector("tlsname", url=url, ca_cert=BROKER.ca_cert,
+                       verify_hostname=False) as d:
+            wait_connected(d)
+
+
 class Relay(TestCase):
 
     def test_relay_to_collector_counts_every_line(self):
