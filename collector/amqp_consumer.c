@@ -56,6 +56,7 @@ struct vt_amqp_consumer {
 	/* consumer thread only */
 	amqp_connection_state_t conn;
 	unsigned gen;
+	int idle;                       /* the last read found nothing */
 	struct vt_backoff backoff;
 	struct vt_complaint complaint;
 };
@@ -312,7 +313,10 @@ static void other_frame(vt_amqp_consumer *c)
 /* Connected: wait for a delivery or a completion; handle what came. */
 static void consume_step(vt_amqp_consumer *c)
 {
-	if (!amqp_frames_enqueued(c->conn) && !amqp_data_in_buffer(c->conn)) {
+	/* Poll only after a read came back empty: with TLS, decrypted
+	 * frames may wait inside OpenSSL where poll(2) cannot see them. */
+	if (c->idle && !amqp_frames_enqueued(c->conn) &&
+	    !amqp_data_in_buffer(c->conn)) {
 		struct pollfd p[2] = {
 			{ .fd = amqp_get_sockfd(c->conn), .events = POLLIN },
 			{ .fd = c->efd, .events = POLLIN },
@@ -331,6 +335,8 @@ static void consume_step(vt_amqp_consumer *c)
 	struct timeval tv = { 0, 1000 };
 	amqp_maybe_release_buffers(c->conn);
 	amqp_rpc_reply_t r = amqp_consume_message(c->conn, &env, &tv, 0);
+	c->idle = r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+	    r.library_error == AMQP_STATUS_TIMEOUT;
 	if (r.reply_type == AMQP_RESPONSE_NORMAL) {
 		deliver(c, &env);
 		amqp_destroy_envelope(&env);
