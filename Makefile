@@ -55,7 +55,7 @@ LOADGEN   := $(BUILD)/vitals-loadgen
 CLIENT_LIB := $(BUILD)/libvitals_client.a
 SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check unit integ bench deps test-deps clean install
+.PHONY: all run check unit integ bench bench-amqp deps test-deps clean install
 
 all: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 
@@ -112,6 +112,11 @@ integ: $(VITALSD) $(SEND_BIN) test-deps
 
 bench: $(VITALSD) $(LOADGEN) test-deps
 	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
+	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/bench_amqp.py $(BENCH_AMQP_ARGS)
+
+# Relay -> RabbitMQ -> collector, end to end (docs/benchmarks.md).
+bench-amqp: $(VITALSD) $(LOADGEN) test-deps
+	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/bench_amqp.py $(BENCH_AMQP_ARGS)
 
 install: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vitals
