@@ -211,6 +211,13 @@ class Broker:
             args += ["-H", "%s: %s" % (k, v)]
         subprocess.run(args, check=True, capture_output=True, timeout=30)
 
+    def publish_lines(self, lines, routing_key, exchange="vitals"):
+        """One persistent message per line, one amqp-publish process."""
+        subprocess.run(["amqp-publish", "-u", self.url, "-e", exchange,
+                        "-r", routing_key, "-p", "-l"],
+                       input="".join(l + "\n" for l in lines).encode(),
+                       check=True, capture_output=True, timeout=60)
+
     def queues(self):
         """{name: (ready, unacked, consumers)}"""
         out = self.ctl("list_queues", "-q", "--no-table-headers", "name",

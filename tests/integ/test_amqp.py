@@ -7,6 +7,7 @@ uses its own exchange and queue names so tests never see each other's
 messages."""
 import json
 import re
+import subprocess
 import time
 
 from harness import TestCase, Vitalsd, free_port, wait_for
@@ -119,6 +120,41 @@ class Consumer(TestCase):
         # SIGTERM acked everything applied: nothing is left or redelivered
         self.assertEqual(BROKER.queue_messages("q.offline"), 0)
 
+    def test_sigterm_acks_exactly_what_was_applied(self):
+        def lines_ok_at_exit(d):
+            m = re.search(r"(\d+) lines ok since start", d.log_text())
+            self.assertIsNotNone(m, d.log_text())
+            return int(m.group(1))
+        first = collector("term", prefetch=50)
+        try:
+            first.start()
+            wait_connected(first)
+            self.assertEqual(first.stop(), 0)
+        finally:
+            first.cleanup()
+        BROKER.publish_lines(["term.n:1|c"] * 600, "term.metrics",
+                             exchange="x.term")
+        wait_for(lambda: BROKER.queue_messages("q.term") == 600,
+                 what="600 queued")
+        d = collector("term", prefetch=50)
+        try:
+            d.start()
+            wait_for(lambda: (d.value("vitals_amqp_messages_acked_total")
+                              or 0) > 0, interval=0.01, what="first acks")
+            self.assertEqual(d.stop(), 0)       # in the middle of it
+            applied = lines_ok_at_exit(d)
+        finally:
+            d.cleanup()
+        left = BROKER.queue_messages("q.term")
+        # acked == applied: what was not applied is still queued, and
+        # nothing applied was left unacked (it would come back twice)
+        self.assertEqual(applied + left, 600, "applied %d, left %d"
+                         % (applied, left))
+        if left > 0:
+            with collector("term") as d2:
+                d2.wait_value("n_total", float(left), service="term")
+        self.assertEqual(BROKER.queue_messages("q.term"), 0)
+
     def test_broker_down_at_start_keeps_serving_and_hides_password(self):
         url = "amqp://vitals:s3cr3t-pw@127.0.0.1:%d/prod" % free_port()
         with collector("down", url=url) as d:
@@ -164,7 +200,8 @@ class Tls(TestCase):
             wait_for(lambda: (d.value("vitals_amqp_connect_failures_total")
                               or 0) >= 1, what="TLS verification failure")
             self.assertEqual(d.value("vitals_amqp_connected"), 0.0)
-            self.assertIn("SSL peer cert verification failed", d.log_text())
+            self.assertIn("SSL peer cert verification failed",
+                          d.log_text())
 
     def test_amqps_hostname_must_match(self):
         url = "amqps://guest:guest@127.0.0.1:%d" % BROKER.tls_port
@@ -214,6 +251,16 @@ class Relay(TestCase):
             # the relay serves only /healthz and /metrics
             self.assertEqual(r.get("/api/v1/services").status, 404)
             self.assertEqual(r.get("/").status, 404)
+            # both expositions pass promtool; OpenMetrics ends in # EOF
+            om = {"Accept": "application/openmetrics-text; version=1.0.0"}
+            for daemon in (r, d):
+                self.assertTrue(daemon.get("/metrics", om).text.endswith(
+                    "# EOF\n"))
+                p = subprocess.run(["promtool", "check", "metrics"],
+                                   input=daemon.metrics_text(),
+                                   capture_output=True, text=True)
+                self.assertNotIn("error", (p.stdout + p.stderr).lower(),
+                                 p.stdout + p.stderr)
 
     def test_relay_buffer_overflow_is_counted(self):
         url = "amqp://guest:guest@127.0.0.1:%d" % free_port()   # no broker
