@@ -245,6 +245,12 @@ int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
 		    "relay mode needs amqp.url (--amqp URL)");
 		return -1;
 	}
+	if (cfg->relay_buffer < cfg->relay_batch_bytes) {
+		vt_config_keys_error(err, errlen, file, "relay.buffer",
+		    "must hold at least one batch (relay.batch_bytes, %zu)",
+		    cfg->relay_batch_bytes);
+		return -1;
+	}
 	if (cfg->amqp_reconnect_max < cfg->amqp_reconnect_min) {
 		vt_config_keys_error(err, errlen, file, "amqp.reconnect_max",
 		    "must be at least amqp.reconnect_min");

@@ -716,6 +716,12 @@ START_TEST(amqp_and_relay_flags)
 	a.amqp_reconnect_max = 1;
 	ck_assert_int_eq(vt_config_validate(&a, err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "amqp.reconnect_max"));
+	a.amqp_reconnect_max = 10;
+	a.relay_batch_bytes = 1 << 20;
+	a.relay_buffer = 1 << 19;
+	ck_assert_int_eq(vt_config_validate(&a, err, sizeof err), -1);
+	ck_assert_str_eq(err, "vitalsd: relay.buffer: must hold at least one "
+	    "batch (relay.batch_bytes, 1048576)");
 }
 END_TEST
 
