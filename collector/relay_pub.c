@@ -40,13 +40,15 @@ struct vt_relay_pub {
 
 	struct vt_amqp_link_stats link;
 	_Atomic uint64_t published, confirmed, confirmed_records, retried,
-	    dropped, dropped_records, lost_at_exit;
+	    returned, dropped, dropped_records, lost_at_exit;
 
 	/* publisher thread only */
 	amqp_connection_state_t conn;
 	uint64_t next_seq;
 	struct vt_relay_msg *unconf_head, *unconf_tail;
 	size_t unconf_n;
+	struct vt_relay_msg *parked_head, *parked_tail;  /* returned */
+	double parked_until;            /* monotonic */
 	struct vt_backoff backoff;
 	struct vt_complaint complaint;
 };
@@ -140,12 +142,15 @@ static void lose_connection(vt_relay_pub *p, const char *why)
 	atomic_store(&p->link.connected_since, 0.0);
 }
 
-static int publish(vt_relay_pub *p, struct vt_relay_msg *m)
+static int publish(vt_relay_pub *p, struct vt_relay_msg *m, uint64_t seq)
 {
-	amqp_table_entry_t h;
-	h.key = amqp_cstring_bytes(VT_AMQP_HASH_HEADER);
-	h.value.kind = AMQP_FIELD_KIND_UTF8;
-	h.value.value.bytes = amqp_cstring_bytes(m->service);
+	amqp_table_entry_t h[2];
+	h[0].key = amqp_cstring_bytes(VT_AMQP_HASH_HEADER);
+	h[0].value.kind = AMQP_FIELD_KIND_UTF8;
+	h[0].value.value.bytes = amqp_cstring_bytes(m->service);
+	h[1].key = amqp_cstring_bytes(VT_RELAY_SEQ_HEADER);
+	h[1].value.kind = AMQP_FIELD_KIND_I64;
+	h[1].value.value.i64 = (int64_t)seq;
 	amqp_basic_properties_t props;
 	memset(&props, 0, sizeof props);
 	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
@@ -153,12 +158,12 @@ static int publish(vt_relay_pub *p, struct vt_relay_msg *m)
 	props.content_type = amqp_cstring_bytes(
 	    vt_relay_content_type(m->kind));
 	props.delivery_mode = 2;             /* persistent */
-	props.headers.num_entries = 1;
-	props.headers.entries = &h;
+	props.headers.num_entries = 2;
+	props.headers.entries = h;
 	amqp_bytes_t body = { m->len, m->body };
 	return amqp_basic_publish(p->conn, VT_AMQP_CHANNEL,
 	    amqp_cstring_bytes(p->opts.exchange),
-	    amqp_cstring_bytes(m->routing_key), 0, 0, &props, body);
+	    amqp_cstring_bytes(m->routing_key), 1, 0, &props, body);
 }
 
 /* Publish queued batches while the in-flight window has room. */
@@ -168,13 +173,14 @@ static void publish_some(vt_relay_pub *p)
 		struct vt_relay_msg *m = pop(p);
 		if (m == NULL)
 			return;
-		int rc = publish(p, m);
+		int rc = publish(p, m, p->next_seq);
 		if (rc != AMQP_STATUS_OK) {
 			push_front(p, m, m);
 			lose_connection(p, amqp_error_string2(rc));
 			return;
 		}
 		m->seq = p->next_seq++;
+		m->returned = 0;
 		if (p->unconf_tail)
 			p->unconf_tail->next = m;
 		else
@@ -208,7 +214,17 @@ static void settle(vt_relay_pub *p, uint64_t tag, int multiple, int ack)
 			p->unconf_tail = prev;
 		p->unconf_n--;
 		m->next = NULL;
-		if (ack) {
+		if (ack && m->returned) {
+			/* routed nowhere: try again a little later */
+			if (p->parked_head == NULL)
+				p->parked_until = mono() +
+				    VT_RELAY_RETURN_RETRY;
+			if (p->parked_tail)
+				p->parked_tail->next = m;
+			else
+				p->parked_head = m;
+			p->parked_tail = m;
+		} else if (ack) {
 			atomic_fetch_add(&p->confirmed, 1);
 			atomic_fetch_add(&p->confirmed_records, m->records);
 			atomic_fetch_sub(&p->buffered, m->len);
@@ -225,6 +241,45 @@ static void settle(vt_relay_pub *p, uint64_t tag, int multiple, int ack)
 	}
 	if (back_first)
 		push_front(p, back_first, back_last);
+}
+
+/* basic.return: the message (with our sequence header) follows. */
+static void on_return(vt_relay_pub *p, amqp_channel_t channel)
+{
+	amqp_message_t msg;
+	amqp_rpc_reply_t r = amqp_read_message(p->conn, channel, &msg, 0);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		char err[512];
+		vt_amqp_reply_check(r, "basic.return", err, sizeof err);
+		lose_connection(p, err);
+		return;
+	}
+	const amqp_table_t *t = &msg.properties.headers;
+	int64_t seq = -1;
+	if (msg.properties._flags & AMQP_BASIC_HEADERS_FLAG)
+		for (int i = 0; i < t->num_entries; i++)
+			if (t->entries[i].key.len == strlen(VT_RELAY_SEQ_HEADER) &&
+			    memcmp(t->entries[i].key.bytes, VT_RELAY_SEQ_HEADER,
+			    t->entries[i].key.len) == 0 &&
+			    t->entries[i].value.kind == AMQP_FIELD_KIND_I64)
+				seq = t->entries[i].value.value.i64;
+	amqp_destroy_message(&msg);
+	for (struct vt_relay_msg *m = p->unconf_head; m; m = m->next) {
+		if ((int64_t)m->seq == seq) {
+			m->returned = 1;
+			atomic_fetch_add(&p->returned, 1);
+			return;
+		}
+	}
+}
+
+/* Returned batches whose wait is over go back to the head of the queue. */
+static void unpark(vt_relay_pub *p)
+{
+	if (p->parked_head == NULL || mono() < p->parked_until)
+		return;
+	push_front(p, p->parked_head, p->parked_tail);
+	p->parked_head = p->parked_tail = NULL;
 }
 
 /* Read every frame that is there: confirms, or the broker closing. */
@@ -261,6 +316,8 @@ static void read_frames(vt_relay_pub *p, int wait_ms)
 		} else if (mth->id == AMQP_BASIC_NACK_METHOD) {
 			amqp_basic_nack_t *a = mth->decoded;
 			settle(p, a->delivery_tag, a->multiple, 0);
+		} else if (mth->id == AMQP_BASIC_RETURN_METHOD) {
+			on_return(p, f.channel);
 		} else if (mth->id == AMQP_CHANNEL_CLOSE_METHOD ||
 		    mth->id == AMQP_CONNECTION_CLOSE_METHOD) {
 			char err[512];
@@ -347,7 +404,8 @@ static void *pub_main(void *arg)
 	vt_relay_pub *p = arg;
 	for (;;) {
 		if (atomic_load(&p->stop)) {
-			if ((p->unconf_n == 0 && queue_empty(p)) ||
+			if ((p->unconf_n == 0 && queue_empty(p) &&
+			    p->parked_head == NULL) ||
 			    mono() > atomic_load(&p->stop_deadline))
 				break;
 		}
@@ -357,13 +415,17 @@ static void *pub_main(void *arg)
 			reconnect(p);
 			continue;
 		}
+		unpark(p);
 		publish_some(p);
 		if (p->conn)
-			read_frames(p, atomic_load(&p->stop) ? 50 : POLL_MS);
+			read_frames(p, atomic_load(&p->stop) ||
+			    p->parked_head ? 50 : POLL_MS);
 	}
 	size_t n = 0, records = 0;
 	free_list(p->unconf_head, &n, &records);
 	p->unconf_head = p->unconf_tail = NULL;
+	free_list(p->parked_head, &n, &records);
+	p->parked_head = p->parked_tail = NULL;
 	pthread_mutex_lock(&p->lock);
 	struct vt_relay_msg *q = p->head;
 	p->head = p->tail = NULL;
@@ -476,6 +538,9 @@ void vt_relay_pub_collect(void *ctx, struct vt_buf *out,
 	family(out, "vitals_relay_batches_retried", VT_PROM_COUNTER,
 	    "Batches to publish again: nacked, or unconfirmed when the "
 	    "connection was lost.", atomic_load(&p->retried), fmt);
+	family(out, "vitals_relay_batches_returned", VT_PROM_COUNTER,
+	    "Batches the broker returned (no queue bound for them yet); "
+	    "published again after a pause.", atomic_load(&p->returned), fmt);
 	family(out, "vitals_relay_batches_dropped", VT_PROM_COUNTER,
 	    "Batches dropped because the relay buffer was full.",
 	    atomic_load(&p->dropped), fmt);

@@ -43,6 +43,7 @@ struct vt_relay_msg {
 	size_t len;
 	size_t records;                /* lines or checks in the body */
 	uint64_t seq;                  /* the publisher's delivery tag */
+	int returned;                  /* the broker returned it: no queue */
 };
 
 void vt_relay_msg_free(struct vt_relay_msg *m);   /* NULL ok */

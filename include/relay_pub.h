@@ -9,6 +9,9 @@
  * A batch is forgotten only when the broker confirms it (basic.ack). A
  * basic.nack, or a connection lost before the confirm, puts it back at
  * the head of the queue to be published again (at least once). Batches
+ * are published mandatory: one the broker returns (no queue bound yet,
+ * e.g. no collector on the hash ring) is parked and published again
+ * VT_RELAY_RETURN_RETRY seconds later instead of being lost. Batches
  * submitted and not yet confirmed are bounded by relay.buffer bytes; a
  * batch that does not fit is dropped and counted (batches and lines).
  *
@@ -26,6 +29,8 @@
 #include "relay_batch.h"
 
 #define VT_RELAY_STOP_GRACE 5.0   /* seconds to get the last confirms */
+#define VT_RELAY_RETURN_RETRY 1.0 /* seconds before a returned batch */
+#define VT_RELAY_SEQ_HEADER "x-vitals-seq"  /* matches returns to batches */
 
 typedef struct vt_relay_pub vt_relay_pub;
 

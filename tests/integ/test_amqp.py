@@ -335,34 +335,47 @@ class ConsistentHash(TestCase):
                 "hash", queue="q.hash." + q, hash_exchange="x.hash.ring"))
         a, b = member("a"), member("b")
         r = relay("hash", hash_exchange="x.hash.ring")
-        with a, b, r:
-            for d in (a, b, r):
-                wait_connected(d)
-            services = ["svc%02d" % i for i in range(24)]
-            for rep in range(5):
-                for s in services:
-                    r.send_udp("%s.hits:1|c\n%s.hits:1|c" % (s, s))
-            # amqp-publish with the service header lands the same way
-            BROKER.publish("svc00.hits:1|c", "svc00.metrics",
-                           exchange="x.hash", headers={"service": "svc00"})
-            expected = {s: 10.0 for s in services}
-            expected["svc00"] = 11.0
+        services = ["svc%02d" % i for i in range(24)]
+        with r:
+            # Before any collector is on the ring the broker returns the
+            # batches (mandatory); the relay keeps and retries them.
+            wait_connected(r)
+            for s in services:
+                r.send_udp("%s.hits:1|c" % s)
+            wait_for(lambda: (r.value("vitals_relay_batches_returned_total")
+                              or 0) > 0, what="returned batches")
+            with a, b:
+                for d in (a, b):
+                    wait_connected(d)
+                for rep in range(5):
+                    for s in services:
+                        r.send_udp("%s.hits:1|c\n%s.hits:1|c" % (s, s))
+                # amqp-publish with the service header lands the same way
+                BROKER.publish("svc00.hits:1|c", "svc00.metrics",
+                               exchange="x.hash",
+                               headers={"service": "svc00"})
+                self._check_split(a, b, services)
 
-            def seen():
-                ma, mb = a.metrics(), b.metrics()
-                out = {}
-                for s in services:
-                    key = ("hits_total", frozenset({"service": s}.items()))
-                    out[s] = (ma.get(key), mb.get(key))
-                return out
-            def done():
-                cur = seen()
-                return all((x or 0) + (y or 0) == expected[s]
-                           for s, (x, y) in cur.items()) and cur
-            final = wait_for(done, timeout=20, what="every hit counted")
-            on_a = [s for s, (x, y) in final.items() if x]
-            on_b = [s for s, (x, y) in final.items() if y]
-            self.assertFalse(set(on_a) & set(on_b),
-                             "a service landed on both collectors")
-            self.assertTrue(on_a and on_b, "one collector got nothing")
-            self.assertEqual(sorted(on_a + on_b), services)
+    def _check_split(self, a, b, services):
+        expected = {s: 11.0 for s in services}
+        expected["svc00"] = 12.0
+
+        def seen():
+            ma, mb = a.metrics(), b.metrics()
+            out = {}
+            for s in services:
+                key = ("hits_total", frozenset({"service": s}.items()))
+                out[s] = (ma.get(key), mb.get(key))
+            return out
+
+        def done():
+            cur = seen()
+            return all((x or 0) + (y or 0) == expected[s]
+                       for s, (x, y) in cur.items()) and cur
+        final = wait_for(done, timeout=20, what="every hit counted")
+        on_a = [s for s, (x, y) in final.items() if x]
+        on_b = [s for s, (x, y) in final.items() if y]
+        self.assertFalse(set(on_a) & set(on_b),
+                         "a service landed on both collectors")
+        self.assertTrue(on_a and on_b, "one collector got nothing")
+        self.assertEqual(sorted(on_a + on_b), services)
