@@ -1,7 +1,7 @@
 /* amqp_backoff.c - exponential backoff with equal jitter (amqp_backoff.h). */
 #include "amqp_backoff.h"
 
-void vt_backoff_init(struct vt_backoff *b, double min, double max,
+void vt_amqp_backoff_init(struct vt_amqp_backoff *b, double min, double max,
     uint64_t seed)
 {
 	b->min = min > 0 ? min : 0.001;
@@ -11,7 +11,7 @@ void vt_backoff_init(struct vt_backoff *b, double min, double max,
 }
 
 /* xorshift64*: a uniform double in [0, 1). */
-static double uniform(struct vt_backoff *b)
+static double uniform(struct vt_amqp_backoff *b)
 {
 	uint64_t x = b->rng;
 	x ^= x >> 12;
@@ -21,7 +21,7 @@ static double uniform(struct vt_backoff *b)
 	return (double)((x * 0x2545f4914f6cdd1dull) >> 11) / 9007199254740992.0;
 }
 
-double vt_backoff_next(struct vt_backoff *b)
+double vt_amqp_backoff_next(struct vt_amqp_backoff *b)
 {
 	double c = b->step;
 	double d = c / 2 + uniform(b) * (c / 2);
@@ -29,7 +29,7 @@ double vt_backoff_next(struct vt_backoff *b)
 	return d;
 }
 
-void vt_backoff_reset(struct vt_backoff *b)
+void vt_amqp_backoff_reset(struct vt_amqp_backoff *b)
 {
 	b->step = b->min;
 }

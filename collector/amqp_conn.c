@@ -90,7 +90,7 @@ static const char *method_text(amqp_method_t m, char *buf, size_t len)
 	return buf;
 }
 
-int vt_amqp_reply_check(amqp_rpc_reply_t r, const char *what, char *err,
+int vt_amqp_conn_reply_check(amqp_rpc_reply_t r, const char *what, char *err,
     size_t errlen)
 {
 	char buf[300];
@@ -161,7 +161,7 @@ static amqp_socket_t *open_socket(amqp_connection_state_t c,
 	return s;
 }
 
-amqp_connection_state_t vt_amqp_connect(const struct vt_amqp_conn_opts *o,
+amqp_connection_state_t vt_amqp_conn_open(const struct vt_amqp_conn_opts *o,
     char *err, size_t errlen)
 {
 	char what[VT_URL_LEN + 32];
@@ -176,12 +176,12 @@ amqp_connection_state_t vt_amqp_connect(const struct vt_amqp_conn_opts *o,
 	if (open_socket(c, o, err, errlen) == NULL)
 		goto fail;
 	snprintf(what, sizeof what, "login to %s", o->url_shown);
-	if (vt_amqp_reply_check(amqp_login(c, o->url.vhost, 0, 131072,
+	if (vt_amqp_conn_reply_check(amqp_login(c, o->url.vhost, 0, 131072,
 	    (int)o->heartbeat, AMQP_SASL_METHOD_PLAIN, o->url.user,
 	    o->url.password), what, err, errlen) < 0)
 		goto fail;
 	amqp_channel_open(c, VT_AMQP_CHANNEL);
-	if (vt_amqp_reply_check(amqp_get_rpc_reply(c), "channel.open", err,
+	if (vt_amqp_conn_reply_check(amqp_get_rpc_reply(c), "channel.open", err,
 	    errlen) < 0)
 		goto fail;
 	return c;
@@ -190,7 +190,7 @@ fail:
 	return NULL;
 }
 
-int vt_amqp_declare(amqp_connection_state_t c,
+int vt_amqp_conn_declare(amqp_connection_state_t c,
     const struct vt_amqp_conn_opts *o, char *err, size_t errlen)
 {
 	char what[3 * VT_ADDR_LEN + 64];
@@ -198,7 +198,8 @@ int vt_amqp_declare(amqp_connection_state_t c,
 	    amqp_cstring_bytes(o->exchange), amqp_cstring_bytes("topic"),
 	    0, 1, 0, 0, amqp_empty_table);
 	snprintf(what, sizeof what, "declare exchange %s", o->exchange);
-	if (vt_amqp_reply_check(amqp_get_rpc_reply(c), what, err, errlen) < 0)
+	if (vt_amqp_conn_reply_check(amqp_get_rpc_reply(c), what, err,
+	    errlen) < 0)
 		return -1;
 
 	const char *target = o->exchange;
@@ -214,7 +215,7 @@ int vt_amqp_declare(amqp_connection_state_t c,
 		snprintf(what, sizeof what, "declare exchange %s "
 		    "(rabbitmq_consistent_hash_exchange enabled?)",
 		    o->hash_exchange);
-		if (vt_amqp_reply_check(amqp_get_rpc_reply(c), what, err,
+		if (vt_amqp_conn_reply_check(amqp_get_rpc_reply(c), what, err,
 		    errlen) < 0)
 			return -1;
 		amqp_exchange_bind(c, VT_AMQP_CHANNEL,
@@ -223,7 +224,7 @@ int vt_amqp_declare(amqp_connection_state_t c,
 		    amqp_empty_table);
 		snprintf(what, sizeof what, "bind %s to %s", o->hash_exchange,
 		    o->exchange);
-		if (vt_amqp_reply_check(amqp_get_rpc_reply(c), what, err,
+		if (vt_amqp_conn_reply_check(amqp_get_rpc_reply(c), what, err,
 		    errlen) < 0)
 			return -1;
 		target = o->hash_exchange;
@@ -234,7 +235,8 @@ int vt_amqp_declare(amqp_connection_state_t c,
 	amqp_queue_declare(c, VT_AMQP_CHANNEL, amqp_cstring_bytes(o->queue),
 	    0, 1, 0, 0, amqp_empty_table);
 	snprintf(what, sizeof what, "declare queue %s", o->queue);
-	if (vt_amqp_reply_check(amqp_get_rpc_reply(c), what, err, errlen) < 0)
+	if (vt_amqp_conn_reply_check(amqp_get_rpc_reply(c), what, err,
+	    errlen) < 0)
 		return -1;
 
 	char keys[VT_ADDR_LEN];
@@ -252,14 +254,14 @@ int vt_amqp_declare(amqp_connection_state_t c,
 		    amqp_cstring_bytes(k), amqp_empty_table);
 		snprintf(what, sizeof what, "bind queue %s to %s with %s",
 		    o->queue, target, k);
-		if (vt_amqp_reply_check(amqp_get_rpc_reply(c), what, err,
+		if (vt_amqp_conn_reply_check(amqp_get_rpc_reply(c), what, err,
 		    errlen) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-void vt_amqp_disconnect(amqp_connection_state_t c)
+void vt_amqp_conn_close(amqp_connection_state_t c)
 {
 	if (c == NULL)
 		return;

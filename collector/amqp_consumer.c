@@ -57,7 +57,7 @@ struct vt_amqp_consumer {
 	amqp_connection_state_t conn;
 	unsigned gen;
 	int idle;                       /* the last read found nothing */
-	struct vt_backoff backoff;
+	struct vt_amqp_backoff backoff;
 	struct vt_complaint complaint;
 };
 
@@ -218,19 +218,19 @@ static void deliver(vt_amqp_consumer *c, const amqp_envelope_t *env)
 
 static int connect_once(vt_amqp_consumer *c, char *err, size_t errlen)
 {
-	amqp_connection_state_t conn = vt_amqp_connect(&c->opts, err, errlen);
+	amqp_connection_state_t conn = vt_amqp_conn_open(&c->opts, err, errlen);
 	if (conn == NULL)
 		return -1;
-	if (vt_amqp_declare(conn, &c->opts, err, errlen) < 0)
+	if (vt_amqp_conn_declare(conn, &c->opts, err, errlen) < 0)
 		goto fail;
 	amqp_basic_qos(conn, VT_AMQP_CHANNEL, 0, (uint16_t)c->prefetch, 0);
-	if (vt_amqp_reply_check(amqp_get_rpc_reply(conn), "basic.qos", err,
+	if (vt_amqp_conn_reply_check(amqp_get_rpc_reply(conn), "basic.qos", err,
 	    errlen) < 0)
 		goto fail;
 	amqp_basic_consume(conn, VT_AMQP_CHANNEL,
 	    amqp_cstring_bytes(c->opts.queue), amqp_empty_bytes, 0, 0, 0,
 	    amqp_empty_table);
-	if (vt_amqp_reply_check(amqp_get_rpc_reply(conn), "basic.consume",
+	if (vt_amqp_conn_reply_check(amqp_get_rpc_reply(conn), "basic.consume",
 	    err, errlen) < 0)
 		goto fail;
 	c->conn = conn;
@@ -250,7 +250,7 @@ static void reconnect(vt_amqp_consumer *c)
 		atomic_fetch_add(&c->link.connects, 1);
 		atomic_store(&c->link.connected_since, vt_now());
 		atomic_store(&c->link.state, VT_AMQP_CONNECTED);
-		vt_backoff_reset(&c->backoff);
+		vt_amqp_backoff_reset(&c->backoff);
 		vt_log_recovered(&c->complaint, "amqp", "broker reachable "
 		    "again");
 		vt_log_info("amqp", "connected to %s: consuming queue %s "
@@ -260,7 +260,7 @@ static void reconnect(vt_amqp_consumer *c)
 	}
 	atomic_fetch_add(&c->link.connect_failures, 1);
 	atomic_store(&c->link.state, VT_AMQP_DISCONNECTED);
-	double delay = vt_backoff_next(&c->backoff);
+	double delay = vt_amqp_backoff_next(&c->backoff);
 	vt_log_complain(&c->complaint, VT_LOG_WARN, "amqp", "cannot "
 	    "connect: %s; retrying with backoff (next in %.1fs)", err, delay);
 	double until = mono() + delay;
@@ -292,7 +292,7 @@ static void other_frame(vt_amqp_consumer *c)
 		char err[512];
 		amqp_rpc_reply_t r = { AMQP_RESPONSE_SERVER_EXCEPTION,
 		    f.payload.method, 0 };
-		vt_amqp_reply_check(r, "closed", err, sizeof err);
+		vt_amqp_conn_reply_check(r, "closed", err, sizeof err);
 		if (f.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD) {
 			amqp_connection_close_ok_t ok;
 			amqp_send_method(c->conn, 0,
@@ -351,7 +351,7 @@ static void consume_step(vt_amqp_consumer *c)
 		return;
 	}
 	char err[512];
-	vt_amqp_reply_check(r, "consume", err, sizeof err);
+	vt_amqp_conn_reply_check(r, "consume", err, sizeof err);
 	lose_connection(c, err);
 }
 
@@ -376,7 +376,7 @@ static void *consumer_main(void *arg)
 	}
 	complete(c);                 /* the last acks */
 	if (c->conn) {
-		vt_amqp_disconnect(c->conn);
+		vt_amqp_conn_close(c->conn);
 		c->conn = NULL;
 		vt_log_info("amqp", "disconnected from %s; %llu messages "
 		    "acked since start", c->opts.url_shown,
@@ -396,7 +396,7 @@ vt_amqp_consumer *vt_amqp_consumer_create(const struct vt_config *cfg,
 	c->prefetch = cfg->amqp_prefetch;
 	c->max_body = cfg->amqp_max_body;
 	c->inbox = inbox;
-	vt_backoff_init(&c->backoff, cfg->amqp_reconnect_min,
+	vt_amqp_backoff_init(&c->backoff, cfg->amqp_reconnect_min,
 	    cfg->amqp_reconnect_max, (uint64_t)time(NULL) ^
 	    ((uint64_t)getpid() << 32));
 	pthread_mutex_init(&c->lock, NULL);

@@ -89,7 +89,8 @@ int vt_amqp_url_parse(const char *url, struct vt_amqp_url *out, char *why,
 	}
 	const char *host_end, *port_at = NULL;
 	if (*host == '[') {
-		const char *close = memchr(host, ']', (size_t)(auth_end - host));
+		const char *close = memchr(host, ']',
+		    (size_t)(auth_end - host));
 		if (close == NULL) {
 			snprintf(why, whylen, "unclosed [ in host");
 			return -1;
@@ -104,7 +105,8 @@ int vt_amqp_url_parse(const char *url, struct vt_amqp_url *out, char *why,
 		host_end = close;
 		host++;
 	} else {
-		const char *colon = memchr(host, ':', (size_t)(auth_end - host));
+		const char *colon = memchr(host, ':',
+		    (size_t)(auth_end - host));
 		host_end = colon ? colon : auth_end;
 		if (colon)
 			port_at = colon + 1;
@@ -121,8 +123,8 @@ int vt_amqp_url_parse(const char *url, struct vt_amqp_url *out, char *why,
 	if (port_at != NULL) {
 		long v = 0;
 		const char *q = port_at;
-		for (; q < auth_end && *q >= '0' && *q <= '9' && v <= 65535; q++)
-			v = v * 10 + (*q - '0');
+		while (q < auth_end && *q >= '0' && *q <= '9' && v <= 65535)
+			v = v * 10 + (*q++ - '0');
 		if (q == port_at || q != auth_end || v < 1 || v > 65535) {
 			snprintf(why, whylen, "bad port");
 			return -1;

@@ -47,7 +47,7 @@ struct vt_relay {
 	vt_loop *loop;
 	vt_ingest *ingest;
 	vt_listen *listen;
-	vt_batcher *batcher;
+	vt_relay_batch *batcher;
 	vt_relay_pub *pub;
 	vt_http *http;
 };
@@ -88,15 +88,15 @@ static void relay_line(vt_relay *r, const char *line, size_t len,
 		if (vt_statsd_parse(line, len, &s) != VT_LINE_OK)
 			break;
 		vt_names_split(s.name, service_tag(s.tags), &svc, &metric);
-		vt_batcher_add(r->batcher, VT_RELAY_METRICS, svc.ptr, svc.len,
-		    line, len, now);
+		vt_relay_batch_add(r->batcher, VT_RELAY_METRICS, svc.ptr,
+		    svc.len, line, len, now);
 		r->counters.lines[FORWARDED]++;
 		return;
 	case VT_LINE_KIND_SERVICE_CHECK:
 		if (vt_statsd_parse_check(line, len, &rep) != VT_LINE_OK)
 			break;
 		vt_names_split(rep.name, service_tag(rep.tags), &svc, &metric);
-		vt_batcher_add(r->batcher, VT_RELAY_HEALTH_LINES, svc.ptr,
+		vt_relay_batch_add(r->batcher, VT_RELAY_HEALTH_LINES, svc.ptr,
 		    svc.len, line, len, now);
 		r->counters.lines[FORWARDED]++;
 		return;
@@ -129,7 +129,7 @@ static void on_json_check(void *ctx, const struct vt_check *c)
 	cJSON_Delete(o);
 	if (text == NULL)
 		abort();          /* the OOM policy (xmalloc.h) */
-	vt_batcher_add(jc->r->batcher, VT_RELAY_HEALTH_JSON, c->service,
+	vt_relay_batch_add(jc->r->batcher, VT_RELAY_HEALTH_JSON, c->service,
 	    strlen(c->service), text, strlen(text), jc->now);
 	jc->r->counters.lines[FORWARDED]++;
 	cJSON_free(text);
@@ -172,7 +172,7 @@ static void on_datagram(void *ctx, const char *buf, size_t len,
 static void on_tick(void *ctx)
 {
 	vt_relay *r = ctx;
-	vt_batcher_tick(r->batcher, mono());
+	vt_relay_batch_tick(r->batcher, mono());
 }
 
 static void on_cron(void *ctx)
@@ -273,7 +273,7 @@ vt_relay *vt_relay_create(const struct vt_config *cfg, char *err,
 	r->pub = vt_relay_pub_create(cfg, err, errlen);
 	if (r->pub == NULL)
 		goto fail;
-	r->batcher = vt_batcher_create(cfg->relay_batch_bytes,
+	r->batcher = vt_relay_batch_create(cfg->relay_batch_bytes,
 	    cfg->relay_batch_interval, emit, r);
 	r->ingest = vt_ingest_create(NULL, &r->stats);
 	struct vt_ingest_forward fwd = { on_datagram, r };
@@ -315,7 +315,7 @@ int vt_relay_run(vt_relay *r)
 {
 	vt_loop_run(r->loop);
 	vt_listen_drain(r->listen);
-	vt_batcher_flush(r->batcher);
+	vt_relay_batch_flush(r->batcher);
 	vt_relay_pub_stop(r->pub);
 	vt_log_info("main", "relay stopped; bye");
 	return 0;
@@ -327,7 +327,7 @@ void vt_relay_destroy(vt_relay *r)
 		return;
 	vt_http_destroy(r->http);
 	vt_listen_destroy(r->listen);
-	vt_batcher_destroy(r->batcher);
+	vt_relay_batch_destroy(r->batcher);
 	vt_relay_pub_destroy(r->pub);
 	vt_ingest_destroy(r->ingest);
 	vt_loop_destroy(r->loop);

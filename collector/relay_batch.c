@@ -16,13 +16,13 @@ struct open_batch {
 	double opened;
 };
 
-struct vt_batcher {
+struct vt_relay_batch {
 	size_t max_bytes;
 	double max_age;
 	vt_relay_emit_fn emit;
 	void *ctx;
 	size_t n;
-	struct open_batch *open[VT_BATCHER_MAX_OPEN];
+	struct open_batch *open[VT_RELAY_BATCH_MAX_OPEN];
 	size_t last;                  /* index of the last hit */
 };
 
@@ -39,10 +39,10 @@ const char *vt_relay_content_type(enum vt_relay_kind k)
 	return k == VT_RELAY_HEALTH_JSON ? "application/json" : "text/plain";
 }
 
-vt_batcher *vt_batcher_create(size_t max_bytes, double max_age,
+vt_relay_batch *vt_relay_batch_create(size_t max_bytes, double max_age,
     vt_relay_emit_fn emit, void *ctx)
 {
-	vt_batcher *b = vt_xcalloc(1, sizeof *b);
+	vt_relay_batch *b = vt_xcalloc(1, sizeof *b);
 	b->max_bytes = max_bytes;
 	b->max_age = max_age;
 	b->emit = emit;
@@ -56,7 +56,7 @@ static void batch_free(struct open_batch *ob)
 	free(ob);
 }
 
-void vt_batcher_destroy(vt_batcher *b)
+void vt_relay_batch_destroy(vt_relay_batch *b)
 {
 	if (b == NULL)
 		return;
@@ -66,7 +66,7 @@ void vt_batcher_destroy(vt_batcher *b)
 }
 
 /* Hand the batch at index i to emit and close it. */
-static void emit_at(vt_batcher *b, size_t i)
+static void emit_at(vt_relay_batch *b, size_t i)
 {
 	struct open_batch *ob = b->open[i];
 	b->open[i] = b->open[--b->n];
@@ -91,7 +91,7 @@ static void emit_at(vt_batcher *b, size_t i)
 	b->emit(b->ctx, m);
 }
 
-static size_t find(vt_batcher *b, enum vt_relay_kind kind,
+static size_t find(vt_relay_batch *b, enum vt_relay_kind kind,
     const char *service, size_t slen)
 {
 	if (b->last < b->n) {
@@ -109,10 +109,10 @@ static size_t find(vt_batcher *b, enum vt_relay_kind kind,
 	return b->n;
 }
 
-static size_t open_new(vt_batcher *b, enum vt_relay_kind kind,
+static size_t open_new(vt_relay_batch *b, enum vt_relay_kind kind,
     const char *service, size_t slen, double now)
 {
-	if (b->n == VT_BATCHER_MAX_OPEN) {
+	if (b->n == VT_RELAY_BATCH_MAX_OPEN) {
 		size_t oldest = 0;
 		for (size_t i = 1; i < b->n; i++)
 			if (b->open[i]->opened < b->open[oldest]->opened)
@@ -130,7 +130,7 @@ static size_t open_new(vt_batcher *b, enum vt_relay_kind kind,
 	return b->last = b->n++;
 }
 
-void vt_batcher_add(vt_batcher *b, enum vt_relay_kind kind,
+void vt_relay_batch_add(vt_relay_batch *b, enum vt_relay_kind kind,
     const char *service, size_t slen, const char *rec, size_t len,
     double now)
 {
@@ -154,7 +154,7 @@ void vt_batcher_add(vt_batcher *b, enum vt_relay_kind kind,
 		emit_at(b, i);
 }
 
-void vt_batcher_tick(vt_batcher *b, double now)
+void vt_relay_batch_tick(vt_relay_batch *b, double now)
 {
 	for (size_t i = 0; i < b->n;) {
 		if (now - b->open[i]->opened >= b->max_age)
@@ -164,13 +164,13 @@ void vt_batcher_tick(vt_batcher *b, double now)
 	}
 }
 
-void vt_batcher_flush(vt_batcher *b)
+void vt_relay_batch_flush(vt_relay_batch *b)
 {
 	while (b->n > 0)
 		emit_at(b, b->n - 1);
 }
 
-size_t vt_batcher_open(const vt_batcher *b)
+size_t vt_relay_batch_open(const vt_relay_batch *b)
 {
 	return b->n;
 }

@@ -49,7 +49,7 @@ struct vt_relay_pub {
 	size_t unconf_n;
 	struct vt_relay_msg *parked_head, *parked_tail;  /* returned */
 	double parked_until;            /* monotonic */
-	struct vt_backoff backoff;
+	struct vt_amqp_backoff backoff;
 	struct vt_complaint complaint;
 };
 
@@ -250,19 +250,21 @@ static void on_return(vt_relay_pub *p, amqp_channel_t channel)
 	amqp_rpc_reply_t r = amqp_read_message(p->conn, channel, &msg, 0);
 	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
 		char err[512];
-		vt_amqp_reply_check(r, "basic.return", err, sizeof err);
+		vt_amqp_conn_reply_check(r, "basic.return", err, sizeof err);
 		lose_connection(p, err);
 		return;
 	}
 	const amqp_table_t *t = &msg.properties.headers;
 	int64_t seq = -1;
 	if (msg.properties._flags & AMQP_BASIC_HEADERS_FLAG)
-		for (int i = 0; i < t->num_entries; i++)
-			if (t->entries[i].key.len == strlen(VT_RELAY_SEQ_HEADER) &&
-			    memcmp(t->entries[i].key.bytes, VT_RELAY_SEQ_HEADER,
-			    t->entries[i].key.len) == 0 &&
-			    t->entries[i].value.kind == AMQP_FIELD_KIND_I64)
-				seq = t->entries[i].value.value.i64;
+		for (int i = 0; i < t->num_entries; i++) {
+			const amqp_table_entry_t *e = &t->entries[i];
+			if (e->key.len == strlen(VT_RELAY_SEQ_HEADER) &&
+			    memcmp(e->key.bytes, VT_RELAY_SEQ_HEADER,
+			    e->key.len) == 0 &&
+			    e->value.kind == AMQP_FIELD_KIND_I64)
+				seq = e->value.value.i64;
+		}
 	amqp_destroy_message(&msg);
 	for (struct vt_relay_msg *m = p->unconf_head; m; m = m->next) {
 		if ((int64_t)m->seq == seq) {
@@ -293,8 +295,8 @@ static void read_frames(vt_relay_pub *p, int wait_ms)
 		uint64_t n;
 		if (poll(fds, 2, wait_ms) < 0 && errno != EINTR)
 			return;
-		if ((fds[1].revents & POLLIN) && read(p->efd, &n, sizeof n) < 0 &&
-		    errno != EAGAIN)
+		if ((fds[1].revents & POLLIN) &&
+		    read(p->efd, &n, sizeof n) < 0 && errno != EAGAIN)
 			vt_log_warn_errno("relay", "eventfd");
 	}
 	while (p->conn) {
@@ -323,7 +325,7 @@ static void read_frames(vt_relay_pub *p, int wait_ms)
 			char err[512];
 			amqp_rpc_reply_t r = { AMQP_RESPONSE_SERVER_EXCEPTION,
 			    *mth, 0 };
-			vt_amqp_reply_check(r, "closed", err, sizeof err);
+			vt_amqp_conn_reply_check(r, "closed", err, sizeof err);
 			lose_connection(p, err);
 			return;
 		}
@@ -332,13 +334,13 @@ static void read_frames(vt_relay_pub *p, int wait_ms)
 
 static int connect_once(vt_relay_pub *p, char *err, size_t errlen)
 {
-	amqp_connection_state_t conn = vt_amqp_connect(&p->opts, err, errlen);
+	amqp_connection_state_t conn = vt_amqp_conn_open(&p->opts, err, errlen);
 	if (conn == NULL)
 		return -1;
-	if (vt_amqp_declare(conn, &p->opts, err, errlen) < 0)
+	if (vt_amqp_conn_declare(conn, &p->opts, err, errlen) < 0)
 		goto fail;
 	amqp_confirm_select(conn, VT_AMQP_CHANNEL);
-	if (vt_amqp_reply_check(amqp_get_rpc_reply(conn), "confirm.select",
+	if (vt_amqp_conn_reply_check(amqp_get_rpc_reply(conn), "confirm.select",
 	    err, errlen) < 0)
 		goto fail;
 	p->conn = conn;
@@ -366,7 +368,7 @@ static void reconnect(vt_relay_pub *p)
 		atomic_fetch_add(&p->link.connects, 1);
 		atomic_store(&p->link.connected_since, vt_now());
 		atomic_store(&p->link.state, VT_AMQP_CONNECTED);
-		vt_backoff_reset(&p->backoff);
+		vt_amqp_backoff_reset(&p->backoff);
 		vt_log_recovered(&p->complaint, "relay", "broker reachable "
 		    "again");
 		vt_log_info("relay", "connected to %s: publishing to exchange "
@@ -375,7 +377,7 @@ static void reconnect(vt_relay_pub *p)
 	}
 	atomic_fetch_add(&p->link.connect_failures, 1);
 	atomic_store(&p->link.state, VT_AMQP_DISCONNECTED);
-	double delay = vt_backoff_next(&p->backoff);
+	double delay = vt_amqp_backoff_next(&p->backoff);
 	vt_log_complain(&p->complaint, VT_LOG_WARN, "relay", "cannot "
 	    "connect: %s; batches wait in the buffer (next try in %.1fs)",
 	    err, delay);
@@ -436,7 +438,7 @@ static void *pub_main(void *arg)
 		vt_log_warn("relay", "stopping with %zu batches (%zu lines) "
 		    "not confirmed by the broker: lost", n, records);
 	if (p->conn) {
-		vt_amqp_disconnect(p->conn);
+		vt_amqp_conn_close(p->conn);
 		p->conn = NULL;
 	}
 	atomic_store(&p->link.state, VT_AMQP_STOPPED);
@@ -454,7 +456,7 @@ vt_relay_pub *vt_relay_pub_create(const struct vt_config *cfg, char *err,
 	if (cfg->amqp_hash_exchange[0])
 		p->opts.queue[0] = '\0';   /* each collector declares its own */
 	p->max_buffer = cfg->relay_buffer;
-	vt_backoff_init(&p->backoff, cfg->amqp_reconnect_min,
+	vt_amqp_backoff_init(&p->backoff, cfg->amqp_reconnect_min,
 	    cfg->amqp_reconnect_max, (uint64_t)time(NULL) ^
 	    ((uint64_t)getpid() << 32));
 	p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -12,17 +12,17 @@
 
 #include <stdint.h>
 
-struct vt_backoff {
+struct vt_amqp_backoff {
 	double min, max;    /* seconds, 0 < min <= max */
 	double step;        /* the current ceiling c */
 	uint64_t rng;       /* xorshift state, never 0 */
 };
 
-void vt_backoff_init(struct vt_backoff *b, double min, double max,
+void vt_amqp_backoff_init(struct vt_amqp_backoff *b, double min, double max,
     uint64_t seed);
 /* The delay to wait before the next attempt, in seconds; grows the step. */
-double vt_backoff_next(struct vt_backoff *b);
+double vt_amqp_backoff_next(struct vt_amqp_backoff *b);
 /* After a success: the next failure waits about min again. */
-void vt_backoff_reset(struct vt_backoff *b);
+void vt_amqp_backoff_reset(struct vt_amqp_backoff *b);
 
 #endif

@@ -71,7 +71,7 @@ int vt_amqp_conn_opts_init(struct vt_amqp_conn_opts *o,
     const struct vt_config *cfg, char *err, size_t errlen);
 
 /* Connect, log in and open channel VT_AMQP_CHANNEL. NULL with err set. */
-amqp_connection_state_t vt_amqp_connect(const struct vt_amqp_conn_opts *o,
+amqp_connection_state_t vt_amqp_conn_open(const struct vt_amqp_conn_opts *o,
     char *err, size_t errlen);
 
 /*
@@ -80,14 +80,14 @@ amqp_connection_state_t vt_amqp_connect(const struct vt_amqp_conn_opts *o,
  * with "#"; then, when queue is set, the durable queue bound with each
  * binding key, or to the hash exchange with the weight. 0, or -1 with err.
  */
-int vt_amqp_declare(amqp_connection_state_t c,
+int vt_amqp_conn_declare(amqp_connection_state_t c,
     const struct vt_amqp_conn_opts *o, char *err, size_t errlen);
 
 /* Close politely (best effort) and free. NULL ok. */
-void vt_amqp_disconnect(amqp_connection_state_t c);
+void vt_amqp_conn_close(amqp_connection_state_t c);
 
 /* 0 when r is a normal reply, else -1 with "<what>: <reason>" in err. */
-int vt_amqp_reply_check(amqp_rpc_reply_t r, const char *what, char *err,
+int vt_amqp_conn_reply_check(amqp_rpc_reply_t r, const char *what, char *err,
     size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * amqp_url.h - AMQP URIs (SPEC 3.3): amqp[s]://[user[:pass]@]host[:port][/vhost]
- * parsed into a plain struct, and redacted for logs and pages.
+ * amqp_url.h - AMQP URIs (SPEC 3.3),
+ * amqp[s]://[user[:pass]@]host[:port][/vhost], parsed into a plain struct,
+ * and redacted for logs and pages.
  *
  * Rules: the port defaults to 5672 (amqp) or 5671 (amqps); user, password,
  * host and vhost are percent-decoded; "[v6]" hosts are allowed; a missing

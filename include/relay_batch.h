@@ -2,8 +2,8 @@
  * relay_batch.h - the relay's batcher (SPEC 9): records (statsd lines, `_sc`
  * lines, JSON checks) go into one open batch per (service, kind); a batch
  * becomes an AMQP message when the next record would take it past
- * max_bytes, when its first record is max_age old (vt_batcher_tick), or at
- * vt_batcher_flush. One record larger than max_bytes travels alone.
+ * max_bytes, when its first record is max_age old (vt_relay_batch_tick), or at
+ * vt_relay_batch_flush. One record larger than max_bytes travels alone.
  *
  * Bodies: statsd and `_sc` lines joined by '\n'; JSON checks as a JSON
  * array of check objects. Routing keys: "<service>.metrics" for metric
@@ -11,7 +11,7 @@
  * the full service name also travels in the "service" header).
  *
  * Loop thread only; the finished message is handed to `emit`, which takes
- * ownership. At most VT_BATCHER_MAX_OPEN batches are open; a new one past
+ * ownership. At most VT_RELAY_BATCH_MAX_OPEN batches are open; a new one past
  * that emits the oldest first.
  */
 #ifndef VT_RELAY_BATCH_H
@@ -22,7 +22,7 @@
 
 #include "vt_types.h"
 
-#define VT_BATCHER_MAX_OPEN 128
+#define VT_RELAY_BATCH_MAX_OPEN 128
 #define VT_RELAY_KEY_MAX 255
 
 enum vt_relay_kind {
@@ -53,24 +53,24 @@ const char *vt_relay_content_type(enum vt_relay_kind k);
 
 typedef void (*vt_relay_emit_fn)(void *ctx, struct vt_relay_msg *m);
 
-typedef struct vt_batcher vt_batcher;
+typedef struct vt_relay_batch vt_relay_batch;
 
-vt_batcher *vt_batcher_create(size_t max_bytes, double max_age,
+vt_relay_batch *vt_relay_batch_create(size_t max_bytes, double max_age,
     vt_relay_emit_fn emit, void *ctx);
 /* Frees open batches without emitting them. NULL ok. */
-void vt_batcher_destroy(vt_batcher *b);
+void vt_relay_batch_destroy(vt_relay_batch *b);
 
 /* Append one record (no trailing newline) for service[0..slen) at time
  * now (seconds, any monotonic clock). */
-void vt_batcher_add(vt_batcher *b, enum vt_relay_kind kind,
+void vt_relay_batch_add(vt_relay_batch *b, enum vt_relay_kind kind,
     const char *service, size_t slen, const char *rec, size_t len,
     double now);
 
 /* Emit every batch whose first record is at least max_age old. */
-void vt_batcher_tick(vt_batcher *b, double now);
+void vt_relay_batch_tick(vt_relay_batch *b, double now);
 /* Emit every open batch. */
-void vt_batcher_flush(vt_batcher *b);
+void vt_relay_batch_flush(vt_relay_batch *b);
 /* Open batches now. */
-size_t vt_batcher_open(const vt_batcher *b);
+size_t vt_relay_batch_open(const vt_relay_batch *b);
 
 #endif

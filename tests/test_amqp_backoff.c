@@ -6,11 +6,11 @@
 
 START_TEST(doubles_with_jitter_up_to_the_cap)
 {
-	struct vt_backoff b;
-	vt_backoff_init(&b, 0.5, 8, 42);
+	struct vt_amqp_backoff b;
+	vt_amqp_backoff_init(&b, 0.5, 8, 42);
 	double ceil = 0.5;
 	for (int i = 0; i < 20; i++) {
-		double d = vt_backoff_next(&b);
+		double d = vt_amqp_backoff_next(&b);
 		ck_assert_msg(d >= ceil / 2 && d <= ceil, "try %d: %g not in "
 		    "[%g, %g]", i, d, ceil / 2, ceil);
 		ceil = ceil * 2 < 8 ? ceil * 2 : 8;
@@ -20,13 +20,14 @@ END_TEST
 
 START_TEST(jitter_spreads_the_delays)
 {
-	struct vt_backoff a, b;
-	vt_backoff_init(&a, 1, 1, 1);
-	vt_backoff_init(&b, 1, 1, 2);
+	struct vt_amqp_backoff a, b;
+	vt_amqp_backoff_init(&a, 1, 1, 1);
+	vt_amqp_backoff_init(&b, 1, 1, 2);
 	int differ = 0;
 	double lo = 1, hi = 0;
 	for (int i = 0; i < 100; i++) {
-		double x = vt_backoff_next(&a), y = vt_backoff_next(&b);
+		double x = vt_amqp_backoff_next(&a);
+		double y = vt_amqp_backoff_next(&b);
 		differ += x != y;
 		lo = x < lo ? x : lo;
 		hi = x > hi ? x : hi;
@@ -39,21 +40,21 @@ END_TEST
 
 START_TEST(reset_starts_over)
 {
-	struct vt_backoff b;
-	vt_backoff_init(&b, 0.1, 30, 7);
+	struct vt_amqp_backoff b;
+	vt_amqp_backoff_init(&b, 0.1, 30, 7);
 	for (int i = 0; i < 10; i++)
-		vt_backoff_next(&b);
+		vt_amqp_backoff_next(&b);
 	ck_assert_double_eq(b.step, 30);
-	vt_backoff_reset(&b);
-	ck_assert_double_le(vt_backoff_next(&b), 0.1);
+	vt_amqp_backoff_reset(&b);
+	ck_assert_double_le(vt_amqp_backoff_next(&b), 0.1);
 }
 END_TEST
 
 START_TEST(bad_bounds_are_fixed)
 {
-	struct vt_backoff b;
-	vt_backoff_init(&b, 0, 0, 0);     /* zero seed too */
-	double d = vt_backoff_next(&b);
+	struct vt_amqp_backoff b;
+	vt_amqp_backoff_init(&b, 0, 0, 0);     /* zero seed too */
+	double d = vt_amqp_backoff_next(&b);
 	ck_assert_double_gt(d, 0);
 	ck_assert_double_le(d, 0.001);
 }

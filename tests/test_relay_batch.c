@@ -29,25 +29,25 @@ static void sink_free(struct sink *s)
 	s->n = 0;
 }
 
-static void add(vt_batcher *b, enum vt_relay_kind k, const char *svc,
+static void add(vt_relay_batch *b, enum vt_relay_kind k, const char *svc,
     const char *rec, double now)
 {
-	vt_batcher_add(b, k, svc, strlen(svc), rec, strlen(rec), now);
+	vt_relay_batch_add(b, k, svc, strlen(svc), rec, strlen(rec), now);
 }
 
 START_TEST(one_batch_per_service_and_kind)
 {
 	struct sink s = { 0 };
-	vt_batcher *b = vt_batcher_create(1024, 1.0, collect, &s);
+	vt_relay_batch *b = vt_relay_batch_create(1024, 1.0, collect, &s);
 	add(b, VT_RELAY_METRICS, "pay", "pay.a:1|c", 0);
 	add(b, VT_RELAY_METRICS, "shop", "shop.a:1|c", 0);
 	add(b, VT_RELAY_METRICS, "pay", "pay.b:2|ms", 0);
 	add(b, VT_RELAY_HEALTH_LINES, "pay", "_sc|pay.db|0", 0);
-	ck_assert_uint_eq(vt_batcher_open(b), 3);
+	ck_assert_uint_eq(vt_relay_batch_open(b), 3);
 	ck_assert_uint_eq(s.n, 0);
-	vt_batcher_flush(b);
+	vt_relay_batch_flush(b);
 	ck_assert_uint_eq(s.n, 3);
-	ck_assert_uint_eq(vt_batcher_open(b), 0);
+	ck_assert_uint_eq(vt_relay_batch_open(b), 0);
 	int seen = 0;
 	for (size_t i = 0; i < s.n; i++) {
 		struct vt_relay_msg *m = s.m[i];
@@ -70,14 +70,14 @@ START_TEST(one_batch_per_service_and_kind)
 	}
 	ck_assert_int_eq(seen, 7);
 	sink_free(&s);
-	vt_batcher_destroy(b);
+	vt_relay_batch_destroy(b);
 }
 END_TEST
 
 START_TEST(size_bound_closes_a_batch)
 {
 	struct sink s = { 0 };
-	vt_batcher *b = vt_batcher_create(32, 100.0, collect, &s);
+	vt_relay_batch *b = vt_relay_batch_create(32, 100.0, collect, &s);
 	add(b, VT_RELAY_METRICS, "a", "a.x:1|c", 0);     /* 7 bytes */
 	add(b, VT_RELAY_METRICS, "a", "a.y:1|c", 0);     /* 15 */
 	add(b, VT_RELAY_METRICS, "a", "a.z:1|c", 0);     /* 23 */
@@ -92,49 +92,49 @@ START_TEST(size_bound_closes_a_batch)
 	ck_assert_uint_eq(s.n, 3);
 	ck_assert_str_eq(s.m[1]->body, "a.w:12|c");
 	ck_assert_str_eq(s.m[2]->body, "a.long.name.beyond.the.bound:1|c");
-	ck_assert_uint_eq(vt_batcher_open(b), 0);
+	ck_assert_uint_eq(vt_relay_batch_open(b), 0);
 	sink_free(&s);
-	vt_batcher_destroy(b);
+	vt_relay_batch_destroy(b);
 }
 END_TEST
 
 START_TEST(age_bound_closes_a_batch)
 {
 	struct sink s = { 0 };
-	vt_batcher *b = vt_batcher_create(1 << 20, 0.5, collect, &s);
+	vt_relay_batch *b = vt_relay_batch_create(1 << 20, 0.5, collect, &s);
 	add(b, VT_RELAY_METRICS, "old", "old.x:1|c", 10.0);
 	add(b, VT_RELAY_METRICS, "new", "new.x:1|c", 10.4);
-	vt_batcher_tick(b, 10.3);
+	vt_relay_batch_tick(b, 10.3);
 	ck_assert_uint_eq(s.n, 0);
-	vt_batcher_tick(b, 10.5);
+	vt_relay_batch_tick(b, 10.5);
 	ck_assert_uint_eq(s.n, 1);
 	ck_assert_str_eq(s.m[0]->routing_key, "old.metrics");
 	add(b, VT_RELAY_METRICS, "old", "old.y:1|c", 10.6);  /* a new one */
-	vt_batcher_tick(b, 10.95);
+	vt_relay_batch_tick(b, 10.95);
 	ck_assert_uint_eq(s.n, 2);
 	ck_assert_str_eq(s.m[1]->routing_key, "new.metrics");
-	vt_batcher_tick(b, 11.1);
+	vt_relay_batch_tick(b, 11.1);
 	ck_assert_uint_eq(s.n, 3);
 	ck_assert_str_eq(s.m[2]->body, "old.y:1|c");
 	sink_free(&s);
-	vt_batcher_destroy(b);
+	vt_relay_batch_destroy(b);
 }
 END_TEST
 
 START_TEST(json_checks_become_an_array)
 {
 	struct sink s = { 0 };
-	vt_batcher *b = vt_batcher_create(1024, 1.0, collect, &s);
+	vt_relay_batch *b = vt_relay_batch_create(1024, 1.0, collect, &s);
 	add(b, VT_RELAY_HEALTH_JSON, "pay", "{\"check\":\"a\"}", 0);
 	add(b, VT_RELAY_HEALTH_JSON, "pay", "{\"check\":\"b\"}", 0);
-	vt_batcher_flush(b);
+	vt_relay_batch_flush(b);
 	ck_assert_uint_eq(s.n, 1);
 	ck_assert_str_eq(s.m[0]->body, "[{\"check\":\"a\"},{\"check\":\"b\"}]");
 	ck_assert_str_eq(s.m[0]->routing_key, "pay.health");
 	ck_assert_str_eq(vt_relay_content_type(s.m[0]->kind),
 	    "application/json");
 	sink_free(&s);
-	vt_batcher_destroy(b);
+	vt_relay_batch_destroy(b);
 }
 END_TEST
 
@@ -142,8 +142,8 @@ START_TEST(open_batches_are_bounded)
 {
 	struct sink s = { 0 };
 	char svc[32];
-	vt_batcher *b = vt_batcher_create(1024, 100.0, collect, &s);
-	for (int i = 0; i < VT_BATCHER_MAX_OPEN; i++) {
+	vt_relay_batch *b = vt_relay_batch_create(1024, 100.0, collect, &s);
+	for (int i = 0; i < VT_RELAY_BATCH_MAX_OPEN; i++) {
 		snprintf(svc, sizeof svc, "s%d", i);
 		add(b, VT_RELAY_METRICS, svc, "x:1|c", (double)i);
 	}
@@ -151,9 +151,9 @@ START_TEST(open_batches_are_bounded)
 	add(b, VT_RELAY_METRICS, "one.more", "x:1|c", 1000.0);
 	ck_assert_uint_eq(s.n, 1);                 /* the oldest went out */
 	ck_assert_str_eq(s.m[0]->service, "s0");
-	ck_assert_uint_eq(vt_batcher_open(b), VT_BATCHER_MAX_OPEN);
+	ck_assert_uint_eq(vt_relay_batch_open(b), VT_RELAY_BATCH_MAX_OPEN);
 	sink_free(&s);
-	vt_batcher_destroy(b);                     /* frees the open ones */
+	vt_relay_batch_destroy(b);                     /* frees the open ones */
 }
 END_TEST
 
@@ -163,15 +163,15 @@ START_TEST(long_service_keeps_the_routing_key_suffix)
 	char svc[400];
 	memset(svc, 'a', sizeof svc - 1);
 	svc[sizeof svc - 1] = '\0';
-	vt_batcher *b = vt_batcher_create(1024, 1.0, collect, &s);
+	vt_relay_batch *b = vt_relay_batch_create(1024, 1.0, collect, &s);
 	add(b, VT_RELAY_METRICS, svc, "x:1|c", 0);
-	vt_batcher_flush(b);
+	vt_relay_batch_flush(b);
 	ck_assert_uint_eq(strlen(s.m[0]->routing_key), VT_RELAY_KEY_MAX);
 	const char *k = s.m[0]->routing_key;
 	ck_assert_str_eq(k + strlen(k) - 8, ".metrics");
 	ck_assert_str_eq(s.m[0]->service, svc);    /* whole, for the header */
 	sink_free(&s);
-	vt_batcher_destroy(b);
+	vt_relay_batch_destroy(b);
 }
 END_TEST
 
