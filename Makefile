@@ -65,7 +65,7 @@ LOADGEN   := $(BUILD)/vitals-loadgen
 CLIENT_LIB := $(BUILD)/libvitals_client.a
 SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check unit integ bench bench-load bench-health bench-storage soak deps test-deps clean install fuzz fuzz-build flood demo bench-pages
+.PHONY: all run check unit integ bench bench-load bench-health bench-storage soak deps test-deps clean install fuzz fuzz-build flood demo bench-pages bench-amqp
 
 all: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 
@@ -131,13 +131,17 @@ unit: $(CHECK_BIN) test-deps
 integ: $(VITALSD) $(SEND_BIN) test-deps
 	VITALSD=$(abspath $(VITALSD)) VITALS_SEND=$(abspath $(SEND_BIN)) SANITIZE=$(SANITIZE) /usr/bin/python3 tests/integ/run.py
 
-bench: bench-load bench-pages bench-health bench-storage
+bench: bench-load bench-pages bench-health bench-amqp bench-storage
 
 bench-health: $(VITALSD) test-deps
 	VITALSD=$(abspath $(VITALSD)) /usr/bin/python3 tests/bench/bench_health.py $(BENCH_HEALTH_ARGS)
 
 bench-load: $(VITALSD) $(LOADGEN) test-deps
 	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
+
+# Relay -> RabbitMQ -> collector, end to end (docs/benchmarks.md).
+bench-amqp: $(VITALSD) $(LOADGEN) test-deps
+	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/bench_amqp.py $(BENCH_AMQP_ARGS)
 
 # Server time of the dashboard pages with 1,000 services.
 bench-pages: $(VITALSD) test-deps

@@ -55,6 +55,25 @@ static const struct vt_config defaults = {
 	.http_tls_cert = "",
 	.http_tls_key = "",
 	.amqp_url = "",
+	.amqp_exchange = "vitals",
+	.amqp_queue = "vitals.collector",
+	.amqp_bindings = "#",
+	.amqp_prefetch = 256,
+	.amqp_max_body = 1048576,
+	.amqp_hash_exchange = "",
+	.amqp_hash_weight = 1,
+	.amqp_heartbeat = 30,
+	.amqp_reconnect_min = 0.5,
+	.amqp_reconnect_max = 30,
+	.amqp_ca_cert = "",
+	.amqp_cert = "",
+	.amqp_key = "",
+	.amqp_verify_peer = 1,
+	.amqp_verify_hostname = 1,
+	.relay_enabled = 0,
+	.relay_batch_bytes = 65536,
+	.relay_batch_interval = 1,
+	.relay_buffer = 67108864,
 	.log_level = VT_LOG_INFO,
 };
 
@@ -233,10 +252,20 @@ int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
 		    "http.tls_cert and http.tls_key go together");
 		return -1;
 	}
-	if (cfg->amqp_url[0]) {
-		/* Never start half-configured: refuse rather than ignore. */
-		vt_config_keys_error(err, errlen, file, "amqp.url",
-		    "AMQP ingest is not implemented in this version yet");
+	if (cfg->relay_enabled && cfg->amqp_url[0] == '\0') {
+		vt_config_keys_error(err, errlen, file, "relay.enabled",
+		    "relay mode needs amqp.url (--amqp URL)");
+		return -1;
+	}
+	if (cfg->relay_buffer < cfg->relay_batch_bytes) {
+		vt_config_keys_error(err, errlen, file, "relay.buffer",
+		    "must hold at least one batch (relay.batch_bytes, %zu)",
+		    cfg->relay_batch_bytes);
+		return -1;
+	}
+	if (cfg->amqp_reconnect_max < cfg->amqp_reconnect_min) {
+		vt_config_keys_error(err, errlen, file, "amqp.reconnect_max",
+		    "must be at least amqp.reconnect_min");
 		return -1;
 	}
 	char h1[VT_ADDR_LEN], h2[VT_ADDR_LEN];
@@ -316,7 +345,8 @@ void vt_config_usage(FILE *out)
 			vt_buf_puts(&b, "\n              ");
 			col = 14;
 		}
-		vt_buf_printf(&b, " [%s %s]", keys[i].flag, keys[i].metavar);
+		vt_buf_printf(&b, " [%s%s%s]", keys[i].flag,
+		    keys[i].metavar[0] ? " " : "", keys[i].metavar);
 		col += w;
 	}
 	vt_buf_puts(&b, "\n               [--check-config] [--version] "
@@ -327,8 +357,8 @@ void vt_config_usage(FILE *out)
 		if (keys[i].flag == NULL)
 			continue;
 		char left[64];
-		snprintf(left, sizeof left, "%s %s", keys[i].flag,
-		    keys[i].metavar);
+		snprintf(left, sizeof left, "%s%s%s", keys[i].flag,
+		    keys[i].metavar[0] ? " " : "", keys[i].metavar);
 		vt_buf_reset(&v);
 		vt_config_keys_format(&keys[i], &def, 1, &v);
 		const char *dv = v.data;
@@ -415,6 +445,10 @@ static int next_arg(int argc, char **argv, int *i, struct arg *a, char *err,
 		vt_config_keys_error(err, errlen, NULL, a->flag,
 		    "unknown option (see --help)");
 		return -1;
+	}
+	if (a->kind == ARG_KEY && a->key->type == VT_CFG_BOOL && !eq) {
+		a->value = "true";   /* a switch: "--relay", "--relay=false" */
+		return 0;
 	}
 	if (!takes_value) {
 		if (eq) {

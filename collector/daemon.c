@@ -16,6 +16,7 @@
 
 #include "agg.h"
 #include "alertd.h"
+#include "amqp_consumer.h"
 #include "core_routes.h"
 #include "daemon.h"
 #include "flusher.h"
@@ -55,6 +56,7 @@ struct vt_daemon {
 	vt_alertd *alertd;
 	vt_rrdstore *rrd;             /* NULL when rrd.enabled is false */
 	vt_rrdread *rrdread;
+	vt_amqp_consumer *amqp;       /* NULL when amqp.url is "" */
 	struct vt_core_routes core;
 	vt_trends *trends;           /* tile figures for the dashboards */
 	struct vt_pages pages;
@@ -107,12 +109,23 @@ static void on_signal(void *ctx, int signo)
 	vt_loop_stop(d->loop);
 }
 
+/* Lines that parsed (applied, or refused only by a type conflict or the
+ * metric cap), service checks included. */
+static uint64_t lines_wellformed(const struct vt_selfstats *s)
+{
+	return s->lines[VT_LINE_OK] + s->lines[VT_LINE_TYPE_CONFLICT] +
+	    s->lines[VT_LINE_OVER_CAP];
+}
+
 static int apply_inbox(void *ctx, const struct vt_inbox_msg *m)
 {
 	vt_daemon *d = ctx;
 	if (m->kind == VT_INBOX_STATSD) {
+		uint64_t before = lines_wellformed(&d->stats);
 		vt_ingest_lines(d->ingest, m->body, m->len, m->peer);
-		return 0;
+		/* Not one well-formed line: the body is malformed (AMQP
+		 * rejects it; bad lines are counted either way). */
+		return lines_wellformed(&d->stats) > before ? 0 : -EINVAL;
 	}
 	return vt_healthd_apply(d->healthd, m);   /* checks, forget service */
 }
@@ -209,6 +222,26 @@ static int start_storage_routes(vt_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *amqp_state(void *ctx)
+{
+	return vt_amqp_state_name(vt_amqp_consumer_state(ctx));
+}
+
+/* The AMQP consumer (SPEC 3.3), when amqp.url is set: a broker that is
+ * down is not an error, the consumer keeps retrying. */
+static int start_amqp(vt_daemon *d, char *err, size_t errlen)
+{
+	if (d->cfg.amqp_url[0] == '\0')
+		return 0;
+	d->amqp = vt_amqp_consumer_create(&d->cfg, d->inbox, err, errlen);
+	if (d->amqp == NULL)
+		return -1;
+	vt_prom_add_collector(d->prom, vt_amqp_consumer_collect, d->amqp);
+	d->core.amqp_state = amqp_state;
+	d->core.amqp_ctx = d->amqp;
+	return 0;
+}
+
 static int start_output(vt_daemon *d, char *err, size_t errlen)
 {
 	d->prom = vt_prom_create();
@@ -238,8 +271,8 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 	};
 	d->http = vt_http_create(&hc);
 	vt_prom_add_collector(d->prom, vt_http_collect, d->http);
-	d->core = (struct vt_core_routes){ d->prom, d->inbox,
-	    d->stats.start_time };
+	d->core = (struct vt_core_routes){ .prom = d->prom,
+	    .inbox = d->inbox, .start_time = d->stats.start_time };
 	vt_core_routes_register(d->http, &d->core);
 	if (start_storage_routes(d, err, errlen) < 0)
 		return -1;
@@ -248,6 +281,8 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 	d->pages = (struct vt_pages){ vt_healthd_registry(d->healthd),
 	    vt_healthd_latest(d->healthd), d->trends };
 	vt_pages_register(d->http, &d->pages);
+	if (start_amqp(d, err, errlen) < 0)
+		return -1;
 	return vt_http_start(d->http, err, errlen);
 }
 
@@ -313,7 +348,10 @@ int vt_daemon_run(vt_daemon *d)
 	vt_loop_run(d->loop);
 	/* Orderly stop: take what is already received, flush it, deliver. */
 	vt_listen_drain(d->listen);
+	if (d->amqp)
+		vt_amqp_consumer_quiesce(d->amqp);
 	vt_inbox_drain(d->inbox);
+	vt_amqp_consumer_stop(d->amqp);   /* acks what was applied */
 	vt_healthd_stop(d->healthd);      /* last publish and save */
 	size_t live = vt_agg_size(d->agg);
 	uint64_t ok = d->stats.lines[VT_LINE_OK];
@@ -341,7 +379,9 @@ void vt_daemon_destroy(vt_daemon *d)
 	vt_rrdread_destroy(d->rrdread);
 	vt_rrdstore_destroy(d->rrd);      /* drains; before the registry */
 	vt_healthd_destroy(d->healthd);
+	vt_amqp_consumer_stop(d->amqp);   /* no pushes, before the inbox */
 	vt_inbox_destroy(d->inbox);
+	vt_amqp_consumer_destroy(d->amqp);
 	vt_listen_destroy(d->listen);
 	vt_ingest_destroy(d->ingest);
 	vt_agg_destroy(d->agg);

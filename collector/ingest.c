@@ -16,6 +16,7 @@ struct vt_ingest {
 	vt_agg *agg;                  /* borrowed */
 	struct vt_selfstats *stats;   /* borrowed */
 	struct vt_ingest_checks checks;
+	struct vt_ingest_forward forward;
 };
 
 vt_ingest *vt_ingest_create(vt_agg *agg, struct vt_selfstats *stats)
@@ -34,6 +35,11 @@ void vt_ingest_destroy(vt_ingest *in)
 void vt_ingest_set_checks(vt_ingest *in, const struct vt_ingest_checks *c)
 {
 	in->checks = *c;
+}
+
+void vt_ingest_set_forward(vt_ingest *in, const struct vt_ingest_forward *f)
+{
+	in->forward = *f;
 }
 
 static void ingest_service_check(vt_ingest *in, const char *line,
@@ -97,6 +103,10 @@ void vt_ingest_line(vt_ingest *in, const char *line, size_t len,
     const struct sockaddr *peer)
 {
 	struct pending p;   /* only n needs a value: no 6 KB memset per call */
+	if (in->forward.on_datagram) {
+		in->forward.on_datagram(in->forward.ctx, line, len, peer);
+		return;
+	}
 	p.n = 0;
 	ingest_one(in, &p, line, len, peer);
 	pending_apply(in, &p);
@@ -120,6 +130,10 @@ void vt_ingest_lines(vt_ingest *in, const char *buf, size_t len,
 void vt_ingest_datagram(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer)
 {
+	if (in->forward.on_datagram) {
+		in->forward.on_datagram(in->forward.ctx, buf, len, peer);
+		return;
+	}
 	if (len > 0 && (buf[0] == '{' || buf[0] == '[')) {
 		if (in->checks.on_json)
 			in->checks.on_json(in->checks.ctx, buf, len, peer);

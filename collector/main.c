@@ -9,6 +9,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "relay.h"
 
 int main(int argc, char **argv)
 {
@@ -31,6 +32,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	if (cfg.relay_enabled) {
+		vt_relay *r = vt_relay_create(&cfg, err, sizeof err);
+		if (r == NULL) {
+			vt_log_error("main", "cannot start: %s", err);
+			return 1;
+		}
+		int status = vt_relay_run(r);
+		vt_relay_destroy(r);
+		return status;
+	}
 	vt_daemon *d = vt_daemon_create(&cfg, err, sizeof err);
 	if (d == NULL) {
 		vt_log_error("main", "cannot start: %s", err);

@@ -41,6 +41,7 @@ test)
 	need_cmd rrdcached rrdcached
 	need_cmd rabbitmq-server rabbitmq-server
 	need_cmd amqp-publish amqp-tools
+	need_cmd openssl openssl
 	need_cmd chromium chromium
 	;;
 fuzz)

@@ -22,8 +22,12 @@ static void get_healthz(void *ctx, const struct vt_http_request *req,
 	struct vt_core_routes *c = ctx;
 	(void)req;
 	vt_buf_printf(&resp->body,
-	    "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_seconds\":%.0f}\n",
+	    "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_seconds\":%.0f",
 	    VT_VERSION, vt_now() - c->start_time);
+	if (c->amqp_state)
+		vt_buf_printf(&resp->body, ",\"amqp\":\"%s\"",
+		    c->amqp_state(c->amqp_ctx));
+	vt_buf_puts(&resp->body, "}\n");
 	resp->no_cache = 1;
 }
 

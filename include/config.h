@@ -69,6 +69,27 @@ struct vt_config {
 
 	/* AMQP */
 	char amqp_url[VT_URL_LEN];          /* amqp.url "" = off (--amqp) */
+	char amqp_exchange[VT_ADDR_LEN];    /* amqp.exchange "vitals" (topic) */
+	char amqp_queue[VT_ADDR_LEN];       /* amqp.queue "vitals.collector" */
+	char amqp_bindings[VT_ADDR_LEN];    /* amqp.bindings "#" (comma list) */
+	size_t amqp_prefetch;               /* amqp.prefetch 256 messages */
+	size_t amqp_max_body;               /* amqp.max_body 1048576 bytes */
+	char amqp_hash_exchange[VT_ADDR_LEN]; /* amqp.hash_exchange "" = off */
+	size_t amqp_hash_weight;            /* amqp.hash_weight 1 */
+	double amqp_heartbeat;              /* amqp.heartbeat "30s" (0 = off) */
+	double amqp_reconnect_min;          /* amqp.reconnect_min "500ms" */
+	double amqp_reconnect_max;          /* amqp.reconnect_max "30s" */
+	char amqp_ca_cert[VT_PATH_LEN];     /* amqp.ca_cert "" = system CAs */
+	char amqp_cert[VT_PATH_LEN];        /* amqp.cert "" (client cert) */
+	char amqp_key[VT_PATH_LEN];         /* amqp.key "" (client key) */
+	int amqp_verify_peer;               /* amqp.verify_peer true */
+	int amqp_verify_hostname;           /* amqp.verify_hostname true */
+
+	/* relay mode (SPEC 9) */
+	int relay_enabled;                  /* relay.enabled false (--relay) */
+	size_t relay_batch_bytes;           /* relay.batch_bytes 65536 */
+	double relay_batch_interval;        /* relay.batch_interval "1s" */
+	size_t relay_buffer;                /* relay.buffer 67108864 bytes */
 
 	/* logging */
 	int log_level;                      /* log.level "info" (enum vt_log_level) */

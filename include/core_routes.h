@@ -15,6 +15,10 @@ struct vt_core_routes {
 	struct vt_prom *prom;     /* borrowed */
 	vt_inbox *inbox;          /* borrowed */
 	double start_time;
+	/* AMQP connection state for /healthz ("connected", ...); NULL
+	 * when AMQP is off. Called on HTTP threads. */
+	const char *(*amqp_state)(void *ctx);
+	void *amqp_ctx;
 };
 
 /* ctx is borrowed and must outlive the server. */

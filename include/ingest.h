@@ -25,12 +25,22 @@ struct vt_ingest_checks {
 	void *ctx;
 };
 
+/* Relay mode: every datagram and TCP line goes to on_datagram as is,
+ * instead of being parsed and aggregated here. */
+struct vt_ingest_forward {
+	void (*on_datagram)(void *ctx, const char *buf, size_t len,
+	    const struct sockaddr *peer);
+	void *ctx;
+};
+
 typedef struct vt_ingest vt_ingest;
 
 /* agg and stats are borrowed and must outlive the ingest. */
 vt_ingest *vt_ingest_create(vt_agg *agg, struct vt_selfstats *stats);
 void vt_ingest_destroy(vt_ingest *in);
 void vt_ingest_set_checks(vt_ingest *in, const struct vt_ingest_checks *c);
+/* Forward instead of aggregating (agg may then be NULL at create). */
+void vt_ingest_set_forward(vt_ingest *in, const struct vt_ingest_forward *f);
 
 /* One UDP datagram: JSON checks when it starts with '{' or '[', else
  * statsd lines. */

@@ -30,7 +30,10 @@
 	X(alert_flap) \
 	X(alert_engine) \
 	X(html) \
-	X(trends)
+	X(trends) \
+	X(amqp_url) \
+	X(amqp_backoff) \
+	X(relay_batch)
 
 #define VT_DECLARE_SUITE(m) Suite *vt_test_##m##_suite(void);
 VT_TEST_SUITES(VT_DECLARE_SUITE)

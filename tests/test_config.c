@@ -247,7 +247,15 @@ static const char every_key[] =
     "     \"max_connections_per_ip\": 8, \"timeout\": \"2m\",\n"
     "     \"tls_cert\": \"/etc/vitals/cert.pem\",\n"
     "     \"tls_key\": \"/etc/vitals/key.pem\"},\n"
-    "  \"amqp\": {\"url\": \"amqp://u:p@broker:5672/%2f\"},\n"
+    "  \"amqp\": {\"url\": \"amqp://u:p@broker:5672/%2f\",\n"
+    "     \"exchange\": \"metrics\", \"queue\": \"c1\", \"bindings\": \"*.health\",\n"
+    "     \"prefetch\": 10, \"max_body\": \"2MiB\", \"hash_exchange\": \"ring\",\n"
+    "     \"hash_weight\": 3, \"heartbeat\": 0, \"reconnect_min\": \"2s\",\n"
+    "     \"reconnect_max\": \"5m\", \"ca_cert\": \"/ca.pem\",\n"
+    "     \"cert\": \"/c.pem\", \"key\": \"/k.pem\", \"verify_peer\": false,\n"
+    "     \"verify_hostname\": false},\n"
+    "  \"relay\": {\"enabled\": true, \"batch_bytes\": \"1MiB\",\n"
+    "     \"batch_interval\": \"250ms\", \"buffer\": \"1GiB\"},\n"
     "  \"log\": {\"level\": \"debug\"}\n"
     "}\n";
 
@@ -290,12 +298,19 @@ START_TEST(every_key_set_from_a_file)
 	ck_assert_str_eq(c.http_tls_key, "/etc/vitals/key.pem");
 	ck_assert_str_eq(c.amqp_url, "amqp://u:p@broker:5672/%2f");
 	ck_assert_int_eq(c.log_level, VT_LOG_DEBUG);
-	/* AMQP is parsed but not implemented yet: refused, never ignored. */
-	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), -1);
-	ck_assert_ptr_nonnull(strstr(err, "amqp.url: AMQP ingest is not "
-	    "implemented"));
-	c.amqp_url[0] = '\0';
+	ck_assert_str_eq(c.amqp_queue, "c1");
+	ck_assert_uint_eq(c.amqp_max_body, 2u << 20);
+	ck_assert_double_eq(c.relay_batch_interval, 0.25);
+	ck_assert_int_eq(c.relay_enabled, 1);
 	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), 0);
+	/* relay mode needs a broker */
+	struct vt_config r = c;
+	r.amqp_url[0] = '\0';
+	ck_assert_int_eq(vt_config_validate(&r, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "relay.enabled: relay mode needs "
+	    "amqp.url"));
+	r.relay_enabled = 0;
+	ck_assert_int_eq(vt_config_validate(&r, err, sizeof err), 0);
 
 	/* The document above really covers every key of the table. */
 	size_t n;
@@ -701,13 +716,34 @@ START_TEST(every_flag_in_both_forms)
 }
 END_TEST
 
-START_TEST(amqp_flag_refused_until_implemented)
+START_TEST(amqp_and_relay_flags)
 {
 	struct vt_config a;
 	char err[VT_ERR_LEN * 2];
-	const char *args[] = { "--amqp", "amqp://g:g@h/", NULL };
-	ck_assert_int_eq(run_args(&a, err, sizeof err, args), VT_CONFIG_ERROR);
-	ck_assert_ptr_nonnull(strstr(err, "amqp.url"));
+	const char *args[] = { "--amqp", "amqp://g:g@h/", "--relay", NULL };
+	ck_assert_int_eq(run_args(&a, err, sizeof err, args), VT_CONFIG_RUN);
+	ck_assert_str_eq(a.amqp_url, "amqp://g:g@h/");
+	ck_assert_int_eq(a.relay_enabled, 1);
+	const char *off[] = { "--amqp", "amqp://h", "--relay=false", NULL };
+	ck_assert_int_eq(run_args(&a, err, sizeof err, off), VT_CONFIG_RUN);
+	ck_assert_int_eq(a.relay_enabled, 0);
+	const char *alone[] = { "--relay", NULL };
+	ck_assert_int_eq(run_args(&a, err, sizeof err, alone),
+	    VT_CONFIG_ERROR);
+	ck_assert_str_eq(err, "vitalsd: relay.enabled: relay mode needs "
+	    "amqp.url (--amqp URL)");
+	const char *order[] = { "--amqp", "amqp://h", NULL };
+	ck_assert_int_eq(run_args(&a, err, sizeof err, order), VT_CONFIG_RUN);
+	a.amqp_reconnect_min = 10;
+	a.amqp_reconnect_max = 1;
+	ck_assert_int_eq(vt_config_validate(&a, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "amqp.reconnect_max"));
+	a.amqp_reconnect_max = 10;
+	a.relay_batch_bytes = 1 << 20;
+	a.relay_buffer = 1 << 19;
+	ck_assert_int_eq(vt_config_validate(&a, err, sizeof err), -1);
+	ck_assert_str_eq(err, "vitalsd: relay.buffer: must hold at least one "
+	    "batch (relay.batch_bytes, 1048576)");
 }
 END_TEST
 
@@ -962,7 +998,7 @@ Suite *vt_test_config_suite(void)
 	tcase_add_test(tc, no_arguments_run_with_defaults);
 	tcase_add_test(tc, flags_override_the_file);
 	tcase_add_test(tc, every_flag_in_both_forms);
-	tcase_add_test(tc, amqp_flag_refused_until_implemented);
+	tcase_add_test(tc, amqp_and_relay_flags);
 	tcase_add_loop_test(tc, bad_arguments_give_one_line, 0,
 	    sizeof bad_args / sizeof bad_args[0]);
 	tcase_add_test(tc, cross_field_error_from_flags_names_the_file);
