@@ -163,9 +163,14 @@ class KindsOnDisk(TestCase):
             d.send_udp("http.req:2|c|#service:api,method:GET\n"
                        "http.req:5|c|#service:api,method:POST")
             svc = os.path.join(d.data_dir, "api")
-            files = wait_for(lambda: len(os.listdir(svc)) == 2 and
-                             sorted(os.listdir(svc)) if os.path.isdir(svc)
-                             else None, what="two labelled files")
+            # Only finished files: librrd creates "<name>.rrdXXXXXX" first
+            # and renames it when complete.
+            def rrds():
+                return sorted(f for f in os.listdir(svc)
+                              if f.endswith(".rrd"))
+            files = wait_for(lambda: len(rrds()) == 2 and rrds()
+                             if os.path.isdir(svc) else None,
+                             what="two labelled files")
             for f in files:
                 self.assertRegex(f, r"^http\.req_method_(GET|POST)-"
                                  r"[0-9a-f]{12}\.rrd$")
@@ -288,8 +293,8 @@ class HostileNames(TestCase):
                                                          "a_b.rrd")),
                      what="svc/a_b.rrd")
             other = wait_for(lambda: [f for f in os.listdir(
-                os.path.join(data, "svc")) if f.startswith("a_b-")],
-                what="the file of svc.a/b")
+                os.path.join(data, "svc")) if f.startswith("a_b-")
+                and f.endswith(".rrd")], what="the file of svc.a/b")
             self.assertEqual(len(other), 1)
 
     def test_http_paths_cannot_escape(self):
