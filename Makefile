@@ -185,7 +185,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 FUZZ_CFLAGS   = -std=c11 -O1 -g $(WARN) $(FUZZ_SAN) $(CPPFLAGS) $(PKG_CFLAGS)
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
-FUZZ_OBJS    := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_OBJS    := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/assets_data.o
 FUZZ_STAMP   := build/.fuzz-deps-ok
 
 $(FUZZ_STAMP): contrib/ensure-deps.sh | $(DEPS_STAMP)
@@ -195,6 +195,11 @@ $(FUZZ_STAMP): contrib/ensure-deps.sh | $(DEPS_STAMP)
 $(FUZZ_BUILD)/%.o: %.c | $(FUZZ_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+# The dashboards' compiled-in assets, generated as for the other builds.
+$(FUZZ_BUILD)/gen/assets_data.o: $(ASSETS_C) include/assets.h | $(FUZZ_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) | $(FUZZ_STAMP)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -iquote tests/fuzz -fsanitize=fuzzer -MMD -MP \

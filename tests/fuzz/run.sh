@@ -7,14 +7,17 @@
 # A crash, leak, timeout or broken invariant is saved under
 # build/fuzz/artifacts/<name>/ and fails the run; every target still runs.
 # Prints one line per target: executions, executions per second, corpus
-# size, peak RSS.
+# size, peak RSS. Runs FUZZ_JOBS targets at once (default: one per CPU).
 set -u
 build=${FUZZ_BUILD:-build/fuzz}
 seconds=${FUZZ_SECONDS:-60}
 here=$(dirname "$0")
 status=0
 
-for name in "$@"; do
+# One target: run it, then write its summary line to $build/<name>.result
+# and its status to $build/<name>.rc.
+run_one() {
+	name=$1
 	bin="$build/fuzz_$name"
 	work="$build/corpus/$name"
 	art="$build/artifacts/$name"
@@ -29,14 +32,35 @@ for name in "$@"; do
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
 	rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
 	units=$(ls "$work" | wc -l)
+	{
 	if [ "$rc" -eq 0 ]; then
 		printf 'fuzz %-14s ok    %s s, %s execs, %s/s, %s new inputs, peak RSS %s MB\n' \
 		    "$name" "$seconds" "${execs:-?}" "${rate:-?}" "$units" "${rss:-?}"
 	else
-		status=1
 		printf 'fuzz %-14s FAIL  exit %s; log %s, input saved in %s:\n' \
 		    "$name" "$rc" "$log" "$art"
 		grep -E 'ERROR: |invariant broken|SUMMARY' "$log" | head -5 | sed 's/^/    /'
 	fi
+	} >"$build/$name.result"
+	echo "$rc" >"$build/$name.rc"
+}
+
+# FUZZ_JOBS targets at a time (default: one per CPU), each for
+# FUZZ_SECONDS: the whole pass takes seconds x targets / jobs.
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+names="$*"
+running=0
+for name in $names; do
+	run_one "$name" &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait
+		running=0
+	fi
+done
+wait
+for name in $names; do
+	cat "$build/$name.result"
+	[ "$(cat "$build/$name.rc")" -eq 0 ] || status=1
 done
 exit $status
