@@ -523,24 +523,6 @@ static int cmp_alert(const void *x, const void *y)
 	    (*(const struct alert *const *)y)->id);
 }
 
-static void put_str(struct vt_buf *b, const char *key, const char *v)
-{
-	vt_buf_printf(b, ",\"%s\":", key);
-	if (v)
-		vt_json_string(b, v);
-	else
-		vt_buf_puts(b, "null");
-}
-
-static void put_num(struct vt_buf *b, const char *key, double v)
-{
-	vt_buf_printf(b, ",\"%s\":", key);
-	if (isfinite(v))
-		vt_buf_put_double(b, v);
-	else
-		vt_buf_puts(b, "null");
-}
-
 static void put_alert(vt_alert_engine *e, struct alert *a, struct vt_buf *b)
 {
 	const struct vt_alert_rule *r = &e->cfg->rules[a->rule];
@@ -555,10 +537,10 @@ static void put_alert(vt_alert_engine *e, struct alert *a, struct vt_buf *b)
 	struct vt_buf sum;
 	vt_buf_puts(b, "{\"id\":");
 	vt_json_string(b, a->id);
-	put_str(b, "alert", r->name);
-	put_str(b, "kind", vt_alert_kind_name(r->kind));
-	put_str(b, "state", vt_alert_phase_name(a->st.phase));
-	put_str(b, "severity", r->severity);
+	vt_json_member_string(b, "alert", r->name);
+	vt_json_member_string(b, "kind", vt_alert_kind_name(r->kind));
+	vt_json_member_string(b, "state", vt_alert_phase_name(a->st.phase));
+	vt_json_member_string(b, "severity", r->severity);
 	vt_buf_puts(b, ",\"labels\":{");
 	for (size_t i = 0; i < r->nlabels; i++) {
 		vt_buf_puts(b, i ? "," : "");
@@ -569,19 +551,19 @@ static void put_alert(vt_alert_engine *e, struct alert *a, struct vt_buf *b)
 	vt_buf_putc(b, '}');
 	vt_buf_init(&sum);
 	vt_alert_event_summary(&ev, &sum);
-	put_str(b, "summary", sum.data ? sum.data : "");
+	vt_json_member_string(b, "summary", sum.data ? sum.data : "");
 	vt_buf_fini(&sum);
-	put_str(b, "service", a->service);
-	put_str(b, "instance", a->instance);
-	put_str(b, "check", a->check);
-	put_str(b, "status", a->status >= 0 ?
+	vt_json_member_string(b, "service", a->service);
+	vt_json_member_string(b, "instance", a->instance);
+	vt_json_member_string(b, "check", a->check);
+	vt_json_member_string(b, "status", a->status >= 0 ?
 	    vt_status_name((enum vt_status)a->status) : NULL);
-	put_str(b, "output", a->output);
-	put_str(b, "metric", a->metric);
-	put_str(b, "tags", a->tags);
-	put_num(b, "value", a->value);
-	put_num(b, "since", a->st.since);
-	put_num(b, "fired_at", a->st.phase == VT_ALERT_FIRING ?
+	vt_json_member_string(b, "output", a->output);
+	vt_json_member_string(b, "metric", a->metric);
+	vt_json_member_string(b, "tags", a->tags);
+	vt_json_member_number(b, "value", a->value);
+	vt_json_member_number(b, "since", a->st.since);
+	vt_json_member_number(b, "fired_at", a->st.phase == VT_ALERT_FIRING ?
 	    a->st.fired : NAN);
 	vt_buf_printf(b, ",\"flapping\":%s,\"notified\":%s}",
 	    a->flap.flapping ? "true" : "false",

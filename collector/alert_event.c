@@ -62,24 +62,6 @@ void vt_alert_event_summary(const struct vt_alert_event *ev,
 		    "notifications paused", ev->flap_percent);
 }
 
-static void put_str(struct vt_buf *b, const char *key, const char *v)
-{
-	vt_buf_printf(b, ",\"%s\":", key);
-	if (v)
-		vt_json_string(b, v);
-	else
-		vt_buf_puts(b, "null");
-}
-
-static void put_num(struct vt_buf *b, const char *key, double v)
-{
-	vt_buf_printf(b, ",\"%s\":", key);
-	if (isfinite(v))
-		vt_buf_put_double(b, v);
-	else
-		vt_buf_puts(b, "null");
-}
-
 void vt_alert_event_json(const struct vt_alert_event *ev,
     struct vt_buf *out)
 {
@@ -88,12 +70,12 @@ void vt_alert_event_json(const struct vt_alert_event *ev,
 	struct vt_buf sum;
 
 	vt_buf_printf(out, "{\"version\":%d", VT_ALERT_EVENT_VERSION);
-	put_str(out, "state", ev->state);
+	vt_json_member_string(out, "state", ev->state);
 	vt_buf_printf(out, ",\"reminder\":%s", ev->reminder ? "true" : "false");
-	put_str(out, "alert", r->name);
-	put_str(out, "id", ev->id);
-	put_str(out, "kind", vt_alert_kind_name(r->kind));
-	put_str(out, "severity", r->severity);
+	vt_json_member_string(out, "alert", r->name);
+	vt_json_member_string(out, "id", ev->id);
+	vt_json_member_string(out, "kind", vt_alert_kind_name(r->kind));
+	vt_json_member_string(out, "severity", r->severity);
 	vt_buf_puts(out, ",\"labels\":{");
 	for (size_t i = 0; i < r->nlabels; i++) {
 		if (i)
@@ -105,24 +87,24 @@ void vt_alert_event_json(const struct vt_alert_event *ev,
 	vt_buf_putc(out, '}');
 	vt_buf_init(&sum);
 	vt_alert_event_summary(ev, &sum);
-	put_str(out, "summary", sum.data ? sum.data : "");
+	vt_json_member_string(out, "summary", sum.data ? sum.data : "");
 	vt_buf_fini(&sum);
-	put_str(out, "service", ev->service);
-	put_str(out, "instance", ev->instance);
-	put_str(out, "check", ev->check);
-	put_str(out, "status", status_or_null(ev->status));
-	put_str(out, "previous", status_or_null(ev->previous));
-	put_str(out, "output", ev->output);
-	put_str(out, "metric", ev->metric);
-	put_str(out, "tags", ev->labels);
-	put_str(out, "stat", thr ? r->stat_name : NULL);
-	put_str(out, "op", thr ? vt_alert_op_name(r->op) : NULL);
-	put_num(out, "threshold", thr ? r->value : NAN);
-	put_num(out, "value", ev->value);
-	put_num(out, "for", r->for_s);
-	put_num(out, "since", ev->since);
-	put_num(out, "time", ev->time);
-	put_num(out, "flap_percent", ev->flap_percent);
+	vt_json_member_string(out, "service", ev->service);
+	vt_json_member_string(out, "instance", ev->instance);
+	vt_json_member_string(out, "check", ev->check);
+	vt_json_member_string(out, "status", status_or_null(ev->status));
+	vt_json_member_string(out, "previous", status_or_null(ev->previous));
+	vt_json_member_string(out, "output", ev->output);
+	vt_json_member_string(out, "metric", ev->metric);
+	vt_json_member_string(out, "tags", ev->labels);
+	vt_json_member_string(out, "stat", thr ? r->stat_name : NULL);
+	vt_json_member_string(out, "op", thr ? vt_alert_op_name(r->op) : NULL);
+	vt_json_member_number(out, "threshold", thr ? r->value : NAN);
+	vt_json_member_number(out, "value", ev->value);
+	vt_json_member_number(out, "for", r->for_s);
+	vt_json_member_number(out, "since", ev->since);
+	vt_json_member_number(out, "time", ev->time);
+	vt_json_member_number(out, "flap_percent", ev->flap_percent);
 	vt_buf_puts(out, "}");
 }
 

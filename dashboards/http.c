@@ -13,6 +13,7 @@
  * that runs on past twice max_body is cut off by closing the connection.
  */
 #include <errno.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -137,6 +138,25 @@ static const struct route *route_find(const vt_http *h, const char *method,
 		}
 	}
 	return best;
+}
+
+void vt_json_member_string(struct vt_buf *out, const char *key,
+    const char *v)
+{
+	vt_buf_printf(out, ",\"%s\":", key);
+	if (v)
+		vt_json_string(out, v);
+	else
+		vt_buf_puts(out, "null");
+}
+
+void vt_json_member_number(struct vt_buf *out, const char *key, double v)
+{
+	vt_buf_printf(out, ",\"%s\":", key);
+	if (isfinite(v))
+		vt_buf_put_double(out, v);
+	else
+		vt_buf_puts(out, "null");
 }
 
 void vt_json_string(struct vt_buf *out, const char *s)
