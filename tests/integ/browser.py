@@ -199,11 +199,16 @@ class Browser:
                 self.events.append(msg)
         raise AssertionError("page did not load: %s" % url)
 
-    def eval(self, expression):
+    def eval(self, expression, timeout=30):
         """The value of a JavaScript expression (JSON-able). Works with
-        page scripts disabled too: evaluation is the test's, not the page's."""
-        r = self.call("Runtime.evaluate", expression=expression,
-                      returnByValue=True, awaitPromise=True)
+        page scripts disabled too: evaluation is the test's, not the page's.
+        A promise is awaited for up to timeout seconds."""
+        self.ws.sock.settimeout(timeout)
+        try:
+            r = self.call("Runtime.evaluate", expression=expression,
+                          returnByValue=True, awaitPromise=True)
+        finally:
+            self.ws.sock.settimeout(30)
         if "exceptionDetails" in r:
             raise AssertionError("JS error in %r: %s" % (
                 expression, r["exceptionDetails"]))

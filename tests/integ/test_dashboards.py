@@ -289,9 +289,11 @@ class Dashboards(TestCase):
                 for s in ("replication lag 12s", "http.get", "p99",
                           "1m rate", "timers", "counters", "gauges", "sets"):
                     self.assertIn(s, text)
+                # Every graph is drawn by librrd on request: under the
+                # sanitizers a page of them takes a while.
                 b.eval("Promise.all(Array.from(document.images).map(i => "
                        "{ i.loading = 'eager'; return i.decode()"
-                       ".catch(() => null); }))")
+                       ".catch(() => null); }))", timeout=180)
                 bad = b.eval("Array.from(document.querySelectorAll("
                              "'.graph img')).filter(i => !i.complete || "
                              "i.naturalWidth == 0).map(i => i.src)")
@@ -367,9 +369,11 @@ class Dashboards(TestCase):
                     SHOTS, "overview-%s.png" % size)))
                 self.assertEqual(b.console_errors(), [])
                 b.open(d.url("/services/payments"))
+                # Every graph is drawn by librrd on request: under the
+                # sanitizers a page of them takes a while.
                 b.eval("Promise.all(Array.from(document.images).map(i => "
                        "{ i.loading = 'eager'; return i.decode()"
-                       ".catch(() => null); }))")
+                       ".catch(() => null); }))", timeout=180)
                 shots.append(b.screenshot(os.path.join(
                     SHOTS, "service-%s.png" % size), full_page=True))
                 self.assertEqual(b.console_errors(), [])
