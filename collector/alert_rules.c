@@ -100,10 +100,13 @@ int vt_alert_op_holds(enum vt_alert_op op, double v, double value)
 	return 0;
 }
 
-/* Only these members are allowed in an object at `path`. */
-static int only_keys(struct parse *p, const cJSON *obj, const char *path,
+/* obj at `path` must be an object with only these members, each once. */
+static int object_of(struct parse *p, const cJSON *obj, const char *path,
     const char *const *allowed)
 {
+	if (!cJSON_IsObject(obj))
+		return fail(p, path, "expected an object, got %s",
+		    vt_config_keys_json_type(obj));
 	const cJSON *it;
 	cJSON_ArrayForEach(it, obj) {
 		char key[VT_ALERT_KEY_LEN], shown[VT_CFG_SHOWN_MAX + 8];
@@ -347,10 +350,7 @@ static int parse_rule(struct parse *p, const cJSON *o, const char *path,
 	r->notify = DEFAULT_NOTIFY;
 	r->renotify = renotify;
 	r->flap = 1;
-	if (!cJSON_IsObject(o))
-		return fail(p, path, "expected an object, got %s",
-		    vt_config_keys_json_type(o));
-	if (only_keys(p, o, path, allowed) < 0)
+	if (object_of(p, o, path, allowed) < 0)
 		return -1;
 	keyf(key, sizeof key, "%s.name", path);
 	if (member(o, "name") == NULL)
@@ -427,10 +427,7 @@ static int parse_hook(struct parse *p, const cJSON *o, const char *path,
 
 	h->timeout = 10;
 	h->backoff = 1;
-	if (!cJSON_IsObject(o))
-		return fail(p, path, "expected an object, got %s",
-		    vt_config_keys_json_type(o));
-	if (only_keys(p, o, path, allowed) < 0)
+	if (object_of(p, o, path, allowed) < 0)
 		return -1;
 	keyf(key, sizeof key, "%s.name", path);
 	if (member(o, "name") == NULL)
@@ -523,10 +520,7 @@ static int parse_flap(struct parse *p, const cJSON *alerts,
 	double w = c->flap_window;
 	if (f == NULL)
 		return 0;
-	if (!cJSON_IsObject(f))
-		return fail(p, "alerts.flap", "expected an object, got %s",
-		    vt_config_keys_json_type(f));
-	if (only_keys(p, f, "alerts.flap", allowed) < 0 ||
+	if (object_of(p, f, "alerts.flap", allowed) < 0 ||
 	    get_number(p, f, "alerts.flap", "window", 3, 64, 1, &w) < 0 ||
 	    get_number(p, f, "alerts.flap", "high", 0, 100, 0,
 	    &c->flap_high) < 0 ||
@@ -611,7 +605,7 @@ struct vt_alert_config *vt_alert_config_parse(const cJSON *alerts,
 		    "got %s", vt_config_keys_json_type(alerts));
 		goto fail;
 	}
-	if (only_keys(&p, alerts, "alerts", allowed) < 0 ||
+	if (object_of(&p, alerts, "alerts", allowed) < 0 ||
 	    get_duration(&p, alerts, "alerts", "renotify", 0, 366 * 86400.0,
 	    &c->renotify) < 0 ||
 	    get_number(&p, alerts, "alerts", "queue", 1, 1e6, 1, &queue) < 0 ||
