@@ -27,13 +27,9 @@ import sys
 import tempfile
 import time
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "integ"))
+from harness import free_port  # noqa: E402  (a port free for UDP and TCP)
 
 
 def get(port, path):

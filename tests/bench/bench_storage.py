@@ -51,6 +51,10 @@ import threading
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "integ"))
+from harness import free_port  # noqa: E402  (a port free for UDP and TCP)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -63,23 +67,6 @@ class BenchError(Exception):
 
 def log(msg):
     print("bench_storage: " + msg, file=sys.stderr, flush=True)
-
-
-def free_port():
-    for _ in range(100):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", 0))
-        port = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            u.close()
-            t.close()
-        return port
-    raise BenchError("no free port")
 
 
 def proc_cpu_seconds(pid):

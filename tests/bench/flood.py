@@ -31,25 +31,12 @@ import threading
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "integ"))
+from harness import free_port  # noqa: E402  (a port free for UDP and TCP)
+
 VITALSD = os.environ.get("VITALSD", "build/release/vitalsd")
 LOADGEN = os.environ.get("LOADGEN", "build/release/vitals-loadgen")
-
-
-def free_port():
-    for _ in range(50):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", 0))
-        port = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            u.close()
-            t.close()
-    raise RuntimeError("no free port")
 
 
 def status_kb(pid, field):
