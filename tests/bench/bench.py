@@ -342,7 +342,12 @@ class Daemon:
             self.sport, self.hport = free_ports()
             data = os.path.join(self.tmpdir, "data")
             os.makedirs(data, exist_ok=True)
-            self.cmd = [self.vitalsd,
+            # The ingest path only: RRD storage (file creation and
+            # updates, measured by bench_storage.py) stays off.
+            conf = os.path.join(self.tmpdir, "ingest-only.json")
+            with open(conf, "w") as f:
+                f.write('{"rrd": {"enabled": false}}\n')
+            self.cmd = [self.vitalsd, "-c", conf,
                         "--statsd", "127.0.0.1:%d" % self.sport,
                         "--http", "127.0.0.1:%d" % self.hport,
                         "--data-dir", data, "--flush", self.flush]
