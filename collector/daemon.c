@@ -30,6 +30,7 @@
 #include "loop.h"
 #include "pages.h"
 #include "prom.h"
+#include "rrdlib.h"
 #include "rrdread.h"
 #include "rrdstore.h"
 #include "selfmetrics.h"
@@ -318,6 +319,11 @@ vt_daemon *vt_daemon_create(const struct vt_config *cfg, char *err,
 
 	if (make_data_dir(cfg->data_dir, err, errlen) < 0)
 		goto fail;
+	/* Before the first thread: graphs are drawn by children of a fork
+	 * server forked now, never by a fork of the threaded daemon, which
+	 * could copy a lock another thread holds (rrdlib.h). */
+	if (cfg->rrd_enabled && vt_rrdlib_graph_start(err, errlen) < 0)
+		goto fail;
 	d->loop = vt_loop_create(err, errlen);
 	if (d->loop == NULL)
 		goto fail;
@@ -386,5 +392,6 @@ void vt_daemon_destroy(vt_daemon *d)
 	vt_ingest_destroy(d->ingest);
 	vt_agg_destroy(d->agg);
 	vt_loop_destroy(d->loop);
+	vt_rrdlib_graph_stop();
 	free(d);
 }

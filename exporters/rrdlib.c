@@ -1,26 +1,22 @@
 /*
  * rrdlib.c - the only file that calls librrd (rrdlib.h): thread-safe _r
  * variants, per-call error reset, the rrdcached client under one lock,
- * graphs drawn in short-lived child processes.
+ * graphs drawn by children of the fork server (forkserver.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <poll.h>
 #include <pthread.h>
 #include <rrd.h>
 #include <rrd_client.h>
-#include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "forkserver.h"
 #include "rrdlib.h"
 #include "xmalloc.h"
 
@@ -39,28 +35,9 @@ struct vt_rrdc {
 
 static pthread_mutex_t rrdc_lock = PTHREAD_MUTEX_INITIALIZER;
 
-#define GRAPH_TIMEOUT_MS 30000          /* a renderer taking longer is killed */
+#define GRAPH_TIMEOUT_SECONDS 30        /* a renderer taking longer is killed */
 #define GRAPH_MAX_BYTES (64 << 20)      /* largest image accepted */
 
-/*
- * The one graph drawn in this process (to warm the font caches) leaves
- * Pango's and fontconfig's caches for the life of the process (some built
- * on a thread of Pango's own), and librrd leaks a little on each call:
- * under LeakSanitizer, those allocations are not ours to report.
- */
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#define LIB_ALLOCS_BEGIN() __lsan_disable()
-#define LIB_ALLOCS_END() __lsan_enable()
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libfontconfig.so\nleak:libpangoft2-1.0.so\n";
-}
-#else
-#define LIB_ALLOCS_BEGIN() do { } while (0)
-#define LIB_ALLOCS_END() do { } while (0)
-#endif
 
 /* librrd reports errors as text; map the ones callers act on. */
 static const struct {
@@ -372,187 +349,73 @@ void vt_rrdlib_data_fini(struct vt_rrd_data *d)
 	d->rows = 0;
 }
 
-/* Render in this process: the image goes to image. */
-static int render(int argc, char **args, struct vt_buf *image, char *err,
-    size_t errlen)
+/* Runs in a fork server child (forkserver.h): argv[0] is "graph",
+ * argv[1] "-"; the image, or librrd's message, goes to out. */
+static int render_job(int argc, char **argv, struct vt_buf *out)
 {
-	int rc = -EIO;
+	char err[VT_ERR_LEN] = "";
 	rrd_info_t *info;
 	rrd_clear_error();
 	errno = 0;
-	for (int i = 0; (info = rrd_graph_v(argc, args)) == NULL; i++) {
-		if (i >= LOCK_TRIES || !lock_busy())
-			return fail(errno, "graph", err, errlen);
+	for (int i = 0; (info = rrd_graph_v(argc, argv)) == NULL; i++) {
+		if (i >= LOCK_TRIES || !lock_busy()) {
+			int rc = fail(errno, "graph", err, sizeof err);
+			vt_buf_puts(out, err);
+			return rc;
+		}
 		lock_wait(i);
 		rrd_clear_error();
 	}
+	int rc = -EIO;
 	for (rrd_info_t *p = info; p; p = p->next) {
 		if (p->type == RD_I_BLO && strcmp(p->key, "image") == 0) {
-			vt_buf_append(image, p->value.u_blo.ptr,
+			vt_buf_append(out, p->value.u_blo.ptr,
 			    p->value.u_blo.size);
 			rc = 0;
 		}
 	}
 	if (rc != 0)
-		snprintf(err, errlen, "graph: librrd returned no image");
+		vt_buf_puts(out, "graph: librrd returned no image");
 	rrd_info_free(info);
 	return rc;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+/* Once in the fork server: a first graph loads the fonts and fills
+ * fontconfig's and Pango's caches, so each child draws in ~10 ms. */
+static void warm_fonts(void)
 {
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	char *argv[] = { "graph", "-", "--start", "end-1h", "--width", "100",
+	    "--height", "50", "HRULE:0#000000:warm", NULL };
+	struct vt_buf out;
+	vt_buf_init(&out);
+	render_job((int)(sizeof argv / sizeof argv[0]) - 1, argv, &out);
+	vt_buf_fini(&out);
 }
 
-/* The child: render, send {status, length} and the image or message. */
-static void __attribute__((noreturn)) child_render(int fd, int argc,
-    char **args)
+int vt_rrdlib_graph_start(char *err, size_t errlen)
 {
-	struct vt_buf image;
-	char err[VT_ERR_LEN] = "";
-	vt_buf_init(&image);
-	int32_t head[2];
-	head[0] = render(argc, args, &image, err, sizeof err);
-	const char *data = head[0] == 0 ? image.data : err;
-	size_t len = head[0] == 0 ? image.len : strlen(err);
-	head[1] = (int32_t)len;
-	if (write_all(fd, head, sizeof head) == 0 && len)
-		write_all(fd, data, len);
-	_exit(0);
+	return vt_forkserver_start(render_job, warm_fonts,
+	    GRAPH_TIMEOUT_SECONDS, err, errlen);
 }
 
-/* Read n bytes, waiting at most until deadline (monotonic ms). */
-static int read_full(int fd, void *buf, size_t n, long long deadline)
+void vt_rrdlib_graph_stop(void)
 {
-	char *p = buf;
-	while (n > 0) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		long long left = deadline - ((long long)ts.tv_sec * 1000 +
-		    ts.tv_nsec / 1000000);
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		if (left <= 0)
-			return -ETIMEDOUT;
-		int r = poll(&pfd, 1, (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0)
-			return -ETIMEDOUT;
-		ssize_t got = read(fd, p, n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			return -EIO;
-		p += got;
-		n -= (size_t)got;
-	}
-	return 0;
+	vt_forkserver_stop();
 }
 
-/* Fork a child to render; collect its answer. */
-static int render_in_child(int argc, char **args, struct vt_buf *image,
-    char *err, size_t errlen)
-{
-	int fds[2], rc;
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "graph: pipe: %s", strerror(errno));
-		return -errno;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "graph: fork: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		return rc;
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		child_render(fds[1], argc, args);
-	}
-	close(fds[1]);
-
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	long long deadline = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-	    GRAPH_TIMEOUT_MS;
-	int32_t head[2];
-	rc = read_full(fds[0], head, sizeof head, deadline);
-	if (rc == 0 && (head[1] < 0 || head[1] > GRAPH_MAX_BYTES))
-		rc = -EIO;
-	if (rc == 0) {
-		size_t len = (size_t)head[1];
-		char *buf = vt_xmalloc(len + 1);
-		rc = read_full(fds[0], buf, len, deadline);
-		if (rc == 0 && head[0] == 0) {
-			vt_buf_append(image, buf, len);
-		} else if (rc == 0) {
-			buf[len] = '\0';
-			snprintf(err, errlen, "%s", buf);
-			rc = head[0] < 0 ? head[0] : -EIO;
-		}
-		free(buf);
-	}
-	if (rc == -ETIMEDOUT || rc == -EIO) {
-		kill(pid, SIGKILL);
-		if (err[0] == '\0' || rc == -ETIMEDOUT)
-			snprintf(err, errlen, "graph: renderer %s",
-			    rc == -ETIMEDOUT ? "timed out" : "failed");
-	}
-	close(fds[0]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	return rc;
-}
-
-/*
- * Graphs are drawn in a short-lived child process. librrd 1.7's
- * rrd_graph_v leaks a little memory on every call (about 30 bytes plus
- * 20 per legend line, unreachable, inside librrd), and Pango and
- * fontconfig are not thread-safe: a child contains both, and a crash on
- * strange input too. The first graph is drawn here, once, so the font
- * caches are warm in every child (a child then draws in ~10 ms).
- */
 int vt_rrdlib_graph(int argc, const char *const *argv, struct vt_buf *image,
     char *err, size_t errlen)
 {
-	static pthread_mutex_t warm_lock = PTHREAD_MUTEX_INITIALIZER;
-	static int warm;
-	int rc;
-	char **args = vt_xcalloc((size_t)argc + 2, sizeof *args);
-	args[0] = vt_xstrdup("graph");
-	args[1] = vt_xstrdup("-");
+	if (!vt_forkserver_running() &&
+	    vt_rrdlib_graph_start(err, errlen) < 0)
+		return -EIO;
+	const char **args = vt_xcalloc((size_t)argc + 3, sizeof *args);
+	args[0] = "graph";
+	args[1] = "-";
 	for (int i = 0; i < argc; i++)
-		args[i + 2] = vt_xstrdup(argv[i]);
-	if (err && errlen)
-		err[0] = '\0';
-
-	pthread_mutex_lock(&warm_lock);
-	if (!warm) {
-		/* No child is forked while this runs: other threads wait for
-		 * warm_lock, so no fork can copy Pango mid-update. */
-		LIB_ALLOCS_BEGIN();
-		rc = render(argc + 2, args, image, err, errlen);
-		LIB_ALLOCS_END();
-		warm = rc == 0;
-		pthread_mutex_unlock(&warm_lock);
-	} else {
-		pthread_mutex_unlock(&warm_lock);
-		rc = render_in_child(argc + 2, args, image, err, errlen);
-	}
-
-	for (int i = 0; i < argc + 2; i++)
-		free(args[i]);
+		args[i + 2] = argv[i];
+	int rc = vt_forkserver_call(argc + 2, args, GRAPH_MAX_BYTES, image,
+	    err, errlen);
 	free(args);
 	return rc;
 }

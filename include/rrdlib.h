@@ -4,10 +4,13 @@
  *
  * Direct calls use the thread-safe _r variants; librrd keeps its error
  * text per thread, which is cleared before and copied out after each call.
- * Graphs are drawn in a short-lived child process (fork, then the image
- * back through a pipe, never a file): rrd_graph_v is not thread-safe
- * (Pango, fontconfig) and librrd 1.7 leaks a little memory on every call,
- * which a child contains; a renderer that takes over 30 s is killed.
+ * Graphs are drawn in short-lived children of a fork server (forkserver.h)
+ * that the daemon starts before its first thread; the image comes back
+ * through a socket, never a file. rrd_graph_v is not thread-safe (Pango,
+ * fontconfig), librrd 1.7 leaks a little memory on every call, which a
+ * child contains, and a child forked straight from the threaded daemon
+ * could inherit a lock held by another thread and hang; a renderer that
+ * takes over 30 s is killed.
  *
  * rrdcached is reached through a struct vt_rrdc, which names the daemon.
  * librrd exports only its simple client interface (rrdc_*), one
@@ -80,6 +83,11 @@ int vt_rrdlib_fetch(struct vt_rrdc *c, const char *path, const char *cf,
     time_t start, time_t end, struct vt_rrd_data *out, char *err,
     size_t errlen);
 void vt_rrdlib_data_fini(struct vt_rrd_data *d);
+
+/* Start the graph fork server; call before the process starts threads
+ * (else the first graph starts it). 0, or -1 with err set. */
+int vt_rrdlib_graph_start(char *err, size_t errlen);
+void vt_rrdlib_graph_stop(void);
 
 /* Render a graph in memory: argv are rrd_graph arguments after the
  * file name (which is "-"). The image (PNG or SVG bytes) is appended to

@@ -22,6 +22,7 @@
 	X(buf) \
 	X(rrd_layout) \
 	X(rrdstore) \
+	X(forkserver) \
 	X(health_json) \
 	X(health) \
 	X(health_store) \

@@ -1,0 +1,354 @@
+/*
+ * forkserver.c - the single-threaded helper that forks a child per job
+ * (forkserver.h).
+ *
+ * Wire: the daemon and the server share a SOCK_SEQPACKET pair. A job is
+ * one message: its argv strings, each ending in NUL, with the write end of
+ * a fresh reply socket attached (SCM_RIGHTS). The child writes
+ * {int32 status, int32 length} and then length bytes to the reply socket
+ * and exits; the caller reads them with a deadline.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "forkserver.h"
+#include "xmalloc.h"
+
+#define JOB_MAX_BYTES 65536     /* argv of one job, NUL-terminated strings */
+#define JOB_MAX_ARGS 512
+
+static pthread_mutex_t server_lock = PTHREAD_MUTEX_INITIALIZER;
+static int server_fd = -1;      /* the daemon's end; -1 when not started */
+static pid_t server_pid = -1;
+static unsigned job_timeout = 30;
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void reply(int fd, int status, const void *data, size_t len)
+{
+	int32_t head[2] = { status, (int32_t)len };
+	if (write_all(fd, head, sizeof head) == 0 && len)
+		write_all(fd, data, len);
+}
+
+static void reply_error(int fd, int status, const char *msg)
+{
+	reply(fd, status, msg, strlen(msg));
+}
+
+/* ---- the server side ---- */
+
+/* Receive one job: its bytes into buf, the reply descriptor into *fd.
+ * 1 for a job, 0 when the daemon closed its end, -1 to skip a bad one. */
+static int receive_job(int sock, char *buf, size_t cap, size_t *len, int *fd)
+{
+	union {
+		char space[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { buf, cap };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = control.space, .msg_controllen = sizeof control };
+	ssize_t n;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return 0;
+	*fd = -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(fd, CMSG_DATA(c), sizeof(int));
+	if (*fd < 0)
+		return -1;
+	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || n == 0 ||
+	    buf[n - 1] != '\0') {
+		reply_error(*fd, -EINVAL, "forkserver: malformed job");
+		close(*fd);
+		return -1;
+	}
+	*len = (size_t)n;
+	return 1;
+}
+
+/* The child: split argv, run the job, answer, exit without running any
+ * exit handler of the daemon's (nor LeakSanitizer, for library caches). */
+static void __attribute__((noreturn)) run_job(vt_forkserver_job job,
+    char *buf, size_t len, int fd)
+{
+	static char *argv[JOB_MAX_ARGS + 1];
+	int argc = 0;
+	for (size_t i = 0; i < len && argc < JOB_MAX_ARGS; ) {
+		argv[argc++] = buf + i;
+		i += strlen(buf + i) + 1;
+	}
+	argv[argc] = NULL;
+	alarm(job_timeout);
+	struct vt_buf out;
+	vt_buf_init(&out);
+	int status = job(argc, argv, &out);
+	reply(fd, status, out.data, out.len);
+	_exit(0);
+}
+
+static void __attribute__((noreturn)) serve(int sock, vt_forkserver_job job,
+    vt_forkserver_warm warm)
+{
+	/* Die with the daemon; start from a clean signal state (the daemon
+	 * may have blocked signals for its signalfd, and a handler it set must
+ * not run in a child). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);   /* SIGALRM must kill a child */
+	signal(SIGINT, SIG_IGN);         /* a ^C is the daemon's to handle */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_IGN);        /* children reap themselves */
+	if (warm)
+		warm();
+	static char buf[JOB_MAX_BYTES];
+	for (;;) {
+		size_t len = 0;
+		int fd = -1;
+		int r = receive_job(sock, buf, sizeof buf, &len, &fd);
+		if (r == 0)
+			_exit(0);
+		if (r < 0)
+			continue;
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(sock);
+			signal(SIGPIPE, SIG_DFL);
+			run_job(job, buf, len, fd);
+		}
+		if (pid < 0) {
+			char msg[128];
+			snprintf(msg, sizeof msg, "forkserver: fork: %s",
+			    strerror(errno));
+			reply_error(fd, -EAGAIN, msg);
+		}
+		close(fd);
+	}
+}
+
+int vt_forkserver_start(vt_forkserver_job job, vt_forkserver_warm warm,
+    unsigned timeout_seconds, char *err, size_t errlen)
+{
+	int rc = 0;
+	pthread_mutex_lock(&server_lock);
+	if (server_fd >= 0)
+		goto out;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		snprintf(err, errlen, "forkserver: socketpair: %s",
+		    strerror(errno));
+		rc = -1;
+		goto out;
+	}
+	job_timeout = timeout_seconds ? timeout_seconds : 30;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "forkserver: fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		rc = -1;
+		goto out;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		serve(sv[1], job, warm);
+	}
+	close(sv[1]);
+	server_fd = sv[0];
+	server_pid = pid;
+out:
+	pthread_mutex_unlock(&server_lock);
+	return rc;
+}
+
+int vt_forkserver_running(void)
+{
+	pthread_mutex_lock(&server_lock);
+	int up = server_fd >= 0;
+	pthread_mutex_unlock(&server_lock);
+	return up;
+}
+
+void vt_forkserver_stop(void)
+{
+	pthread_mutex_lock(&server_lock);
+	if (server_fd >= 0) {
+		close(server_fd);   /* the server sees EOF and exits */
+		while (waitpid(server_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	server_fd = -1;
+	server_pid = -1;
+	pthread_mutex_unlock(&server_lock);
+}
+
+/* ---- the caller's side ---- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read n bytes, waiting at most until deadline (monotonic ms). */
+static int read_full(int fd, void *buf, size_t n, long long deadline)
+{
+	char *p = buf;
+	while (n > 0) {
+		long long left = deadline - now_ms();
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (left <= 0)
+			return -ETIMEDOUT;
+		int r = poll(&pfd, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return -ETIMEDOUT;
+		ssize_t got = read(fd, p, n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -EIO;
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+/* Send the job with the write end of its reply socket. */
+static int send_job(int sock, int argc, const char *const *argv, int fd,
+    char *err, size_t errlen)
+{
+	size_t len = 0;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if (argc > JOB_MAX_ARGS || len > JOB_MAX_BYTES || len == 0) {
+		snprintf(err, errlen, "forkserver: job too large");
+		return -E2BIG;
+	}
+	char *buf = vt_xmalloc(len), *p = buf;
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]) + 1;
+		memcpy(p, argv[i], n);
+		p += n;
+	}
+	union {
+		char space[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	memset(&control, 0, sizeof control);
+	struct iovec iov = { buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = control.space, .msg_controllen = sizeof control };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	ssize_t n;
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	int e = errno;
+	free(buf);
+	if (n < 0) {
+		snprintf(err, errlen, "forkserver: not running (%s)",
+		    strerror(e));
+		return -EPIPE;
+	}
+	return 0;
+}
+
+int vt_forkserver_call(int argc, const char *const *argv, size_t max_reply,
+    struct vt_buf *out, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	pthread_mutex_lock(&server_lock);
+	int sock = server_fd;
+	unsigned timeout = job_timeout;
+	pthread_mutex_unlock(&server_lock);
+	if (sock < 0) {
+		snprintf(err, errlen, "forkserver: not started");
+		return -EPIPE;
+	}
+	int rs[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rs) < 0) {
+		snprintf(err, errlen, "forkserver: socketpair: %s",
+		    strerror(errno));
+		return -errno;
+	}
+	int rc = send_job(sock, argc, argv, rs[1], err, errlen);
+	close(rs[1]);
+	if (rc < 0) {
+		close(rs[0]);
+		return rc;
+	}
+	/* The child is killed at the limit; a second more covers the fork. */
+	long long deadline = now_ms() + (long long)timeout * 1000 + 1000;
+	int32_t head[2];
+	rc = read_full(rs[0], head, sizeof head, deadline);
+	if (rc == -EIO)         /* EOF before an answer: the child died, */
+		rc = -ETIMEDOUT;  /* most likely killed at the time limit */
+	if (rc == 0 && (head[1] < 0 || (size_t)head[1] > max_reply)) {
+		snprintf(err, errlen, "the renderer's answer is too large "
+		    "(%ld bytes)", (long)head[1]);
+		rc = -EIO;
+	}
+	if (rc == 0) {
+		size_t len = (size_t)head[1];
+		char *buf = vt_xmalloc(len + 1);
+		rc = read_full(rs[0], buf, len, deadline);
+		if (rc == 0 && head[0] == 0) {
+			vt_buf_append(out, buf, len);
+		} else if (rc == 0) {
+			buf[len] = '\0';
+			snprintf(err, errlen, "%s", buf);
+			rc = head[0] < 0 ? head[0] : -EIO;
+		} else if (rc == -EIO) {
+			snprintf(err, errlen, "the renderer's answer was cut "
+			    "short");
+		}
+		free(buf);
+	}
+	if (rc == -ETIMEDOUT)
+		snprintf(err, errlen, "the renderer ran out of time (%us) or "
+		    "died", timeout);
+	close(rs[0]);
+	return rc;
+}

@@ -1,0 +1,234 @@
+/* test_forkserver.c - jobs run in children of the fork server: answers and
+ * errors come back, jobs from many threads run in parallel, a job that
+ * hangs is killed at the time limit, and a gone server is an error. */
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "forkserver.h"
+#include "suites.h"
+
+/* argv[0] names what to do: "echo" joins the rest, "fail" answers an
+ * error, "hang" never answers, "pid" and "ppid" answer the child's pid
+ * and its parent's (the server's). */
+static int job(int argc, char **argv, struct vt_buf *out)
+{
+	if (strcmp(argv[0], "fail") == 0) {
+		vt_buf_puts(out, "no such graph");
+		return -ENOENT;
+	}
+	if (strcmp(argv[0], "hang") == 0)
+		for (;;)
+			pause();
+	if (strcmp(argv[0], "pid") == 0 || strcmp(argv[0], "ppid") == 0) {
+		vt_buf_printf(out, "%ld", (long)(argv[0][1] == 'p' ?
+		    getppid() : getpid()));
+		return 0;
+	}
+	for (int i = 1; i < argc; i++)
+		vt_buf_printf(out, "%s%s", i > 1 ? "," : "", argv[i]);
+	return 0;
+}
+
+static int warmed;
+static void warm(void)
+{
+	warmed = 1;   /* set in the server only: children see it, we do not */
+}
+
+static int warmed_job(int argc, char **argv, struct vt_buf *out)
+{
+	(void)argc;
+	(void)argv;
+	vt_buf_puts(out, warmed ? "warm" : "cold");
+	return 0;
+}
+
+static void start(vt_forkserver_job j, unsigned timeout)
+{
+	char err[256] = "";
+	ck_assert_int_eq(vt_forkserver_start(j, warm, timeout, err, sizeof err),
+	    0);
+	ck_assert(vt_forkserver_running());
+}
+
+START_TEST(answers_and_errors_come_back)
+{
+	start(job, 5);
+	struct vt_buf out;
+	char err[256];
+	vt_buf_init(&out);
+	const char *echo[] = { "echo", "a", "", "b c" };
+	ck_assert_int_eq(vt_forkserver_call(4, echo, 1024, &out, err,
+	    sizeof err), 0);
+	ck_assert_str_eq(out.data, "a,,b c");
+
+	vt_buf_reset(&out);
+	const char *fail[] = { "fail" };
+	ck_assert_int_eq(vt_forkserver_call(1, fail, 1024, &out, err,
+	    sizeof err), -ENOENT);
+	ck_assert_str_eq(err, "no such graph");
+	ck_assert_uint_eq(out.len, 0);
+
+	/* An answer larger than the caller accepts is refused. */
+	ck_assert_int_eq(vt_forkserver_call(4, echo, 3, &out, err,
+	    sizeof err), -EIO);
+	ck_assert_uint_eq(out.len, 0);
+
+	/* Each job is a new child of the server, never of this process. */
+	const char *pid[] = { "pid" };
+	vt_buf_reset(&out);
+	ck_assert_int_eq(vt_forkserver_call(1, pid, 64, &out, err,
+	    sizeof err), 0);
+	long first = atol(out.data);
+	vt_buf_reset(&out);
+	ck_assert_int_eq(vt_forkserver_call(1, pid, 64, &out, err,
+	    sizeof err), 0);
+	ck_assert_int_ne(first, atol(out.data));
+	ck_assert_int_ne(first, (long)getpid());
+	vt_buf_fini(&out);
+	vt_forkserver_stop();
+	ck_assert(!vt_forkserver_running());
+}
+END_TEST
+
+START_TEST(warm_runs_in_the_server_once)
+{
+	start(warmed_job, 5);
+	struct vt_buf out;
+	char err[256];
+	vt_buf_init(&out);
+	const char *any[] = { "x" };
+	ck_assert_int_eq(vt_forkserver_call(1, any, 64, &out, err,
+	    sizeof err), 0);
+	ck_assert_str_eq(out.data, "warm");
+	ck_assert_int_eq(warmed, 0);
+	vt_buf_fini(&out);
+	vt_forkserver_stop();
+}
+END_TEST
+
+#define THREADS 8
+#define CALLS 20
+
+static void *caller(void *arg)
+{
+	long id = (long)arg;
+	long bad = 0;
+	struct vt_buf out;
+	char err[256], a[32], b[32];
+	vt_buf_init(&out);
+	for (int i = 0; i < CALLS; i++) {
+		snprintf(a, sizeof a, "t%ld", id);
+		snprintf(b, sizeof b, "%d", i);
+		const char *argv[] = { "echo", a, b };
+		char want[80];
+		snprintf(want, sizeof want, "%s,%s", a, b);
+		vt_buf_reset(&out);
+		if (vt_forkserver_call(3, argv, 64, &out, err, sizeof err) != 0 ||
+		    strcmp(out.data, want) != 0)
+			bad++;
+	}
+	vt_buf_fini(&out);
+	return (void *)bad;
+}
+
+START_TEST(threads_get_their_own_answers)
+{
+	start(job, 10);
+	pthread_t t[THREADS];
+	for (long i = 0; i < THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, caller, (void *)i),
+		    0);
+	long bad = 0;
+	for (int i = 0; i < THREADS; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		bad += (long)r;
+	}
+	ck_assert_int_eq(bad, 0);
+	vt_forkserver_stop();
+}
+END_TEST
+
+START_TEST(a_hanging_job_is_killed_at_the_limit)
+{
+	start(job, 1);
+	struct vt_buf out;
+	char err[256];
+	vt_buf_init(&out);
+	const char *hang[] = { "hang" };
+	ck_assert_int_eq(vt_forkserver_call(1, hang, 64, &out, err,
+	    sizeof err), -ETIMEDOUT);
+	ck_assert_ptr_nonnull(strstr(err, "ran out of time"));
+	/* and the server goes on serving */
+	const char *echo[] = { "echo", "after" };
+	ck_assert_int_eq(vt_forkserver_call(2, echo, 64, &out, err,
+	    sizeof err), 0);
+	ck_assert_str_eq(out.data, "after");
+	vt_buf_fini(&out);
+	vt_forkserver_stop();
+}
+END_TEST
+
+START_TEST(a_gone_server_is_an_error_not_a_hang)
+{
+	char err[256];
+	struct vt_buf out;
+	vt_buf_init(&out);
+	const char *echo[] = { "echo", "x" };
+	ck_assert_int_eq(vt_forkserver_call(2, echo, 64, &out, err,
+	    sizeof err), -EPIPE);
+	ck_assert_ptr_nonnull(strstr(err, "not started"));
+	/* Kill the server behind the library's back (a job's parent). */
+	start(job, 5);
+	const char *ppid[] = { "ppid" };
+	ck_assert_int_eq(vt_forkserver_call(1, ppid, 64, &out, err,
+	    sizeof err), 0);
+	pid_t server = (pid_t)atol(out.data);
+	ck_assert_int_ne(server, getpid());
+	ck_assert_int_eq(kill(server, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(server, NULL, 0), server);
+	ck_assert_int_eq(vt_forkserver_call(2, echo, 64, &out, err,
+	    sizeof err), -EPIPE);
+	ck_assert_ptr_nonnull(strstr(err, "not running"));
+	vt_buf_fini(&out);
+}
+END_TEST
+
+START_TEST(a_job_too_large_is_refused)
+{
+	start(job, 5);
+	static char big[70000];
+	memset(big, 'x', sizeof big - 1);
+	const char *argv[] = { "echo", big };
+	struct vt_buf out;
+	char err[256];
+	vt_buf_init(&out);
+	ck_assert_int_eq(vt_forkserver_call(2, argv, 64, &out, err,
+	    sizeof err), -E2BIG);
+	vt_buf_fini(&out);
+	vt_forkserver_stop();
+}
+END_TEST
+
+Suite *vt_test_forkserver_suite(void)
+{
+	Suite *s = suite_create("forkserver");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, answers_and_errors_come_back);
+	tcase_add_test(tc, warm_runs_in_the_server_once);
+	tcase_add_test(tc, threads_get_their_own_answers);
+	tcase_add_test(tc, a_hanging_job_is_killed_at_the_limit);
+	tcase_add_test(tc, a_gone_server_is_an_error_not_a_hang);
+	tcase_add_test(tc, a_job_too_large_is_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
