@@ -180,7 +180,7 @@ class Browser:
             if "method" in msg:
                 self.events.append(msg)
 
-    def open(self, url, timeout=20):
+    def open(self, url, timeout=60):
         """Navigate and wait for the load event."""
         self.events = []
         self.call("Page.navigate", url=url)
