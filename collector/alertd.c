@@ -1,7 +1,6 @@
 /*
  * alertd.c - alerts and hooks wired into the daemon (alertd.h).
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "alert_engine.h"
 #include "alertd.h"
 #include "alerts_api.h"
+#include "hook_run.h"
 #include "hooks.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -71,7 +71,6 @@ vt_alertd *vt_alertd_create(const struct vt_config *cfg, vt_loop *loop,
 	    ad->percentiles, ad->npercentiles, err, errlen);
 	if (c == NULL)
 		goto fail;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ad->hooks = vt_hooks_create();
 	ad->engine = vt_alert_engine_create(c, notify, ad);
 	describe(c, "loaded");
@@ -128,7 +127,6 @@ void vt_alertd_destroy(vt_alertd *ad)
 		return;
 	vt_hooks_destroy(ad->hooks);
 	vt_alert_engine_destroy(ad->engine);
-	if (ad->hooks)
-		curl_global_cleanup();
+	vt_hook_webhook_cleanup();
 	free(ad);
 }

@@ -3,6 +3,7 @@
  * limit per attempt, retries with exponential backoff (hook_run.h).
  */
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,24 @@
 #endif
 
 #define BACKOFF_MAX 60.0
+
+/* libcurl (and the TLS library under it) is set up on the first webhook,
+ * not at start: a daemon without webhooks never pays its memory (about
+ * 2 MB of resident pages for OpenSSL's tables). */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_ready;
+
+static void curl_setup(void)
+{
+	curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+void vt_hook_webhook_cleanup(void)
+{
+	if (curl_ready)
+		curl_global_cleanup();
+	curl_ready = 0;
+}
 
 static size_t discard(char *p, size_t size, size_t n, void *ctx)
 {
@@ -43,7 +62,8 @@ static int attempt(const struct vt_hook_cfg *h, const char *body,
 	long code = 0;
 	int rc = -1;
 
-	CURL *c = curl_easy_init();
+	pthread_once(&curl_once, curl_setup);
+	CURL *c = curl_ready ? curl_easy_init() : NULL;
 	if (c == NULL) {
 		snprintf(why, whylen, "curl_easy_init failed");
 		return -1;

@@ -52,4 +52,8 @@ enum vt_hook_result vt_hook_webhook_post(const struct vt_hook_cfg *h,
     const char *body, const volatile int *stop, vt_hook_wait_fn wait,
     void *wait_ctx, unsigned *attempts, char *why, size_t whylen);
 
+/* Release libcurl if a webhook set it up; after every hook worker has
+ * stopped (at exit). */
+void vt_hook_webhook_cleanup(void);
+
 #endif
