@@ -157,9 +157,12 @@ static void timer_close(struct vt_metric *m, struct vt_metric_window *w,
 		w->max = t->max;
 		w->mean = clamp(mean, t->min, t->max);
 		w->stddev = var > 0 ? sqrt(var) : 0;
+		double qs[VT_MAX_PERCENTILES];
 		for (size_t i = 0; i < np; i++)
-			q[i] = clamp(vt_sketch_quantile(&t->window,
-			    ctx->percentiles[i] / 100.0), t->min, t->max);
+			qs[i] = ctx->percentiles[i] / 100.0;
+		vt_sketch_quantiles(&t->window, qs, np, q);
+		for (size_t i = 0; i < np; i++)
+			q[i] = clamp(q[i], t->min, t->max);
 	} else {
 		empty_stats(w);
 		for (size_t i = 0; i < np; i++)

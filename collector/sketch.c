@@ -294,42 +294,55 @@ void vt_sketch_merge(struct vt_sketch *dst, const struct vt_sketch *src)
  * bucket whose cumulative weight exceeds q * (n - 1). n is summed from the
  * buckets themselves so float rounding cannot push the rank off the end.
  */
-double vt_sketch_quantile(const struct vt_sketch *s, double q)
+/* One walk from the smallest bucket up answers every quantile: qs are
+ * ascending, so each rank is met after the one before it. */
+void vt_sketch_quantiles(const struct vt_sketch *s, const double *qs,
+    size_t nq, double *out)
 {
 	const struct vt_sketch_store *neg = &s->neg, *pos = &s->pos;
 	double n = s->zero + store_total(neg) + store_total(pos);
 	double last = NAN, cum = 0;
+	double rank[VT_SKETCH_MAX_QUANTILES];
+	size_t k = 0;
 
-	if (!(n > 0))
-		return NAN;
-	if (q < 0)
-		q = 0;
-	if (q > 1)
-		q = 1;
-	double rank = q * (n - 1);
-	for (uint32_t i = neg->len; i-- > 0;) {
-		if (neg->counts[i] == 0)
-			continue;
-		last = -bucket_value(neg->offset + (int32_t)i);
-		cum += neg->counts[i];
-		if (cum > rank)
-			return last;
+	if (nq > VT_SKETCH_MAX_QUANTILES)
+		nq = VT_SKETCH_MAX_QUANTILES;
+	if (!(n > 0)) {
+		for (size_t i = 0; i < nq; i++)
+			out[i] = NAN;
+		return;
 	}
-	if (s->zero > 0) {
-		last = 0;
-		cum += s->zero;
-		if (cum > rank)
-			return last;
+	for (size_t i = 0; i < nq; i++) {
+		double q = qs[i] < 0 ? 0 : qs[i] > 1 ? 1 : qs[i];
+		rank[i] = q * (n - 1);
 	}
-	for (uint32_t i = 0; i < pos->len; i++) {
-		if (pos->counts[i] == 0)
-			continue;
-		last = bucket_value(pos->offset + (int32_t)i);
-		cum += pos->counts[i];
-		if (cum > rank)
-			return last;
-	}
-	return last;
+/* Take a bucket of count c and value v: answer every rank it covers. */
+#define TAKE(c, v) do { \
+		last = (v); \
+		cum += (c); \
+		while (k < nq && cum > rank[k]) \
+			out[k++] = last; \
+	} while (0)
+	for (uint32_t i = neg->len; i-- > 0 && k < nq;)
+		if (neg->counts[i] != 0)
+			TAKE(neg->counts[i], -bucket_value(neg->offset +
+			    (int32_t)i));
+	if (s->zero > 0 && k < nq)
+		TAKE(s->zero, 0.0);
+	for (uint32_t i = 0; i < pos->len && k < nq; i++)
+		if (pos->counts[i] != 0)
+			TAKE(pos->counts[i], bucket_value(pos->offset +
+			    (int32_t)i));
+#undef TAKE
+	while (k < nq)
+		out[k++] = last;
+}
+
+double vt_sketch_quantile(const struct vt_sketch *s, double q)
+{
+	double v;
+	vt_sketch_quantiles(s, &q, 1, &v);
+	return v;
 }
 
 size_t vt_sketch_memory(const struct vt_sketch *s)
@@ -537,9 +550,10 @@ void vt_sketch_history_destroy(struct vt_sketch_history *h)
 static void history_fill(struct vt_sketch_history *h, int slot,
     const struct vt_sketch *acc, const double *percentiles)
 {
+	double qs[VT_SKETCH_MAX_QUANTILES];
 	for (size_t i = 0; i < h->ncached; i++)
-		h->cache[slot][i] = vt_sketch_quantile(acc,
-		    percentiles[i] / 100.0);
+		qs[i] = percentiles[i] / 100.0;
+	vt_sketch_quantiles(acc, qs, h->ncached, h->cache[slot]);
 }
 
 /* Recompute the cache: merge minutes newest first, sample at 1, 5, 15. */

@@ -78,6 +78,12 @@ void vt_sketch_merge(struct vt_sketch *dst, const struct vt_sketch *src);
  */
 double vt_sketch_quantile(const struct vt_sketch *s, double q);
 
+/* Several quantiles in one walk over the buckets: qs ascending, at most
+ * VT_SKETCH_MAX_QUANTILES of them; out[i] is vt_sketch_quantile(qs[i]). */
+#define VT_SKETCH_MAX_QUANTILES 16
+void vt_sketch_quantiles(const struct vt_sketch *s, const double *qs,
+    size_t nq, double *out);
+
 /* Bytes of heap memory the sketch holds (for memory accounting). */
 size_t vt_sketch_memory(const struct vt_sketch *s);
 

@@ -266,6 +266,41 @@ START_TEST(zero_and_tiny_values)
 }
 END_TEST
 
+/* Many quantiles in one walk answer what one walk per quantile does,
+ * with negative, zero and positive values, ties at a bucket and ranks
+ * clamped at both ends; an empty sketch answers NaN for each. */
+START_TEST(quantiles_in_one_walk_match_one_at_a_time)
+{
+	static const double qv[] = { -0.5, 0, 0.001, 0.25, 0.5, 0.5, 0.9, 0.95,
+	    0.99, 0.999, 1, 2 };
+	size_t nq = sizeof qv / sizeof qv[0];
+	double out[sizeof qv / sizeof qv[0]];
+	struct vt_sketch s;
+	vt_sketch_init(&s);
+	vt_sketch_quantiles(&s, qv, nq, out);
+	for (size_t i = 0; i < nq; i++)
+		ck_assert(isnan(out[i]));
+	unsigned seed = 7;
+	for (int i = 0; i < 5000; i++) {
+		double x = (double)(rand_r(&seed) % 20000) / 7.0 - 300;
+		vt_sketch_add(&s, i % 50 == 0 ? 0 : x, 1 + i % 3);
+	}
+	vt_sketch_add(&s, 12.5, 400);   /* a tall bucket holds several ranks */
+	vt_sketch_quantiles(&s, qv, nq, out);
+	for (size_t i = 0; i < nq; i++) {
+		double one;
+		vt_sketch_quantiles(&s, &qv[i], 1, &one);
+		ck_assert_msg(out[i] == one, "q=%g: %g in one walk, %g alone",
+		    qv[i], out[i], one);
+		if (i > 0)
+			ck_assert(out[i] >= out[i - 1]);
+	}
+	ck_assert_double_eq_tol(out[1], -300, 300 * 0.02);
+	ck_assert_double_eq_tol(out[nq - 1], 20000 / 7.0 - 300, 2557 * 0.02);
+	vt_sketch_fini(&s);
+}
+END_TEST
+
 static float bucket_weight(const struct vt_sketch_store *st, int32_t key)
 {
 	if (key < st->offset || key >= st->offset + (int32_t)st->len)
@@ -625,6 +660,7 @@ Suite *vt_test_sketch_suite(void)
 	tcase_add_test(tc, rank_rule_small_sets);
 	tcase_add_test(tc, single_values_and_boundaries);
 	tcase_add_test(tc, zero_and_tiny_values);
+	tcase_add_test(tc, quantiles_in_one_walk_match_one_at_a_time);
 	tcase_add_test(tc, merge_equals_feeding_all);
 	tcase_add_test(tc, reset_keeps_memory);
 	tcase_add_test(tc, collapse_keeps_high_quantiles);
