@@ -1,9 +1,47 @@
 /* core_routes.c - /metrics, /healthz, POST /api/v1/metrics (core_routes.h). */
 #include <errno.h>
+#include <microhttpd.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core_routes.h"
 #include "loop.h"
+#include "xmalloc.h"
+
+/* /metrics is streamed: one piece of the exposition at a time, so a
+ * scrape of 100,000 series holds tens of kilobytes, not tens of MB. */
+struct metrics_body {
+	struct vt_prom_stream *stream;
+	struct vt_buf piece;
+	size_t sent;                /* bytes of piece already handed over */
+};
+
+static ssize_t metrics_read(void *ctx, uint64_t pos, char *buf, size_t max)
+{
+	struct metrics_body *mb = ctx;
+	(void)pos;
+	if (mb->sent == mb->piece.len) {
+		vt_buf_reset(&mb->piece);
+		mb->sent = 0;
+		if (vt_prom_stream_next(mb->stream, &mb->piece) == 0)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	size_t n = mb->piece.len - mb->sent;
+	if (n > max)
+		n = max;
+	memcpy(buf, mb->piece.data + mb->sent, n);
+	mb->sent += n;
+	return (ssize_t)n;
+}
+
+static void metrics_free(void *ctx)
+{
+	struct metrics_body *mb = ctx;
+	vt_prom_stream_close(mb->stream);
+	vt_buf_fini(&mb->piece);
+	free(mb);
+}
 
 static void get_metrics(void *ctx, const struct vt_http_request *req,
     struct vt_http_response *resp)
@@ -11,7 +49,12 @@ static void get_metrics(void *ctx, const struct vt_http_request *req,
 	struct vt_core_routes *c = ctx;
 	enum vt_prom_format fmt = vt_prom_negotiate(vt_http_header(req,
 	    "Accept"));
-	vt_prom_render(c->prom, &resp->body, fmt);
+	struct metrics_body *mb = vt_xcalloc(1, sizeof *mb);
+	mb->stream = vt_prom_stream_open(c->prom, fmt);
+	vt_buf_init(&mb->piece);
+	resp->stream = metrics_read;
+	resp->stream_ctx = mb;
+	resp->stream_free = metrics_free;
 	resp->content_type = vt_prom_content_type(fmt);
 	resp->no_cache = 1;
 }

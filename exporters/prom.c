@@ -115,25 +115,91 @@ static struct vt_prom_model *current_model(struct vt_prom *p,
 	return m;
 }
 
+/* Where a stream is: the client families sort around the reserved
+ * vitals_ block, so the whole built-in part is in name order. */
+enum stream_phase {
+	BEFORE_SELF,     /* client families before "vitals_" */
+	SELF,            /* the daemon's own vitals_* families */
+	AFTER_SELF,      /* the remaining client families */
+	COLLECTORS,      /* health, storage, HTTP, ... */
+	END,             /* "# EOF" for OpenMetrics */
+	DONE
+};
+
+struct vt_prom_stream {
+	struct vt_prom_model *m;        /* owned reference */
+	struct collector collectors[VT_PROM_MAX_COLLECTORS];
+	size_t ncollectors;
+	enum vt_prom_format fmt;
+	enum stream_phase phase;
+	size_t next;                    /* family index to continue from */
+};
+
+struct vt_prom_stream *vt_prom_stream_open(struct vt_prom *p,
+    enum vt_prom_format fmt)
+{
+	struct vt_prom_stream *s = vt_xcalloc(1, sizeof *s);
+	s->m = current_model(p, s->collectors, &s->ncollectors);
+	s->fmt = fmt;
+	s->phase = BEFORE_SELF;
+	return s;
+}
+
+size_t vt_prom_stream_next(struct vt_prom_stream *s, struct vt_buf *out)
+{
+	size_t start = out->len, limit = out->len + VT_PROM_CHUNK;
+	while (s->phase != DONE && out->len < limit) {
+		switch (s->phase) {
+		case BEFORE_SELF:
+		case AFTER_SELF: {
+			const char *stop = s->phase == BEFORE_SELF ? "vitals_" :
+			    NULL;
+			size_t r = vt_prom_model_write(s->m, out, s->fmt, s->next,
+			    stop, limit);
+			int finished = r == s->next || out->len < limit;
+			s->next = r;
+			if (finished)
+				s->phase++;
+			break;
+		}
+		case SELF:
+			vt_prom_write_self(out, vt_prom_model_self(s->m),
+			    vt_prom_model_conflicts(s->m), s->fmt);
+			s->phase++;
+			break;
+		case COLLECTORS:
+			for (size_t i = 0; i < s->ncollectors; i++)
+				s->collectors[i].fn(s->collectors[i].ctx, out,
+				    s->fmt);
+			s->phase++;
+			break;
+		case END:
+			if (s->fmt == VT_PROM_OPENMETRICS)
+				vt_buf_puts(out, "# EOF\n");
+			s->phase++;
+			break;
+		case DONE:
+			break;
+		}
+	}
+	return out->len - start;
+}
+
+void vt_prom_stream_close(struct vt_prom_stream *s)
+{
+	if (s == NULL)
+		return;
+	vt_prom_model_release(s->m);
+	free(s);
+}
+
 void vt_prom_render(struct vt_prom *p, struct vt_buf *out,
     enum vt_prom_format fmt)
 {
-	struct collector collectors[VT_PROM_MAX_COLLECTORS];
-	size_t ncollectors;
-	struct vt_prom_model *m = current_model(p, collectors, &ncollectors);
-
-	/* Client families sort around the reserved vitals_ block, so the
-	 * whole built-in part is in name order. */
-	size_t next = vt_prom_model_write(m, out, fmt, 0, "vitals_");
-	vt_prom_write_self(out, vt_prom_model_self(m),
-	    vt_prom_model_conflicts(m), fmt);
-	vt_prom_model_write(m, out, fmt, next, NULL);
-	vt_prom_model_release(m);
-
-	for (size_t i = 0; i < ncollectors; i++)
-		collectors[i].fn(collectors[i].ctx, out, fmt);
-	if (fmt == VT_PROM_OPENMETRICS)
-		vt_buf_puts(out, "# EOF\n");
+	struct vt_prom_stream *s = vt_prom_stream_open(p, fmt);
+	while (vt_prom_stream_next(s, out) > 0)
+		;
+	vt_prom_stream_close(s);
 }
 
 const char *vt_prom_content_type(enum vt_prom_format fmt)

@@ -538,7 +538,7 @@ static size_t write_estimate(const struct vt_prom_model *m, size_t from,
 
 size_t vt_prom_model_write(const struct vt_prom_model *m,
     struct vt_buf *out, enum vt_prom_format fmt, size_t from,
-    const char *stop)
+    const char *stop, size_t limit)
 {
 	char qlabels[VT_MAX_PERCENTILES][40];
 	struct vt_buf help;
@@ -551,13 +551,18 @@ size_t vt_prom_model_write(const struct vt_prom_model *m,
 	for (size_t i = 0; i < nq; i++)
 		snprintf(qlabels[i], sizeof qlabels[i], ",quantile=\"%.12g\"",
 		    m->flush->percentiles[i] / 100);
-	vt_buf_reserve(out, write_estimate(m, from, nq));
+	size_t want = write_estimate(m, from, nq);
+	if (limit && want > limit + 4096)
+		want = limit + 4096;
+	vt_buf_reserve(out, want);
 	vt_buf_init(&help);
 	for (r = from; r < m->nfamilies; r++) {
 		const struct family *fam = &m->families[m->fam_sorted[r]];
 		const char *name = m->arena.data + fam->name_off;
 		const struct kind_rule *kr = &kind_rules[fam->kind];
 		if (stop && strcmp(name, stop) >= 0)
+			break;
+		if (limit && out->len >= limit)
 			break;
 		vt_buf_reset(&help);
 		vt_buf_puts(&help, kr->help);

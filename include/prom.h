@@ -74,6 +74,21 @@ void vt_prom_add_collector(struct vt_prom *p, vt_prom_collector_fn fn,
 void vt_prom_render(struct vt_prom *p, struct vt_buf *out,
     enum vt_prom_format fmt);
 
+/*
+ * The same exposition in pieces, for a response streamed as it is
+ * written: memory stays at one piece (about VT_PROM_CHUNK bytes) however
+ * many series there are, instead of the whole body. The stream holds its
+ * own reference to the window it renders, so a flush meanwhile does not
+ * tear it. vt_prom_stream_next appends the next piece to out and returns
+ * its length: 0 once the exposition is complete.
+ */
+#define VT_PROM_CHUNK (32 * 1024)
+struct vt_prom_stream;
+struct vt_prom_stream *vt_prom_stream_open(struct vt_prom *p,
+    enum vt_prom_format fmt);
+size_t vt_prom_stream_next(struct vt_prom_stream *s, struct vt_buf *out);
+void vt_prom_stream_close(struct vt_prom_stream *s);   /* NULL ok */
+
 /* "text/plain; version=0.0.4; charset=utf-8" or the OpenMetrics type. */
 const char *vt_prom_content_type(enum vt_prom_format fmt);
 
@@ -141,11 +156,12 @@ const struct vt_selfstats *vt_prom_model_self(const struct vt_prom_model *m);
 /* Series left out. */
 size_t vt_prom_model_conflicts(const struct vt_prom_model *m);
 /* Write families in name order starting at the from-th, stopping before
- * the first whose name is >= stop (NULL: write all). Returns the index to
+ * the first whose name is >= stop (NULL: write all), and once out holds
+ * limit bytes or more after a family (0: no limit). Returns the index to
  * continue from. */
 size_t vt_prom_model_write(const struct vt_prom_model *m,
     struct vt_buf *out, enum vt_prom_format fmt, size_t from,
-    const char *stop);
+    const char *stop, size_t limit);
 
 /* The daemon's own vitals_* families, sorted by name. s NULL: zeros. */
 void vt_prom_write_self(struct vt_buf *out, const struct vt_selfstats *s,

@@ -943,6 +943,79 @@ START_TEST(renders_100k_series_fast)
 }
 END_TEST
 
+/* A collector's family, to see where the stream puts it. */
+static void tail_collector(void *ctx, struct vt_buf *out,
+    enum vt_prom_format fmt)
+{
+	(void)ctx;
+	(void)fmt;
+	vt_buf_puts(out, "# TYPE zz_collected gauge\nzz_collected 1\n");
+}
+
+/* /metrics is streamed: pieces of about VT_PROM_CHUNK bytes (a piece ends
+ * after a whole family), in the same order as a whole render: client
+ * families around the vitals_ block, collectors, then "# EOF". */
+START_TEST(streams_in_bounded_pieces)
+{
+	enum { FAMILIES = 2000, PER = 20 };
+	struct vt_flush *f = new_flush(FAMILIES * PER + 2);
+	char metric[64], host[32];
+	for (size_t i = 0; i < FAMILIES * PER; i++) {
+		const char *kv[] = { "host", host, NULL };
+		snprintf(metric, sizeof metric, "%s.m%zu", i % 2 ? "zeta" :
+		    "alpha", i / PER);
+		snprintf(host, sizeof host, "host-%zu", i % PER);
+		add(f, VT_COUNTER, "svc", metric, i + 1, kv)->total = (double)i;
+	}
+	struct vt_prom *p = vt_prom_create();
+	vt_prom_add_collector(p, tail_collector, NULL);
+	struct vt_sink sink = vt_prom_sink(p);
+	sink.flush(sink.ctx, f);
+	vt_flush_release(f);
+
+	struct vt_buf whole, piece, joined;
+	vt_buf_init(&whole);
+	vt_buf_init(&piece);
+	vt_buf_init(&joined);
+	vt_prom_render(p, &whole, VT_PROM_OPENMETRICS);
+	struct vt_prom_stream *st = vt_prom_stream_open(p,
+	    VT_PROM_OPENMETRICS);
+	size_t n, pieces = 0, largest = 0;
+	while ((n = vt_prom_stream_next(st, &piece)) > 0) {
+		ck_assert_uint_eq(n, piece.len);
+		pieces++;
+		if (n > largest)
+			largest = n;
+		vt_buf_append(&joined, piece.data, piece.len);
+		vt_buf_reset(&piece);
+	}
+	ck_assert_uint_eq(vt_prom_stream_next(st, &piece), 0);   /* stays done */
+	vt_prom_stream_close(st);
+
+	ck_assert_uint_gt(whole.len, 10 * VT_PROM_CHUNK);
+	ck_assert_uint_gt(pieces, whole.len / (2 * VT_PROM_CHUNK));
+	ck_assert_uint_lt(largest, VT_PROM_CHUNK + 4096);
+	ck_assert_uint_eq(joined.len, whole.len);
+	ck_assert_int_eq(memcmp(joined.data, whole.data, whole.len), 0);
+	ck_assert_uint_eq(count_prefix(joined.data, "# TYPE alpha_m"),
+	    FAMILIES);
+	ck_assert_uint_eq(count_prefix(joined.data, "# TYPE zeta_m"),
+	    FAMILIES);
+	const char *self = strstr(joined.data, "# TYPE vitals_");
+	const char *zeta = strstr(joined.data, "# TYPE zeta_m");
+	const char *alpha = strstr(joined.data, "# TYPE alpha_m");
+	const char *coll = strstr(joined.data, "# TYPE zz_collected");
+	ck_assert(alpha && self && zeta && coll);
+	ck_assert(alpha < self && self < zeta && zeta < coll);
+	ck_assert_uint_eq(count_prefix(joined.data, "# EOF"), 1);
+	ck_assert_str_eq(joined.data + joined.len - 6, "# EOF\n");
+	vt_buf_fini(&whole);
+	vt_buf_fini(&piece);
+	vt_buf_fini(&joined);
+	vt_prom_destroy(p);
+}
+END_TEST
+
 /* ---- the real promtool ---- */
 
 
@@ -1049,6 +1122,7 @@ Suite *vt_test_prom_suite(void)
 	TCase *slow = tcase_create("slow");
 	tcase_set_timeout(slow, 60);
 	tcase_add_test(slow, renders_100k_series_fast);
+	tcase_add_test(slow, streams_in_bounded_pieces);
 	tcase_add_test(slow, promtool_accepts_full_exposition);
 	tcase_add_test(slow, promtool_lints_only_client_names);
 	suite_add_tcase(s, slow);
