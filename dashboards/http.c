@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <math.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "http_gate.h"
 #include "log.h"
 #include "names.h"
 #include "netaddr.h"
@@ -57,11 +59,13 @@ static const char *const refusal_names[REFUSED_COUNT] = {
 	[REFUSED_FORBIDDEN] = "forbidden",
 };
 
+#define GATE_SLACK 4     /* libmicrohttpd's limits: the caps plus this */
+
 struct vt_http {
 	struct vt_http_config cfg;
 	/* Counted on MHD threads, read by scrapes. */
 	atomic_uint_least64_t refused[REFUSED_COUNT];
-	atomic_uint_least64_t open_connections;
+	struct vt_http_gate *gate;   /* connection caps, counted refusals */
 	char token[VT_TOKEN_LEN];
 	char listen[VT_ADDR_LEN];
 	char tls_cert[VT_PATH_LEN], tls_key[VT_PATH_LEN];
@@ -92,6 +96,7 @@ vt_http *vt_http_create(const struct vt_http_config *cfg)
 	h->cfg.listen = h->listen;
 	h->cfg.tls_cert = h->tls_cert;
 	h->cfg.tls_key = h->tls_key;
+	h->gate = vt_http_gate_create(cfg->max_connections, cfg->max_per_ip);
 	return h;
 }
 
@@ -465,16 +470,29 @@ static int tls_options(vt_http *h, struct MHD_OptionItem *opt, size_t *n,
 	return 0;
 }
 
+/* Before libmicrohttpd's own limits: refusals are counted here. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
+    socklen_t addrlen)
+{
+	vt_http *h = cls;
+	return vt_http_gate_admit(h->gate, addr, addrlen) ? MHD_YES : MHD_NO;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn,
     void **socket_context, enum MHD_ConnectionNotificationCode code)
 {
 	vt_http *h = cls;
-	(void)conn;
 	(void)socket_context;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	socklen_t len = sa == NULL ? 0 : sa->sa_family == AF_INET6 ?
+	    (socklen_t)sizeof(struct sockaddr_in6) :
+	    (socklen_t)sizeof(struct sockaddr_in);
 	if (code == MHD_CONNECTION_NOTIFY_STARTED)
-		atomic_fetch_add(&h->open_connections, 1);
+		vt_http_gate_opened(h->gate, sa, len);
 	else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
-		atomic_fetch_sub(&h->open_connections, 1);
+		vt_http_gate_closed(h->gate, sa, len);
 }
 
 void vt_http_collect(void *ctx, struct vt_buf *out, enum vt_prom_format fmt)
@@ -482,11 +500,22 @@ void vt_http_collect(void *ctx, struct vt_buf *out, enum vt_prom_format fmt)
 	vt_http *h = ctx;
 	static const char open_name[] = "vitals_http_open_connections";
 	static const char refused_name[] = "vitals_http_refused";
+	static const char gate_name[] = "vitals_http_connections_refused";
 
+	vt_prom_put_head(out, gate_name, sizeof gate_name - 1,
+	    VT_PROM_COUNTER, "HTTP connections closed unanswered at a cap, by "
+	    "the config key: max_connections, max_connections_per_ip.", fmt);
+	for (int i = 0; i < VT_GATE_REASON_COUNT; i++) {
+		vt_buf_printf(out, "%s_total{reason=\"%s\"} ", gate_name,
+		    vt_http_gate_reason_name((enum vt_http_gate_reason)i));
+		vt_prom_put_u64(out, vt_http_gate_refused(h->gate,
+		    (enum vt_http_gate_reason)i));
+		vt_buf_putc(out, '\n');
+	}
 	vt_prom_put_head(out, open_name, sizeof open_name - 1, VT_PROM_GAUGE,
 	    "HTTP connections open now.", fmt);
 	vt_buf_printf(out, "%s ", open_name);
-	vt_prom_put_u64(out, atomic_load(&h->open_connections));
+	vt_prom_put_u64(out, vt_http_gate_open(h->gate));
 	vt_buf_putc(out, '\n');
 	vt_prom_put_head(out, refused_name, sizeof refused_name - 1,
 	    VT_PROM_COUNTER, "HTTP requests refused before any handler ran, "
@@ -520,15 +549,19 @@ int vt_http_start(vt_http *h, char *err, size_t errlen)
 	size_t nopt = 0;
 	if (tls_options(h, opt, &nopt, &flags, err, errlen) < 0)
 		return -1;
+	/* The gate (on_accept) enforces the configured caps and counts what
+	 * it refuses; libmicrohttpd's limits sit a little above them as the
+	 * hard stop for connections admitted at the same instant. */
 	if (h->cfg.max_per_ip > 0)
 		opt[nopt++] = (struct MHD_OptionItem){
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		    (intptr_t)h->cfg.max_per_ip, NULL };
+		    (intptr_t)h->cfg.max_per_ip + GATE_SLACK, NULL };
 	opt[nopt] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
-	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+	h->daemon = MHD_start_daemon(flags, 0, on_accept, h, on_request, h,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg.threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->cfg.max_connections,
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)h->cfg.max_connections + GATE_SLACK,
 	    MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout ? h->cfg.timeout : 30u,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
@@ -557,6 +590,7 @@ void vt_http_destroy(vt_http *h)
 		return;
 	if (h->daemon)
 		MHD_stop_daemon(h->daemon);
+	vt_http_gate_destroy(h->gate);
 	free(h->cert_pem);
 	free(h->key_pem);
 	free(h);

@@ -31,6 +31,7 @@
 	X(alert_flap) \
 	X(alert_engine) \
 	X(html) \
+	X(http_gate) \
 	X(trends) \
 	X(amqp_url) \
 	X(amqp_backoff) \

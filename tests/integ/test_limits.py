@@ -179,6 +179,11 @@ class HttpLimits(TestCase):
             finally:
                 for s in idle:
                     s.close()
+            # and counted, by the config key that refused it
+            v.wait_value("vitals_http_connections_refused_total", 1,
+                         reason="max_connections_per_ip")
+            self.assertEqual(v.value("vitals_http_connections_refused_total",
+                                     reason="max_connections"), 0)
 
             def served():
                 try:
@@ -186,6 +191,29 @@ class HttpLimits(TestCase):
                 except OSError:
                     return False
             wait_for(served, what="served again once the four closed")
+
+    def test_connections_past_the_total_cap_are_refused_and_counted(self):
+        cfg = {"http": {"max_connections": 6}}
+        with Vitalsd(config=cfg) as v:
+            time.sleep(0.5)        # the start-up probes' connections close
+            fds = open_fds(v.proc.pid)
+            idle = [socket.create_connection(("127.0.0.1", v.http_port))
+                    for _ in range(6)]
+            try:
+                wait_for(lambda: open_fds(v.proc.pid) >= fds + 6,
+                         what="the six idle connections accepted")
+                for _ in range(3):
+                    out = raw_http(v.http_port,
+                                   b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    self.assertEqual(out, b"", "a seventh connection was "
+                                     "served")
+            finally:
+                for s in idle:
+                    s.close()
+            v.wait_value("vitals_http_connections_refused_total", 3,
+                         reason="max_connections")
+            self.assertEqual(v.value("vitals_http_connections_refused_total",
+                                     reason="max_connections_per_ip"), 0)
 
     def test_slow_client_is_cut_off_after_timeout(self):
         cfg = {"http": {"timeout": "1s"}}
