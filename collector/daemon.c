@@ -322,7 +322,7 @@ vt_daemon *vt_daemon_create(const struct vt_config *cfg, char *err,
 	/* Before the first thread: graphs are drawn by children of a fork
 	 * server forked now, never by a fork of the threaded daemon, which
 	 * could copy a lock another thread holds (rrdlib.h). */
-	if (cfg->rrd_enabled && vt_rrdlib_graph_start(err, errlen) < 0)
+	if (cfg->rrd_enabled && vt_rrdlib_forkserver_start(err, errlen) < 0)
 		goto fail;
 	d->loop = vt_loop_create(err, errlen);
 	if (d->loop == NULL)
@@ -392,6 +392,6 @@ void vt_daemon_destroy(vt_daemon *d)
 	vt_ingest_destroy(d->ingest);
 	vt_agg_destroy(d->agg);
 	vt_loop_destroy(d->loop);
-	vt_rrdlib_graph_stop();
+	vt_rrdlib_forkserver_stop();
 	free(d);
 }

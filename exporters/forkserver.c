@@ -2,11 +2,17 @@
  * forkserver.c - the single-threaded helper that forks a child per job
  * (forkserver.h).
  *
- * Wire: the daemon and the server share a SOCK_SEQPACKET pair. A job is
- * one message: its argv strings, each ending in NUL, with the write end of
- * a fresh reply socket attached (SCM_RIGHTS). The child writes
- * {int32 status, int32 length} and then length bytes to the reply socket
- * and exits; the caller reads them with a deadline.
+ * Wire: the daemon and the server share a SOCK_SEQPACKET pair. Every
+ * message carries one descriptor (SCM_RIGHTS) and starts with its kind:
+ *   'J' job:   argv strings, each ending in NUL; the descriptor is the
+ *              write end of a fresh reply socket. The child writes
+ *              {int32 status, int32 length} and then length bytes to it
+ *              and exits; the caller reads them with a deadline.
+ *   'S' spawn: the address of a serve function; the descriptor is one end
+ *              of the caller's new socket pair. The child writes its pid
+ *              (int32) to it, then runs serve(fd) until it returns. A
+ *              function address means the same in the server as in the
+ *              daemon because the server is a fork, never an exec.
  */
 #include <errno.h>
 #include <poll.h>
@@ -62,8 +68,9 @@ static void reply_error(int fd, int status, const char *msg)
 
 /* ---- the server side ---- */
 
-/* Receive one job: its bytes into buf, the reply descriptor into *fd.
- * 1 for a job, 0 when the daemon closed its end, -1 to skip a bad one. */
+/* Receive one message: its bytes into buf, its descriptor into *fd.
+ * 1 for a well-formed one, 0 when the daemon closed its end, -1 to skip a
+ * bad one. */
 static int receive_job(int sock, char *buf, size_t cap, size_t *len, int *fd)
 {
 	union {
@@ -86,14 +93,28 @@ static int receive_job(int sock, char *buf, size_t cap, size_t *len, int *fd)
 		memcpy(fd, CMSG_DATA(c), sizeof(int));
 	if (*fd < 0)
 		return -1;
-	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || n == 0 ||
-	    buf[n - 1] != '\0') {
+	int ok = !(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && (
+	    (buf[0] == 'J' && n >= 2 && buf[n - 1] == '\0') ||
+	    (buf[0] == 'S' && n == 1 + (ssize_t)sizeof(vt_forkserver_serve)));
+	if (!ok) {
 		reply_error(*fd, -EINVAL, "forkserver: malformed job");
 		close(*fd);
 		return -1;
 	}
 	*len = (size_t)n;
 	return 1;
+}
+
+/* The spawned child: say who it is, then serve until serve returns. */
+static void __attribute__((noreturn)) run_spawn(const char *buf, int fd)
+{
+	vt_forkserver_serve fn;
+	memcpy(&fn, buf + 1, sizeof fn);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);   /* dies with the server */
+	int32_t me = (int32_t)getpid();
+	if (write_all(fd, &me, sizeof me) == 0)
+		fn(fd);
+	_exit(0);
 }
 
 /* The child: split argv, run the job, answer, exit without running any
@@ -103,7 +124,7 @@ static void __attribute__((noreturn)) run_job(vt_forkserver_job job,
 {
 	static char *argv[JOB_MAX_ARGS + 1];
 	int argc = 0;
-	for (size_t i = 0; i < len && argc < JOB_MAX_ARGS; ) {
+	for (size_t i = 1; i < len && argc < JOB_MAX_ARGS; ) {
 		argv[argc++] = buf + i;
 		i += strlen(buf + i) + 1;
 	}
@@ -116,7 +137,7 @@ static void __attribute__((noreturn)) run_job(vt_forkserver_job job,
 	_exit(0);
 }
 
-static void __attribute__((noreturn)) serve(int sock, vt_forkserver_job job,
+static void __attribute__((noreturn)) server_main(int sock, vt_forkserver_job job,
     vt_forkserver_warm warm)
 {
 	/* Die with the daemon; start from a clean signal state (the daemon
@@ -134,7 +155,7 @@ static void __attribute__((noreturn)) serve(int sock, vt_forkserver_job job,
 	signal(SIGCHLD, SIG_IGN);        /* children reap themselves */
 	if (warm)
 		warm();
-	static char buf[JOB_MAX_BYTES];
+	static char buf[JOB_MAX_BYTES + 1];
 	for (;;) {
 		size_t len = 0;
 		int fd = -1;
@@ -144,6 +165,10 @@ static void __attribute__((noreturn)) serve(int sock, vt_forkserver_job job,
 		if (r < 0)
 			continue;
 		pid_t pid = fork();
+		if (pid == 0 && buf[0] == 'S') {
+			close(sock);
+			run_spawn(buf, fd);
+		}
 		if (pid == 0) {
 			close(sock);
 			signal(SIGPIPE, SIG_DFL);
@@ -185,7 +210,7 @@ int vt_forkserver_start(vt_forkserver_job job, vt_forkserver_warm warm,
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		serve(sv[1], job, warm);
+		server_main(sv[1], job, warm);
 	}
 	close(sv[1]);
 	server_fd = sv[0];
@@ -250,29 +275,16 @@ static int read_full(int fd, void *buf, size_t n, long long deadline)
 	return 0;
 }
 
-/* Send the job with the write end of its reply socket. */
-static int send_job(int sock, int argc, const char *const *argv, int fd,
+/* Send one message with descriptor fd attached. */
+static int send_msg(int sock, const void *data, size_t len, int fd,
     char *err, size_t errlen)
 {
-	size_t len = 0;
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	if (argc > JOB_MAX_ARGS || len > JOB_MAX_BYTES || len == 0) {
-		snprintf(err, errlen, "forkserver: job too large");
-		return -E2BIG;
-	}
-	char *buf = vt_xmalloc(len), *p = buf;
-	for (int i = 0; i < argc; i++) {
-		size_t n = strlen(argv[i]) + 1;
-		memcpy(p, argv[i], n);
-		p += n;
-	}
 	union {
 		char space[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} control;
 	memset(&control, 0, sizeof control);
-	struct iovec iov = { buf, len };
+	struct iovec iov = { (void *)(uintptr_t)data, len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 	    .msg_control = control.space, .msg_controllen = sizeof control };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -284,13 +296,81 @@ static int send_job(int sock, int argc, const char *const *argv, int fd,
 	do
 		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	int e = errno;
-	free(buf);
 	if (n < 0) {
 		snprintf(err, errlen, "forkserver: not running (%s)",
-		    strerror(e));
+		    strerror(errno));
 		return -EPIPE;
 	}
+	return 0;
+}
+
+/* Send the job with the write end of its reply socket. */
+static int send_job(int sock, int argc, const char *const *argv, int fd,
+    char *err, size_t errlen)
+{
+	size_t len = 1;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if (argc > JOB_MAX_ARGS || len > JOB_MAX_BYTES || argc == 0) {
+		snprintf(err, errlen, "forkserver: job too large");
+		return -E2BIG;
+	}
+	char *buf = vt_xmalloc(len), *p = buf;
+	*p++ = 'J';
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]) + 1;
+		memcpy(p, argv[i], n);
+		p += n;
+	}
+	int rc = send_msg(sock, buf, len, fd, err, errlen);
+	free(buf);
+	return rc;
+}
+
+static int server_socket(unsigned *timeout, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&server_lock);
+	int sock = server_fd;
+	if (timeout)
+		*timeout = job_timeout;
+	pthread_mutex_unlock(&server_lock);
+	if (sock < 0)
+		snprintf(err, errlen, "forkserver: not started");
+	return sock;
+}
+
+int vt_forkserver_spawn(vt_forkserver_serve serve, int type, int *fd,
+    pid_t *pid, char *err, size_t errlen)
+{
+	int sock = server_socket(NULL, err, errlen);
+	if (sock < 0)
+		return -EPIPE;
+	int sv[2];
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0) {
+		snprintf(err, errlen, "forkserver: socketpair: %s",
+		    strerror(errno));
+		return -errno;
+	}
+	char msg[1 + sizeof serve];
+	msg[0] = 'S';
+	memcpy(msg + 1, &serve, sizeof serve);
+	int rc = send_msg(sock, msg, sizeof msg, sv[1], err, errlen);
+	close(sv[1]);
+	int32_t child = 0;
+	if (rc == 0) {
+		rc = read_full(sv[0], &child, sizeof child, now_ms() + 10000);
+		if (rc < 0 || child <= 0) {
+			snprintf(err, errlen, "forkserver: the spawned process "
+			    "did not start");
+			rc = rc < 0 ? rc : -EIO;
+		}
+	}
+	if (rc < 0) {
+		close(sv[0]);
+		return rc;
+	}
+	*fd = sv[0];
+	*pid = (pid_t)child;
 	return 0;
 }
 
@@ -299,14 +379,10 @@ int vt_forkserver_call(int argc, const char *const *argv, size_t max_reply,
 {
 	if (err && errlen)
 		err[0] = '\0';
-	pthread_mutex_lock(&server_lock);
-	int sock = server_fd;
-	unsigned timeout = job_timeout;
-	pthread_mutex_unlock(&server_lock);
-	if (sock < 0) {
-		snprintf(err, errlen, "forkserver: not started");
+	unsigned timeout;
+	int sock = server_socket(&timeout, err, errlen);
+	if (sock < 0)
 		return -EPIPE;
-	}
 	int rs[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rs) < 0) {
 		snprintf(err, errlen, "forkserver: socketpair: %s",

@@ -392,13 +392,13 @@ static void warm_fonts(void)
 	vt_buf_fini(&out);
 }
 
-int vt_rrdlib_graph_start(char *err, size_t errlen)
+int vt_rrdlib_forkserver_start(char *err, size_t errlen)
 {
 	return vt_forkserver_start(render_job, warm_fonts,
 	    GRAPH_TIMEOUT_SECONDS, err, errlen);
 }
 
-void vt_rrdlib_graph_stop(void)
+void vt_rrdlib_forkserver_stop(void)
 {
 	vt_forkserver_stop();
 }
@@ -407,7 +407,7 @@ int vt_rrdlib_graph(int argc, const char *const *argv, struct vt_buf *image,
     char *err, size_t errlen)
 {
 	if (!vt_forkserver_running() &&
-	    vt_rrdlib_graph_start(err, errlen) < 0)
+	    vt_rrdlib_forkserver_start(err, errlen) < 0)
 		return -EIO;
 	const char **args = vt_xcalloc((size_t)argc + 3, sizeof *args);
 	args[0] = "graph";

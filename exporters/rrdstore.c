@@ -307,8 +307,7 @@ vt_rrdstore *vt_rrdstore_create(const struct vt_rrdstore_config *cfg,
 	st->health = cfg->health;
 	st->rrdc = vt_rrdc_create(cfg->cached);
 	if (st->rrdc == NULL && !cfg->in_thread) {
-		/* Forked now, while the daemon is small: the worker keeps a
-		 * copy-on-write image of the process as it is at this point. */
+		/* The update worker: a child of the fork server (rrdw.h). */
 		st->rrdw = vt_rrdw_start(err, errlen);
 		if (st->rrdw == NULL)
 			goto fail;

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
+#include <sys/pidfd.h>
 #include <unistd.h>
 
+#include "forkserver.h"
 #include "rrdlib.h"
 #include "rrdw.h"
 #include "vt_types.h"
@@ -24,10 +24,10 @@
 
 #define MSG_MAX (160 * 1024)    /* fits a unix socket's default buffer */
 #define ARGS_MAX 1024
-#define WORKER_FD 3
 
 struct vt_rrdw {
 	pid_t pid;                  /* 0: not running */
+	int pidfd;                  /* the worker, safe from pid reuse */
 	int fd;
 	size_t pending;
 	double cpu_past;            /* CPU of workers that have exited */
@@ -75,61 +75,51 @@ static void __attribute__((noreturn)) serve(int fd)
 	}
 }
 
+/* In the worker: its name in ps, then serve. */
+static void worker_main(int fd)
+{
+	prctl(PR_SET_NAME, "vitals-rrdw");
+	serve(fd);
+}
+
+/*
+ * The worker is a child of the fork server (forkserver.h), never a fork
+ * of the threaded daemon, which could copy a lock another thread holds.
+ * The fork server is started on first use when the daemon has not
+ * started it already (tests).
+ */
 static int spawn(struct vt_rrdw *w, char *err, size_t errlen)
 {
-	int sv[2];
-	pid_t parent = getpid();
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		snprintf(err, errlen, "rrd worker: socketpair: %s",
-		    strerror(errno));
-		return -errno;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		snprintf(err, errlen, "rrd worker: fork: %s", strerror(e));
-		close(sv[0]);
-		close(sv[1]);
-		return -e;
-	}
-	if (pid == 0) {
-		/* Keep stderr and the socket only: no listening socket or
-		 * file of the daemon stays open in here. */
-		if (dup2(sv[1], WORKER_FD) < 0)
-			_exit(1);
-		close_range(WORKER_FD + 1, ~0U, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(0);
-		prctl(PR_SET_NAME, "vitals-rrdw");
-		serve(WORKER_FD);
-	}
-	close(sv[1]);
+	int fd;
+	pid_t pid;
+	if (!vt_forkserver_running() &&
+	    vt_rrdlib_forkserver_start(err, errlen) < 0)
+		return -EPIPE;
+	int rc = vt_forkserver_spawn(worker_main, SOCK_SEQPACKET, &fd, &pid,
+	    err, errlen);
+	if (rc < 0)
+		return rc;
 	w->pid = pid;
-	w->fd = sv[0];
+	w->pidfd = pidfd_open(pid, 0);   /* kill this one, never a reuse */
+	w->fd = fd;
 	return 0;
 }
 
-/* The worker is gone or must go: reap it and account its CPU. */
+/* The worker is gone or must go: keep its CPU, close, kill if asked. It
+ * is the fork server's child, which reaps it. */
 static void reap(struct vt_rrdw *w, int kill_it)
 {
-	struct rusage ru;
-	int status;
 	if (w->pid <= 0)
 		return;
+	w->cpu_past = vt_rrdw_cpu_seconds(w);
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
-	if (kill_it)
-		kill(w->pid, SIGKILL);
-	while (wait4(w->pid, &status, 0, &ru) < 0) {
-		if (errno != EINTR) {
-			memset(&ru, 0, sizeof ru);
-			break;
-		}
-	}
-	w->cpu_past += (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	if (kill_it && w->pidfd >= 0)
+		pidfd_send_signal(w->pidfd, SIGKILL, NULL, 0);
+	if (w->pidfd >= 0)
+		close(w->pidfd);
+	w->pidfd = -1;
 	w->pid = 0;
 }
 
@@ -139,6 +129,7 @@ struct vt_rrdw *vt_rrdw_start(char *err, size_t errlen)
 {
 	struct vt_rrdw *w = vt_xcalloc(1, sizeof *w);
 	w->fd = -1;
+	w->pidfd = -1;
 	w->buf = vt_xmalloc(MSG_MAX);
 	if (spawn(w, err, errlen) < 0) {
 		free(w->buf);

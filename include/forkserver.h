@@ -20,6 +20,7 @@
 #define VT_FORKSERVER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -44,6 +45,15 @@ int vt_forkserver_running(void);
  * when the server is gone). Thread-safe. */
 int vt_forkserver_call(int argc, const char *const *argv, size_t max_reply,
     struct vt_buf *out, char *err, size_t errlen);
+
+/* A long-lived helper: a child of the server running serve(fd) on a new
+ * socket pair of `type` (SOCK_STREAM, SOCK_SEQPACKET); *fd gets the
+ * caller's end, *pid the helper's pid. It is not the caller's child (the
+ * server reaps it) and it dies with the server; serve returning ends it.
+ * 0, or a negative errno with err set. Thread-safe. */
+typedef void (*vt_forkserver_serve)(int fd);
+int vt_forkserver_spawn(vt_forkserver_serve serve, int type, int *fd,
+    pid_t *pid, char *err, size_t errlen);
 
 /* Close the server's socket and reap it (NULL-safe to call twice). */
 void vt_forkserver_stop(void);

@@ -84,10 +84,11 @@ int vt_rrdlib_fetch(struct vt_rrdc *c, const char *path, const char *cf,
     size_t errlen);
 void vt_rrdlib_data_fini(struct vt_rrd_data *d);
 
-/* Start the graph fork server; call before the process starts threads
- * (else the first graph starts it). 0, or -1 with err set. */
-int vt_rrdlib_graph_start(char *err, size_t errlen);
-void vt_rrdlib_graph_stop(void);
+/* Start the fork server (forkserver.h) whose children draw graphs and
+ * run the update worker (rrdw.h); call before the process starts threads
+ * (else the first graph or worker starts it). 0, or -1 with err set. */
+int vt_rrdlib_forkserver_start(char *err, size_t errlen);
+void vt_rrdlib_forkserver_stop(void);
 
 /* Render a graph in memory: argv are rrd_graph arguments after the
  * file name (which is "-"). The image (PNG or SVG bytes) is appended to

@@ -8,8 +8,10 @@
  * (ingest, flusher, HTTP threads) that makes an update about half again
  * as expensive as in a single-threaded process; the worker is one.
  *
- * The worker is forked when started, closes every inherited descriptor
- * but its socket and stderr, dies with its parent, and serves one update
+ * The worker is a child of the fork server (forkserver.h), started from
+ * a process with one thread, so it holds only the server's few
+ * descriptors (stdio and its socket); it dies with the server, which dies
+ * with the daemon, and serves one update
  * at a time: requests and answers are messages on a SOCK_SEQPACKET pair,
  * answered in order, so the writer can keep a window of requests in
  * flight. When the worker dies, the requests in flight fail (-EPIPE) and

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -218,6 +219,62 @@ START_TEST(a_job_too_large_is_refused)
 }
 END_TEST
 
+/* A spawned helper: echoes each message back, upper-cased, until EOF. */
+static void echo_serve(int fd)
+{
+	char buf[256];
+	ssize_t n;
+	while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] >= 'a' && buf[i] <= 'z')
+				buf[i] = (char)(buf[i] - 'a' + 'A');
+		if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
+			break;
+	}
+}
+
+static int gone(pid_t pid)
+{
+	for (int i = 0; i < 200; i++) {
+		if (kill(pid, 0) < 0 && errno == ESRCH)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* A long-lived helper: a child of the server (not of this process), it
+ * serves its socket, ends when its socket closes, and dies with the
+ * server. */
+START_TEST(spawned_helper_serves_until_closed)
+{
+	start(job, 5);
+	char err[256];
+	int fd;
+	pid_t pid;
+	ck_assert_int_eq(vt_forkserver_spawn(echo_serve, SOCK_SEQPACKET, &fd,
+	    &pid, err, sizeof err), 0);
+	ck_assert_int_ne(pid, getpid());
+	ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), -1);   /* not ours */
+	ck_assert_int_eq(errno, ECHILD);
+	char buf[32] = "";
+	ck_assert_int_eq(send(fd, "hello", 5, 0), 5);
+	ck_assert_int_eq(recv(fd, buf, sizeof buf, 0), 5);
+	ck_assert_int_eq(memcmp(buf, "HELLO", 5), 0);
+	close(fd);
+	ck_assert_msg(gone(pid), "the helper outlived its socket");
+
+	/* A second one dies with the server. */
+	ck_assert_int_eq(vt_forkserver_spawn(echo_serve, SOCK_SEQPACKET, &fd,
+	    &pid, err, sizeof err), 0);
+	vt_forkserver_stop();
+	ck_assert_msg(gone(pid), "the helper outlived the server");
+	close(fd);
+	ck_assert_int_eq(vt_forkserver_spawn(echo_serve, SOCK_SEQPACKET, &fd,
+	    &pid, err, sizeof err), -EPIPE);
+}
+END_TEST
+
 Suite *vt_test_forkserver_suite(void)
 {
 	Suite *s = suite_create("forkserver");
@@ -229,6 +286,7 @@ Suite *vt_test_forkserver_suite(void)
 	tcase_add_test(tc, a_hanging_job_is_killed_at_the_limit);
 	tcase_add_test(tc, a_gone_server_is_an_error_not_a_hang);
 	tcase_add_test(tc, a_job_too_large_is_refused);
+	tcase_add_test(tc, spawned_helper_serves_until_closed);
 	suite_add_tcase(s, tc);
 	return s;
 }
