@@ -161,29 +161,36 @@ class HttpLimits(TestCase):
             self.assertEqual(v.value("vitals_http_refused_total",
                                      reason="body_too_large"), 3)
 
+    def assert_refused_past(self, v, n):
+        """Hold n idle connections open, then check that a further one is
+        closed unanswered; the n are closed again at the end."""
+        time.sleep(0.5)        # the start-up probes' connections close
+        fds = open_fds(v.proc.pid)
+        idle = [socket.create_connection(("127.0.0.1", v.http_port))
+                for _ in range(n)]
+        try:
+            # The server has accepted all n (one fd each) before the next
+            # comes; else the next could take a free slot.
+            wait_for(lambda: open_fds(v.proc.pid) >= fds + n,
+                     what="the %d idle connections accepted" % n)
+            out = raw_http(v.http_port,
+                           b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(out, b"", "connection %d was served" % (n + 1))
+        finally:
+            for s in idle:
+                s.close()
+
+    def assert_refusals(self, v, per_ip, total):
+        """The refusals counted, by the config key that refused them."""
+        name = "vitals_http_connections_refused_total"
+        v.wait_value(name, per_ip, reason="max_connections_per_ip")
+        v.wait_value(name, total, reason="max_connections")
+
     def test_connections_per_address_are_capped(self):
         cfg = {"http": {"max_connections_per_ip": 4}}
         with Vitalsd(config=cfg) as v:
-            time.sleep(0.5)        # the start-up probes' connections close
-            fds = open_fds(v.proc.pid)
-            idle = [socket.create_connection(("127.0.0.1", v.http_port))
-                    for _ in range(4)]
-            try:
-                # The server has accepted all four (one fd each) before
-                # the fifth comes; else the fifth could take a free slot.
-                wait_for(lambda: open_fds(v.proc.pid) >= fds + 4,
-                         what="the four idle connections accepted")
-                out = raw_http(v.http_port,
-                               b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                self.assertEqual(out, b"", "a fifth connection was served")
-            finally:
-                for s in idle:
-                    s.close()
-            # and counted, by the config key that refused it
-            v.wait_value("vitals_http_connections_refused_total", 1,
-                         reason="max_connections_per_ip")
-            self.assertEqual(v.value("vitals_http_connections_refused_total",
-                                     reason="max_connections"), 0)
+            self.assert_refused_past(v, 4)
+            self.assert_refusals(v, per_ip=1, total=0)
 
             def served():
                 try:
@@ -195,25 +202,8 @@ class HttpLimits(TestCase):
     def test_connections_past_the_total_cap_are_refused_and_counted(self):
         cfg = {"http": {"max_connections": 6}}
         with Vitalsd(config=cfg) as v:
-            time.sleep(0.5)        # the start-up probes' connections close
-            fds = open_fds(v.proc.pid)
-            idle = [socket.create_connection(("127.0.0.1", v.http_port))
-                    for _ in range(6)]
-            try:
-                wait_for(lambda: open_fds(v.proc.pid) >= fds + 6,
-                         what="the six idle connections accepted")
-                for _ in range(3):
-                    out = raw_http(v.http_port,
-                                   b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                    self.assertEqual(out, b"", "a seventh connection was "
-                                     "served")
-            finally:
-                for s in idle:
-                    s.close()
-            v.wait_value("vitals_http_connections_refused_total", 3,
-                         reason="max_connections")
-            self.assertEqual(v.value("vitals_http_connections_refused_total",
-                                     reason="max_connections_per_ip"), 0)
+            self.assert_refused_past(v, 6)
+            self.assert_refusals(v, per_ip=0, total=1)
 
     def test_slow_client_is_cut_off_after_timeout(self):
         cfg = {"http": {"timeout": "1s"}}
