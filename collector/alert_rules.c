@@ -129,6 +129,17 @@ static const cJSON *member(const cJSON *obj, const char *name)
 	return cJSON_GetObjectItemCaseSensitive(obj, name);
 }
 
+/* 0 when obj has member name, else -1 with "<path>.<name>: why". */
+static int require(struct parse *p, const cJSON *obj, const char *path,
+    const char *name, const char *why)
+{
+	char key[VT_ALERT_KEY_LEN];
+	if (member(obj, name) != NULL)
+		return 0;
+	keyf(key, sizeof key, "%s.%s", path, name);
+	return fail(p, key, "%s", why);
+}
+
 /* A string member: NULL when absent (*s untouched), else a copy. */
 static int get_string(struct parse *p, const cJSON *obj, const char *path,
     const char *name, size_t maxlen, char **s)
@@ -282,12 +293,10 @@ static int parse_threshold(struct parse *p, const cJSON *o,
 {
 	static const char *const need[] = { "metric", "stat", "op", "value" };
 	char key[VT_ALERT_KEY_LEN];
-	for (size_t i = 0; i < 4; i++) {
-		if (member(o, need[i]) == NULL) {
-			keyf(key, sizeof key, "%s.%s", path, need[i]);
-			return fail(p, key, "required for a threshold rule");
-		}
-	}
+	for (size_t i = 0; i < 4; i++)
+		if (require(p, o, path, need[i],
+		    "required for a threshold rule") < 0)
+			return -1;
 	if (get_string(p, o, path, "metric", VT_NAME_MAX, &r->metric) < 0 ||
 	    get_string(p, o, path, "stat", 32, &r->stat_name) < 0 ||
 	    get_number(p, o, path, "value", -INFINITY, INFINITY, 0,
@@ -352,9 +361,8 @@ static int parse_rule(struct parse *p, const cJSON *o, const char *path,
 	r->flap = 1;
 	if (object_of(p, o, path, allowed) < 0)
 		return -1;
-	keyf(key, sizeof key, "%s.name", path);
-	if (member(o, "name") == NULL)
-		return fail(p, key, "required");
+	if (require(p, o, path, "name", "required") < 0)
+		return -1;
 	if (get_string(p, o, path, "name", VT_ALERT_NAME_MAX, &r->name) < 0 ||
 	    get_string(p, o, path, "type", 16, &type) < 0)
 		return -1;
@@ -429,12 +437,9 @@ static int parse_hook(struct parse *p, const cJSON *o, const char *path,
 	h->backoff = 1;
 	if (object_of(p, o, path, allowed) < 0)
 		return -1;
-	keyf(key, sizeof key, "%s.name", path);
-	if (member(o, "name") == NULL)
-		return fail(p, key, "required");
-	keyf(key, sizeof key, "%s.type", path);
-	if (member(o, "type") == NULL)
-		return fail(p, key, "required: exec or webhook");
+	if (require(p, o, path, "name", "required") < 0 ||
+	    require(p, o, path, "type", "required: exec or webhook") < 0)
+		return -1;
 	if (get_string(p, o, path, "name", VT_ALERT_NAME_MAX, &h->name) < 0 ||
 	    get_string(p, o, path, "type", 16, &type) < 0)
 		return -1;
@@ -443,6 +448,7 @@ static int parse_hook(struct parse *p, const cJSON *o, const char *path,
 	} else if (strcmp(type, "webhook") == 0) {
 		h->type = VT_HOOK_WEBHOOK;
 	} else {
+		keyf(key, sizeof key, "%s.type", path);
 		fail(p, key, "expected exec or webhook");
 		goto out;
 	}
@@ -459,13 +465,10 @@ static int parse_hook(struct parse *p, const cJSON *o, const char *path,
 		    VT_HOOK_EXEC ? "an" : "a", type);
 		goto out;
 	}
-	const char *need = h->type == VT_HOOK_EXEC ? "argv" : "url";
-	if (member(o, need) == NULL) {
-		keyf(key, sizeof key, "%s.%s", path, need);
-		fail(p, key, "required for %s %s hook", h->type ==
-		    VT_HOOK_EXEC ? "an" : "a", type);
+	if (require(p, o, path, h->type == VT_HOOK_EXEC ? "argv" : "url",
+	    h->type == VT_HOOK_EXEC ? "required for an exec hook" :
+	    "required for a webhook hook") < 0)
 		goto out;
-	}
 	if (get_duration(p, o, path, "timeout", 0.001, TIMEOUT_MAX,
 	    &h->timeout) < 0 ||
 	    get_duration(p, o, path, "backoff", 0.001, TIMEOUT_MAX,
