@@ -406,8 +406,7 @@ void vt_rrdlib_forkserver_stop(void)
 int vt_rrdlib_graph(int argc, const char *const *argv, struct vt_buf *image,
     char *err, size_t errlen)
 {
-	if (!vt_forkserver_running() &&
-	    vt_rrdlib_forkserver_start(err, errlen) < 0)
+	if (vt_rrdlib_forkserver_start(err, errlen) < 0)   /* 0 if running */
 		return -EIO;
 	const char **args = vt_xcalloc((size_t)argc + 3, sizeof *args);
 	args[0] = "graph";

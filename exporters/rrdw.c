@@ -92,8 +92,7 @@ static int spawn(struct vt_rrdw *w, char *err, size_t errlen)
 {
 	int fd;
 	pid_t pid;
-	if (!vt_forkserver_running() &&
-	    vt_rrdlib_forkserver_start(err, errlen) < 0)
+	if (vt_rrdlib_forkserver_start(err, errlen) < 0)   /* 0 if running */
 		return -EPIPE;
 	int rc = vt_forkserver_spawn(worker_main, SOCK_SEQPACKET, &fd, &pid,
 	    err, errlen);
