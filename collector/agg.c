@@ -242,10 +242,7 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 	vt_names_split(s->name, service_tag, &service, &metric);
 
 	size_t size = vt_metric_size(key.len);
-	struct vt_metric *m = aligned_alloc(64, (size + 63) & ~(size_t)63);
-	if (m == NULL)
-		m = vt_xmalloc(size);   /* aborts if memory is really gone */
-	memset(m, 0, size);
+	struct vt_metric *m = vt_xcalloc(1, size);
 	m->series = vt_series_create(s->kind, service, metric, key, hash,
 	    lk, lv, nl);
 	m->series->id = ++a->next_id;
