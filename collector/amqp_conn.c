@@ -1,6 +1,4 @@
 /* amqp_conn.c - rabbitmq-c connections, topology and errors (amqp_conn.h). */
-#include <amqp_ssl_socket.h>
-#include <amqp_tcp_socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -165,6 +163,8 @@ amqp_connection_state_t vt_amqp_conn_open(const struct vt_amqp_conn_opts *o,
     char *err, size_t errlen)
 {
 	char what[VT_URL_LEN + 32];
+	if (vt_amqp_lib_open(err, errlen) < 0)
+		return NULL;
 	amqp_connection_state_t c = amqp_new_connection();
 	if (c == NULL) {
 		snprintf(err, errlen, "out of memory");

@@ -402,7 +402,7 @@ int vt_forkserver_call(int argc, const char *const *argv, size_t max_reply,
 	if (rc == -EIO)         /* EOF before an answer: the child died, */
 		rc = -ETIMEDOUT;  /* most likely killed at the time limit */
 	if (rc == 0 && (head[1] < 0 || (size_t)head[1] > max_reply)) {
-		snprintf(err, errlen, "the renderer's answer is too large "
+		snprintf(err, errlen, "the helper's answer is too large "
 		    "(%ld bytes)", (long)head[1]);
 		rc = -EIO;
 	}
@@ -417,13 +417,13 @@ int vt_forkserver_call(int argc, const char *const *argv, size_t max_reply,
 			snprintf(err, errlen, "%s", buf);
 			rc = head[0] < 0 ? head[0] : -EIO;
 		} else if (rc == -EIO) {
-			snprintf(err, errlen, "the renderer's answer was cut "
+			snprintf(err, errlen, "the helper's answer was cut "
 			    "short");
 		}
 		free(buf);
 	}
 	if (rc == -ETIMEDOUT)
-		snprintf(err, errlen, "the renderer ran out of time (%us) or "
+		snprintf(err, errlen, "the helper ran out of time (%us) or "
 		    "died", timeout);
 	close(rs[0]);
 	return rc;

@@ -386,13 +386,16 @@ static int adopt(struct vt_rrd_files *t, struct rrd_file *f, const char *path,
 {
 	time_t last = 0;
 	struct vt_rrd_ds_list have;
+	struct vt_rrdw *w = t->cfg.rrdw;
 	if (t->cfg.rrdc) {
-		int rc = vt_rrdlib_flush(t->cfg.rrdc, cached_path(t, f, path),
-		    err, errlen);
+		const char *target = cached_path(t, f, path);
+		int rc = w ? vt_rrdw_flush(w, target, err, errlen) :
+		    vt_rrdlib_flush(t->cfg.rrdc, target, err, errlen);
 		if (rc == -ENOTCONN)
 			return rc;
 	}
-	int rc = vt_rrdlib_lastupdate(path, &last, &have, NULL, err, errlen);
+	int rc = w ? vt_rrdw_lastupdate(w, path, &last, &have, err, errlen) :
+	    vt_rrdlib_lastupdate(path, &last, &have, NULL, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (!same_ds(&have, want)) {
@@ -438,7 +441,9 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
 		struct vt_rrd_create_args args;
 		unsigned long step = t->cfg.step;
 		vt_rrd_layout_create_args(&want, step, t->cfg.points, &args);
-		rc = vt_rrdlib_create(path, step, ts - (time_t)step, &args, err,
+		rc = t->cfg.rrdw ? vt_rrdw_create(t->cfg.rrdw, path, step,
+		    ts - (time_t)step, &args, err, sizeof err) :
+		    vt_rrdlib_create(path, step, ts - (time_t)step, &args, err,
 		    sizeof err);
 		if (rc == -EEXIST) {
 			rc = adopt(t, f, path, &want, err, sizeof err);

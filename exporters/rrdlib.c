@@ -1,7 +1,8 @@
 /*
- * rrdlib.c - the only file that calls librrd (rrdlib.h): thread-safe _r
- * variants, per-call error reset, the rrdcached client under one lock,
- * graphs drawn by children of the fork server (forkserver.h).
+ * rrdlib.c - the only file that calls librrd (rrdlib.h): opened on first
+ * use, thread-safe _r variants, per-call error reset, the rrdcached client
+ * under one lock; graphs drawn and, once the fork server runs, files read
+ * by children of the fork server (forkserver.h).
  */
 #include <errno.h>
 #include <math.h>
@@ -16,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dynlib.h"
 #include "forkserver.h"
 #include "rrdlib.h"
+#include "sonames.h"
 #include "xmalloc.h"
 
 #define ADDR_MAX 512
@@ -25,7 +28,7 @@
 /*
  * librrd exports only the simple rrdcached interface (rrdc_*), which
  * talks over one process-wide connection. Every use of it happens under
- * rrdc_lock, after rrdc_connect() to the handle's address (a no-op while
+ * rrdc_lock, after lib.rrdc_connect() to the handle's address (a no-op while
  * the connection is up; a reconnect after librrd dropped it on an error).
  */
 struct vt_rrdc {
@@ -34,6 +37,71 @@ struct vt_rrdc {
 };
 
 static pthread_mutex_t rrdc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * librrd is opened on first use (dynlib.h): a daemon with storage off
+ * never maps it and the ~40 libraries it pulls in. Every call below goes
+ * through this table.
+ */
+static struct {
+	__typeof__(rrd_clear_error) *rrd_clear_error;
+	__typeof__(rrd_get_error) *rrd_get_error;
+	__typeof__(rrd_test_error) *rrd_test_error;
+	__typeof__(rrd_create_r2) *rrd_create_r2;
+	__typeof__(rrd_update_r) *rrd_update_r;
+	__typeof__(rrd_lastupdate_r) *rrd_lastupdate_r;
+	__typeof__(rrd_fetch_r) *rrd_fetch_r;
+	__typeof__(rrd_graph_v) *rrd_graph_v;
+	__typeof__(rrd_info_free) *rrd_info_free;
+	__typeof__(rrdc_connect) *rrdc_connect;
+	__typeof__(rrdc_is_connected) *rrdc_is_connected;
+	__typeof__(rrdc_is_any_connected) *rrdc_is_any_connected;
+	__typeof__(rrdc_update) *rrdc_update;
+	__typeof__(rrdc_flush) *rrdc_flush;
+	__typeof__(rrdc_fetch) *rrdc_fetch;
+} lib;
+
+#define SYM(name) { #name, (void **)&lib.name }
+static const struct vt_dynsym lib_syms[] = {
+	SYM(rrd_clear_error), SYM(rrd_get_error), SYM(rrd_test_error),
+	SYM(rrd_create_r2), SYM(rrd_update_r), SYM(rrd_lastupdate_r),
+	SYM(rrd_fetch_r), SYM(rrd_graph_v), SYM(rrd_info_free),
+	SYM(rrdc_connect), SYM(rrdc_is_connected), SYM(rrdc_is_any_connected),
+	SYM(rrdc_update), SYM(rrdc_flush), SYM(rrdc_fetch),
+};
+#undef SYM
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static int lib_ok;
+static char lib_err[256];
+
+static void lib_open(void)
+{
+	lib_ok = vt_dynlib_open(VT_LIBRRD_SONAME, lib_syms,
+	    sizeof lib_syms / sizeof lib_syms[0], lib_err, sizeof lib_err) == 0;
+}
+
+/* 0 when librrd is there (opened now or before), else -EIO with err. */
+static int lib_ready(char *err, size_t errlen)
+{
+	pthread_once(&lib_once, lib_open);
+	if (lib_ok)
+		return 0;
+	if (err && errlen)
+		snprintf(err, errlen, "%s", lib_err);
+	return -EIO;
+}
+
+/*
+ * Once this process has started the fork server, it reads files through
+ * the server's children too (lastupdate, fetch, rrdcached flush: one
+ * short-lived child per call), so it never loads librrd itself. The
+ * server and its children, forked before this is set, call librrd.
+ */
+static int remote;
+
+static int remote_call(int argc, const char *const *argv, struct vt_buf *out,
+    char *err, size_t errlen);
 
 #define GRAPH_TIMEOUT_SECONDS 30        /* a renderer taking longer is killed */
 #define GRAPH_MAX_BYTES (64 << 20)      /* largest image accepted */
@@ -66,7 +134,7 @@ static const struct {
 
 static int lock_busy(void)
 {
-	return rrd_test_error() && strstr(rrd_get_error(), "could not lock");
+	return lib.rrd_test_error() && strstr(lib.rrd_get_error(), "could not lock");
 }
 
 static void lock_wait(int attempt)
@@ -78,7 +146,7 @@ static void lock_wait(int attempt)
 /* After a failed call: copy librrd's message and classify it. */
 static int fail(int saved_errno, const char *what, char *err, size_t errlen)
 {
-	const char *msg = rrd_test_error() ? rrd_get_error() : "";
+	const char *msg = lib.rrd_test_error() ? lib.rrd_get_error() : "";
 	if (msg[0] == '\0')
 		msg = saved_errno ? strerror(saved_errno) : "unknown error";
 	if (err && errlen)
@@ -91,7 +159,7 @@ static int fail(int saved_errno, const char *what, char *err, size_t errlen)
 			break;
 		}
 	}
-	rrd_clear_error();
+	lib.rrd_clear_error();
 	return -code;
 }
 
@@ -125,10 +193,10 @@ const char *vt_rrdc_addr(const struct vt_rrdc *c)
 /* With rrdc_lock held: connect unless connected to c->addr already. */
 static int rrdc_ready(struct vt_rrdc *c, char *err, size_t errlen)
 {
-	rrd_clear_error();
+	lib.rrd_clear_error();
 	errno = 0;
-	int st = rrdc_connect(c->addr);
-	if (st != 0 || !rrdc_is_connected(c->addr)) {
+	int st = lib.rrdc_connect(c->addr);
+	if (st != 0 || !lib.rrdc_is_connected(c->addr)) {
 		int rc = fail(st > 0 ? st : errno, "rrdcached", err, errlen);
 		return rc == -EIO || rc == -ENOENT ? -ENOTCONN : rc;
 	}
@@ -138,7 +206,7 @@ static int rrdc_ready(struct vt_rrdc *c, char *err, size_t errlen)
 /* A failed rrdc_* call: -ENOTCONN when the connection went away. */
 static int rrdc_fail(int st, const char *what, char *err, size_t errlen)
 {
-	int lost = !rrdc_is_any_connected();
+	int lost = !lib.rrdc_is_any_connected();
 	int rc = fail(st > 0 ? st : 0, what, err, errlen);
 	return lost ? -ENOTCONN : rc;
 }
@@ -168,17 +236,19 @@ int vt_rrdlib_create(const char *path, unsigned long step, time_t last_up,
     const struct vt_rrd_create_args *args, char *err, size_t errlen)
 {
 	const char *argv[VT_RRD_MAX_DS + VT_RRD_MAX_RRA];
+	if (lib_ready(err, errlen) < 0)
+		return -EIO;
 	for (int i = 0; i < args->argc; i++)
 		argv[i] = args->argv[i];
-	rrd_clear_error();
+	lib.rrd_clear_error();
 	errno = 0;
-	if (rrd_create_r2(path, step, last_up, 1, NULL, NULL, args->argc,
+	if (lib.rrd_create_r2(path, step, last_up, 1, NULL, NULL, args->argc,
 	    argv) != 0) {
 		int saved = errno;
 		/* librrd reports a full disk by the errno of its clean-up
 		 * (often ENOENT); say what really happened. */
 		if (disk_full(path)) {
-			rrd_clear_error();
+			lib.rrd_clear_error();
 			if (err && errlen)
 				snprintf(err, errlen, "create: %s", strerror(ENOSPC));
 			return -ENOSPC;
@@ -192,7 +262,9 @@ int vt_rrdlib_update(struct vt_rrdc *c, const char *path, int argc,
     const char *const *argv, char *err, size_t errlen)
 {
 	int rc = 0;
-	rrd_clear_error();
+	if (lib_ready(err, errlen) < 0)
+		return -EIO;
+	lib.rrd_clear_error();
 	errno = 0;
 	if (c == NULL) {
 		/* rrd_update_r wants a mutable array of const strings. */
@@ -201,10 +273,10 @@ int vt_rrdlib_update(struct vt_rrdc *c, const char *path, int argc,
 		    vt_xmalloc((size_t)argc * sizeof *args);
 		for (int i = 0; i < argc; i++)
 			args[i] = argv[i];
-		for (int i = 0; rrd_update_r(path, NULL, argc, args) != 0; i++) {
+		for (int i = 0; lib.rrd_update_r(path, NULL, argc, args) != 0; i++) {
 			if (i < LOCK_TRIES && lock_busy()) {
 				lock_wait(i);
-				rrd_clear_error();
+				lib.rrd_clear_error();
 				continue;
 			}
 			rc = fail(errno, "update", err, errlen);
@@ -217,8 +289,8 @@ int vt_rrdlib_update(struct vt_rrdc *c, const char *path, int argc,
 	pthread_mutex_lock(&rrdc_lock);
 	rc = rrdc_ready(c, err, errlen);
 	if (rc == 0) {
-		rrd_clear_error();
-		int st = rrdc_update(path, argc, argv);
+		lib.rrd_clear_error();
+		int st = lib.rrdc_update(path, argc, argv);
 		if (st != 0)
 			rc = st == ENOBUFS ? -ENOBUFS :
 			    rrdc_fail(st, "update", err, errlen);
@@ -232,15 +304,110 @@ int vt_rrdlib_flush(struct vt_rrdc *c, const char *path, char *err,
 {
 	if (c == NULL)
 		return 0;
+	if (remote) {
+		const char *argv[] = { "flush", c->addr, path };
+		struct vt_buf out;
+		vt_buf_init(&out);
+		int rc = remote_call(3, argv, &out, err, errlen);
+		vt_buf_fini(&out);
+		return rc;
+	}
+	if (lib_ready(err, errlen) < 0)
+		return -EIO;
 	pthread_mutex_lock(&rrdc_lock);
 	int rc = rrdc_ready(c, err, errlen);
 	if (rc == 0) {
-		rrd_clear_error();
-		int st = rrdc_flush(path);
+		lib.rrd_clear_error();
+		int st = lib.rrdc_flush(path);
 		if (st != 0)
 			rc = rrdc_fail(st, "flush", err, errlen);
 	}
 	pthread_mutex_unlock(&rrdc_lock);
+	return rc;
+}
+
+/* ---- reading through the fork server ---- */
+
+/* What a lastupdate child sends back. */
+struct lastupdate_reply {
+	int64_t last;
+	struct vt_rrd_ds_list ds;
+	double values[VT_RRD_MAX_DS];
+};
+
+/* What a fetch child sends back: this, then rows * nds doubles. */
+struct fetch_reply {
+	int64_t start, end;
+	uint64_t step, nds, rows;
+	struct vt_rrd_ds_list ds;
+};
+
+#define READ_MAX_BYTES (256 << 20)      /* largest fetch accepted */
+
+static int remote_call(int argc, const char *const *argv, struct vt_buf *out,
+    char *err, size_t errlen)
+{
+	return vt_forkserver_call(argc, argv, READ_MAX_BYTES, out, err, errlen);
+}
+
+static int remote_lastupdate(const char *path, time_t *last,
+    struct vt_rrd_ds_list *ds, double *values, char *err, size_t errlen)
+{
+	const char *argv[] = { "lastupdate", path };
+	struct vt_buf out;
+	struct lastupdate_reply r;
+	vt_buf_init(&out);
+	int rc = remote_call(2, argv, &out, err, errlen);
+	if (rc == 0 && out.len != sizeof r) {
+		snprintf(err, errlen, "lastupdate: malformed answer");
+		rc = -EIO;
+	}
+	if (rc == 0) {
+		memcpy(&r, out.data, sizeof r);
+		*last = (time_t)r.last;
+		if (ds)
+			*ds = r.ds;
+		if (values)
+			memcpy(values, r.values, sizeof r.values);
+	}
+	vt_buf_fini(&out);
+	return rc;
+}
+
+static int remote_fetch(struct vt_rrdc *c, const char *path, const char *cf,
+    time_t start, time_t end, struct vt_rrd_data *out, char *err,
+    size_t errlen)
+{
+	char s0[32], e0[32];
+	snprintf(s0, sizeof s0, "%lld", (long long)start);
+	snprintf(e0, sizeof e0, "%lld", (long long)end);
+	const char *argv[] = { "fetch", c ? c->addr : "", path, cf, s0, e0 };
+	struct vt_buf b;
+	struct fetch_reply r;
+	vt_buf_init(&b);
+	int rc = remote_call(6, argv, &b, err, errlen);
+	if (rc == 0) {
+		if (b.len >= sizeof r)
+			memcpy(&r, b.data, sizeof r);
+		if (b.len < sizeof r || r.nds > VT_RRD_MAX_DS ||
+		    r.rows > READ_MAX_BYTES / sizeof(double) ||
+		    b.len != sizeof r + r.rows * r.nds * sizeof(double)) {
+			snprintf(err, errlen, "fetch: malformed answer");
+			rc = -EIO;
+		}
+	}
+	if (rc == 0) {
+		out->start = (time_t)r.start;
+		out->end = (time_t)r.end;
+		out->step = (unsigned long)r.step;
+		out->nds = (size_t)r.nds;
+		out->rows = (size_t)r.rows;
+		out->ds = r.ds;
+		size_t count = out->rows * out->nds;
+		out->values = vt_xmalloc((count ? count : 1) * sizeof(double));
+		memcpy(out->values, b.data + sizeof r, count * sizeof(double));
+	}
+	vt_buf_fini(&b);
 	return rc;
 }
 
@@ -249,14 +416,18 @@ int vt_rrdlib_lastupdate(const char *path, time_t *last,
 {
 	unsigned long n = 0;
 	char **names = NULL, **text = NULL;
-	rrd_clear_error();
+	if (remote)
+		return remote_lastupdate(path, last, ds, values, err, errlen);
+	if (lib_ready(err, errlen) < 0)
+		return -EIO;
+	lib.rrd_clear_error();
 	errno = 0;
-	for (int i = 0; rrd_lastupdate_r(path, last, &n, &names, &text) != 0;
+	for (int i = 0; lib.rrd_lastupdate_r(path, last, &n, &names, &text) != 0;
 	    i++) {
 		if (i >= LOCK_TRIES || !lock_busy())
 			return fail(errno, "lastupdate", err, errlen);
 		lock_wait(i);
-		rrd_clear_error();
+		lib.rrd_clear_error();
 	}
 	if (ds)
 		ds->n = 0;
@@ -311,16 +482,20 @@ int vt_rrdlib_fetch(struct vt_rrdc *c, const char *path, const char *cf,
 	int rc = 0;
 
 	memset(out, 0, sizeof *out);
-	rrd_clear_error();
+	if (remote)
+		return remote_fetch(c, path, cf, start, end, out, err, errlen);
+	if (lib_ready(err, errlen) < 0)
+		return -EIO;
+	lib.rrd_clear_error();
 	errno = 0;
 	if (c == NULL) {
 		time_t s0 = start, e0 = end;
-		for (int i = 0; rrd_fetch_r(path, cf, &start, &end, &step, &nds,
+		for (int i = 0; lib.rrd_fetch_r(path, cf, &start, &end, &step, &nds,
 		    &names, &data) != 0; i++) {
 			if (i >= LOCK_TRIES || !lock_busy())
 				return fail(errno, "fetch", err, errlen);
 			lock_wait(i);
-			rrd_clear_error();
+			lib.rrd_clear_error();
 			start = s0;
 			end = e0;
 			step = 1;
@@ -329,8 +504,8 @@ int vt_rrdlib_fetch(struct vt_rrdc *c, const char *path, const char *cf,
 		pthread_mutex_lock(&rrdc_lock);
 		rc = rrdc_ready(c, err, errlen);
 		if (rc == 0) {
-			rrd_clear_error();
-			int st = rrdc_fetch(path, cf, &start, &end, &step, &nds,
+			lib.rrd_clear_error();
+			int st = lib.rrdc_fetch(path, cf, &start, &end, &step, &nds,
 			    &names, &data);
 			if (st != 0)
 				rc = rrdc_fail(st, "fetch", err, errlen);
@@ -355,16 +530,20 @@ static int render_job(int argc, char **argv, struct vt_buf *out)
 {
 	char err[VT_ERR_LEN] = "";
 	rrd_info_t *info;
-	rrd_clear_error();
+	if (lib_ready(err, sizeof err) < 0) {
+		vt_buf_puts(out, err);
+		return -EIO;
+	}
+	lib.rrd_clear_error();
 	errno = 0;
-	for (int i = 0; (info = rrd_graph_v(argc, argv)) == NULL; i++) {
+	for (int i = 0; (info = lib.rrd_graph_v(argc, argv)) == NULL; i++) {
 		if (i >= LOCK_TRIES || !lock_busy()) {
 			int rc = fail(errno, "graph", err, sizeof err);
 			vt_buf_puts(out, err);
 			return rc;
 		}
 		lock_wait(i);
-		rrd_clear_error();
+		lib.rrd_clear_error();
 	}
 	int rc = -EIO;
 	for (rrd_info_t *p = info; p; p = p->next) {
@@ -376,8 +555,95 @@ static int render_job(int argc, char **argv, struct vt_buf *out)
 	}
 	if (rc != 0)
 		vt_buf_puts(out, "graph: librrd returned no image");
-	rrd_info_free(info);
+	lib.rrd_info_free(info);
 	return rc;
+}
+
+/* Runs in a fork server child: lastupdate <path>, answered with a
+ * struct lastupdate_reply. */
+static int lastupdate_job(int argc, char **argv, struct vt_buf *out)
+{
+	char err[VT_ERR_LEN] = "";
+	struct lastupdate_reply r;
+	time_t last = 0;
+	memset(&r, 0, sizeof r);
+	int rc = argc == 2 ? vt_rrdlib_lastupdate(argv[1], &last, &r.ds,
+	    r.values, err, sizeof err) : -EINVAL;
+	if (rc < 0) {
+		vt_buf_puts(out, err[0] ? err : "lastupdate: bad request");
+		return rc;
+	}
+	r.last = last;
+	vt_buf_append(out, &r, sizeof r);
+	return 0;
+}
+
+/* fetch <rrdcached address or ""> <path> <cf> <start> <end>, answered
+ * with a struct fetch_reply and the values. */
+static int fetch_job(int argc, char **argv, struct vt_buf *out)
+{
+	char err[VT_ERR_LEN] = "";
+	if (argc != 6) {
+		vt_buf_puts(out, "fetch: bad request");
+		return -EINVAL;
+	}
+	struct vt_rrdc *c = vt_rrdc_create(argv[1]);
+	struct vt_rrd_data d;
+	int rc = vt_rrdlib_fetch(c, argv[2], argv[3],
+	    (time_t)strtoll(argv[4], NULL, 10),
+	    (time_t)strtoll(argv[5], NULL, 10), &d, err, sizeof err);
+	vt_rrdc_destroy(c);
+	if (rc < 0) {
+		vt_buf_puts(out, err);
+		return rc;
+	}
+	struct fetch_reply r;
+	memset(&r, 0, sizeof r);
+	r.start = d.start;
+	r.end = d.end;
+	r.step = d.step;
+	r.nds = d.nds;
+	r.rows = d.rows;
+	r.ds = d.ds;
+	vt_buf_append(out, &r, sizeof r);
+	vt_buf_append(out, d.values, d.rows * d.nds * sizeof(double));
+	vt_rrdlib_data_fini(&d);
+	return 0;
+}
+
+/* flush <rrdcached address> <path>. */
+static int flush_job(int argc, char **argv, struct vt_buf *out)
+{
+	char err[VT_ERR_LEN] = "";
+	if (argc != 3) {
+		vt_buf_puts(out, "flush: bad request");
+		return -EINVAL;
+	}
+	struct vt_rrdc *c = vt_rrdc_create(argv[1]);
+	int rc = vt_rrdlib_flush(c, argv[2], err, sizeof err);
+	vt_rrdc_destroy(c);
+	if (rc < 0)
+		vt_buf_puts(out, err);
+	return rc;
+}
+
+/* Every job of the fork server, by its first word. */
+static int helper_job(int argc, char **argv, struct vt_buf *out)
+{
+	static const struct {
+		const char *name;
+		vt_forkserver_job run;
+	} jobs[] = {
+		{ "graph", render_job },
+		{ "lastupdate", lastupdate_job },
+		{ "fetch", fetch_job },
+		{ "flush", flush_job },
+	};
+	for (size_t i = 0; argc > 0 && i < sizeof jobs / sizeof jobs[0]; i++)
+		if (strcmp(argv[0], jobs[i].name) == 0)
+			return jobs[i].run(argc, argv, out);
+	vt_buf_puts(out, "unknown job");
+	return -EINVAL;
 }
 
 /* Once in the fork server: a first graph loads the fonts and fills
@@ -394,12 +660,16 @@ static void warm_fonts(void)
 
 int vt_rrdlib_forkserver_start(char *err, size_t errlen)
 {
-	return vt_forkserver_start(render_job, warm_fonts,
-	    GRAPH_TIMEOUT_SECONDS, err, errlen);
+	if (vt_forkserver_start(helper_job, warm_fonts, GRAPH_TIMEOUT_SECONDS,
+	    err, errlen) < 0)
+		return -1;
+	remote = 1;   /* in this process only: the server forked before */
+	return 0;
 }
 
 void vt_rrdlib_forkserver_stop(void)
 {
+	remote = 0;
 	vt_forkserver_stop();
 }
 

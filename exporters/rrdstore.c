@@ -306,9 +306,10 @@ vt_rrdstore *vt_rrdstore_create(const struct vt_rrdstore_config *cfg,
 	st->stats.queue_max = st->queue_max;
 	st->health = cfg->health;
 	st->rrdc = vt_rrdc_create(cfg->cached);
-	if (st->rrdc == NULL && !cfg->in_thread) {
-		/* The update worker: a child of the fork server (rrdw.h). */
-		st->rrdw = vt_rrdw_start(err, errlen);
+	if (!cfg->in_thread) {
+		/* The worker that makes every librrd call: a child of the
+		 * fork server (rrdw.h). */
+		st->rrdw = vt_rrdw_start(cfg->cached, err, errlen);
 		if (st->rrdw == NULL)
 			goto fail;
 	}
@@ -332,7 +333,8 @@ vt_rrdstore *vt_rrdstore_create(const struct vt_rrdstore_config *cfg,
 	    &st->cpu_clock) == 0;
 	vt_log_info(LOG_SUB, "round-robin files in %s, step %lus, %zu points "
 	    "per range, %s", st->dir, fc.step, fc.points,
-	    st->rrdc ? "updates through rrdcached" : st->rrdw ?
+	    st->rrdc ? (st->rrdw ? "updates through rrdcached (worker "
+	    "process)" : "updates through rrdcached") : st->rrdw ?
 	    "direct updates (worker process)" : "direct updates");
 	if (st->rrdc)
 		vt_log_info(LOG_SUB, "rrdcached at %s", vt_rrdc_addr(st->rrdc));

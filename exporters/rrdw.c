@@ -2,8 +2,14 @@
  * rrdw.c - the RRD update worker process (rrdw.h).
  *
  * Messages (SOCK_SEQPACKET, one per request or answer):
- *   request  u16 argc, path NUL, argc strings each NUL-terminated
- *   answer   i32 status (0 or -errno), then the error text (no NUL)
+ *   request  u8 op, u16 n, then n strings each NUL-terminated:
+ *            'U' update      cached address ("" = direct), path, values...
+ *            'C' create      path, step, time before the first update,
+ *                            "DS:..." and "RRA:..." arguments
+ *            'L' lastupdate  path
+ *            'F' flush       cached address, path
+ *   answer   i32 status (0 or -errno), then the error text (no NUL), or
+ *            for a successful 'L' a struct lastupdate_answer
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,6 +30,7 @@
 
 #define MSG_MAX (160 * 1024)    /* fits a unix socket's default buffer */
 #define ARGS_MAX 1024
+#define ADDR_MAX 512
 
 struct vt_rrdw {
 	pid_t pid;                  /* 0: not running */
@@ -31,16 +38,82 @@ struct vt_rrdw {
 	int fd;
 	size_t pending;
 	double cpu_past;            /* CPU of workers that have exited */
+	char cached[ADDR_MAX];      /* rrdcached address, "" = direct */
 	char *buf;                  /* MSG_MAX bytes */
+};
+
+struct lastupdate_answer {
+	int64_t last;
+	struct vt_rrd_ds_list ds;
 };
 
 /* ---- the worker ---- */
 
+/* The worker's rrdcached handle for addr (kept while addr stays). */
+static struct vt_rrdc *worker_rrdc(const char *addr)
+{
+	static struct vt_rrdc *c;
+	if (addr[0] == '\0')
+		return NULL;
+	if (c == NULL || strcmp(vt_rrdc_addr(c), addr) != 0) {
+		vt_rrdc_destroy(c);
+		c = vt_rrdc_create(addr);
+	}
+	return c;
+}
+
+/* Run one request; the answer's payload (error text or result) goes to
+ * out, its length to *outlen. */
+static int32_t run(char op, int n, const char *const *s, char *out,
+    size_t *outlen, size_t outcap)
+{
+	int32_t rc = -EINVAL;
+	*outlen = 0;
+	snprintf(out, outcap, "rrd worker: malformed request");
+	if (op == 'U' && n >= 3) {
+		rc = vt_rrdlib_update(worker_rrdc(s[0]), s[1], n - 2, s + 2,
+		    out, outcap);
+	} else if (op == 'C' && n >= 3) {
+		struct vt_rrd_create_args a;
+		char *end;
+		unsigned long step = strtoul(s[1], &end, 10);
+		time_t last_up = (time_t)strtoll(s[2], &end, 10);
+		a.argc = 0;
+		size_t pos = 0;
+		for (int i = 3; i < n && a.argc < VT_RRD_MAX_DS + VT_RRD_MAX_RRA;
+		    i++) {
+			size_t len = strlen(s[i]) + 1;
+			if (pos + len > sizeof a.text)
+				break;
+			memcpy(a.text + pos, s[i], len);
+			a.argv[a.argc++] = a.text + pos;
+			pos += len;
+		}
+		rc = vt_rrdlib_create(s[0], step, last_up, &a, out, outcap);
+	} else if (op == 'L' && n == 1) {
+		struct lastupdate_answer a;
+		time_t last = 0;
+		memset(&a, 0, sizeof a);
+		rc = vt_rrdlib_lastupdate(s[0], &last, &a.ds, NULL, out, outcap);
+		if (rc == 0) {
+			a.last = last;
+			memcpy(out, &a, sizeof a);
+			*outlen = sizeof a;
+			return 0;
+		}
+	} else if (op == 'F' && n == 2) {
+		rc = vt_rrdlib_flush(worker_rrdc(s[0]), s[1], out, outcap);
+	}
+	if (rc != 0)
+		*outlen = strlen(out);
+	return rc;
+}
+
 static void __attribute__((noreturn)) serve(int fd)
 {
-	static const char *argv[ARGS_MAX];
+	static const char *args[ARGS_MAX];
 	char *buf = vt_xmalloc(MSG_MAX + 1);
-	char out[4 + VT_ERR_LEN];
+	static char out[4 + VT_ERR_LEN + sizeof(struct lastupdate_answer)];
 	for (;;) {
 		ssize_t n = recv(fd, buf, MSG_MAX, 0);
 		if (n < 0 && errno == EINTR)
@@ -48,26 +121,24 @@ static void __attribute__((noreturn)) serve(int fd)
 		if (n <= 0)
 			_exit(0);   /* the writer closed its end */
 		buf[n] = '\0';
-		int32_t rc = -EINVAL;
-		char err[VT_ERR_LEN] = "rrd worker: malformed request";
-		uint16_t argc;
-		if (n > 3) {
-			memcpy(&argc, buf, 2);
-			const char *p = buf + 2, *end = buf + n;
-			const char *path = p;
-			p += strlen(p) + 1;
-			int i = 0;
-			for (; i < argc && i < ARGS_MAX && p < end; i++) {
-				argv[i] = p;
+		int i = 0;
+		uint16_t nstr = 0;
+		if (n >= 3) {
+			memcpy(&nstr, buf + 1, 2);
+			const char *p = buf + 3, *end = buf + n;
+			for (; i < nstr && i < ARGS_MAX && p < end; i++) {
+				args[i] = p;
 				p += strlen(p) + 1;
 			}
-			if (i == argc && argc > 0)
-				rc = vt_rrdlib_update(NULL, path, argc, argv, err,
-				    sizeof err);
 		}
-		size_t len = rc == 0 ? 0 : strlen(err);
+		size_t len = 0;
+		int32_t rc = -EINVAL;
+		if (n >= 3 && i == nstr)
+			rc = run(buf[0], i, args, out + 4, &len, sizeof out - 4);
+		else
+			len = (size_t)snprintf(out + 4, sizeof out - 4,
+			    "rrd worker: malformed request");
 		memcpy(out, &rc, 4);
-		memcpy(out + 4, err, len);
 		while (send(fd, out, 4 + len, MSG_NOSIGNAL) < 0) {
 			if (errno != EINTR)
 				_exit(0);
@@ -124,9 +195,10 @@ static void reap(struct vt_rrdw *w, int kill_it)
 
 /* ---- the writer's side ---- */
 
-struct vt_rrdw *vt_rrdw_start(char *err, size_t errlen)
+struct vt_rrdw *vt_rrdw_start(const char *cached, char *err, size_t errlen)
 {
 	struct vt_rrdw *w = vt_xcalloc(1, sizeof *w);
+	snprintf(w->cached, sizeof w->cached, "%s", cached ? cached : "");
 	w->fd = -1;
 	w->pidfd = -1;
 	w->buf = vt_xmalloc(MSG_MAX);
@@ -149,23 +221,23 @@ void vt_rrdw_stop(struct vt_rrdw *w)
 	free(w);
 }
 
-int vt_rrdw_send(struct vt_rrdw *w, const char *path, int argc,
-    const char *const *argv)
+/* Send one request of op with n strings; counted as pending. */
+static int send_req(struct vt_rrdw *w, char op, int n, const char *const *s)
 {
 	char err[VT_ERR_LEN];
-	if (argc <= 0 || argc > ARGS_MAX)
+	if (n <= 0 || n > ARGS_MAX)
 		return -EMSGSIZE;
 	if (w->pid == 0 && (w->pending > 0 || spawn(w, err, sizeof err) < 0))
 		return -EPIPE;
-	uint16_t n16 = (uint16_t)argc;
-	size_t len = 2;
-	memcpy(w->buf, &n16, 2);
-	for (int i = -1; i < argc; i++) {
-		const char *s = i < 0 ? path : argv[i];
-		size_t sl = strlen(s) + 1;
+	uint16_t n16 = (uint16_t)n;
+	size_t len = 3;
+	w->buf[0] = op;
+	memcpy(w->buf + 1, &n16, 2);
+	for (int i = 0; i < n; i++) {
+		size_t sl = strlen(s[i]) + 1;
 		if (len + sl > MSG_MAX)
 			return -EMSGSIZE;
-		memcpy(w->buf + len, s, sl);
+		memcpy(w->buf + len, s[i], sl);
 		len += sl;
 	}
 	while (send(w->fd, w->buf, len, MSG_NOSIGNAL) < 0) {
@@ -178,30 +250,124 @@ int vt_rrdw_send(struct vt_rrdw *w, const char *path, int argc,
 	return 0;
 }
 
-int vt_rrdw_result(struct vt_rrdw *w, char *err, size_t errlen)
+int vt_rrdw_send(struct vt_rrdw *w, const char *path, int argc,
+    const char *const *argv)
 {
-	char ans[4 + VT_ERR_LEN];
+	if (argc <= 0 || argc > ARGS_MAX - 2)
+		return -EMSGSIZE;
+	const char **s = vt_xmalloc(((size_t)argc + 2) * sizeof *s);
+	s[0] = w->cached;
+	s[1] = path;
+	memcpy(s + 2, argv, (size_t)argc * sizeof *s);
+	int rc = send_req(w, 'U', argc + 2, s);
+	free(s);
+	return rc;
+}
+
+/* The answer to the oldest request: status, and its payload in ans
+ * (*len bytes after the status). */
+static int32_t receive(struct vt_rrdw *w, char *ans, size_t cap,
+    size_t *len)
+{
 	int32_t rc;
+	*len = 0;
 	if (w->pending == 0)
 		return -EINVAL;
 	w->pending--;
-	if (w->pid == 0) {
-		if (err && errlen)
-			snprintf(err, errlen, "rrd worker died");
+	if (w->pid == 0)
 		return -EPIPE;
-	}
 	ssize_t n;
-	while ((n = recv(w->fd, ans, sizeof ans, 0)) < 0 && errno == EINTR)
+	while ((n = recv(w->fd, ans, cap, 0)) < 0 && errno == EINTR)
 		;
 	if (n < 4) {
 		reap(w, 1);
-		if (err && errlen)
-			snprintf(err, errlen, "rrd worker died");
 		return -EPIPE;
 	}
 	memcpy(&rc, ans, 4);
-	if (err && errlen)
-		snprintf(err, errlen, "%.*s", (int)(n - 4), ans + 4);
+	*len = (size_t)n - 4;
+	return rc;
+}
+
+/* A synchronous request: send, wait for its answer. Only with nothing in
+ * flight (the answer must be this request's). */
+static int32_t call(struct vt_rrdw *w, char op, int n, const char *const *s,
+    char *ans, size_t cap, size_t *len, char *err, size_t errlen)
+{
+	*len = 0;
+	if (w->pending > 0) {
+		snprintf(err, errlen, "rrd worker: updates still in flight");
+		return -EBUSY;
+	}
+	int32_t rc = send_req(w, op, n, s);
+	if (rc == 0)
+		rc = receive(w, ans, cap, len);
+	if (rc == -EPIPE && *len == 0)
+		snprintf(err, errlen, "rrd worker died");
+	else if (rc != 0)
+		snprintf(err, errlen, "%.*s", (int)*len, ans + 4);
+	return rc;
+}
+
+int vt_rrdw_create(struct vt_rrdw *w, const char *path, unsigned long step,
+    time_t last_up, const struct vt_rrd_create_args *args, char *err,
+    size_t errlen)
+{
+	char sstep[32], slast[32], ans[4 + VT_ERR_LEN];
+	const char *s[3 + VT_RRD_MAX_DS + VT_RRD_MAX_RRA];
+	size_t len;
+	snprintf(sstep, sizeof sstep, "%lu", step);
+	snprintf(slast, sizeof slast, "%lld", (long long)last_up);
+	s[0] = path;
+	s[1] = sstep;
+	s[2] = slast;
+	for (int i = 0; i < args->argc; i++)
+		s[3 + i] = args->argv[i];
+	return call(w, 'C', 3 + args->argc, s, ans, sizeof ans, &len, err,
+	    errlen);
+}
+
+int vt_rrdw_lastupdate(struct vt_rrdw *w, const char *path, time_t *last,
+    struct vt_rrd_ds_list *ds, char *err, size_t errlen)
+{
+	char ans[4 + VT_ERR_LEN + sizeof(struct lastupdate_answer)];
+	size_t len;
+	int32_t rc = call(w, 'L', 1, &path, ans, sizeof ans, &len, err, errlen);
+	if (rc != 0)
+		return rc;
+	struct lastupdate_answer a;
+	if (len != sizeof a) {
+		snprintf(err, errlen, "rrd worker: malformed answer");
+		return -EIO;
+	}
+	memcpy(&a, ans + 4, sizeof a);
+	*last = (time_t)a.last;
+	if (ds)
+		*ds = a.ds;
+	return 0;
+}
+
+int vt_rrdw_flush(struct vt_rrdw *w, const char *path, char *err,
+    size_t errlen)
+{
+	char ans[4 + VT_ERR_LEN];
+	size_t len;
+	if (w->cached[0] == '\0')
+		return 0;
+	const char *s[2] = { w->cached, path };
+	return call(w, 'F', 2, s, ans, sizeof ans, &len, err, errlen);
+}
+
+int vt_rrdw_result(struct vt_rrdw *w, char *err, size_t errlen)
+{
+	char ans[4 + VT_ERR_LEN + sizeof(struct lastupdate_answer)];
+	size_t len;
+	int32_t rc = receive(w, ans, sizeof ans, &len);
+	if (err && errlen) {
+		if (rc == -EPIPE && len == 0)
+			snprintf(err, errlen, "rrd worker died");
+		else
+			snprintf(err, errlen, "%.*s", rc ? (int)len : 0, ans + 4);
+	}
 	return rc;
 }
 

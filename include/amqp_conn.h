@@ -1,5 +1,6 @@
 /*
- * amqp_conn.h - the one file that speaks rabbitmq-c's connection API:
+ * amqp_conn.h - the one file that speaks rabbitmq-c's connection API
+ * (through amqp_lib.h; opening a connection opens the library):
  * open a connection (TCP or TLS with CA verification), log in, open
  * channel 1, declare vitals' topology, turn rabbitmq-c replies into
  * messages; plus the connection counters both the collector's consumer and
@@ -12,11 +13,11 @@
 #ifndef VT_AMQP_CONN_H
 #define VT_AMQP_CONN_H
 
-#include <amqp.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "amqp_lib.h"
 #include "amqp_url.h"
 #include "buf.h"
 #include "config.h"

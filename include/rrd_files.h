@@ -26,8 +26,10 @@
 struct vt_rrd_files_config {
 	const char *data_dir;       /* resolved, absolute; borrowed */
 	struct vt_rrdc *rrdc;       /* borrowed; NULL = direct */
-	struct vt_rrdw *rrdw;       /* borrowed; direct updates through this
-	                               worker process; NULL: in this thread */
+	struct vt_rrdw *rrdw;       /* borrowed; every librrd call (updates,
+	                               create, lastupdate, rrdcached flush)
+	                               through this worker process; NULL:
+	                               in this thread */
 	unsigned long step;
 	size_t points;
 };

@@ -12,6 +12,14 @@
  * could inherit a lock held by another thread and hang; a renderer that
  * takes over 30 s is killed.
  *
+ * librrd is opened on first use (dynlib.h), and the daemon never uses it
+ * itself: once a process has started the fork server, its lastupdate,
+ * fetch and rrdcached flush calls run in one short-lived server child
+ * each (answers come back as bytes), and the RRD writer makes its calls
+ * through the update worker (rrdw.h), also a server child. So librrd and
+ * the ~40 libraries it brings (about 6 MB resident) live only in the
+ * helpers. A process without a fork server (tests) calls librrd here.
+ *
  * rrdcached is reached through a struct vt_rrdc, which names the daemon.
  * librrd exports only its simple client interface (rrdc_*), one
  * connection per process, so every rrdcached call of every thread is
@@ -84,9 +92,11 @@ int vt_rrdlib_fetch(struct vt_rrdc *c, const char *path, const char *cf,
     size_t errlen);
 void vt_rrdlib_data_fini(struct vt_rrd_data *d);
 
-/* Start the fork server (forkserver.h) whose children draw graphs and
- * run the update worker (rrdw.h); call before the process starts threads
- * (else the first graph or worker starts it). 0, or -1 with err set. */
+/* Start the fork server (forkserver.h) whose children draw graphs, read
+ * files and run the update worker (rrdw.h); call before the process
+ * starts threads (else the first graph or worker starts it). From then
+ * on this process reads files through it. 0, or -1 with err set. Stop:
+ * reads are made here again. */
 int vt_rrdlib_forkserver_start(char *err, size_t errlen);
 void vt_rrdlib_forkserver_stop(void);
 

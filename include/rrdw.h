@@ -1,6 +1,6 @@
 /*
- * rrdw.h - the RRD update worker: a helper process that runs librrd's
- * direct updates for the RRD writer (rrd_files.c).
+ * rrdw.h - the RRD update worker: a helper process that makes librrd's
+ * calls for the RRD writer (rrd_files.c).
  *
  * Why a process: librrd maps the whole file into memory and unmaps it on
  * every update, and in a multi-threaded process each munmap must shoot
@@ -11,11 +11,16 @@
  * The worker is a child of the fork server (forkserver.h), started from
  * a process with one thread, so it holds only the server's few
  * descriptors (stdio and its socket); it dies with the server, which dies
- * with the daemon, and serves one update
- * at a time: requests and answers are messages on a SOCK_SEQPACKET pair,
- * answered in order, so the writer can keep a window of requests in
- * flight. When the worker dies, the requests in flight fail (-EPIPE) and
- * the next request starts a new one.
+ * with the daemon, and serves one request at a time: requests and answers
+ * are messages on a SOCK_SEQPACKET pair, answered in order, so the writer
+ * can keep a window of updates in flight. When the worker dies, the
+ * requests in flight fail (-EPIPE) and the next request starts a new one.
+ *
+ * Every librrd call of the writer goes through the worker: updates
+ * (direct, or through rrdcached when the worker was started with its
+ * address), creating files, reading a file's last update, asking
+ * rrdcached to flush a file. So librrd and the ~40 libraries it pulls in
+ * are never loaded by the daemon itself (dynlib.h).
  *
  * One owner thread; nothing here is locked.
  */
@@ -23,19 +28,23 @@
 #define VT_RRDW_H
 
 #include <stddef.h>
+#include <time.h>
+
+#include "rrd_layout.h"
 
 struct vt_rrdw;
 
-/* Fork the worker. NULL with err set when it cannot start. */
-struct vt_rrdw *vt_rrdw_start(char *err, size_t errlen);
+/* Fork the worker; cached is the rrdcached address updates go through
+ * (NULL or "": direct). NULL with err set when it cannot start. */
+struct vt_rrdw *vt_rrdw_start(const char *cached, char *err, size_t errlen);
 /* Close the socket (the worker finishes what it has and exits), reap it,
  * free. NULL ok. */
 void vt_rrdw_stop(struct vt_rrdw *w);
 
 /* Send an update of path with argc "<time>:<v>..." strings (as
- * vt_rrdlib_update). 0, or a negative errno when it cannot be sent (too
- * large: -EMSGSIZE; worker gone: -EPIPE, after which the worker is
- * restarted on the next call). */
+ * vt_rrdlib_update; path as rrdcached wants it when one is used). 0, or
+ * a negative errno when it cannot be sent (too large: -EMSGSIZE; worker
+ * gone: -EPIPE, after which the worker is restarted on the next call). */
 int vt_rrdw_send(struct vt_rrdw *w, const char *path, int argc,
     const char *const *argv);
 
@@ -45,6 +54,17 @@ int vt_rrdw_result(struct vt_rrdw *w, char *err, size_t errlen);
 
 /* Requests sent and not yet collected. */
 size_t vt_rrdw_pending(const struct vt_rrdw *w);
+
+/* Synchronous calls, as the vt_rrdlib_ functions of the same name; only
+ * with no update in flight (else -EBUSY). flush is a no-op without
+ * rrdcached. */
+int vt_rrdw_create(struct vt_rrdw *w, const char *path, unsigned long step,
+    time_t last_up, const struct vt_rrd_create_args *args, char *err,
+    size_t errlen);
+int vt_rrdw_lastupdate(struct vt_rrdw *w, const char *path, time_t *last,
+    struct vt_rrd_ds_list *ds, char *err, size_t errlen);
+int vt_rrdw_flush(struct vt_rrdw *w, const char *path, char *err,
+    size_t errlen);
 
 /* CPU seconds used by the worker processes so far (live and past). */
 double vt_rrdw_cpu_seconds(const struct vt_rrdw *w);

@@ -23,6 +23,7 @@
 	X(rrd_layout) \
 	X(rrdstore) \
 	X(forkserver) \
+	X(rrdw) \
 	X(health_json) \
 	X(health) \
 	X(health_store) \
