@@ -22,20 +22,29 @@ VITALSD = os.environ.get("VITALSD", "build/release/vitalsd")
 SANITIZE = os.environ.get("SANITIZE") == "1"
 
 
+_GIVEN_PORTS = set()
+
+
 def free_port():
-    """A port free for both UDP and TCP on 127.0.0.1."""
-    for _ in range(50):
+    """A port free for both UDP and TCP on 127.0.0.1, and not one this
+    process handed out before: the kernel may offer a port again as soon
+    as the probe closes it, so two calls in a row (statsd, then HTTP)
+    could otherwise get the same one."""
+    for _ in range(200):
         t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         t.bind(("127.0.0.1", 0))
         port = t.getsockname()[1]
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
+            if port in _GIVEN_PORTS:
+                continue
             u.bind(("127.0.0.1", port))
         except OSError:
             continue
         finally:
             u.close()
             t.close()
+        _GIVEN_PORTS.add(port)
         return port
     raise RuntimeError("no free port")
 

@@ -31,20 +31,14 @@ CTL = os.path.join(_BIN, "rabbitmqctl") \
     if os.path.exists(os.path.join(_BIN, "rabbitmqctl")) else "rabbitmqctl"
 
 
-def tcp_free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Broker:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="vitals-rabbit-")
         self.port = free_port()
-        self.dist_port = tcp_free_port()
-        self.epmd_port = tcp_free_port()
+        self.dist_port = free_port()
+        self.epmd_port = free_port()
         self.name = "vitals%d@localhost" % self.port
-        self.tls_port = tcp_free_port()
+        self.tls_port = free_port()
         self._make_certs()
         conf = os.path.join(self.dir, "rabbitmq.conf")
         with open(conf, "w") as f:
