@@ -13,6 +13,18 @@
  *              (int32) to it, then runs serve(fd) until it returns. A
  *              function address means the same in the server as in the
  *              daemon because the server is a fork, never an exec.
+ *   'F' spare: the descriptor is one end of the caller's new socket pair;
+ *              the server forks a copy of itself that serves it.
+ *
+ * The spare: a server cannot be forked again from the threaded daemon,
+ * so right after start (and after every takeover) the daemon asks the
+ * server for a copy of itself and keeps its socket. When a send finds
+ * the server gone (killed: nothing else ends it), the spare takes over,
+ * and is asked for a spare of its own. The spare has no parent-death
+ * signal (its parent is the server it may replace); it ends when the
+ * daemon's end of its socket closes, which also happens when the daemon
+ * dies. A dead server's socket is kept open until stop, so a thread that
+ * read the old descriptor never sends on a reused number.
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,15 +41,27 @@
 #include <unistd.h>
 
 #include "forkserver.h"
+#include "log.h"
 #include "xmalloc.h"
 
 #define JOB_MAX_BYTES 65536     /* argv of one job, NUL-terminated strings */
 #define JOB_MAX_ARGS 512
 
+#define DEAD_MAX 16             /* takeovers at most, then no more */
+
 static pthread_mutex_t server_lock = PTHREAD_MUTEX_INITIALIZER;
 static int server_fd = -1;      /* the daemon's end; -1 when not started */
-static pid_t server_pid = -1;
+static pid_t server_pid = -1;   /* our child, or -1 after a takeover */
+static int spare_fd = -1;       /* the spare's socket, -1 when none */
+static int dead_fds[DEAD_MAX];  /* sockets of servers that died */
+static size_t ndead;
+static unsigned long takeovers;
 static unsigned job_timeout = 30;
+
+static int send_msg(int sock, const void *data, size_t len, int fd,
+    char *err, size_t errlen);
+static int request_spare_locked(void);
+static int server_socket(unsigned *timeout, char *err, size_t errlen);
 
 static int write_all(int fd, const void *data, size_t len)
 {
@@ -95,7 +119,8 @@ static int receive_job(int sock, char *buf, size_t cap, size_t *len, int *fd)
 		return -1;
 	int ok = !(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && (
 	    (buf[0] == 'J' && n >= 2 && buf[n - 1] == '\0') ||
-	    (buf[0] == 'S' && n == 1 + (ssize_t)sizeof(vt_forkserver_serve)));
+	    (buf[0] == 'S' && n == 1 + (ssize_t)sizeof(vt_forkserver_serve)) ||
+	    (buf[0] == 'F' && n == 1));
 	if (!ok) {
 		reply_error(*fd, -EINVAL, "forkserver: malformed job");
 		close(*fd);
@@ -165,6 +190,13 @@ static void __attribute__((noreturn)) server_main(int sock, vt_forkserver_job jo
 		if (r < 0)
 			continue;
 		pid_t pid = fork();
+		if (pid == 0 && buf[0] == 'F') {
+			/* The spare: the same server on the new socket, with
+			 * no parent-death signal (fork cleared it). */
+			close(sock);
+			sock = fd;
+			continue;
+		}
 		if (pid == 0 && buf[0] == 'S') {
 			close(sock);
 			run_spawn(buf, fd);
@@ -215,6 +247,7 @@ int vt_forkserver_start(vt_forkserver_job job, vt_forkserver_warm warm,
 	close(sv[1]);
 	server_fd = sv[0];
 	server_pid = pid;
+	(void)request_spare_locked();   /* without one, no takeover */
 out:
 	pthread_mutex_unlock(&server_lock);
 	return rc;
@@ -231,14 +264,29 @@ int vt_forkserver_running(void)
 void vt_forkserver_stop(void)
 {
 	pthread_mutex_lock(&server_lock);
+	if (spare_fd >= 0)
+		close(spare_fd);    /* the spare sees EOF and exits */
 	if (server_fd >= 0) {
 		close(server_fd);   /* the server sees EOF and exits */
-		while (waitpid(server_pid, NULL, 0) < 0 && errno == EINTR)
+		while (server_pid > 0 && waitpid(server_pid, NULL, 0) < 0 &&
+		    errno == EINTR)
 			;
 	}
+	for (size_t i = 0; i < ndead; i++)
+		close(dead_fds[i]);
+	ndead = 0;
+	spare_fd = -1;
 	server_fd = -1;
 	server_pid = -1;
 	pthread_mutex_unlock(&server_lock);
+}
+
+unsigned long vt_forkserver_takeovers(void)
+{
+	pthread_mutex_lock(&server_lock);
+	unsigned long n = takeovers;
+	pthread_mutex_unlock(&server_lock);
+	return n;
 }
 
 /* ---- the caller's side ---- */
@@ -304,9 +352,76 @@ static int send_msg(int sock, const void *data, size_t len, int fd,
 	return 0;
 }
 
-/* Send the job with the write end of its reply socket. */
-static int send_job(int sock, int argc, const char *const *argv, int fd,
+/* With server_lock held and a server running: ask it for a spare.
+ * -1 when the server could not be reached (gone too), else 0. */
+static int request_spare_locked(void)
+{
+	char err[128];
+	int sv[2];
+	if (server_fd < 0 || spare_fd >= 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return 0;
+	int rc = send_msg(server_fd, "F", 1, sv[1], err, sizeof err);
+	if (rc == 0)
+		spare_fd = sv[0];
+	else
+		close(sv[0]);
+	close(sv[1]);
+	return rc == 0 ? 0 : -1;
+}
+
+/* A send on sock failed: its server is gone. Unless another thread did
+ * it already, the spare takes over (if it is gone as well, so be it).
+ * Returns the socket to use now (-1: none). */
+static int take_over(int sock)
+{
+	pthread_mutex_lock(&server_lock);
+	while (sock >= 0 && sock == server_fd && ndead < DEAD_MAX) {
+		dead_fds[ndead++] = sock;   /* closed at stop, never reused */
+		while (server_pid > 0 && waitpid(server_pid, NULL, 0) < 0 &&
+		    errno == EINTR)
+			;                   /* its socket closed: it exited */
+		server_fd = spare_fd;
+		server_pid = -1;            /* the spare is not our child */
+		spare_fd = -1;
+		if (server_fd < 0) {
+			vt_log_error("forkserver", "the fork server and its "
+			    "spare are gone: graphs, file reads and storage "
+			    "fail until vitalsd restarts");
+			break;
+		}
+		if (request_spare_locked() < 0) {
+			sock = server_fd;           /* the spare died too */
+			continue;
+		}
+		takeovers++;
+		vt_log_warn("forkserver", "the fork server is gone; its spare "
+		    "took over (graphs, file reads and the RRD worker run "
+		    "there now)");
+	}
+	int now = server_fd;
+	pthread_mutex_unlock(&server_lock);
+	return now;
+}
+
+/* Send a message to the server; when it is gone, once more to the spare
+ * that took over. */
+static int send_to_server(const void *data, size_t len, int fd,
     char *err, size_t errlen)
+{
+	int sock = server_socket(NULL, err, errlen);
+	if (sock < 0)
+		return -EPIPE;
+	int rc = send_msg(sock, data, len, fd, err, errlen);
+	if (rc == 0)
+		return 0;
+	sock = take_over(sock);
+	return sock < 0 ? rc : send_msg(sock, data, len, fd, err, errlen);
+}
+
+/* Send the job with the write end of its reply socket. */
+static int send_job(int argc, const char *const *argv, int fd, char *err,
+    size_t errlen)
 {
 	size_t len = 1;
 	for (int i = 0; i < argc; i++)
@@ -322,7 +437,7 @@ static int send_job(int sock, int argc, const char *const *argv, int fd,
 		memcpy(p, argv[i], n);
 		p += n;
 	}
-	int rc = send_msg(sock, buf, len, fd, err, errlen);
+	int rc = send_to_server(buf, len, fd, err, errlen);
 	free(buf);
 	return rc;
 }
@@ -354,7 +469,7 @@ int vt_forkserver_spawn(vt_forkserver_serve serve, int type, int *fd,
 	char msg[1 + sizeof serve];
 	msg[0] = 'S';
 	memcpy(msg + 1, &serve, sizeof serve);
-	int rc = send_msg(sock, msg, sizeof msg, sv[1], err, errlen);
+	int rc = send_to_server(msg, sizeof msg, sv[1], err, errlen);
 	close(sv[1]);
 	int32_t child = 0;
 	if (rc == 0) {
@@ -389,7 +504,7 @@ int vt_forkserver_call(int argc, const char *const *argv, size_t max_reply,
 		    strerror(errno));
 		return -errno;
 	}
-	int rc = send_job(sock, argc, argv, rs[1], err, errlen);
+	int rc = send_job(argc, argv, rs[1], err, errlen);
 	close(rs[1]);
 	if (rc < 0) {
 		close(rs[0]);

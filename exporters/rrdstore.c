@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "forkserver.h"
 #include "log.h"
 #include "rrd_files.h"
 #include "rrd_sweep.h"
@@ -452,6 +453,11 @@ void vt_rrdstore_collect(void *ctx, struct vt_buf *out,
 	};
 	struct vt_rrdstore_stats s;
 	vt_rrdstore_get_stats(ctx, &s);
+
+	put_u64(out, "vitals_forkserver_takeovers", VT_PROM_COUNTER,
+	    "Times the spare fork server took over from one that was gone "
+	    "(graphs, file reads and the RRD worker run in its children).",
+	    vt_forkserver_takeovers(), fmt);
 
 	put_u64(out, "vitals_storage_calls", VT_PROM_COUNTER,
 	    "Update calls made to librrd or rrdcached (a call may carry "

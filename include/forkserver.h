@@ -15,6 +15,12 @@
  * job has its own reply socket, so jobs from many threads run in
  * parallel. A child that runs past the time limit is killed (SIGALRM).
  * The server exits when the daemon closes its end or dies (PDEATHSIG).
+ *
+ * A spare server (a fork of the server, made at start) stands by: when
+ * the server is found gone (killed), the spare takes over and a new
+ * spare is made, so graphs, reads and the RRD worker come back without a
+ * restart of the daemon. A job that was running in the dead server's
+ * child fails; the next one runs in the spare's.
  */
 #ifndef VT_FORKSERVER_H
 #define VT_FORKSERVER_H
@@ -54,6 +60,9 @@ int vt_forkserver_call(int argc, const char *const *argv, size_t max_reply,
 typedef void (*vt_forkserver_serve)(int fd);
 int vt_forkserver_spawn(vt_forkserver_serve serve, int type, int *fd,
     pid_t *pid, char *err, size_t errlen);
+
+/* Times a spare took over from a dead server since the process began. */
+unsigned long vt_forkserver_takeovers(void);
 
 /* Close the server's socket and reap it (NULL-safe to call twice). */
 void vt_forkserver_stop(void);

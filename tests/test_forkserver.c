@@ -178,7 +178,53 @@ START_TEST(a_hanging_job_is_killed_at_the_limit)
 }
 END_TEST
 
-START_TEST(a_gone_server_is_an_error_not_a_hang)
+/* 1 once pid has exited (gone, or a zombie nobody reaped yet). */
+static int exited(pid_t pid)
+{
+	char path[64], buf[256];
+	for (int i = 0; i < 300; i++) {
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		FILE *f = fopen(path, "r");
+		if (f == NULL)
+			return 1;
+		size_t n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		const char *p = strrchr(buf, ')');
+		if (p && (p[2] == 'Z' || p[2] == 'X'))
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* The server's only child while no job runs: its spare. */
+static pid_t spare_of(pid_t server)
+{
+	char path[64];
+	long pid = 0;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)server,
+	    (int)server);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	return (pid_t)pid;
+}
+
+static pid_t server_of_a_job(struct vt_buf *out)
+{
+	char err[256];
+	const char *ppid[] = { "ppid" };
+	vt_buf_reset(out);
+	ck_assert_msg(vt_forkserver_call(1, ppid, 64, out, err, sizeof err) ==
+	    0, "%s", err);
+	return (pid_t)atol(out->data);
+}
+
+/* Killed servers: the spare takes over (and gets a spare of its own);
+ * with the spare gone too, a call is an error, not a hang. */
+START_TEST(a_gone_server_is_replaced_then_an_error)
 {
 	char err[256];
 	struct vt_buf out;
@@ -187,18 +233,37 @@ START_TEST(a_gone_server_is_an_error_not_a_hang)
 	ck_assert_int_eq(vt_forkserver_call(2, echo, 64, &out, err,
 	    sizeof err), -EPIPE);
 	ck_assert_ptr_nonnull(strstr(err, "not started"));
-	/* Kill the server behind the library's back (a job's parent). */
 	start(job, 5);
-	const char *ppid[] = { "ppid" };
-	ck_assert_int_eq(vt_forkserver_call(1, ppid, 64, &out, err,
-	    sizeof err), 0);
-	pid_t server = (pid_t)atol(out.data);
-	ck_assert_int_ne(server, getpid());
-	ck_assert_int_eq(kill(server, SIGKILL), 0);
-	ck_assert_int_eq(waitpid(server, NULL, 0), server);
+	pid_t first = server_of_a_job(&out);
+	ck_assert_int_ne(first, getpid());
+	ck_assert_int_eq(vt_forkserver_takeovers(), 0);
+
+	/* Kill the server behind the library's back. */
+	ck_assert_int_eq(kill(first, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(first, NULL, 0), first);
+	pid_t second = server_of_a_job(&out);
+	ck_assert_int_ne(second, first);
+	ck_assert_int_eq(vt_forkserver_takeovers(), 1);
+
+	/* Again: the takeover made a new spare. */
+	pid_t third_spare = spare_of(second);
+	ck_assert_int_eq(kill(second, SIGKILL), 0);
+	ck_assert(exited(second));
+	pid_t third = server_of_a_job(&out);
+	ck_assert_int_eq(third, third_spare);
+	ck_assert_int_eq(vt_forkserver_takeovers(), 2);
+
+	/* Server and spare both gone: an error. */
+	pid_t last_spare = spare_of(third);
+	ck_assert_int_eq(kill(last_spare, SIGKILL), 0);
+	ck_assert_int_eq(kill(third, SIGKILL), 0);
+	ck_assert(exited(third) && exited(last_spare));
 	ck_assert_int_eq(vt_forkserver_call(2, echo, 64, &out, err,
 	    sizeof err), -EPIPE);
 	ck_assert_ptr_nonnull(strstr(err, "not running"));
+	ck_assert_int_eq(vt_forkserver_call(2, echo, 64, &out, err,
+	    sizeof err), -EPIPE);
+	vt_forkserver_stop();
 	vt_buf_fini(&out);
 }
 END_TEST
@@ -284,7 +349,7 @@ Suite *vt_test_forkserver_suite(void)
 	tcase_add_test(tc, warm_runs_in_the_server_once);
 	tcase_add_test(tc, threads_get_their_own_answers);
 	tcase_add_test(tc, a_hanging_job_is_killed_at_the_limit);
-	tcase_add_test(tc, a_gone_server_is_an_error_not_a_hang);
+	tcase_add_test(tc, a_gone_server_is_replaced_then_an_error);
 	tcase_add_test(tc, a_job_too_large_is_refused);
 	tcase_add_test(tc, spawned_helper_serves_until_closed);
 	suite_add_tcase(s, tc);

@@ -247,6 +247,71 @@ class FinalWindow(TestCase):
             d.cleanup()
 
 
+def pids_named(*names):
+    """{pid: comm} of the processes whose comm is one of names."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % entry) as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if comm in names:
+            out[int(entry)] = comm
+    return out
+
+
+def children_of(pid):
+    with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+        return [int(p) for p in f.read().split()]
+
+
+class Helpers(TestCase):
+    def test_killed_fork_server_is_replaced(self):
+        """kill -9 of the fork server: its spare takes over, graphs, the
+        series API and storage go on; the daemon never maps librrd; after
+        SIGTERM no helper is left."""
+        before = set(pids_named("vitalsd", "vitals-rrdw"))
+        d = Vitalsd(flush="1s")
+        try:
+            d.start()
+            d.send_udp("shop.orders:1|c")
+            path = os.path.join(d.data_dir, "shop", "orders.rrd")
+            wait_for(lambda: os.path.exists(path), timeout=15,
+                     what="orders.rrd")
+            self.assertEqual(d.get("/graph/shop/orders.svg").status, 200)
+            [server] = children_of(d.proc.pid)
+            os.kill(server, signal.SIGKILL)
+            written = d.value("vitals_storage_updates_total")
+
+            def storing():
+                d.send_udp("shop.orders:1|c")
+                return d.value("vitals_storage_updates_total") > written + 3
+            wait_for(storing, timeout=20, interval=0.5,
+                     what="updates after the kill")
+            self.assertEqual(d.value("vitals_forkserver_takeovers_total"), 1)
+            self.assertEqual(d.get("/graph/shop/orders.svg").status, 200)
+            r = d.get("/api/v1/series?service=shop&metric=orders&stat=count"
+                      "&from=-1m")
+            self.assertEqual(r.status, 200)
+            self.assertTrue(any(v for _, v in r.json()["points"]))
+            self.assertIn("spare took over", d.log_text())
+            with open("/proc/%d/maps" % d.proc.pid) as f:
+                self.assertNotIn("librrd", f.read())
+            helpers = set(pids_named("vitalsd", "vitals-rrdw")) - before
+            self.assertEqual(sorted(pids_named("vitalsd", "vitals-rrdw")[p]
+                                    for p in helpers),
+                             ["vitals-rrdw", "vitalsd", "vitalsd", "vitalsd"])
+            self.assertEqual(d.stop(signal.SIGTERM), 0)
+            wait_for(lambda: not (set(pids_named("vitalsd", "vitals-rrdw"))
+                                  & helpers),
+                     timeout=10, what="every helper gone")
+        finally:
+            d.cleanup()
+
+
 HOSTILE = [
     "../../../escape1:1|c",
     "x:1|c|#service:../../..",
