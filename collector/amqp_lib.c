@@ -3,9 +3,6 @@
  * library on first use (amqp_lib.h).
  */
 #define VT_AMQP_LIB_IMPL 1
-#include <pthread.h>
-#include <stdio.h>
-
 #include "amqp_lib.h"
 #include "dynlib.h"
 #include "sonames.h"
@@ -57,21 +54,9 @@ static const struct vt_dynsym syms[] = {
 };
 #undef SYM
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static int opened;
-static char open_err[256];
-
-static void open_lib(void)
-{
-	opened = vt_dynlib_open(VT_LIBRABBITMQ_SONAME, syms,
-	    sizeof syms / sizeof syms[0], open_err, sizeof open_err) == 0;
-}
+static struct vt_dynlib lib = VT_DYNLIB_INIT(VT_LIBRABBITMQ_SONAME, syms);
 
 int vt_amqp_lib_open(char *err, size_t errlen)
 {
-	pthread_once(&once, open_lib);
-	if (opened)
-		return 0;
-	snprintf(err, errlen, "%s", open_err);
-	return -1;
+	return vt_dynlib_load(&lib, err, errlen);
 }

@@ -1,5 +1,5 @@
 /*
- * dynlib.c - opening an optional library and resolving its symbols
+ * dynlib.c - opening an optional library and resolving its symbols, once
  * (dynlib.h).
  */
 #include <dlfcn.h>
@@ -7,24 +7,41 @@
 
 #include "dynlib.h"
 
-int vt_dynlib_open(const char *soname, const struct vt_dynsym *syms,
-    size_t nsyms, char *err, size_t errlen)
+static int open_now(struct vt_dynlib *l)
 {
-	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	void *h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL) {
-		snprintf(err, errlen, "cannot load %s: %s", soname, dlerror());
+		snprintf(l->err, sizeof l->err, "cannot load %s: %s", l->soname,
+		    dlerror());
 		return -1;
 	}
-	for (size_t i = 0; i < nsyms; i++) {
-		*syms[i].slot = dlsym(h, syms[i].name);
-		if (*syms[i].slot == NULL) {
-			snprintf(err, errlen, "%s has no %s (%s)", soname,
-			    syms[i].name, "is it the version vitalsd was built for?");
-			for (size_t j = 0; j < nsyms; j++)
-				*syms[j].slot = NULL;
+	for (size_t i = 0; i < l->nsyms; i++) {
+		*l->syms[i].slot = dlsym(h, l->syms[i].name);
+		if (*l->syms[i].slot == NULL) {
+			snprintf(l->err, sizeof l->err, "%s has no %s (is it "
+			    "the version vitalsd was built for?)", l->soname,
+			    l->syms[i].name);
+			for (size_t j = 0; j < l->nsyms; j++)
+				*l->syms[j].slot = NULL;
 			dlclose(h);
 			return -1;
 		}
 	}
-	return 0;
+	return 1;
+}
+
+int vt_dynlib_load(struct vt_dynlib *l, char *err, size_t errlen)
+{
+	if (__atomic_load_n(&l->state, __ATOMIC_ACQUIRE) == 1)
+		return 0;
+	pthread_mutex_lock(&l->lock);
+	if (l->state == 0)
+		__atomic_store_n(&l->state, open_now(l), __ATOMIC_RELEASE);
+	int state = l->state;
+	pthread_mutex_unlock(&l->lock);
+	if (state == 1)
+		return 0;
+	if (err && errlen)
+		snprintf(err, errlen, "%s", l->err);
+	return -1;
 }

@@ -50,15 +50,15 @@ static const struct vt_dynsym curl_syms[] = {
 	{ "curl_slist_free_all", (void **)&curl.slist_free_all },
 };
 
+static struct vt_dynlib libcurl = VT_DYNLIB_INIT(VT_LIBCURL_SONAME,
+    curl_syms);
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ready;
 static char curl_err[256];
 
 static void curl_setup(void)
 {
-	if (vt_dynlib_open(VT_LIBCURL_SONAME, curl_syms,
-	    sizeof curl_syms / sizeof curl_syms[0], curl_err,
-	    sizeof curl_err) < 0)
+	if (vt_dynlib_load(&libcurl, curl_err, sizeof curl_err) < 0)
 		return;
 	curl_ready = curl.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 	if (!curl_ready)

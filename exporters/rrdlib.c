@@ -71,25 +71,12 @@ static const struct vt_dynsym lib_syms[] = {
 };
 #undef SYM
 
-static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
-static int lib_ok;
-static char lib_err[256];
-
-static void lib_open(void)
-{
-	lib_ok = vt_dynlib_open(VT_LIBRRD_SONAME, lib_syms,
-	    sizeof lib_syms / sizeof lib_syms[0], lib_err, sizeof lib_err) == 0;
-}
+static struct vt_dynlib librrd = VT_DYNLIB_INIT(VT_LIBRRD_SONAME, lib_syms);
 
 /* 0 when librrd is there (opened now or before), else -EIO with err. */
 static int lib_ready(char *err, size_t errlen)
 {
-	pthread_once(&lib_once, lib_open);
-	if (lib_ok)
-		return 0;
-	if (err && errlen)
-		snprintf(err, errlen, "%s", lib_err);
-	return -EIO;
+	return vt_dynlib_load(&librrd, err, errlen) == 0 ? 0 : -EIO;
 }
 
 /*

@@ -24,6 +24,7 @@
 	X(rrdstore) \
 	X(forkserver) \
 	X(rrdw) \
+	X(dynlib) \
 	X(health_json) \
 	X(health) \
 	X(health_store) \
