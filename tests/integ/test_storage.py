@@ -300,10 +300,16 @@ class Helpers(TestCase):
             self.assertIn("spare took over", d.log_text())
             with open("/proc/%d/maps" % d.proc.pid) as f:
                 self.assertNotIn("librrd", f.read())
-            helpers = set(pids_named("vitalsd", "vitals-rrdw")) - before
-            self.assertEqual(sorted(pids_named("vitalsd", "vitals-rrdw")[p]
-                                    for p in helpers),
-                             ["vitals-rrdw", "vitalsd", "vitalsd", "vitalsd"])
+
+            # The daemon, the server, its spare and the worker (once the
+            # short-lived children of the reads above have exited).
+            def settled():
+                now = pids_named("vitalsd", "vitals-rrdw")
+                new = {p: c for p, c in now.items() if p not in before}
+                return new if sorted(new.values()) == [
+                    "vitals-rrdw", "vitalsd", "vitalsd", "vitalsd"] else None
+            helpers = set(wait_for(settled, timeout=15,
+                                   what="daemon, server, spare, worker"))
             self.assertEqual(d.stop(signal.SIGTERM), 0)
             wait_for(lambda: not (set(pids_named("vitalsd", "vitals-rrdw"))
                                   & helpers),
