@@ -386,16 +386,14 @@ static int adopt(struct vt_rrd_files *t, struct rrd_file *f, const char *path,
 {
 	time_t last = 0;
 	struct vt_rrd_ds_list have;
-	struct vt_rrdw *w = t->cfg.rrdw;
 	if (t->cfg.rrdc) {
-		const char *target = cached_path(t, f, path);
-		int rc = w ? vt_rrdw_flush(w, target, err, errlen) :
-		    vt_rrdlib_flush(t->cfg.rrdc, target, err, errlen);
+		int rc = vt_rrdw_flush(t->cfg.rrdw, cached_path(t, f, path),
+		    err, errlen);
 		if (rc == -ENOTCONN)
 			return rc;
 	}
-	int rc = w ? vt_rrdw_lastupdate(w, path, &last, &have, err, errlen) :
-	    vt_rrdlib_lastupdate(path, &last, &have, NULL, err, errlen);
+	int rc = vt_rrdw_lastupdate(t->cfg.rrdw, path, &last, &have, err,
+	    errlen);
 	if (rc < 0)
 		return rc;
 	if (!same_ds(&have, want)) {
@@ -441,10 +439,8 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
 		struct vt_rrd_create_args args;
 		unsigned long step = t->cfg.step;
 		vt_rrd_layout_create_args(&want, step, t->cfg.points, &args);
-		rc = t->cfg.rrdw ? vt_rrdw_create(t->cfg.rrdw, path, step,
-		    ts - (time_t)step, &args, err, sizeof err) :
-		    vt_rrdlib_create(path, step, ts - (time_t)step, &args, err,
-		    sizeof err);
+		rc = vt_rrdw_create(t->cfg.rrdw, path, step, ts - (time_t)step,
+		    &args, err, sizeof err);
 		if (rc == -EEXIST) {
 			rc = adopt(t, f, path, &want, err, sizeof err);
 		} else if (rc == 0) {
@@ -682,20 +678,13 @@ static void collect(struct vt_rrd_files *t, struct vt_rrd_round *r)
 	account(t, q->f, q->k, rc, err, r);
 }
 
-/* One update call: through the worker (answer collected later), else
- * here, directly or through rrdcached. */
+/* One update call, through the worker; its answer is collected later. */
 static void submit(struct vt_rrd_files *t, struct rrd_file *f,
     const char *target, size_t k, const char *const *argv,
     struct vt_rrd_round *r)
 {
 	char err[ERR_MAX];
 	r->calls++;
-	if (t->cfg.rrdw == NULL) {
-		int rc = vt_rrdlib_update(t->cfg.rrdc, target, (int)k, argv,
-		    err, sizeof err);
-		account(t, f, k, rc, err, r);
-		return;
-	}
 	while (t->ninflight == RRDW_WINDOW)
 		collect(t, r);
 	int rc = vt_rrdw_send(t->cfg.rrdw, target, (int)k, argv);

@@ -50,7 +50,7 @@ struct vt_rrdstore {
 	size_t queue_max;
 	vt_health *health;
 	struct vt_rrdc *rrdc;        /* the writer's rrdcached client */
-	struct vt_rrdw *rrdw;        /* direct updates: the worker process */
+	struct vt_rrdw *rrdw;        /* the worker process: every librrd call */
 	struct vt_rrd_files *files;  /* the writer's */
 
 	pthread_t thread;
@@ -250,7 +250,7 @@ static void *writer_main(void *arg)
 		size_t handled = write_round(st, list, &r, &last);
 		double took = monotonic() - t0;
 		size_t ready = vt_rrd_files_ready(st->files);
-		double worker_cpu = st->rrdw ? vt_rrdw_cpu_seconds(st->rrdw) : 0;
+		double worker_cpu = vt_rrdw_cpu_seconds(st->rrdw);
 		while (list) {
 			struct batch *next = list->next;
 			batch_free(list);
@@ -307,13 +307,11 @@ vt_rrdstore *vt_rrdstore_create(const struct vt_rrdstore_config *cfg,
 	st->stats.queue_max = st->queue_max;
 	st->health = cfg->health;
 	st->rrdc = vt_rrdc_create(cfg->cached);
-	if (!cfg->in_thread) {
-		/* The worker that makes every librrd call: a child of the
-		 * fork server (rrdw.h). */
-		st->rrdw = vt_rrdw_start(cfg->cached, err, errlen);
-		if (st->rrdw == NULL)
-			goto fail;
-	}
+	/* The worker that makes every librrd call: a child of the fork
+	 * server (rrdw.h). */
+	st->rrdw = vt_rrdw_start(cfg->cached, err, errlen);
+	if (st->rrdw == NULL)
+		goto fail;
 	struct vt_rrd_files_config fc = {
 		.data_dir = st->dir,
 		.rrdc = st->rrdc,
@@ -334,9 +332,8 @@ vt_rrdstore *vt_rrdstore_create(const struct vt_rrdstore_config *cfg,
 	    &st->cpu_clock) == 0;
 	vt_log_info(LOG_SUB, "round-robin files in %s, step %lus, %zu points "
 	    "per range, %s", st->dir, fc.step, fc.points,
-	    st->rrdc ? (st->rrdw ? "updates through rrdcached (worker "
-	    "process)" : "updates through rrdcached") : st->rrdw ?
-	    "direct updates (worker process)" : "direct updates");
+	    st->rrdc ? "updates through rrdcached (worker process)" :
+	    "direct updates (worker process)");
 	if (st->rrdc)
 		vt_log_info(LOG_SUB, "rrdcached at %s", vt_rrdc_addr(st->rrdc));
 	return st;

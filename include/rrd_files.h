@@ -25,11 +25,11 @@
 
 struct vt_rrd_files_config {
 	const char *data_dir;       /* resolved, absolute; borrowed */
-	struct vt_rrdc *rrdc;       /* borrowed; NULL = direct */
+	struct vt_rrdc *rrdc;       /* borrowed; NULL = direct (names the
+	                               rrdcached the worker talks to) */
 	struct vt_rrdw *rrdw;       /* borrowed; every librrd call (updates,
 	                               create, lastupdate, rrdcached flush)
-	                               through this worker process; NULL:
-	                               in this thread */
+	                               goes through this worker process */
 	unsigned long step;
 	size_t points;
 };

@@ -34,9 +34,11 @@
  * a symbolic link where a directory or file should be is refused and
  * counted as an error.
  *
- * Direct updates run in a worker process (rrdw.h), forked at create:
- * librrd maps and unmaps the file on every update, which costs much more
- * in a multi-threaded process.
+ * Every librrd call of the writer (updates, direct or through rrdcached,
+ * creating files, reading a file's last update) runs in a worker process
+ * (rrdw.h), started at create: librrd maps and unmaps the file on every
+ * update, which costs much more in a multi-threaded process, and the
+ * daemon itself never loads librrd.
  *
  * rrdcached: with `cached` set, files are still created directly (so the
  * data directory must be the one rrdcached serves, its -b), updates go
@@ -63,9 +65,6 @@ struct vt_rrdstore_config {
 	size_t queue_max;           /* updates queued at most */
 	vt_health *health;          /* borrowed, must outlive the store; NULL:
 	                               no check files */
-	int in_thread;              /* direct updates in the writer thread
-	                               instead of a worker process (rrdw.h);
-	                               for tests */
 };
 
 /* Reasons an update was skipped (label of vitals_storage_skipped_total). */
