@@ -457,9 +457,6 @@ static int server_socket(unsigned *timeout, char *err, size_t errlen)
 int vt_forkserver_spawn(vt_forkserver_serve serve, int type, int *fd,
     pid_t *pid, char *err, size_t errlen)
 {
-	int sock = server_socket(NULL, err, errlen);
-	if (sock < 0)
-		return -EPIPE;
 	int sv[2];
 	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0) {
 		snprintf(err, errlen, "forkserver: socketpair: %s",

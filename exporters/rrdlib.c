@@ -28,7 +28,7 @@
 /*
  * librrd exports only the simple rrdcached interface (rrdc_*), which
  * talks over one process-wide connection. Every use of it happens under
- * rrdc_lock, after lib.rrdc_connect() to the handle's address (a no-op while
+ * rrdc_lock, after rrdc_connect() to the handle's address (a no-op while
  * the connection is up; a reconnect after librrd dropped it on an error).
  */
 struct vt_rrdc {
@@ -121,7 +121,8 @@ static const struct {
 
 static int lock_busy(void)
 {
-	return lib.rrd_test_error() && strstr(lib.rrd_get_error(), "could not lock");
+	return lib.rrd_test_error() &&
+	    strstr(lib.rrd_get_error(), "could not lock");
 }
 
 static void lock_wait(int attempt)
@@ -315,13 +316,6 @@ int vt_rrdlib_flush(struct vt_rrdc *c, const char *path, char *err,
 
 /* ---- reading through the fork server ---- */
 
-/* What a lastupdate child sends back. */
-struct lastupdate_reply {
-	int64_t last;
-	struct vt_rrd_ds_list ds;
-	double values[VT_RRD_MAX_DS];
-};
-
 /* What a fetch child sends back: this, then rows * nds doubles. */
 struct fetch_reply {
 	int64_t start, end;
@@ -342,7 +336,7 @@ static int remote_lastupdate(const char *path, time_t *last,
 {
 	const char *argv[] = { "lastupdate", path };
 	struct vt_buf out;
-	struct lastupdate_reply r;
+	struct vt_rrd_last r;
 	vt_buf_init(&out);
 	int rc = remote_call(2, argv, &out, err, errlen);
 	if (rc == 0 && out.len != sizeof r) {
@@ -547,11 +541,11 @@ static int render_job(int argc, char **argv, struct vt_buf *out)
 }
 
 /* Runs in a fork server child: lastupdate <path>, answered with a
- * struct lastupdate_reply. */
+ * struct vt_rrd_last. */
 static int lastupdate_job(int argc, char **argv, struct vt_buf *out)
 {
 	char err[VT_ERR_LEN] = "";
-	struct lastupdate_reply r;
+	struct vt_rrd_last r;
 	time_t last = 0;
 	memset(&r, 0, sizeof r);
 	int rc = argc == 2 ? vt_rrdlib_lastupdate(argv[1], &last, &r.ds,

@@ -9,7 +9,7 @@
  *            'L' lastupdate  path
  *            'F' flush       cached address, path
  *   answer   i32 status (0 or -errno), then the error text (no NUL), or
- *            for a successful 'L' a struct lastupdate_answer
+ *            for a successful 'L' a struct vt_rrd_last
  */
 #include <errno.h>
 #include <signal.h>
@@ -40,11 +40,7 @@ struct vt_rrdw {
 	double cpu_past;            /* CPU of workers that have exited */
 	char cached[ADDR_MAX];      /* rrdcached address, "" = direct */
 	char *buf;                  /* MSG_MAX bytes */
-};
-
-struct lastupdate_answer {
-	int64_t last;
-	struct vt_rrd_ds_list ds;
+	const char *strs[ARGS_MAX]; /* the strings of an update request */
 };
 
 /* ---- the worker ---- */
@@ -91,10 +87,11 @@ static int32_t run(char op, int n, const char *const *s, char *out,
 		}
 		rc = vt_rrdlib_create(s[0], step, last_up, &a, out, outcap);
 	} else if (op == 'L' && n == 1) {
-		struct lastupdate_answer a;
+		struct vt_rrd_last a;
 		time_t last = 0;
 		memset(&a, 0, sizeof a);
-		rc = vt_rrdlib_lastupdate(s[0], &last, &a.ds, NULL, out, outcap);
+		rc = vt_rrdlib_lastupdate(s[0], &last, &a.ds, a.values, out,
+		    outcap);
 		if (rc == 0) {
 			a.last = last;
 			memcpy(out, &a, sizeof a);
@@ -113,7 +110,7 @@ static void __attribute__((noreturn)) serve(int fd)
 {
 	static const char *args[ARGS_MAX];
 	char *buf = vt_xmalloc(MSG_MAX + 1);
-	static char out[4 + VT_ERR_LEN + sizeof(struct lastupdate_answer)];
+	static char out[4 + VT_ERR_LEN + sizeof(struct vt_rrd_last)];
 	for (;;) {
 		ssize_t n = recv(fd, buf, MSG_MAX, 0);
 		if (n < 0 && errno == EINTR)
@@ -255,13 +252,10 @@ int vt_rrdw_send(struct vt_rrdw *w, const char *path, int argc,
 {
 	if (argc <= 0 || argc > ARGS_MAX - 2)
 		return -EMSGSIZE;
-	const char **s = vt_xmalloc(((size_t)argc + 2) * sizeof *s);
-	s[0] = w->cached;
-	s[1] = path;
-	memcpy(s + 2, argv, (size_t)argc * sizeof *s);
-	int rc = send_req(w, 'U', argc + 2, s);
-	free(s);
-	return rc;
+	w->strs[0] = w->cached;
+	w->strs[1] = path;
+	memcpy(w->strs + 2, argv, (size_t)argc * sizeof *argv);
+	return send_req(w, 'U', argc + 2, w->strs);
 }
 
 /* The answer to the oldest request: status, and its payload in ans
@@ -329,12 +323,12 @@ int vt_rrdw_create(struct vt_rrdw *w, const char *path, unsigned long step,
 int vt_rrdw_lastupdate(struct vt_rrdw *w, const char *path, time_t *last,
     struct vt_rrd_ds_list *ds, char *err, size_t errlen)
 {
-	char ans[4 + VT_ERR_LEN + sizeof(struct lastupdate_answer)];
+	char ans[4 + VT_ERR_LEN + sizeof(struct vt_rrd_last)];
 	size_t len;
 	int32_t rc = call(w, 'L', 1, &path, ans, sizeof ans, &len, err, errlen);
 	if (rc != 0)
 		return rc;
-	struct lastupdate_answer a;
+	struct vt_rrd_last a;
 	if (len != sizeof a) {
 		snprintf(err, errlen, "rrd worker: malformed answer");
 		return -EIO;
@@ -359,7 +353,7 @@ int vt_rrdw_flush(struct vt_rrdw *w, const char *path, char *err,
 
 int vt_rrdw_result(struct vt_rrdw *w, char *err, size_t errlen)
 {
-	char ans[4 + VT_ERR_LEN + sizeof(struct lastupdate_answer)];
+	char ans[4 + VT_ERR_LEN + sizeof(struct vt_rrd_last)];
 	size_t len;
 	int32_t rc = receive(w, ans, sizeof ans, &len);
 	if (err && errlen) {

@@ -37,6 +37,7 @@
 #define VT_RRDLIB_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "buf.h"
@@ -74,6 +75,14 @@ int vt_rrdlib_flush(struct vt_rrdc *c, const char *path, char *err,
  * used). ds and values (VT_RRD_MAX_DS entries) may be NULL. */
 int vt_rrdlib_lastupdate(const char *path, time_t *last,
     struct vt_rrd_ds_list *ds, double *values, char *err, size_t errlen);
+
+/* A file's last update as one value: what a helper process sends back
+ * for a lastupdate (the worker, or a fork server child). */
+struct vt_rrd_last {
+	int64_t last;
+	struct vt_rrd_ds_list ds;
+	double values[VT_RRD_MAX_DS];   /* NaN when unknown */
+};
 
 /* One fetched series: rows of nds values, row i at start + (i+1) * step. */
 struct vt_rrd_data {
