@@ -174,7 +174,11 @@ static void __attribute__((noreturn)) server_main(int sock, vt_forkserver_job jo
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);   /* SIGALRM must kill a child */
-	signal(SIGINT, SIG_IGN);         /* a ^C is the daemon's to handle */
+	/* A ^C, or the SIGTERM that systemd sends to every process of the
+	 * unit at once, is the daemon's to handle: the helpers end when it
+	 * closes their sockets, after the final window is written. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN);        /* children reap themselves */

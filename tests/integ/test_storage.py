@@ -318,6 +318,33 @@ class Helpers(TestCase):
             d.cleanup()
 
 
+    def test_sigterm_to_every_process_writes_the_final_window(self):
+        """systemd stops a unit by sending SIGTERM to all its processes at
+        once: the helpers must outlive the daemon's final window."""
+        d = Vitalsd(flush="1h")
+        try:
+            d.start()
+            d.send_udp("shop.orders:5|c")
+
+            def family():   # the daemon, server, spare and worker
+                pids = [d.proc.pid]
+                for p in pids:
+                    pids += children_of(p)
+                return pids if len(pids) >= 4 else None
+            pids = wait_for(family, what="the helper processes")
+            d.value("vitals_storage_queue")   # the line is in by now
+            for p in pids:
+                os.kill(p, signal.SIGTERM)
+            self.assertEqual(d.proc.wait(timeout=30), 0)
+            _, orders = lastupdate(os.path.join(d.data_dir, "shop",
+                                                "orders.rrd"))
+            self.assertEqual(orders["count"], 5)
+            self.assertNotIn("ERROR", d.log_text())
+            self.assertIn("final window written", d.log_text())
+        finally:
+            d.cleanup()
+
+
 HOSTILE = [
     "../../../escape1:1|c",
     "x:1|c|#service:../../..",
