@@ -179,6 +179,10 @@ class HttpLimits(TestCase):
         finally:
             for s in idle:
                 s.close()
+        # The server has seen the n close before anyone asks it anything
+        # (the scrapes that follow would otherwise be refused and counted).
+        wait_for(lambda: open_fds(v.proc.pid) <= fds,
+                 what="the %d idle connections closed" % n)
 
     def assert_refusals(self, v, per_ip, total):
         """The refusals counted, by the config key that refused them."""
