@@ -17,6 +17,7 @@
 	X(hash) \
 	X(statsd) \
 	X(agg) \
+	X(ingest) \
 	X(names) \
 	X(prom) \
 	X(buf) \

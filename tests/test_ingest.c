@@ -1,0 +1,177 @@
+/* test_ingest.c - splitting received bytes into lines and counting each
+ * by result (ingest.h), through the real parser and aggregator. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "suites.h"
+
+struct rig {
+	struct vt_selfstats stats;
+	vt_agg *agg;
+	vt_ingest *in;
+	int checks_seen;
+};
+
+static void on_check(void *ctx, const struct vt_check_report *r,
+    const struct sockaddr *peer)
+{
+	(void)r;
+	(void)peer;
+	((struct rig *)ctx)->checks_seen++;
+}
+
+static struct rig *rig_create(void)
+{
+	struct rig *r = calloc(1, sizeof *r);
+	struct vt_agg_config cfg = { .max_metrics = 1000, .metric_ttl = 600 };
+	r->agg = vt_agg_create(&cfg, &r->stats);
+	r->in = vt_ingest_create(r->agg, &r->stats);
+	struct vt_ingest_checks c = { .on_service_check = on_check, .ctx = r };
+	vt_ingest_set_checks(r->in, &c);
+	return r;
+}
+
+static void rig_destroy(struct rig *r)
+{
+	vt_ingest_destroy(r->in);
+	vt_agg_destroy(r->agg);
+	free(r);
+}
+
+/* The counter's value in a closed window, or -1 when it is not there. */
+static double counter_value(struct rig *r, const char *metric)
+{
+	struct vt_flush *f = vt_agg_close_window(r->agg, 1000, 10);
+	double v = -1;
+	for (size_t i = 0; i < f->nmetrics; i++)
+		if (strcmp(f->metrics[i].series->metric, metric) == 0)
+			v = f->metrics[i].count;
+	vt_flush_release(f);
+	return v;
+}
+
+/* Send buf as one datagram; the bytes are copied to an exactly sized heap
+ * block, so a read past the end is caught by AddressSanitizer. */
+static void datagram(struct rig *r, const char *buf, size_t len)
+{
+	char *copy = malloc(len ? len : 1);
+	memcpy(copy, buf, len);
+	vt_ingest_datagram(r->in, copy, len, NULL);
+	free(copy);
+}
+
+START_TEST(lines_split_at_every_newline_position)
+{
+	/* Names of every length from 1 to 40 put the newline at every
+	 * offset of a 16-byte step, and the last line has none. */
+	struct rig *r = rig_create();
+	char buf[4096];
+	size_t len = 0;
+	for (int n = 1; n <= 40; n++) {
+		char name[64];
+		memset(name, 'a', (size_t)n);
+		name[n] = '\0';
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s:%d|c%s",
+		    name, n, n < 40 ? "\n" : "");
+	}
+	datagram(r, buf, len);
+	ck_assert_uint_eq(r->stats.lines[VT_LINE_OK], 40);
+	struct vt_flush *f = vt_agg_close_window(r->agg, 1000, 10);
+	ck_assert_uint_eq(f->nmetrics, 40);
+	for (size_t i = 0; i < f->nmetrics; i++)
+		ck_assert_double_eq(f->metrics[i].count,
+		    (double)strlen(f->metrics[i].series->metric));
+	vt_flush_release(f);
+	rig_destroy(r);
+}
+END_TEST
+
+START_TEST(blank_lines_crlf_and_padding)
+{
+	struct rig *r = rig_create();
+	const char *d = "\n\nx:1|c\r\n   \n\t y:2|c\n\r\nz:3|c\n\n";
+	datagram(r, d, strlen(d));
+	ck_assert_uint_eq(r->stats.lines[VT_LINE_OK], 3);
+	for (int i = 1; i < VT_LINE_RESULT_COUNT; i++)
+		ck_assert_uint_eq(r->stats.lines[i], 0);
+	ck_assert_double_eq(counter_value(r, "y"), 2);
+	rig_destroy(r);
+}
+END_TEST
+
+START_TEST(bad_lines_counted_the_rest_kept)
+{
+	struct rig *r = rig_create();
+	const char *d =
+	    "good.one:1|c\n"
+	    "no_value_at_all_here_for_sure\n"
+	    "bad.type:1|q\n"
+	    "_e{5,4}:title|text\n"
+	    "_sc|db.up|0\n"
+	    "  _sc|db.down|2\n"
+	    "good.two:2|c";
+	datagram(r, d, strlen(d));
+	ck_assert_uint_eq(r->stats.lines[VT_LINE_OK], 4);
+	ck_assert_uint_eq(r->stats.lines[VT_LINE_MISSING_VALUE], 1);
+	ck_assert_uint_eq(r->stats.lines[VT_LINE_BAD_TYPE], 1);
+	ck_assert_uint_eq(r->stats.lines[VT_LINE_UNSUPPORTED], 1);
+	ck_assert_int_eq(r->checks_seen, 2);
+	ck_assert_double_eq(counter_value(r, "two"), 2);
+	rig_destroy(r);
+}
+END_TEST
+
+START_TEST(more_lines_than_one_batch)
+{
+	/* Past VT_AGG_BATCH lines in one datagram: every one applied, in
+	 * order (a gauge ends at the last value sent). */
+	struct rig *r = rig_create();
+	size_t cap = 64 * 1024, len = 0;
+	char *buf = malloc(cap);
+	int lines = 3 * VT_AGG_BATCH + 7;
+	for (int i = 0; i < lines; i++)
+		len += (size_t)snprintf(buf + len, cap - len,
+		    "many.hits:1|c\nmany.level:%d|g\n", i);
+	datagram(r, buf, len);
+	ck_assert_uint_eq(r->stats.lines[VT_LINE_OK], 2 * (uint64_t)lines);
+	struct vt_flush *f = vt_agg_close_window(r->agg, 1000, 10);
+	for (size_t i = 0; i < f->nmetrics; i++) {
+		const struct vt_metric_window *w = &f->metrics[i];
+		if (strcmp(w->series->metric, "hits") == 0)
+			ck_assert_double_eq(w->count, lines);
+		else
+			ck_assert_double_eq(w->value, lines - 1);
+	}
+	vt_flush_release(f);
+	free(buf);
+	rig_destroy(r);
+}
+END_TEST
+
+START_TEST(empty_and_newline_only_datagrams)
+{
+	struct rig *r = rig_create();
+	datagram(r, "", 0);
+	datagram(r, "\n", 1);
+	datagram(r, "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n", 18);
+	for (int i = 0; i < VT_LINE_RESULT_COUNT; i++)
+		ck_assert_uint_eq(r->stats.lines[i], 0);
+	rig_destroy(r);
+}
+END_TEST
+
+Suite *vt_test_ingest_suite(void)
+{
+	Suite *s = suite_create("ingest");
+	TCase *tc = tcase_create("lines");
+	tcase_add_test(tc, lines_split_at_every_newline_position);
+	tcase_add_test(tc, blank_lines_crlf_and_padding);
+	tcase_add_test(tc, bad_lines_counted_the_rest_kept);
+	tcase_add_test(tc, more_lines_than_one_batch);
+	tcase_add_test(tc, empty_and_newline_only_datagrams);
+	suite_add_tcase(s, tc);
+	return s;
+}
