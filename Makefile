@@ -66,6 +66,7 @@ DEPS_STAMP := build/.deps-ok
 VITALSD   := $(BUILD)/vitalsd
 CHECK_BIN := $(BUILD)/check_vitals
 LOADGEN   := $(BUILD)/vitals-loadgen
+COUNTRX   := $(BUILD)/vitals-countrx
 CLIENT_LIB := $(BUILD)/libvitals_client.a
 SEND_BIN  := $(BUILD)/vitals-send
 
@@ -139,6 +140,11 @@ $(LOADGEN): tests/bench/loadgen.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -g $(WARN) $(CPPFLAGS) -o $@ $< -lm -lpthread
 
+# The load benchmark's floor: a receiver that only counts lines.
+$(COUNTRX): tests/bench/countrx.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -g $(WARN) $(CPPFLAGS) -o $@ $<
+
 run: $(VITALSD)
 	./$(VITALSD) $(ARGS)
 
@@ -163,8 +169,8 @@ bench: bench-load bench-pages bench-health bench-amqp bench-storage
 bench-health: $(VITALSD) test-deps
 	VITALSD=$(abspath $(VITALSD)) /usr/bin/python3 tests/bench/bench_health.py $(BENCH_HEALTH_ARGS)
 
-bench-load: $(VITALSD) $(LOADGEN) test-deps
-	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
+bench-load: $(VITALSD) $(LOADGEN) $(COUNTRX) test-deps
+	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) COUNTRX=$(abspath $(COUNTRX)) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
 
 # Relay -> RabbitMQ -> collector, end to end (docs/benchmarks.md).
 bench-amqp: $(VITALSD) $(LOADGEN) test-deps

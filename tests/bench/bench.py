@@ -2,9 +2,13 @@
 """vitalsd load benchmarks (run by `make bench`).
 
 Scenarios (docs/benchmarks.md explains them and the targets):
-  a  counters over 1,000 names, offered as fast as the generator can send
-  b  counters over 1,000 names, paced at 100,000 lines/s
-  c  counter/timer/gauge/set mix over 10,000 names, paced at 100,000 lines/s
+  a      counters over 1,000 names, offered as fast as the generator can send
+  floor  a8's load into vitals-countrx, which only counts lines (the
+         kernel's share of a8 on this machine, now)
+  a8     counters over 1,000 names, paced at 8,000,000 lines/s
+  b      counters over 1,000 names, paced at 100,000 lines/s
+  c      counter/timer/gauge/set mix over 10,000 names, paced at 100,000
+         lines/s
 
 For each scenario: pick free loopback ports, start vitalsd pinned to one core
 with a fresh data directory and the default 10 s flush, wait for /healthz, measure its
@@ -15,7 +19,8 @@ loss, daemon CPU ns per ingested line and peak RSS. Then SIGTERM the daemon
 and check it exits 0.
 
     VITALSD=build/release/vitalsd LOADGEN=build/release/vitals-loadgen \\
-        /usr/bin/python3 tests/bench/bench.py [--scenario a|b|c|all]
+    COUNTRX=build/release/vitals-countrx \\
+        /usr/bin/python3 tests/bench/bench.py [--scenario a|floor|a8|b|c|all]
         [--duration SECONDS] [--settle SECONDS] [--idle SECONDS] [--keep]
 
 Prints the machine, the command, a table and one JSON line per scenario.
@@ -44,6 +49,11 @@ SCENARIOS = {
     "a": {
         "title": "counters, 1,000 names, unpaced",
         "names": 1000, "mix": "counter", "rate": 0, "datagram": 1400,
+    },
+    "floor": {
+        "title": "a8's load into a receiver that only counts lines",
+        "names": 1000, "mix": "counter", "rate": 8000000, "datagram": 1400,
+        "receiver": "countrx",
     },
     "a8": {
         "title": "counters, 1,000 names, 8,000,000 lines/s",
@@ -437,6 +447,33 @@ def run_loadgen(loadgen, cpu, port, sc, duration):
     return cmd, res, cpu_s
 
 
+def load_figures(lg, lg_cpu, ingested, cpu_ns, window, idle_ns_per_s=0.0):
+    """The figures every scenario reports: the generator's offer, what
+    the receiver took in, and its CPU per line over the window."""
+    offered, secs = lg["offered_lines"], lg["seconds"]
+    per_line = (lambda ns: ns / ingested) if ingested else (lambda ns: None)
+    return {
+        "offered_lines": offered,
+        "offered_datagrams": lg["datagrams"],
+        "load_seconds": secs,
+        "offered_lines_per_s": lg["offered_lines_per_s"],
+        "send_errors": lg["send_errors"],
+        "pacing_shortfall_lines": lg.get("pacing_shortfall_lines"),
+        "loadgen_cpu_s": lg_cpu,
+        "ingested_lines": ingested,
+        "ingested_lines_per_s": ingested / secs if secs > 0 else 0.0,
+        "loss_pct": (100.0 * (1.0 - ingested / offered)
+                     if offered else None),
+        "cpu_window_s": window,
+        "daemon_cpu_s": cpu_ns / 1e9,
+        "daemon_cpu_pct": cpu_ns / window / 1e7 if window else None,
+        "cpu_ns_per_line": per_line(cpu_ns),
+        "cpu_ns_per_line_net_of_idle": per_line(
+            max(0.0, cpu_ns - idle_ns_per_s * window)),
+        "cpu_resolution_ns_per_line": per_line(1e9 / CLK_TCK),
+    }
+
+
 # ---- one scenario -------------------------------------------------------
 
 def run_scenario(key, args, vitalsd, loadgen, dcpu, lcpu):
@@ -498,8 +535,6 @@ def run_scenario(key, args, vitalsd, loadgen, dcpu, lcpu):
         snmp1 = udp_snmp()
         m1 = scrape(d.hport)
 
-        offered = lg["offered_lines"]
-        secs = lg["seconds"]
         ok0 = msum(m0, "vitals_lines_total", result="ok") or 0.0
         ok1 = msum(m1, "vitals_lines_total", result="ok") or 0.0
         all0 = msum(m0, "vitals_lines_total")
@@ -521,39 +556,21 @@ def run_scenario(key, args, vitalsd, loadgen, dcpu, lcpu):
                 and set(sched_start) == set(sched_end)):
             sched_ns = sum(sched_end[t] - sched_start[t] for t in sched_end)
         window = w1 - w0
+        r.update(load_figures(lg, lg_cpu, ingested, cpu_ns, window,
+                              idle_ns_per_s))
         r.update({
-            "offered_lines": offered,
-            "offered_datagrams": lg["datagrams"],
-            "load_seconds": secs,
-            "offered_lines_per_s": lg["offered_lines_per_s"],
-            "send_errors": lg["send_errors"],
-            "pacing_shortfall_lines": lg.get("pacing_shortfall_lines"),
-            "ingested_lines": ingested,
-            "ingested_lines_per_s": ingested / secs if secs > 0 else 0.0,
-            "loss_pct": (100.0 * (1.0 - ingested / offered)
-                         if offered else None),
             "invalid_lines": invalid,
             "lines_not_ok_by_result": not_ok,
             "udp_packets": delta("vitals_udp_packets_total"),
             "kernel_drops": delta("vitals_udp_kernel_drops_total"),
             "sys_udp_rcvbuf_errors": (snmp1.get("RcvbufErrors", 0)
                                       - snmp0.get("RcvbufErrors", 0)),
-            "cpu_window_s": window,
-            "daemon_cpu_s": cpu_ns / 1e9,
-            "daemon_cpu_pct": cpu_ns / window / 1e7 if window else None,
-            "cpu_ns_per_line": cpu_ns / ingested if ingested else None,
-            "cpu_ns_per_line_net_of_idle": (
-                max(0.0, cpu_ns - idle_ns_per_s * window) / ingested
-                if ingested else None),
-            "cpu_resolution_ns_per_line": (1e9 / CLK_TCK / ingested
-                                           if ingested else None),
             "cpu_ns_per_line_schedstat": (sched_ns / ingested
                                           if ingested and sched_ns is not None
                                           else None),
             "peak_rss_kib": hwm_kb,
             "peak_rss_mb": hwm_kb * 1024 / 1e6 if hwm_kb else None,
             "rss_end_kib": rss_kb,
-            "loadgen_cpu_s": lg_cpu,
         })
         if invalid:
             log("[%s] WARNING: %d lines not ok: %s" % (key, invalid, not_ok))
@@ -579,6 +596,62 @@ def run_scenario(key, args, vitalsd, loadgen, dcpu, lcpu):
             r["tmpdir"] = tmpdir
         else:
             shutil.rmtree(tmpdir, ignore_errors=True)
+    r["ok"] = "error" not in r
+    return r
+
+
+def run_floor(key, args, countrx, loadgen, dcpu, lcpu):
+    """The kernel's share: scenario a8's load into vitals-countrx
+    (tests/bench/countrx.c), which reads like the daemon but only counts
+    lines. Its CPU per line, measured minutes apart from a8's, is the floor
+    under a8's figure on this machine at this moment."""
+    sc = dict(SCENARIOS[key])
+    r = {"scenario": key, "title": sc["title"], "duration_s": args.duration,
+         "names": sc["names"], "mix": sc["mix"], "rate_target": sc["rate"],
+         "ok": False}
+    port = free_ports()[0]
+    cmd = [countrx, str(port)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=pin_to(dcpu))
+    try:
+        if proc.stdout.readline().strip() != b"ready":
+            raise BenchError("vitals-countrx did not start: %s" % (
+                proc.stderr.read().decode("utf-8", "replace").strip()))
+        r["daemon_cmd"] = shlex.join(["taskset", "-c", str(dcpu)] + cmd)
+        if args.warmup > 0:
+            run_loadgen(loadgen, lcpu, port, sc, args.warmup)
+            time.sleep(1.0)
+
+        def counts():
+            proc.send_signal(signal.SIGUSR1)
+            return json.loads(proc.stdout.readline())
+
+        n0 = counts()
+        c0, w0 = proc_cpu_ns(proc.pid), time.monotonic()
+        lcmd, lg, lg_cpu = run_loadgen(loadgen, lcpu, port, sc,
+                                       args.duration)
+        time.sleep(1.0)
+        c1, w1 = proc_cpu_ns(proc.pid), time.monotonic()
+        n1 = counts()
+        ingested = n1["lines"] - n0["lines"]
+        r["loadgen_cmd"] = shlex.join(lcmd)
+        r.update(load_figures(lg, lg_cpu, ingested, c1 - c0, w1 - w0))
+        r.update({
+            "invalid_lines": 0, "kernel_drops": None, "udp_packets": None,
+            "lines_not_ok_by_result": {}, "cpu_ns_per_line_schedstat": None,
+            "idle_cpu_pct": 0.0, "peak_rss_mb": None,
+        })
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+        r["daemon_exit_status"] = proc.returncode
+    except (BenchError, ValueError, KeyError, IndexError,
+            subprocess.TimeoutExpired) as e:
+        r["error"] = str(e) or type(e).__name__
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     r["ok"] = "error" not in r
     return r
 
@@ -681,8 +754,8 @@ def parse_args():
     ap = argparse.ArgumentParser(
         description="vitalsd load benchmarks (see docs/benchmarks.md)")
     ap.add_argument("--scenario", action="append",
-                    help="a, b, c or all; repeat or comma-separate "
-                         "(default all)")
+                    help="a, floor, a8, b, c or all; repeat or "
+                         "comma-separate (default all)")
     ap.add_argument("--duration", type=float, default=20.0,
                     help="load seconds per scenario (default 20, max 600)")
     ap.add_argument("--settle", type=float, default=11.0,
@@ -706,6 +779,8 @@ def parse_args():
                     help="daemon binary (default $VITALSD)")
     ap.add_argument("--loadgen", default=os.environ.get("LOADGEN"),
                     help="generator binary (default $LOADGEN)")
+    ap.add_argument("--countrx", default=os.environ.get("COUNTRX"),
+                    help="the floor's receiver binary (default $COUNTRX)")
     ap.add_argument("--keep", action="store_true",
                     help="keep each scenario's temp dir (data, daemon.log)")
     args = ap.parse_args()
@@ -718,7 +793,7 @@ def parse_args():
             elif k in SCENARIOS:
                 keys.append(k)
             else:
-                ap.error("unknown scenario %r (a, b, c or all)" % k)
+                ap.error("unknown scenario %r (a, floor, a8, b, c or all)" % k)
     args.keys = list(dict.fromkeys(keys))
     if not 0 < args.duration <= 600:
         ap.error("--duration must be in (0, 600]")
@@ -733,7 +808,7 @@ def main():
     args = parse_args()
     info = machine_info()
     env_prefix = []
-    for var in ("VITALSD", "LOADGEN"):
+    for var in ("VITALSD", "LOADGEN", "COUNTRX"):
         if os.environ.get(var):
             env_prefix.append("%s=%s" % (var, os.environ[var]))
     command = " ".join(env_prefix + [shlex.join([sys.executable] + sys.argv)])
@@ -779,7 +854,15 @@ def main():
 
     results = []
     for key in args.keys:
-        r = run_scenario(key, args, vitalsd, loadgen, dcpu, lcpu)
+        if SCENARIOS[key].get("receiver") == "countrx":
+            if not args.countrx or not os.access(args.countrx, os.X_OK):
+                print("bench: vitals-countrx (COUNTRX) not found: %r"
+                      % args.countrx, file=sys.stderr)
+                return 1
+            r = run_floor(key, args, os.path.abspath(args.countrx),
+                          loadgen, dcpu, lcpu)
+        else:
+            r = run_scenario(key, args, vitalsd, loadgen, dcpu, lcpu)
         r["machine"] = {k: info[k] for k in ("nproc", "cpu_model", "kernel")}
         r["daemon_cpu"], r["loadgen_cpu"] = dcpu, lcpu
         r["command"], r["commit"] = command, commit
@@ -793,6 +876,12 @@ def main():
 
     print()
     print_table(results)
+    floor = [r for r in results if r["scenario"] == "floor" and r["ok"]]
+    a8 = [r for r in results if r["scenario"] == "a8" and r["ok"]]
+    if floor and a8 and floor[0]["cpu_ns_per_line"] and \
+            a8[0]["cpu_ns_per_line"]:
+        print("a8 above the floor (parsing and aggregating): %.1f ns/line"
+              % (a8[0]["cpu_ns_per_line"] - floor[0]["cpu_ns_per_line"]))
     print()
     for r in results:
         print(json.dumps(r, sort_keys=True))
