@@ -286,6 +286,7 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 {
 	uint64_t hash[VT_AGG_BATCH];
 	struct vt_metric *guess[VT_AGG_BATCH];
+	int deep = 0;                /* timers or sets: stages 3 and 4 */
 
 	/* 1: hash every untagged name, prefetch its home slot. */
 	for (size_t i = 0; i < n; i++) {
@@ -293,6 +294,8 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 			continue;
 		hash[i] = vt_hash(s[i].name.ptr, s[i].name.len, HASH_SEED);
 		__builtin_prefetch(&a->slots[hash[i] & a->mask]);
+		deep |= s[i].kind == VT_TIMER || s[i].kind == VT_HISTOGRAM ||
+		    s[i].kind == VT_SET;
 	}
 	/* 2: the metric the home slot points at (usually the one). */
 	for (size_t i = 0; i < n; i++) {
@@ -306,8 +309,9 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 			__builtin_prefetch((const char *)sl->m + 64);
 		}
 	}
-	/* 3: the per-kind state behind the metric. */
-	for (size_t i = 0; i < n; i++) {
+	/* 3: the per-kind state behind the metric (counters and gauges
+	 * have none). */
+	for (size_t i = 0; deep && i < n; i++) {
 		struct vt_metric *m = guess[i];
 		if (m == NULL || m->kind != s[i].kind)
 			guess[i] = NULL;
@@ -319,7 +323,7 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 		}
 	}
 	/* 4: the sketch bucket or set slot the value lands in. */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; deep && i < n; i++) {
 		struct vt_metric *m = guess[i];
 		if (m == NULL)
 			continue;
