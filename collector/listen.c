@@ -8,12 +8,17 @@
  *
  * Interrupt moderation: waking up for every datagram costs more than the
  * datagram (on a VM, about 10 us per wake-up). So after a wake-up the
- * socket's readiness is switched off and a timer polls it every
- * UDP_POLL_NS while traffic keeps coming; the first poll that finds the
- * socket empty switches readiness back on. This adds at most UDP_POLL_NS
- * of latency (nothing, for 10 s windows) and needs a receive buffer that
- * holds UDP_POLL_NS of traffic, so it is used only when the kernel granted
- * at least UDP_POLL_MIN_RCVBUF.
+ * socket's readiness is switched off and a timer polls it while traffic
+ * keeps coming; the first poll that finds the socket empty switches
+ * readiness back on. The timer runs every UDP_POLL_NS under heavy traffic
+ * and every UDP_POLL_LIGHT_NS when a poll found fewer than
+ * UDP_BUSY_DATAGRAMS: light traffic then costs a wake-up per few hundred
+ * datagrams instead of per few. This adds at most UDP_POLL_LIGHT_NS of
+ * latency (nothing, for 10 s windows; SIGTERM drains the socket) and
+ * needs a receive buffer that holds a poll period of traffic, so it is
+ * used only when the kernel granted at least UDP_POLL_MIN_RCVBUF, and the
+ * light interval only with UDP_POLL_LIGHT_MIN_RCVBUF (a jump from light to
+ * 8 million lines/s fills about 10 MB in 20 ms).
  *
  * TCP: each client has a line buffer that grows to VT_LINE_MAX; a longer
  * line is discarded up to its newline and counted. Clients past
@@ -45,7 +50,10 @@
 #define BATCH 32
 #define UDP_READS_PER_EVENT 16
 #define UDP_POLL_NS 4000000L            /* 4 ms */
+#define UDP_POLL_LIGHT_NS 20000000L     /* 20 ms */
+#define UDP_BUSY_DATAGRAMS 256          /* per poll: heavy traffic */
 #define UDP_POLL_MIN_RCVBUF (4 << 20)
+#define UDP_POLL_LIGHT_MIN_RCVBUF (16 << 20)
 #define UDP_MAX_PER_POLL 4096           /* datagrams, then serve others */
 #define TCP_INITIAL_BUFFER 4096
 #define TCP_BACKLOG 512
@@ -73,6 +81,7 @@ struct vt_listen {
 	int udp_fd, tcp_fd;
 	int spare_fd;                /* /dev/null, given up on EMFILE */
 	int udp_timer_fd;            /* moderation timer, -1 when not used */
+	long udp_light_ns;           /* poll period under light traffic */
 	/* UDP batch */
 	char *udp_bufs;              /* BATCH * VT_LINE_MAX */
 	struct mmsghdr msgs[BATCH];
@@ -184,8 +193,9 @@ static void udp_on_poll(void *ctx, int fd, uint32_t events)
 	int n = udp_read_up_to(l, UDP_MAX_PER_POLL, &dry);
 	if (!dry)
 		udp_arm_poll(l, 1000);          /* more waiting: soon */
-	else if (n > 0)
-		udp_arm_poll(l, UDP_POLL_NS);   /* traffic goes on */
+	else if (n > 0)                     /* traffic goes on */
+		udp_arm_poll(l, n >= UDP_BUSY_DATAGRAMS ? UDP_POLL_NS :
+		    l->udp_light_ns);
 	else
 		vt_loop_mod_fd(l->loop, l->udp_fd, EPOLLIN);  /* quiet again */
 }
@@ -207,6 +217,8 @@ static void udp_setup_moderation(vt_listen *l)
 		return;
 	}
 	l->udp_timer_fd = tfd;
+	l->udp_light_ns = granted >= UDP_POLL_LIGHT_MIN_RCVBUF ?
+	    UDP_POLL_LIGHT_NS : UDP_POLL_NS;
 }
 
 static int udp_open(vt_listen *l, char *err, size_t errlen)
