@@ -82,12 +82,7 @@ static void ingest_one(vt_ingest *in, struct pending *p, const char *line,
 {
 	enum vt_line_result res;
 
-	/* A line that starts with a name byte is a metric line; only the
-	 * rest (blank, '_sc|', '_e{') needs classifying. */
-	enum vt_line_kind kind = len > 0 && line[0] != '_' && line[0] > ' ' ?
-	    VT_LINE_KIND_METRIC : vt_statsd_classify(line, len);
-
-	switch (kind) {
+	switch (vt_statsd_classify(line, len)) {
 	case VT_LINE_KIND_METRIC:
 		res = vt_statsd_parse(line, len, &p->samples[p->n]);
 		if (res != VT_LINE_OK) {

@@ -372,6 +372,9 @@ static int is_extension(const char *s, const char *end)
 enum vt_line_kind vt_statsd_classify(const char *line, size_t len)
 {
 	const char *p = line, *end = line + len;
+	/* Nearly every line starts with a name byte: no trim needed. */
+	if (len > 0 && line[0] != '_' && !is_blank(line[0]))
+		return VT_LINE_KIND_METRIC;
 	trim(&p, &end);
 	size_t n = (size_t)(end - p);
 	if (n == 0)
