@@ -67,10 +67,11 @@ VITALSD   := $(BUILD)/vitalsd
 CHECK_BIN := $(BUILD)/check_vitals
 LOADGEN   := $(BUILD)/vitals-loadgen
 COUNTRX   := $(BUILD)/vitals-countrx
+INGESTBENCH := $(BUILD)/vitals-ingestbench
 CLIENT_LIB := $(BUILD)/libvitals_client.a
 SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check unit integ bench bench-load bench-health bench-storage soak deps test-deps clean install fuzz fuzz-build flood demo bench-pages bench-amqp
+.PHONY: all run check unit integ bench bench-load bench-ingest bench-health bench-storage soak deps test-deps clean install fuzz fuzz-build flood demo bench-pages bench-amqp
 
 all: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 
@@ -145,6 +146,10 @@ $(COUNTRX): tests/bench/countrx.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -g $(WARN) $(CPPFLAGS) -o $@ $<
 
+# The user-space share of a load scenario: ingest without the kernel.
+$(INGESTBENCH): $(BUILD)/tests/bench/ingestbench.o $(LIB_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
+
 run: $(VITALSD)
 	./$(VITALSD) $(ARGS)
 
@@ -164,13 +169,21 @@ unit: $(CHECK_BIN) test-deps
 integ: $(VITALSD) $(SEND_BIN) test-deps
 	VITALSD=$(abspath $(VITALSD)) VITALS_SEND=$(abspath $(SEND_BIN)) SANITIZE=$(SANITIZE) /usr/bin/python3 tests/integ/run.py
 
-bench: bench-load bench-pages bench-health bench-amqp bench-storage
+bench: bench-load bench-ingest bench-pages bench-health bench-amqp bench-storage
 
 bench-health: $(VITALSD) test-deps
 	VITALSD=$(abspath $(VITALSD)) /usr/bin/python3 tests/bench/bench_health.py $(BENCH_HEALTH_ARGS)
 
 bench-load: $(VITALSD) $(LOADGEN) $(COUNTRX) test-deps
 	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) COUNTRX=$(abspath $(COUNTRX)) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
+
+# Parse and aggregate only, over loadgen's datagrams for a8 and c.
+INGEST_SECONDS ?= 5
+bench-ingest: $(INGESTBENCH) $(LOADGEN)
+	@echo "a8's datagrams (counters, 1,000 names):"
+	$(LOADGEN) --dump --names 1000 --mix counter | $(INGESTBENCH) --seconds $(INGEST_SECONDS) --cpu 0
+	@echo "c's datagrams (mixed, 10,000 names):"
+	$(LOADGEN) --dump --names 10000 --mix mixed | $(INGESTBENCH) --seconds $(INGEST_SECONDS) --cpu 0
 
 # Relay -> RabbitMQ -> collector, end to end (docs/benchmarks.md).
 bench-amqp: $(VITALSD) $(LOADGEN) test-deps

@@ -5,6 +5,7 @@
  *                  [--rate LINES_PER_SEC] [--names N] [--mix counter|mixed]
  *                  [--datagram BYTES] [--cpu N] [--service-prefix P]
  *                  [--services N] [--threads N] [--max-lines N] [--seed N]
+ *                  [--dump]
  *
  * Loopback only: any destination outside 127.0.0.0/8 and ::1 is refused.
  *
@@ -26,6 +27,10 @@
  * lines if given, or on SIGINT/SIGTERM, and prints one JSON line to stdout:
  *   {"offered_lines":..,"datagrams":..,"seconds":..,"offered_lines_per_s":..,
  *    "send_errors":.., ...}
+ * --dump writes the pool to stdout instead of sending it, each datagram as
+ * a 4-byte little-endian length and its bytes (vitals-ingestbench reads
+ * that), and exits.
+ *
  * Exit status: 0 after a run, 2 for bad arguments, 1 for setup failures.
  */
 #ifndef _GNU_SOURCE
@@ -82,6 +87,7 @@ struct lg_opts {
 	unsigned threads;
 	uint64_t max_lines;        /* 0: no cap but the duration */
 	uint64_t seed;
+	int dump;                  /* write the pool to stdout, send nothing */
 };
 
 /* One pre-built datagram: a slice of pool.buf. */
@@ -169,6 +175,9 @@ static void usage(void)
 	    "  --threads N          sending threads (default 1)\n"
 	    "  --max-lines N        stop after about N lines (default: no cap)\n"
 	    "  --seed N             random seed (default 1)\n"
+	    "  --dump               write the datagrams to stdout (4-byte LE"
+	    " length,\n"
+	    "                       then the bytes) instead of sending them\n"
 	    "Prints one JSON line with the offered load when done.\n",
 	    stdout);
 }
@@ -218,7 +227,7 @@ static void parse_args(int argc, char **argv, struct lg_opts *o)
 	enum {
 		O_HOST = 256, O_PORT, O_DURATION, O_RATE, O_NAMES, O_MIX,
 		O_DATAGRAM, O_CPU, O_PREFIX, O_SERVICES, O_THREADS,
-		O_MAX_LINES, O_SEED, O_HELP
+		O_MAX_LINES, O_SEED, O_DUMP, O_HELP
 	};
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, O_HOST },
@@ -234,6 +243,7 @@ static void parse_args(int argc, char **argv, struct lg_opts *o)
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "max-lines", required_argument, NULL, O_MAX_LINES },
 		{ "seed", required_argument, NULL, O_SEED },
+		{ "dump", no_argument, NULL, O_DUMP },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -252,6 +262,7 @@ static void parse_args(int argc, char **argv, struct lg_opts *o)
 	o->threads = 1;
 	o->max_lines = 0;
 	o->seed = 1;
+	o->dump = 0;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -307,6 +318,9 @@ static void parse_args(int argc, char **argv, struct lg_opts *o)
 			break;
 		case O_SEED:
 			o->seed = parse_u64("--seed", optarg, 0, UINT64_MAX);
+			break;
+		case O_DUMP:
+			o->dump = 1;
 			break;
 		case 'h':
 		case O_HELP:
@@ -704,6 +718,25 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
+/* --dump: every datagram as a 4-byte little-endian length, then its bytes. */
+static int dump_pool(const struct lg_pool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		uint32_t n = p->d[i].len;
+		unsigned char len[4] = { n & 0xff, (n >> 8) & 0xff,
+		                         (n >> 16) & 0xff, n >> 24 };
+
+		if (fwrite(len, 1, 4, stdout) != 4 ||
+		    fwrite(p->buf + p->d[i].off, 1, n, stdout) != n)
+			die("writing the pool");
+	}
+	if (fflush(stdout) != 0)
+		die("writing the pool");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct lg_opts o;
@@ -739,6 +772,8 @@ int main(int argc, char **argv)
 
 	build_names(&o, &nm);
 	build_pool(&o, &nm, &g_pool, &covered);
+	if (o.dump)
+		return dump_pool(&g_pool);
 	g_iov = xrealloc(NULL, sizeof(*g_iov) * g_pool.n);
 	for (i = 0; i < g_pool.n; i++) {
 		g_iov[i].iov_base = g_pool.buf + g_pool.d[i].off;
