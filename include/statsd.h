@@ -81,6 +81,21 @@ enum vt_line_result vt_statsd_parse(const char *line, size_t len,
     struct vt_sample *out);
 
 /*
+ * The fast path for a run of plain metric lines, the bulk of real traffic:
+ * parses lines from buf on, each "<name>:<value>|<type>" ending in '\n' or
+ * at end, into out[0..max), and stops at the first line that has anything
+ * else (sections, whitespace, a '_' or blank first byte, a value the
+ * decimal fast path declines, any error) or after max lines. Returns how
+ * many lines it parsed and sets *next to where it stopped: the start of
+ * the line it declined, or end. Every line it parses, vt_statsd_parse
+ * would parse to the same sample; the lines it declines are for
+ * vt_statsd_classify and vt_statsd_parse to judge. One pass over each
+ * line: no newline search, no trim.
+ */
+size_t vt_statsd_parse_run(const char *buf, const char *end,
+    struct vt_sample *out, size_t max, const char **next);
+
+/*
  * Parse a service check line. Returns VT_LINE_OK and fills *out, or
  * VT_LINE_BAD_NAME (name rules as for metrics, but ':' is allowed),
  * VT_LINE_BAD_TAGS (tag rules as for metrics), or VT_LINE_BAD_SERVICE_CHECK

@@ -2,7 +2,8 @@
  * test_statsd.c - the statsd / DogStatsD line parser: tables of accepted
  * lines with every parsed field, rejected lines with the exact reason,
  * limits at and past their bound, the decimal fast path against strtod
- * (bit for bit), service checks, tag iteration, result names, and a
+ * (bit for bit), the fast path for runs of plain lines against the full
+ * parser, service checks, tag iteration, result names, and a
  * micro-benchmark that prints ns/line.
  */
 #include <check.h>
@@ -252,6 +253,107 @@ START_TEST(parse_rejects)
 }
 END_TEST
 
+/* ---- the fast path for runs of plain lines ---- */
+
+/* Every table line, alone and with more lines after it: whatever the run
+ * takes, vt_statsd_parse must accept with the very same sample. */
+static void run_agrees(const char *text)
+{
+	size_t len = strlen(text);
+	const char *tails[] = { "", "\n", "\nz:1|c" };
+	for (size_t t = 0; t < 3; t++) {
+		size_t n = len + strlen(tails[t]);
+		char *buf = malloc(n);
+		ck_assert_ptr_nonnull(buf);
+		memcpy(buf, text, len);
+		memcpy(buf + len, tails[t], n - len);
+		struct vt_sample run[4], slow;
+		const char *next;
+		size_t got = vt_statsd_parse_run(buf, buf + n, run, 4, &next);
+		if (got == 0) {
+			ck_assert_msg(next == buf, "\"%s\": declined but moved", text);
+		} else {
+			ck_assert_msg(vt_statsd_parse(buf, len, &slow) == VT_LINE_OK,
+			    "\"%s\": the run took a line parse rejects", text);
+			ck_assert_msg(memcmp(&slow, &run[0], sizeof slow) == 0,
+			    "\"%s\": the run's sample differs", text);
+			ck_assert_msg(next == (t == 1 ? buf + len + 1 : buf + n),
+			    "\"%s\": next at %td", text, next - buf);
+			ck_assert_uint_eq(got, t == 2 ? 2 : 1);
+		}
+		free(buf);
+	}
+}
+
+START_TEST(run_agrees_with_parse_on_accepted)
+{
+	run_agrees(ok_cases[_i].line);
+}
+END_TEST
+
+START_TEST(run_agrees_with_parse_on_rejected)
+{
+	if (bad_cases[_i].len == 0)      /* those with NULs are not strings */
+		run_agrees(bad_cases[_i].line);
+}
+END_TEST
+
+/* The plain forms the run must take (else every line goes the long way
+ * and the tests above pass for nothing), and forms it must leave. */
+START_TEST(run_takes_plain_lines_only)
+{
+	static const char *const taken[] = {
+		"svc.api.requests.total:1|c", "a:0.25|ms", "a:3|h", "a:3.5|d",
+		"a:-5|g", "a:+5|g", "a:5|g", "a:user42|s", "a:12|s",
+		"na\xc3\xafve.metric:1|c", "my metric:1|c", "a:-3|c",
+	};
+	static const char *const left[] = {
+		"  a:1|c", "a:1|c\r", "a:1|c ", "a:1|c|@0.5", "a:1|c|#x",
+		"_sc|x|0", "_e{1,1}:a|b", "a:1.5e3|ms", "a:1|cc", "a:1|m",
+		"a:x,y|s", "a:|c", ":1|c", "a|b:1|c", "a#b:1|c", "a:1|c|",
+		"\ta:1|c", "a:nan|c", "a:1", "a:u1|c", "a:uests.total:1|c",
+	};
+	struct vt_sample out[1];
+	const char *next;
+	for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
+		size_t n = strlen(taken[i]);
+		char *line = dup_exact(taken[i], n);
+		ck_assert_msg(vt_statsd_parse_run(line, line + n, out, 1, &next) == 1
+		    && next == line + n, "\"%s\" not taken", taken[i]);
+		free(line);
+	}
+	for (size_t i = 0; i < sizeof left / sizeof left[0]; i++) {
+		size_t n = strlen(left[i]);
+		char *line = dup_exact(left[i], n);
+		ck_assert_msg(vt_statsd_parse_run(line, line + n, out, 1, &next) == 0
+		    && next == line, "\"%s\" taken", left[i]);
+		free(line);
+	}
+}
+END_TEST
+
+START_TEST(run_stops_at_the_first_other_line_and_at_max)
+{
+	static const char buf[] = "a:1|c\nb:2|g\n\nc:1|c|#x:y\nd:1|c";
+	const char *end = buf + sizeof buf - 1, *next;
+	struct vt_sample out[4];
+
+	ck_assert_uint_eq(vt_statsd_parse_run(buf, end, out, 4, &next), 2);
+	ck_assert_ptr_eq(next, buf + 12);              /* the empty line */
+	assert_slice(out[0].name, "a", "name", buf);
+	assert_slice(out[1].name, "b", "name", buf);
+	ck_assert(out[1].kind == VT_GAUGE && out[1].value == 2);
+
+	ck_assert_uint_eq(vt_statsd_parse_run(buf, end, out, 1, &next), 1);
+	ck_assert_ptr_eq(next, buf + 6);
+	ck_assert_uint_eq(vt_statsd_parse_run(buf + 24, end, out, 4, &next), 1);
+	ck_assert_ptr_eq(next, end);
+	assert_slice(out[0].name, "d", "name", buf);
+	ck_assert_uint_eq(vt_statsd_parse_run(end, end, out, 4, &next), 0);
+	ck_assert_ptr_eq(next, end);
+}
+END_TEST
+
 /* ---- limits: at the bound accepted, one past rejected ---- */
 
 static char *repeat(char ch, size_t n)
@@ -368,13 +470,32 @@ END_TEST
  * overlapping last step, and never read past the line ----
  */
 
+/* Parse a copy of exactly n bytes. The fast path for runs must agree:
+ * a line it takes, the parser accepts with the same sample. */
 static enum vt_line_result parse_exact(const char *text, size_t n,
     struct vt_sample *s)
 {
 	char *line = dup_exact(text, n);
 	enum vt_line_result r = vt_statsd_parse(line, n, s);
+	struct vt_sample fast;
+	const char *next;
+	size_t taken = vt_statsd_parse_run(line, line + n, &fast, 1, &next);
+	ck_assert_msg(!taken || (r == VT_LINE_OK &&
+	    memcmp(&fast, s, sizeof fast) == 0),
+	    "run and parse disagree on \"%.*s\"", (int)n, text);
 	free(line);
 	return r;
+}
+
+/* Lines the fast path takes from a copy of exactly n bytes: 0 or 1. */
+static size_t run_exact(const char *text, size_t n)
+{
+	char *line = dup_exact(text, n);
+	struct vt_sample fast;
+	const char *next;
+	size_t taken = vt_statsd_parse_run(line, line + n, &fast, 1, &next);
+	free(line);
+	return taken;
 }
 
 START_TEST(scan_name_every_offset)
@@ -401,6 +522,9 @@ START_TEST(scan_name_every_offset)
 			for (size_t k = 0; k < sizeof probes / sizeof probes[0]; k++) {
 				text[i] = probes[k].byte;
 				enum vt_line_result r = parse_exact(text, n + 4, &s);
+				/* plain lines: taken exactly when accepted */
+				ck_assert_uint_eq(run_exact(text, n + 4),
+				    r == VT_LINE_OK);
 				ck_assert_msg(r == probes[k].want,
 				    "name len %zu, byte 0x%02x at %zu: got %s", n,
 				    (unsigned char)probes[k].byte, i,
@@ -830,6 +954,12 @@ Suite *vt_test_statsd_suite(void)
 	tcase_add_test(tc, limit_number_length);
 	tcase_add_test(tc, scan_name_every_offset);
 	tcase_add_test(tc, scan_tags_every_offset);
+	tcase_add_loop_test(tc, run_agrees_with_parse_on_accepted, 0,
+	    sizeof ok_cases / sizeof ok_cases[0]);
+	tcase_add_loop_test(tc, run_agrees_with_parse_on_rejected, 0,
+	    sizeof bad_cases / sizeof bad_cases[0]);
+	tcase_add_test(tc, run_takes_plain_lines_only);
+	tcase_add_test(tc, run_stops_at_the_first_other_line_and_at_max);
 	tcase_add_loop_test(tc, classify_lines, 0,
 	    sizeof classify_cases / sizeof classify_cases[0]);
 	tcase_add_test(tc, next_tag_iterates);

@@ -12,6 +12,10 @@
  * - the tag list iterates to at most VT_MAX_TAGS non-empty keys;
  * - parsing is deterministic, and service attribution and the
  *   Prometheus and file name sanitisers keep their alphabets.
+ * The same input is also read as a buffer of '\n'-separated lines by the
+ * fast path (vt_statsd_parse_run): every line it takes must be one that
+ * vt_statsd_parse accepts with the very same sample, and it must stop at
+ * the start of a line.
  */
 #include <math.h>
 
@@ -73,12 +77,34 @@ static void check_value(const char *line, size_t len,
 	    (text[0] == '+' || text[0] == '-')), "gauge_delta");
 }
 
+static void check_run(const char *buf, size_t size)
+{
+	struct vt_sample run[8], slow;
+	const char *p = buf, *end = buf + size, *next;
+	size_t n = vt_statsd_parse_run(buf, end, run, 8, &next);
+
+	FUZZ_ASSERT(n <= 8 && next >= buf && next <= end, "run bounds");
+	FUZZ_ASSERT(n == 8 || next == end || next == buf || next[-1] == '\n',
+	    "run stopped inside a line");
+	for (size_t i = 0; i < n; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		FUZZ_ASSERT(vt_statsd_parse(p, (size_t)(eol - p), &slow) ==
+		    VT_LINE_OK, "run took line %zu, parse rejects it", i);
+		FUZZ_ASSERT(memcmp(&slow, &run[i], sizeof slow) == 0,
+		    "run and parse differ on line %zu", i);
+		p = nl ? nl + 1 : end;
+	}
+	FUZZ_ASSERT(p == next, "run's next is not after its last line");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *line = (const char *)data;
 	struct vt_sample s, again;
 	enum vt_line_result r = vt_statsd_parse(line, size, &s);
 
+	check_run(line, size);
 	FUZZ_ASSERT((unsigned)r < VT_LINE_TYPE_CONFLICT, "result %d", r);
 	FUZZ_ASSERT(vt_statsd_parse(line, size, &again) == r, "not deterministic");
 	enum vt_line_kind kind = vt_statsd_classify(line, size);
