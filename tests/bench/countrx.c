@@ -2,7 +2,8 @@
  * countrx.c - the benchmark's floor: a UDP receiver that only counts the
  * lines it receives, without parsing or aggregating them.
  *
- * It reads the way vitalsd does (recvmmsg batches of 32 into 64 KiB slots,
+ * It reads the way vitalsd does (recvmmsg batches of 32 into 64 KiB slots
+ * at the same staggered stride,
  * the same 32 MiB receive buffer, and the same moderation: after a wake-up
  * it polls the socket every 4 ms until a poll finds it empty), so its CPU
  * per line is what the kernel's receive path costs on this machine at this
@@ -29,6 +30,7 @@
 
 #define BATCH 32
 #define SLOT 65536
+#define STRIDE (SLOT + 25 * 64)   /* staggered as in listen.c */
 #define POLL_NS 4000000L
 #define RCVBUF (32 << 20)
 
@@ -56,7 +58,7 @@ static unsigned long read_all(struct receiver *r)
 	unsigned long total = 0;
 	for (;;) {
 		for (int i = 0; i < BATCH; i++) {
-			r->iovs[i].iov_base = r->bufs + (size_t)i * SLOT;
+			r->iovs[i].iov_base = r->bufs + (size_t)i * STRIDE;
 			r->iovs[i].iov_len = SLOT;
 			memset(&r->msgs[i].msg_hdr, 0, sizeof r->msgs[i].msg_hdr);
 			r->msgs[i].msg_hdr.msg_iov = &r->iovs[i];
@@ -108,7 +110,7 @@ int main(int argc, char **argv)
 		perror("vitals-countrx");
 		return 1;
 	}
-	r.bufs = malloc((size_t)BATCH * SLOT);
+	r.bufs = malloc((size_t)BATCH * STRIDE);
 	if (r.bufs == NULL)
 		return 1;
 	struct sigaction sa = { .sa_handler = on_signal };
