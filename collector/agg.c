@@ -9,6 +9,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "agg.h"
 #include "agg_kind.h"
@@ -76,11 +79,29 @@ size_t vt_agg_size(const vt_agg *a)
 
 /* ---- the table -------------------------------------------------------- */
 
+#ifdef __SSE2__
+static inline int equal16(const char *a, const char *b)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)a);
+	__m128i y = _mm_loadu_si128((const __m128i *)(const void *)b);
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) == 0xffff;
+}
+#endif
+
 /* Equal keys? Inline, a word at a time: keys are short and a libc call
  * per line costs more than the compare. */
 static inline int key_equal(const char *a, const char *b, size_t len)
 {
 	uint64_t x, y;
+#ifdef __SSE2__
+	if (len >= 16) {            /* sixteen bytes a step, the last overlapping */
+		size_t i = 0;
+		for (; i + 16 < len; i += 16)
+			if (!equal16(a + i, b + i))
+				return 0;
+		return equal16(a + len - 16, b + len - 16);
+	}
+#endif
 	if (len < 8) {
 		for (size_t i = 0; i < len; i++)
 			if (a[i] != b[i])
@@ -275,7 +296,7 @@ static inline enum vt_line_result record_keyed(vt_agg *a,
 	} else if (m->kind != s->kind) {
 		return VT_LINE_TYPE_CONFLICT;
 	}
-	vt_kind_ops[s->kind].record(m, s);
+	vt_kind_record(m, s);
 	m->last_window = (uint32_t)a->window_seq;
 	m->samples++;
 	return VT_LINE_OK;
@@ -297,16 +318,21 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 		deep |= s[i].kind == VT_TIMER || s[i].kind == VT_HISTOGRAM ||
 		    s[i].kind == VT_SET;
 	}
-	/* 2: the metric the home slot points at (usually the one). */
+	/* 2: the metric whose stored hash matches (almost surely the one:
+	 * stage 5 compares the key), found along the probe from the home
+	 * slot; NULL for a name not in the table yet. */
 	for (size_t i = 0; i < n; i++) {
 		guess[i] = NULL;
 		if (s[i].tags.len)
 			continue;
-		const struct slot *sl = &a->slots[hash[i] & a->mask];
-		if (sl->m && sl->hash == hash[i]) {
-			guess[i] = sl->m;
-			__builtin_prefetch(sl->m, 1);
-			__builtin_prefetch((const char *)sl->m + 64);
+		size_t j = hash[i] & a->mask;
+		while (a->slots[j].m && a->slots[j].hash != hash[i])
+			j = (j + 1) & a->mask;
+		struct vt_metric *m = a->slots[j].m;
+		if (m) {
+			guess[i] = m;
+			__builtin_prefetch(m, 1);
+			__builtin_prefetch((const char *)m + 64);
 		}
 	}
 	/* 3: the per-kind state behind the metric (counters and gauges
@@ -332,11 +358,29 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 		else if (m->kind == VT_SET)
 			vt_card_prefetch(m->u.set, vt_set_member_hash(&s[i]));
 	}
-	/* 5: apply, in order. */
+	/* 5: apply, in order. The common case inline: the metric exists,
+	 * of the sample's kind (usually the guess, else a probe away). */
 	static const struct tag_list no_tags = { .n = 0 };
-	for (size_t i = 0; i < n; i++)
-		results[i] = s[i].tags.len ? vt_agg_record(a, &s[i]) :
-		    record_keyed(a, &s[i], &no_tags, s[i].name, hash[i]);
+	uint32_t window = (uint32_t)a->window_seq;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].tags.len) {
+			results[i] = vt_agg_record(a, &s[i]);
+			continue;
+		}
+		struct vt_metric *m = guess[i];
+		if (m == NULL || m->key_len != s[i].name.len ||
+		    !key_equal(vt_metric_key(m), s[i].name.ptr, s[i].name.len))
+			m = table_find(a, hash[i], s[i].name.ptr, s[i].name.len);
+		if (m == NULL || m->kind != s[i].kind) {
+			results[i] = record_keyed(a, &s[i], &no_tags, s[i].name,
+			    hash[i]);
+			continue;
+		}
+		vt_kind_record(m, &s[i]);
+		m->last_window = window;
+		m->samples++;
+		results[i] = VT_LINE_OK;
+	}
 }
 
 enum vt_line_result vt_agg_record(vt_agg *a, const struct vt_sample *s)

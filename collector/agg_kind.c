@@ -53,15 +53,7 @@ static void update_rates(struct vt_metric *m, struct vt_metric_window *w,
 	w->rate_15m = e->rate_15m;
 }
 
-/* ---- counter ---------------------------------------------------------- */
-
-static void counter_record(struct vt_metric *m, const struct vt_sample *s)
-{
-	double inc = s->value / s->sample_rate;
-	m->count += inc;
-	if (inc > 0)
-		m->total += inc;
-}
+/* ---- counter (recorded by vt_counter_record, agg_kind.h) --------------- */
 
 static void counter_close(struct vt_metric *m, struct vt_metric_window *w,
     const struct vt_window_ctx *ctx)
@@ -75,15 +67,7 @@ static void counter_close(struct vt_metric *m, struct vt_metric_window *w,
 	m->count = 0;
 }
 
-/* ---- gauge ------------------------------------------------------------ */
-
-static void gauge_record(struct vt_metric *m, const struct vt_sample *s)
-{
-	if (s->gauge_delta)
-		m->u.gauge += s->value;
-	else
-		m->u.gauge = s->value;
-}
+/* ---- gauge (recorded by vt_gauge_record, agg_kind.h) ------------------- */
 
 static void gauge_close(struct vt_metric *m, struct vt_metric_window *w,
     const struct vt_window_ctx *ctx)
@@ -226,8 +210,8 @@ static void set_close(struct vt_metric *m, struct vt_metric_window *w,
 }
 
 const struct vt_kind_ops vt_kind_ops[VT_KIND_COUNT] = {
-	[VT_COUNTER] = { no_init, counter_record, counter_close, no_fini, 0 },
-	[VT_GAUGE] = { no_init, gauge_record, gauge_close, no_fini, 0 },
+	[VT_COUNTER] = { no_init, vt_counter_record, counter_close, no_fini, 0 },
+	[VT_GAUGE] = { no_init, vt_gauge_record, gauge_close, no_fini, 0 },
 	[VT_TIMER] = { timer_init, timer_record, timer_close, timer_fini, 1 },
 	[VT_HISTOGRAM] = { timer_init, timer_record, timer_close, timer_fini, 1 },
 	[VT_SET] = { set_init, set_record, set_close, set_fini, 0 },

@@ -90,6 +90,38 @@ struct vt_kind_ops {
 
 extern const struct vt_kind_ops vt_kind_ops[VT_KIND_COUNT];
 
+/* Counters and gauges, the bulk of traffic, recorded inline by the
+ * aggregator rather than through vt_kind_ops (which points at these). */
+static inline void vt_counter_record(struct vt_metric *m,
+    const struct vt_sample *s)
+{
+	double inc = s->sample_rate == 1 ? s->value : s->value / s->sample_rate;
+	m->count += inc;
+	if (inc > 0)
+		m->total += inc;
+}
+
+static inline void vt_gauge_record(struct vt_metric *m,
+    const struct vt_sample *s)
+{
+	if (s->gauge_delta)
+		m->u.gauge += s->value;
+	else
+		m->u.gauge = s->value;
+}
+
+/* Apply s to m (of s's kind). */
+static inline void vt_kind_record(struct vt_metric *m,
+    const struct vt_sample *s)
+{
+	if (s->kind == VT_COUNTER)
+		vt_counter_record(m, s);
+	else if (s->kind == VT_GAUGE)
+		vt_gauge_record(m, s);
+	else
+		vt_kind_ops[s->kind].record(m, s);
+}
+
 /* The hash of a set member, as set_record computes it. */
 uint64_t vt_set_member_hash(const struct vt_sample *s);
 
