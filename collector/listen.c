@@ -4,8 +4,10 @@
  * UDP: recvmmsg into BATCH buffers of VT_LINE_MAX bytes (pages are touched
  * only as far as datagrams reach; staggered so they do not share cache
  * sets), a receive buffer forced as large as the
- * config asks, MSG_TRUNC counted, and SO_RXQ_OVFL's running count of
- * kernel drops copied into the self stats.
+ * config asks, MSG_TRUNC counted, and the socket's running count of
+ * kernel drops (SO_MEMINFO) copied into the self stats after every round
+ * of reads: once per poll, where a per-datagram SO_RXQ_OVFL control
+ * message cost kernel time on every datagram.
  *
  * Interrupt moderation: waking up for every datagram costs more than the
  * datagram (on a VM, about 10 us per wake-up). So after a wake-up the
@@ -35,6 +37,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,8 +66,8 @@
 #define TCP_INITIAL_BUFFER 4096
 #define TCP_BACKLOG 512
 
-#ifndef SO_RXQ_OVFL
-#define SO_RXQ_OVFL 40
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
 #endif
 
 struct tcp_client {
@@ -92,7 +95,6 @@ struct vt_listen {
 	struct mmsghdr msgs[BATCH];
 	struct iovec iovs[BATCH];
 	struct sockaddr_storage peers[BATCH];
-	char cmsgs[BATCH][CMSG_SPACE(sizeof(uint32_t))];
 	/* TCP clients */
 	struct tcp_client *clients;
 	size_t nclients;
@@ -110,21 +112,21 @@ static void udp_prepare(vt_listen *l)
 		h->msg_namelen = sizeof l->peers[i];
 		h->msg_iov = &l->iovs[i];
 		h->msg_iovlen = 1;
-		h->msg_control = l->cmsgs[i];
-		h->msg_controllen = sizeof l->cmsgs[i];
+		h->msg_control = NULL;
+		h->msg_controllen = 0;
 		h->msg_flags = 0;
 	}
 }
 
-static void udp_note_drops(vt_listen *l, struct msghdr *h)
+/* The kernel's count of datagrams dropped on this socket (a full receive
+ * buffer), as SO_MEMINFO reports it. */
+static void udp_note_drops(vt_listen *l)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-			uint32_t drops;
-			memcpy(&drops, CMSG_DATA(c), sizeof drops);
-			l->stats->udp_kernel_drops = drops;
-		}
-	}
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof mem;
+	if (getsockopt(l->udp_fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
+	    len > SK_MEMINFO_DROPS * sizeof mem[0])
+		l->stats->udp_kernel_drops = mem[SK_MEMINFO_DROPS];
 }
 
 /* One recvmmsg batch. Returns datagrams read (0 when the socket is dry). */
@@ -141,8 +143,6 @@ static int udp_read_batch(vt_listen *l)
 			l->stats->udp_truncated++;
 			len = VT_LINE_MAX;
 		}
-		if (h->msg_controllen)
-			udp_note_drops(l, h);
 		l->stats->udp_packets++;
 		l->stats->udp_bytes += len;
 		vt_ingest_datagram(l->ingest, l->iovs[i].iov_base, len,
@@ -165,6 +165,7 @@ static int udp_read_up_to(vt_listen *l, int max, int *dry)
 			break;
 		}
 	}
+	udp_note_drops(l);
 	return total;
 }
 
@@ -239,10 +240,9 @@ static int udp_open(vt_listen *l, char *err, size_t errlen)
 		goto fail;
 	/* No SO_REUSEADDR: on UDP it would let a second process bind the
 	 * same port and silently take half the datagrams. */
-	int one = 1, size = (int)l->cfg.udp_receive_buffer;
+	int size = (int)l->cfg.udp_receive_buffer;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
 	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0)
 		goto fail;
 	l->udp_fd = fd;

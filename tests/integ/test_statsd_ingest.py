@@ -1,6 +1,8 @@
 """statsd in, Prometheus out: the spine, end to end through the real
 binary, a real statsd client (python3-statsd), raw UDP and TCP sockets."""
 import math
+import signal
+import socket
 import subprocess
 import time
 
@@ -151,6 +153,37 @@ class Transports(TestCase):
             d.send_udp(body)
             wait_for(lambda: d.lines("ok") == 3000.0, what="3000 lines")
             self.assertEqual(d.value("m2999_total", service="big"), 1.0)
+
+
+class KernelDrops(TestCase):
+    def test_datagrams_the_kernel_drops_are_counted(self):
+        # A small receive buffer and a stopped daemon: the kernel drops
+        # what does not fit. Every datagram is then either ingested or
+        # counted as dropped, none unaccounted for.
+        cfg = {"rrd": {"enabled": False},
+               "statsd": {"udp_receive_buffer": 65536}}
+        with Vitalsd(config=cfg) as d:
+            self.assertEqual(d.value("vitals_udp_kernel_drops_total"), 0.0)
+            body = "\n".join(["drops.hits:1|c"] * 50)        # 50 lines
+            sent = 400
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            d.proc.send_signal(signal.SIGSTOP)
+            try:
+                for _ in range(sent):
+                    s.sendto(body.encode(), ("127.0.0.1", d.statsd_port))
+            finally:
+                d.proc.send_signal(signal.SIGCONT)
+                s.close()
+
+            def settled():
+                drops = d.value("vitals_udp_kernel_drops_total") or 0.0
+                ok = d.lines("ok")
+                return drops + ok / 50 == sent and (drops, ok)
+            drops, ok = wait_for(settled, timeout=15,
+                                 what="every datagram ingested or dropped")
+            self.assertGreater(drops, 0)
+            self.assertGreater(ok, 0)
+            self.assertEqual(d.value("vitals_udp_packets_total"), sent - drops)
 
 
 class Limits(TestCase):
