@@ -533,7 +533,10 @@ size_t vt_statsd_parse_run(const char *buf, const char *end,
 		    (size_t)(colon - p) > VT_NAME_MAX)
 			break;
 		v = colon + 1;
-		if (v < end && *v == 'u') {     /* the usual set member */
+		if (end - v >= 2 && is_digit(v[0]) && v[1] == '|') {
+			value = v[0] - '0';     /* "1|c": most counter lines */
+			vend = v + 1;
+		} else if (v < end && *v == 'u') {  /* the usual set member */
 			vend = fast_member(buf, v, end);
 			value = NAN;            /* only a set may use it */
 		} else {
@@ -548,10 +551,9 @@ size_t vt_statsd_parse_run(const char *buf, const char *end,
 		t = vend + 1;
 		if (t == end)
 			break;
-		switch (*t) {
-		case 'c':
+		if (*t == 'c')                  /* the usual type first */
 			o->kind = VT_COUNTER;
-			break;
+		else switch (*t) {
 		case 'g':
 			o->kind = VT_GAUGE;
 			break;

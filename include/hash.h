@@ -49,6 +49,12 @@ static inline uint64_t vt_hash(const void *data, size_t len, uint64_t seed)
 	uint64_t h = seed ^ VT_HASH_K0 ^ (uint64_t)len * VT_HASH_K2;
 	size_t n = len;
 
+	if (n > 16 && n <= 32) {    /* most names: no loop */
+		h = vt_hash_fold_(vt_hash_load64_(p) ^ VT_HASH_K1,
+		    vt_hash_load64_(p + 8) ^ h);
+		p += n - 16;
+		n = 16;
+	}
 	while (n > 16) {
 		h = vt_hash_fold_(vt_hash_load64_(p) ^ VT_HASH_K1,
 		    vt_hash_load64_(p + 8) ^ h);
