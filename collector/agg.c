@@ -333,6 +333,7 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 			guess[i] = m;
 			__builtin_prefetch(m, 1);
 			__builtin_prefetch((const char *)m + 64);
+			__builtin_prefetch(vt_metric_key(m) + s[i].name.len - 1);
 		}
 	}
 	/* 3: the per-kind state behind the metric (counters and gauges
