@@ -160,25 +160,54 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Send req, read the answer until the server closes (or 1 s passes). */
+/* connect(), finishing it when a signal interrupts it (libFuzzer's
+ * timeout alarm does: the connection then completes on its own). */
+static int connect_fully(int fd, const struct sockaddr_in *sa)
+{
+	if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) == 0)
+		return 0;
+	if (errno != EINTR)
+		return -1;
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int rc, soerr = 0;
+	socklen_t sl = sizeof soerr;
+	while ((rc = poll(&p, 1, 1000)) < 0 && errno == EINTR)
+		;
+	if (rc <= 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+		return -1;
+	errno = soerr;
+	return soerr ? -1 : 0;
+}
+
+/* Send req, read the answer until the server closes (or 1 s passes).
+ * Calls interrupted by a signal are retried. */
 static size_t exchange(const char *req, size_t len, char *out, size_t cap)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 	    .sin_port = htons((uint16_t)port),
 	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	FUZZ_ASSERT(fd >= 0 && connect(fd, (struct sockaddr *)&sa,
-	    sizeof sa) == 0, "connect: %s", strerror(errno));
+	FUZZ_ASSERT(fd >= 0 && connect_fully(fd, &sa) == 0, "connect: %s",
+	    strerror(errno));
 	size_t off = 0, got = 0;
 	while (off < len) {
 		ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break;   /* the server may answer and close early */
 		off += (size_t)n;
 	}
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	while (got < cap - 1 && poll(&p, 1, 1000) > 0) {
+	while (got < cap - 1) {
+		int rc = poll(&p, 1, 1000);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			break;
 		ssize_t n = recv(fd, out + got, cap - 1 - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break;
 		got += (size_t)n;
