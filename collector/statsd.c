@@ -371,6 +371,38 @@ static int is_extension(const char *s, const char *end)
 	return 0;
 }
 
+/* The type at t (c, g, s, h, d, ms): sets *kind and returns the byte
+ * after it, or NULL for a missing or unknown type. */
+static inline const char *parse_type(const char *t, const char *end,
+    enum vt_kind *kind)
+{
+	if (t == end)
+		return NULL;
+	if (*t == 'c') {                    /* the usual type first */
+		*kind = VT_COUNTER;
+		return t + 1;
+	}
+	switch (*t) {
+	case 'g':
+		*kind = VT_GAUGE;
+		return t + 1;
+	case 's':
+		*kind = VT_SET;
+		return t + 1;
+	case 'h':
+	case 'd':
+		*kind = VT_HISTOGRAM;
+		return t + 1;
+	case 'm':
+		if (end - t < 2 || t[1] != 's')
+			return NULL;
+		*kind = VT_TIMER;
+		return t + 2;
+	default:
+		return NULL;
+	}
+}
+
 enum vt_line_kind vt_statsd_classify(const char *line, size_t len)
 {
 	const char *p = line, *end = line + len;
@@ -450,32 +482,8 @@ enum vt_line_result vt_statsd_parse(const char *line, size_t len,
 			return VT_LINE_BAD_TYPE;
 	}
 
-	t = vend + 1;
-	switch (t < end ? *t : '\0') {
-	case 'c':
-		out->kind = VT_COUNTER;
-		break;
-	case 'g':
-		out->kind = VT_GAUGE;
-		break;
-	case 's':
-		out->kind = VT_SET;
-		break;
-	case 'h':
-	case 'd':
-		out->kind = VT_HISTOGRAM;
-		break;
-	case 'm':
-		if (end - t < 2 || t[1] != 's')
-			return VT_LINE_BAD_TYPE;
-		out->kind = VT_TIMER;
-		t++;
-		break;
-	default:
-		return VT_LINE_BAD_TYPE;
-	}
-	t++;
-	if (t < end && *t != '|')
+	t = parse_type(vend + 1, end, &out->kind);
+	if (t == NULL || (t < end && *t != '|'))
 		return VT_LINE_BAD_TYPE;
 
 	out->name = slice(p, colon);
@@ -548,33 +556,8 @@ size_t vt_statsd_parse_run(const char *buf, const char *end,
 		}
 		if (vend == NULL)
 			break;
-		t = vend + 1;
-		if (t == end)
-			break;
-		if (*t == 'c')                  /* the usual type first */
-			o->kind = VT_COUNTER;
-		else switch (*t) {
-		case 'g':
-			o->kind = VT_GAUGE;
-			break;
-		case 's':
-			o->kind = VT_SET;
-			break;
-		case 'h':
-		case 'd':
-			o->kind = VT_HISTOGRAM;
-			break;
-		case 'm':
-			if (end - t < 2 || t[1] != 's')
-				goto decline;
-			o->kind = VT_TIMER;
-			t++;
-			break;
-		default:
-			goto decline;
-		}
-		t++;
-		if (t < end && *t != '\n')
+		t = parse_type(vend + 1, end, &o->kind);
+		if (t == NULL || (t < end && *t != '\n'))
 			break;
 		o->name = slice(p, colon);
 		o->tags = no_slice;
@@ -594,7 +577,6 @@ size_t vt_statsd_parse_run(const char *buf, const char *end,
 		n++;
 		p = t < end ? t + 1 : end;
 	}
-decline:
 	*next = p;
 	return n;
 }
