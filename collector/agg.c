@@ -283,12 +283,12 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 	return m;
 }
 
-/* Find (or create) the metric with this key and apply the sample. */
-static inline enum vt_line_result record_keyed(vt_agg *a,
+/* Apply the sample to m, the metric with this key (NULL: none yet, so
+ * create it). */
+static inline enum vt_line_result record_into(vt_agg *a,
     const struct vt_sample *s, const struct tag_list *tags,
-    struct vt_slice key, uint64_t hash)
+    struct vt_slice key, uint64_t hash, struct vt_metric *m)
 {
-	struct vt_metric *m = table_find(a, hash, key.ptr, key.len);
 	if (m == NULL) {
 		if (a->live >= a->cfg.max_metrics)
 			return VT_LINE_OVER_CAP;
@@ -359,10 +359,9 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 		else if (m->kind == VT_SET)
 			vt_card_prefetch(m->u.set, vt_set_member_hash(&s[i]));
 	}
-	/* 5: apply, in order. The common case inline: the metric exists,
-	 * of the sample's kind (usually the guess, else a probe away). */
+	/* 5: apply, in order: the guess when its key matches, else the
+	 * table's answer (a metric created earlier in this batch, or none). */
 	static const struct tag_list no_tags = { .n = 0 };
-	uint32_t window = (uint32_t)a->window_seq;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i].tags.len) {
 			results[i] = vt_agg_record(a, &s[i]);
@@ -372,15 +371,8 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 		if (m == NULL || m->key_len != s[i].name.len ||
 		    !key_equal(vt_metric_key(m), s[i].name.ptr, s[i].name.len))
 			m = table_find(a, hash[i], s[i].name.ptr, s[i].name.len);
-		if (m == NULL || m->kind != s[i].kind) {
-			results[i] = record_keyed(a, &s[i], &no_tags, s[i].name,
-			    hash[i]);
-			continue;
-		}
-		vt_kind_record(m, &s[i]);
-		m->last_window = window;
-		m->samples++;
-		results[i] = VT_LINE_OK;
+		results[i] = record_into(a, &s[i], &no_tags, s[i].name, hash[i],
+		    m);
 	}
 }
 
@@ -397,8 +389,9 @@ enum vt_line_result vt_agg_record(vt_agg *a, const struct vt_sample *s)
 		len = build_key(a, s->name, &tags);
 		key = a->keybuf;
 	}
-	return record_keyed(a, s, &tags, (struct vt_slice){ key, len },
-	    vt_hash(key, len, HASH_SEED));
+	uint64_t hash = vt_hash(key, len, HASH_SEED);
+	return record_into(a, s, &tags, (struct vt_slice){ key, len }, hash,
+	    table_find(a, hash, key, len));
 }
 
 /* ---- closing a window ------------------------------------------------- */

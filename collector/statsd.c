@@ -533,6 +533,7 @@ size_t vt_statsd_parse_run(const char *buf, const char *end,
 		const char *colon, *v, *vend, *t;
 		struct vt_sample *o = &out[n];
 		double value = 0;
+		int numeric = 1;        /* value holds the text's number */
 
 		if (*p == '_' || *p == ' ')
 			break;
@@ -544,14 +545,11 @@ size_t vt_statsd_parse_run(const char *buf, const char *end,
 		if (end - v >= 2 && is_digit(v[0]) && v[1] == '|') {
 			value = v[0] - '0';     /* "1|c": most counter lines */
 			vend = v + 1;
-		} else if (v < end && *v == 'u') {  /* the usual set member */
-			vend = fast_member(buf, v, end);
-			value = NAN;            /* only a set may use it */
 		} else {
 			vend = fast_decimal(v, end, &value);
 			if (vend == NULL || vend == end || *vend != '|') {
 				vend = fast_member(buf, v, end);
-				value = NAN;    /* only a set may use it */
+				numeric = 0;    /* only a set may use it */
 			}
 		}
 		if (vend == NULL)
@@ -567,7 +565,7 @@ size_t vt_statsd_parse_run(const char *buf, const char *end,
 			o->set_member = slice(v, vend);
 			o->value = 0;
 		} else {
-			if (isnan(value))
+			if (!numeric)
 				break;  /* a number fast_decimal declined */
 			o->set_member = no_slice;
 			o->value = value;
