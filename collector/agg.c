@@ -262,7 +262,7 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 	struct vt_slice service, metric;
 	vt_names_split(s->name, service_tag, &service, &metric);
 
-	size_t size = vt_metric_size(key.len);
+	size_t size = vt_metric_size(s->kind, key.len);
 	struct vt_metric *m = vt_xcalloc(1, size);
 	m->series = vt_series_create(s->kind, service, metric, key, hash,
 	    lk, lv, nl);
@@ -307,7 +307,7 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 {
 	uint64_t hash[VT_AGG_BATCH];
 	struct vt_metric *guess[VT_AGG_BATCH];
-	int deep = 0;                /* timers or sets: stages 3 and 4 */
+	int deep = 0;                /* timers or sets: stage 3 */
 
 	/* 1: hash every untagged name, prefetch its home slot. */
 	for (size_t i = 0; i < n; i++) {
@@ -319,7 +319,7 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 		    s[i].kind == VT_SET;
 	}
 	/* 2: the metric whose stored hash matches (almost surely the one:
-	 * stage 5 compares the key), found along the probe from the home
+	 * stage 4 compares the key), found along the probe from the home
 	 * slot; NULL for a name not in the table yet. */
 	for (size_t i = 0; i < n; i++) {
 		guess[i] = NULL;
@@ -330,36 +330,34 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 			j = (j + 1) & a->mask;
 		struct vt_metric *m = a->slots[j].m;
 		if (m) {
+			const char *state = (const char *)m +
+			    vt_metric_state_offset(s[i].name.len);
 			guess[i] = m;
 			__builtin_prefetch(m, 1);
 			__builtin_prefetch((const char *)m + 64);
 			__builtin_prefetch(vt_metric_key(m) + s[i].name.len - 1);
+			/* The kind state, where it is when the key matches:
+			 * in the same miss window as the header. */
+			if (s[i].kind == VT_TIMER || s[i].kind == VT_HISTOGRAM) {
+				__builtin_prefetch(state, 1);
+				__builtin_prefetch(state + 63, 1);   /* hot 64 B */
+			} else if (s[i].kind == VT_SET) {
+				__builtin_prefetch(state, 1);
+			}
 		}
 	}
-	/* 3: the per-kind state behind the metric (counters and gauges
-	 * have none). */
+	/* 3: the sketch bucket or set slot the value lands in (counters and
+	 * gauges have none). */
 	for (size_t i = 0; deep && i < n; i++) {
 		struct vt_metric *m = guess[i];
 		if (m == NULL || m->kind != s[i].kind)
 			guess[i] = NULL;
-		else if (m->kind == VT_TIMER || m->kind == VT_HISTOGRAM) {
-			__builtin_prefetch(m->u.timer, 1);
-			__builtin_prefetch((const char *)m->u.timer + 64, 1);
-		} else if (m->kind == VT_SET) {
-			__builtin_prefetch(m->u.set, 1);
-		}
-	}
-	/* 4: the sketch bucket or set slot the value lands in. */
-	for (size_t i = 0; deep && i < n; i++) {
-		struct vt_metric *m = guess[i];
-		if (m == NULL)
-			continue;
-		if (m->kind == VT_TIMER || m->kind == VT_HISTOGRAM)
+		else if (m->kind == VT_TIMER || m->kind == VT_HISTOGRAM)
 			vt_sketch_prefetch(&m->u.timer->window, s[i].value);
 		else if (m->kind == VT_SET)
 			vt_card_prefetch(m->u.set, vt_set_member_hash(&s[i]));
 	}
-	/* 5: apply, in order: the guess when its key matches, else the
+	/* 4: apply, in order: the guess when its key matches, else the
 	 * table's answer (a metric created earlier in this batch, or none). */
 	static const struct tag_list no_tags = { .n = 0 };
 	for (size_t i = 0; i < n; i++) {

@@ -82,9 +82,10 @@ static void gauge_close(struct vt_metric *m, struct vt_metric_window *w,
 
 /* ---- timer and histogram ---------------------------------------------- */
 
+/* The state lives inside the metric's allocation (agg_kind.h), zeroed. */
 static void timer_init(struct vt_metric *m)
 {
-	struct vt_timer_state *t = vt_xcalloc(1, sizeof *t);
+	struct vt_timer_state *t = vt_metric_state(m);
 	vt_sketch_init(&t->window);
 	t->history = vt_sketch_history_create();
 	t->min = INFINITY;
@@ -97,7 +98,6 @@ static void timer_fini(struct vt_metric *m)
 	struct vt_timer_state *t = m->u.timer;
 	vt_sketch_fini(&t->window);
 	vt_sketch_history_destroy(t->history);
-	free(t);
 	m->u.timer = NULL;
 }
 
@@ -176,14 +176,13 @@ static void timer_close(struct vt_metric *m, struct vt_metric_window *w,
 
 static void set_init(struct vt_metric *m)
 {
-	m->u.set = vt_xmalloc(sizeof *m->u.set);
+	m->u.set = vt_metric_state(m);
 	vt_card_init(m->u.set);
 }
 
 static void set_fini(struct vt_metric *m)
 {
 	vt_card_fini(m->u.set);
-	free(m->u.set);
 	m->u.set = NULL;
 }
 

@@ -13,23 +13,25 @@
 #include "flush.h"
 #include "sketch.h"
 
-/* Timer and histogram state, heap-allocated per metric (it is large). */
-struct vt_timer_state {
+/* Timer and histogram state: inside the metric's allocation (below). */
+struct vt_timer_state {   /* what a line touches is the first 64 bytes */
+	double sum, sumsq, min, max;      /* this window, weighted */
 	struct vt_sketch window;          /* this window's values */
 	struct vt_sketch_history *history;
-	double sum, sumsq, min, max;      /* this window, weighted */
 	double sum_total;                 /* cumulative scaled sum */
 };
 
 /*
- * One live metric, owned by the aggregator's table. The hot part is 56
+ * One live metric, owned by the aggregator's table. The hot part is 64
  * bytes: everything vt_agg_record reads or writes for a line. It is
- * allocated together with its key (right after it, so the key compare
- * reads on from the header) and the cold part (read only when a window
- * closes), in one plain allocation: rounding each up to a 64-byte
- * aligned block cost about 1 MB per 10,000 metrics and no measurable
- * time (docs/benchmarks.md). In this order:
- *     [struct vt_metric][key, key_len bytes + NUL][struct vt_metric_cold]
+ * allocated in one plain block together with its key (right after it, so
+ * the key compare reads on from the header), its kind's state (a timer's
+ * running stats and sketch, a set's member table: right after the key, so
+ * the batch can prefetch it with the header instead of a miss later) and
+ * the cold part (read only when a window closes). In this order:
+ *     [struct vt_metric][key + NUL, padded to 8][kind state][cold]
+ * Rounding each up to a 64-byte aligned block cost about 1 MB per 10,000
+ * metrics and no measurable time (docs/benchmarks.md).
  */
 struct vt_metric {
 	uint64_t hash;              /* of the key */
@@ -43,8 +45,8 @@ struct vt_metric {
 	double total;               /* cumulative (see struct vt_metric_window) */
 	union {
 		double gauge;
-		struct vt_timer_state *timer;
-		struct vt_cardinality *set;
+		struct vt_timer_state *timer;   /* vt_metric_state(m) */
+		struct vt_cardinality *set;     /* vt_metric_state(m) */
 	} u;
 };
 
@@ -58,16 +60,36 @@ static inline const char *vt_metric_key(const struct vt_metric *m)
 	return (const char *)(m + 1);
 }
 
-static inline struct vt_metric_cold *vt_metric_cold(struct vt_metric *m)
+/* Bytes of kind state a metric of this kind carries. */
+static inline size_t vt_kind_state_size(uint32_t kind)
 {
-	return (struct vt_metric_cold *)((char *)(m + 1) +
-	    ((m->key_len + 8) & ~(size_t)7));
+	return kind == VT_TIMER || kind == VT_HISTOGRAM ?
+	    sizeof(struct vt_timer_state) :
+	    kind == VT_SET ? sizeof(struct vt_cardinality) : 0;
 }
 
-/* Bytes to allocate for a metric whose key is key_len bytes. */
-static inline size_t vt_metric_size(size_t key_len)
+/* Where the kind state of a metric whose key is key_len bytes starts,
+ * from the metric's address: known before the header is read. */
+static inline size_t vt_metric_state_offset(size_t key_len)
 {
-	return sizeof(struct vt_metric) + ((key_len + 8) & ~(size_t)7) +
+	return sizeof(struct vt_metric) + ((key_len + 8) & ~(size_t)7);
+}
+
+static inline void *vt_metric_state(struct vt_metric *m)
+{
+	return (char *)m + vt_metric_state_offset(m->key_len);
+}
+
+static inline struct vt_metric_cold *vt_metric_cold(struct vt_metric *m)
+{
+	return (struct vt_metric_cold *)((char *)vt_metric_state(m) +
+	    vt_kind_state_size(m->kind));
+}
+
+/* Bytes to allocate for a metric of this kind whose key is key_len bytes. */
+static inline size_t vt_metric_size(uint32_t kind, size_t key_len)
+{
+	return vt_metric_state_offset(key_len) + vt_kind_state_size(kind) +
 	    sizeof(struct vt_metric_cold);
 }
 

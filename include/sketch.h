@@ -50,10 +50,11 @@ struct vt_sketch_store {       /* contiguous buckets [offset, offset+len) */
 	uint32_t cap;              /* buckets allocated */
 };
 
-struct vt_sketch {
-	struct vt_sketch_store pos, neg;   /* neg is keyed by |x| */
-	double zero;               /* weight of |x| < VT_SKETCH_MIN_VALUE */
+struct vt_sketch {             /* what an add of x > 0 touches comes first */
+	struct vt_sketch_store pos;
 	double count;              /* total weight */
+	double zero;               /* weight of |x| < VT_SKETCH_MIN_VALUE */
+	struct vt_sketch_store neg;   /* keyed by |x| */
 };
 
 void vt_sketch_init(struct vt_sketch *s);
