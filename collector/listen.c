@@ -14,14 +14,19 @@
  * socket's readiness is switched off and a timer polls it while traffic
  * keeps coming; the first poll that finds the socket empty switches
  * readiness back on. The timer runs every UDP_POLL_NS under heavy traffic
- * and every UDP_POLL_LIGHT_NS when a poll found fewer than
- * UDP_BUSY_DATAGRAMS: light traffic then costs a wake-up per few hundred
- * datagrams instead of per few. This adds at most UDP_POLL_LIGHT_NS of
- * latency (nothing, for 10 s windows; SIGTERM drains the socket) and
+ * and every light interval when a poll found fewer than
+ * UDP_BUSY_DATAGRAMS: light traffic then costs a wake-up per few thousand
+ * lines instead of per few. Each wake-up after a sleep pays for caches,
+ * TLB and predictors the VM lost meanwhile, so fewer, longer polls cost
+ * less per line (scenario c: about a fifth less at 64 ms than at 20 ms).
+ * The light interval is as long as half the receive buffer would last if
+ * traffic jumped to 8 million lines/s, which fills about
+ * UDP_JUMP_BYTES_PER_S of buffer (10 MB in 20 ms): 67 ms with the
+ * default 64 MB, between UDP_POLL_NS and UDP_POLL_LIGHT_MAX_NS. This adds
+ * that much latency (nothing, for 10 s windows; the first datagram after
+ * a quiet spell is read at once; SIGTERM drains the socket). Moderation
  * needs a receive buffer that holds a poll period of traffic, so it is
- * used only when the kernel granted at least UDP_POLL_MIN_RCVBUF, and the
- * light interval only with UDP_POLL_LIGHT_MIN_RCVBUF (a jump from light to
- * 8 million lines/s fills about 10 MB in 20 ms).
+ * used only when the kernel granted at least UDP_POLL_MIN_RCVBUF.
  *
  * TCP: each client has a line buffer that grows to VT_LINE_MAX; a longer
  * line is discarded up to its newline and counted. Clients past
@@ -58,10 +63,10 @@
 #define UDP_SLOT_STRIDE (VT_LINE_MAX + 25 * 64)
 #define UDP_READS_PER_EVENT 16
 #define UDP_POLL_NS 4000000L            /* 4 ms */
-#define UDP_POLL_LIGHT_NS 20000000L     /* 20 ms */
+#define UDP_POLL_LIGHT_MAX_NS 100000000L /* 100 ms */
+#define UDP_JUMP_BYTES_PER_S 500000000.0  /* 8M lines/s, in receive buffer */
 #define UDP_BUSY_DATAGRAMS 256          /* per poll: heavy traffic */
 #define UDP_POLL_MIN_RCVBUF (4 << 20)
-#define UDP_POLL_LIGHT_MIN_RCVBUF (16 << 20)
 #define UDP_MAX_PER_POLL 4096           /* datagrams, then serve others */
 #define TCP_INITIAL_BUFFER 4096
 #define TCP_BACKLOG 512
@@ -223,8 +228,10 @@ static void udp_setup_moderation(vt_listen *l)
 		return;
 	}
 	l->udp_timer_fd = tfd;
-	l->udp_light_ns = granted >= UDP_POLL_LIGHT_MIN_RCVBUF ?
-	    UDP_POLL_LIGHT_NS : UDP_POLL_NS;
+	double half_fill_ns = granted / (2 * UDP_JUMP_BYTES_PER_S) * 1e9;
+	l->udp_light_ns = half_fill_ns > UDP_POLL_LIGHT_MAX_NS ?
+	    UDP_POLL_LIGHT_MAX_NS : half_fill_ns < UDP_POLL_NS ? UDP_POLL_NS :
+	    (long)half_fill_ns;
 }
 
 static int udp_open(vt_listen *l, char *err, size_t errlen)
