@@ -76,11 +76,36 @@ const struct vt_trend *vt_trends_find(const struct vt_trends_snapshot *s,
 	return NULL;
 }
 
+/* A flush's window and the first 8 bytes of its service, big-endian and
+ * NUL-padded, so that sorting 10,000 windows by service compares integers
+ * and reads no string while service names are shorter than 8 bytes. */
+struct by_service {
+	uint64_t prefix;
+	const struct vt_metric_window *w;
+};
+
+static uint64_t service_prefix(const char *s)
+{
+	uint64_t p = 0;
+	for (int i = 0; i < 8 && s[i]; i++)
+		p |= (uint64_t)(unsigned char)s[i] << (56 - 8 * i);
+	return p;
+}
+
+/* strcmp order of the two windows' services. */
+static int service_order(const struct by_service *x,
+    const struct by_service *y)
+{
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	if ((x->prefix & 0xff) == 0)        /* both end within 8 bytes */
+		return 0;
+	return strcmp(x->w->series->service + 8, y->w->series->service + 8);
+}
+
 static int cmp_service(const void *a, const void *b)
 {
-	const struct vt_metric_window *x = *(const struct vt_metric_window *const *)a;
-	const struct vt_metric_window *y = *(const struct vt_metric_window *const *)b;
-	return strcmp(x->series->service, y->series->service);
+	return service_order(a, b);
 }
 
 /* The index of p99 among the flush's percentiles, else the highest. */
@@ -104,15 +129,14 @@ static double busyness(const struct vt_metric_window *w)
 /* Fill tr from the windows m[0..n) of one service; prev is its trend in
  * the previous snapshot, or NULL. */
 static void fill(struct vt_trend *tr, const struct vt_trend *prev,
-    const struct vt_metric_window *const *m, size_t n, size_t pi,
-    int have_percentiles)
+    const struct by_service *m, size_t n, size_t pi, int have_percentiles)
 {
 	const struct vt_metric_window *busiest = NULL;
-	tr->service = vt_xstrdup(m[0]->series->service);
+	tr->service = vt_xstrdup(m[0].w->series->service);
 	tr->nmetrics = n;
 	tr->rate = tr->p99 = NAN;
 	for (size_t i = 0; i < n; i++) {
-		const struct vt_metric_window *w = m[i];
+		const struct vt_metric_window *w = m[i].w;
 		if (w->last_seen > tr->last_seen)
 			tr->last_seen = w->last_seen;
 		if (w->series->kind != VT_TIMER && w->series->kind != VT_HISTOGRAM)
@@ -152,15 +176,15 @@ static void fill(struct vt_trend *tr, const struct vt_trend *prev,
 struct vt_trends_snapshot *vt_trends_next(
     const struct vt_trends_snapshot *prev, const struct vt_flush *f)
 {
-	const struct vt_metric_window **m = vt_xmalloc((f->nmetrics + 1) *
-	    sizeof *m);
+	struct by_service *m = vt_xmalloc((f->nmetrics + 1) * sizeof *m);
 	size_t nservices = 0;
-	for (size_t i = 0; i < f->nmetrics; i++)
-		m[i] = &f->metrics[i];
+	for (size_t i = 0; i < f->nmetrics; i++) {
+		m[i].w = &f->metrics[i];
+		m[i].prefix = service_prefix(f->metrics[i].series->service);
+	}
 	qsort(m, f->nmetrics, sizeof *m, cmp_service);
 	for (size_t i = 0; i < f->nmetrics; i++)
-		if (i == 0 || strcmp(m[i]->series->service,
-		    m[i - 1]->series->service) != 0)
+		if (i == 0 || service_order(&m[i], &m[i - 1]) != 0)
 			nservices++;
 
 	struct vt_trends_snapshot *s = snapshot_new(nservices);
@@ -169,11 +193,10 @@ struct vt_trends_snapshot *vt_trends_next(
 	size_t pi = p99_index(f);
 	for (size_t i = 0; i < f->nmetrics;) {
 		size_t j = i + 1;
-		while (j < f->nmetrics && strcmp(m[j]->series->service,
-		    m[i]->series->service) == 0)
+		while (j < f->nmetrics && service_order(&m[j], &m[i]) == 0)
 			j++;
 		const struct vt_trend *old = prev ?
-		    vt_trends_find(prev, m[i]->series->service) : NULL;
+		    vt_trends_find(prev, m[i].w->series->service) : NULL;
 		fill(&s->v[s->n++], old, m + i, j - i, pi,
 		    f->npercentiles > 0);
 		i = j;

@@ -77,6 +77,38 @@ START_TEST(busiest_timer_and_sorted_services)
 }
 END_TEST
 
+/* Services are sorted by their first 8 bytes as an integer, then by the
+ * rest: long names sharing a prefix, a name that is a prefix of another,
+ * and a byte above 0x7f must come out in strcmp order and grouped. */
+START_TEST(services_sort_as_strcmp_does)
+{
+	const char *names[] = {
+		"checkout-us", "checkout", "web", "checkout-eu", "checkouts",
+		"caf\xc3\xa9", "checkout-eu", "a", "checkout", "cafe",
+		"checkout-us-west", "zz", "web",
+	};
+	const char *sorted[] = {
+		"a", "cafe", "caf\xc3\xa9", "checkout", "checkout-eu",
+		"checkout-us", "checkout-us-west", "checkouts", "web", "zz",
+	};
+	const size_t counts[] = { 1, 1, 1, 2, 2, 1, 1, 1, 2, 1 };
+	size_t n = sizeof names / sizeof names[0];
+	struct spec sp[sizeof names / sizeof names[0]];
+	for (size_t i = 0; i < n; i++)
+		sp[i] = (struct spec){ names[i], "m", VT_COUNTER, 1, 0, 1 };
+	struct vt_flush *f = make_flush(sp, n, 10);
+	struct vt_trends_snapshot *s = vt_trends_next(NULL, f);
+	ck_assert_uint_eq(s->n, 10);
+	for (size_t i = 0; i < 10; i++) {
+		ck_assert_str_eq(s->v[i].service, sorted[i]);
+		ck_assert_uint_eq(s->v[i].nmetrics, counts[i]);
+		ck_assert_ptr_eq(vt_trends_find(s, sorted[i]), &s->v[i]);
+	}
+	vt_trends_release(s);
+	vt_flush_release(f);
+}
+END_TEST
+
 START_TEST(history_is_bounded_and_follows_the_timer)
 {
 	struct vt_trends_snapshot *s = NULL;
@@ -134,6 +166,7 @@ Suite *vt_test_trends_suite(void)
 	Suite *s = suite_create("trends");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, busiest_timer_and_sorted_services);
+	tcase_add_test(tc, services_sort_as_strcmp_does);
 	tcase_add_test(tc, history_is_bounded_and_follows_the_timer);
 	tcase_add_test(tc, sink_publishes_snapshots);
 	suite_add_tcase(s, tc);
