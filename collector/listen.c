@@ -150,9 +150,10 @@ static int udp_read_batch(vt_listen *l)
 		}
 		l->stats->udp_packets++;
 		l->stats->udp_bytes += len;
-		vt_ingest_datagram(l->ingest, l->iovs[i].iov_base, len,
+		vt_ingest_datagram_held(l->ingest, l->iovs[i].iov_base, len,
 		    (const struct sockaddr *)&l->peers[i]);
 	}
+	vt_ingest_apply_held(l->ingest);   /* before recvmmsg reuses the slots */
 	return n;
 }
 

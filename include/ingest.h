@@ -47,6 +47,17 @@ void vt_ingest_set_forward(vt_ingest *in, const struct vt_ingest_forward *f);
 void vt_ingest_datagram(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer);
 
+/*
+ * The same, except that parsed samples may stay in a batch that borrows
+ * buf: buf must stay unchanged until vt_ingest_apply_held, which the
+ * caller runs once the datagrams it holds in memory are all passed (a
+ * round of recvmmsg). Batches then fill across datagrams. Every other
+ * entry point applies what is held first, so lines keep their order.
+ */
+void vt_ingest_datagram_held(vt_ingest *in, const char *buf, size_t len,
+    const struct sockaddr *peer);
+void vt_ingest_apply_held(vt_ingest *in);
+
 /* statsd lines separated by '\n' (a final line needs no newline). */
 void vt_ingest_lines(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer);
