@@ -184,7 +184,7 @@ bench-ingest: $(INGESTBENCH) $(LOADGEN)
 	$(LOADGEN) --dump --names 1000 --mix counter | $(INGESTBENCH) --seconds $(INGEST_SECONDS) --cpu 0
 	@echo "c's datagrams (mixed, 10,000 names):"
 	$(LOADGEN) --dump --names 10000 --mix mixed | $(INGESTBENCH) --seconds $(INGEST_SECONDS) --cpu 0
-	@echo "c's datagrams, caches evicted every 50 (c's traffic in one 20 ms poll):"
+	@echo "c's datagrams, caches evicted every 50 (20 ms of c's traffic):"
 	$(LOADGEN) --dump --names 10000 --mix mixed | $(INGESTBENCH) --seconds $(INGEST_SECONDS) --cpu 0 --evict-every 50
 
 # Relay -> RabbitMQ -> collector, end to end (docs/benchmarks.md).

@@ -52,7 +52,8 @@ void vt_ingest_datagram(vt_ingest *in, const char *buf, size_t len,
  * buf: buf must stay unchanged until vt_ingest_apply_held, which the
  * caller runs once the datagrams it holds in memory are all passed (a
  * round of recvmmsg). Batches then fill across datagrams. Every other
- * entry point applies what is held first, so lines keep their order.
+ * entry point adds its lines after what is held and applies them all
+ * before it returns, so lines keep their order.
  */
 void vt_ingest_datagram_held(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer);
