@@ -302,12 +302,6 @@ static inline enum vt_line_result record_into(vt_agg *a,
 	return VT_LINE_OK;
 }
 
-/* Timers, histograms and sets: state behind the header (agg_kind.h). */
-static inline int has_state(enum vt_kind kind)
-{
-	return (unsigned)kind - VT_TIMER <= VT_SET - VT_TIMER;
-}
-
 /* Stage 2 of vt_agg_record_batch, in two copies: with_state (the batch
  * has timers or sets) also prefetches the kind state, where it is when
  * the key matches, in the same miss window as the header (a timer's hot
@@ -330,7 +324,7 @@ static inline __attribute__((always_inline)) void find_guesses(vt_agg *a,
 		__builtin_prefetch(m, 1);
 		__builtin_prefetch((const char *)m + 64);
 		__builtin_prefetch(vt_metric_key(m) + s[i].name.len - 1);
-		if (with_state && has_state(s[i].kind)) {
+		if (with_state && vt_kind_has_state(s[i].kind)) {
 			const char *state = (const char *)m +
 			    vt_metric_state_offset(s[i].name.len);
 			__builtin_prefetch(state, 1);
@@ -352,7 +346,7 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 			continue;
 		hash[i] = vt_hash(s[i].name.ptr, s[i].name.len, HASH_SEED);
 		__builtin_prefetch(&a->slots[hash[i] & a->mask]);
-		deep |= has_state(s[i].kind);
+		deep |= vt_kind_has_state(s[i].kind);
 	}
 	/* 2: the metric whose stored hash matches (almost surely the one:
 	 * stage 4 compares the key), found along the probe from the home

@@ -93,9 +93,10 @@ static void pending_apply(vt_ingest *in, struct pending *p)
 }
 
 /* One line; metric lines are parsed into the batch, the rest applied. */
-static void ingest_one(vt_ingest *in, struct pending *p, const char *line,
-    size_t len, const struct sockaddr *peer)
+static void ingest_one(vt_ingest *in, const char *line, size_t len,
+    const struct sockaddr *peer)
 {
+	struct pending *p = &in->held;
 	enum vt_line_result res;
 
 	switch (vt_statsd_classify(line, len)) {
@@ -133,7 +134,7 @@ void vt_ingest_line(vt_ingest *in, const char *line, size_t len,
 		in->forward.on_datagram(in->forward.ctx, line, len, peer);
 		return;
 	}
-	ingest_one(in, &in->held, line, len, peer);
+	ingest_one(in, line, len, peer);
 	pending_apply(in, &in->held);
 }
 
@@ -157,11 +158,12 @@ static inline const char *find_newline(const char *p, const char *end)
 	return p;
 }
 
-/* Parse buf's lines into p, applying it whenever it fills; what is left
- * in p borrows buf. */
-static void lines_into(vt_ingest *in, struct pending *p, const char *buf,
-    size_t len, const struct sockaddr *peer)
+/* Parse buf's lines into the held batch, applying it whenever it fills;
+ * what is left in it borrows buf. */
+static void lines_into_held(vt_ingest *in, const char *buf, size_t len,
+    const struct sockaddr *peer)
 {
+	struct pending *p = &in->held;
 	const char *q = buf, *end = buf + len;
 	while (q < end) {
 		/* Plain lines in one pass, straight into the batch... */
@@ -175,7 +177,7 @@ static void lines_into(vt_ingest *in, struct pending *p, const char *buf,
 			break;
 		/* ...and the line the run declined, the long way. */
 		const char *eol = find_newline(q, end);
-		ingest_one(in, p, q, (size_t)(eol - q), peer);
+		ingest_one(in, q, (size_t)(eol - q), peer);
 		q = eol + 1;
 	}
 }
@@ -183,13 +185,13 @@ static void lines_into(vt_ingest *in, struct pending *p, const char *buf,
 void vt_ingest_lines(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer)
 {
-	lines_into(in, &in->held, buf, len, peer);
+	lines_into_held(in, buf, len, peer);
 	pending_apply(in, &in->held);
 }
 
-/* JSON checks, relay or statsd lines into p. */
-static void datagram_into(vt_ingest *in, struct pending *p, const char *buf,
-    size_t len, const struct sockaddr *peer)
+/* JSON checks, relay, or statsd lines into the held batch. */
+void vt_ingest_datagram_held(vt_ingest *in, const char *buf, size_t len,
+    const struct sockaddr *peer)
 {
 	if (in->forward.on_datagram) {
 		in->forward.on_datagram(in->forward.ctx, buf, len, peer);
@@ -202,18 +204,12 @@ static void datagram_into(vt_ingest *in, struct pending *p, const char *buf,
 			in->stats->lines[VT_LINE_UNSUPPORTED]++;
 		return;
 	}
-	lines_into(in, p, buf, len, peer);
+	lines_into_held(in, buf, len, peer);
 }
 
 void vt_ingest_datagram(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer)
 {
-	datagram_into(in, &in->held, buf, len, peer);
+	vt_ingest_datagram_held(in, buf, len, peer);
 	pending_apply(in, &in->held);
-}
-
-void vt_ingest_datagram_held(vt_ingest *in, const char *buf, size_t len,
-    const struct sockaddr *peer)
-{
-	datagram_into(in, &in->held, buf, len, peer);
 }

@@ -60,12 +60,18 @@ static inline const char *vt_metric_key(const struct vt_metric *m)
 	return (const char *)(m + 1);
 }
 
+/* Timers, histograms and sets carry state behind the key; counters and
+ * gauges keep all theirs in the header. */
+static inline int vt_kind_has_state(uint32_t kind)
+{
+	return kind - VT_TIMER <= (uint32_t)(VT_SET - VT_TIMER);
+}
+
 /* Bytes of kind state a metric of this kind carries. */
 static inline size_t vt_kind_state_size(uint32_t kind)
 {
-	return kind == VT_TIMER || kind == VT_HISTOGRAM ?
-	    sizeof(struct vt_timer_state) :
-	    kind == VT_SET ? sizeof(struct vt_cardinality) : 0;
+	return !vt_kind_has_state(kind) ? 0 : kind == VT_SET ?
+	    sizeof(struct vt_cardinality) : sizeof(struct vt_timer_state);
 }
 
 /* Where the kind state of a metric whose key is key_len bytes starts,
