@@ -16,11 +16,23 @@ void vt_ewma_init(struct vt_ewma *e)
 	e->started = 0;
 }
 
-static double ewma_step(double rate, double sample, double seconds,
-    double minutes)
+/* The three alphas for windows of `seconds`. Every metric of a flush
+ * has the same window, so each thread keeps the last ones it computed:
+ * three exp() per flush instead of three per metric. */
+struct alphas {
+	double seconds, a1, a5, a15;
+};
+
+static const struct alphas *alphas_for(double seconds)
 {
-	double alpha = 1 - exp(-seconds / (minutes * 60));
-	return rate + alpha * (sample - rate);
+	static _Thread_local struct alphas last;
+	if (last.seconds != seconds) {
+		last.a1 = 1 - exp(-seconds / 60);
+		last.a5 = 1 - exp(-seconds / 300);
+		last.a15 = 1 - exp(-seconds / 900);
+		last.seconds = seconds;
+	}
+	return &last;
 }
 
 void vt_ewma_update(struct vt_ewma *e, double count, double seconds)
@@ -33,7 +45,8 @@ void vt_ewma_update(struct vt_ewma *e, double count, double seconds)
 		e->started = 1;
 		return;
 	}
-	e->rate_1m = ewma_step(e->rate_1m, rate, seconds, 1);
-	e->rate_5m = ewma_step(e->rate_5m, rate, seconds, 5);
-	e->rate_15m = ewma_step(e->rate_15m, rate, seconds, 15);
+	const struct alphas *a = alphas_for(seconds);
+	e->rate_1m += a->a1 * (rate - e->rate_1m);
+	e->rate_5m += a->a5 * (rate - e->rate_5m);
+	e->rate_15m += a->a15 * (rate - e->rate_15m);
 }
