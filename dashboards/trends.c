@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "trends.h"
 #include "xmalloc.h"
 
@@ -76,36 +77,77 @@ const struct vt_trend *vt_trends_find(const struct vt_trends_snapshot *s,
 	return NULL;
 }
 
-/* A flush's window and the first 8 bytes of its service, big-endian and
- * NUL-padded, so that sorting 10,000 windows by service compares integers
- * and reads no string while service names are shorter than 8 bytes. */
-struct by_service {
-	uint64_t prefix;
-	const struct vt_metric_window *w;
+/* One service's windows in a flush, gathered in one pass: a hash table
+ * keyed by service (10,000 windows of a few dozen services cost one
+ * lookup each, where sorting them cost ~20 string compares each). */
+struct service_group {
+	uint64_t hash;
+	const char *service;         /* borrowed from a window's series */
+	size_t nmetrics;
+	double last_seen;
+	const struct vt_metric_window *busiest;   /* NULL: no timer */
 };
 
-static uint64_t service_prefix(const char *s)
+struct groups {
+	struct service_group *v;     /* in order of first appearance */
+	size_t n, cap;
+	uint32_t *slot;              /* index + 1 into v; 0: empty */
+	size_t mask;
+};
+
+static double busyness(const struct vt_metric_window *w)
 {
-	uint64_t p = 0;
-	for (int i = 0; i < 8 && s[i]; i++)
-		p |= (uint64_t)(unsigned char)s[i] << (56 - 8 * i);
-	return p;
+	return isfinite(w->rate_1m) ? w->rate_1m : w->rate;
 }
 
-/* strcmp order of the two windows' services. */
-static int service_order(const struct by_service *x,
-    const struct by_service *y)
+/* Is w busier than the timer chosen so far (ties: the first metric name)? */
+static int busier(const struct vt_metric_window *w,
+    const struct vt_metric_window *best)
 {
-	if (x->prefix != y->prefix)
-		return x->prefix < y->prefix ? -1 : 1;
-	if ((x->prefix & 0xff) == 0)        /* both end within 8 bytes */
-		return 0;
-	return strcmp(x->w->series->service + 8, y->w->series->service + 8);
+	return best == NULL || busyness(w) > busyness(best) ||
+	    (busyness(w) == busyness(best) &&
+	    strcmp(w->series->metric, best->series->metric) < 0);
 }
 
-static int cmp_service(const void *a, const void *b)
+static void groups_rehash(struct groups *g, size_t nslots)
 {
-	return service_order(a, b);
+	free(g->slot);
+	g->slot = vt_xcalloc(nslots, sizeof *g->slot);
+	g->mask = nslots - 1;
+	for (size_t i = 0; i < g->n; i++) {
+		size_t j = g->v[i].hash & g->mask;
+		while (g->slot[j])
+			j = (j + 1) & g->mask;
+		g->slot[j] = (uint32_t)(i + 1);
+	}
+}
+
+static struct service_group *group_of(struct groups *g, const char *service)
+{
+	size_t len = strlen(service);
+	uint64_t h = vt_hash(service, len, 0);
+	size_t j = h & g->mask;
+	for (; g->slot[j]; j = (j + 1) & g->mask) {
+		struct service_group *x = &g->v[g->slot[j] - 1];
+		if (x->hash == h && strcmp(x->service, service) == 0)
+			return x;
+	}
+	if (g->n == g->cap) {
+		g->cap *= 2;
+		g->v = vt_xrealloc(g->v, g->cap * sizeof *g->v);
+	}
+	struct service_group *x = &g->v[g->n++];
+	*x = (struct service_group){ .hash = h, .service = service };
+	g->slot[j] = (uint32_t)g->n;
+	if (g->n * 2 > g->mask + 1)
+		groups_rehash(g, (g->mask + 1) * 2);
+	return x;
+}
+
+static int group_order(const void *a, const void *b)
+{
+	return strcmp(((const struct service_group *)a)->service,
+	    ((const struct service_group *)b)->service);
 }
 
 /* The index of p99 among the flush's percentiles, else the highest. */
@@ -121,31 +163,16 @@ static size_t p99_index(const struct vt_flush *f)
 	return best;
 }
 
-static double busyness(const struct vt_metric_window *w)
-{
-	return isfinite(w->rate_1m) ? w->rate_1m : w->rate;
-}
-
-/* Fill tr from the windows m[0..n) of one service; prev is its trend in
- * the previous snapshot, or NULL. */
+/* Fill tr from one service's group; prev is its trend in the previous
+ * snapshot, or NULL. */
 static void fill(struct vt_trend *tr, const struct vt_trend *prev,
-    const struct by_service *m, size_t n, size_t pi, int have_percentiles)
+    const struct service_group *g, size_t pi, int have_percentiles)
 {
-	const struct vt_metric_window *busiest = NULL;
-	tr->service = vt_xstrdup(m[0].w->series->service);
-	tr->nmetrics = n;
+	const struct vt_metric_window *busiest = g->busiest;
+	tr->service = vt_xstrdup(g->service);
+	tr->nmetrics = g->nmetrics;
+	tr->last_seen = g->last_seen;
 	tr->rate = tr->p99 = NAN;
-	for (size_t i = 0; i < n; i++) {
-		const struct vt_metric_window *w = m[i].w;
-		if (w->last_seen > tr->last_seen)
-			tr->last_seen = w->last_seen;
-		if (w->series->kind != VT_TIMER && w->series->kind != VT_HISTOGRAM)
-			continue;
-		if (busiest == NULL || busyness(w) > busyness(busiest) ||
-		    (busyness(w) == busyness(busiest) &&
-		    strcmp(w->series->metric, busiest->series->metric) < 0))
-			busiest = w;
-	}
 	if (busiest == NULL)
 		return;
 	tr->timer = vt_xstrdup(busiest->series->metric);
@@ -176,32 +203,39 @@ static void fill(struct vt_trend *tr, const struct vt_trend *prev,
 struct vt_trends_snapshot *vt_trends_next(
     const struct vt_trends_snapshot *prev, const struct vt_flush *f)
 {
-	struct by_service *m = vt_xmalloc((f->nmetrics + 1) * sizeof *m);
-	size_t nservices = 0;
+	struct groups g = { .cap = 16 };
+	g.v = vt_xmalloc(g.cap * sizeof *g.v);
+	groups_rehash(&g, 64);
 	for (size_t i = 0; i < f->nmetrics; i++) {
-		m[i].w = &f->metrics[i];
-		m[i].prefix = service_prefix(f->metrics[i].series->service);
+		const struct vt_metric_window *w = &f->metrics[i];
+		/* Each window's series and its service string are two
+		 * dependent cache misses: start them 16 and 8 windows ahead. */
+		if (i + 16 < f->nmetrics)
+			__builtin_prefetch(f->metrics[i + 16].series);
+		if (i + 8 < f->nmetrics)
+			__builtin_prefetch(f->metrics[i + 8].series->service);
+		struct service_group *x = group_of(&g, w->series->service);
+		x->nmetrics++;
+		if (w->last_seen > x->last_seen)
+			x->last_seen = w->last_seen;
+		if ((w->series->kind == VT_TIMER ||
+		    w->series->kind == VT_HISTOGRAM) && busier(w, x->busiest))
+			x->busiest = w;
 	}
-	qsort(m, f->nmetrics, sizeof *m, cmp_service);
-	for (size_t i = 0; i < f->nmetrics; i++)
-		if (i == 0 || service_order(&m[i], &m[i - 1]) != 0)
-			nservices++;
+	if (g.n > 1)
+		qsort(g.v, g.n, sizeof *g.v, group_order);
 
-	struct vt_trends_snapshot *s = snapshot_new(nservices);
+	struct vt_trends_snapshot *s = snapshot_new(g.n);
 	s->timestamp = f->timestamp;
 	s->interval = f->interval;
 	size_t pi = p99_index(f);
-	for (size_t i = 0; i < f->nmetrics;) {
-		size_t j = i + 1;
-		while (j < f->nmetrics && service_order(&m[j], &m[i]) == 0)
-			j++;
+	for (size_t i = 0; i < g.n; i++) {
 		const struct vt_trend *old = prev ?
-		    vt_trends_find(prev, m[i].w->series->service) : NULL;
-		fill(&s->v[s->n++], old, m + i, j - i, pi,
-		    f->npercentiles > 0);
-		i = j;
+		    vt_trends_find(prev, g.v[i].service) : NULL;
+		fill(&s->v[s->n++], old, &g.v[i], pi, f->npercentiles > 0);
 	}
-	free(m);
+	free(g.slot);
+	free(g.v);
 	return s;
 }
 

@@ -77,9 +77,9 @@ START_TEST(busiest_timer_and_sorted_services)
 }
 END_TEST
 
-/* Services are sorted by their first 8 bytes as an integer, then by the
- * rest: long names sharing a prefix, a name that is a prefix of another,
- * and a byte above 0x7f must come out in strcmp order and grouped. */
+/* Services come out in strcmp order and grouped: long names sharing a
+ * prefix, a name that is a prefix of another, a byte above 0x7f, and
+ * repeats far apart in the flush. */
 START_TEST(services_sort_as_strcmp_does)
 {
 	const char *names[] = {
@@ -103,6 +103,47 @@ START_TEST(services_sort_as_strcmp_does)
 		ck_assert_str_eq(s->v[i].service, sorted[i]);
 		ck_assert_uint_eq(s->v[i].nmetrics, counts[i]);
 		ck_assert_ptr_eq(vt_trends_find(s, sorted[i]), &s->v[i]);
+	}
+	vt_trends_release(s);
+	vt_flush_release(f);
+}
+END_TEST
+
+/* 300 services, their windows interleaved (each service's three windows
+ * 300 apart): every service is one tile with its own count, latest time
+ * and busiest timer, and the tiles are in strcmp order. */
+START_TEST(many_interleaved_services_group_and_sort)
+{
+	enum { NSVC = 300, PER = 3 };
+	static char svc[NSVC][16];
+	static struct spec sp[NSVC * PER];
+	for (int i = 0; i < NSVC; i++)
+		snprintf(svc[i], sizeof svc[i], "svc%03d", (i * 7) % NSVC);
+	for (int r = 0; r < PER; r++)
+		for (int i = 0; i < NSVC; i++) {
+			struct spec *x = &sp[r * NSVC + i];
+			x->service = svc[i];
+			x->metric = r == 0 ? "requests" : r == 1 ? "slow" : "fast";
+			x->kind = r == 0 ? VT_COUNTER : VT_TIMER;
+			x->rate = r == 2 ? 2.0 * i + 1 : i;
+			x->p99 = r;
+			x->last_seen = 1000 + 10 * r + i;
+		}
+	struct vt_flush *f = make_flush(sp, NSVC * PER, 10);
+	struct vt_trends_snapshot *s = vt_trends_next(NULL, f);
+	ck_assert_uint_eq(s->n, NSVC);
+	for (size_t k = 0; k < NSVC; k++) {
+		const struct vt_trend *t = &s->v[k];
+		char want[16];
+		snprintf(want, sizeof want, "svc%03zu", k);
+		ck_assert_str_eq(t->service, want);
+		ck_assert_uint_eq(t->nmetrics, PER);
+		ck_assert_str_eq(t->timer, "fast");
+		int i = 0;          /* the position whose service is svc<k> */
+		while ((i * 7) % NSVC != (int)k)
+			i++;
+		ck_assert(t->rate == 2.0 * i + 1);
+		ck_assert(t->last_seen == 1000 + 10 * (PER - 1) + i);
 	}
 	vt_trends_release(s);
 	vt_flush_release(f);
@@ -167,6 +208,7 @@ Suite *vt_test_trends_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, busiest_timer_and_sorted_services);
 	tcase_add_test(tc, services_sort_as_strcmp_does);
+	tcase_add_test(tc, many_interleaved_services_group_and_sort);
 	tcase_add_test(tc, history_is_bounded_and_follows_the_timer);
 	tcase_add_test(tc, sink_publishes_snapshots);
 	suite_add_tcase(s, tc);
