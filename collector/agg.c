@@ -448,8 +448,8 @@ static void doomed_remove_all(vt_agg *a, struct doomed *d)
  * parts the close reads of the one in slot near (cold part, kind state,
  * series). always_inline: as a call, GCC finds it pure (a prefetch is no
  * side effect) and deletes it. */
-static inline __attribute__((always_inline)) void prefetch_for_close(const vt_agg *a, size_t far,
-    size_t near)
+static inline __attribute__((always_inline)) void prefetch_for_close(
+    const vt_agg *a, size_t far, size_t near)
 {
 	struct vt_metric *m;
 	if (far <= a->mask && (m = a->slots[far].m) != NULL) {

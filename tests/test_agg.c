@@ -270,6 +270,43 @@ START_TEST(forget_service_removes_only_it)
 }
 END_TEST
 
+/* The close sizes the flush's quantile store from a running count of
+ * timers and histograms, kept as metrics come and go (forgotten,
+ * expired, created again). Under SANITIZE=1 a count that fell short
+ * would be a heap overflow here; in any build, every timer's window must
+ * hold its own quantiles. */
+START_TEST(quantile_store_follows_timers_that_come_and_go)
+{
+	vt_agg *a = make_agg(1000, 15);
+	char name[32];
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof name, "%s.t%d", i % 2 ? "gone" : "kept", i);
+		rec(a, name, i % 3 ? VT_TIMER : VT_HISTOGRAM, i);
+		snprintf(name, sizeof name, "kept.c%d", i);
+		rec(a, name, VT_COUNTER, 1);
+	}
+	ck_assert_uint_eq(vt_agg_forget_service(a, "gone"), 20);
+	vt_flush_release(vt_agg_close_window(a, 10, 10));
+	vt_flush_release(vt_agg_close_window(a, 30, 10));  /* all expire */
+	ck_assert_uint_eq(vt_agg_size(a), 0);
+	for (int i = 0; i < 30; i++) {
+		snprintf(name, sizeof name, "new.t%d", i);
+		rec(a, name, VT_TIMER, 100 + i);
+	}
+	struct vt_flush *f = vt_agg_close_window(a, 40, 10);
+	ck_assert_uint_eq(f->nmetrics, 30);
+	for (int i = 0; i < 30; i++) {
+		snprintf(name, sizeof name, "t%d", i);
+		const struct vt_metric_window *w = find(f, "new", name);
+		ck_assert_ptr_nonnull(w);
+		ck_assert_ptr_nonnull(w->quantiles);
+		ck_assert(fabs(w->quantiles[0] - (100 + i)) <= 0.01 * (100 + i));
+	}
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
 START_TEST(flush_outlives_expired_series)
 {
 	vt_agg *a = make_agg(100, 1);
@@ -371,6 +408,7 @@ Suite *vt_test_agg_suite(void)
 	tcase_add_test(tc, cap_on_distinct_metrics);
 	tcase_add_test(tc, ttl_expiry_frees_and_keeps_others_findable);
 	tcase_add_test(tc, forget_service_removes_only_it);
+	tcase_add_test(tc, quantile_store_follows_timers_that_come_and_go);
 	tcase_add_test(tc, flush_outlives_expired_series);
 	tcase_add_test(tc, batch_matches_one_by_one);
 	tcase_add_test(tc, moving_rates_start_at_the_first_full_window);
