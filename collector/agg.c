@@ -2,11 +2,9 @@
  * agg.c - the metric table and the open window (see agg.h).
  *
  * An open-addressing hash table (linear probing, backward-shift deletion)
- * of struct vt_metric pointers, sized as a power of two and grown at three
- * quarters load, never past what max_metrics needs: 10,000 metrics fit in
- * 16,384 slots (256 KiB, a quarter of a 1 MiB L2 cache; at half load,
- * twice that, for probes only a little shorter). Lookup compares the
- * stored hash first, so the key bytes are touched only on a likely hit.
+ * of struct vt_metric pointers, sized as a power of two and grown at half
+ * load, never past what max_metrics needs. Lookup compares the stored hash
+ * first, so the key bytes are touched only on a likely hit.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -278,7 +276,7 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 	vt_ewma_init(&vt_metric_cold(m)->ewma);
 	vt_kind_ops[s->kind].init(m);
 
-	if ((a->live + 1) * 4 > (a->mask + 1) * 3)
+	if ((a->live + 1) * 2 > a->mask + 1)
 		table_grow(a);
 	table_put(a->slots, a->mask, m);
 	a->live++;
