@@ -327,21 +327,45 @@ static inline __attribute__((always_inline)) void find_guesses(vt_agg *a,
 		__builtin_prefetch(m, 1);
 		__builtin_prefetch((const char *)m + 64);
 		__builtin_prefetch(vt_metric_key(m) + s[i].name.len - 1);
-		if (with_state && vt_kind_has_state(s[i].kind)) {
+		if (with_state) {
+			/* No branch on the kind: a counter or gauge in the
+			 * batch prefetches its header's line once more. */
 			const char *state = (const char *)m +
-			    vt_metric_state_offset(s[i].name.len);
+			    (vt_metric_state_offset(s[i].name.len) &
+			    -(size_t)vt_kind_has_state(s[i].kind));
 			__builtin_prefetch(state, 1);
 			__builtin_prefetch(state + 63, 1);
 		}
 	}
 }
 
+/*
+ * The lines of a batch whose metric stage 2 found (key and kind match),
+ * grouped by kind, in line order within each kind. Stages 4 and 5 walk
+ * the groups, so what depends on the kind is decided once per group, not
+ * once per line in every stage: with kinds mixed line to line, each of
+ * those per-line tests was a likely branch misprediction. Lines of
+ * different metrics touch disjoint state, and all lines of one metric are
+ * of one kind, so grouping keeps every metric's own order. The rest (new
+ * names, type conflicts, tags) is applied after, in line order; none of it
+ * touches a metric of the groups (a tagged key holds a '|', which a plain
+ * name cannot).
+ */
+struct kind_groups {
+	uint8_t n[VT_KIND_COUNT];
+	uint8_t line[VT_KIND_COUNT][VT_AGG_BATCH];
+};
+
 void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
     enum vt_line_result *results)
 {
 	uint64_t hash[VT_AGG_BATCH];
+	uint64_t member_hash[VT_AGG_BATCH];
 	struct vt_metric *guess[VT_AGG_BATCH];
-	int deep = 0;                /* timers or sets: stage 3 */
+	struct kind_groups g;
+	uint8_t rest[VT_AGG_BATCH];
+	size_t nrest = 0;
+	int deep = 0;                /* timers or sets: stage 4 */
 
 	/* 1: hash every untagged name, prefetch its home slot. */
 	for (size_t i = 0; i < n; i++) {
@@ -351,36 +375,79 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 		__builtin_prefetch(&a->slots[hash[i] & a->mask]);
 		deep |= vt_kind_has_state(s[i].kind);
 	}
-	/* 2: the metric whose stored hash matches (almost surely the one:
-	 * stage 4 compares the key), found along the probe from the home
-	 * slot; NULL for a name not in the table yet. */
+	/* 2: the metric whose stored hash matches (almost surely the one),
+	 * found along the probe from the home slot; NULL for a name not in
+	 * the table yet. */
 	if (deep)
 		find_guesses(a, s, n, hash, guess, 1);
 	else
 		find_guesses(a, s, n, hash, guess, 0);
-	/* 3: the sketch bucket or set slot the value lands in (counters and
-	 * gauges have none). */
-	for (size_t i = 0; deep && i < n; i++) {
-		struct vt_metric *m = guess[i];
-		if (m == NULL || m->kind != s[i].kind)
-			guess[i] = NULL;
-		else if (m->kind == VT_TIMER || m->kind == VT_HISTOGRAM)
-			vt_sketch_prefetch(&m->u.timer->window, s[i].value);
-		else if (m->kind == VT_SET)
-			vt_card_prefetch(m->u.set, vt_set_member_hash(&s[i]));
-	}
-	/* 4: apply, in order: the guess when its key matches, else the
-	 * table's answer (a metric created earlier in this batch, or none). */
-	static const struct tag_list no_tags = { .n = 0 };
+	/* 3: confirm each guess (key and kind) and group it by kind. */
+	memset(g.n, 0, sizeof g.n);
 	for (size_t i = 0; i < n; i++) {
+		struct vt_metric *m = guess[i];
+		if (m != NULL && m->kind == s[i].kind &&
+		    m->key_len == s[i].name.len &&
+		    key_equal(vt_metric_key(m), s[i].name.ptr, s[i].name.len)) {
+			uint32_t k = s[i].kind;
+			g.line[k][g.n[k]++] = (uint8_t)i;
+			results[i] = VT_LINE_OK;
+		} else {
+			rest[nrest++] = (uint8_t)i;
+		}
+	}
+	/* 4: the sketch bucket or set slot each value lands in. */
+	if (deep) {
+		for (uint32_t k = VT_TIMER; k <= VT_HISTOGRAM; k++)
+			for (size_t j = 0; j < g.n[k]; j++) {
+				size_t i = g.line[k][j];
+				vt_sketch_prefetch(&guess[i]->u.timer->window,
+				    s[i].value);
+			}
+		for (size_t j = 0; j < g.n[VT_SET]; j++) {
+			size_t i = g.line[VT_SET][j];
+			member_hash[i] = vt_set_member_hash(&s[i]);
+			vt_card_prefetch(guess[i]->u.set, member_hash[i]);
+		}
+	}
+	/* 5: apply the groups, a kind at a time. */
+	uint32_t seq = (uint32_t)a->window_seq;
+	for (size_t j = 0; j < g.n[VT_COUNTER]; j++) {
+		size_t i = g.line[VT_COUNTER][j];
+		vt_counter_record(guess[i], &s[i]);
+		guess[i]->last_window = seq;
+		guess[i]->samples++;
+	}
+	for (size_t j = 0; j < g.n[VT_GAUGE]; j++) {
+		size_t i = g.line[VT_GAUGE][j];
+		vt_gauge_record(guess[i], &s[i]);
+		guess[i]->last_window = seq;
+		guess[i]->samples++;
+	}
+	for (uint32_t k = VT_TIMER; deep && k <= VT_HISTOGRAM; k++)
+		for (size_t j = 0; j < g.n[k]; j++) {
+			size_t i = g.line[k][j];
+			vt_timer_record(guess[i], &s[i]);
+			guess[i]->last_window = seq;
+			guess[i]->samples++;
+		}
+	for (size_t j = 0; deep && j < g.n[VT_SET]; j++) {
+		size_t i = g.line[VT_SET][j];
+		vt_card_add(guess[i]->u.set, member_hash[i]);
+		guess[i]->last_window = seq;
+		guess[i]->samples++;
+	}
+	/* 6: the rest, in line order: tagged lines, new names (or a metric
+	 * created earlier in this batch), type conflicts. */
+	static const struct tag_list no_tags = { .n = 0 };
+	for (size_t j = 0; j < nrest; j++) {
+		size_t i = rest[j];
 		if (s[i].tags.len) {
 			results[i] = vt_agg_record(a, &s[i]);
 			continue;
 		}
-		struct vt_metric *m = guess[i];
-		if (m == NULL || m->key_len != s[i].name.len ||
-		    !key_equal(vt_metric_key(m), s[i].name.ptr, s[i].name.len))
-			m = table_find(a, hash[i], s[i].name.ptr, s[i].name.len);
+		struct vt_metric *m = table_find(a, hash[i], s[i].name.ptr,
+		    s[i].name.len);
 		results[i] = record_into(a, &s[i], &no_tags, s[i].name, hash[i],
 		    m);
 	}

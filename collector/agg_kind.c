@@ -101,7 +101,7 @@ static void timer_fini(struct vt_metric *m)
 	m->u.timer = NULL;
 }
 
-static void timer_record(struct vt_metric *m, const struct vt_sample *s)
+void vt_timer_record(struct vt_metric *m, const struct vt_sample *s)
 {
 	struct vt_timer_state *t = m->u.timer;
 	double v = s->value, w = 1.0 / s->sample_rate;
@@ -211,7 +211,7 @@ static void set_close(struct vt_metric *m, struct vt_metric_window *w,
 const struct vt_kind_ops vt_kind_ops[VT_KIND_COUNT] = {
 	[VT_COUNTER] = { no_init, vt_counter_record, counter_close, no_fini, 0 },
 	[VT_GAUGE] = { no_init, vt_gauge_record, gauge_close, no_fini, 0 },
-	[VT_TIMER] = { timer_init, timer_record, timer_close, timer_fini, 1 },
-	[VT_HISTOGRAM] = { timer_init, timer_record, timer_close, timer_fini, 1 },
+	[VT_TIMER] = { timer_init, vt_timer_record, timer_close, timer_fini, 1 },
+	[VT_HISTOGRAM] = { timer_init, vt_timer_record, timer_close, timer_fini, 1 },
 	[VT_SET] = { set_init, set_record, set_close, set_fini, 0 },
 };

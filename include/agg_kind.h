@@ -150,6 +150,10 @@ static inline void vt_kind_record(struct vt_metric *m,
 		vt_kind_ops[s->kind].record(m, s);
 }
 
+/* Timers and histograms (vt_kind_ops points at it); the batch calls it
+ * directly for a group of timer lines. */
+void vt_timer_record(struct vt_metric *m, const struct vt_sample *s);
+
 /* The hash of a set member, as set_record computes it. */
 uint64_t vt_set_member_hash(const struct vt_sample *s);
 

@@ -371,6 +371,99 @@ START_TEST(batch_matches_one_by_one)
 }
 END_TEST
 
+/* Two windows agree field by field (NaN equal to NaN). */
+static void assert_same_window(const struct vt_metric_window *x,
+    const struct vt_metric_window *y)
+{
+	const double fx[] = { x->count, x->total, x->sum, x->min, x->max,
+	    x->value, x->quantiles ? x->quantiles[0] : 0 };
+	const double fy[] = { y->count, y->total, y->sum, y->min, y->max,
+	    y->value, y->quantiles ? y->quantiles[0] : 0 };
+	ck_assert_uint_eq(x->samples, y->samples);
+	for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++)
+		ck_assert(fx[i] == fy[i] || (isnan(fx[i]) && isnan(fy[i])));
+}
+
+START_TEST(batch_groups_kinds_and_keeps_each_metrics_order)
+{
+	/* A full batch of mixed kinds over metrics that exist: the batch
+	 * applies it a kind at a time, and must still give each metric its
+	 * lines in order. The gauge's sets and deltas end at 8 only in line
+	 * order, and the timer's sum (1e16 first, then ones that round away)
+	 * only in line order. Every window is compared with one-by-one
+	 * recording. */
+	vt_agg *a = make_agg(100, 3600), *b = make_agg(100, 3600);
+	static const char *const names[] = { "k.c", "k.g", "k.t", "k.s",
+	    "k.h", "k.c2" };
+	static const enum vt_kind kinds[] = { VT_COUNTER, VT_GAUGE, VT_TIMER,
+	    VT_SET, VT_HISTOGRAM, VT_COUNTER };
+	static const char *const members[] = { "m0", "m1", "m2" };
+	static const double gauge[] = { 5, 3, 10, -2 };  /* set +3 set -2 */
+	struct vt_sample s[VT_AGG_BATCH];
+	enum vt_line_result ra[VT_AGG_BATCH], rb[VT_AGG_BATCH];
+	int ngauge = 0, ntimer = 0;
+
+	for (size_t i = 0; i < 6; i++) {    /* create them: round 1 */
+		struct vt_sample c = sample(names[i], kinds[i], 1, 1, NULL);
+		c.set_member = (struct vt_slice){ "m0", 2 };
+		c.gauge_delta = 0;
+		ck_assert_int_eq(vt_agg_record(a, &c), VT_LINE_OK);
+		ck_assert_int_eq(vt_agg_record(b, &c), VT_LINE_OK);
+	}
+	for (size_t i = 0; i < VT_AGG_BATCH; i++) {
+		size_t k = (i * 7 + i / 5) % 6;      /* kinds interleaved */
+		if (k == 1 && ngauge == 4)
+			k = 0;
+		double v = 0.1 * (double)(i + 1) + 1e-3 * (double)(i % 3);
+		s[i] = sample(names[k], kinds[k], v, i % 4 ? 1 : 0.5, NULL);
+		if (k == 1) {
+			s[i].value = gauge[ngauge];
+			s[i].gauge_delta = ngauge % 2;
+			ngauge++;
+		}
+		if (kinds[k] == VT_SET)
+			s[i].set_member = (struct vt_slice){ members[i % 3], 2 };
+		if (kinds[k] == VT_TIMER) {     /* 1e16 + 1 + 1 ... rounds */
+			s[i].value = ntimer++ ? 1 : 1e16;
+			s[i].sample_rate = 1;
+		}
+	}
+	ck_assert_int_eq(ngauge, 4);
+	s[9] = sample("k.g", VT_COUNTER, 1, 1, NULL);   /* a type conflict */
+	s[20] = sample("k.g", VT_GAUGE, 99, 1, "env:x"); /* another metric */
+	s[33] = sample("k.new", VT_COUNTER, 2, 1, NULL); /* created here... */
+	s[40] = sample("k.new", VT_COUNTER, 3, 1, NULL); /* ...then found */
+
+	vt_agg_record_batch(a, s, VT_AGG_BATCH, ra);
+	for (size_t i = 0; i < VT_AGG_BATCH; i++) {
+		rb[i] = vt_agg_record(b, &s[i]);
+		ck_assert_int_eq(ra[i], rb[i]);
+	}
+	ck_assert_int_eq(ra[9], VT_LINE_TYPE_CONFLICT);
+	struct vt_flush *fa = vt_agg_close_window(a, 10, 10);
+	struct vt_flush *fb = vt_agg_close_window(b, 10, 10);
+	ck_assert_uint_eq(fa->nmetrics, 8);
+	ck_assert_uint_eq(fb->nmetrics, 8);
+	for (size_t i = 0; i < fa->nmetrics; i++) {
+		const struct vt_series *sr = fa->metrics[i].series;
+		const struct vt_metric_window *y = NULL;
+		for (size_t j = 0; j < fb->nmetrics; j++)
+			if (sr->key_len == fb->metrics[j].series->key_len &&
+			    memcmp(sr->key, fb->metrics[j].series->key,
+			    sr->key_len) == 0)
+				y = &fb->metrics[j];
+		ck_assert_ptr_nonnull(y);
+		assert_same_window(&fa->metrics[i], y);
+	}
+	ck_assert_double_eq(find(fa, "k", "g")->value, 8);
+	ck_assert_double_eq(find(fa, "k", "new")->count, 5);
+	vt_flush_release(fa);
+	vt_flush_release(fb);
+	vt_agg_destroy(a);
+	vt_agg_destroy(b);
+}
+END_TEST
+
 START_TEST(moving_rates_start_at_the_first_full_window)
 {
 	vt_agg *a = make_agg(100, 3600);
@@ -411,6 +504,7 @@ Suite *vt_test_agg_suite(void)
 	tcase_add_test(tc, quantile_store_follows_timers_that_come_and_go);
 	tcase_add_test(tc, flush_outlives_expired_series);
 	tcase_add_test(tc, batch_matches_one_by_one);
+	tcase_add_test(tc, batch_groups_kinds_and_keeps_each_metrics_order);
 	tcase_add_test(tc, moving_rates_start_at_the_first_full_window);
 	suite_add_tcase(s, tc);
 	return s;
