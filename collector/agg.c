@@ -356,32 +356,47 @@ struct kind_groups {
 	uint8_t line[VT_KIND_COUNT][VT_AGG_BATCH];
 };
 
-void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
-    enum vt_line_result *results)
+/* 1: hash every untagged name, prefetch its home slot. */
+void vt_agg_batch_hash(vt_agg *a, struct vt_agg_batch *b,
+    const struct vt_sample *s, size_t n)
 {
-	uint64_t hash[VT_AGG_BATCH];
-	uint64_t member_hash[VT_AGG_BATCH];
-	struct vt_metric *guess[VT_AGG_BATCH];
-	struct kind_groups g;
-	uint8_t rest[VT_AGG_BATCH];
-	size_t nrest = 0;
-	int deep = 0;                /* timers or sets: stage 4 */
-
-	/* 1: hash every untagged name, prefetch its home slot. */
+	int deep = 0;
+	b->s = s;
+	b->n = n;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i].tags.len)
 			continue;
-		hash[i] = vt_hash(s[i].name.ptr, s[i].name.len, HASH_SEED);
-		__builtin_prefetch(&a->slots[hash[i] & a->mask]);
+		b->hash[i] = vt_hash(s[i].name.ptr, s[i].name.len, HASH_SEED);
+		__builtin_prefetch(&a->slots[b->hash[i] & a->mask]);
 		deep |= vt_kind_has_state(s[i].kind);
 	}
-	/* 2: the metric whose stored hash matches (almost surely the one),
-	 * found along the probe from the home slot; NULL for a name not in
-	 * the table yet. */
-	if (deep)
-		find_guesses(a, s, n, hash, guess, 1);
+	b->deep = deep;
+}
+
+/* 2: the metric whose stored hash matches (almost surely the one), found
+ * along the probe from the home slot; NULL for a name not in the table
+ * (yet: the rest of step 3 looks again). */
+void vt_agg_batch_probe(vt_agg *a, struct vt_agg_batch *b)
+{
+	if (b->deep)
+		find_guesses(a, b->s, b->n, b->hash, b->guess, 1);
 	else
-		find_guesses(a, s, n, hash, guess, 0);
+		find_guesses(a, b->s, b->n, b->hash, b->guess, 0);
+}
+
+void vt_agg_batch_apply(vt_agg *a, struct vt_agg_batch *b,
+    enum vt_line_result *results)
+{
+	const struct vt_sample *s = b->s;
+	struct vt_metric **guess = b->guess;
+	const uint64_t *hash = b->hash;
+	size_t n = b->n;
+	int deep = b->deep;
+	uint64_t member_hash[VT_AGG_BATCH];
+	struct kind_groups g;
+	uint8_t rest[VT_AGG_BATCH];
+	size_t nrest = 0;
+
 	/* 3: confirm each guess (key and kind) and group it by kind. */
 	memset(g.n, 0, sizeof g.n);
 	for (size_t i = 0; i < n; i++) {
@@ -451,6 +466,15 @@ void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
 		results[i] = record_into(a, &s[i], &no_tags, s[i].name, hash[i],
 		    m);
 	}
+}
+
+void vt_agg_record_batch(vt_agg *a, const struct vt_sample *s, size_t n,
+    enum vt_line_result *results)
+{
+	struct vt_agg_batch b;
+	vt_agg_batch_hash(a, &b, s, n);
+	vt_agg_batch_probe(a, &b);
+	vt_agg_batch_apply(a, &b, results);
 }
 
 enum vt_line_result vt_agg_record(vt_agg *a, const struct vt_sample *s)

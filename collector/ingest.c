@@ -3,10 +3,12 @@
  * vt_statsd_parse_run parses runs of plain lines straight into a batch of
  * up to VT_AGG_BATCH samples (they borrow the receive buffer, which
  * outlives the batch); a line it declines is cut at its newline and goes
- * through vt_statsd_classify and vt_statsd_parse. Then vt_agg_record_batch
- * and one counter increment per line. A round of UDP datagrams shares its
- * batches (vt_ingest_datagram_held), so they fill up across datagrams:
- * a 1,400-byte datagram holds only about 40 lines.
+ * through vt_statsd_classify and vt_statsd_parse. Then the batch goes
+ * through the aggregator's three steps (agg.h), overlapped with the
+ * parsing of the next batches (below), and one counter increment per
+ * line. A round of UDP datagrams shares its batches
+ * (vt_ingest_datagram_held), so they fill up across datagrams: a
+ * 1,400-byte datagram holds only about 40 lines.
  * Nothing allocates, nothing locks, nothing logs.
  */
 #include <stdlib.h>
@@ -20,11 +22,28 @@
 #include <emmintrin.h>
 #endif
 
-/* Parsed metric lines waiting to be applied as one batch. */
+/*
+ * Parsed metric lines on their way into the aggregator, a batch at a
+ * time, through a pipeline INGEST_DEPTH batches deep: while one batch is
+ * parsed, the one before it is probed (its home slots, prefetched a batch
+ * ago, have arrived; its metrics are prefetched now) and the one before
+ * that applied (its metrics have arrived). So each step's cache misses
+ * have a batch's parsing to arrive in, where in a lone batch every step
+ * waited for the one before. Batches apply in order, and every entry
+ * point applies all of them before it returns (vt_ingest_apply_held for
+ * vt_ingest_datagram_held), so none outlives the text it borrows and none
+ * is in flight when a window closes.
+ */
+#define INGEST_DEPTH 3
+
+enum batch_step { STEP_FILLING, STEP_HASHED, STEP_PROBED };
+
 struct pending {
 	size_t n;
+	enum batch_step step;
 	struct vt_sample samples[VT_AGG_BATCH];
 	enum vt_line_result results[VT_AGG_BATCH];
+	struct vt_agg_batch batch;
 };
 
 struct vt_ingest {
@@ -32,10 +51,10 @@ struct vt_ingest {
 	struct vt_selfstats *stats;   /* borrowed */
 	struct vt_ingest_checks checks;
 	struct vt_ingest_forward forward;
-	/* The batch every entry point parses into. Samples of
-	 * vt_ingest_datagram_held borrow its buffers until
-	 * vt_ingest_apply_held (or any other entry point) applies them. */
-	struct pending held;
+	/* pipe[fill] is being parsed into; the one before it is hashed,
+	 * the one before that probed. */
+	struct pending pipe[INGEST_DEPTH];
+	unsigned fill;
 };
 
 vt_ingest *vt_ingest_create(vt_agg *agg, struct vt_selfstats *stats)
@@ -74,11 +93,10 @@ static void ingest_service_check(vt_ingest *in, const char *line,
 	in->stats->lines[res]++;
 }
 
-static void pending_apply(vt_ingest *in, struct pending *p)
+/* Apply a probed batch and count its lines. */
+static void batch_apply(vt_ingest *in, struct pending *p)
 {
-	if (p->n == 0)
-		return;
-	vt_agg_record_batch(in->agg, p->samples, p->n, p->results);
+	vt_agg_batch_apply(in->agg, &p->batch, p->results);
 	/* OK lines counted in a register: one memory counter bumped per
 	 * line is a chain of dependent increments. */
 	uint64_t ok = 0;
@@ -90,13 +108,55 @@ static void pending_apply(vt_ingest *in, struct pending *p)
 	}
 	in->stats->lines[VT_LINE_OK] += ok;
 	p->n = 0;
+	p->step = STEP_FILLING;
+}
+
+static struct pending *filling(vt_ingest *in)
+{
+	return &in->pipe[in->fill];
+}
+
+/* The batch being filled is full: every batch moves one step on, and the
+ * oldest, applied, is the next to fill. */
+static void pipe_advance(vt_ingest *in)
+{
+	struct pending *hashed = &in->pipe[(in->fill + 2) % INGEST_DEPTH];
+	struct pending *probed = &in->pipe[(in->fill + 1) % INGEST_DEPTH];
+	struct pending *full = filling(in);
+
+	if (probed->step == STEP_PROBED)
+		batch_apply(in, probed);
+	if (hashed->step == STEP_HASHED) {
+		vt_agg_batch_probe(in->agg, &hashed->batch);
+		hashed->step = STEP_PROBED;
+	}
+	vt_agg_batch_hash(in->agg, &full->batch, full->samples, full->n);
+	full->step = STEP_HASHED;
+	in->fill = (in->fill + 1) % INGEST_DEPTH;
+}
+
+/* Apply every batch in flight and the one being filled, oldest first. */
+static void pipe_drain(vt_ingest *in)
+{
+	for (unsigned k = 1; k <= INGEST_DEPTH; k++) {
+		struct pending *p = &in->pipe[(in->fill + k) % INGEST_DEPTH];
+		if (p->step == STEP_FILLING) {
+			if (p->n == 0)
+				continue;
+			vt_agg_batch_hash(in->agg, &p->batch, p->samples, p->n);
+			p->step = STEP_HASHED;
+		}
+		if (p->step == STEP_HASHED)
+			vt_agg_batch_probe(in->agg, &p->batch);
+		batch_apply(in, p);
+	}
 }
 
 /* One line; metric lines are parsed into the batch, the rest applied. */
 static void ingest_one(vt_ingest *in, const char *line, size_t len,
     const struct sockaddr *peer)
 {
-	struct pending *p = &in->held;
+	struct pending *p = filling(in);
 	enum vt_line_result res;
 
 	switch (vt_statsd_classify(line, len)) {
@@ -107,7 +167,7 @@ static void ingest_one(vt_ingest *in, const char *line, size_t len,
 			return;
 		}
 		if (++p->n == VT_AGG_BATCH)
-			pending_apply(in, p);
+			pipe_advance(in);
 		return;
 	case VT_LINE_KIND_SERVICE_CHECK:
 		ingest_service_check(in, line, len, peer);
@@ -122,11 +182,11 @@ static void ingest_one(vt_ingest *in, const char *line, size_t len,
 
 void vt_ingest_apply_held(vt_ingest *in)
 {
-	pending_apply(in, &in->held);
+	pipe_drain(in);
 }
 
-/* The other entry points parse into the held batch too, after what it
- * holds, and apply it before they return: lines keep their order. */
+/* The other entry points parse into the same batches, after what they
+ * hold, and apply them all before they return: lines keep their order. */
 void vt_ingest_line(vt_ingest *in, const char *line, size_t len,
     const struct sockaddr *peer)
 {
@@ -135,7 +195,7 @@ void vt_ingest_line(vt_ingest *in, const char *line, size_t len,
 		return;
 	}
 	ingest_one(in, line, len, peer);
-	pending_apply(in, &in->held);
+	pipe_drain(in);
 }
 
 /* The first '\n' in [p, end), or end. Inline, sixteen bytes a step:
@@ -158,19 +218,19 @@ static inline const char *find_newline(const char *p, const char *end)
 	return p;
 }
 
-/* Parse buf's lines into the held batch, applying it whenever it fills;
- * what is left in it borrows buf. */
+/* Parse buf's lines into the batches, moving the pipeline on whenever one
+ * fills; what is left in flight borrows buf. */
 static void lines_into_held(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer)
 {
-	struct pending *p = &in->held;
 	const char *q = buf, *end = buf + len;
 	while (q < end) {
 		/* Plain lines in one pass, straight into the batch... */
+		struct pending *p = filling(in);
 		p->n += vt_statsd_parse_run(q, end, &p->samples[p->n],
 		    VT_AGG_BATCH - p->n, &q);
 		if (p->n == VT_AGG_BATCH) {
-			pending_apply(in, p);
+			pipe_advance(in);
 			continue;
 		}
 		if (q == end)
@@ -186,10 +246,10 @@ void vt_ingest_lines(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer)
 {
 	lines_into_held(in, buf, len, peer);
-	pending_apply(in, &in->held);
+	pipe_drain(in);
 }
 
-/* JSON checks, relay, or statsd lines into the held batch. */
+/* JSON checks, relay, or statsd lines into the batches (held in flight). */
 void vt_ingest_datagram_held(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer)
 {
@@ -211,5 +271,5 @@ void vt_ingest_datagram(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer)
 {
 	vt_ingest_datagram_held(in, buf, len, peer);
-	pending_apply(in, &in->held);
+	pipe_drain(in);
 }

@@ -53,6 +53,32 @@ void vt_agg_record_batch(vt_agg *agg, const struct vt_sample *s, size_t n,
     enum vt_line_result *results);
 
 /*
+ * vt_agg_record_batch in three steps, for a caller that overlaps one
+ * batch's cache misses with other work (ingest parses the next batches):
+ *   vt_agg_batch_hash   hash the names, prefetch their home slots;
+ *   vt_agg_batch_probe  find each name's metric, prefetch it;
+ *   vt_agg_batch_apply  apply in order and fill results.
+ * The steps of one batch run in that order, and batches are applied in
+ * the order they were hashed. The samples (and the text they borrow) must
+ * stay valid until apply. Between probe and apply nothing may remove a
+ * metric (vt_agg_close_window, vt_agg_forget_service): apply every probed
+ * batch first. The struct is the caller's; the aggregator keeps nothing.
+ */
+struct vt_metric;
+struct vt_agg_batch {
+	const struct vt_sample *s;
+	size_t n;
+	int deep;                   /* holds timers or sets */
+	uint64_t hash[VT_AGG_BATCH];
+	struct vt_metric *guess[VT_AGG_BATCH];
+};
+void vt_agg_batch_hash(vt_agg *agg, struct vt_agg_batch *b,
+    const struct vt_sample *s, size_t n);
+void vt_agg_batch_probe(vt_agg *agg, struct vt_agg_batch *b);
+void vt_agg_batch_apply(vt_agg *agg, struct vt_agg_batch *b,
+    enum vt_line_result *results);
+
+/*
  * Close the open window: `now` is the unix time of the close, `interval`
  * the seconds it covered. Returns a new flush (one reference, the caller's)
  * holding every live metric, then resets the windows and expires idle

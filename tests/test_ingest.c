@@ -205,6 +205,87 @@ START_TEST(held_datagrams_share_batches_and_keep_order)
 }
 END_TEST
 
+START_TEST(pipelined_batches_match_line_by_line)
+{
+	/* Several batches in flight at once (ingest.c's pipeline) must give
+	 * what one line at a time gives: gauge sets and deltas crossing batch
+	 * boundaries, names first seen in a batch still in flight when the
+	 * next uses them, a type conflict against a kind set two batches
+	 * before, and the cap on distinct metrics met halfway, so which names
+	 * get in depends on line order. */
+	struct rig *piped = rig_create(), *single = rig_create();
+	struct vt_agg_config cfg = { .max_metrics = 40, .metric_ttl = 600 };
+	vt_ingest_destroy(piped->in);
+	vt_agg_destroy(piped->agg);
+	vt_ingest_destroy(single->in);
+	vt_agg_destroy(single->agg);
+	piped->agg = vt_agg_create(&cfg, &piped->stats);
+	piped->in = vt_ingest_create(piped->agg, &piped->stats);
+	single->agg = vt_agg_create(&cfg, &single->stats);
+	single->in = vt_ingest_create(single->agg, &single->stats);
+
+	size_t cap = 64 * 1024, len = 0;
+	char *buf = malloc(cap);
+	int lines = 9 * VT_AGG_BATCH + 5;
+	for (int i = 0; i < lines; i++) {
+		char line[64];
+		if (i % 5 == 0)           /* set, then deltas, all along */
+			snprintf(line, sizeof line, "p.level:%s%d|g", i % 10 ?
+			    "+" : "", i % 10 ? 1 : i);
+		else if (i % 5 == 1)      /* new names, past the cap */
+			snprintf(line, sizeof line, "p.n%d:1|c", i / 5);
+		else if (i % 5 == 2)      /* and back to the early ones */
+			snprintf(line, sizeof line, "p.n%d:%d|ms", (i / 5) % 7,
+			    i);
+		else if (i == 3 + 2 * VT_AGG_BATCH)
+			snprintf(line, sizeof line, "p.hits:1|g"); /* conflict */
+		else
+			snprintf(line, sizeof line, "p.hits:1|c");
+		len += (size_t)snprintf(buf + len, cap - len, "%s\n", line);
+		vt_ingest_line(single->in, line, strlen(line), NULL);
+	}
+	char *copy = malloc(len);
+	memcpy(copy, buf, len);
+	vt_ingest_datagram_held(piped->in, copy, len, NULL);
+	vt_ingest_apply_held(piped->in);
+	free(copy);
+
+	for (int i = 0; i < VT_LINE_RESULT_COUNT; i++)
+		ck_assert_uint_eq(piped->stats.lines[i], single->stats.lines[i]);
+	ck_assert_uint_gt(piped->stats.lines[VT_LINE_OVER_CAP], 0);
+	ck_assert_uint_gt(piped->stats.lines[VT_LINE_TYPE_CONFLICT], 0);
+	struct vt_flush *fa = vt_agg_close_window(piped->agg, 1000, 10);
+	struct vt_flush *fb = vt_agg_close_window(single->agg, 1000, 10);
+	ck_assert_uint_eq(fa->nmetrics, fb->nmetrics);
+	for (size_t i = 0; i < fa->nmetrics; i++) {
+		const struct vt_metric_window *x = &fa->metrics[i], *y = NULL;
+		for (size_t j = 0; j < fb->nmetrics; j++)
+			if (strcmp(fb->metrics[j].series->key,
+			    x->series->key) == 0)
+				y = &fb->metrics[j];
+		ck_assert_ptr_nonnull(y);
+		ck_assert_uint_eq(x->samples, y->samples);
+		ck_assert(x->count == y->count || (isnan(x->count) &&
+		    isnan(y->count)));
+		ck_assert(x->value == y->value || (isnan(x->value) &&
+		    isnan(y->value)));
+		ck_assert(x->sum == y->sum || (isnan(x->sum) &&
+		    isnan(y->sum)));
+	}
+	/* The gauge: the last value set (at the last i that is a multiple
+	 * of 10) plus the deltas after it. */
+	int last_set = ((lines - 1) / 10) * 10, deltas = 0;
+	for (int i = last_set + 1; i < lines; i++)
+		deltas += i % 5 == 0;
+	ck_assert_double_eq(gauge_value(fa, "level"), last_set + deltas);
+	vt_flush_release(fa);
+	vt_flush_release(fb);
+	free(buf);
+	rig_destroy(piped);
+	rig_destroy(single);
+}
+END_TEST
+
 START_TEST(empty_and_newline_only_datagrams)
 {
 	struct rig *r = rig_create();
@@ -226,6 +307,7 @@ Suite *vt_test_ingest_suite(void)
 	tcase_add_test(tc, bad_lines_counted_the_rest_kept);
 	tcase_add_test(tc, more_lines_than_one_batch);
 	tcase_add_test(tc, held_datagrams_share_batches_and_keep_order);
+	tcase_add_test(tc, pipelined_batches_match_line_by_line);
 	tcase_add_test(tc, empty_and_newline_only_datagrams);
 	suite_add_tcase(s, tc);
 	return s;
