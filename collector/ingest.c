@@ -93,7 +93,7 @@ static void ingest_service_check(vt_ingest *in, const char *line,
 	in->stats->lines[res]++;
 }
 
-/* Apply a probed batch and count its lines. */
+/* Apply a probed batch, count its lines, and make it the next to fill. */
 static void batch_apply(vt_ingest *in, struct pending *p)
 {
 	vt_agg_batch_apply(in->agg, &p->batch, p->results);
@@ -118,6 +118,7 @@ static struct pending *filling(vt_ingest *in)
 
 /* The batch being filled is full: every batch moves one step on, and the
  * oldest, applied, is the next to fill. */
+_Static_assert(INGEST_DEPTH == 3, "pipe_advance names its three batches");
 static void pipe_advance(vt_ingest *in)
 {
 	struct pending *hashed = &in->pipe[(in->fill + 2) % INGEST_DEPTH];

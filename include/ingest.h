@@ -48,7 +48,7 @@ void vt_ingest_datagram(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer);
 
 /*
- * The same, except that parsed samples may stay in a batch that borrows
+ * The same, except that parsed samples may stay in batches that borrow
  * buf: buf must stay unchanged until vt_ingest_apply_held, which the
  * caller runs once the datagrams it holds in memory are all passed (a
  * round of recvmmsg). Batches then fill across datagrams. Every other
