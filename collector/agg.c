@@ -286,6 +286,13 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 	return m;
 }
 
+/* A line was recorded into m in the open window. */
+static inline void metric_touched(struct vt_metric *m, uint32_t window_seq)
+{
+	m->last_window = window_seq;
+	m->samples++;
+}
+
 /* Apply the sample to m, the metric with this key (NULL: none yet, so
  * create it). */
 static inline enum vt_line_result record_into(vt_agg *a,
@@ -300,8 +307,7 @@ static inline enum vt_line_result record_into(vt_agg *a,
 		return VT_LINE_TYPE_CONFLICT;
 	}
 	vt_kind_record(m, s);
-	m->last_window = (uint32_t)a->window_seq;
-	m->samples++;
+	metric_touched(m, (uint32_t)a->window_seq);
 	return VT_LINE_OK;
 }
 
@@ -375,7 +381,7 @@ void vt_agg_batch_hash(vt_agg *a, struct vt_agg_batch *b,
 
 /* 2: the metric whose stored hash matches (almost surely the one), found
  * along the probe from the home slot; NULL for a name not in the table
- * (yet: the rest of step 3 looks again). */
+ * yet (step 6 looks again). */
 void vt_agg_batch_probe(vt_agg *a, struct vt_agg_batch *b)
 {
 	if (b->deep)
@@ -391,7 +397,6 @@ void vt_agg_batch_apply(vt_agg *a, struct vt_agg_batch *b,
 	struct vt_metric **guess = b->guess;
 	const uint64_t *hash = b->hash;
 	size_t n = b->n;
-	int deep = b->deep;
 	uint64_t member_hash[VT_AGG_BATCH];
 	struct kind_groups g;
 	uint8_t rest[VT_AGG_BATCH];
@@ -412,45 +417,39 @@ void vt_agg_batch_apply(vt_agg *a, struct vt_agg_batch *b,
 		}
 	}
 	/* 4: the sketch bucket or set slot each value lands in. */
-	if (deep) {
-		for (uint32_t k = VT_TIMER; k <= VT_HISTOGRAM; k++)
-			for (size_t j = 0; j < g.n[k]; j++) {
-				size_t i = g.line[k][j];
-				vt_sketch_prefetch(&guess[i]->u.timer->window,
-				    s[i].value);
-			}
-		for (size_t j = 0; j < g.n[VT_SET]; j++) {
-			size_t i = g.line[VT_SET][j];
-			member_hash[i] = vt_set_member_hash(&s[i]);
-			vt_card_prefetch(guess[i]->u.set, member_hash[i]);
+	for (uint32_t k = VT_TIMER; k <= VT_HISTOGRAM; k++)
+		for (size_t j = 0; j < g.n[k]; j++) {
+			size_t i = g.line[k][j];
+			vt_sketch_prefetch(&guess[i]->u.timer->window,
+			    s[i].value);
 		}
+	for (size_t j = 0; j < g.n[VT_SET]; j++) {
+		size_t i = g.line[VT_SET][j];
+		member_hash[i] = vt_set_member_hash(&s[i]);
+		vt_card_prefetch(guess[i]->u.set, member_hash[i]);
 	}
 	/* 5: apply the groups, a kind at a time. */
 	uint32_t seq = (uint32_t)a->window_seq;
 	for (size_t j = 0; j < g.n[VT_COUNTER]; j++) {
 		size_t i = g.line[VT_COUNTER][j];
 		vt_counter_record(guess[i], &s[i]);
-		guess[i]->last_window = seq;
-		guess[i]->samples++;
+		metric_touched(guess[i], seq);
 	}
 	for (size_t j = 0; j < g.n[VT_GAUGE]; j++) {
 		size_t i = g.line[VT_GAUGE][j];
 		vt_gauge_record(guess[i], &s[i]);
-		guess[i]->last_window = seq;
-		guess[i]->samples++;
+		metric_touched(guess[i], seq);
 	}
-	for (uint32_t k = VT_TIMER; deep && k <= VT_HISTOGRAM; k++)
+	for (uint32_t k = VT_TIMER; k <= VT_HISTOGRAM; k++)
 		for (size_t j = 0; j < g.n[k]; j++) {
 			size_t i = g.line[k][j];
 			vt_timer_record(guess[i], &s[i]);
-			guess[i]->last_window = seq;
-			guess[i]->samples++;
+			metric_touched(guess[i], seq);
 		}
-	for (size_t j = 0; deep && j < g.n[VT_SET]; j++) {
+	for (size_t j = 0; j < g.n[VT_SET]; j++) {
 		size_t i = g.line[VT_SET][j];
 		vt_card_add(guess[i]->u.set, member_hash[i]);
-		guess[i]->last_window = seq;
-		guess[i]->samples++;
+		metric_touched(guess[i], seq);
 	}
 	/* 6: the rest, in line order: tagged lines, new names (or a metric
 	 * created earlier in this batch), type conflicts. */
