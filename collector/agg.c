@@ -362,6 +362,19 @@ struct kind_groups {
 	uint8_t line[VT_KIND_COUNT][VT_AGG_BATCH];
 };
 
+/* Record a kind's group (record is a constant: inlined). */
+static inline __attribute__((always_inline)) void apply_group(
+    const struct kind_groups *g, uint32_t kind, const struct vt_sample *s,
+    struct vt_metric **guess, uint32_t seq,
+    void (*record)(struct vt_metric *, const struct vt_sample *))
+{
+	for (size_t j = 0; j < g->n[kind]; j++) {
+		size_t i = g->line[kind][j];
+		record(guess[i], &s[i]);
+		metric_touched(guess[i], seq);
+	}
+}
+
 /* 1: hash every untagged name, prefetch its home slot. */
 void vt_agg_batch_hash(vt_agg *a, struct vt_agg_batch *b,
     const struct vt_sample *s, size_t n)
@@ -430,22 +443,10 @@ void vt_agg_batch_apply(vt_agg *a, struct vt_agg_batch *b,
 	}
 	/* 5: apply the groups, a kind at a time. */
 	uint32_t seq = (uint32_t)a->window_seq;
-	for (size_t j = 0; j < g.n[VT_COUNTER]; j++) {
-		size_t i = g.line[VT_COUNTER][j];
-		vt_counter_record(guess[i], &s[i]);
-		metric_touched(guess[i], seq);
-	}
-	for (size_t j = 0; j < g.n[VT_GAUGE]; j++) {
-		size_t i = g.line[VT_GAUGE][j];
-		vt_gauge_record(guess[i], &s[i]);
-		metric_touched(guess[i], seq);
-	}
-	for (uint32_t k = VT_TIMER; k <= VT_HISTOGRAM; k++)
-		for (size_t j = 0; j < g.n[k]; j++) {
-			size_t i = g.line[k][j];
-			vt_timer_record(guess[i], &s[i]);
-			metric_touched(guess[i], seq);
-		}
+	apply_group(&g, VT_COUNTER, s, guess, seq, vt_counter_record);
+	apply_group(&g, VT_GAUGE, s, guess, seq, vt_gauge_record);
+	apply_group(&g, VT_TIMER, s, guess, seq, vt_timer_record);
+	apply_group(&g, VT_HISTOGRAM, s, guess, seq, vt_timer_record);
 	for (size_t j = 0; j < g.n[VT_SET]; j++) {
 		size_t i = g.line[VT_SET][j];
 		vt_card_add(guess[i]->u.set, member_hash[i]);
