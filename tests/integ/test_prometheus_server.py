@@ -1,0 +1,157 @@
+"""A real Prometheus server (Debian's `prometheus`) scrapes vitalsd.
+
+promtool checks the exposition's syntax; this checks what Prometheus
+itself makes of it: the target is up with no scrape error, counters stay
+cumulative across windows, timers arrive as summaries in seconds, and a
+tag value full of quotes and backslashes comes back byte for byte as a
+label. Prometheus asks for OpenMetrics first, so this is the path a real
+scrape takes."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import urllib.parse
+
+from harness import TestCase, Vitalsd, free_port, http, wait_for
+
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+
+
+class Prometheus:
+    """One Prometheus server scraping one target every second, with its
+    TSDB in a temp dir."""
+
+    def __init__(self, target):
+        self.dir = tempfile.mkdtemp(prefix="vitals-prom-")
+        self.port = free_port()
+        config = os.path.join(self.dir, "prometheus.yml")
+        with open(config, "w") as f:
+            f.write("global:\n"
+                    "  scrape_interval: 1s\n"
+                    "  scrape_timeout: 1s\n"
+                    "scrape_configs:\n"
+                    "  - job_name: vitals\n"
+                    "    static_configs:\n"
+                    "      - targets: ['%s']\n" % target)
+        self.log = open(os.path.join(self.dir, "prometheus.log"), "wb")
+        self.proc = subprocess.Popen(
+            [PROMETHEUS, "--config.file=" + config,
+             "--storage.tsdb.path=" + os.path.join(self.dir, "tsdb"),
+             "--web.listen-address=127.0.0.1:%d" % self.port],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def api(self, path, **params):
+        url = "http://127.0.0.1:%d/api/v1/%s" % (self.port, path)
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        try:
+            r = http("GET", url, timeout=5)
+        except OSError:
+            return None
+        if r.status != 200:
+            return None
+        body = json.loads(r.body)
+        return body["data"] if body.get("status") == "success" else None
+
+    def target(self):
+        """The one active target once it has been scraped, else None."""
+        if self.proc.poll() is not None:
+            raise AssertionError("prometheus exited:\n" + self.log_text())
+        data = self.api("targets")
+        if not data or not data["activeTargets"]:
+            return None
+        t = data["activeTargets"][0]
+        return t if t["health"] != "unknown" else None
+
+    def query(self, expr):
+        """{frozenset(labels but the name, job and instance): float} for
+        an instant query."""
+        data = self.api("query", query=expr)
+        if data is None:
+            return {}
+        out = {}
+        for r in data["result"]:
+            labels = {k: v for k, v in r["metric"].items()
+                      if k not in ("__name__", "job", "instance")}
+            out[frozenset(labels.items())] = float(r["value"][1])
+        return out
+
+    def wait_value(self, expr, expected, timeout=30, **labels):
+        key = frozenset(labels.items())
+        try:
+            return wait_for(lambda: self.query(expr).get(key) == expected,
+                            timeout=timeout, interval=0.25,
+                            what="prometheus: %s%r == %r"
+                            % (expr, labels, expected))
+        except AssertionError as e:
+            t = self.target() or {}
+            raise AssertionError("%s; the last scrape's error: %r"
+                                 % (e, t.get("lastError"))) from None
+
+    def log_text(self):
+        with open(self.log.name, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class RealPrometheusScrapes(TestCase):
+
+    def test_prometheus_scrapes_counters_timers_and_escaped_labels(self):
+        with Vitalsd(config={"self_metrics": True}, flush="3s") as d:
+            prom = Prometheus("127.0.0.1:%d" % d.http_port)
+            try:
+                self._scrape_and_query(d, prom)
+            finally:
+                prom.stop()
+
+    def _scrape_and_query(self, d, prom):
+        t = wait_for(prom.target, timeout=30, interval=0.25,
+                     what="prometheus's first scrape of vitalsd")
+        wait_for(lambda: prom.target()["health"] == "up"
+                 and prom.target()["lastError"] == "",
+                 timeout=30, interval=0.25,
+                 what="target up without a scrape error (last: %r)" % t)
+
+        # Sent once Prometheus scrapes, so that the window holding the two
+        # timings (3 s) is scraped while it is the newest.
+        # A tag value with every byte the exposition has to escape.
+        nasty = 'a"b\\c\\n{x=1}'
+        d.send_udp("payments.requests:1|c\npayments.requests:2|c\n"
+                   "payments.queue.depth:7|g\n"
+                   "payments.http.get:10|ms\npayments.http.get:30|ms\n"
+                   "payments.errors:1|c|#path:" + nasty)
+
+        prom.wait_value("requests_total", 3.0, service="payments")
+        prom.wait_value("queue_depth", 7.0, service="payments")
+        prom.wait_value("http_get_seconds_count", 2.0, service="payments")
+        prom.wait_value("http_get_seconds_sum", 0.04, service="payments")
+        # A window without samples has NaN quantiles; max_over_time
+        # skips them and finds the window that held the two.
+        p50 = wait_for(lambda: [v for v in prom.query(
+            'max_over_time(http_get_seconds{quantile="0.5"}[5m])').values()
+            if v == v], timeout=30, interval=0.25, what="a p50 that is not NaN")
+        self.assertEqual(len(p50), 1, p50)
+        # the sketch's documented 1 % relative error around 10 or 30 ms
+        self.assertTrue(0.0099 <= p50[0] <= 0.0303, p50)
+        # the label comes back exactly as the service sent it
+        prom.wait_value("errors_total", 1.0, service="payments", path=nasty)
+
+        # Counters are cumulative: a later window adds to what Prometheus
+        # already holds instead of starting again.
+        d.send_udp("payments.requests:4|c")
+        prom.wait_value("requests_total", 7.0, service="payments")
+        prom.wait_value("up", 1.0)
+        ok = prom.query('vitals_lines_total{result="ok"}')
+        self.assertEqual(list(ok.values()), [7.0], ok)
