@@ -517,21 +517,28 @@ static void write_series(const struct vt_prom_model *m, struct vt_buf *out,
 	}
 }
 
-/* Output bytes for the families from rank from on, to reserve once. */
+/* Output bytes for the families from rank from on, to reserve once; at
+ * most cap (0: no cap). A streamed scrape asks for one piece at a time, so
+ * the walk stops at the cap: summing to the end of the model for every
+ * piece made a scrape quadratic in its series. */
 static size_t write_estimate(const struct vt_prom_model *m, size_t from,
-    size_t nq)
+    size_t nq, size_t cap)
 {
 	size_t bytes = 8192;    /* the vitals_* block written in between */
+	size_t k = from < m->nfamilies ? m->fam_begin[from] : m->naccepted;
 	for (size_t r = from; r < m->nfamilies; r++) {
 		const struct family *fam = &m->families[m->fam_sorted[r]];
 		bytes += 3 * (size_t)fam->name_len + 96;
-	}
-	for (size_t k = from < m->nfamilies ? m->fam_begin[from] :
-	    m->naccepted; k < m->naccepted; k++) {
-		const struct entry *e = &m->entries[m->accepted[k].idx];
-		size_t lines = kind_rules[e->w->series->kind].type ==
-		    VT_PROM_SUMMARY ? nq + 2 : 1;
-		bytes += lines * ((size_t)e->name_len + e->lab_len + 48);
+		for (; k < m->fam_begin[r + 1]; k++) {
+			const struct entry *e =
+			    &m->entries[m->accepted[k].idx];
+			size_t lines = kind_rules[e->w->series->kind].type ==
+			    VT_PROM_SUMMARY ? nq + 2 : 1;
+			bytes += lines * ((size_t)e->name_len + e->lab_len +
+			    48);
+		}
+		if (cap && bytes >= cap)
+			return cap;
 	}
 	return bytes;
 }
@@ -551,9 +558,7 @@ size_t vt_prom_model_write(const struct vt_prom_model *m,
 	for (size_t i = 0; i < nq; i++)
 		snprintf(qlabels[i], sizeof qlabels[i], ",quantile=\"%.12g\"",
 		    m->flush->percentiles[i] / 100);
-	size_t want = write_estimate(m, from, nq);
-	if (limit && want > limit + 4096)
-		want = limit + 4096;
+	size_t want = write_estimate(m, from, nq, limit ? limit + 4096 : 0);
 	vt_buf_reserve(out, want);
 	vt_buf_init(&help);
 	for (r = from; r < m->nfamilies; r++) {
