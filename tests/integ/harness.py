@@ -61,6 +61,19 @@ def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
                          % (timeout, what, last))
 
 
+def terminate(proc, timeout=20):
+    """SIGTERM a helper process (a server a test started); SIGKILL it
+    when it has not exited after timeout seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class HttpResult:
     def __init__(self, status, headers, body):
         self.status = status

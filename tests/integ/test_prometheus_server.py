@@ -9,12 +9,11 @@ scrape takes."""
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import urllib.parse
 
-from harness import TestCase, Vitalsd, free_port, http, wait_for
+from harness import TestCase, Vitalsd, free_port, http, terminate, wait_for
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 
@@ -95,13 +94,7 @@ class Prometheus:
             return f.read().decode("utf-8", "replace")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 

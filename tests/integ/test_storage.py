@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 
 import statsd
 
-from harness import TestCase, Vitalsd, wait_for
+from harness import TestCase, Vitalsd, terminate, wait_for
 
 RRDTOOL = shutil.which("rrdtool") or "/usr/bin/rrdtool"
 RRDCACHED = shutil.which("rrdcached") or "/usr/bin/rrdcached"
@@ -553,12 +553,7 @@ class Rrdcached(TestCase):
         wait_for(lambda: os.path.exists(self.sock), what="rrdcached socket")
 
     def tearDown(self):
-        self.cached.send_signal(signal.SIGTERM)
-        try:
-            self.cached.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.cached.kill()
-            self.cached.wait()
+        terminate(self.cached)
         self.d.cleanup()
 
     def stats(self):
