@@ -251,7 +251,9 @@ class Relay(TestCase):
             # the relay serves only /healthz and /metrics
             self.assertEqual(r.get("/api/v1/services").status, 404)
             self.assertEqual(r.get("/").status, 404)
-            # both expositions pass promtool; OpenMetrics ends in # EOF
+            # both daemons' text expositions pass promtool; OpenMetrics
+            # ends in # EOF (a real Prometheus parses it:
+            # test_prometheus_server.py)
             om = {"Accept": "application/openmetrics-text; version=1.0.0"}
             for daemon in (r, d):
                 self.assertTrue(daemon.get("/metrics", om).text.endswith(
