@@ -21,6 +21,8 @@ import tempfile
 import time
 import urllib.request
 
+from harness import terminate
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
@@ -157,13 +159,8 @@ class Browser:
     def close(self):
         if self.ws:
             self.ws.close()
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            terminate(self.proc, timeout=10)
         shutil.rmtree(self.profile, ignore_errors=True)
 
     def call(self, method, **params):

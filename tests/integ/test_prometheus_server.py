@@ -110,12 +110,16 @@ class RealPrometheusScrapes(TestCase):
                 prom.stop()
 
     def _scrape_and_query(self, d, prom):
-        t = wait_for(prom.target, timeout=30, interval=0.25,
-                     what="prometheus's first scrape of vitalsd")
-        wait_for(lambda: prom.target()["health"] == "up"
-                 and prom.target()["lastError"] == "",
-                 timeout=30, interval=0.25,
-                 what="target up without a scrape error (last: %r)" % t)
+        def scraped_clean():
+            t = prom.target()
+            return t is not None and t["health"] == "up" and \
+                t["lastError"] == ""
+        try:
+            wait_for(scraped_clean, timeout=30, interval=0.25,
+                     what="a scrape of vitalsd with no error")
+        except AssertionError as e:
+            raise AssertionError("%s; target: %r" % (e, prom.target())) \
+                from None
 
         # Sent once Prometheus scrapes, so that the window holding the two
         # timings (3 s) is scraped while it is the newest.
