@@ -25,11 +25,11 @@ WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
            -Wpointer-arith -Wcast-qual -Wvla -Wformat=2 -Wno-format-nonliteral
 OPT     ?= -O2 -g
 ifeq ($(SANITIZE),1)
-BUILD   := build/sanitize
+BUILD   ?= build/sanitize
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT     := -O1 -g
 else
-BUILD   := build/release
+BUILD   ?= build/release
 SANFLAGS :=
 endif
 
@@ -37,30 +37,34 @@ endif
 # the deps stamp made sure the packages are there.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 # librrd, libcurl and librabbitmq are not linked: they are opened at run
-# time on first use (include/dynlib.h), by the sonames their -dev packages
+# time on first use (collector/base/dynlib.h), by the sonames their -dev packages
 # name, so a daemon pays only for what its config uses.
 DLOPEN_PKGS := librrd libcurl librabbitmq
 PKG_LIBS   = $(shell pkg-config --libs $(filter-out $(DLOPEN_PKGS),$(PKGS))) -ldl
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS   = $(shell pkg-config --libs check)
 
-CPPFLAGS += -iquote include -iquote build/gen -D_GNU_SOURCE -DVT_VERSION='"$(VERSION)"'
+CPPFLAGS += -iquote . -iquote include -iquote build/gen -D_GNU_SOURCE -DVT_VERSION='"$(VERSION)"'
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
+# One folder per subsystem, each module's header beside its .c; includes
+# name the header from the top of the tree ("collector/base/buf.h"), and
+# `make layering` checks that no folder includes one above it.
 # Every module but main.c goes into the test binary too.
-LIB_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c)) \
-            $(wildcard exporters/*.c) $(wildcard dashboards/*.c)
+SUBSYSTEMS := $(sort $(dir $(wildcard collector/*/*.c exporters/*/*.c dashboards/*/*.c)))
+LIB_SRCS := $(filter-out collector/daemon/main.c dashboards/tools/embed.c, \
+            $(wildcard collector/*/*.c exporters/*/*.c dashboards/*/*.c))
 TEST_SRCS := $(wildcard tests/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # Dashboard assets (dashboards/assets/*) are compiled in: embed.c writes
 # them into a generated C file, linked like any other module.
-ASSETS    := $(sort $(wildcard dashboards/assets/*))
+ASSETS    := $(sort $(filter-out %.c %.h,$(wildcard dashboards/assets/*)))
 EMBED     := $(BUILD)/tools/embed
 ASSETS_C  := $(BUILD)/gen/assets_data.c
 LIB_OBJS  += $(BUILD)/gen/assets_data.o
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
-MAIN_OBJ  := $(BUILD)/collector/main.o
+MAIN_OBJ  := $(BUILD)/collector/daemon/main.o
 DEPS_STAMP := build/.deps-ok
 
 VITALSD   := $(BUILD)/vitalsd
@@ -110,14 +114,14 @@ $(SONAMES_H): | $(DEPS_STAMP)
 	    test -n "$$so" || { echo "no soname for $$p" >&2; exit 1; }; \
 	    echo "#define VT_$$(echo $$p | tr a-z A-Z)_SONAME \"$$so\""; \
 	  done; } > $@.tmp && mv $@.tmp $@
-$(BUILD)/exporters/rrdlib.o $(BUILD)/collector/hook_webhook.o \
-    $(BUILD)/collector/amqp_lib.o: $(SONAMES_H)
+$(BUILD)/exporters/rrd/rrd_lib.o $(BUILD)/collector/alerts/hook_webhook.o \
+    $(BUILD)/collector/amqp/amqp_lib.o: $(SONAMES_H)
 
 $(ASSETS_C): $(EMBED) $(ASSETS)
 	@mkdir -p $(dir $@)
 	$(EMBED) $@ $(ASSETS)
 
-$(BUILD)/gen/assets_data.o: $(ASSETS_C) include/assets.h
+$(BUILD)/gen/assets_data.o: $(ASSETS_C) dashboards/assets/assets.h
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(VITALSD): $(MAIN_OBJ) $(LIB_OBJS)
@@ -237,7 +241,7 @@ $(FUZZ_BUILD)/%.o: %.c | $(FUZZ_STAMP)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
 # The dashboards' compiled-in assets, generated as for the other builds.
-$(FUZZ_BUILD)/gen/assets_data.o: $(ASSETS_C) include/assets.h | $(FUZZ_STAMP)
+$(FUZZ_BUILD)/gen/assets_data.o: $(ASSETS_C) dashboards/assets/assets.h | $(FUZZ_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
@@ -245,8 +249,8 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) | $(FUZZ_STAMP)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -iquote tests/fuzz -fsanitize=fuzzer -MMD -MP \
 	    -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS) -lm -lpthread
 
-$(FUZZ_BUILD)/exporters/rrdlib.o $(FUZZ_BUILD)/collector/hook_webhook.o \
-    $(FUZZ_BUILD)/collector/amqp_lib.o: $(SONAMES_H)
+$(FUZZ_BUILD)/exporters/rrd/rrd_lib.o $(FUZZ_BUILD)/collector/alerts/hook_webhook.o \
+    $(FUZZ_BUILD)/collector/amqp/amqp_lib.o: $(SONAMES_H)
 
 # Pattern-made objects would otherwise be deleted as intermediates.
 .SECONDARY: $(FUZZ_OBJS)

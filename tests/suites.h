@@ -3,8 +3,8 @@
  * tests/test_<module>.c defines `Suite *vt_test_<module>_suite(void)`;
  * add one X(<module>) line here for it.
  */
-#ifndef VT_TEST_SUITES_H
-#define VT_TEST_SUITES_H
+#ifndef VT_SUITES_H
+#define VT_SUITES_H
 
 #include <check.h>
 

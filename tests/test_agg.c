@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agg.h"
+#include "collector/agg/agg.h"
 #include "suites.h"
 
 static struct vt_selfstats stats;

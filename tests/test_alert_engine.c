@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alert_engine.h"
-#include "flush.h"
-#include "series.h"
+#include "collector/alerts/alert_engine.h"
+#include "collector/agg/flush.h"
+#include "collector/agg/series.h"
 #include "suites.h"
 
 #define MAX_SENT 64
@@ -31,7 +31,7 @@ static void capture(void *ctx, struct vt_alert_config *cfg,
 	if (s->n < MAX_SENT)
 		snprintf(s->what[s->n], sizeof s->what[0], "%s %s%s %s",
 		    ev->rule->name, ev->state, ev->reminder ? "+" : "",
-		    ev->status >= 0 ? vt_status_name(ev->status) : "-");
+		    ev->status >= 0 ? vt_health_check_status_name(ev->status) : "-");
 	s->n++;
 }
 

@@ -5,25 +5,25 @@
  */
 #include <check.h>
 
-#include "alert_flap.h"
+#include "collector/alerts/alert_flap.h"
 #include "suites.h"
 
 START_TEST(steady_and_single_changes_do_not_flap)
 {
 	struct vt_flap f = { 0 };
 	for (int i = 0; i < 50; i++)
-		ck_assert_int_eq(vt_flap_record(&f, 1, 21, 50, 25),
+		ck_assert_int_eq(vt_alert_flap_record(&f, 1, 21, 50, 25),
 		    VT_FLAP_SAME);
 	ck_assert_double_eq(f.percent, 0);
-	ck_assert_int_eq(vt_flap_quiet(&f, 21), 1);
-	ck_assert_int_eq(vt_flap_record(&f, 0, 21, 50, 25), VT_FLAP_SAME);
+	ck_assert_int_eq(vt_alert_flap_quiet(&f, 21), 1);
+	ck_assert_int_eq(vt_alert_flap_record(&f, 0, 21, 50, 25), VT_FLAP_SAME);
 	ck_assert_int_eq(f.flapping, 0);
-	ck_assert_int_eq(vt_flap_quiet(&f, 21), 0);
+	ck_assert_int_eq(vt_alert_flap_quiet(&f, 21), 0);
 	/* newest change weighs 1.2 of 20 transitions: 6% */
 	ck_assert_double_eq_tol(f.percent, 6.0, 1e-9);
 	/* a new check starting in either state is never flapping */
 	struct vt_flap g = { 0 };
-	ck_assert_int_eq(vt_flap_record(&g, 0, 21, 50, 25), VT_FLAP_SAME);
+	ck_assert_int_eq(vt_alert_flap_record(&g, 0, 21, 50, 25), VT_FLAP_SAME);
 	ck_assert_double_eq(g.percent, 0);
 }
 END_TEST
@@ -33,7 +33,7 @@ START_TEST(alternating_flaps_once_then_calms_down)
 	struct vt_flap f = { 0 };
 	int starts = 0, stops = 0, started_at = -1;
 	for (int i = 0; i < 40; i++) {
-		enum vt_flap_change c = vt_flap_record(&f, i % 2, 21, 50, 25);
+		enum vt_alert_flap_change c = vt_alert_flap_record(&f, i % 2, 21, 50, 25);
 		if (c == VT_FLAP_START && started_at < 0)
 			started_at = i;
 		starts += c == VT_FLAP_START;
@@ -47,7 +47,7 @@ START_TEST(alternating_flaps_once_then_calms_down)
 	/* steady again: flapping holds until below 25% (hysteresis) */
 	int stopped_at = -1;
 	for (int i = 0; i < 30; i++) {
-		enum vt_flap_change c = vt_flap_record(&f, 1, 21, 50, 25);
+		enum vt_alert_flap_change c = vt_alert_flap_record(&f, 1, 21, 50, 25);
 		if (c == VT_FLAP_STOP)
 			stopped_at = i;
 		if (f.percent >= 25)
@@ -64,13 +64,13 @@ START_TEST(between_low_and_high_keeps_the_state)
 	static const int pattern[] = { 1, 1, 1, 0, 0, 1, 1, 1, 1, 0 };
 	struct vt_flap f = { 0 };
 	for (int i = 0; i < 60; i++) {
-		vt_flap_record(&f, pattern[i % 10], 21, 50, 25);
+		vt_alert_flap_record(&f, pattern[i % 10], 21, 50, 25);
 		ck_assert_int_eq(f.flapping, 0);
 	}
 	ck_assert(f.percent > 25 && f.percent < 50);
 	f.flapping = 1;
 	for (int i = 0; i < 60; i++)
-		ck_assert_int_ne(vt_flap_record(&f, pattern[i % 10], 21, 50,
+		ck_assert_int_ne(vt_alert_flap_record(&f, pattern[i % 10], 21, 50,
 		    25), VT_FLAP_STOP);
 }
 END_TEST
@@ -79,12 +79,12 @@ START_TEST(window_bounds)
 {
 	struct vt_flap f = { 0 };
 	for (int i = 0; i < 200; i++)
-		vt_flap_record(&f, i % 2, 64, 50, 25);
+		vt_alert_flap_record(&f, i % 2, 64, 50, 25);
 	ck_assert_int_eq(f.flapping, 1);
 	ck_assert_uint_eq(f.n, 64);
 	struct vt_flap g = { 0 };
 	for (int i = 0; i < 10; i++)
-		vt_flap_record(&g, i % 2, 1, 50, 25);   /* clamped to 3 */
+		vt_alert_flap_record(&g, i % 2, 1, 50, 25);   /* clamped to 3 */
 	ck_assert_uint_le(g.n, 3);
 }
 END_TEST

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alert_rules.h"
-#include "config.h"
+#include "collector/alerts/alert_config.h"
+#include "collector/config/config.h"
 #include "suites.h"
 
 #define N(a) (sizeof (a) / sizeof (a)[0])
@@ -93,9 +93,9 @@ START_TEST(good_rules_and_defaults)
 	ck_assert_str_eq(web->headers[0], "Authorization: Bearer t");
 	ck_assert_uint_eq(web->retries, 5);
 	ck_assert_double_eq(web->backoff, 0.5);
-	ck_assert_int_eq(vt_alert_rule_uses_hook(r, web), 1);
-	ck_assert_int_eq(vt_alert_rule_uses_hook(r, run), 0);
-	ck_assert_int_eq(vt_alert_rule_uses_hook(&c->rules[0], run), 1);
+	ck_assert_int_eq(vt_alert_config_rule_uses_hook(r, web), 1);
+	ck_assert_int_eq(vt_alert_config_rule_uses_hook(r, run), 0);
+	ck_assert_int_eq(vt_alert_config_rule_uses_hook(&c->rules[0], run), 1);
 	vt_alert_config_release(c);
 }
 END_TEST
@@ -245,15 +245,15 @@ END_TEST
 
 START_TEST(comparisons)
 {
-	ck_assert_int_eq(vt_alert_op_holds(VT_OP_GT, 2, 1), 1);
-	ck_assert_int_eq(vt_alert_op_holds(VT_OP_GT, 1, 1), 0);
-	ck_assert_int_eq(vt_alert_op_holds(VT_OP_GE, 1, 1), 1);
-	ck_assert_int_eq(vt_alert_op_holds(VT_OP_LT, 0, 1), 1);
-	ck_assert_int_eq(vt_alert_op_holds(VT_OP_LE, 2, 1), 0);
-	ck_assert_int_eq(vt_alert_op_holds(VT_OP_EQ, 1, 1), 1);
-	ck_assert_int_eq(vt_alert_op_holds(VT_OP_NE, 1, 1), 0);
+	ck_assert_int_eq(vt_alert_config_op_holds(VT_OP_GT, 2, 1), 1);
+	ck_assert_int_eq(vt_alert_config_op_holds(VT_OP_GT, 1, 1), 0);
+	ck_assert_int_eq(vt_alert_config_op_holds(VT_OP_GE, 1, 1), 1);
+	ck_assert_int_eq(vt_alert_config_op_holds(VT_OP_LT, 0, 1), 1);
+	ck_assert_int_eq(vt_alert_config_op_holds(VT_OP_LE, 2, 1), 0);
+	ck_assert_int_eq(vt_alert_config_op_holds(VT_OP_EQ, 1, 1), 1);
+	ck_assert_int_eq(vt_alert_config_op_holds(VT_OP_NE, 1, 1), 0);
 	for (int op = VT_OP_GT; op <= VT_OP_NE; op++)
-		ck_assert_int_eq(vt_alert_op_holds(op, NAN, 1), 0);
+		ck_assert_int_eq(vt_alert_config_op_holds(op, NAN, 1), 0);
 }
 END_TEST
 

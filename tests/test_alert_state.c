@@ -4,7 +4,7 @@
  */
 #include <check.h>
 
-#include "alert_state.h"
+#include "collector/alerts/alert_state.h"
 #include "suites.h"
 
 #define N(a) (sizeof (a) / sizeof (a)[0])
@@ -73,7 +73,7 @@ START_TEST(times_kept)
 	vt_alert_state_step(&s, 1, 105, 5, 0);
 	ck_assert_double_eq(s.fired, 105);
 	ck_assert_double_eq(s.since, 100);
-	ck_assert_str_eq(vt_alert_phase_name(s.phase), "firing");
+	ck_assert_str_eq(vt_alert_state_phase_name(s.phase), "firing");
 }
 END_TEST
 

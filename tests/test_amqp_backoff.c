@@ -1,7 +1,7 @@
 /* test_amqp_backoff.c - reconnect delays: doubling, jitter, cap, reset. */
 #include <check.h>
 
-#include "amqp_backoff.h"
+#include "collector/amqp/amqp_backoff.h"
 #include "suites.h"
 
 START_TEST(doubles_with_jitter_up_to_the_cap)

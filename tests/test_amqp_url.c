@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "amqp_url.h"
+#include "collector/amqp/amqp_url.h"
 #include "suites.h"
 
 static const struct {

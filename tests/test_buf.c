@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "collector/base/buf.h"
 #include "suites.h"
 
 START_TEST(printf_grows_past_initial_capacity)

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "config_keys.h"
-#include "log.h"
+#include "collector/config/config.h"
+#include "collector/config/config_keys.h"
+#include "collector/base/log.h"
 #include "suites.h"
 
 #ifndef VT_VERSION
@@ -108,7 +108,7 @@ static void assert_same(const struct vt_config *a, const struct vt_config *b)
 static void apply_ok(struct vt_config *cfg, const char *json)
 {
 	char err[VT_ERR_LEN * 2] = "";
-	int rc = vt_config_apply_json(cfg, FILE_NAME, json, err, sizeof err);
+	int rc = vt_config_json_apply(cfg, FILE_NAME, json, err, sizeof err);
 	ck_assert_msg(rc == 0, "%s: %s", json, err);
 }
 
@@ -365,7 +365,7 @@ START_TEST(strings_up_to_their_field_size)
 	tok[VT_TOKEN_LEN - 1] = 'a';
 	tok[VT_TOKEN_LEN] = '\0';
 	snprintf(doc, sizeof doc, "{\"http\": {\"token\": \"%s\"}}", tok);
-	ck_assert_int_eq(vt_config_apply_json(&c, FILE_NAME, doc, err,
+	ck_assert_int_eq(vt_config_json_apply(&c, FILE_NAME, doc, err,
 	    sizeof err), -1);
 	ck_assert_str_eq(err, "vitalsd: " FILE_NAME ": http.token: longer "
 	    "than 255 bytes");
@@ -472,7 +472,7 @@ START_TEST(bad_documents_name_file_key_and_problem)
 	struct vt_config c;
 	char err[VT_ERR_LEN * 2], want[VT_ERR_LEN * 2];
 	vt_config_defaults(&c);
-	int rc = vt_config_apply_json(&c, FILE_NAME, bad_docs[_i].doc, err,
+	int rc = vt_config_json_apply(&c, FILE_NAME, bad_docs[_i].doc, err,
 	    sizeof err);
 	ck_assert_msg(rc == -1, "accepted: %s", bad_docs[_i].doc);
 	snprintf(want, sizeof want, "vitalsd: %s: %s", FILE_NAME,
@@ -487,11 +487,11 @@ START_TEST(unreadable_files_name_the_file_and_the_reason)
 	struct vt_config c;
 	char err[VT_ERR_LEN * 2];
 	vt_config_defaults(&c);
-	ck_assert_int_eq(vt_config_load_file(&c, "/nonexistent/vitals.json",
+	ck_assert_int_eq(vt_config_json_load_file(&c, "/nonexistent/vitals.json",
 	    err, sizeof err), -1);
 	ck_assert_str_eq(err, "vitalsd: /nonexistent/vitals.json: No such file "
 	    "or directory");
-	ck_assert_int_eq(vt_config_load_file(&c, "/tmp", err, sizeof err), -1);
+	ck_assert_int_eq(vt_config_json_load_file(&c, "/tmp", err, sizeof err), -1);
 	ck_assert_str_eq(err, "vitalsd: /tmp: Is a directory");
 }
 END_TEST
@@ -934,7 +934,7 @@ START_TEST(example_file_gives_exactly_the_defaults)
 	struct vt_config c, def;
 	char err[VT_ERR_LEN * 2] = "";
 	poison(&c);
-	int rc = vt_config_load_file(&c, EXAMPLE, err, sizeof err);
+	int rc = vt_config_json_load_file(&c, EXAMPLE, err, sizeof err);
 	ck_assert_msg(rc == 0, "%s", err);
 	vt_config_defaults(&def);
 	assert_same(&c, &def);

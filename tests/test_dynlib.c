@@ -6,7 +6,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "dynlib.h"
+#include "collector/base/dynlib.h"
 #include "suites.h"
 
 static double (*lib_cos)(double);

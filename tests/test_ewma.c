@@ -2,7 +2,7 @@
 #include <check.h>
 #include <math.h>
 
-#include "ewma.h"
+#include "collector/agg/ewma.h"
 #include "suites.h"
 
 START_TEST(first_window_sets_all)

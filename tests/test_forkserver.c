@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "forkserver.h"
+#include "exporters/rrd/forkserver.h"
 #include "suites.h"
 
 /* argv[0] names what to do: "echo" joins the rest, "fail" answers an

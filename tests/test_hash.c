@@ -2,7 +2,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "hash.h"
+#include "collector/base/hash.h"
 #include "suites.h"
 
 START_TEST(same_input_same_hash)

@@ -15,10 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "health.h"
-#include "health_ingest.h"
-#include "health_prom.h"
-#include "statsd.h"
+#include "collector/health/health.h"
+#include "collector/health/health_ingest.h"
+#include "collector/health/health_prom.h"
+#include "collector/statsd/statsd.h"
 #include "suites.h"
 #include "test_support.h"
 
@@ -196,7 +196,7 @@ START_TEST(service_is_worst_of)
 	ck_assert_uint_eq(sv->nchecks, 3);
 	ck_assert_uint_eq(sv->ninstances, 2);
 	ck_assert_int_eq(sv->instances[0].status,
-	    vt_status_worst(worst[_i].a, worst[_i].b));
+	    vt_health_check_status_worst(worst[_i].a, worst[_i].b));
 	ck_assert_int_eq(sv->instances[1].status, worst[_i].c);
 	/* Sorted by check, then instance. */
 	ck_assert_str_eq(sv->checks[0].check, "a");
@@ -379,19 +379,19 @@ START_TEST(entry_points_use_sender_address)
 	    "{\"service\":\"api\",\"check\":\"x\",\"status\":9},"
 	    "{\"service\":\"api\",\"check\":\"q\",\"status\":1,"
 	    "\"instance\":\"api-2\"}]";
-	ck_assert_int_eq(vt_health_apply_json(h, body, strlen(body),
+	ck_assert_int_eq(vt_health_ingest_json(h, body, strlen(body),
 	    (struct sockaddr *)&a, 5), 0);
-	ck_assert_int_eq(vt_health_apply_json(h, "nope", 4, NULL, 5), -22);
+	ck_assert_int_eq(vt_health_ingest_json(h, "nope", 4, NULL, 5), -22);
 
 	struct vt_check_report r;
 	const char *line = "_sc|api.cache|2|#ttl:10s|m:evicting";
 	ck_assert_int_eq(vt_statsd_parse_check(line, strlen(line), &r),
 	    VT_LINE_OK);
-	vt_health_apply_report(h, &r, (struct sockaddr *)&a, 5);
+	vt_health_ingest_report(h, &r, (struct sockaddr *)&a, 5);
 	line = "_sc|api.cache|2|#ttl:never";
 	ck_assert_int_eq(vt_statsd_parse_check(line, strlen(line), &r),
 	    VT_LINE_OK);
-	vt_health_apply_report(h, &r, (struct sockaddr *)&a, 5);
+	vt_health_ingest_report(h, &r, (struct sockaddr *)&a, 5);
 
 	struct vt_health_snapshot *s = snap(h, 5);
 	const struct vt_health_service_view *sv = vt_health_snapshot_find(s,

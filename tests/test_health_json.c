@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "healthcheck.h"
-#include "health_json.h"
-#include "statsd.h"
+#include "collector/health/health_check.h"
+#include "collector/health/health_json.h"
+#include "collector/statsd/statsd.h"
 #include "suites.h"
 
 #define FFFD "\xEF\xBF\xBD"
@@ -362,7 +362,7 @@ static enum vt_check_result sc(const char *line, const char *ip,
 	ck_assert_int_eq(vt_statsd_parse_check(line, strlen(line), &r),
 	    VT_LINE_OK);
 	why[0] = '\0';
-	return vt_healthcheck_from_report(c, &r, ip, why, VT_ERR_LEN);
+	return vt_health_check_from_report(c, &r, ip, why, VT_ERR_LEN);
 }
 
 static const struct {
@@ -423,20 +423,20 @@ END_TEST
 START_TEST(status_helpers)
 {
 	enum vt_status s;
-	ck_assert_int_eq(vt_status_worst(VT_STATUS_OK, VT_STATUS_UNKNOWN),
+	ck_assert_int_eq(vt_health_check_status_worst(VT_STATUS_OK, VT_STATUS_UNKNOWN),
 	    VT_STATUS_UNKNOWN);
-	ck_assert_int_eq(vt_status_worst(VT_STATUS_WARNING, VT_STATUS_UNKNOWN),
+	ck_assert_int_eq(vt_health_check_status_worst(VT_STATUS_WARNING, VT_STATUS_UNKNOWN),
 	    VT_STATUS_WARNING);
-	ck_assert_int_eq(vt_status_worst(VT_STATUS_CRITICAL,
+	ck_assert_int_eq(vt_health_check_status_worst(VT_STATUS_CRITICAL,
 	    VT_STATUS_WARNING), VT_STATUS_CRITICAL);
-	ck_assert_int_eq(vt_status_worst(VT_STATUS_OK, VT_STATUS_OK),
+	ck_assert_int_eq(vt_health_check_status_worst(VT_STATUS_OK, VT_STATUS_OK),
 	    VT_STATUS_OK);
-	ck_assert_int_eq(vt_status_parse("CRITICAL", &s), 0);
+	ck_assert_int_eq(vt_health_check_status_parse("CRITICAL", &s), 0);
 	ck_assert_int_eq(s, VT_STATUS_CRITICAL);
-	ck_assert_int_eq(vt_status_parse("crit", &s), -1);
-	ck_assert_str_eq(vt_status_name(VT_STATUS_UNKNOWN), "unknown");
-	ck_assert_str_eq(vt_healthcheck_result_name(VT_CHECK_OVER_CAP), "over_cap");
-	ck_assert_str_eq(vt_healthcheck_format_name(VT_CHECK_SC), "dogstatsd");
+	ck_assert_int_eq(vt_health_check_status_parse("crit", &s), -1);
+	ck_assert_str_eq(vt_health_check_status_name(VT_STATUS_UNKNOWN), "unknown");
+	ck_assert_str_eq(vt_health_check_result_name(VT_CHECK_OVER_CAP), "over_cap");
+	ck_assert_str_eq(vt_health_check_format_name(VT_CHECK_SC), "dogstatsd");
 }
 END_TEST
 

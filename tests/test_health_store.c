@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "health_store.h"
+#include "collector/health/health_store.h"
 #include "suites.h"
 #include "test_support.h"
 
@@ -288,7 +288,7 @@ START_TEST(saver_periodic_and_final)
 	tmpdir(dir, sizeof dir);
 	snprintf(path, sizeof path, "%s/health.json", dir);
 	vt_health *h = make();
-	vt_health_saver *sv = vt_health_saver_start(h, dir, 0.05, err,
+	vt_health_saver *sv = vt_health_store_saver_start(h, dir, 0.05, err,
 	    sizeof err);
 	ck_assert_ptr_nonnull(sv);
 	usleep(150 * 1000);
@@ -304,7 +304,7 @@ START_TEST(saver_periodic_and_final)
 	put(h, "a", "i", "c", VT_STATUS_CRITICAL, 60, "second", 11);
 	put(h, "b", "i", "c", VT_STATUS_OK, 60, "", 11);
 	vt_health_publish(h, 11);
-	ck_assert_int_eq(vt_health_saver_stop(sv), 0);
+	ck_assert_int_eq(vt_health_store_saver_stop(sv), 0);
 	vt_health_destroy(h);
 
 	h = make();

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "html.h"
+#include "dashboards/pages/html.h"
 #include "suites.h"
 
 static const struct {

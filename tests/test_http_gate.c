@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http_gate.h"
+#include "dashboards/http/http_gate.h"
 #include "suites.h"
 
 static struct sockaddr_in v4(const char *ip, int port)

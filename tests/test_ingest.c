@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest.h"
+#include "collector/ingest/ingest.h"
 #include "suites.h"
 
 struct rig {

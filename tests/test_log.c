@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "collector/base/log.h"
 #include "suites.h"
 
 /* Redirect fd 2 into a temporary file until capture_end(). */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "names.h"
+#include "collector/statsd/names.h"
 #include "suites.h"
 
 #define FFFD "\xEF\xBF\xBD"

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flush.h"
-#include "prom.h"
-#include "series.h"
+#include "collector/agg/flush.h"
+#include "exporters/prom/prom.h"
+#include "collector/agg/series.h"
 #include "suites.h"
 #include "test_support.h"
 
@@ -304,9 +304,9 @@ END_TEST
 
 static const struct {
 	const char *in;
-	const char *label;      /* vt_prom_escape_label */
-	const char *help;       /* vt_prom_escape_help (text format) */
-	const char *help_om;    /* vt_prom_escape_help_fmt, OpenMetrics */
+	const char *label;      /* vt_prom_text_escape_label */
+	const char *help;       /* vt_prom_text_escape_help (text format) */
+	const char *help_om;    /* vt_prom_text_escape_help_fmt, OpenMetrics */
 } escapes[] = {
 	{ "plain", "plain", "plain", "plain" },
 	{ "a\"b", "a\\\"b", "a\"b", "a\\\"b" },
@@ -325,16 +325,16 @@ START_TEST(escape_helpers)
 {
 	struct vt_buf b;
 	vt_buf_init(&b);
-	vt_prom_escape_label(&b, escapes[_i].in);
+	vt_prom_text_escape_label(&b, escapes[_i].in);
 	ck_assert_str_eq(b.data ? b.data : "", escapes[_i].label);
 	vt_buf_reset(&b);
-	vt_prom_escape_help(&b, escapes[_i].in);
+	vt_prom_text_escape_help(&b, escapes[_i].in);
 	ck_assert_str_eq(b.data ? b.data : "", escapes[_i].help);
 	vt_buf_reset(&b);
-	vt_prom_escape_help_fmt(&b, escapes[_i].in, VT_PROM_OPENMETRICS);
+	vt_prom_text_escape_help_fmt(&b, escapes[_i].in, VT_PROM_OPENMETRICS);
 	ck_assert_str_eq(b.data ? b.data : "", escapes[_i].help_om);
 	vt_buf_reset(&b);
-	vt_prom_escape_help_fmt(&b, escapes[_i].in, VT_PROM_TEXT);
+	vt_prom_text_escape_help_fmt(&b, escapes[_i].in, VT_PROM_TEXT);
 	ck_assert_str_eq(b.data ? b.data : "", escapes[_i].help);
 	vt_buf_fini(&b);
 }
@@ -397,7 +397,7 @@ START_TEST(value_formatting)
 {
 	struct vt_buf b;
 	vt_buf_init(&b);
-	vt_prom_put_value(&b, values[_i].v);
+	vt_prom_text_value(&b, values[_i].v);
 	ck_assert_str_eq(b.data, values[_i].text);
 	vt_buf_fini(&b);
 }
@@ -427,7 +427,7 @@ START_TEST(values_round_trip)
 			break;
 		}
 		vt_buf_reset(&b);
-		vt_prom_put_value(&b, v);
+		vt_prom_text_value(&b, v);
 		ck_assert_msg(strtod(b.data, NULL) == v, "%.17g printed as %s",
 		    v, b.data);
 	}

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay_batch.h"
+#include "collector/relay/relay_batch.h"
 #include "suites.h"
 
 #define MAX_MSGS 64
@@ -25,7 +25,7 @@ static void collect(void *ctx, struct vt_relay_msg *m)
 static void sink_free(struct sink *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		vt_relay_msg_free(s->m[i]);
+		vt_relay_batch_msg_free(s->m[i]);
 	s->n = 0;
 }
 
@@ -63,7 +63,7 @@ START_TEST(one_batch_per_service_and_kind)
 		} else {
 			ck_assert_str_eq(m->routing_key, "pay.health");
 			ck_assert_str_eq(m->body, "_sc|pay.db|0");
-			ck_assert_str_eq(vt_relay_content_type(m->kind),
+			ck_assert_str_eq(vt_relay_batch_content_type(m->kind),
 			    "text/plain");
 			seen |= 4;
 		}
@@ -131,7 +131,7 @@ START_TEST(json_checks_become_an_array)
 	ck_assert_uint_eq(s.n, 1);
 	ck_assert_str_eq(s.m[0]->body, "[{\"check\":\"a\"},{\"check\":\"b\"}]");
 	ck_assert_str_eq(s.m[0]->routing_key, "pay.health");
-	ck_assert_str_eq(vt_relay_content_type(s.m[0]->kind),
+	ck_assert_str_eq(vt_relay_batch_content_type(s.m[0]->kind),
 	    "application/json");
 	sink_free(&s);
 	vt_relay_batch_destroy(b);

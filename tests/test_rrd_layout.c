@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rrd_layout.h"
-#include "rrdlib.h"
+#include "exporters/rrd/rrd_layout.h"
+#include "exporters/rrd/rrd_lib.h"
 #include "suites.h"
 
 static const double pct4[] = { 50, 90, 95, 99 };
@@ -308,7 +308,7 @@ START_TEST(test_size_formula_matches_real_files)
 		vt_rrd_layout_ds(cases[i].kind, pct4, 4, &ds);
 		vt_rrd_layout_create_args(&ds, cases[i].step, cases[i].points,
 		    &args);
-		ck_assert_msg(vt_rrdlib_create(path, cases[i].step, 1700000000,
+		ck_assert_msg(vt_rrd_lib_create(path, cases[i].step, 1700000000,
 		    &args, err, sizeof err) == 0, "%s", err);
 		ck_assert_int_eq(stat(path, &st), 0);
 		ck_assert_uint_eq((uint64_t)st.st_size,

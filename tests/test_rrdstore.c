@@ -14,11 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "health.h"
-#include "rrdlib.h"
-#include "rrd_sweep.h"
-#include "rrdstore.h"
+#include "collector/base/buf.h"
+#include "collector/health/health.h"
+#include "exporters/rrd/rrd_lib.h"
+#include "exporters/rrd/rrd_sweep.h"
+#include "exporters/rrd/rrd_store.h"
 #include "suites.h"
 
 #define T0 1700000000.0   /* a multiple of 10 */
@@ -40,17 +40,17 @@ static void teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-static vt_rrdstore *store(size_t queue_max, vt_health *health)
+static vt_rrd_store *store(size_t queue_max, vt_health *health)
 {
 	char err[VT_ERR_LEN];
-	struct vt_rrdstore_config cfg = {
+	struct vt_rrd_store_config cfg = {
 		.data_dir = data,
 		.flush_interval = 10,
 		.points = 360,
 		.queue_max = queue_max,
 		.health = health,
 	};
-	vt_rrdstore *st = vt_rrdstore_create(&cfg, err, sizeof err);
+	vt_rrd_store *st = vt_rrd_store_create(&cfg, err, sizeof err);
 	ck_assert_msg(st != NULL, "%s", err);
 	return st;
 }
@@ -99,11 +99,11 @@ static struct vt_flush *window(double ts, struct vt_series **s, size_t n,
 	return f;
 }
 
-static void submit(vt_rrdstore *st, double ts, struct vt_series **s,
+static void submit(vt_rrd_store *st, double ts, struct vt_series **s,
     size_t n, double base)
 {
 	struct vt_flush *f = window(ts, s, n, base);
-	ck_assert_int_eq(vt_rrdstore_flush(st, f), 0);
+	ck_assert_int_eq(vt_rrd_store_flush(st, f), 0);
 	vt_flush_release(f);
 }
 
@@ -114,7 +114,7 @@ static time_t last_of(const char *rel, size_t i, double *v)
 	double vals[VT_RRD_MAX_DS];
 	time_t last = 0;
 	snprintf(path, sizeof path, "%s/%s", data, rel);
-	ck_assert_msg(vt_rrdlib_lastupdate(path, &last, NULL, vals, err,
+	ck_assert_msg(vt_rrd_lib_lastupdate(path, &last, NULL, vals, err,
 	    sizeof err) == 0, "%s", err);
 	if (v)
 		*v = vals[i];
@@ -129,7 +129,7 @@ static void release_all(struct vt_series **s, size_t n)
 
 START_TEST(test_kinds_land_in_their_files)
 {
-	vt_rrdstore *st = store(1000, NULL);
+	vt_rrd_store *st = store(1000, NULL);
 	struct vt_series *s[] = {
 		series(VT_COUNTER, "payments", "http.requests", NULL, NULL, 1),
 		series(VT_GAUGE, "payments", "queue.depth", NULL, NULL, 2),
@@ -138,7 +138,7 @@ START_TEST(test_kinds_land_in_their_files)
 	};
 	submit(st, T0 + 10.004, s, 4, 5);
 	submit(st, T0 + 20.002, s, 4, 8);
-	vt_rrdstore_drain(st);
+	vt_rrd_store_drain(st);
 
 	double v;
 	ck_assert_int_eq(last_of("payments/http.requests.rrd", 0, &v), T0 + 20);
@@ -160,33 +160,33 @@ START_TEST(test_kinds_land_in_their_files)
 	char path[512], err[VT_ERR_LEN];
 	struct vt_rrd_data d;
 	snprintf(path, sizeof path, "%s/payments/queue.depth.rrd", data);
-	ck_assert_msg(vt_rrdlib_fetch(NULL, path, "AVERAGE", (time_t)T0,
+	ck_assert_msg(vt_rrd_lib_fetch(NULL, path, "AVERAGE", (time_t)T0,
 	    (time_t)T0 + 20, &d, err, sizeof err) == 0, "%s", err);
 	ck_assert_uint_eq(d.step, 10);
 	ck_assert_uint_ge(d.rows, 2);
 	ck_assert_double_eq(d.values[0], 6);     /* row at T0 + 10 */
 	ck_assert_double_eq(d.values[1], 9);     /* row at T0 + 20 */
-	vt_rrdlib_data_fini(&d);
+	vt_rrd_lib_data_fini(&d);
 
-	struct vt_rrdstore_stats stats;
-	vt_rrdstore_get_stats(st, &stats);
+	struct vt_rrd_store_stats stats;
+	vt_rrd_store_get_stats(st, &stats);
 	ck_assert_uint_eq(stats.updates, 8);
 	ck_assert_uint_eq(stats.files_created, 4);
 	ck_assert_uint_eq(stats.files, 4);
 	ck_assert_uint_eq(stats.windows, 2);
 	ck_assert_uint_eq(stats.errors, 0);
 	ck_assert_uint_eq(stats.queued, 0);
-	ck_assert_int_eq(vt_rrdstore_kind_of(st, "payments/http.get.rrd"),
+	ck_assert_int_eq(vt_rrd_store_kind_of(st, "payments/http.get.rrd"),
 	    VT_TIMER);
-	ck_assert_int_eq(vt_rrdstore_kind_of(st, "payments/none.rrd"), -1);
-	vt_rrdstore_destroy(st);
+	ck_assert_int_eq(vt_rrd_store_kind_of(st, "payments/none.rrd"), -1);
+	vt_rrd_store_destroy(st);
 	release_all(s, 4);
 }
 END_TEST
 
 START_TEST(test_a_window_is_never_written_twice)
 {
-	vt_rrdstore *st = store(1000, NULL);
+	vt_rrd_store *st = store(1000, NULL);
 	struct vt_series *s[] = {
 		series(VT_COUNTER, "svc", "hits", NULL, NULL, 1),
 		series(VT_GAUGE, "svc", "temp", NULL, NULL, 2),
@@ -194,9 +194,9 @@ START_TEST(test_a_window_is_never_written_twice)
 	submit(st, T0 + 10, s, 2, 1);
 	submit(st, T0 + 10, s, 2, 2);    /* the same window again */
 	submit(st, T0 + 5, s, 2, 3);     /* an older one */
-	vt_rrdstore_drain(st);
-	struct vt_rrdstore_stats stats;
-	vt_rrdstore_get_stats(st, &stats);
+	vt_rrd_store_drain(st);
+	struct vt_rrd_store_stats stats;
+	vt_rrd_store_get_stats(st, &stats);
 	ck_assert_uint_eq(stats.updates, 2);
 	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_LATE], 4);
 	ck_assert_uint_eq(stats.errors, 0);
@@ -205,18 +205,18 @@ START_TEST(test_a_window_is_never_written_twice)
 	ck_assert_double_eq(v, 2);       /* first window's gauge (1 + 1) */
 
 	/* A restarted store finds the files' last updates on disk. */
-	vt_rrdstore_destroy(st);
+	vt_rrd_store_destroy(st);
 	st = store(1000, NULL);
 	submit(st, T0 + 10, s, 2, 4);
 	submit(st, T0 + 20, s, 2, 5);
-	vt_rrdstore_drain(st);
-	vt_rrdstore_get_stats(st, &stats);
+	vt_rrd_store_drain(st);
+	vt_rrd_store_get_stats(st, &stats);
 	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_LATE], 2);
 	ck_assert_uint_eq(stats.updates, 2);
 	ck_assert_uint_eq(stats.files_created, 0);
 	ck_assert_int_eq(last_of("svc/temp.rrd", 0, &v), T0 + 20);
 	ck_assert_double_eq(v, 6);
-	vt_rrdstore_destroy(st);
+	vt_rrd_store_destroy(st);
 	release_all(s, 2);
 }
 END_TEST
@@ -225,11 +225,11 @@ END_TEST
  * second and is written one second later rather than lost. */
 START_TEST(test_final_window_in_the_same_second)
 {
-	vt_rrdstore *st = store(1000, NULL);
+	vt_rrd_store *st = store(1000, NULL);
 	struct vt_series *s[] = { series(VT_GAUGE, "svc", "g", NULL, NULL, 1) };
 	submit(st, T0 + 10.001, s, 1, 1);
 	submit(st, T0 + 10.3, s, 1, 7);
-	vt_rrdstore_destroy(st);   /* drains */
+	vt_rrd_store_destroy(st);   /* drains */
 	double v;
 	ck_assert_int_eq(last_of("svc/g.rrd", 0, &v), T0 + 11);
 	ck_assert_double_eq(v, 7);
@@ -246,29 +246,29 @@ START_TEST(test_queue_bound_skips_whole_windows)
 		snprintf(name, sizeof name, "m%zu", i);
 		s[i] = series(VT_COUNTER, "q", name, NULL, NULL, i + 1);
 	}
-	vt_rrdstore *st = store(N, NULL);
+	vt_rrd_store *st = store(N, NULL);
 	/* While the writer is held, the first window fills the queue; the
 	 * next two do not fit and are skipped whole. */
-	vt_rrdstore_hold(st, 1);
+	vt_rrd_store_hold(st, 1);
 	submit(st, T0 + 10, s, N, 1);
 	submit(st, T0 + 20, s, N, 1);
 	submit(st, T0 + 30, s, N, 1);
-	struct vt_rrdstore_stats stats;
-	vt_rrdstore_get_stats(st, &stats);
+	struct vt_rrd_store_stats stats;
+	vt_rrd_store_get_stats(st, &stats);
 	ck_assert_uint_eq(stats.queued, N);
 	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_QUEUE_FULL], 2 * N);
-	vt_rrdstore_hold(st, 0);
-	vt_rrdstore_drain(st);
+	vt_rrd_store_hold(st, 0);
+	vt_rrd_store_drain(st);
 	/* Once the writer took it, an empty queue takes the next window. */
 	submit(st, T0 + 40, s, N, 1);
-	vt_rrdstore_drain(st);
-	vt_rrdstore_get_stats(st, &stats);
+	vt_rrd_store_drain(st);
+	vt_rrd_store_get_stats(st, &stats);
 	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_QUEUE_FULL], 2 * N);
 	ck_assert_uint_eq(stats.windows, 2);
 	ck_assert_uint_eq(stats.updates, 2 * N);
 	ck_assert_uint_eq(stats.queued, 0);
 	ck_assert_uint_eq(stats.queue_max, N);
-	vt_rrdstore_destroy(st);
+	vt_rrd_store_destroy(st);
 	release_all(s, N);
 }
 END_TEST
@@ -278,16 +278,16 @@ END_TEST
  * into a file of the other kind. */
 START_TEST(test_conflicts_are_counted_not_written)
 {
-	vt_rrdstore *st = store(1000, NULL);
+	vt_rrd_store *st = store(1000, NULL);
 	struct vt_series *s[] = {
 		series(VT_COUNTER, "payments", "http.get", NULL, NULL, 7),
 		series(VT_COUNTER, "payments", "http.get", NULL, NULL, 3),
 	};
 	submit(st, T0 + 10, s, 2, 1);   /* newer first: it loses anyway */
 	submit(st, T0 + 20, s, 2, 10);
-	vt_rrdstore_drain(st);
-	struct vt_rrdstore_stats stats;
-	vt_rrdstore_get_stats(st, &stats);
+	vt_rrd_store_drain(st);
+	struct vt_rrd_store_stats stats;
+	vt_rrd_store_get_stats(st, &stats);
 	ck_assert_uint_eq(stats.updates, 2);
 	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_CONFLICT], 2);
 	ck_assert_uint_eq(stats.errors, 0);
@@ -298,12 +298,12 @@ START_TEST(test_conflicts_are_counted_not_written)
 	struct vt_series *g[] = {
 		series(VT_GAUGE, "payments", "http.get", NULL, NULL, 9) };
 	submit(st, T0 + 30, g, 1, 5);    /* the counters expired */
-	vt_rrdstore_drain(st);
-	vt_rrdstore_get_stats(st, &stats);
+	vt_rrd_store_drain(st);
+	vt_rrd_store_get_stats(st, &stats);
 	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_CONFLICT], 3);
 	ck_assert_uint_eq(stats.errors, 0);
 	ck_assert_int_eq(last_of("payments/http.get.rrd", 0, &v), T0 + 20);
-	vt_rrdstore_destroy(st);
+	vt_rrd_store_destroy(st);
 	release_all(s, 2);
 	release_all(g, 1);
 }
@@ -329,7 +329,7 @@ START_TEST(test_hostile_names_stay_in_the_data_dir)
 	memset(longname, 'x', 600);
 	longname[600] = '\0';
 	memcpy(longname, "../", 3);
-	vt_rrdstore *st = store(1000, NULL);
+	vt_rrd_store *st = store(1000, NULL);
 	struct vt_series *s[] = {
 		series(VT_COUNTER, "..", "../../escape", NULL, NULL, 1),
 		series(VT_COUNTER, "/tmp", "/etc/passwd", NULL, NULL, 2),
@@ -341,16 +341,16 @@ START_TEST(test_hostile_names_stay_in_the_data_dir)
 		series(VT_COUNTER, "svc", "a_b", NULL, NULL, 7),
 	};
 	submit(st, T0 + 10, s, 7, 1);
-	vt_rrdstore_drain(st);
-	struct vt_rrdstore_stats stats;
-	vt_rrdstore_get_stats(st, &stats);
+	vt_rrd_store_drain(st);
+	struct vt_rrd_store_stats stats;
+	vt_rrd_store_get_stats(st, &stats);
 	ck_assert_uint_eq(stats.files_created, 7);   /* seven distinct files */
 	ck_assert_uint_eq(stats.errors, 0);
 	ck_assert_uint_eq(entries(tmp), 1);          /* only data/ */
 	double v;
 	last_of("svc/a_b.rrd", 0, &v);
 	ck_assert_double_eq(v, 7);
-	vt_rrdstore_destroy(st);
+	vt_rrd_store_destroy(st);
 	release_all(s, 7);
 }
 END_TEST
@@ -362,15 +362,15 @@ START_TEST(test_symlinks_are_refused)
 	ck_assert_int_eq(mkdir(outside, 0755), 0);
 	snprintf(link, sizeof link, "%s/evil", data);
 	ck_assert_int_eq(symlink(outside, link), 0);
-	vt_rrdstore *st = store(1000, NULL);
+	vt_rrd_store *st = store(1000, NULL);
 	struct vt_series *s[] = {
 		series(VT_GAUGE, "evil", "x", NULL, NULL, 1),
 		series(VT_GAUGE, "good", "x", NULL, NULL, 2),
 	};
 	submit(st, T0 + 10, s, 2, 1);
-	vt_rrdstore_drain(st);
-	struct vt_rrdstore_stats stats;
-	vt_rrdstore_get_stats(st, &stats);
+	vt_rrd_store_drain(st);
+	struct vt_rrd_store_stats stats;
+	vt_rrd_store_get_stats(st, &stats);
 	ck_assert_uint_eq(stats.errors, 1);
 	ck_assert_uint_eq(stats.updates, 1);
 	ck_assert_uint_eq(entries(outside), 0);
@@ -381,11 +381,11 @@ START_TEST(test_symlinks_are_refused)
 	ck_assert_int_eq(system(cmd), 0);
 	struct vt_series *y[] = { series(VT_GAUGE, "good", "y", NULL, NULL, 3) };
 	submit(st, T0 + 20, y, 1, 1);
-	vt_rrdstore_drain(st);
-	vt_rrdstore_get_stats(st, &stats);
+	vt_rrd_store_drain(st);
+	vt_rrd_store_get_stats(st, &stats);
 	ck_assert_uint_eq(stats.errors, 2);
 	ck_assert_uint_eq(entries(outside), 0);
-	vt_rrdstore_destroy(st);
+	vt_rrd_store_destroy(st);
 	release_all(s, 2);
 	release_all(y, 1);
 }
@@ -400,25 +400,25 @@ START_TEST(test_unwritable_directory_recovers)
 	FILE *fp = fopen(blocker, "w");
 	ck_assert_ptr_nonnull(fp);
 	fclose(fp);
-	vt_rrdstore *st = store(1000, NULL);
+	vt_rrd_store *st = store(1000, NULL);
 	struct vt_series *s[] = { series(VT_COUNTER, "svc", "c", NULL, NULL, 1) };
 	submit(st, T0 + 10, s, 1, 1);
 	submit(st, T0 + 20, s, 1, 1);
-	vt_rrdstore_drain(st);
-	struct vt_rrdstore_stats stats;
-	vt_rrdstore_get_stats(st, &stats);
+	vt_rrd_store_drain(st);
+	struct vt_rrd_store_stats stats;
+	vt_rrd_store_get_stats(st, &stats);
 	ck_assert_uint_ge(stats.errors, 1);
 	ck_assert_uint_eq(stats.updates, 0);
 	ck_assert_int_eq(unlink(blocker), 0);
 	submit(st, T0 + 30, s, 1, 3);
-	vt_rrdstore_drain(st);
-	vt_rrdstore_get_stats(st, &stats);
+	vt_rrd_store_drain(st);
+	vt_rrd_store_get_stats(st, &stats);
 	ck_assert_uint_eq(stats.updates, 1);
 	ck_assert_uint_eq(stats.files_created, 1);
 	double v;
 	ck_assert_int_eq(last_of("svc/c.rrd", 0, &v), T0 + 30);
 	ck_assert_double_eq(v, 3);
-	vt_rrdstore_destroy(st);
+	vt_rrd_store_destroy(st);
 	release_all(s, 1);
 }
 END_TEST
@@ -442,12 +442,12 @@ START_TEST(test_checks_get_a_status_history)
 	report(h, "10.0.0.7", "broker", VT_STATUS_WARNING, T0);
 	report(h, "pay-1:4001", "db", VT_STATUS_OK, T0);
 	vt_health_publish(h, T0);
-	vt_rrdstore *st = store(1000, h);
+	vt_rrd_store *st = store(1000, h);
 	submit(st, T0 + 10, NULL, 0, 0);
 	report(h, "10.0.0.7", "broker", VT_STATUS_CRITICAL, T0 + 12);
 	vt_health_publish(h, T0 + 12);
 	submit(st, T0 + 20, NULL, 0, 0);
-	vt_rrdstore_drain(st);
+	vt_rrd_store_drain(st);
 	double v;
 	ck_assert_int_eq(last_of("billing/checks/10.0.0.7/broker.rrd", 0, &v),
 	    T0 + 20);
@@ -456,18 +456,18 @@ START_TEST(test_checks_get_a_status_history)
 	struct vt_rrd_data d;
 	snprintf(path, sizeof path, "%s/billing/checks/10.0.0.7/broker.rrd",
 	    data);
-	ck_assert(vt_rrdlib_fetch(NULL, path, "MAX", (time_t)T0,
+	ck_assert(vt_rrd_lib_fetch(NULL, path, "MAX", (time_t)T0,
 	    (time_t)T0 + 20, &d, err, sizeof err) == 0);
 	ck_assert_double_eq(d.values[0], 1);
 	ck_assert_double_eq(d.values[1], 2);
-	vt_rrdlib_data_fini(&d);
-	struct vt_rrdstore_stats stats;
-	vt_rrdstore_get_stats(st, &stats);
+	vt_rrd_lib_data_fini(&d);
+	struct vt_rrd_store_stats stats;
+	vt_rrd_store_get_stats(st, &stats);
 	ck_assert_uint_eq(stats.files_created, 2);
 	/* db stayed ok: its second window is folded, not written. */
 	ck_assert_uint_eq(stats.updates, 3);
 	ck_assert_uint_eq(stats.folded, 1);
-	ck_assert_int_eq(vt_rrdstore_kind_of(st,
+	ck_assert_int_eq(vt_rrd_store_kind_of(st,
 	    "billing/checks/10.0.0.7/broker.rrd"), VT_RRD_CHECK);
 
 	/* broker stays critical for two more windows (folded), then
@@ -475,36 +475,36 @@ START_TEST(test_checks_get_a_status_history)
 	 * the new one at the window it changed in. */
 	submit(st, T0 + 30, NULL, 0, 0);
 	submit(st, T0 + 40, NULL, 0, 0);
-	vt_rrdstore_drain(st);
+	vt_rrd_store_drain(st);
 	ck_assert_int_eq(last_of("billing/checks/10.0.0.7/broker.rrd", 0, &v),
 	    T0 + 20);
 	report(h, "10.0.0.7", "broker", VT_STATUS_OK, T0 + 45);
 	vt_health_publish(h, T0 + 45);
 	submit(st, T0 + 50, NULL, 0, 0);
-	vt_rrdstore_drain(st);
+	vt_rrd_store_drain(st);
 	ck_assert_int_eq(last_of("billing/checks/10.0.0.7/broker.rrd", 0, &v),
 	    T0 + 50);
 	ck_assert_double_eq(v, 0);
-	ck_assert(vt_rrdlib_fetch(NULL, path, "MAX", (time_t)T0 + 10,
+	ck_assert(vt_rrd_lib_fetch(NULL, path, "MAX", (time_t)T0 + 10,
 	    (time_t)T0 + 50, &d, err, sizeof err) == 0);
 	ck_assert_double_eq(d.values[0], 2);    /* (T0+10, T0+20] */
 	ck_assert_double_eq(d.values[1], 2);    /* (T0+20, T0+30] folded */
 	ck_assert_double_eq(d.values[2], 2);    /* (T0+30, T0+40] folded */
 	ck_assert_double_eq(d.values[3], 0);    /* (T0+40, T0+50] */
-	vt_rrdlib_data_fini(&d);
+	vt_rrd_lib_data_fini(&d);
 
 	/* VT_RRD_CHECK_REFRESH after its last write, a check is written
 	 * unchanged. */
 	for (int w = 6; w <= 5 + VT_RRD_CHECK_REFRESH / 10; w++)
 		submit(st, T0 + 10 * w, NULL, 0, 0);
-	vt_rrdstore_drain(st);
+	vt_rrd_store_drain(st);
 	ck_assert_int_eq(last_of("billing/checks/10.0.0.7/broker.rrd", 0, &v),
 	    T0 + 50 + VT_RRD_CHECK_REFRESH);
 	ck_assert_double_eq(v, 0);
 	submit(st, T0 + 60 + VT_RRD_CHECK_REFRESH, NULL, 0, 0);   /* folded */
 
 	/* Stopping writes what folding held back. */
-	vt_rrdstore_destroy(st);
+	vt_rrd_store_destroy(st);
 	ck_assert_int_eq(last_of("billing/checks/10.0.0.7/broker.rrd", 0, &v),
 	    T0 + 60 + VT_RRD_CHECK_REFRESH);
 	ck_assert_double_eq(v, 0);
@@ -514,14 +514,14 @@ END_TEST
 
 START_TEST(test_counters_in_metrics)
 {
-	vt_rrdstore *st = store(1000, NULL);
+	vt_rrd_store *st = store(1000, NULL);
 	struct vt_series *s[] = { series(VT_GAUGE, "svc", "g", NULL, NULL, 1) };
 	submit(st, T0 + 10, s, 1, 1);
 	submit(st, T0 + 10, s, 1, 1);
-	vt_rrdstore_drain(st);
+	vt_rrd_store_drain(st);
 	struct vt_buf out;
 	vt_buf_init(&out);
-	vt_rrdstore_collect(st, &out, VT_PROM_TEXT);
+	vt_rrd_store_collect(st, &out, VT_PROM_TEXT);
 	ck_assert_ptr_nonnull(strstr(out.data,
 	    "# TYPE vitals_storage_queue gauge\nvitals_storage_queue 0\n"));
 	ck_assert_ptr_nonnull(strstr(out.data,
@@ -533,7 +533,7 @@ START_TEST(test_counters_in_metrics)
 	ck_assert_ptr_nonnull(strstr(out.data,
 	    "\nvitals_storage_last_window_timestamp_seconds 1700000010\n"));
 	vt_buf_fini(&out);
-	vt_rrdstore_destroy(st);
+	vt_rrd_store_destroy(st);
 	release_all(s, 1);
 }
 END_TEST
@@ -586,9 +586,9 @@ START_TEST(test_crash_leftovers_are_swept)
 	snprintf(target, sizeof target, "%s/link", data);
 	ck_assert_int_eq(symlink(tmp, target), 0);   /* never followed */
 
-	vt_rrdstore *st = store(1000, NULL);
-	vt_rrdstore_drain(st);
-	vt_rrdstore_destroy(st);
+	vt_rrd_store *st = store(1000, NULL);
+	vt_rrd_store_drain(st);
+	vt_rrd_store_destroy(st);
 	ck_assert(!exists("svc/a.rrdAb12Cd"));
 	ck_assert(!exists("svc/checks/i1/db.rrdZZ99zz"));
 	ck_assert(exists("svc/a.rrd"));

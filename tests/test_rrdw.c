@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rrd_layout.h"
-#include "rrdlib.h"
-#include "rrdw.h"
+#include "exporters/rrd/rrd_layout.h"
+#include "exporters/rrd/rrd_lib.h"
+#include "exporters/rrd/rrd_updater.h"
 #include "suites.h"
 
 #define T0 1700000000L   /* a multiple of 10 */
@@ -33,7 +33,7 @@ static void setup(void)
 static void teardown(void)
 {
 	char cmd[160];
-	vt_rrdlib_forkserver_stop();
+	vt_rrd_lib_forkserver_stop();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
 	ck_assert_int_eq(system(cmd), 0);
 }
@@ -60,23 +60,23 @@ static int forked(void)
 	return v == NULL || strcmp(v, "no") != 0;
 }
 
-static struct vt_rrdw *worker(void)
+static struct vt_rrd_updater *worker(void)
 {
 	char err[VT_ERR_LEN];
-	struct vt_rrdw *w = vt_rrdw_start(NULL, err, sizeof err);
+	struct vt_rrd_updater *w = vt_rrd_updater_start(NULL, err, sizeof err);
 	ck_assert_msg(w != NULL, "%s", err);
 	return w;
 }
 
 /* Create a counter file (count, rate) at path through w. */
-static void create_counter(struct vt_rrdw *w)
+static void create_counter(struct vt_rrd_updater *w)
 {
 	char err[VT_ERR_LEN];
 	struct vt_rrd_ds_list ds;
 	struct vt_rrd_create_args a;
 	vt_rrd_layout_ds(VT_RRD_COUNTER, NULL, 0, &ds);
 	vt_rrd_layout_create_args(&ds, 10, 360, &a);
-	ck_assert_msg(vt_rrdw_create(w, path, 10, T0, &a, err,
+	ck_assert_msg(vt_rrd_updater_create(w, path, 10, T0, &a, err,
 	    sizeof err) == 0, "%s", err);
 }
 
@@ -86,10 +86,10 @@ START_TEST(worker_creates_reads_and_updates)
 	struct vt_rrd_ds_list ds;
 	struct vt_rrd_create_args a;
 	time_t last = 0;
-	struct vt_rrdw *w = worker();
+	struct vt_rrd_updater *w = worker();
 
 	create_counter(w);
-	ck_assert_int_eq(vt_rrdw_lastupdate(w, path, &last, &ds, err,
+	ck_assert_int_eq(vt_rrd_updater_lastupdate(w, path, &last, &ds, err,
 	    sizeof err), 0);
 	ck_assert_int_eq((long)last, T0);
 	ck_assert_uint_eq(ds.n, 2);
@@ -99,32 +99,32 @@ START_TEST(worker_creates_reads_and_updates)
 	/* Updates in flight; a synchronous call must wait its turn. */
 	const char *u1[] = { "1700000010:5:0.5" };
 	const char *u2[] = { "1700000020:7:0.7", "1700000030:9:0.9" };
-	ck_assert_int_eq(vt_rrdw_send(w, path, 1, u1), 0);
-	ck_assert_int_eq(vt_rrdw_send(w, path, 2, u2), 0);
-	ck_assert_uint_eq(vt_rrdw_pending(w), 2);
-	ck_assert_int_eq(vt_rrdw_lastupdate(w, path, &last, NULL, err,
+	ck_assert_int_eq(vt_rrd_updater_send(w, path, 1, u1), 0);
+	ck_assert_int_eq(vt_rrd_updater_send(w, path, 2, u2), 0);
+	ck_assert_uint_eq(vt_rrd_updater_pending(w), 2);
+	ck_assert_int_eq(vt_rrd_updater_lastupdate(w, path, &last, NULL, err,
 	    sizeof err), -EBUSY);
-	ck_assert_int_eq(vt_rrdw_result(w, err, sizeof err), 0);
-	ck_assert_int_eq(vt_rrdw_result(w, err, sizeof err), 0);
-	ck_assert_int_eq(vt_rrdw_lastupdate(w, path, &last, NULL, err,
+	ck_assert_int_eq(vt_rrd_updater_result(w, err, sizeof err), 0);
+	ck_assert_int_eq(vt_rrd_updater_result(w, err, sizeof err), 0);
+	ck_assert_int_eq(vt_rrd_updater_lastupdate(w, path, &last, NULL, err,
 	    sizeof err), 0);
 	ck_assert_int_eq((long)last, T0 + 30);
 
 	/* Errors come back as errno and librrd's words. */
 	const char *old[] = { "1700000020:1:1" };
-	ck_assert_int_eq(vt_rrdw_send(w, path, 1, old), 0);
-	ck_assert_int_lt(vt_rrdw_result(w, err, sizeof err), 0);
+	ck_assert_int_eq(vt_rrd_updater_send(w, path, 1, old), 0);
+	ck_assert_int_lt(vt_rrd_updater_result(w, err, sizeof err), 0);
 	ck_assert_msg(strstr(err, "update") != NULL, "%s", err);
 	vt_rrd_layout_ds(VT_RRD_COUNTER, NULL, 0, &ds);
 	vt_rrd_layout_create_args(&ds, 10, 360, &a);
-	ck_assert_int_eq(vt_rrdw_create(w, path, 10, T0, &a, err, sizeof err),
+	ck_assert_int_eq(vt_rrd_updater_create(w, path, 10, T0, &a, err, sizeof err),
 	    -EEXIST);
 	char missing[160];
 	snprintf(missing, sizeof missing, "%s/none.rrd", tmp);
-	ck_assert_int_eq(vt_rrdw_lastupdate(w, missing, &last, NULL, err,
+	ck_assert_int_eq(vt_rrd_updater_lastupdate(w, missing, &last, NULL, err,
 	    sizeof err), -ENOENT);
-	ck_assert_int_eq(vt_rrdw_flush(w, path, err, sizeof err), 0);
-	vt_rrdw_stop(w);
+	ck_assert_int_eq(vt_rrd_updater_flush(w, path, err, sizeof err), 0);
+	vt_rrd_updater_stop(w);
 	if (forked())
 		ck_assert_msg(!librrd_mapped(), "the test process loaded librrd");
 }
@@ -133,16 +133,16 @@ END_TEST
 START_TEST(reads_through_the_fork_server_match_direct_reads)
 {
 	char err[VT_ERR_LEN];
-	struct vt_rrdw *w = worker();   /* starts the fork server */
+	struct vt_rrd_updater *w = worker();   /* starts the fork server */
 	create_counter(w);
 	const char *u[] = { "1700000010:5:0.5", "1700000020:7:0.7" };
-	ck_assert_int_eq(vt_rrdw_send(w, path, 2, u), 0);
-	ck_assert_int_eq(vt_rrdw_result(w, err, sizeof err), 0);
+	ck_assert_int_eq(vt_rrd_updater_send(w, path, 2, u), 0);
+	ck_assert_int_eq(vt_rrd_updater_result(w, err, sizeof err), 0);
 
 	time_t last = 0;
 	struct vt_rrd_ds_list ds;
 	double vals[VT_RRD_MAX_DS];
-	ck_assert_msg(vt_rrdlib_lastupdate(path, &last, &ds, vals, err,
+	ck_assert_msg(vt_rrd_lib_lastupdate(path, &last, &ds, vals, err,
 	    sizeof err) == 0, "%s", err);
 	ck_assert_int_eq((long)last, T0 + 20);
 	ck_assert_uint_eq(ds.n, 2);
@@ -150,7 +150,7 @@ START_TEST(reads_through_the_fork_server_match_direct_reads)
 	ck_assert_double_eq(vals[1], 0.7);
 
 	struct vt_rrd_data d;
-	ck_assert_msg(vt_rrdlib_fetch(NULL, path, "AVERAGE", T0, T0 + 20, &d,
+	ck_assert_msg(vt_rrd_lib_fetch(NULL, path, "AVERAGE", T0, T0 + 20, &d,
 	    err, sizeof err) == 0, "%s", err);
 	ck_assert_uint_eq(d.step, 10);
 	ck_assert_uint_eq(d.nds, 2);
@@ -164,25 +164,25 @@ START_TEST(reads_through_the_fork_server_match_direct_reads)
 	/* Errors cross too. */
 	char missing[160];
 	snprintf(missing, sizeof missing, "%s/none.rrd", tmp);
-	ck_assert_int_eq(vt_rrdlib_lastupdate(missing, &last, NULL, NULL, err,
+	ck_assert_int_eq(vt_rrd_lib_lastupdate(missing, &last, NULL, NULL, err,
 	    sizeof err), -ENOENT);
 	struct vt_rrd_data bad;
-	ck_assert_int_eq(vt_rrdlib_fetch(NULL, missing, "AVERAGE", T0,
+	ck_assert_int_eq(vt_rrd_lib_fetch(NULL, missing, "AVERAGE", T0,
 	    T0 + 20, &bad, err, sizeof err), -ENOENT);
 	ck_assert_msg(strstr(err, "fetch") != NULL, "%s", err);
 
 	/* Without the fork server the same reads are made here. */
-	vt_rrdw_stop(w);
-	vt_rrdlib_forkserver_stop();
+	vt_rrd_updater_stop(w);
+	vt_rrd_lib_forkserver_stop();
 	struct vt_rrd_data direct;
-	ck_assert_int_eq(vt_rrdlib_fetch(NULL, path, "AVERAGE", T0, T0 + 20,
+	ck_assert_int_eq(vt_rrd_lib_fetch(NULL, path, "AVERAGE", T0, T0 + 20,
 	    &direct, err, sizeof err), 0);
 	ck_assert_uint_eq(direct.rows, d.rows);
 	for (size_t i = 0; i < d.rows * d.nds; i++)
 		ck_assert(direct.values[i] == d.values[i] ||
 		    (isnan(direct.values[i]) && isnan(d.values[i])));
-	vt_rrdlib_data_fini(&direct);
-	vt_rrdlib_data_fini(&d);
+	vt_rrd_lib_data_fini(&direct);
+	vt_rrd_lib_data_fini(&d);
 }
 END_TEST
 

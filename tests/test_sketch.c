@@ -15,9 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "sketch.h"
+#include "collector/agg/sketch.h"
 #include "suites.h"
-#include "vt_types.h"
+#include "collector/base/vt_types.h"
 
 #define GAMMA_T exp2(1.0 / VT_SKETCH_BUCKETS_PER_OCTAVE)
 #define ALPHA_T ((GAMMA_T - 1) / (GAMMA_T + 1))

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "statsd.h"
+#include "collector/statsd/statsd.h"
 #include "suites.h"
 
 /* Assert that a slice holds exactly want; want NULL means { NULL, 0 }. */

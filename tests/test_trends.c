@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "suites.h"
-#include "trends.h"
+#include "exporters/recent/trends.h"
 
 static struct vt_slice sl(const char *s)
 {

@@ -37,11 +37,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "agg.h"
-#include "flush.h"
-#include "ingest.h"
-#include "selfstats.h"
-#include "statsd.h"
+#include "collector/agg/agg.h"
+#include "collector/agg/flush.h"
+#include "collector/ingest/ingest.h"
+#include "collector/agg/selfstats.h"
+#include "collector/statsd/statsd.h"
 
 struct pool {
 	char *buf;

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "healthcheck.h"
-#include "names.h"
+#include "collector/health/health_check.h"
+#include "collector/statsd/names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -81,7 +81,7 @@ static inline void fuzz_check_name(const char *field, const char *what)
 	FUZZ_ASSERT(fuzz_no_controls(field, n, ""), "%s: control byte", what);
 }
 
-/* Every rule healthcheck.h promises for an accepted check. */
+/* Every rule health_check.h promises for an accepted check. */
 static inline void fuzz_check_valid(const struct vt_check *c)
 {
 	fuzz_check_name(c->service, "service");
@@ -94,7 +94,7 @@ static inline void fuzz_check_valid(const struct vt_check *c)
 	    "output: control byte");
 	FUZZ_ASSERT((unsigned)c->status <= VT_STATUS_UNKNOWN, "status %d",
 	    c->status);
-	FUZZ_ASSERT(vt_healthcheck_ttl_ok(c->ttl), "ttl %g", c->ttl);
+	FUZZ_ASSERT(vt_health_check_ttl_ok(c->ttl), "ttl %g", c->ttl);
 	FUZZ_ASSERT(c->timestamp == c->timestamp, "timestamp NaN");
 }
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_config.c - the config loader (config.h): the input is a config
- * file's text, applied in memory with vt_config_apply_json (comments,
+ * file's text, applied in memory with vt_config_json_apply (comments,
  * cJSON, the key table), then validated.
  *
  * Invariants: 0 or -1; on error the message is one line naming the file
@@ -14,9 +14,9 @@
  */
 #include <math.h>
 
-#include "buf.h"
-#include "config.h"
-#include "config_keys.h"
+#include "collector/base/buf.h"
+#include "collector/config/config.h"
+#include "collector/config/config_keys.h"
 #include "fuzz_common.h"
 
 #define FILE_NAME "fuzz.json"
@@ -53,13 +53,13 @@ static void check_loaded(const struct vt_config *cfg)
 	char *p1 = print_config(cfg);
 	struct vt_config again;
 	vt_config_defaults(&again);
-	FUZZ_ASSERT(vt_config_apply_json(&again, FILE_NAME, p1, err,
+	FUZZ_ASSERT(vt_config_json_apply(&again, FILE_NAME, p1, err,
 	    sizeof err) == 0, "printed config does not load: %s\n%s", err, p1);
 	char *p2 = print_config(&again);
 	char *p3;
 	struct vt_config third;
 	vt_config_defaults(&third);
-	FUZZ_ASSERT(vt_config_apply_json(&third, FILE_NAME, p2, err,
+	FUZZ_ASSERT(vt_config_json_apply(&third, FILE_NAME, p2, err,
 	    sizeof err) == 0, "reprinted config does not load: %s", err);
 	p3 = print_config(&third);
 	FUZZ_ASSERT(strcmp(p2, p3) == 0, "print is not a fixed point:\n%s\n"
@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vt_config cfg;
 	char err[VT_ERR_LEN * 2];
 	vt_config_defaults(&cfg);
-	int rc = vt_config_apply_json(&cfg, FILE_NAME, text, err, sizeof err);
+	int rc = vt_config_json_apply(&cfg, FILE_NAME, text, err, sizeof err);
 	FUZZ_ASSERT(rc == 0 || rc == -1, "rc %d", rc);
 	if (rc < 0) {
 		check_error(err, sizeof err);

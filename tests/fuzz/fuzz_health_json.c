@@ -3,7 +3,7 @@
  * objects, arrays and batches, as they arrive by UDP, AMQP or POST.
  *
  * Invariants: the return is 0 or -EINVAL; every check handed to on_check
- * obeys the text rules of healthcheck.h; every rejection has a known
+ * obeys the text rules of health_check.h; every rejection has a known
  * reason and a one-line message naming the field; the counts equal the
  * calls; -EINVAL means exactly one BAD_JSON rejection and nothing
  * accepted; parsing twice gives the same counts; parsing with NULL hooks
@@ -12,7 +12,7 @@
 #include <errno.h>
 
 #include "fuzz_common.h"
-#include "health_json.h"
+#include "collector/health/health_json.h"
 
 struct seen {
 	size_t checks, errors, bad_json;

@@ -2,7 +2,7 @@
  * fuzz_http_path.c - what the HTTP face parses out of a request's path
  * and query before it touches the disk: the graph path
  * (/graph/<service>/<metric>.svg, graph.h), the from/until times of
- * graphs and series (rrdread.h), the labels parameter, and the mapping of
+ * graphs and series (rrd_read.h), the labels parameter, and the mapping of
  * service, metric, labels, instance and check names to files under the
  * data directory (rrd_layout.h, through the reader the endpoints use).
  *
@@ -31,16 +31,16 @@
 #include <unistd.h>
 
 #include "fuzz_common.h"
-#include "graph.h"
-#include "rrd_layout.h"
-#include "rrdread.h"
+#include "dashboards/graph/graph.h"
+#include "exporters/rrd/rrd_layout.h"
+#include "exporters/rrd/rrd_read.h"
 
 #define NFIELDS 8
 #define FIELD_MAX 2048
 #define NOW ((time_t)1795000000)
 #define TWENTY_YEARS (20LL * 31536000)
 
-static vt_rrdread *reader;
+static vt_rrd_read *reader;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -51,8 +51,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	FUZZ_ASSERT(mkdtemp(dir) != NULL, "mkdtemp");
-	struct vt_rrdread_config cfg = { .data_dir = dir };
-	reader = vt_rrdread_create(&cfg, err, sizeof err);
+	struct vt_rrd_read_config cfg = { .data_dir = dir };
+	reader = vt_rrd_read_create(&cfg, err, sizeof err);
 	FUZZ_ASSERT(reader != NULL, "%s", err);
 	rmdir(dir);   /* nothing is ever found; the reader keeps the path */
 	return 0;
@@ -144,7 +144,7 @@ static void check_graph_path(const char *sub)
 static void check_time(const char *text)
 {
 	time_t t;
-	if (vt_rrdread_parse_time(text, NOW, &t) < 0)
+	if (vt_rrd_read_parse_time(text, NOW, &t) < 0)
 		return;
 	long long v = (long long)t;
 	FUZZ_ASSERT((v >= NOW - TWENTY_YEARS && v <= NOW + TWENTY_YEARS) ||
@@ -212,13 +212,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The reader, as /api/v1/series and /graph call it. */
 	struct vt_rrd_file f;
 	char err[VT_ERR_LEN];
-	int rc = vt_rrdread_metric(reader, service, metric, field[3], &f, err,
+	int rc = vt_rrd_read_metric(reader, service, metric, field[3], &f, err,
 	    sizeof err);
 	FUZZ_ASSERT(rc == -EINVAL || rc == -ENOENT || rc == -ENAMETOOLONG,
 	    "metric rc %d", rc);
 	if (f.rel[0])
 		check_rel(f.rel, 2, "reader series path");
-	rc = vt_rrdread_check(reader, service, instance, check, &f, err,
+	rc = vt_rrd_read_check(reader, service, instance, check, &f, err,
 	    sizeof err);
 	FUZZ_ASSERT(rc == -EINVAL || rc == -ENOENT || rc == -ENAMETOOLONG,
 	    "check rc %d", rc);

@@ -33,9 +33,9 @@
 #include <unistd.h>
 
 #include "fuzz_common.h"
-#include "graph.h"
-#include "http.h"
-#include "rrdread.h"
+#include "dashboards/graph/graph.h"
+#include "dashboards/http/http.h"
+#include "exporters/rrd/rrd_read.h"
 
 #define REQ_MAX 8192
 
@@ -99,9 +99,9 @@ static void h_times(void *ctx, const struct vt_http_request *req,
 {
 	time_t from, until;
 	check_request(ctx, req);
-	int a = vt_rrdread_parse_time(vt_http_arg(req, "from"), 1795000000,
+	int a = vt_rrd_read_parse_time(vt_http_arg(req, "from"), 1795000000,
 	    &from);
-	int b = vt_rrdread_parse_time(vt_http_arg(req, "until"), 1795000000,
+	int b = vt_rrd_read_parse_time(vt_http_arg(req, "until"), 1795000000,
 	    &until);
 	if (a < 0 || b < 0) {
 		vt_http_error(resp, 400, "from %s", vt_http_arg(req, "from") ?

@@ -19,13 +19,13 @@
  */
 #include <math.h>
 
-#include "agg.h"
-#include "buf.h"
+#include "collector/agg/agg.h"
+#include "collector/base/buf.h"
 #include "fuzz_common.h"
-#include "ingest.h"
-#include "prom.h"
-#include "sink.h"
-#include "statsd.h"
+#include "collector/ingest/ingest.h"
+#include "exporters/prom/prom.h"
+#include "collector/agg/sink.h"
+#include "collector/statsd/statsd.h"
 
 #define MAX_SERIES 4096
 

@@ -1,18 +1,18 @@
 /*
  * fuzz_service_check.c - DogStatsD service check lines (`_sc|...`):
  * the line parser (statsd.h) and the report-to-check conversion with its
- * service attribution, ttl tag and message unescaping (healthcheck.h).
+ * service attribution, ttl tag and message unescaping (health_check.h).
  *
  * Invariants: the parser returns only its documented reasons; an accepted
  * report's slices lie inside the line, its status is 0-3, its name is
  * 1..VT_NAME_MAX bytes without control bytes or '|'; a converted check
- * obeys every text rule of healthcheck.h (names 1..VT_CHECK_TEXT_MAX
+ * obeys every text rule of health_check.h (names 1..VT_CHECK_TEXT_MAX
  * bytes of valid UTF-8 without control characters, output at most
  * VT_CHECK_OUTPUT_MAX bytes, TTL in range); a rejection carries a
  * one-line reason.
  */
 #include "fuzz_common.h"
-#include "statsd.h"
+#include "collector/statsd/statsd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sizeof senders / sizeof senders[0]; i++) {
 		struct vt_check c;
 		char why[VT_ERR_LEN] = "";
-		enum vt_check_result cr = vt_healthcheck_from_report(&c, &r,
+		enum vt_check_result cr = vt_health_check_from_report(&c, &r,
 		    senders[i], why, sizeof why);
 		FUZZ_ASSERT((unsigned)cr < VT_CHECK_RESULT_COUNT &&
 		    cr != VT_CHECK_OVER_CAP && cr != VT_CHECK_BAD_JSON,

@@ -20,7 +20,7 @@
 #include <math.h>
 
 #include "fuzz_common.h"
-#include "statsd.h"
+#include "collector/statsd/statsd.h"
 
 static void check_names(struct vt_slice name)
 {

@@ -1,0 +1,71 @@
+/*
+ * flush.h - one closed aggregation window, as handed to every sink.
+ *
+ * The loop thread builds a struct vt_flush when a window closes
+ * (vt_agg_close_window) and gives it to the flusher thread, which calls
+ * each sink in turn. A flush is read-only after it is built and reference
+ * counted: a sink that wants to keep it past its flush() callback (the
+ * Prometheus exporter keeps the latest one to render on scrape) takes a
+ * reference with vt_flush_retain and drops it with vt_flush_release.
+ */
+#ifndef VT_FLUSH_H
+#define VT_FLUSH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector/agg/series.h"
+#include "collector/agg/selfstats.h"
+#include "collector/base/vt_types.h"
+
+/* The closed window of one metric. NaN marks "no data" for statistics. */
+struct vt_metric_window {
+	struct vt_series *series;  /* reference held by the flush */
+	uint64_t samples;          /* lines received in the window (unscaled) */
+	double count;      /* counter: sum of scaled increments (may be < 0);
+	                      timer/histogram: scaled number of samples */
+	double rate;       /* count / interval, per second */
+	double total;      /* counter: cumulative positive increments;
+	                      timer/histogram: cumulative scaled count */
+	double sum;        /* timer/histogram: scaled sum in the window */
+	double sum_total;  /* timer/histogram: cumulative scaled sum */
+	double min, max, mean, stddev;  /* timer/histogram; NaN when empty */
+	double value;      /* gauge: current value; set: distinct members */
+	/* timer/histogram: one value per configured percentile (NaN when
+	 * empty); NULL for other kinds. Point into the flush. */
+	const double *quantiles;      /* this window */
+	const double *quantiles_1m;   /* last full minute */
+	const double *quantiles_5m;   /* last 5 full minutes */
+	const double *quantiles_15m;  /* last 15 full minutes */
+	double rate_1m, rate_5m, rate_15m; /* counters and timers: EWMA rates */
+	double last_seen;  /* unix time of the window that last had a sample */
+};
+
+struct vt_flush {
+	int refs;                  /* atomic; use retain/release */
+	uint64_t seq;              /* 1, 2, 3, ... per closed window */
+	double timestamp;          /* unix time the window closed */
+	double interval;           /* seconds the window covered */
+	size_t npercentiles;
+	double percentiles[VT_MAX_PERCENTILES]; /* e.g. 50, 90, 95, 99 */
+	size_t nmetrics;
+	struct vt_metric_window *metrics; /* nmetrics entries, owned */
+	double *quantile_store;    /* backing for the quantile arrays, owned */
+	struct vt_selfstats self;  /* the daemon's own counters at close */
+};
+
+/*
+ * Allocate an empty flush for up to nmetrics metrics, ntimers of which
+ * need quantile arrays (4 arrays of npercentiles doubles each). One
+ * reference. Aborts on out-of-memory.
+ */
+struct vt_flush *vt_flush_create(size_t nmetrics, size_t ntimers,
+    size_t npercentiles);
+
+/* Take another reference. Thread-safe. Returns f. */
+struct vt_flush *vt_flush_retain(struct vt_flush *f);
+
+/* Drop a reference; on the last one releases every series and frees. */
+void vt_flush_release(struct vt_flush *f);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * alert_engine.h - alert rules evaluated against healthcheck reports,
+ * staleness and closed windows; one struct per alert (rule x subject)
+ * with its life cycle (alert_state.h) and flap damping (alert_flap.h);
+ * notifications handed to a callback (the hooks, in the daemon).
+ *
+ * Inputs, each on its own thread, all under one mutex held briefly:
+ *   vt_alert_engine_on_report   every accepted check report (loop thread)
+ *   vt_alert_engine_on_change   status changes: staleness, forgotten
+ *                               services (loop thread)
+ *   the sink's flush            threshold rules on each closed window
+ *                               (flusher thread)
+ *   vt_alert_engine_tick        `for` of status rules, reminders, clean-up
+ * Readers: vt_alert_engine_json (HTTP threads), vt_alert_engine_collect.
+ *
+ * Notifications: a firing one when an alert starts firing, a resolved
+ * one when it stops, reminders every `renotify` while it fires, a firing
+ * one again when a firing status alert changes status (warning ->
+ * critical), and one "flapping" when flap damping starts; while a check
+ * flaps nothing else is sent for it, and when it calms down the
+ * notifications catch up with its state (firing or resolved, once).
+ *
+ * Memory: at most cfg->max_alerts alerts at once; an alert is kept while
+ * pending, firing, notified or with changes in its flap history, then
+ * dropped. New alerts beyond the cap are counted and ignored.
+ */
+#ifndef VT_ALERT_ENGINE_H
+#define VT_ALERT_ENGINE_H
+
+#include "collector/alerts/alert_event.h"
+#include "collector/alerts/alert_config.h"
+#include "collector/base/buf.h"
+#include "collector/health/health.h"
+#include "exporters/prom/prom.h"
+#include "collector/agg/sink.h"
+
+typedef struct vt_alert_engine vt_alert_engine;
+
+/* Called with the engine's lock held: must not block (queue the work)
+ * and must not call back into the engine. cfg is the config the rule
+ * belongs to (retain it to keep ev->rule). */
+typedef void (*vt_alert_notify_fn)(void *ctx, struct vt_alert_config *cfg,
+    const struct vt_alert_event *ev);
+
+/* Takes ownership of one reference to cfg. */
+vt_alert_engine *vt_alert_engine_create(struct vt_alert_config *cfg,
+    vt_alert_notify_fn notify, void *ctx);
+void vt_alert_engine_destroy(vt_alert_engine *e);   /* NULL ok */
+
+/*
+ * Swap in new rules (takes ownership of one reference). Alerts whose
+ * rule (by name) is still there with the same kind carry on; the others
+ * are dropped without notifications.
+ */
+void vt_alert_engine_set_config(vt_alert_engine *e,
+    struct vt_alert_config *cfg);
+
+/* The current config with a reference for the caller. */
+struct vt_alert_config *vt_alert_engine_config(vt_alert_engine *e);
+
+/* vt_health_event_fn listeners; ctx is the engine. */
+void vt_alert_engine_on_report(void *ctx, const struct vt_health_event *ev);
+void vt_alert_engine_on_change(void *ctx, const struct vt_health_event *ev);
+
+/* Evaluate threshold rules on a closed window (also the sink's flush). */
+int vt_alert_engine_flush(void *ctx, const struct vt_flush *f);
+
+/* A sink whose ctx is e and whose destroy is NULL. */
+struct vt_sink vt_alert_engine_sink(vt_alert_engine *e);
+
+/* Pending status alerts whose `for` passed, reminders, clean-up. */
+void vt_alert_engine_tick(vt_alert_engine *e, double now);
+
+/* {"alerts":[...]}: pending and firing alerts, sorted by id (appends). */
+void vt_alert_engine_json(vt_alert_engine *e, struct vt_buf *out);
+
+/* Count a reload of the rules (for /metrics). */
+void vt_alert_engine_count_reload(vt_alert_engine *e, int ok);
+
+/* /metrics: vitals_alerts, vitals_alert_* (a vt_prom_collector_fn). */
+void vt_alert_engine_collect(void *ctx, struct vt_buf *out,
+    enum vt_prom_format fmt);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * config.h - every setting of vitalsd, its default, its config-file key and
+ * its command-line flag, validated in one place (SPEC 2).
+ *
+ * The config file is JSON (comments allowed). Keys are nested objects; the
+ * dotted names below are their paths. Flags override the file. Durations
+ * are a number of seconds or a string with a unit: "30s", "5m", "26h",
+ * "7d" (also "ms", "w"). Any unknown key, wrong type or value out of range
+ * is an error naming the file and the key; vitalsd then exits 2.
+ */
+#ifndef VT_CONFIG_H
+#define VT_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "collector/base/vt_types.h"
+
+struct vt_buf;
+struct cJSON;
+
+#define VT_ADDR_LEN 256
+#define VT_PATH_LEN 1024
+#define VT_URL_LEN 1024
+#define VT_TOKEN_LEN 256
+#define VT_CONFIG_FILE_MAX (1u << 20)   /* longest config file, bytes */
+
+struct vt_config {
+	char config_file[VT_PATH_LEN];   /* -c; "" when none */
+	int check_config;                /* --check-config */
+
+	/* statsd ingest */
+	char statsd_listen[VT_ADDR_LEN];    /* statsd.listen "0.0.0.0:8125" (UDP and TCP) */
+	int statsd_udp;                     /* statsd.udp true */
+	int statsd_tcp;                     /* statsd.tcp true */
+	size_t udp_receive_buffer;          /* statsd.udp_receive_buffer 33554432 bytes */
+	size_t tcp_max_clients;             /* statsd.tcp_max_clients 1024 */
+	double tcp_idle_timeout;            /* statsd.tcp_idle_timeout "5m" */
+
+	/* aggregation */
+	double flush_interval;              /* flush_interval "10s" (--flush) */
+	double metric_ttl;                  /* metric_ttl "1h" */
+	size_t max_metrics;                 /* max_metrics 100000 */
+	int self_metrics;                   /* self_metrics true: service vitals */
+	size_t npercentiles;                /* percentiles [50, 90, 95, 99] */
+	double percentiles[VT_MAX_PERCENTILES]; /* ascending, in (0, 100) */
+
+	/* storage */
+	char data_dir[VT_PATH_LEN];         /* data_dir "./vitals-data" (--data-dir) */
+	int rrd_enabled;                    /* rrd.enabled true */
+	char rrd_cached[VT_ADDR_LEN];       /* rrd.cached "" = direct */
+	size_t rrd_queue;                   /* rrd.queue 1000000 updates */
+	size_t rrd_points;                  /* rrd.points_per_range 1000 */
+
+	/* healthchecks */
+	double health_save_interval;        /* health.save_interval "10s" */
+	size_t health_max_checks;           /* health.max_checks 100000 */
+
+	/* HTTP */
+	char http_listen[VT_ADDR_LEN];      /* http.listen "0.0.0.0:8080" (--http) */
+	char http_token[VT_TOKEN_LEN];      /* http.token "" (bearer token for writes) */
+	size_t http_max_body;               /* http.max_body 1048576 bytes */
+	size_t http_max_connections;        /* http.max_connections 256 */
+	size_t http_threads;                /* http.threads 2 */
+	size_t http_max_connections_per_ip; /* http.max_connections_per_ip 64 */
+	double http_timeout;                /* http.timeout "30s" idle client */
+	char http_tls_cert[VT_PATH_LEN];    /* http.tls_cert "" = plain HTTP */
+	char http_tls_key[VT_PATH_LEN];     /* http.tls_key "" (PEM files) */
+
+	/* AMQP */
+	char amqp_url[VT_URL_LEN];          /* amqp.url "" = off (--amqp) */
+	char amqp_exchange[VT_ADDR_LEN];    /* amqp.exchange "vitals" (topic) */
+	char amqp_queue[VT_ADDR_LEN];       /* amqp.queue "vitals.collector" */
+	char amqp_bindings[VT_ADDR_LEN];    /* amqp.bindings "#" (comma list) */
+	size_t amqp_prefetch;               /* amqp.prefetch 256 messages */
+	size_t amqp_max_body;               /* amqp.max_body 1048576 bytes */
+	char amqp_hash_exchange[VT_ADDR_LEN]; /* amqp.hash_exchange "" = off */
+	size_t amqp_hash_weight;            /* amqp.hash_weight 1 */
+	double amqp_heartbeat;              /* amqp.heartbeat "30s" (0 = off) */
+	double amqp_reconnect_min;          /* amqp.reconnect_min "500ms" */
+	double amqp_reconnect_max;          /* amqp.reconnect_max "30s" */
+	char amqp_ca_cert[VT_PATH_LEN];     /* amqp.ca_cert "" = system CAs */
+	char amqp_cert[VT_PATH_LEN];        /* amqp.cert "" (client cert) */
+	char amqp_key[VT_PATH_LEN];         /* amqp.key "" (client key) */
+	int amqp_verify_peer;               /* amqp.verify_peer true */
+	int amqp_verify_hostname;           /* amqp.verify_hostname true */
+
+	/* relay mode (SPEC 9) */
+	int relay_enabled;                  /* relay.enabled false (--relay) */
+	size_t relay_batch_bytes;           /* relay.batch_bytes 65536 */
+	double relay_batch_interval;        /* relay.batch_interval "1s" */
+	size_t relay_buffer;                /* relay.buffer 67108864 bytes */
+
+	/* logging */
+	int log_level;                      /* log.level "info" (enum vt_log_level) */
+};
+
+enum vt_config_outcome {
+	VT_CONFIG_RUN = 0,   /* configured: go on */
+	VT_CONFIG_EXIT_OK,   /* --help or --version printed: exit 0 */
+	VT_CONFIG_ERROR      /* err holds one line: exit 2 */
+};
+
+/* Fill every field with its default. */
+void vt_config_defaults(struct vt_config *cfg);
+
+/*
+ * The whole startup path: defaults, then the file named by -c (if any),
+ * then the flags, then validation. --help/--version print to stdout.
+ * On error writes one line ("vitalsd: FILE: KEY: what is wrong" or
+ * "vitalsd: --flag: what is wrong") into err.
+ */
+enum vt_config_outcome vt_config_from_args(struct vt_config *cfg, int argc,
+    char **argv, char *err, size_t errlen);
+
+/* Apply one JSON config document (text, comments allowed). `file` names it
+ * in messages. Returns 0, or -1 with err set. Used by tests and by
+ * vt_config_from_args. */
+int vt_config_json_apply(struct vt_config *cfg, const char *file,
+    const char *text, char *err, size_t errlen);
+
+/* Read the file at `path` (at most VT_CONFIG_FILE_MAX bytes) and apply it
+ * as vt_config_json_apply does. Returns 0, or -1 with err set ("vitalsd:
+ * FILE: <strerror>" when it cannot be read). */
+int vt_config_json_load_file(struct vt_config *cfg, const char *path, char *err,
+    size_t errlen);
+
+/* Read the config file at path, comments stripped, as a parsed JSON
+ * object (caller cJSON_Delete), for modules that read their own section
+ * (alerts: alert_config.c). NULL with err set as vt_config_json_load_file. */
+struct cJSON *vt_config_json_read(const char *path, char *err,
+    size_t errlen);
+
+/* Every value checked against its key's type and range again (so a struct
+ * filled by code is checked too), then the cross-field checks, e.g.
+ * metric_ttl >= flush_interval. Run after file and flags. 0, or -1 with
+ * err set. */
+int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen);
+
+/* The effective configuration as a JSON config document (what
+ * --check-config shows): every key, http.token as "***" when set, the
+ * password of amqp.url as "***". */
+void vt_config_print(const struct vt_config *cfg, FILE *out);
+
+/* The --help text: every flag with its default. */
+void vt_config_usage(FILE *out);
+
+/* "30s", "5m", "26h", "7d", "250ms", "1.5h", or a plain number of seconds
+ * ("10", "0.5"). Units: ms, s, m, h, d, w. No sign, exponent, spaces or
+ * trailing text. Returns 0 and sets *seconds (finite, >= 0), or -1. */
+int vt_config_parse_duration(const char *text, double *seconds);
+
+/* Append a duration as vt_config_parse_duration reads it, in the largest
+ * unit that divides it: "10s", "5m", "1h", "7d", "250ms", "1.5s". */
+void vt_config_format_duration(double seconds, struct vt_buf *out);
+
+/* "host:port", "[v6]:port" or ":port" -> 0, or -1 if malformed. The host
+ * (without brackets, "" for any) is copied into host; port is 0..65535.
+ * Nothing is resolved here. */
+int vt_config_parse_addr(const char *text, char *host, size_t hostlen,
+    int *port);
+
+#endif

@@ -1,0 +1,397 @@
+/*
+ * daemon.c - wiring and orderly life cycle of vitalsd (daemon.h).
+ *
+ * Threads: this one runs the loop (ingest, aggregation, the flush tick);
+ * the flusher calls the sinks; libmicrohttpd serves HTTP. Signals are
+ * blocked before any thread starts and read through a signalfd.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "collector/agg/agg.h"
+#include "collector/daemon/daemon_alerts.h"
+#include "collector/amqp/amqp_consumer.h"
+#include "dashboards/api/core_routes.h"
+#include "collector/daemon/daemon.h"
+#include "collector/agg/sinks.h"
+#include "dashboards/graph/graph.h"
+#include "collector/daemon/daemon_health.h"
+#include "dashboards/http/http.h"
+#include "collector/ingest/inbox.h"
+#include "collector/ingest/ingest.h"
+#include "collector/ingest/listen.h"
+#include "collector/base/log.h"
+#include "collector/base/loop.h"
+#include "dashboards/pages/pages.h"
+#include "exporters/prom/prom.h"
+#include "exporters/rrd/rrd_lib.h"
+#include "exporters/rrd/rrd_read.h"
+#include "exporters/rrd/rrd_store.h"
+#include "collector/daemon/selfmetrics.h"
+#include "collector/agg/selfstats.h"
+#include "dashboards/api/series_api.h"
+#include "exporters/recent/trends.h"
+#include "collector/base/xmalloc.h"
+
+#define CRON_SECONDS 1.0
+#define INBOX_MAX_BYTES (64u << 20)
+
+struct vt_daemon {
+	struct vt_config cfg;
+	struct vt_selfstats stats;   /* loop thread only */
+	vt_loop *loop;
+	vt_agg *agg;
+	vt_ingest *ingest;
+	vt_listen *listen;
+	vt_inbox *inbox;
+	struct vt_prom *prom;
+	vt_sinks *flusher;
+	vt_http *http;
+	vt_daemon_health *healthd;
+	vt_daemon_alerts *alertd;
+	vt_rrd_store *rrd;             /* NULL when rrd.enabled is false */
+	vt_rrd_read *rrdread;
+	vt_amqp_consumer *amqp;       /* NULL when amqp.url is "" */
+	struct vt_core_routes core;
+	vt_trends *trends;           /* tile figures for the dashboards */
+	struct vt_pages pages;
+	struct vt_selfmetrics self;  /* vitals.* metrics: last counters */
+	double last_close;           /* unix time the open window began */
+	int exit_status;
+};
+
+static double monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Close the open window and hand it to the sinks. */
+static void close_window(vt_daemon *d)
+{
+	double t0 = monotonic(), now = vt_now();
+	if (d->cfg.self_metrics)
+		vt_selfmetrics_record(&d->self, d->agg, &d->stats, d->rrd);
+	struct vt_flush *f = vt_agg_close_window(d->agg, now,
+	    now - d->last_close);
+	d->last_close = now;
+	d->stats.flushes++;
+	d->stats.last_flush_seconds = monotonic() - t0;
+	f->self = d->stats;
+	vt_sinks_submit(d->flusher, f);
+}
+
+static void on_flush_timer(void *ctx)
+{
+	close_window(ctx);
+}
+
+static void on_cron(void *ctx)
+{
+	vt_daemon *d = ctx;
+	vt_listen_expire_idle(d->listen, vt_now());
+}
+
+static void on_signal(void *ctx, int signo)
+{
+	vt_daemon *d = ctx;
+	if (signo == SIGHUP) {
+		vt_daemon_alerts_reload(d->alertd);   /* alert rules and hooks only */
+		return;
+	}
+	vt_log_info("main", "%s: stopping", strsignal(signo));
+	vt_loop_stop(d->loop);
+}
+
+/* Lines that parsed (applied, or refused only by a type conflict or the
+ * metric cap), service checks included. */
+static uint64_t lines_wellformed(const struct vt_selfstats *s)
+{
+	return s->lines[VT_LINE_OK] + s->lines[VT_LINE_TYPE_CONFLICT] +
+	    s->lines[VT_LINE_OVER_CAP];
+}
+
+static int apply_inbox(void *ctx, const struct vt_inbox_msg *m)
+{
+	vt_daemon *d = ctx;
+	if (m->kind == VT_INBOX_STATSD) {
+		uint64_t before = lines_wellformed(&d->stats);
+		vt_ingest_lines(d->ingest, m->body, m->len, m->peer);
+		/* Not one well-formed line: the body is malformed (AMQP
+		 * rejects it; bad lines are counted either way). */
+		return lines_wellformed(&d->stats) > before ? 0 : -EINVAL;
+	}
+	return vt_daemon_health_apply(d->healthd, m);   /* checks, forget service */
+}
+
+static int make_data_dir(const char *dir, char *err, size_t errlen)
+{
+	char path[VT_PATH_LEN];
+	snprintf(path, sizeof path, "%s", dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "data_dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int start_ingest(vt_daemon *d, char *err, size_t errlen)
+{
+	struct vt_agg_config ac = {
+		.max_metrics = d->cfg.max_metrics,
+		.metric_ttl = d->cfg.metric_ttl,
+		.npercentiles = d->cfg.npercentiles,
+	};
+	memcpy(ac.percentiles, d->cfg.percentiles, sizeof ac.percentiles);
+	d->agg = vt_agg_create(&ac, &d->stats);
+	d->ingest = vt_ingest_create(d->agg, &d->stats);
+	struct vt_daemon_health_config hc = { d->cfg.data_dir,
+	    d->cfg.health_save_interval, d->cfg.health_max_checks };
+	d->healthd = vt_daemon_health_create(&hc, d->loop, d->ingest, d->agg, err,
+	    errlen);
+	if (d->healthd == NULL)
+		return -1;
+	d->alertd = vt_daemon_alerts_create(&d->cfg, d->loop,
+	    vt_daemon_health_registry(d->healthd), err, errlen);
+	if (d->alertd == NULL)
+		return -1;
+	struct vt_listen_config lc = {
+		.addr = d->cfg.statsd_listen,
+		.udp = d->cfg.statsd_udp,
+		.tcp = d->cfg.statsd_tcp,
+		.udp_receive_buffer = d->cfg.udp_receive_buffer,
+		.tcp_max_clients = d->cfg.tcp_max_clients,
+		.tcp_idle_timeout = d->cfg.tcp_idle_timeout,
+	};
+	d->listen = vt_listen_create(&lc, d->loop, d->ingest, &d->stats, err,
+	    errlen);
+	if (d->listen == NULL)
+		return -1;
+	d->inbox = vt_inbox_create(d->loop, INBOX_MAX_BYTES, apply_inbox, d,
+	    &d->stats, err, errlen);
+	return d->inbox ? 0 : -1;
+}
+
+/* The RRD sink (before the flusher starts) and its /metrics families. */
+static int start_storage(vt_daemon *d, char *err, size_t errlen)
+{
+	if (!d->cfg.rrd_enabled)
+		return 0;
+	struct vt_rrd_store_config rc = {
+		.data_dir = d->cfg.data_dir,
+		.cached = d->cfg.rrd_cached,
+		.flush_interval = d->cfg.flush_interval,
+		.points = d->cfg.rrd_points,
+		.queue_max = d->cfg.rrd_queue,
+		.health = vt_daemon_health_registry(d->healthd),
+	};
+	d->rrd = vt_rrd_store_create(&rc, err, errlen);
+	if (d->rrd == NULL)
+		return -1;
+	vt_sinks_add_sink(d->flusher, vt_rrd_store_sink(d->rrd));
+	vt_prom_add_collector(d->prom, vt_rrd_store_collect, d->rrd);
+	return 0;
+}
+
+/* GET /graph/ and /api/v1/series over the RRD files. */
+static int start_storage_routes(vt_daemon *d, char *err, size_t errlen)
+{
+	struct vt_rrd_read_config rc = {
+		.data_dir = d->cfg.data_dir,
+		.cached = d->cfg.rrd_cached,
+		.store = d->rrd,
+	};
+	d->rrdread = vt_rrd_read_create(&rc, err, errlen);
+	if (d->rrdread == NULL)
+		return -1;
+	vt_graph_register(d->http, d->rrdread);
+	vt_series_api_register(d->http, d->rrdread);
+	return 0;
+}
+
+static const char *amqp_state(void *ctx)
+{
+	return vt_amqp_conn_state_name(vt_amqp_consumer_state(ctx));
+}
+
+/* The AMQP consumer (SPEC 3.3), when amqp.url is set: a broker that is
+ * down is not an error, the consumer keeps retrying. */
+static int start_amqp(vt_daemon *d, char *err, size_t errlen)
+{
+	if (d->cfg.amqp_url[0] == '\0')
+		return 0;
+	d->amqp = vt_amqp_consumer_create(&d->cfg, d->inbox, err, errlen);
+	if (d->amqp == NULL)
+		return -1;
+	vt_prom_add_collector(d->prom, vt_amqp_consumer_collect, d->amqp);
+	d->core.amqp_state = amqp_state;
+	d->core.amqp_ctx = d->amqp;
+	return 0;
+}
+
+static int start_output(vt_daemon *d, char *err, size_t errlen)
+{
+	d->prom = vt_prom_create();
+	d->flusher = vt_sinks_create();
+	vt_sinks_add_sink(d->flusher, vt_prom_sink(d->prom));
+	if (start_storage(d, err, errlen) < 0)
+		return -1;
+	vt_daemon_health_add_sinks(d->healthd, d->flusher);
+	vt_daemon_alerts_add_sinks(d->alertd, d->flusher);
+	d->trends = vt_trends_create();
+	vt_sinks_add_sink(d->flusher, vt_trends_sink(d->trends));
+	int rc = vt_sinks_start(d->flusher);
+	if (rc < 0) {
+		snprintf(err, errlen, "flusher thread: %s", strerror(-rc));
+		return -1;
+	}
+	struct vt_http_config hc = {
+		.listen = d->cfg.http_listen,
+		.token = d->cfg.http_token,
+		.max_body = d->cfg.http_max_body,
+		.max_connections = d->cfg.http_max_connections,
+		.max_per_ip = d->cfg.http_max_connections_per_ip,
+		.threads = d->cfg.http_threads,
+		.timeout = (unsigned)d->cfg.http_timeout,
+		.tls_cert = d->cfg.http_tls_cert,
+		.tls_key = d->cfg.http_tls_key,
+	};
+	d->http = vt_http_create(&hc);
+	vt_prom_add_collector(d->prom, vt_http_collect, d->http);
+	d->core = (struct vt_core_routes){ .prom = d->prom,
+	    .inbox = d->inbox, .start_time = d->stats.start_time };
+	vt_core_routes_register(d->http, &d->core);
+	if (start_storage_routes(d, err, errlen) < 0)
+		return -1;
+	vt_daemon_health_add_routes(d->healthd, d->prom, d->http, d->inbox);
+	vt_daemon_alerts_add_routes(d->alertd, d->prom, d->http);
+	d->pages = (struct vt_pages){ vt_daemon_health_registry(d->healthd),
+	    vt_daemon_health_latest(d->healthd), d->trends };
+	vt_pages_register(d->http, &d->pages);
+	if (start_amqp(d, err, errlen) < 0)
+		return -1;
+	return vt_http_start(d->http, err, errlen);
+}
+
+/* Every TCP or HTTP client holds one descriptor: make room for all the
+ * configured ones (plus files and sockets of our own) within the hard
+ * limit, and say so when even that is too low. Past the limit, clients
+ * are refused and counted (listen.c), never a crash or a busy loop. */
+static void raise_fd_limit(const struct vt_config *cfg)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)(cfg->tcp_max_clients +
+	    cfg->http_max_connections) + 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < need)
+		vt_log_warn("main", "open file limit %llu is below what "
+		    "statsd.tcp_max_clients and http.max_connections need "
+		    "(%llu); clients past it are refused",
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)need);
+}
+
+vt_daemon *vt_daemon_create(const struct vt_config *cfg, char *err,
+    size_t errlen)
+{
+	static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
+	vt_daemon *d = vt_xcalloc(1, sizeof *d);
+	d->cfg = *cfg;
+	d->stats.start_time = d->last_close = vt_now();
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit(cfg);
+
+	if (make_data_dir(cfg->data_dir, err, errlen) < 0)
+		goto fail;
+	/* Before the first thread: graphs are drawn by children of a fork
+	 * server forked now, never by a fork of the threaded daemon, which
+	 * could copy a lock another thread holds (rrd_lib.h). */
+	if (cfg->rrd_enabled && vt_rrd_lib_forkserver_start(err, errlen) < 0)
+		goto fail;
+	d->loop = vt_loop_create(err, errlen);
+	if (d->loop == NULL)
+		goto fail;
+	if (vt_loop_add_signals(d->loop, signals, 3, on_signal, d) < 0) {
+		snprintf(err, errlen, "signalfd: %s", strerror(errno));
+		goto fail;
+	}
+	if (start_ingest(d, err, errlen) < 0 || start_output(d, err, errlen) < 0)
+		goto fail;
+	if (vt_loop_add_timer(d->loop, cfg->flush_interval, 1, on_flush_timer,
+	    d) < 0 || vt_loop_add_timer(d->loop, CRON_SECONDS, 0, on_cron, d) < 0) {
+		snprintf(err, errlen, "timerfd: %s", strerror(errno));
+		goto fail;
+	}
+	vt_log_info("main", "vitalsd %s: statsd udp/tcp %s (udp port %d, tcp "
+	    "port %d), http %s (port %d), flush every %gs, data in %s",
+	    VT_VERSION, cfg->statsd_listen, vt_listen_udp_port(d->listen),
+	    vt_listen_tcp_port(d->listen), cfg->http_listen,
+	    vt_http_port(d->http), cfg->flush_interval, cfg->data_dir);
+	return d;
+fail:
+	vt_daemon_destroy(d);
+	return NULL;
+}
+
+int vt_daemon_run(vt_daemon *d)
+{
+	vt_loop_run(d->loop);
+	/* Orderly stop: take what is already received, flush it, deliver. */
+	vt_listen_drain(d->listen);
+	if (d->amqp)
+		vt_amqp_consumer_quiesce(d->amqp);
+	vt_inbox_drain(d->inbox);
+	vt_amqp_consumer_stop(d->amqp);   /* acks what was applied */
+	vt_daemon_health_stop(d->healthd);      /* last publish and save */
+	size_t live = vt_agg_size(d->agg);
+	uint64_t ok = d->stats.lines[VT_LINE_OK];
+	close_window(d);
+	vt_sinks_stop(d->flusher);
+	if (d->rrd) {                     /* the final window reaches disk */
+		vt_rrd_store_drain(d->rrd);
+		vt_log_info("rrd", "final window written");
+	}
+	vt_log_info("main", "final window flushed: %zu metrics, %llu lines ok "
+	    "since start; bye", live, (unsigned long long)ok);
+	return d->exit_status;
+}
+
+void vt_daemon_destroy(vt_daemon *d)
+{
+	if (d == NULL)
+		return;
+	vt_daemon_health_close_streams(d->healthd);  /* before MHD stops */
+	vt_http_destroy(d->http);         /* no more readers of prom */
+	vt_sinks_destroy(d->flusher);   /* stops, destroys sinks */
+	vt_daemon_alerts_destroy(d->alertd);     /* kills running hooks */
+	vt_prom_destroy(d->prom);
+	vt_trends_destroy(d->trends);
+	vt_rrd_read_destroy(d->rrdread);
+	vt_rrd_store_destroy(d->rrd);      /* drains; before the registry */
+	vt_daemon_health_destroy(d->healthd);
+	vt_amqp_consumer_stop(d->amqp);   /* no pushes, before the inbox */
+	vt_inbox_destroy(d->inbox);
+	vt_amqp_consumer_destroy(d->amqp);
+	vt_listen_destroy(d->listen);
+	vt_ingest_destroy(d->ingest);
+	vt_agg_destroy(d->agg);
+	vt_loop_destroy(d->loop);
+	vt_rrd_lib_forkserver_stop();
+	free(d);
+}

@@ -1,0 +1,132 @@
+/*
+ * daemon_alerts.c - alerts and hooks wired into the daemon (daemon_alerts.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/alerts/alert_engine.h"
+#include "collector/daemon/daemon_alerts.h"
+#include "dashboards/api/alerts_api.h"
+#include "collector/alerts/hook_run.h"
+#include "collector/alerts/hooks.h"
+#include "collector/base/log.h"
+#include "collector/base/xmalloc.h"
+
+struct vt_daemon_alerts {
+	char config_file[VT_PATH_LEN];
+	size_t npercentiles;
+	double percentiles[VT_MAX_PERCENTILES];
+	vt_hooks *hooks;
+	vt_alert_engine *engine;
+};
+
+/* The engine's notification: the event to every hook of its rule. */
+static void notify(void *ctx, struct vt_alert_config *cfg,
+    const struct vt_alert_event *ev)
+{
+	vt_daemon_alerts *ad = ctx;
+	struct vt_buf json;
+	char **env = NULL;
+
+	vt_buf_init(&json);
+	for (size_t i = 0; i < cfg->nhooks; i++) {
+		const struct vt_hook_cfg *h = &cfg->hooks[i];
+		if (!vt_alert_config_rule_uses_hook(ev->rule, h))
+			continue;
+		if (env == NULL) {
+			vt_alert_event_json(ev, &json);
+			env = vt_alert_event_env(ev);
+		}
+		vt_hooks_submit(ad->hooks, cfg, h, json.data, env);
+	}
+	vt_alert_event_env_free(env);
+	vt_buf_fini(&json);
+}
+
+static void on_tick(void *ctx)
+{
+	vt_daemon_alerts *ad = ctx;
+	vt_alert_engine_tick(ad->engine, vt_now());
+}
+
+static void describe(const struct vt_alert_config *c, const char *what)
+{
+	vt_log_info("alerts", "%s %zu rule%s%s and %zu hook%s", what,
+	    c->nrules, c->nrules == 1 ? "" : "s", c->implicit ?
+	    " (the default: every service status change)" : "",
+	    c->nhooks, c->nhooks == 1 ? "" : "s");
+}
+
+vt_daemon_alerts *vt_daemon_alerts_create(const struct vt_config *cfg, vt_loop *loop,
+    vt_health *health, char *err, size_t errlen)
+{
+	vt_daemon_alerts *ad = vt_xcalloc(1, sizeof *ad);
+	snprintf(ad->config_file, sizeof ad->config_file, "%s",
+	    cfg->config_file);
+	ad->npercentiles = cfg->npercentiles;
+	memcpy(ad->percentiles, cfg->percentiles, sizeof ad->percentiles);
+	struct vt_alert_config *c = vt_alert_config_load(ad->config_file,
+	    ad->percentiles, ad->npercentiles, err, errlen);
+	if (c == NULL)
+		goto fail;
+	ad->hooks = vt_hooks_create();
+	ad->engine = vt_alert_engine_create(c, notify, ad);
+	describe(c, "loaded");
+	if (vt_health_add_listener(health, vt_alert_engine_on_change,
+	    ad->engine) < 0 || vt_health_add_report_listener(health,
+	    vt_alert_engine_on_report, ad->engine) < 0) {
+		snprintf(err, errlen, "alerts: too many health listeners");
+		goto fail;
+	}
+	int rc = vt_loop_add_timer(loop, VT_DAEMON_ALERTS_TICK, 0, on_tick, ad);
+	if (rc < 0) {
+		snprintf(err, errlen, "alerts timer: %s", strerror(-rc));
+		goto fail;
+	}
+	return ad;
+fail:
+	vt_daemon_alerts_destroy(ad);
+	return NULL;
+}
+
+void vt_daemon_alerts_add_sinks(vt_daemon_alerts *ad, vt_sinks *fl)
+{
+	vt_sinks_add_sink(fl, vt_alert_engine_sink(ad->engine));
+}
+
+void vt_daemon_alerts_add_routes(vt_daemon_alerts *ad, struct vt_prom *prom,
+    vt_http *http)
+{
+	vt_prom_add_collector(prom, vt_alert_engine_collect, ad->engine);
+	vt_prom_add_collector(prom, vt_hooks_collect, ad->hooks);
+	vt_alerts_api_register(http, ad->engine);
+}
+
+void vt_daemon_alerts_reload(vt_daemon_alerts *ad)
+{
+	char err[VT_ERR_LEN + VT_PATH_LEN];
+	struct vt_alert_config *c = vt_alert_config_load(ad->config_file,
+	    ad->percentiles, ad->npercentiles, err, sizeof err);
+	vt_alert_engine_count_reload(ad->engine, c != NULL);
+	if (c == NULL) {
+		const char *why = strncmp(err, "vitalsd: ", 9) == 0 ? err + 9 :
+		    err;
+		vt_log_error("alerts", "SIGHUP: reload failed, keeping the old "
+		    "rules: %s", why);
+		return;
+	}
+	vt_alert_engine_set_config(ad->engine, c);
+	describe(c, "SIGHUP: reloaded");
+}
+
+void vt_daemon_alerts_destroy(vt_daemon_alerts *ad)
+{
+	if (ad == NULL)
+		return;
+	vt_hooks_destroy(ad->hooks);
+	vt_alert_engine_destroy(ad->engine);
+	vt_hook_webhook_cleanup();
+	free(ad);
+}

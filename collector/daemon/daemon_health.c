@@ -1,0 +1,153 @@
+/*
+ * daemon_health.c - the healthcheck subsystem wired into the daemon (daemon_health.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashboards/api/api.h"
+#include "collector/config/config.h"
+#include "dashboards/api/events.h"
+#include "collector/health/health_ingest.h"
+#include "collector/health/health_prom.h"
+#include "collector/health/health_store.h"
+#include "collector/daemon/daemon_health.h"
+#include "exporters/recent/latest.h"
+#include "collector/base/log.h"
+#include "collector/base/xmalloc.h"
+
+#define EVENTS_EVERY 4              /* ticks between heartbeat checks */
+
+struct vt_daemon_health {
+	char data_dir[VT_PATH_LEN];
+	vt_agg *agg;                    /* borrowed */
+	vt_health *health;
+	vt_health_saver *saver;
+	vt_latest *latest;
+	vt_events *events;
+	struct vt_api api;
+	unsigned ticks;
+};
+
+static void on_tick(void *ctx)
+{
+	vt_daemon_health *hd = ctx;
+	double now = vt_now();
+	vt_health_tick(hd->health, now);
+	if (++hd->ticks % EVENTS_EVERY == 0)
+		vt_events_tick(hd->events, now);
+}
+
+static void restore(vt_daemon_health *hd, double now)
+{
+	char err[VT_ERR_LEN];
+	size_t skipped;
+	int n = vt_health_store_load(hd->health, hd->data_dir, now, &skipped,
+	    err, sizeof err);
+	if (n < 0)
+		vt_log_error("health", "%s", err);
+	else if (skipped > 0)
+		vt_log_warn("health", "%s", err);
+	if (n > 0)
+		vt_log_info("health", "restored %d checks from %s/%s", n,
+		    hd->data_dir, VT_HEALTH_STORE_FILE);
+	vt_health_publish(hd->health, now);
+}
+
+vt_daemon_health *vt_daemon_health_create(const struct vt_daemon_health_config *cfg,
+    vt_loop *loop, vt_ingest *ingest, vt_agg *agg, char *err, size_t errlen)
+{
+	struct vt_health_config hc = {
+		.max_checks = cfg->max_checks,
+		.publish_interval = VT_DAEMON_HEALTH_TICK,
+	};
+	vt_daemon_health *hd = vt_xcalloc(1, sizeof *hd);
+	snprintf(hd->data_dir, sizeof hd->data_dir, "%s", cfg->data_dir);
+	hd->agg = agg;
+	hd->health = vt_health_create(&hc);
+	hd->latest = vt_latest_create();
+	hd->events = vt_events_create(hd->health);
+	vt_health_add_listener(hd->health, vt_events_on_health, hd->events);
+	restore(hd, vt_now());
+
+	hd->saver = vt_health_store_saver_start(hd->health, hd->data_dir,
+	    cfg->save_interval, err, errlen);
+	if (hd->saver == NULL)
+		goto fail;
+	int rc = vt_loop_add_timer(loop, VT_DAEMON_HEALTH_TICK, 0, on_tick, hd);
+	if (rc < 0) {
+		snprintf(err, errlen, "health timer: %s", strerror(-rc));
+		goto fail;
+	}
+	struct vt_ingest_checks hooks = vt_health_ingest_hooks(hd->health);
+	vt_ingest_set_checks(ingest, &hooks);
+	return hd;
+fail:
+	vt_daemon_health_destroy(hd);
+	return NULL;
+}
+
+void vt_daemon_health_add_sinks(vt_daemon_health *hd, vt_sinks *fl)
+{
+	vt_sinks_add_sink(fl, vt_latest_sink(hd->latest));
+}
+
+void vt_daemon_health_add_routes(vt_daemon_health *hd, struct vt_prom *prom,
+    vt_http *http, vt_inbox *inbox)
+{
+	vt_prom_add_collector(prom, vt_health_prom_collect, hd->health);
+	hd->api = (struct vt_api){ hd->health, hd->latest, inbox };
+	vt_api_register(http, &hd->api);
+	vt_events_register(hd->events, http);
+}
+
+int vt_daemon_health_apply(vt_daemon_health *hd, const struct vt_inbox_msg *m)
+{
+	double now = vt_now();
+	if (m->kind == VT_INBOX_CHECKS)
+		return vt_health_ingest_json(hd->health, m->body, m->len,
+		    m->peer, now);
+	if (m->kind != VT_INBOX_FORGET_SERVICE)
+		return -EINVAL;
+	size_t checks = vt_health_forget_service(hd->health, m->body, now);
+	size_t metrics = vt_agg_forget_service(hd->agg, m->body);
+	vt_log_info("health", "service %s forgotten: %zu checks, %zu metrics",
+	    m->body, checks, metrics);
+	vt_health_publish(hd->health, now);
+	return 0;
+}
+
+void vt_daemon_health_stop(vt_daemon_health *hd)
+{
+	vt_health_publish(hd->health, vt_now());
+	vt_health_store_saver_stop(hd->saver);
+	hd->saver = NULL;
+}
+
+void vt_daemon_health_close_streams(vt_daemon_health *hd)
+{
+	if (hd != NULL)
+		vt_events_shutdown(hd->events);
+}
+
+void vt_daemon_health_destroy(vt_daemon_health *hd)
+{
+	if (hd == NULL)
+		return;
+	vt_health_store_saver_stop(hd->saver);
+	vt_events_destroy(hd->events);
+	vt_latest_destroy(hd->latest);
+	vt_health_destroy(hd->health);
+	free(hd);
+}
+
+vt_health *vt_daemon_health_registry(vt_daemon_health *hd)
+{
+	return hd->health;
+}
+
+vt_latest *vt_daemon_health_latest(vt_daemon_health *hd)
+{
+	return hd->latest;
+}

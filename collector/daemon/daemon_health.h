@@ -1,0 +1,76 @@
+/*
+ * daemon_health.h - the healthcheck subsystem assembled for the daemon: the
+ * registry (health.h) fed by ingest and the inbox, its state file and
+ * saver (health_store.h), its /metrics families (health_prom.h), the
+ * JSON API (api.h) with the latest-window sink it reads (latest.h), and
+ * the event stream (events.h). daemon.c calls the functions below at
+ * the matching points of its life cycle; the wiring itself lives here.
+ *
+ * Threads: create, apply, stop and the 250 ms tick (a loop timer) run on
+ * the loop thread; HTTP handlers read snapshots; the saver has its own
+ * thread. Order at shutdown: vt_daemon_health_stop (loop thread, after the
+ * inbox is drained: last publish and save), vt_daemon_health_close_streams
+ * (before the HTTP server stops), vt_daemon_health_destroy (after the HTTP
+ * server and the flusher are gone).
+ */
+#ifndef VT_DAEMON_HEALTH_H
+#define VT_DAEMON_HEALTH_H
+
+#include <stddef.h>
+
+#include "collector/agg/agg.h"
+#include "collector/agg/sinks.h"
+#include "collector/health/health.h"
+#include "dashboards/http/http.h"
+#include "collector/ingest/inbox.h"
+#include "exporters/recent/latest.h"
+#include "collector/ingest/ingest.h"
+#include "collector/base/loop.h"
+#include "exporters/prom/prom.h"
+
+#define VT_DAEMON_HEALTH_TICK 0.25        /* seconds: staleness and publishing */
+
+struct vt_daemon_health_config {
+	const char *data_dir;       /* copied */
+	double save_interval;       /* seconds */
+	size_t max_checks;
+};
+
+typedef struct vt_daemon_health vt_daemon_health;
+
+/*
+ * Create the registry, restore <data_dir>/health.json (a corrupt file is
+ * set aside and logged), start the saver, feed it from ingest and add the
+ * tick timer to loop. loop, ingest and agg are borrowed and must outlive
+ * it. NULL with err set when the saver thread or timer cannot start.
+ */
+vt_daemon_health *vt_daemon_health_create(const struct vt_daemon_health_config *cfg,
+    vt_loop *loop, vt_ingest *ingest, vt_agg *agg, char *err, size_t errlen);
+
+/* Register the latest-window sink with the flusher (before it starts). */
+void vt_daemon_health_add_sinks(vt_daemon_health *hd, vt_sinks *fl);
+
+/* Register the /metrics collector, the API and the event stream (before
+ * the HTTP server starts). prom, http and inbox are borrowed. */
+void vt_daemon_health_add_routes(vt_daemon_health *hd, struct vt_prom *prom,
+    vt_http *http, vt_inbox *inbox);
+
+/* Apply an inbox message of kind VT_INBOX_CHECKS or
+ * VT_INBOX_FORGET_SERVICE (loop thread). 0 or -EINVAL. */
+int vt_daemon_health_apply(vt_daemon_health *hd, const struct vt_inbox_msg *m);
+
+/* Loop thread, at shutdown: publish the final state and save it. */
+void vt_daemon_health_stop(vt_daemon_health *hd);
+
+/* End the event streams so the HTTP server can stop. NULL ok. */
+void vt_daemon_health_close_streams(vt_daemon_health *hd);
+
+void vt_daemon_health_destroy(vt_daemon_health *hd);   /* NULL ok */
+
+/* The registry, e.g. for more listeners (alerts). */
+vt_health *vt_daemon_health_registry(vt_daemon_health *hd);
+
+/* The latest closed window (for the dashboards). */
+vt_latest *vt_daemon_health_latest(vt_daemon_health *hd);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * main.c - vitalsd: configuration in, daemon run, exit status out.
+ * Exit 0 after an orderly stop, 1 when the daemon cannot start (a port in
+ * use, say), 2 for bad configuration or an unknown flag.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "collector/config/config.h"
+#include "collector/daemon/daemon.h"
+#include "collector/base/log.h"
+#include "collector/relay/relay.h"
+
+int main(int argc, char **argv)
+{
+	struct vt_config cfg;
+	char err[VT_ERR_LEN * 2];
+
+	switch (vt_config_from_args(&cfg, argc, argv, err, sizeof err)) {
+	case VT_CONFIG_EXIT_OK:
+		return 0;
+	case VT_CONFIG_ERROR:
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	case VT_CONFIG_RUN:
+		break;
+	}
+	vt_log_set_level((enum vt_log_level)cfg.log_level);
+	if (cfg.check_config) {
+		vt_config_print(&cfg, stdout);
+		printf("configuration ok\n");
+		return 0;
+	}
+
+	if (cfg.relay_enabled) {
+		vt_relay *r = vt_relay_create(&cfg, err, sizeof err);
+		if (r == NULL) {
+			vt_log_error("main", "cannot start: %s", err);
+			return 1;
+		}
+		int status = vt_relay_run(r);
+		vt_relay_destroy(r);
+		return status;
+	}
+	vt_daemon *d = vt_daemon_create(&cfg, err, sizeof err);
+	if (d == NULL) {
+		vt_log_error("main", "cannot start: %s", err);
+		return 1;
+	}
+	int status = vt_daemon_run(d);
+	vt_daemon_destroy(d);
+	return status;
+}

@@ -1,0 +1,35 @@
+/*
+ * api.h - the JSON API of services and their healthchecks (SPEC 6):
+ *   GET    /api/v1/services              every known service
+ *   GET    /api/v1/services/<service>    its checks, instances and metrics
+ *   DELETE /api/v1/services/<service>    forget a decommissioned service
+ *   POST   /api/v1/health                push JSON checks
+ * Shapes are documented in docs/api.md.
+ *
+ * Readers only: services come from the published health snapshot and the
+ * latest closed window (latest.h); writes go through the inbox to the
+ * loop thread (VT_INBOX_CHECKS, VT_INBOX_FORGET_SERVICE), which owns the
+ * registry and the aggregator. A POST body is validated here first, so a
+ * bad check is answered with a 400 naming the field, while the valid
+ * checks of the same body are still applied.
+ */
+#ifndef VT_API_H
+#define VT_API_H
+
+#include "collector/health/health.h"
+#include "dashboards/http/http.h"
+#include "collector/ingest/inbox.h"
+#include "exporters/recent/latest.h"
+
+#define VT_API_MAX_ERRORS 20     /* error messages listed in a 400 */
+
+struct vt_api {
+	vt_health *health;           /* borrowed */
+	vt_latest *latest;           /* borrowed */
+	vt_inbox *inbox;             /* borrowed */
+};
+
+/* ctx is borrowed and must outlive the server. */
+void vt_api_register(vt_http *h, struct vt_api *ctx);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * http.h - the embedded HTTP server (libmicrohttpd): a route table, bounded
+ * request bodies, the write guard, JSON errors and security headers.
+ * Endpoints live in their own files and register routes before start.
+ *
+ * Bounds: max_connections at once, max_per_ip from one address, timeout
+ * seconds of silence before a connection is closed (slow clients), and
+ * bodies over max_body answered 413 as soon as that is known (from
+ * Content-Length before any body is read, else when the body crosses the
+ * cap) without buffering more. Every response carries the security
+ * headers (Content-Security-Policy with frame-ancestors,
+ * X-Content-Type-Options, Referrer-Policy, X-Frame-Options); a header
+ * value with a control character (CR/LF injection) is never sent.
+ *
+ * Handlers run on libmicrohttpd's threads: they may only read published
+ * state (the Prometheus exporter's latest flush, snapshots) or push into
+ * the inbox; never touch loop-thread state.
+ */
+#ifndef VT_HTTP_H
+#define VT_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "collector/base/buf.h"
+#include "exporters/prom/prom.h"
+
+struct MHD_Connection;
+
+struct vt_http_config {
+	const char *listen;          /* "0.0.0.0:8080" */
+	const char *token;           /* bearer token for writes; "" = none */
+	size_t max_body;             /* bytes; larger bodies get 413 */
+	size_t max_connections;
+	size_t max_per_ip;           /* connections from one address; 0 = any */
+	size_t threads;
+	unsigned timeout;            /* seconds of client inactivity */
+	const char *tls_cert;        /* PEM file paths: HTTPS; NULL or "" = */
+	const char *tls_key;         /*   plain HTTP (read at start) */
+};
+
+struct vt_http_request {
+	struct MHD_Connection *conn; /* for query arguments and headers */
+	const char *method;
+	const char *path;            /* without the query string */
+	const char *subpath;         /* for prefix routes: the rest after it */
+	const char *body;            /* NUL-terminated; "" when none */
+	size_t body_len;
+	const struct sockaddr *peer;
+};
+
+struct vt_http_response {
+	unsigned status;             /* default 200 */
+	const char *content_type;    /* static string; default JSON */
+	struct vt_buf body;          /* owned by the server */
+	char location[256];          /* optional Location header */
+	int no_cache;                /* Cache-Control: no-store */
+	/*
+	 * A streamed body (Server-Sent Events, events.c): when stream is
+	 * set, body is ignored and the response is sent chunked, its bytes
+	 * produced by stream(stream_ctx, pos, buf, max) under
+	 * libmicrohttpd's content-reader contract (bytes written; 0 only
+	 * after MHD_suspend_connection; -1 to end). stream_free(stream_ctx)
+	 * runs once when the server is done with it (also for HEAD, or when
+	 * the response cannot be created).
+	 */
+	ssize_t (*stream)(void *ctx, uint64_t pos, char *buf, size_t max);
+	void *stream_ctx;
+	void (*stream_free)(void *ctx);
+};
+
+typedef void (*vt_http_handler)(void *ctx, const struct vt_http_request *req,
+    struct vt_http_response *resp);
+
+typedef struct vt_http vt_http;
+
+vt_http *vt_http_create(const struct vt_http_config *cfg);
+
+/*
+ * Route `method` `path` to fn. With prefix != 0, path matches every path
+ * that starts with it (and req->subpath is the remainder). Exact routes
+ * win over prefix routes; longer prefixes over shorter. A path that matches
+ * some route but not its method answers 405. Writes (POST, PUT, DELETE)
+ * are guarded: loopback clients, or a matching bearer token.
+ */
+void vt_http_route(vt_http *h, const char *method, const char *path,
+    int prefix, vt_http_handler fn, void *ctx);
+
+/* Start serving. 0, or -1 with err set ("http 0.0.0.0:8080: ...", or
+ * "http.tls_cert /path: ..." when a TLS file cannot be read). */
+int vt_http_start(vt_http *h, char *err, size_t errlen);
+
+/* The bound port (after start). */
+int vt_http_port(const vt_http *h);
+
+/* A Prometheus collector (prom.h, vt_prom_add_collector; ctx is the
+ * vt_http): vitals_http_open_connections and
+ * vitals_http_refused_total{reason="body_too_large"|"unauthorized"|
+ * "forbidden"}. Thread-safe. */
+void vt_http_collect(void *ctx, struct vt_buf *out, enum vt_prom_format fmt);
+
+/* Stop serving (waits for handlers to return) and free. NULL ok. */
+void vt_http_destroy(vt_http *h);
+
+/* Fill resp with {"error": msg} and status. */
+void vt_http_error(struct vt_http_response *resp, unsigned status,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Query argument value or NULL. */
+const char *vt_http_arg(const struct vt_http_request *req, const char *name);
+
+/* Request header value or NULL. */
+const char *vt_http_header(const struct vt_http_request *req,
+    const char *name);
+
+/* Append s as a JSON string literal (quotes included), with invalid UTF-8
+ * replaced and control characters escaped. */
+void vt_json_string(struct vt_buf *out, const char *s);
+
+/* Append `,"key":` and then v as a JSON string, or null when v is NULL. */
+void vt_json_member_string(struct vt_buf *out, const char *key,
+    const char *v);
+
+/* Append `,"key":` and then v, or null when v is not finite (JSON has no
+ * NaN or infinity). */
+void vt_json_member_number(struct vt_buf *out, const char *key, double v);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * pages.h - the auto-generated dashboards (SPEC 6), rendered on the
+ * server as plain HTML that works without JavaScript; the scripts in
+ * dashboards/assets/ only add filtering as you type and live updates.
+ *
+ *   GET /                       overview: a tile per service, worst first
+ *   GET /?q=pay                 the same, only services whose name holds "pay"
+ *   GET /?wall=1                the office wall: dark, full screen, no
+ *                               scrolling, live over /api/v1/events
+ *   GET /?wall=1&partial=1      just the wall's tiles (what wall.js fetches)
+ *   GET /services/<service>     checks, a graph per metric, latest values;
+ *                               ?range=1h|6h|1d|1w|1y (default 1h)
+ *
+ * Everything a service sent goes through html.h before it reaches the
+ * page; the HTTP server adds a Content-Security-Policy that allows only
+ * the server's own scripts and styles (no inline script or handlers).
+ *
+ * Threads: handlers run on HTTP threads and read only published state:
+ * the health snapshot, the latest closed window and the trends snapshot.
+ */
+#ifndef VT_PAGES_H
+#define VT_PAGES_H
+
+#include "collector/base/buf.h"
+#include "collector/health/health.h"
+#include "dashboards/http/http.h"
+#include "exporters/recent/latest.h"
+#include "exporters/recent/trends.h"
+
+struct vt_pages {
+	vt_health *health;           /* borrowed */
+	vt_latest *latest;           /* borrowed */
+	vt_trends *trends;           /* borrowed */
+};
+
+struct vt_overview_opts {
+	int wall;                    /* the wall view */
+	int partial;                 /* only the tile grid (wall.js) */
+	const char *filter;          /* substring of names; NULL: all */
+};
+
+/* Register GET /, /services/ and /assets/. ctx must outlive the server. */
+void vt_pages_register(vt_http *h, struct vt_pages *ctx);
+
+/* Render the overview from snapshots into out (also used by the bench). */
+void vt_pages_overview(const struct vt_health_snapshot *hs,
+    const struct vt_trends_snapshot *ts, const struct vt_overview_opts *o,
+    double now, struct vt_buf *out);
+
+/* Render the service page; 0, or -1 when no such service is known. */
+int vt_pages_service(const struct vt_health_snapshot *hs,
+    const struct vt_flush *f, const char *service, const char *range,
+    double now, struct vt_buf *out);
+
+/* The ?range= value if it is one the page offers ("1h" when absent),
+ * else NULL (a 400). */
+const char *vt_pages_service_range(const char *arg);
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * prom.c - the Prometheus exporter sink (prom.h): keeps the latest closed
+ * window and renders it on scrape, with the daemon's own families and the
+ * registered collectors' families.
+ *
+ * Ownership: struct vt_prom owns one reference to the latest flush
+ * (swapped under the mutex by the flusher thread) and one to the model
+ * built from it, which the first scrape after a flush builds and later
+ * scrapes reuse. A render takes its own references under the mutex and
+ * renders without holding it, so a slow scrape never delays a flush. The
+ * collector table is written before the HTTP server starts and copied
+ * under the mutex on each render.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exporters/prom/prom.h"
+#include "collector/base/xmalloc.h"
+
+struct collector {
+	vt_prom_collector_fn fn;
+	void *ctx;
+};
+
+struct vt_prom {
+	pthread_mutex_t lock;
+	struct vt_flush *latest;        /* owned reference; NULL at start */
+	struct vt_prom_model *model;    /* of latest, once built; owned */
+	struct collector collectors[VT_PROM_MAX_COLLECTORS];
+	size_t ncollectors;
+};
+
+struct vt_prom *vt_prom_create(void)
+{
+	struct vt_prom *p = vt_xcalloc(1, sizeof *p);
+	pthread_mutex_init(&p->lock, NULL);
+	return p;
+}
+
+void vt_prom_destroy(struct vt_prom *p)
+{
+	if (p == NULL)
+		return;
+	vt_prom_model_release(p->model);
+	vt_flush_release(p->latest);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+static int prom_flush(void *ctx, const struct vt_flush *f)
+{
+	struct vt_prom *p = ctx;
+	/* Retaining only touches the atomic reference count; the flush stays
+	 * read-only. The cast through uintptr_t says so to -Wcast-qual. */
+	struct vt_flush *keep = vt_flush_retain(
+	    (struct vt_flush *)(uintptr_t)f);
+
+	pthread_mutex_lock(&p->lock);
+	struct vt_flush *old = p->latest;
+	struct vt_prom_model *old_model = p->model;
+	p->latest = keep;
+	p->model = NULL;
+	pthread_mutex_unlock(&p->lock);
+	vt_prom_model_release(old_model);
+	vt_flush_release(old);
+	return 0;
+}
+
+struct vt_sink vt_prom_sink(struct vt_prom *p)
+{
+	struct vt_sink s = {
+		.name = "prometheus",
+		.ctx = p,
+		.flush = prom_flush,
+		.destroy = NULL,
+	};
+	return s;
+}
+
+void vt_prom_add_collector(struct vt_prom *p, vt_prom_collector_fn fn,
+    void *ctx)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->ncollectors < VT_PROM_MAX_COLLECTORS) {
+		p->collectors[p->ncollectors].fn = fn;
+		p->collectors[p->ncollectors].ctx = ctx;
+		p->ncollectors++;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* The model of the latest flush: cached, or built now and cached unless
+ * a newer flush arrived meanwhile. Returns a reference. */
+static struct vt_prom_model *current_model(struct vt_prom *p,
+    struct collector *collectors, size_t *ncollectors)
+{
+	pthread_mutex_lock(&p->lock);
+	struct vt_flush *f = p->latest ? vt_flush_retain(p->latest) : NULL;
+	struct vt_prom_model *m = p->model ? vt_prom_model_retain(p->model) :
+	    NULL;
+	*ncollectors = p->ncollectors;
+	memcpy(collectors, p->collectors, *ncollectors * sizeof *collectors);
+	pthread_mutex_unlock(&p->lock);
+
+	if (m == NULL) {
+		m = vt_prom_model_build(f);
+		pthread_mutex_lock(&p->lock);
+		if (p->latest == f && p->model == NULL)
+			p->model = vt_prom_model_retain(m);
+		pthread_mutex_unlock(&p->lock);
+	}
+	vt_flush_release(f);    /* the model holds its own reference */
+	return m;
+}
+
+/* Where a stream is: the client families sort around the reserved
+ * vitals_ block, so the whole built-in part is in name order. */
+enum stream_phase {
+	BEFORE_SELF,     /* client families before "vitals_" */
+	SELF,            /* the daemon's own vitals_* families */
+	AFTER_SELF,      /* the remaining client families */
+	COLLECTORS,      /* health, storage, HTTP, ... */
+	END,             /* "# EOF" for OpenMetrics */
+	DONE
+};
+
+struct vt_prom_stream {
+	struct vt_prom_model *m;        /* owned reference */
+	struct collector collectors[VT_PROM_MAX_COLLECTORS];
+	size_t ncollectors;
+	enum vt_prom_format fmt;
+	enum stream_phase phase;
+	size_t next;                    /* family index to continue from */
+};
+
+struct vt_prom_stream *vt_prom_stream_open(struct vt_prom *p,
+    enum vt_prom_format fmt)
+{
+	struct vt_prom_stream *s = vt_xcalloc(1, sizeof *s);
+	s->m = current_model(p, s->collectors, &s->ncollectors);
+	s->fmt = fmt;
+	s->phase = BEFORE_SELF;
+	return s;
+}
+
+size_t vt_prom_stream_next(struct vt_prom_stream *s, struct vt_buf *out)
+{
+	size_t start = out->len, limit = out->len + VT_PROM_CHUNK;
+	while (s->phase != DONE && out->len < limit) {
+		switch (s->phase) {
+		case BEFORE_SELF:
+		case AFTER_SELF: {
+			const char *stop = s->phase == BEFORE_SELF ? "vitals_" :
+			    NULL;
+			size_t r = vt_prom_model_write(s->m, out, s->fmt, s->next,
+			    stop, limit);
+			int finished = r == s->next || out->len < limit;
+			s->next = r;
+			if (finished)
+				s->phase++;
+			break;
+		}
+		case SELF:
+			vt_prom_self_write(out, vt_prom_model_self(s->m),
+			    vt_prom_model_conflicts(s->m), s->fmt);
+			s->phase++;
+			break;
+		case COLLECTORS:
+			for (size_t i = 0; i < s->ncollectors; i++)
+				s->collectors[i].fn(s->collectors[i].ctx, out,
+				    s->fmt);
+			s->phase++;
+			break;
+		case END:
+			if (s->fmt == VT_PROM_OPENMETRICS)
+				vt_buf_puts(out, "# EOF\n");
+			s->phase++;
+			break;
+		case DONE:
+			break;
+		}
+	}
+	return out->len - start;
+}
+
+void vt_prom_stream_close(struct vt_prom_stream *s)
+{
+	if (s == NULL)
+		return;
+	vt_prom_model_release(s->m);
+	free(s);
+}
+
+void vt_prom_render(struct vt_prom *p, struct vt_buf *out,
+    enum vt_prom_format fmt)
+{
+	struct vt_prom_stream *s = vt_prom_stream_open(p, fmt);
+	while (vt_prom_stream_next(s, out) > 0)
+		;
+	vt_prom_stream_close(s);
+}
+
+const char *vt_prom_content_type(enum vt_prom_format fmt)
+{
+	if (fmt == VT_PROM_OPENMETRICS)
+		return "application/openmetrics-text; version=1.0.0; "
+		    "charset=utf-8";
+	return "text/plain; version=0.0.4; charset=utf-8";
+}
+
+enum vt_prom_format vt_prom_negotiate(const char *accept)
+{
+	/* Media types are case-insensitive (RFC 9110). */
+	if (accept && strcasestr(accept, "application/openmetrics-text"))
+		return VT_PROM_OPENMETRICS;
+	return VT_PROM_TEXT;
+}

@@ -1,0 +1,170 @@
+/*
+ * prom.h - the Prometheus exporter: a sink that keeps the latest closed
+ * window and renders it as text exposition 0.0.4 or OpenMetrics 1.0 on
+ * each scrape of /metrics (SPEC 7).
+ *
+ * Thread-safety: the sink's flush runs on the flusher thread; render runs
+ * on HTTP threads. They meet at one mutex-protected pointer to the latest
+ * struct vt_flush (reference counted), never on the ingest path.
+ *
+ * Mapping (SPEC 7), for each metric of the flush, name = the metric name
+ * sanitised by vt_names_prometheus:
+ *   counter    -> counter <name>_total = cumulative total ("_total" is not
+ *                 doubled when the name already ends in it)
+ *   gauge, set -> gauge <name>
+ *   timer (ms) -> summary <name>_seconds (quantiles, _sum, _count; ms/1000;
+ *                 "_seconds" is not doubled either)
+ *   histogram  -> summary <name>, in the unit sent
+ * Labels: service="<service>" first, then the tags, names sanitised and
+ * sorted; instance, job, le, quantile, service and __* become exported_*.
+ * Conflicts (the newer series, by series id, is left out and counted in
+ * vitals_prometheus_conflicts): two series with one family and label set;
+ * a family name already taken by another statsd kind (a gauge and a set,
+ * a timer and a histogram count as different kinds too) or by a sample
+ * name of another family (<x>_total, _created of counters; <x>_sum,
+ * _count, _bucket, _created of summaries); a family in the reserved
+ * vitals_ namespace; two tags of one series sanitised to the same label
+ * name. Families are sorted by name (the OpenMetrics name: counters
+ * without _total), the daemon's vitals_* families among them.
+ */
+#ifndef VT_PROM_H
+#define VT_PROM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector/base/buf.h"
+#include "collector/agg/flush.h"
+#include "collector/agg/selfstats.h"
+#include "collector/agg/sink.h"
+
+enum vt_prom_format {
+	VT_PROM_TEXT,         /* text/plain; version=0.0.4 */
+	VT_PROM_OPENMETRICS   /* application/openmetrics-text; version=1.0.0 */
+};
+
+/* Collectors registered with vt_prom_add_collector beyond this many are
+ * ignored. */
+#define VT_PROM_MAX_COLLECTORS 16
+
+struct vt_prom;
+
+struct vt_prom *vt_prom_create(void);
+/* Drops the retained flush and frees. NULL ok. */
+void vt_prom_destroy(struct vt_prom *p);
+
+/* A sink whose ctx is p and whose destroy is NULL: p stays owned by the
+ * caller, who destroys it after the flusher and HTTP server are stopped. */
+struct vt_sink vt_prom_sink(struct vt_prom *p);
+
+/*
+ * Another module's families, appended to every scrape (healthchecks, AMQP
+ * state, HTTP counters). The callback writes complete families (HELP, TYPE,
+ * samples) for the given format into out. It runs on an HTTP thread and
+ * must be thread-safe. Register before the HTTP server starts; at most
+ * VT_PROM_MAX_COLLECTORS are kept, later ones are ignored.
+ */
+typedef void (*vt_prom_collector_fn)(void *ctx, struct vt_buf *out,
+    enum vt_prom_format fmt);
+void vt_prom_add_collector(struct vt_prom *p, vt_prom_collector_fn fn,
+    void *ctx);
+
+/* Render the current exposition into out (appends). Before the first
+ * flush: the vitals_* families with zero values. */
+void vt_prom_render(struct vt_prom *p, struct vt_buf *out,
+    enum vt_prom_format fmt);
+
+/*
+ * The same exposition in pieces, for a response streamed as it is
+ * written: memory stays at one piece (about VT_PROM_CHUNK bytes) however
+ * many series there are, instead of the whole body. The stream holds its
+ * own reference to the window it renders, so a flush meanwhile does not
+ * tear it. vt_prom_stream_next appends the next piece to out and returns
+ * its length: 0 once the exposition is complete.
+ */
+#define VT_PROM_CHUNK (32 * 1024)
+struct vt_prom_stream;
+struct vt_prom_stream *vt_prom_stream_open(struct vt_prom *p,
+    enum vt_prom_format fmt);
+size_t vt_prom_stream_next(struct vt_prom_stream *s, struct vt_buf *out);
+void vt_prom_stream_close(struct vt_prom_stream *s);   /* NULL ok */
+
+/* "text/plain; version=0.0.4; charset=utf-8" or the OpenMetrics type. */
+const char *vt_prom_content_type(enum vt_prom_format fmt);
+
+/* Choose the format from an Accept header (NULL ok): OpenMetrics only
+ * when the client asks for application/openmetrics-text. */
+enum vt_prom_format vt_prom_negotiate(const char *accept);
+
+/* Helpers shared with collectors: write a label value / HELP text escaped
+ * per the exposition format, with invalid UTF-8 replaced by U+FFFD. Label
+ * values escape backslash, double quote and newline. HELP text in the text
+ * format escapes backslash and newline only (promtool rejects \" there);
+ * vt_prom_text_escape_help_fmt also escapes the double quote for OpenMetrics. */
+void vt_prom_text_escape_label(struct vt_buf *out, const char *s);
+void vt_prom_text_escape_help(struct vt_buf *out, const char *s);
+void vt_prom_text_escape_help_fmt(struct vt_buf *out, const char *s,
+    enum vt_prom_format fmt);
+
+/*
+ * ---- Internal to exporters/prom*.c; declared here for those files and
+ * the unit tests. Not for other modules. ----
+ */
+
+enum vt_prom_type {
+	VT_PROM_COUNTER,
+	VT_PROM_GAUGE,
+	VT_PROM_SUMMARY
+};
+
+/* "# HELP" and "# TYPE" lines of a family whose base name (counters
+ * without _total) is name[0..len). help is written as is: escape it
+ * first. Counters get _total appended in the text format. */
+void vt_prom_text_head(struct vt_buf *out, const char *name, size_t len,
+    enum vt_prom_type type, const char *help, enum vt_prom_format fmt);
+
+/* A sample value: integers and short decimals without printf (always
+ * reading back exactly), anything else through vt_buf_put_double. */
+void vt_prom_text_value(struct vt_buf *out, double v);
+void vt_prom_text_u64(struct vt_buf *out, uint64_t v);
+
+/*
+ * The label text of one series: `service="<service>"` then its tags,
+ * names sanitised, reserved ones renamed exported_*, sorted; values
+ * escaped. A scratch object reused across series; create/destroy pair.
+ * vt_prom_labels_put appends the text (no NUL) to out and returns 0, or
+ * -1 when two tags end up with one label name (text written anyway).
+ */
+struct vt_prom_labels;
+struct vt_prom_labels *vt_prom_labels_create(void);
+void vt_prom_labels_destroy(struct vt_prom_labels *sc);   /* NULL ok */
+int vt_prom_labels_put(struct vt_prom_labels *sc, struct vt_buf *out,
+    const struct vt_series *s);
+
+/*
+ * The client series of one flush resolved into families: names, label
+ * sets, conflicts, order. Immutable once built and reference counted, so
+ * the exporter caches the model of the latest flush and concurrent
+ * scrapes share it. Holds a reference to f (NULL ok: no series).
+ */
+struct vt_prom_model;
+struct vt_prom_model *vt_prom_model_build(struct vt_flush *f);
+struct vt_prom_model *vt_prom_model_retain(struct vt_prom_model *m);
+void vt_prom_model_release(struct vt_prom_model *m);   /* NULL ok */
+/* The flush's self stats, NULL when built without a flush. */
+const struct vt_selfstats *vt_prom_model_self(const struct vt_prom_model *m);
+/* Series left out. */
+size_t vt_prom_model_conflicts(const struct vt_prom_model *m);
+/* Write families in name order starting at the from-th, stopping before
+ * the first whose name is >= stop (NULL: write all), and once out holds
+ * limit bytes or more after a family (0: no limit). Returns the index to
+ * continue from. */
+size_t vt_prom_model_write(const struct vt_prom_model *m,
+    struct vt_buf *out, enum vt_prom_format fmt, size_t from,
+    const char *stop, size_t limit);
+
+/* The daemon's own vitals_* families, sorted by name. s NULL: zeros. */
+void vt_prom_self_write(struct vt_buf *out, const struct vt_selfstats *s,
+    size_t conflicts, enum vt_prom_format fmt);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * latest.h - a sink that keeps the most recent closed window, so readers
+ * on other threads (the JSON API: a service's metrics with their latest
+ * window values and 1/5/15-minute rates) can look at it.
+ *
+ * The flusher thread swaps the retained struct vt_flush under a mutex;
+ * readers take their own reference with vt_latest_get and release it with
+ * vt_flush_release. Nothing here touches the ingest path.
+ */
+#ifndef VT_LATEST_H
+#define VT_LATEST_H
+
+#include "collector/agg/flush.h"
+#include "collector/agg/sink.h"
+
+typedef struct vt_latest vt_latest;
+
+vt_latest *vt_latest_create(void);
+/* Drops the retained flush and frees. NULL ok. */
+void vt_latest_destroy(vt_latest *l);
+
+/* A sink whose ctx is l and whose destroy is NULL: l stays the caller's,
+ * destroyed after the flusher and the HTTP server are stopped. */
+struct vt_sink vt_latest_sink(vt_latest *l);
+
+/* The latest flush with a reference for the caller (vt_flush_release),
+ * or NULL before the first window closed. Thread-safe. */
+struct vt_flush *vt_latest_get(vt_latest *l);
+
+#endif

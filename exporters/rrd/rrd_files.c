@@ -1,0 +1,813 @@
+/*
+ * rrd_files.c - the RRD writer's file table (rrd_files.h): safe creation,
+ * last timestamps, one owner per file, and the per-round coalescing of
+ * updates (several windows of a file in one librrd or rrdcached call).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "collector/base/buf.h"
+#include "collector/base/hash.h"
+#include "collector/base/log.h"
+#include "exporters/rrd/rrd_files.h"
+#include "exporters/rrd/rrd_layout.h"
+#include "exporters/rrd/rrd_updater.h"
+#include "collector/base/xmalloc.h"
+
+#define LOG_SUB "rrd"
+#define RETRY_ROUNDS 60          /* re-check a mismatched file this often */
+#define DIRECT_ARGS_MAX 256      /* windows per direct update call */
+#define CACHED_CMD_BUDGET 3800   /* bytes of one rrdcached command (< 4096) */
+#define KIND_CAP_MAX (1u << 23)  /* slots of the kind registry at most */
+#define PATH_SEED 0x72726470617468ull
+#define ERR_MAX (PATH_MAX + 512)     /* messages name a path and a reason */
+#define RRDW_WINDOW 32           /* update calls in flight to the worker */
+
+enum file_state {
+	FILE_NEW = 0,     /* not checked or created yet (or to re-check) */
+	FILE_READY,       /* exists with our data sources; last is known */
+	FILE_CLASH,       /* another (older) series owns the path */
+	FILE_MISMATCH     /* the file has other data sources */
+};
+
+struct rrd_file {
+	struct rrd_file *next_id;       /* chain in the series map */
+	struct rrd_file *next_path;     /* chain in the path map (owners) */
+	struct rrd_file *next_touched;  /* this round's list */
+	struct vt_series *series;       /* one reference; NULL for checks */
+	char *rel;                      /* owned */
+	uint64_t path_hash;
+	enum vt_rrd_kind kind;
+	enum file_state state;
+	int owner;                      /* in the path map */
+	int wrote;                      /* `last` was written by us */
+	int touched;
+	time_t last;
+	double last_window;             /* close time of the window at last,
+	                                   when wrote */
+	double last_value;              /* checks: the status written at last */
+	time_t held;                    /* checks: the newest window folded
+	                                   (same status as last_value), or 0 */
+	uint64_t seen;                  /* round it was last updated in */
+	uint64_t retry;                 /* round to re-check a mismatch */
+	uint32_t pend_head, pend_tail, npend;
+};
+
+struct map {
+	struct rrd_file **b;
+	size_t nb, n;
+};
+
+/* One gathered update: text in the round arena, chained per file. */
+struct pend {
+	size_t off;
+	uint32_t next;
+};
+
+/* An update call sent to the worker, waiting for its answer. */
+struct inflight {
+	struct rrd_file *f;
+	size_t k;                       /* windows it carries */
+};
+
+struct kind_slot {
+	uint64_t key;     /* 0 = empty */
+	int kind;
+};
+
+struct vt_rrd_files {
+	struct vt_rrd_files_config cfg;
+	char dir[PATH_MAX];
+	struct map ids;                 /* by series pointer */
+	struct map paths;               /* by relative path: owners */
+	uint64_t round;
+	size_t nready;
+	struct vt_buf text;             /* this round's update strings */
+	struct pend *pend;
+	size_t npend, cappend;
+	const char **argv;
+	size_t capargv;
+	struct rrd_file *touched;
+	struct inflight inflight[RRDW_WINDOW];
+	size_t inflight_head, ninflight;
+	uint64_t created_round, adopted_round, updated_round;
+	uint64_t update_errors_round, create_errors_round;
+	struct vt_complaint c_create, c_update, c_cached, c_conflict;
+	pthread_mutex_t kind_lock;      /* guards kinds */
+	struct kind_slot *kinds;
+	size_t kind_cap, kind_n;
+};
+
+/* ---- maps ---- */
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t id_hash(const struct vt_series *s)
+{
+	return mix((uint64_t)(uintptr_t)s);
+}
+
+static struct rrd_file **chain_next(struct rrd_file *f, int by_path)
+{
+	return by_path ? &f->next_path : &f->next_id;
+}
+
+static uint64_t key_of(const struct rrd_file *f, int by_path)
+{
+	return by_path ? f->path_hash : id_hash(f->series);
+}
+
+static void map_grow(struct map *m, int by_path)
+{
+	size_t nb = m->nb ? m->nb * 2 : 1024;
+	struct rrd_file **b = vt_xcalloc(nb, sizeof *b);
+	for (size_t i = 0; i < m->nb; i++) {
+		struct rrd_file *f = m->b[i];
+		while (f) {
+			struct rrd_file *next = *chain_next(f, by_path);
+			size_t j = key_of(f, by_path) & (nb - 1);
+			*chain_next(f, by_path) = b[j];
+			b[j] = f;
+			f = next;
+		}
+	}
+	free(m->b);
+	m->b = b;
+	m->nb = nb;
+}
+
+static void map_insert(struct map *m, struct rrd_file *f, int by_path)
+{
+	if (m->n >= m->nb)
+		map_grow(m, by_path);
+	size_t j = key_of(f, by_path) & (m->nb - 1);
+	*chain_next(f, by_path) = m->b[j];
+	m->b[j] = f;
+	m->n++;
+}
+
+static void map_remove(struct map *m, struct rrd_file *f, int by_path)
+{
+	if (m->nb == 0)
+		return;
+	struct rrd_file **pp = &m->b[key_of(f, by_path) & (m->nb - 1)];
+	for (; *pp; pp = chain_next(*pp, by_path)) {
+		if (*pp == f) {
+			*pp = *chain_next(f, by_path);
+			m->n--;
+			return;
+		}
+	}
+}
+
+static struct rrd_file *find_series(struct vt_rrd_files *t,
+    const struct vt_series *s)
+{
+	if (t->ids.nb == 0)
+		return NULL;
+	struct rrd_file *f = t->ids.b[id_hash(s) & (t->ids.nb - 1)];
+	for (; f; f = f->next_id)
+		if (f->series == s)
+			return f;
+	return NULL;
+}
+
+static struct rrd_file *find_path(struct vt_rrd_files *t, uint64_t h,
+    const char *rel)
+{
+	if (t->paths.nb == 0)
+		return NULL;
+	struct rrd_file *f = t->paths.b[h & (t->paths.nb - 1)];
+	for (; f; f = f->next_path)
+		if (f->path_hash == h && strcmp(f->rel, rel) == 0)
+			return f;
+	return NULL;
+}
+
+/* ---- the kind registry (read by HTTP threads) ---- */
+
+static uint64_t kind_key(const char *rel)
+{
+	return vt_hash(rel, strlen(rel), PATH_SEED) | 1;
+}
+
+static void kind_put(struct vt_rrd_files *t, const char *rel, int kind)
+{
+	uint64_t key = kind_key(rel);
+	pthread_mutex_lock(&t->kind_lock);
+	if ((t->kind_n + 1) * 2 > t->kind_cap && t->kind_cap < KIND_CAP_MAX) {
+		size_t cap = t->kind_cap ? t->kind_cap * 2 : 1024;
+		struct kind_slot *k = vt_xcalloc(cap, sizeof *k);
+		for (size_t i = 0; i < t->kind_cap; i++) {
+			if (t->kinds[i].key == 0)
+				continue;
+			size_t j = t->kinds[i].key & (cap - 1);
+			while (k[j].key)
+				j = (j + 1) & (cap - 1);
+			k[j] = t->kinds[i];
+		}
+		free(t->kinds);
+		t->kinds = k;
+		t->kind_cap = cap;
+	}
+	if ((t->kind_n + 1) * 2 <= t->kind_cap) {
+		size_t j = key & (t->kind_cap - 1);
+		while (t->kinds[j].key && t->kinds[j].key != key)
+			j = (j + 1) & (t->kind_cap - 1);
+		if (t->kinds[j].key == 0)
+			t->kind_n++;
+		t->kinds[j].key = key;
+		t->kinds[j].kind = kind;
+	}
+	pthread_mutex_unlock(&t->kind_lock);
+}
+
+int vt_rrd_files_kind_of(struct vt_rrd_files *t, const char *rel)
+{
+	uint64_t key = kind_key(rel);
+	int kind = -1;
+	pthread_mutex_lock(&t->kind_lock);
+	if (t->kind_cap) {
+		size_t j = key & (t->kind_cap - 1);
+		while (t->kinds[j].key) {
+			if (t->kinds[j].key == key) {
+				kind = t->kinds[j].kind;
+				break;
+			}
+			j = (j + 1) & (t->kind_cap - 1);
+		}
+	}
+	pthread_mutex_unlock(&t->kind_lock);
+	return kind;
+}
+
+/* ---- life cycle ---- */
+
+struct vt_rrd_files *vt_rrd_files_create(const struct vt_rrd_files_config
+    *cfg)
+{
+	struct vt_rrd_files *t = vt_xcalloc(1, sizeof *t);
+	t->cfg = *cfg;
+	snprintf(t->dir, sizeof t->dir, "%s", cfg->data_dir);
+	t->cfg.data_dir = t->dir;
+	vt_buf_init(&t->text);
+	pthread_mutex_init(&t->kind_lock, NULL);
+	return t;
+}
+
+static void file_free(struct rrd_file *f)
+{
+	vt_series_release(f->series);
+	free(f->rel);
+	free(f);
+}
+
+void vt_rrd_files_destroy(struct vt_rrd_files *t)
+{
+	if (t == NULL)
+		return;
+	/* Checks are only in the path map, metric entries all in the id
+	 * map: free the checks first, while the metric entries they share
+	 * chains with are still valid. */
+	for (size_t i = 0; i < t->paths.nb; i++) {
+		for (struct rrd_file *f = t->paths.b[i], *n; f; f = n) {
+			n = f->next_path;
+			if (f->series == NULL)
+				file_free(f);
+		}
+	}
+	for (size_t i = 0; i < t->ids.nb; i++) {
+		for (struct rrd_file *f = t->ids.b[i], *n; f; f = n) {
+			n = f->next_id;
+			file_free(f);
+		}
+	}
+	free(t->ids.b);
+	free(t->paths.b);
+	vt_buf_fini(&t->text);
+	free(t->pend);
+	free(t->argv);
+	free(t->kinds);
+	pthread_mutex_destroy(&t->kind_lock);
+	free(t);
+}
+
+size_t vt_rrd_files_ready(const struct vt_rrd_files *t)
+{
+	return t->nready;
+}
+
+/* ---- preparing a file ---- */
+
+static void set_state(struct vt_rrd_files *t, struct rrd_file *f,
+    enum file_state st)
+{
+	if (f->state == FILE_READY && st != FILE_READY)
+		t->nready--;
+	else if (f->state != FILE_READY && st == FILE_READY)
+		t->nready++;
+	f->state = st;
+}
+
+/* The absolute path of rel. */
+static int abs_path(const struct vt_rrd_files *t, const char *rel,
+    char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "%s/%s", t->dir, rel);
+	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+/* Create the directories on the way to rel (0755), refusing anything
+ * that is not a real directory (a symbolic link in particular). */
+static int ensure_dirs(struct vt_rrd_files *t, const char *rel, char *err,
+    size_t errlen)
+{
+	char path[PATH_MAX];
+	size_t base = strlen(t->dir);
+	if (abs_path(t, rel, path, sizeof path) < 0) {
+		snprintf(err, errlen, "path too long: %.256s/%.256s", t->dir, rel);
+		return -ENAMETOOLONG;
+	}
+	for (char *p = path + base + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		struct stat st;
+		int rc = mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -errno;
+		if (rc == 0 && lstat(path, &st) < 0)
+			rc = -errno;
+		if (rc == 0 && !S_ISDIR(st.st_mode))
+			rc = -ENOTDIR;
+		if (rc < 0) {
+			snprintf(err, errlen, "directory %s: %s", path,
+			    rc == -ENOTDIR ? "not a directory (refusing a "
+			    "symbolic link or file there)" : strerror(-rc));
+			return rc;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+static int same_ds(const struct vt_rrd_ds_list *a, const struct vt_rrd_ds_list *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->name[i], b->name[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* The path to send to rrdcached: absolute over a unix socket, relative to
+ * the data directory over TCP. */
+static const char *cached_path(const struct vt_rrd_files *t,
+    const struct rrd_file *f, const char *abs)
+{
+	return vt_rrd_lib_cached_is_unix(t->cfg.rrdc) ? abs : f->rel;
+}
+
+/* An existing file: read its last update (after rrdcached wrote what it
+ * holds for it) and check its data sources. */
+static int adopt(struct vt_rrd_files *t, struct rrd_file *f, const char *path,
+    const struct vt_rrd_ds_list *want, char *err, size_t errlen)
+{
+	time_t last = 0;
+	struct vt_rrd_ds_list have;
+	if (t->cfg.rrdc) {
+		int rc = vt_rrd_updater_flush(t->cfg.rrdw, cached_path(t, f, path),
+		    err, errlen);
+		if (rc == -ENOTCONN)
+			return rc;
+	}
+	int rc = vt_rrd_updater_lastupdate(t->cfg.rrdw, path, &last, &have, err,
+	    errlen);
+	if (rc < 0)
+		return rc;
+	if (!same_ds(&have, want)) {
+		set_state(t, f, FILE_MISMATCH);
+		f->retry = t->round + RETRY_ROUNDS;
+		vt_log_complain(&t->c_conflict, VT_LOG_WARN, LOG_SUB,
+		    "%s: its data sources differ from a %s's; not writing it "
+		    "(move it away to start a new file)", path,
+		    f->kind == VT_RRD_CHECK ? "check" :
+		    vt_series_kind_name((enum vt_kind)f->kind));
+		return -EEXIST;
+	}
+	f->last = last;
+	f->wrote = 0;
+	set_state(t, f, FILE_READY);
+	t->adopted_round++;
+	return 0;
+}
+
+/* Make f writable: create it (the first update is at ts) or adopt it. */
+static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
+    const struct vt_rrd_update *u, time_t ts, struct vt_rrd_round *r)
+{
+	char path[PATH_MAX], err[ERR_MAX];
+	struct vt_rrd_ds_list want;
+	struct stat st;
+	int rc;
+
+	vt_rrd_layout_ds(f->kind, u->percentiles, u->npercentiles, &want);
+	rc = ensure_dirs(t, f->rel, err, sizeof err);
+	if (rc < 0)
+		goto fail;
+	abs_path(t, f->rel, path, sizeof path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			rc = -EPERM;
+			snprintf(err, sizeof err, "%s: not a regular file "
+			    "(refusing a symbolic link there)", path);
+			goto fail;
+		}
+		rc = adopt(t, f, path, &want, err, sizeof err);
+	} else {
+		struct vt_rrd_create_args args;
+		unsigned long step = t->cfg.step;
+		vt_rrd_layout_create_args(&want, step, t->cfg.points, &args);
+		rc = vt_rrd_updater_create(t->cfg.rrdw, path, step, ts - (time_t)step,
+		    &args, err, sizeof err);
+		if (rc == -EEXIST) {
+			rc = adopt(t, f, path, &want, err, sizeof err);
+		} else if (rc == 0) {
+			f->last = ts - (time_t)step;
+			f->wrote = 0;
+			set_state(t, f, FILE_READY);
+			r->created++;
+			t->created_round++;
+		}
+	}
+	if (rc == 0) {
+		kind_put(t, f->rel, (int)f->kind);
+		return 0;
+	}
+	if (f->state == FILE_MISMATCH)
+		return rc;
+fail:
+	if (rc == -ENOTCONN)
+		vt_log_complain(&t->c_cached, VT_LOG_WARN, LOG_SUB,
+		    "rrdcached %s: %s", vt_rrd_lib_cached_addr(t->cfg.rrdc), err);
+	else {
+		t->create_errors_round++;
+		vt_log_complain(&t->c_create, VT_LOG_ERROR, LOG_SUB,
+		    "cannot create or open files (will retry every window): "
+		    "%s", err);
+	}
+	return rc;
+}
+
+/* ---- a round ---- */
+
+void vt_rrd_files_begin(struct vt_rrd_files *t)
+{
+	t->round++;
+	vt_buf_reset(&t->text);
+	t->npend = 0;
+	t->touched = NULL;
+	t->created_round = t->adopted_round = t->updated_round = 0;
+	t->update_errors_round = t->create_errors_round = 0;
+}
+
+/* Take the path for f unless an older series has it. */
+static int claim(struct vt_rrd_files *t, struct rrd_file *f,
+    struct vt_rrd_round *r)
+{
+	struct rrd_file *o = find_path(t, f->path_hash, f->rel);
+	if (o == f)
+		return 1;
+	if (o && !(o->series && f->series && f->series->id < o->series->id)) {
+		set_state(t, f, FILE_CLASH);
+		return 0;
+	}
+	if (o) {   /* f is older: it takes the file over */
+		map_remove(&t->paths, o, 1);
+		o->owner = 0;
+		r->conflict += o->npend;
+		o->npend = 0;
+		set_state(t, o, FILE_CLASH);
+	}
+	map_insert(&t->paths, f, 1);
+	f->owner = 1;
+	set_state(t, f, FILE_NEW);
+	return 1;
+}
+
+static struct rrd_file *file_new(struct vt_rrd_files *t,
+    const struct vt_rrd_update *u, struct vt_rrd_round *r)
+{
+	char rel[VT_RRD_REL_MAX];
+	struct rrd_file *f = vt_xcalloc(1, sizeof *f);
+	if (u->series) {
+		const struct vt_series *s = u->series;
+		vt_rrd_layout_series_path(rel, sizeof rel, s->service,
+		    s->metric, s->labels, s->nlabels);
+		f->series = vt_series_retain(u->series);
+		map_insert(&t->ids, f, 0);
+	} else {
+		snprintf(rel, sizeof rel, "%s", u->rel);
+	}
+	f->rel = vt_xstrdup(rel);
+	f->path_hash = vt_hash(rel, strlen(rel), PATH_SEED);
+	f->kind = u->kind;
+	f->state = FILE_CLASH;   /* until claimed */
+	claim(t, f, r);
+	return f;
+}
+
+static void put_value(struct vt_buf *b, double v)
+{
+	if (isfinite(v))
+		vt_buf_put_double(b, v);
+	else
+		vt_buf_putc(b, 'U');
+}
+
+static void gather(struct vt_rrd_files *t, struct rrd_file *f, time_t ts,
+    const double *values, size_t nvalues)
+{
+	if (t->npend == t->cappend) {
+		t->cappend = t->cappend ? t->cappend * 2 : 4096;
+		t->pend = vt_xrealloc(t->pend, t->cappend * sizeof *t->pend);
+	}
+	uint32_t i = (uint32_t)t->npend++;
+	t->pend[i].off = t->text.len;
+	t->pend[i].next = UINT32_MAX;
+	vt_buf_printf(&t->text, "%lld", (long long)ts);
+	for (size_t k = 0; k < nvalues; k++) {
+		vt_buf_putc(&t->text, ':');
+		put_value(&t->text, values[k]);
+	}
+	vt_buf_putc(&t->text, '\0');
+	if (f->npend == 0)
+		f->pend_head = i;
+	else
+		t->pend[f->pend_tail].next = i;
+	f->pend_tail = i;
+	f->npend++;
+	if (!f->touched) {
+		f->touched = 1;
+		f->next_touched = t->touched;
+		t->touched = f;
+	}
+}
+
+static int same_value(double a, double b)
+{
+	return a == b || (isnan(a) && isnan(b));
+}
+
+/* A check's window: fold it when its status is the one written last and
+ * the file was written less than VT_RRD_CHECK_REFRESH ago (1: folded).
+ * When the status changed after folded windows, the old status is first
+ * written at the newest folded window, so RRDtool sees it held up to
+ * there and the change at the window it happened in. */
+static int fold_check(struct vt_rrd_files *t, struct rrd_file *f, time_t ts,
+    const struct vt_rrd_update *u, struct vt_rrd_round *r)
+{
+	if (!f->wrote)
+		return 0;
+	int same = same_value(u->values[0], f->last_value);
+	if (same && ts - f->last < VT_RRD_CHECK_REFRESH) {
+		f->held = ts;
+		f->last_window = u->timestamp;
+		r->folded++;
+		return 1;
+	}
+	if (!same && f->held > f->last)
+		gather(t, f, f->held, &f->last_value, 1);
+	f->held = 0;
+	return 0;
+}
+
+void vt_rrd_files_add(struct vt_rrd_files *t, const struct vt_rrd_update *u,
+    struct vt_rrd_round *r)
+{
+	struct rrd_file *f;
+	if (u->series) {
+		f = find_series(t, u->series);
+	} else {
+		f = find_path(t, vt_hash(u->rel, strlen(u->rel), PATH_SEED),
+		    u->rel);
+	}
+	if (f == NULL)
+		f = file_new(t, u, r);
+	f->seen = t->round;
+	if (f->state == FILE_CLASH && !claim(t, f, r)) {
+		r->conflict++;
+		return;
+	}
+	if (f->state == FILE_MISMATCH) {
+		if (t->round < f->retry) {
+			r->conflict++;
+			return;
+		}
+		set_state(t, f, FILE_NEW);
+	}
+	time_t ts = (time_t)llround(u->timestamp);
+	if (f->state == FILE_NEW && prepare(t, f, u, ts, r) < 0) {
+		if (f->state == FILE_MISMATCH)
+			r->conflict++;
+		else
+			r->errors++;
+		return;
+	}
+	if (ts <= f->last) {
+		/* The final window may close within the second of the one
+		 * before: it is newer, so it goes one second later. Anything
+		 * else not after the last update was written already. */
+		if (!(f->wrote && ts == f->last &&
+		    u->timestamp > f->last_window)) {
+			r->late++;
+			return;
+		}
+		ts = f->last + 1;
+	}
+	if (f->kind == VT_RRD_CHECK && fold_check(t, f, ts, u, r))
+		return;
+	gather(t, f, ts, u->values, u->nvalues);
+	f->last = ts;
+	f->last_window = u->timestamp;
+	f->last_value = u->values[0];
+	f->wrote = 1;
+}
+
+
+/* The outcome of one update call for k windows of f. */
+static void account(struct vt_rrd_files *t, struct rrd_file *f, size_t k,
+    int rc, const char *err, struct vt_rrd_round *r)
+{
+	if (rc == 0) {
+		r->updates += k;
+		t->updated_round += k;
+		return;
+	}
+	r->errors += k;
+	if (rc == -ENOTCONN) {
+		vt_log_complain(&t->c_cached, VT_LOG_WARN, LOG_SUB,
+		    "rrdcached %s: %s", vt_rrd_lib_cached_addr(t->cfg.rrdc), err);
+		return;
+	}
+	t->update_errors_round += k;
+	vt_log_complain(&t->c_update, VT_LOG_ERROR, LOG_SUB, "%s/%s: %s",
+	    t->dir, f->rel, err);
+	set_state(t, f, FILE_NEW);   /* re-read the file before the next window */
+}
+
+/* Collect the oldest answer of the update worker. */
+static void collect(struct vt_rrd_files *t, struct vt_rrd_round *r)
+{
+	char err[ERR_MAX];
+	struct inflight *q = &t->inflight[t->inflight_head];
+	int rc = vt_rrd_updater_result(t->cfg.rrdw, err, sizeof err);
+	t->inflight_head = (t->inflight_head + 1) % RRDW_WINDOW;
+	t->ninflight--;
+	account(t, q->f, q->k, rc, err, r);
+}
+
+/* One update call, through the worker; its answer is collected later. */
+static void submit(struct vt_rrd_files *t, struct rrd_file *f,
+    const char *target, size_t k, const char *const *argv,
+    struct vt_rrd_round *r)
+{
+	char err[ERR_MAX];
+	r->calls++;
+	while (t->ninflight == RRDW_WINDOW)
+		collect(t, r);
+	int rc = vt_rrd_updater_send(t->cfg.rrdw, target, (int)k, argv);
+	if (rc < 0) {
+		snprintf(err, sizeof err, "rrd worker: %s", strerror(-rc));
+		account(t, f, k, rc, err, r);
+		return;
+	}
+	struct inflight *q = &t->inflight[(t->inflight_head + t->ninflight) %
+	    RRDW_WINDOW];
+	q->f = f;
+	q->k = k;
+	t->ninflight++;
+}
+
+/* Send f's gathered updates, in as few calls as the transport allows. */
+static void send_file(struct vt_rrd_files *t, struct rrd_file *f,
+    struct vt_rrd_round *r)
+{
+	char path[PATH_MAX];
+	if (t->capargv < f->npend) {
+		t->capargv = f->npend * 2;
+		t->argv = vt_xrealloc(t->argv, t->capargv * sizeof *t->argv);
+	}
+	size_t n = 0;
+	for (uint32_t i = f->pend_head; n < f->npend; i = t->pend[i].next)
+		t->argv[n++] = t->text.data + t->pend[i].off;
+	if (abs_path(t, f->rel, path, sizeof path) < 0) {
+		r->errors += n;
+		return;
+	}
+	const char *target = t->cfg.rrdc ? cached_path(t, f, path) : path;
+	size_t budget = CACHED_CMD_BUDGET > strlen(target) + 16 ?
+	    CACHED_CMD_BUDGET - strlen(target) - 16 : 1;
+
+	for (size_t i = 0; i < n;) {
+		size_t k = 0, bytes = 0;
+		while (i + k < n && k < DIRECT_ARGS_MAX) {
+			size_t len = strlen(t->argv[i + k]) + 1;
+			if (t->cfg.rrdc && k > 0 && bytes + len > budget)
+				break;
+			bytes += len;
+			k++;
+		}
+		submit(t, f, target, k, t->argv + i, r);
+		i += k;
+	}
+}
+
+/* Forget files whose series did not appear this round (expired). */
+static void evict(struct vt_rrd_files *t)
+{
+	for (size_t i = 0; i < t->ids.nb; i++) {
+		struct rrd_file **pp = &t->ids.b[i];
+		while (*pp) {
+			struct rrd_file *f = *pp;
+			if (f->seen == t->round) {
+				pp = &f->next_id;
+				continue;
+			}
+			*pp = f->next_id;
+			t->ids.n--;
+			if (f->owner)
+				map_remove(&t->paths, f, 1);
+			set_state(t, f, FILE_NEW);
+			file_free(f);
+		}
+	}
+	for (size_t i = 0; i < t->paths.nb; i++) {
+		struct rrd_file **pp = &t->paths.b[i];
+		while (*pp) {
+			struct rrd_file *f = *pp;
+			if (f->series || f->seen == t->round) {
+				pp = &f->next_path;
+				continue;
+			}
+			*pp = f->next_path;
+			t->paths.n--;
+			set_state(t, f, FILE_NEW);
+			file_free(f);
+		}
+	}
+}
+
+void vt_rrd_files_commit(struct vt_rrd_files *t, struct vt_rrd_round *r)
+{
+	for (struct rrd_file *f = t->touched; f; f = f->next_touched) {
+		if (f->npend)
+			send_file(t, f, r);
+		f->npend = 0;
+		f->touched = 0;
+	}
+	while (t->ninflight > 0)
+		collect(t, r);
+	t->touched = NULL;
+	evict(t);
+	if ((t->created_round || t->adopted_round) &&
+	    t->create_errors_round == 0)
+		vt_log_recovered(&t->c_create, LOG_SUB,
+		    "files can be created again");
+	if (t->updated_round && t->update_errors_round == 0)
+		vt_log_recovered(&t->c_update, LOG_SUB, "updates succeed again");
+	if (t->cfg.rrdc && t->updated_round)
+		vt_log_recovered(&t->c_cached, LOG_SUB, "rrdcached %s is back",
+		    vt_rrd_lib_cached_addr(t->cfg.rrdc));
+}
+
+void vt_rrd_files_write_held(struct vt_rrd_files *t, struct vt_rrd_round *r)
+{
+	vt_rrd_files_begin(t);
+	for (size_t i = 0; i < t->paths.nb; i++) {
+		for (struct rrd_file *f = t->paths.b[i]; f; f = f->next_path) {
+			f->seen = t->round;          /* not an eviction round */
+			if (f->kind != VT_RRD_CHECK || f->state != FILE_READY ||
+			    f->held <= f->last)
+				continue;
+			gather(t, f, f->held, &f->last_value, 1);
+			f->last = f->held;
+			f->held = 0;
+		}
+	}
+	for (size_t i = 0; i < t->ids.nb; i++)
+		for (struct rrd_file *f = t->ids.b[i]; f; f = f->next_id)
+			f->seen = t->round;
+	vt_rrd_files_commit(t, r);
+}

@@ -1,0 +1,87 @@
+/*
+ * rrd_files.h - the RRD writer's table of files (internal to rrd_store.c
+ * and its tests): for every series or check it has seen, the relative
+ * path, whether the file is ready, and the last timestamp written.
+ *
+ * Used by the writer thread only, one round at a time:
+ *   vt_rrd_files_begin       a round starts
+ *   vt_rrd_files_add ...     one update per file and window, oldest window
+ *                            first (files are created or checked here)
+ *   vt_rrd_files_commit      the gathered updates go out, several windows
+ *                            of a file in one call; files not seen in the
+ *                            round (expired series) are forgotten
+ * The one exception is vt_rrd_files_kind_of, which any thread may call.
+ */
+#ifndef VT_RRD_FILES_H
+#define VT_RRD_FILES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "exporters/rrd/rrd_lib.h"
+#include "exporters/rrd/rrd_updater.h"
+#include "collector/agg/series.h"
+
+struct vt_rrd_files_config {
+	const char *data_dir;       /* resolved, absolute; borrowed */
+	struct vt_rrdc *rrdc;       /* borrowed; NULL = direct (names the
+	                               rrdcached the worker talks to) */
+	struct vt_rrd_updater *rrdw;       /* borrowed; every librrd call (updates,
+	                               create, lastupdate, rrdcached flush)
+	                               goes through this worker process */
+	unsigned long step;
+	size_t points;
+};
+
+/* What a round did; the caller adds these to its counters. */
+struct vt_rrd_round {
+	uint64_t updates;           /* written */
+	uint64_t calls;             /* update calls made */
+	uint64_t late;              /* skipped: not after the last update */
+	uint64_t conflict;          /* skipped: file owned by another series
+	                               or with other data sources */
+	uint64_t errors;            /* lost to errors */
+	uint64_t created;           /* files created */
+	uint64_t folded;            /* check windows with an unchanged status,
+	                               held for a later write
+	                               (VT_RRD_CHECK_REFRESH) */
+};
+
+/* One update: a window of a metric series, or of a check (series NULL,
+ * rel its path from vt_rrd_layout_check_path). */
+struct vt_rrd_update {
+	struct vt_series *series;   /* borrowed; retained by the table */
+	const char *rel;            /* checks only; copied */
+	enum vt_rrd_kind kind;
+	const double *values;       /* in DS order (vt_rrd_layout_values) */
+	size_t nvalues;
+	double timestamp;           /* window close, unix seconds */
+	const double *percentiles;  /* of the window's flush */
+	size_t npercentiles;
+};
+
+struct vt_rrd_files;
+
+struct vt_rrd_files *vt_rrd_files_create(const struct vt_rrd_files_config
+    *cfg);
+/* Releases every series held. NULL ok. */
+void vt_rrd_files_destroy(struct vt_rrd_files *t);
+
+void vt_rrd_files_begin(struct vt_rrd_files *t);
+void vt_rrd_files_add(struct vt_rrd_files *t, const struct vt_rrd_update *u,
+    struct vt_rrd_round *r);
+void vt_rrd_files_commit(struct vt_rrd_files *t, struct vt_rrd_round *r);
+
+/* Write what folding holds back (the last unchanged status of every
+ * check file), as one round of its own: before the writer stops. */
+void vt_rrd_files_write_held(struct vt_rrd_files *t, struct vt_rrd_round *r);
+
+/* Files the table is writing (ready). */
+size_t vt_rrd_files_ready(const struct vt_rrd_files *t);
+
+/* The kind of the file at rel, when this table has written it since it
+ * was created; -1 otherwise. Thread-safe. */
+int vt_rrd_files_kind_of(struct vt_rrd_files *t, const char *rel);
+
+#endif

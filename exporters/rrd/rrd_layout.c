@@ -1,0 +1,360 @@
+/*
+ * rrd_layout.c - file names, data sources, archives and sizes of the
+ * round-robin files (rrd_layout.h). Pure: no I/O, no allocation.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "collector/base/hash.h"
+#include "collector/statsd/names.h"
+#include "exporters/rrd/rrd_layout.h"
+
+#define HASH_SEED_SERVICE 0x7672642d73766331ull   /* "vrd-svc1" */
+#define HASH_SEED_METRIC 0x7672642d6d657431ull    /* "vrd-met1" */
+#define HASH_SEED_CHECK 0x7672642d63686b31ull     /* "vrd-chk1" */
+#define CHECKS_DIR "checks"
+
+/* The ranges the dashboards offer, in seconds. */
+static const unsigned long ranges[VT_RRD_RANGES] = {
+	3600UL,            /* 1 hour */
+	86400UL,           /* 1 day */
+	7UL * 86400UL,     /* 1 week */
+	31UL * 86400UL,    /* 1 month */
+	366UL * 86400UL,   /* 1 year */
+};
+
+static const char *const timer_ds[] = {
+	"count", "rate", "sum", "mean", "min", "max", "stddev"
+};
+
+unsigned long vt_rrd_layout_step(double flush_interval)
+{
+	if (!(flush_interval >= 1.5))
+		return 1;
+	if (flush_interval > 1e9)
+		return 1000000000UL;
+	return (unsigned long)llround(flush_interval);
+}
+
+void vt_rrd_layout_percentile_name(double p, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "p%.6g", p);
+	for (char *c = out; *c; c++)
+		if (*c == '.')
+			*c = '_';
+}
+
+static void ds_add(struct vt_rrd_ds_list *out, const char *name)
+{
+	if (out->n < VT_RRD_MAX_DS)
+		snprintf(out->name[out->n++], VT_RRD_DS_NAME_MAX, "%s", name);
+}
+
+void vt_rrd_layout_ds(enum vt_rrd_kind kind, const double *percentiles,
+    size_t npercentiles, struct vt_rrd_ds_list *out)
+{
+	out->n = 0;
+	switch (kind) {
+	case VT_RRD_COUNTER:
+		ds_add(out, "count");
+		ds_add(out, "rate");
+		break;
+	case VT_RRD_TIMER:
+	case VT_RRD_HISTOGRAM:
+		for (size_t i = 0; i < sizeof timer_ds / sizeof timer_ds[0]; i++)
+			ds_add(out, timer_ds[i]);
+		if (npercentiles > VT_MAX_PERCENTILES)
+			npercentiles = VT_MAX_PERCENTILES;
+		for (size_t i = 0; i < npercentiles; i++) {
+			char name[VT_RRD_DS_NAME_MAX];
+			vt_rrd_layout_percentile_name(percentiles[i], name,
+			    sizeof name);
+			ds_add(out, name);
+		}
+		break;
+	case VT_RRD_CHECK:
+		ds_add(out, "status");
+		break;
+	default:   /* gauge, set */
+		ds_add(out, "value");
+		break;
+	}
+}
+
+size_t vt_rrd_layout_values(enum vt_kind kind, const struct vt_metric_window *w,
+    size_t npercentiles, double *out)
+{
+	size_t n = 0;
+	switch (kind) {
+	case VT_COUNTER:
+		out[n++] = w->count;
+		out[n++] = w->rate;
+		break;
+	case VT_TIMER:
+	case VT_HISTOGRAM:
+		out[n++] = w->count;
+		out[n++] = w->rate;
+		out[n++] = w->sum;
+		out[n++] = w->mean;
+		out[n++] = w->min;
+		out[n++] = w->max;
+		out[n++] = w->stddev;
+		if (npercentiles > VT_MAX_PERCENTILES)
+			npercentiles = VT_MAX_PERCENTILES;
+		for (size_t i = 0; i < npercentiles; i++)
+			out[n++] = w->quantiles ? w->quantiles[i] : NAN;
+		break;
+	default:
+		out[n++] = w->value;
+		break;
+	}
+	return n;
+}
+
+size_t vt_rrd_layout_archives(unsigned long step, size_t points,
+    struct vt_rrd_archive out[VT_RRD_RANGES])
+{
+	size_t n = 0;
+	if (step == 0)
+		step = 1;
+	if (points == 0)
+		points = 1;
+	for (size_t i = 0; i < VT_RRD_RANGES; i++) {
+		unsigned long long per = (unsigned long long)step * points;
+		unsigned long pdp = (unsigned long)((ranges[i] + per - 1) / per);
+		if (pdp == 0)
+			pdp = 1;
+		unsigned long span = step * pdp;
+		unsigned long rows = (ranges[i] + span - 1) / span;
+		if (rows < 2)
+			rows = 2;
+		if (n > 0 && out[n - 1].pdp_per_row == pdp) {
+			/* Same resolution as the previous range: one archive
+			 * long enough for both. */
+			out[n - 1].range = ranges[i];
+			out[n - 1].rows = rows;
+			continue;
+		}
+		out[n].range = ranges[i];
+		out[n].pdp_per_row = pdp;
+		out[n].rows = rows;
+		n++;
+	}
+	return n;
+}
+
+void vt_rrd_layout_create_args(const struct vt_rrd_ds_list *ds,
+    unsigned long step, size_t points, struct vt_rrd_create_args *out)
+{
+	struct vt_rrd_archive ar[VT_RRD_RANGES];
+	size_t nar = vt_rrd_layout_archives(step, points, ar);
+	size_t pos = 0, cap = sizeof out->text;
+	static const char *const cfs[] = { "AVERAGE", "MAX" };
+
+	unsigned long heartbeat = 2 * step;
+	if (vt_rrd_layout_guess_kind(ds) == VT_RRD_CHECK)
+		heartbeat += VT_RRD_CHECK_REFRESH;   /* folded windows */
+	out->argc = 0;
+	for (size_t i = 0; i < ds->n; i++) {
+		char *dst = out->text + pos;
+		int w = snprintf(dst, cap - pos, "DS:%s:GAUGE:%lu:U:U",
+		    ds->name[i], heartbeat);
+		out->argv[out->argc++] = dst;
+		pos += (size_t)w + 1;
+	}
+	for (size_t c = 0; c < 2; c++) {
+		for (size_t i = 0; i < nar; i++) {
+			char *dst = out->text + pos;
+			int w = snprintf(dst, cap - pos, "RRA:%s:0.5:%lu:%lu",
+			    cfs[c], ar[i].pdp_per_row, ar[i].rows);
+			out->argv[out->argc++] = dst;
+			pos += (size_t)w + 1;
+		}
+	}
+}
+
+uint64_t vt_rrd_layout_file_size(size_t nds, unsigned long step,
+    size_t points)
+{
+	struct vt_rrd_archive ar[VT_RRD_RANGES];
+	size_t nar = vt_rrd_layout_archives(step, points, ar);
+	uint64_t rows = 0, d = nds, r = 2 * nar;
+	for (size_t i = 0; i < nar; i++)
+		rows += 2 * ar[i].rows;
+	return 144 + 232 * d + 128 * r + 80 * d * r + 8 * d * rows;
+}
+
+/* ---- paths ---- */
+
+static int is_hex_lower(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* Whether s[0..len) ends in "-" and VT_RRD_HASH_HEX lowercase hex digits. */
+static int looks_suffixed(const char *s, size_t len)
+{
+	if (len < VT_RRD_HASH_HEX + 1 || s[len - VT_RRD_HASH_HEX - 1] != '-')
+		return 0;
+	for (size_t i = len - VT_RRD_HASH_HEX; i < len; i++)
+		if (!is_hex_lower(s[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * Append one sanitised component to out at *pos: the raw text is
+ * raw[0..len); hash is over the raw identity (which may hold more than
+ * the text, e.g. labels). force asks for a suffix regardless.
+ */
+static void put_component(char *out, size_t *pos, const char *raw, size_t len,
+    size_t cap, uint64_t hash, int force)
+{
+	char clean[VT_NAME_MAX * 4 + 2];
+	size_t need = vt_names_file(clean, sizeof clean, raw, len);
+	if (need >= sizeof clean) {   /* cannot happen for bounded names */
+		need = sizeof clean - 1;
+		force = 1;
+	}
+	int changed = need != len || memcmp(clean, raw, len) != 0;
+	int suffix = force || changed || need > cap ||
+	    looks_suffixed(clean, need);
+	size_t keep = need > cap ? cap : need;
+	memcpy(out + *pos, clean, keep);
+	*pos += keep;
+	if (suffix) {
+		int w = snprintf(out + *pos, VT_RRD_HASH_HEX + 2, "-%012llx",
+		    (unsigned long long)(hash >> 16));
+		*pos += (size_t)w;
+	}
+	out[*pos] = '\0';
+}
+
+/* Copy at most VT_NAME_MAX bytes of s: names are bounded upstream; this
+ * keeps a hostile caller from overrunning the component buffers. */
+static size_t bounded_len(const char *s)
+{
+	return strnlen(s, VT_NAME_MAX * 2);
+}
+
+static int finish(char *out, size_t outlen, const char *path, size_t len)
+{
+	if (len + 1 > outlen) {
+		if (outlen)
+			out[0] = '\0';
+		return -1;
+	}
+	memcpy(out, path, len + 1);
+	return (int)len;
+}
+
+static void put_service(char *buf, size_t *pos, const char *service)
+{
+	size_t len = bounded_len(service);
+	put_component(buf, pos, service, len, VT_RRD_SERVICE_CAP,
+	    vt_hash(service, len, HASH_SEED_SERVICE), 0);
+	buf[(*pos)++] = '/';
+	buf[*pos] = '\0';
+}
+
+int vt_rrd_layout_series_path(char *out, size_t outlen, const char *service,
+    const char *metric, const struct vt_label *labels, size_t nlabels)
+{
+	char buf[VT_RRD_REL_MAX];
+	size_t pos = 0;
+	put_service(buf, &pos, service);
+
+	/* The raw stem: metric,k=v,... ; the hash covers the same parts
+	 * separated by NUL bytes, which no name holds. */
+	char raw[VT_NAME_MAX * 2 + 8];
+	size_t rlen = bounded_len(metric);
+	if (rlen > sizeof raw - 1)
+		rlen = sizeof raw - 1;
+	memcpy(raw, metric, rlen);
+	uint64_t h = vt_hash(metric, bounded_len(metric), HASH_SEED_METRIC);
+	for (size_t i = 0; i < nlabels; i++) {
+		const char *parts[2] = { labels[i].key, labels[i].value };
+		for (size_t j = 0; j < 2; j++) {
+			size_t n = bounded_len(parts[j]);
+			h = vt_hash(parts[j], n, h ^ (j ? 0x3d : 0x2c));
+			if (rlen < sizeof raw - 1)
+				raw[rlen++] = j ? '=' : ',';
+			size_t room = sizeof raw - 1 - rlen;
+			if (n > room)
+				n = room;
+			memcpy(raw + rlen, parts[j], n);
+			rlen += n;
+		}
+	}
+	put_component(buf, &pos, raw, rlen, VT_RRD_NAME_CAP, h, nlabels > 0);
+	memcpy(buf + pos, ".rrd", 5);
+	pos += 4;
+	return finish(out, outlen, buf, pos);
+}
+
+int vt_rrd_layout_check_path(char *out, size_t outlen, const char *service,
+    const char *instance, const char *check)
+{
+	char buf[VT_RRD_REL_MAX];
+	size_t pos = 0;
+	put_service(buf, &pos, service);
+	memcpy(buf + pos, CHECKS_DIR "/", sizeof CHECKS_DIR);
+	pos += sizeof CHECKS_DIR;
+	size_t len = bounded_len(instance);
+	put_component(buf, &pos, instance, len, VT_RRD_SERVICE_CAP,
+	    vt_hash(instance, len, HASH_SEED_CHECK ^ 1), 0);
+	buf[pos++] = '/';
+	len = bounded_len(check);
+	put_component(buf, &pos, check, len, VT_RRD_NAME_CAP,
+	    vt_hash(check, len, HASH_SEED_CHECK), 0);
+	memcpy(buf + pos, ".rrd", 5);
+	pos += 4;
+	return finish(out, outlen, buf, pos);
+}
+
+/* ---- reading back ---- */
+
+int vt_rrd_layout_ds_index(const struct vt_rrd_ds_list *ds, const char *name)
+{
+	for (size_t i = 0; i < ds->n; i++)
+		if (strcmp(ds->name[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int vt_rrd_layout_guess_kind(const struct vt_rrd_ds_list *ds)
+{
+	if (vt_rrd_layout_ds_index(ds, "mean") >= 0)
+		return VT_RRD_TIMER;
+	if (vt_rrd_layout_ds_index(ds, "rate") >= 0)
+		return VT_RRD_COUNTER;
+	if (vt_rrd_layout_ds_index(ds, "value") >= 0)
+		return VT_RRD_GAUGE;
+	if (vt_rrd_layout_ds_index(ds, "status") >= 0)
+		return VT_RRD_CHECK;
+	return -1;
+}
+
+const char *vt_rrd_layout_default_stat(const struct vt_rrd_ds_list *ds)
+{
+	switch (vt_rrd_layout_guess_kind(ds)) {
+	case VT_RRD_TIMER: {
+		if (vt_rrd_layout_ds_index(ds, "p99") >= 0)
+			return "p99";
+		for (size_t i = ds->n; i-- > 0;)
+			if (ds->name[i][0] == 'p' && ds->name[i][1] >= '0' &&
+			    ds->name[i][1] <= '9')
+				return ds->name[i];
+		return "mean";
+	}
+	case VT_RRD_COUNTER:
+		return "rate";
+	case VT_RRD_GAUGE:
+		return "value";
+	case VT_RRD_CHECK:
+		return "status";
+	default:
+		return ds->n ? ds->name[0] : "value";
+	}
+}

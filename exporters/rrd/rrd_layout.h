@@ -1,0 +1,167 @@
+/*
+ * rrd_layout.h - what the round-robin files look like (SPEC 5): where a
+ * series lives on disk, its data sources (DS), its archives (RRA) and how
+ * big it is. Pure functions over caller memory: nothing here allocates,
+ * touches the disk or calls librrd, so all of it is unit-tested.
+ *
+ * Paths (relative to the data directory):
+ *   metric   <service>/<metric>[,<key>=<value>...].rrd
+ *   check    <service>/checks/<instance>/<check>.rrd
+ * Each component is sanitised to [A-Za-z0-9._-] by vt_names_file (so it is
+ * never empty, ".", ".." or a dot-file, and never holds '/' or NUL) and
+ * gets the suffix "-<12 hex digits>" (48 bits of a hash of the raw text)
+ * whenever the sanitised text differs from the raw text, labels are present
+ * (',' and '=' are not in the file alphabet), the text is longer than the
+ * component cap (it is then cut), or the clean text itself ends in
+ * something shaped like such a suffix. So a name without a suffix is the
+ * name as sent, and two distinct names share a file only if their 48-bit
+ * hashes collide while their sanitised stems are equal. Metric files always
+ * end in ".rrd", so the "checks" directory of a service never clashes with
+ * a metric. Component caps keep every name under NAME_MAX and a relative
+ * path under VT_RRD_REL_MAX.
+ *
+ * Data sources, all GAUGE (the daemon writes window results, RRDtool never
+ * differentiates), heartbeat 2 x step (check files: 2 x step +
+ * VT_RRD_CHECK_REFRESH, see below), no min/max:
+ *   counter          count, rate
+ *   gauge, set       value
+ *   timer, histogram count, rate, sum, mean, min, max, stddev, then one per
+ *                    configured percentile: p50, p90, p95, p99 (99.9 ->
+ *                    p99_9; DS names allow only [A-Za-z0-9_])
+ *   check            status (0 ok, 1 warning, 2 critical, 3 unknown)
+ *
+ * Archives: for each range the dashboards offer (1 hour, 1 day, 1 week,
+ * 31 days, 366 days) one AVERAGE and one MAX archive with about
+ * `points` rows (default 1000):
+ *   pdp_per_row = max(1, ceil(range / (step * points)))
+ *   rows        = ceil(range / (step * pdp_per_row))
+ * so a range never has more rows than primary points (1 hour at a 10 s
+ * step is 360 rows). A range whose pdp_per_row equals the previous one's
+ * is merged into it (large steps).
+ *
+ * File size in bytes (RRDtool 1.7 format on 64-bit Linux), D data sources,
+ * R archives (10 by default), ROWS the sum of rows over the archives:
+ *   144 + 232 D + 128 R + 80 D R + 8 D ROWS
+ * With the defaults (10 s step, 1000 points) the ranges get 360, 960, 992,
+ * 1000 and 1000 rows (steps of 10 s, 90 s, 610 s, 44 min, 8.8 h), ROWS =
+ * 2 x 4312 = 8624, so a counter takes 141 KB, a gauge, set or check
+ * 71 KB, and a timer with 4 percentiles (11 data sources) 772 KB.
+ */
+#ifndef VT_RRD_LAYOUT_H
+#define VT_RRD_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector/agg/flush.h"
+#include "collector/agg/series.h"
+#include "collector/base/vt_types.h"
+
+#define VT_RRD_DS_NAME_MAX 20       /* bytes of a DS name with its NUL */
+#define VT_RRD_MAX_DS (7 + VT_MAX_PERCENTILES)
+#define VT_RRD_RANGES 5
+#define VT_RRD_MAX_RRA (2 * VT_RRD_RANGES)
+#define VT_RRD_REL_MAX 640          /* bytes of a relative path with NUL */
+#define VT_RRD_SERVICE_CAP 120      /* sanitised service bytes kept */
+#define VT_RRD_NAME_CAP 200         /* sanitised metric/check bytes kept */
+#define VT_RRD_HASH_HEX 12          /* hex digits of the suffix */
+#define VT_RRD_DEFAULT_POINTS 1000
+/* A check's status rarely changes, and every update of a file costs the
+ * same few hundred microseconds whatever it carries, so a check file is
+ * written when the status changes and otherwise at least this often
+ * (seconds): unchanged windows are folded into the next write. Its
+ * heartbeat covers the gap, so RRDtool sees the status held throughout. */
+#define VT_RRD_CHECK_REFRESH 300
+
+/* What a file holds: the statsd kinds, plus check status history. */
+enum vt_rrd_kind {
+	VT_RRD_COUNTER = VT_COUNTER,
+	VT_RRD_GAUGE = VT_GAUGE,
+	VT_RRD_TIMER = VT_TIMER,
+	VT_RRD_HISTOGRAM = VT_HISTOGRAM,
+	VT_RRD_SET = VT_SET,
+	VT_RRD_CHECK = VT_KIND_COUNT,
+	VT_RRD_KIND_COUNT
+};
+
+/* A list of DS names, in file order. A value, embeddable. */
+struct vt_rrd_ds_list {
+	size_t n;
+	char name[VT_RRD_MAX_DS][VT_RRD_DS_NAME_MAX];
+};
+
+/* One archive range. */
+struct vt_rrd_archive {
+	unsigned long range;         /* seconds covered */
+	unsigned long pdp_per_row;   /* steps per row */
+	unsigned long rows;
+};
+
+/* The arguments of rrd_create: "DS:..." then "RRA:..." strings. argv points
+ * into text; the struct is a value (copying it breaks argv: fill it where
+ * it is used). */
+struct vt_rrd_create_args {
+	int argc;
+	const char *argv[VT_RRD_MAX_DS + VT_RRD_MAX_RRA];
+	char text[(VT_RRD_MAX_DS + VT_RRD_MAX_RRA) * 48];
+};
+
+/* The RRD step for a flush interval: whole seconds, at least 1. */
+unsigned long vt_rrd_layout_step(double flush_interval);
+
+/* "p50", "p99_9", "p0_1": the DS name of a percentile in (0, 100). */
+void vt_rrd_layout_percentile_name(double p, char *out, size_t outlen);
+
+/* The DS names of a kind, in file order. percentiles are ignored except
+ * for timers and histograms. */
+void vt_rrd_layout_ds(enum vt_rrd_kind kind, const double *percentiles,
+    size_t npercentiles, struct vt_rrd_ds_list *out);
+
+/* The values of one closed window, in the order of vt_rrd_layout_ds (NaN
+ * = unknown). npercentiles is the flush's. Returns how many were written
+ * (at most VT_RRD_MAX_DS). */
+size_t vt_rrd_layout_values(enum vt_kind kind, const struct vt_metric_window *w,
+    size_t npercentiles, double *out);
+
+/* The archives for a step and points per range (see above); returns how
+ * many ranges remain after merging (1..VT_RRD_RANGES). */
+size_t vt_rrd_layout_archives(unsigned long step, size_t points,
+    struct vt_rrd_archive out[VT_RRD_RANGES]);
+
+/* Fill the rrd_create arguments for a DS list, step and points. */
+void vt_rrd_layout_create_args(const struct vt_rrd_ds_list *ds,
+    unsigned long step, size_t points, struct vt_rrd_create_args *out);
+
+/* The size in bytes of a file with nds data sources (formula above). */
+uint64_t vt_rrd_layout_file_size(size_t nds, unsigned long step,
+    size_t points);
+
+/*
+ * The relative path of a metric series: "<service>/<metric>.rrd".
+ * labels must be sorted by key (as in struct vt_series); nlabels may be 0.
+ * Returns the length written (always < VT_RRD_REL_MAX), never fails when
+ * outlen >= VT_RRD_REL_MAX; returns -1 (out = "") when outlen is smaller
+ * and the path does not fit.
+ */
+int vt_rrd_layout_series_path(char *out, size_t outlen, const char *service,
+    const char *metric, const struct vt_label *labels, size_t nlabels);
+
+/* The relative path of a check's status history:
+ * "<service>/checks/<instance>/<check>.rrd". Same return. */
+int vt_rrd_layout_check_path(char *out, size_t outlen, const char *service,
+    const char *instance, const char *check);
+
+/* The kind a DS list says a file holds: VT_RRD_COUNTER (count, rate),
+ * VT_RRD_GAUGE (value), VT_RRD_TIMER (has mean; timers and histograms
+ * share a layout), VT_RRD_CHECK (status), or -1 when none fits. */
+int vt_rrd_layout_guess_kind(const struct vt_rrd_ds_list *ds);
+
+/* The stat a graph or series shows by default for a kind and DS list:
+ * rate (counters), value (gauges, sets), p99 or else the highest
+ * percentile or else mean (timers), status (checks). */
+const char *vt_rrd_layout_default_stat(const struct vt_rrd_ds_list *ds);
+
+/* Index of a DS name in the list, or -1. */
+int vt_rrd_layout_ds_index(const struct vt_rrd_ds_list *ds, const char *name);
+
+#endif

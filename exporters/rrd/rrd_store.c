@@ -1,0 +1,504 @@
+/*
+ * rrd_store.c - the RRD sink (rrd_store.h): copies each closed window into
+ * a batch on the flusher thread, queues it (bounded, counted), and writes
+ * everything queued on its own thread through the file table
+ * (rrd_files.h), one round at a time.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "exporters/rrd/forkserver.h"
+#include "collector/base/log.h"
+#include "exporters/rrd/rrd_files.h"
+#include "exporters/rrd/rrd_sweep.h"
+#include "exporters/rrd/rrd_lib.h"
+#include "exporters/rrd/rrd_store.h"
+#include "exporters/rrd/rrd_updater.h"
+#include "collector/base/xmalloc.h"
+
+#define LOG_SUB "rrd"
+
+/* One metric or check of one window. */
+struct batch_item {
+	struct vt_series *series;    /* one reference; NULL for a check */
+	size_t rel;                  /* checks: offset of the path in text */
+	size_t off;                  /* first value in values */
+	unsigned short nvalues;
+	unsigned char kind;          /* enum vt_rrd_kind */
+};
+
+/* One window, as the writer needs it. */
+struct batch {
+	struct batch *next;
+	double timestamp;
+	size_t npercentiles;
+	double percentiles[VT_MAX_PERCENTILES];
+	size_t n;
+	struct batch_item *items;
+	double *values;
+	struct vt_buf text;          /* check paths */
+};
+
+struct vt_rrd_store {
+	char dir[PATH_MAX];
+	size_t queue_max;
+	vt_health *health;
+	struct vt_rrdc *rrdc;        /* the writer's rrdcached client */
+	struct vt_rrd_updater *rrdw;        /* the worker process: every librrd call */
+	struct vt_rrd_files *files;  /* the writer's */
+
+	pthread_t thread;
+	int started;
+	pthread_mutex_t lock;        /* guards everything below */
+	pthread_cond_t wake;         /* writer: work or stop */
+	pthread_cond_t idle;         /* drain: queue empty, writer idle */
+	struct batch *head, *tail;
+	int stopping, busy;
+	int held;                    /* vt_rrd_store_hold: take nothing */
+	struct vt_rrd_store_stats stats;
+	clockid_t cpu_clock;
+	int have_cpu_clock;
+	double worker_cpu;           /* CPU of the worker process(es) */
+};
+
+/* ---- batches (flusher thread) ---- */
+
+static void batch_free(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		vt_series_release(b->items[i].series);
+	free(b->items);
+	free(b->values);
+	vt_buf_fini(&b->text);
+	free(b);
+}
+
+static size_t value_count(enum vt_kind kind, size_t npercentiles)
+{
+	return kind == VT_TIMER || kind == VT_HISTOGRAM ? 7 + npercentiles :
+	    kind == VT_COUNTER ? 2 : 1;
+}
+
+/* Checks in the health snapshot (0 when none). */
+static size_t count_checks(const struct vt_health_snapshot *hs)
+{
+	size_t n = 0;
+	for (size_t i = 0; hs && i < hs->nservices; i++)
+		n += hs->services[i].nchecks;
+	return n;
+}
+
+static void add_checks(struct batch *b, const struct vt_health_snapshot *hs,
+    size_t *nvals)
+{
+	for (size_t i = 0; hs && i < hs->nservices; i++) {
+		const struct vt_health_service_view *sv = &hs->services[i];
+		for (size_t j = 0; j < sv->nchecks; j++) {
+			const struct vt_health_check_view *cv = &sv->checks[j];
+			char rel[VT_RRD_REL_MAX];
+			vt_rrd_layout_check_path(rel, sizeof rel, sv->name,
+			    cv->instance, cv->check);
+			struct batch_item *it = &b->items[b->n++];
+			it->series = NULL;
+			it->rel = b->text.len;
+			vt_buf_append(&b->text, rel, strlen(rel) + 1);
+			it->off = *nvals;
+			it->nvalues = 1;
+			it->kind = VT_RRD_CHECK;
+			b->values[(*nvals)++] = (double)cv->status;
+		}
+	}
+}
+
+static struct batch *batch_build(const struct vt_flush *f,
+    const struct vt_health_snapshot *hs)
+{
+	size_t np = f->npercentiles > VT_MAX_PERCENTILES ? VT_MAX_PERCENTILES :
+	    f->npercentiles;
+	size_t nchecks = count_checks(hs), nvals = 0;
+	for (size_t i = 0; i < f->nmetrics; i++)
+		nvals += value_count(f->metrics[i].series->kind, np);
+	struct batch *b = vt_xcalloc(1, sizeof *b);
+	b->timestamp = f->timestamp;
+	b->npercentiles = np;
+	memcpy(b->percentiles, f->percentiles, np * sizeof(double));
+	b->items = vt_xcalloc(f->nmetrics + nchecks + 1, sizeof *b->items);
+	b->values = vt_xmalloc((nvals + nchecks + 1) * sizeof(double));
+	vt_buf_init(&b->text);
+	nvals = 0;
+	for (size_t i = 0; i < f->nmetrics; i++) {
+		const struct vt_metric_window *w = &f->metrics[i];
+		struct batch_item *it = &b->items[b->n++];
+		it->series = vt_series_retain(w->series);
+		it->kind = (unsigned char)w->series->kind;
+		it->off = nvals;
+		it->nvalues = (unsigned short)vt_rrd_layout_values(
+		    w->series->kind, w, np, b->values + nvals);
+		nvals += it->nvalues;
+	}
+	add_checks(b, hs, &nvals);
+	return b;
+}
+
+int vt_rrd_store_flush(void *ctx, const struct vt_flush *f)
+{
+	vt_rrd_store *st = ctx;
+	struct vt_health_snapshot *hs = st->health ?
+	    vt_health_snapshot_get(st->health) : NULL;
+	size_t n = f->nmetrics + count_checks(hs);
+
+	pthread_mutex_lock(&st->lock);
+	int fits = st->head == NULL || st->stats.queued + n <= st->queue_max;
+	if (!fits)
+		st->stats.skipped[VT_RRD_SKIP_QUEUE_FULL] += n;
+	pthread_mutex_unlock(&st->lock);
+	if (!fits) {
+		vt_health_snapshot_release(hs);
+		return 0;
+	}
+
+	struct batch *b = batch_build(f, hs);
+	vt_health_snapshot_release(hs);
+	pthread_mutex_lock(&st->lock);
+	if (st->tail)
+		st->tail->next = b;
+	else
+		st->head = b;
+	st->tail = b;
+	st->stats.queued += b->n;
+	pthread_cond_signal(&st->wake);
+	pthread_mutex_unlock(&st->lock);
+	return 0;
+}
+
+/* ---- the writer thread ---- */
+
+/* Write every window of the list in one round; returns updates handled. */
+static size_t write_round(vt_rrd_store *st, struct batch *list,
+    struct vt_rrd_round *r, double *last_window)
+{
+	size_t handled = 0;
+	vt_rrd_files_begin(st->files);
+	for (struct batch *b = list; b; b = b->next) {
+		for (size_t i = 0; i < b->n; i++) {
+			const struct batch_item *it = &b->items[i];
+			struct vt_rrd_update u = {
+				.series = it->series,
+				.rel = it->series ? NULL : b->text.data + it->rel,
+				.kind = (enum vt_rrd_kind)it->kind,
+				.values = b->values + it->off,
+				.nvalues = it->nvalues,
+				.timestamp = b->timestamp,
+				.percentiles = b->percentiles,
+				.npercentiles = b->npercentiles,
+			};
+			vt_rrd_files_add(st->files, &u, r);
+		}
+		handled += b->n;
+		*last_window = b->timestamp;
+	}
+	vt_rrd_files_commit(st->files, r);
+	return handled;
+}
+
+static double monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *writer_main(void *arg)
+{
+	vt_rrd_store *st = arg;
+	size_t swept = vt_rrd_sweep(st->dir);
+	if (swept > 0)
+		vt_log_info(LOG_SUB, "removed %zu half-created files left by an "
+		    "earlier crash", swept);
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		while ((st->head == NULL || st->held) && !st->stopping)
+			pthread_cond_wait(&st->wake, &st->lock);
+		if (st->head == NULL) {
+			/* Stopping, and every window is written but the
+			 * unchanged check statuses folding holds back. */
+			pthread_mutex_unlock(&st->lock);
+			struct vt_rrd_round r = { 0 };
+			vt_rrd_files_write_held(st->files, &r);
+			pthread_mutex_lock(&st->lock);
+			st->stats.updates += r.updates;
+			st->stats.calls += r.calls;
+			st->stats.errors += r.errors;
+			break;
+		}
+		struct batch *list = st->head;
+		size_t nbatches = 0;
+		for (struct batch *b = list; b; b = b->next)
+			nbatches++;
+		st->head = st->tail = NULL;
+		st->busy = 1;
+		pthread_mutex_unlock(&st->lock);
+
+		struct vt_rrd_round r = { 0 };
+		double t0 = monotonic(), last = 0;
+		size_t handled = write_round(st, list, &r, &last);
+		double took = monotonic() - t0;
+		size_t ready = vt_rrd_files_ready(st->files);
+		double worker_cpu = vt_rrd_updater_cpu_seconds(st->rrdw);
+		while (list) {
+			struct batch *next = list->next;
+			batch_free(list);
+			list = next;
+		}
+
+		pthread_mutex_lock(&st->lock);
+		struct vt_rrd_store_stats *s = &st->stats;
+		s->queued -= handled;
+		s->windows += nbatches;
+		s->updates += r.updates;
+		s->calls += r.calls;
+		s->skipped[VT_RRD_SKIP_LATE] += r.late;
+		s->skipped[VT_RRD_SKIP_CONFLICT] += r.conflict;
+		s->folded += r.folded;
+		s->errors += r.errors;
+		s->files = ready;
+		s->files_created += r.created;
+		s->last_round_seconds = took;
+		if (last > 0)
+			s->last_window = last;
+		st->worker_cpu = worker_cpu;
+		st->busy = 0;
+		pthread_cond_broadcast(&st->idle);
+	}
+	st->busy = 0;
+	pthread_cond_broadcast(&st->idle);
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+/* ---- life cycle ---- */
+
+vt_rrd_store *vt_rrd_store_create(const struct vt_rrd_store_config *cfg,
+    char *err, size_t errlen)
+{
+	vt_rrd_store *st = vt_xcalloc(1, sizeof *st);
+	struct stat sb;
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->wake, NULL);
+	pthread_cond_init(&st->idle, NULL);
+
+	if (realpath(cfg->data_dir, st->dir) == NULL) {
+		snprintf(err, errlen, "data_dir %s: %s", cfg->data_dir,
+		    strerror(errno));
+		goto fail;
+	}
+	if (stat(st->dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "data_dir %s: not a directory",
+		    cfg->data_dir);
+		goto fail;
+	}
+	st->queue_max = cfg->queue_max ? cfg->queue_max : 1;
+	st->stats.queue_max = st->queue_max;
+	st->health = cfg->health;
+	st->rrdc = vt_rrd_lib_cached_create(cfg->cached);
+	/* The worker that makes every librrd call: a child of the fork
+	 * server (rrd_updater.h). */
+	st->rrdw = vt_rrd_updater_start(cfg->cached, err, errlen);
+	if (st->rrdw == NULL)
+		goto fail;
+	struct vt_rrd_files_config fc = {
+		.data_dir = st->dir,
+		.rrdc = st->rrdc,
+		.rrdw = st->rrdw,
+		.step = vt_rrd_layout_step(cfg->flush_interval),
+		.points = cfg->points ? cfg->points : VT_RRD_DEFAULT_POINTS,
+	};
+	st->files = vt_rrd_files_create(&fc);
+
+	int rc = pthread_create(&st->thread, NULL, writer_main, st);
+	if (rc != 0) {
+		snprintf(err, errlen, "rrd writer thread: %s", strerror(rc));
+		goto fail;
+	}
+	st->started = 1;
+	pthread_setname_np(st->thread, "vitals-rrd");
+	st->have_cpu_clock = pthread_getcpuclockid(st->thread,
+	    &st->cpu_clock) == 0;
+	vt_log_info(LOG_SUB, "round-robin files in %s, step %lus, %zu points "
+	    "per range, %s", st->dir, fc.step, fc.points,
+	    st->rrdc ? "updates through rrdcached (worker process)" :
+	    "direct updates (worker process)");
+	if (st->rrdc)
+		vt_log_info(LOG_SUB, "rrdcached at %s", vt_rrd_lib_cached_addr(st->rrdc));
+	return st;
+fail:
+	vt_rrd_store_destroy(st);
+	return NULL;
+}
+
+struct vt_sink vt_rrd_store_sink(vt_rrd_store *st)
+{
+	struct vt_sink s = {
+		.name = "rrd",
+		.ctx = st,
+		.flush = vt_rrd_store_flush,
+		.destroy = NULL,
+	};
+	return s;
+}
+
+void vt_rrd_store_hold(vt_rrd_store *st, int hold)
+{
+	pthread_mutex_lock(&st->lock);
+	st->held = hold;
+	pthread_cond_signal(&st->wake);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void vt_rrd_store_drain(vt_rrd_store *st)
+{
+	pthread_mutex_lock(&st->lock);
+	while (st->started && (st->head || st->busy))
+		pthread_cond_wait(&st->idle, &st->lock);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void vt_rrd_store_destroy(vt_rrd_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->started) {
+		pthread_mutex_lock(&st->lock);
+		st->stopping = 1;
+		pthread_cond_signal(&st->wake);
+		pthread_mutex_unlock(&st->lock);
+		pthread_join(st->thread, NULL);
+	}
+	while (st->head) {   /* only when the thread never started */
+		struct batch *next = st->head->next;
+		batch_free(st->head);
+		st->head = next;
+	}
+	vt_rrd_files_destroy(st->files);
+	vt_rrd_updater_stop(st->rrdw);
+	vt_rrd_lib_cached_destroy(st->rrdc);
+	pthread_cond_destroy(&st->idle);
+	pthread_cond_destroy(&st->wake);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+/* ---- reading the counters ---- */
+
+void vt_rrd_store_get_stats(vt_rrd_store *st, struct vt_rrd_store_stats *out)
+{
+	pthread_mutex_lock(&st->lock);
+	*out = st->stats;
+	double worker = st->worker_cpu;
+	pthread_mutex_unlock(&st->lock);
+	out->writer_cpu_seconds = worker;
+	struct timespec ts;
+	if (st->have_cpu_clock && clock_gettime(st->cpu_clock, &ts) == 0)
+		out->writer_cpu_seconds += (double)ts.tv_sec +
+		    (double)ts.tv_nsec / 1e9;
+}
+
+const char *vt_rrd_store_data_dir(const vt_rrd_store *st)
+{
+	return st->dir;
+}
+
+int vt_rrd_store_kind_of(vt_rrd_store *st, const char *rel)
+{
+	return vt_rrd_files_kind_of(st->files, rel);
+}
+
+static void put_u64(struct vt_buf *out, const char *name, enum vt_prom_type
+    type, const char *help, uint64_t v, enum vt_prom_format fmt)
+{
+	vt_prom_text_head(out, name, strlen(name), type, help, fmt);
+	vt_buf_printf(out, "%s%s ", name, type == VT_PROM_COUNTER ? "_total" :
+	    "");
+	vt_prom_text_u64(out, v);
+	vt_buf_putc(out, '\n');
+}
+
+static void put_double(struct vt_buf *out, const char *name,
+    enum vt_prom_type type, const char *help, double v,
+    enum vt_prom_format fmt)
+{
+	vt_prom_text_head(out, name, strlen(name), type, help, fmt);
+	vt_buf_printf(out, "%s%s ", name, type == VT_PROM_COUNTER ? "_total" :
+	    "");
+	vt_prom_text_value(out, v);
+	vt_buf_putc(out, '\n');
+}
+
+void vt_rrd_store_collect(void *ctx, struct vt_buf *out,
+    enum vt_prom_format fmt)
+{
+	static const char *const reasons[VT_RRD_SKIP_COUNT] = {
+		[VT_RRD_SKIP_QUEUE_FULL] = "queue_full",
+		[VT_RRD_SKIP_LATE] = "late",
+		[VT_RRD_SKIP_CONFLICT] = "conflict",
+	};
+	struct vt_rrd_store_stats s;
+	vt_rrd_store_get_stats(ctx, &s);
+
+	put_u64(out, "vitals_forkserver_takeovers", VT_PROM_COUNTER,
+	    "Times the spare fork server took over from one that was gone "
+	    "(graphs, file reads and the RRD worker run in its children).",
+	    vt_forkserver_takeovers(), fmt);
+
+	put_u64(out, "vitals_storage_calls", VT_PROM_COUNTER,
+	    "Update calls made to librrd or rrdcached (a call may carry "
+	    "several windows of one file).", s.calls, fmt);
+	put_u64(out, "vitals_storage_errors", VT_PROM_COUNTER,
+	    "Updates lost to storage errors (unwritable directory, disk full, "
+	    "rrdcached away).", s.errors, fmt);
+	put_u64(out, "vitals_storage_folded", VT_PROM_COUNTER,
+	    "Check windows whose status had not changed, folded into a later "
+	    "update (a check file is written on a change and at least every "
+	    "5 minutes).", s.folded, fmt);
+	put_u64(out, "vitals_storage_files", VT_PROM_GAUGE,
+	    "Round-robin files being written.", s.files, fmt);
+	put_u64(out, "vitals_storage_files_created", VT_PROM_COUNTER,
+	    "Round-robin files created.", s.files_created, fmt);
+	put_double(out, "vitals_storage_last_window_timestamp_seconds",
+	    VT_PROM_GAUGE, "Close time of the last window written to storage.",
+	    s.last_window, fmt);
+	put_u64(out, "vitals_storage_queue", VT_PROM_GAUGE,
+	    "Updates waiting for the storage writer (one update is one window "
+	    "of one file).", s.queued, fmt);
+	put_u64(out, "vitals_storage_queue_limit", VT_PROM_GAUGE,
+	    "Most updates the storage queue holds (rrd.queue).",
+	    s.queue_max, fmt);
+	put_double(out, "vitals_storage_round_seconds", VT_PROM_GAUGE,
+	    "Wall time the storage writer took for its last round.",
+	    s.last_round_seconds, fmt);
+	vt_prom_text_head(out, "vitals_storage_skipped", 22, VT_PROM_COUNTER,
+	    "Updates not written, by reason: queue_full (storage behind), late "
+	    "(window not after the file's last update), conflict (file owned "
+	    "by another series or with other data sources).", fmt);
+	for (int i = 0; i < VT_RRD_SKIP_COUNT; i++) {
+		vt_buf_printf(out, "vitals_storage_skipped_total{reason=\"%s\"} ",
+		    reasons[i]);
+		vt_prom_text_u64(out, s.skipped[i]);
+		vt_buf_putc(out, '\n');
+	}
+	put_u64(out, "vitals_storage_updates", VT_PROM_COUNTER,
+	    "Updates written (one file, one window).", s.updates, fmt);
+	put_u64(out, "vitals_storage_windows", VT_PROM_COUNTER,
+	    "Aggregation windows the storage writer has handled.", s.windows,
+	    fmt);
+	put_double(out, "vitals_storage_writer_cpu_seconds", VT_PROM_COUNTER,
+	    "CPU time used by the storage writer (its thread and, for direct "
+	    "updates, its worker process).",
+	    s.writer_cpu_seconds, fmt);
+}
