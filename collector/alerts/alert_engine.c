@@ -11,6 +11,7 @@
 #include "collector/alerts/alert_engine.h"
 #include "collector/alerts/alert_flap.h"
 #include "collector/alerts/alert_state.h"
+#include "collector/base/clock.h"
 #include "collector/base/hash.h"
 #include "collector/health/health_check.h"
 #include "dashboards/http/http.h"
@@ -287,7 +288,7 @@ static int keep_not_service(vt_alert_engine *e, struct alert *a,
 		return 1;
 	if (a->notified && !a->flap.flapping) {
 		set_str(&a->output, "service forgotten");
-		announce(e, a, "resolved", 0, vt_now());
+		announce(e, a, "resolved", 0, vt_clock_now());
 	}
 	return 0;
 }

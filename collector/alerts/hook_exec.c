@@ -15,18 +15,13 @@
 #include <unistd.h>
 
 #include "collector/alerts/hook_run.h"
+#include "collector/base/clock.h"
 #include "collector/base/xmalloc.h"
 
 #define SLICE_MS 50
 
 extern char **environ;
 
-static double monotonic(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 const char *vt_hook_exec_result_name(enum vt_hook_result r)
 {
@@ -105,7 +100,7 @@ enum vt_hook_result vt_hook_exec_run(const struct vt_hook_cfg *h,
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status = 0;
 	size_t len = strlen(input), sent = 0;
 	enum vt_hook_result res = VT_HOOK_FAILED;
-	double start = monotonic();
+	double start = vt_clock_mono();
 	pid_t pid;
 
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
@@ -128,7 +123,7 @@ enum vt_hook_result vt_hook_exec_run(const struct vt_hook_cfg *h,
 
 	int reaped = 0, eof = 0, killed = 0;
 	while (!reaped || !eof) {
-		if (!killed && (monotonic() - start >= h->timeout || *stop)) {
+		if (!killed && (vt_clock_mono() - start >= h->timeout || *stop)) {
 			kill(-pid, SIGKILL);
 			killed = 1;
 		}
@@ -159,7 +154,7 @@ enum vt_hook_result vt_hook_exec_run(const struct vt_hook_cfg *h,
 			reaped = w == pid;
 		}
 	}
-	double took = monotonic() - start;
+	double took = vt_clock_mono() - start;
 	if (killed) {
 		res = VT_HOOK_TIMEOUT;
 		snprintf(why, whylen, "%s after %.3gs, killed", *stop ?

@@ -10,6 +10,7 @@
 
 #include "collector/alerts/hook_run.h"
 #include "collector/alerts/hooks.h"
+#include "collector/base/clock.h"
 #include "collector/base/log.h"
 #include "collector/base/xmalloc.h"
 
@@ -59,30 +60,16 @@ vt_hooks *vt_hooks_create(void)
 {
 	vt_hooks *hs = vt_xcalloc(1, sizeof *hs);
 	pthread_mutex_init(&hs->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&hs->wake, &ca);
-	pthread_cond_init(&hs->idle, &ca);
-	pthread_condattr_destroy(&ca);
+	vt_clock_cond_init(&hs->wake);
+	vt_clock_cond_init(&hs->idle);
 	return hs;
-}
-
-static struct timespec deadline_in(double seconds)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + seconds;
-	ts.tv_sec = (time_t)t;
-	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-	return ts;
 }
 
 /* The webhook backoff: sleep unless stopping. 1 when stopping. */
 static int wait_or_stop(void *ctx, double seconds)
 {
 	vt_hooks *hs = ctx;
-	struct timespec ts = deadline_in(seconds);
+	struct timespec ts = vt_clock_deadline(seconds);
 	pthread_mutex_lock(&hs->lock);
 	while (!hs->stop &&
 	    pthread_cond_timedwait(&hs->wake, &hs->lock, &ts) != ETIMEDOUT)
@@ -234,7 +221,7 @@ int vt_hooks_submit(vt_hooks *hs, struct vt_alert_config *c,
 
 int vt_hooks_wait_idle(vt_hooks *hs, double seconds)
 {
-	struct timespec ts = deadline_in(seconds);
+	struct timespec ts = vt_clock_deadline(seconds);
 	int rc = 0;
 	pthread_mutex_lock(&hs->lock);
 	for (;;) {

@@ -21,6 +21,7 @@
 
 #include "collector/amqp/amqp_backoff.h"
 #include "collector/amqp/amqp_consumer.h"
+#include "collector/base/clock.h"
 #include "collector/base/log.h"
 #include "collector/base/xmalloc.h"
 
@@ -68,12 +69,6 @@ const char *vt_amqp_consumer_reject_name(enum vt_amqp_reject r)
 	return (unsigned)r < VT_AMQP_REJECT_COUNT ? names[r] : "?";
 }
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void kick(vt_amqp_consumer *c)
 {
@@ -248,7 +243,7 @@ static void reconnect(vt_amqp_consumer *c)
 	atomic_store(&c->link.state, VT_AMQP_CONNECTING);
 	if (connect_once(c, err, sizeof err) == 0) {
 		atomic_fetch_add(&c->link.connects, 1);
-		atomic_store(&c->link.connected_since, vt_now());
+		atomic_store(&c->link.connected_since, vt_clock_now());
 		atomic_store(&c->link.state, VT_AMQP_CONNECTED);
 		vt_amqp_backoff_reset(&c->backoff);
 		vt_log_recovered(&c->complaint, "amqp", "broker reachable "
@@ -263,9 +258,9 @@ static void reconnect(vt_amqp_consumer *c)
 	double delay = vt_amqp_backoff_next(&c->backoff);
 	vt_log_complain(&c->complaint, VT_LOG_WARN, "amqp", "cannot "
 	    "connect: %s; retrying with backoff (next in %.1fs)", err, delay);
-	double until = mono() + delay;
+	double until = vt_clock_mono() + delay;
 	while (!atomic_load(&c->stop)) {
-		double left = until - mono();
+		double left = until - vt_clock_mono();
 		if (left <= 0)
 			break;
 		wait_kick(c, (int)(left * 1000) + 1);

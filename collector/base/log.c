@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collector/base/clock.h"
 #include "collector/base/log.h"
 
 static _Atomic int vt_log_min_level = VT_LOG_INFO;
@@ -207,19 +208,12 @@ int vt_log_complain_due(struct vt_complaint *c, time_t now,
 	return 1;
 }
 
-static time_t monotonic_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 void vt_log_complain(struct vt_complaint *c, enum vt_log_level level,
     const char *subsystem, const char *fmt, ...)
 {
 	int saved = errno;
 	unsigned long suppressed;
-	if (!vt_log_complain_due(c, monotonic_seconds(), &suppressed))
+	if (!vt_log_complain_due(c, (time_t)vt_clock_mono(), &suppressed))
 		return;
 	if (vt_log_enabled(level)) {
 		va_list ap;

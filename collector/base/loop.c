@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collector/base/clock.h"
 #include "collector/base/loop.h"
 #include "collector/base/xmalloc.h"
 
@@ -38,13 +39,6 @@ struct vt_loop {
 	int owned_fds[16];          /* timer and signal fds we close */
 	size_t nowned;
 };
-
-double vt_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 vt_loop *vt_loop_create(char *err, size_t errlen)
 {
@@ -136,7 +130,7 @@ int vt_loop_add_timer(vt_loop *loop, double seconds, int align,
 	its.it_interval.tv_nsec = (long)((seconds - whole) * 1e9);
 	int flags = 0;
 	if (align) {
-		double next = (floor(vt_now() / seconds) + 1) * seconds;
+		double next = (floor(vt_clock_now() / seconds) + 1) * seconds;
 		its.it_value.tv_sec = (time_t)floor(next);
 		its.it_value.tv_nsec = (long)((next - floor(next)) * 1e9);
 		flags = TFD_TIMER_ABSTIME;

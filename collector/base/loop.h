@@ -49,7 +49,4 @@ int vt_loop_add_signals(vt_loop *loop, const int *signals, size_t n,
 void vt_loop_run(vt_loop *loop);
 void vt_loop_stop(vt_loop *loop);
 
-/* Wall-clock time as a double (unix seconds). */
-double vt_now(void);
-
 #endif

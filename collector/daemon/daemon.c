@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "collector/agg/agg.h"
+#include "collector/base/clock.h"
 #include "collector/daemon/daemon_alerts.h"
 #include "collector/amqp/amqp_consumer.h"
 #include "dashboards/api/core_routes.h"
@@ -66,24 +67,18 @@ struct vt_daemon {
 	int exit_status;
 };
 
-static double monotonic(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Close the open window and hand it to the sinks. */
 static void close_window(vt_daemon *d)
 {
-	double t0 = monotonic(), now = vt_now();
+	double t0 = vt_clock_mono(), now = vt_clock_now();
 	if (d->cfg.self_metrics)
 		vt_selfmetrics_record(&d->self, d->agg, &d->stats, d->rrd);
 	struct vt_flush *f = vt_agg_close_window(d->agg, now,
 	    now - d->last_close);
 	d->last_close = now;
 	d->stats.flushes++;
-	d->stats.last_flush_seconds = monotonic() - t0;
+	d->stats.last_flush_seconds = vt_clock_mono() - t0;
 	f->self = d->stats;
 	vt_sinks_submit(d->flusher, f);
 }
@@ -96,7 +91,7 @@ static void on_flush_timer(void *ctx)
 static void on_cron(void *ctx)
 {
 	vt_daemon *d = ctx;
-	vt_listen_expire_idle(d->listen, vt_now());
+	vt_listen_expire_idle(d->listen, vt_clock_now());
 }
 
 static void on_signal(void *ctx, int signo)
@@ -313,7 +308,7 @@ vt_daemon *vt_daemon_create(const struct vt_config *cfg, char *err,
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
 	vt_daemon *d = vt_xcalloc(1, sizeof *d);
 	d->cfg = *cfg;
-	d->stats.start_time = d->last_close = vt_now();
+	d->stats.start_time = d->last_close = vt_clock_now();
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(cfg);
 

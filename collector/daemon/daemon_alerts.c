@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "collector/alerts/alert_engine.h"
+#include "collector/base/clock.h"
 #include "collector/daemon/daemon_alerts.h"
 #include "dashboards/api/alerts_api.h"
 #include "collector/alerts/hook_run.h"
@@ -48,7 +49,7 @@ static void notify(void *ctx, struct vt_alert_config *cfg,
 static void on_tick(void *ctx)
 {
 	vt_daemon_alerts *ad = ctx;
-	vt_alert_engine_tick(ad->engine, vt_now());
+	vt_alert_engine_tick(ad->engine, vt_clock_now());
 }
 
 static void describe(const struct vt_alert_config *c, const char *what)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/clock.h"
 #include "dashboards/api/api.h"
 #include "collector/config/config.h"
 #include "dashboards/api/events.h"
@@ -33,7 +34,7 @@ struct vt_daemon_health {
 static void on_tick(void *ctx)
 {
 	vt_daemon_health *hd = ctx;
-	double now = vt_now();
+	double now = vt_clock_now();
 	vt_health_tick(hd->health, now);
 	if (++hd->ticks % EVENTS_EVERY == 0)
 		vt_events_tick(hd->events, now);
@@ -69,7 +70,7 @@ vt_daemon_health *vt_daemon_health_create(const struct vt_daemon_health_config *
 	hd->latest = vt_latest_create();
 	hd->events = vt_events_create(hd->health);
 	vt_health_add_listener(hd->health, vt_events_on_health, hd->events);
-	restore(hd, vt_now());
+	restore(hd, vt_clock_now());
 
 	hd->saver = vt_health_store_saver_start(hd->health, hd->data_dir,
 	    cfg->save_interval, err, errlen);
@@ -104,7 +105,7 @@ void vt_daemon_health_add_routes(vt_daemon_health *hd, struct vt_prom *prom,
 
 int vt_daemon_health_apply(vt_daemon_health *hd, const struct vt_inbox_msg *m)
 {
-	double now = vt_now();
+	double now = vt_clock_now();
 	if (m->kind == VT_INBOX_CHECKS)
 		return vt_health_ingest_json(hd->health, m->body, m->len,
 		    m->peer, now);
@@ -120,7 +121,7 @@ int vt_daemon_health_apply(vt_daemon_health *hd, const struct vt_inbox_msg *m)
 
 void vt_daemon_health_stop(vt_daemon_health *hd)
 {
-	vt_health_publish(hd->health, vt_now());
+	vt_health_publish(hd->health, vt_clock_now());
 	vt_health_store_saver_stop(hd->saver);
 	hd->saver = NULL;
 }

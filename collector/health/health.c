@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "collector/base/clock.h"
 #include "collector/base/hash.h"
 #include "collector/health/health_internal.h"
 #include "collector/base/xmalloc.h"
@@ -383,21 +384,15 @@ static void sweep(vt_health *h, double now)
 	h->next_deadline = next;
 }
 
-static double monotonic(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void vt_health_publish(vt_health *h, double now)
 {
 	if (!h->dirty)
 		return;
-	double t0 = monotonic();
+	double t0 = vt_clock_mono();
 	struct vt_health_snapshot *s = vt_health_snapshot_build(h,
 	    ++h->version, now);
-	h->publish_cost = monotonic() - t0;
+	h->publish_cost = vt_clock_mono() - t0;
 	pthread_mutex_lock(&h->lock);
 	struct vt_health_snapshot *old = h->published;
 	h->published = s;

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 
+#include "collector/base/clock.h"
 #include "collector/health/health_ingest.h"
 #include "collector/health/health_json.h"
 #include "collector/base/loop.h"
@@ -68,13 +69,13 @@ void vt_health_ingest_report(vt_health *h, const struct vt_check_report *r,
 static void hook_service_check(void *ctx, const struct vt_check_report *r,
     const struct sockaddr *peer)
 {
-	vt_health_ingest_report(ctx, r, peer, vt_now());
+	vt_health_ingest_report(ctx, r, peer, vt_clock_now());
 }
 
 static void hook_json(void *ctx, const char *body, size_t len,
     const struct sockaddr *peer)
 {
-	vt_health_ingest_json(ctx, body, len, peer, vt_now());
+	vt_health_ingest_json(ctx, body, len, peer, vt_clock_now());
 }
 
 struct vt_ingest_checks vt_health_ingest_hooks(vt_health *h)

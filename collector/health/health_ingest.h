@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "collector/base/clock.h"
 #include "collector/health/health.h"
 #include "collector/ingest/ingest.h"
 
@@ -24,7 +25,7 @@ int vt_health_ingest_json(vt_health *h, const char *body, size_t len,
 void vt_health_ingest_report(vt_health *h, const struct vt_check_report *r,
     const struct sockaddr *peer, double now);
 
-/* The ingest hooks (ingest.h) feeding h, stamped with vt_now(). */
+/* The ingest hooks (ingest.h) feeding h, stamped with vt_clock_now(). */
 struct vt_ingest_checks vt_health_ingest_hooks(vt_health *h);
 
 #endif

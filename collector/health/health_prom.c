@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "collector/base/clock.h"
 #include "collector/health/health_prom.h"
 #include "collector/base/loop.h"
 
@@ -105,6 +106,6 @@ void vt_health_prom_collect(void *ctx, struct vt_buf *out,
     enum vt_prom_format fmt)
 {
 	struct vt_health_snapshot *s = vt_health_snapshot_get(ctx);
-	vt_health_prom_write(s, vt_now(), out, fmt);
+	vt_health_prom_write(s, vt_clock_now(), out, fmt);
 	vt_health_snapshot_release(s);
 }

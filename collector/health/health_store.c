@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collector/base/clock.h"
 #include "collector/config/config.h"
 #include "collector/health/health_store.h"
 #include "collector/base/log.h"
@@ -354,7 +355,7 @@ static int save_if_changed(vt_health_saver *s)
 	struct vt_health_snapshot *snap = vt_health_snapshot_get(s->h);
 	int rc = 0;
 	if (snap->version != s->saved_version) {
-		rc = vt_health_store_save(snap, s->dir, vt_now(), err,
+		rc = vt_health_store_save(snap, s->dir, vt_clock_now(), err,
 		    sizeof err);
 		if (rc < 0) {
 			vt_log_complain(&s->complaint, VT_LOG_ERROR, "health",
@@ -372,15 +373,10 @@ static int save_if_changed(vt_health_saver *s)
 static void *saver_main(void *arg)
 {
 	vt_health_saver *s = arg;
-	struct timespec deadline;
 
 	pthread_mutex_lock(&s->lock);
 	while (!s->stop) {
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		double t = (double)deadline.tv_sec +
-		    (double)deadline.tv_nsec / 1e9 + s->interval;
-		deadline.tv_sec = (time_t)t;
-		deadline.tv_nsec = (long)((t - floor(t)) * 1e9);
+		struct timespec deadline = vt_clock_deadline(s->interval);
 		while (!s->stop && pthread_cond_timedwait(&s->cond, &s->lock,
 		    &deadline) != ETIMEDOUT)
 			;
@@ -398,7 +394,6 @@ vt_health_saver *vt_health_store_saver_start(vt_health *h, const char *dir,
     double interval, char *err, size_t errlen)
 {
 	vt_health_saver *s = vt_xcalloc(1, sizeof *s);
-	pthread_condattr_t ca;
 	s->h = h;
 	s->dir = dir;
 	s->interval = interval > 0.05 ? interval : 0.05;
@@ -406,10 +401,7 @@ vt_health_saver *vt_health_store_saver_start(vt_health *h, const char *dir,
 	s->saved_version = snap->version;
 	vt_health_snapshot_release(snap);
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	vt_clock_cond_init(&s->cond);
 	int rc = pthread_create(&s->thread, NULL, saver_main, s);
 	if (rc != 0) {
 		snprintf(err, errlen, "health saver thread: %s", strerror(rc));

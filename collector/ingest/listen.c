@@ -52,6 +52,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "collector/base/clock.h"
 #include "collector/ingest/listen.h"
 #include "collector/base/netaddr.h"
 #include "collector/base/xmalloc.h"
@@ -333,7 +334,7 @@ static void tcp_on_client(void *ctx, int fd, uint32_t events)
 		if (n > 0) {
 			c->len += (size_t)n;
 			c->owner->stats->tcp_bytes += (uint64_t)n;
-			c->last_active = vt_now();
+			c->last_active = vt_clock_now();
 			tcp_consume(c, 0);
 			continue;
 		}
@@ -381,7 +382,7 @@ static void tcp_on_accept(void *ctx, int fd, uint32_t events)
 		c->peer = peer;
 		c->cap = TCP_INITIAL_BUFFER;
 		c->buf = vt_xmalloc(c->cap);
-		c->last_active = vt_now();
+		c->last_active = vt_clock_now();
 		if (vt_loop_add_fd(l->loop, cfd, EPOLLIN, tcp_on_client, c) < 0) {
 			close(cfd);
 			free(c->buf);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "collector/base/clock.h"
 #include "collector/health/health_json.h"
 #include "dashboards/http/http.h"
 #include "collector/ingest/ingest.h"
@@ -52,12 +53,6 @@ struct vt_relay {
 	vt_http *http;
 };
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void emit(void *ctx, struct vt_relay_msg *m)
 {
@@ -149,7 +144,7 @@ static void on_datagram(void *ctx, const char *buf, size_t len,
     const struct sockaddr *peer)
 {
 	vt_relay *r = ctx;
-	double now = mono();
+	double now = vt_clock_mono();
 	if (len > 0 && (buf[0] == '{' || buf[0] == '[')) {
 		char ip[64] = "";
 		if (peer)
@@ -172,13 +167,13 @@ static void on_datagram(void *ctx, const char *buf, size_t len,
 static void on_tick(void *ctx)
 {
 	vt_relay *r = ctx;
-	vt_relay_batch_tick(r->batcher, mono());
+	vt_relay_batch_tick(r->batcher, vt_clock_mono());
 }
 
 static void on_cron(void *ctx)
 {
 	vt_relay *r = ctx;
-	vt_listen_expire_idle(r->listen, vt_now());
+	vt_listen_expire_idle(r->listen, vt_clock_now());
 	pthread_mutex_lock(&r->snap_lock);
 	r->stats_snap = r->stats;
 	r->counters_snap = r->counters;
@@ -232,7 +227,7 @@ static void get_healthz(void *ctx, const struct vt_http_request *req,
 	vt_buf_printf(&resp->body, "{\"status\":\"ok\",\"mode\":\"relay\","
 	    "\"version\":\"%s\",\"uptime_seconds\":%.0f,\"amqp\":\"%s\","
 	    "\"buffer_bytes\":%zu}\n", VT_VERSION,
-	    vt_now() - r->stats.start_time,
+	    vt_clock_now() - r->stats.start_time,
 	    vt_amqp_conn_state_name(vt_relay_pub_state(r->pub)),
 	    vt_relay_pub_buffered(r->pub));
 	resp->no_cache = 1;
@@ -259,7 +254,7 @@ vt_relay *vt_relay_create(const struct vt_config *cfg, char *err,
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
 	vt_relay *r = vt_xcalloc(1, sizeof *r);
 	r->cfg = *cfg;
-	r->stats.start_time = vt_now();
+	r->stats.start_time = vt_clock_now();
 	pthread_mutex_init(&r->snap_lock, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "collector/amqp/amqp_backoff.h"
+#include "collector/base/clock.h"
 #include "collector/base/log.h"
 #include "collector/base/loop.h"
 #include "collector/relay/relay_pub.h"
@@ -53,12 +54,6 @@ struct vt_relay_pub {
 	struct vt_complaint complaint;
 };
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void kick(vt_relay_pub *p)
 {
@@ -217,7 +212,7 @@ static void settle(vt_relay_pub *p, uint64_t tag, int multiple, int ack)
 		if (ack && m->returned) {
 			/* routed nowhere: try again a little later */
 			if (p->parked_head == NULL)
-				p->parked_until = mono() +
+				p->parked_until = vt_clock_mono() +
 				    VT_RELAY_RETURN_RETRY;
 			if (p->parked_tail)
 				p->parked_tail->next = m;
@@ -278,7 +273,7 @@ static void on_return(vt_relay_pub *p, amqp_channel_t channel)
 /* Returned batches whose wait is over go back to the head of the queue. */
 static void unpark(vt_relay_pub *p)
 {
-	if (p->parked_head == NULL || mono() < p->parked_until)
+	if (p->parked_head == NULL || vt_clock_mono() < p->parked_until)
 		return;
 	push_front(p, p->parked_head, p->parked_tail);
 	p->parked_head = p->parked_tail = NULL;
@@ -366,7 +361,7 @@ static void reconnect(vt_relay_pub *p)
 	atomic_store(&p->link.state, VT_AMQP_CONNECTING);
 	if (connect_once(p, err, sizeof err) == 0) {
 		atomic_fetch_add(&p->link.connects, 1);
-		atomic_store(&p->link.connected_since, vt_now());
+		atomic_store(&p->link.connected_since, vt_clock_now());
 		atomic_store(&p->link.state, VT_AMQP_CONNECTED);
 		vt_amqp_backoff_reset(&p->backoff);
 		vt_log_recovered(&p->complaint, "relay", "broker reachable "
@@ -381,9 +376,9 @@ static void reconnect(vt_relay_pub *p)
 	vt_log_complain(&p->complaint, VT_LOG_WARN, "relay", "cannot "
 	    "connect: %s; batches wait in the buffer (next try in %.1fs)",
 	    err, delay);
-	double until = mono() + delay;
+	double until = vt_clock_mono() + delay;
 	while (!atomic_load(&p->stop)) {
-		double left = until - mono();
+		double left = until - vt_clock_mono();
 		if (left <= 0)
 			break;
 		wait_ms(p, (int)(left * 1000) + 1);
@@ -408,7 +403,7 @@ static void *pub_main(void *arg)
 		if (atomic_load(&p->stop)) {
 			if ((p->unconf_n == 0 && queue_empty(p) &&
 			    p->parked_head == NULL) ||
-			    mono() > atomic_load(&p->stop_deadline))
+			    vt_clock_mono() > atomic_load(&p->stop_deadline))
 				break;
 		}
 		if (p->conn == NULL) {
@@ -480,7 +475,7 @@ void vt_relay_pub_stop(vt_relay_pub *p)
 {
 	if (p == NULL || !p->running)
 		return;
-	atomic_store(&p->stop_deadline, mono() + VT_RELAY_STOP_GRACE);
+	atomic_store(&p->stop_deadline, vt_clock_mono() + VT_RELAY_STOP_GRACE);
 	atomic_store(&p->stop, 1);
 	kick(p);
 	pthread_join(p->thread, NULL);

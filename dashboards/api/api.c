@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/clock.h"
 #include "dashboards/api/api.h"
 #include "collector/health/health_json.h"
 #include "collector/base/loop.h"
@@ -128,7 +129,7 @@ static void get_services(void *ctx, const struct vt_http_request *req,
 			i++;
 	}
 	vt_buf_puts(b, "],\"time\":");
-	put_num(b, vt_now());
+	put_num(b, vt_clock_now());
 	vt_buf_puts(b, "}\n");
 	resp->no_cache = 1;
 	free(m);
@@ -264,7 +265,7 @@ static void get_service(void *ctx, const struct vt_http_request *req,
 	    name);
 	size_t nm, first = 0, count = 0;
 	const struct vt_metric_window **m = sorted_metrics(f, &nm);
-	double now = vt_now(), seen = sv ? sv->last_report : 0;
+	double now = vt_clock_now(), seen = sv ? sv->last_report : 0;
 	struct vt_buf *b = &resp->body;
 	static const size_t none[4];
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/clock.h"
 #include "dashboards/api/core_routes.h"
 #include "collector/base/loop.h"
 #include "collector/base/xmalloc.h"
@@ -66,7 +67,7 @@ static void get_healthz(void *ctx, const struct vt_http_request *req,
 	(void)req;
 	vt_buf_printf(&resp->body,
 	    "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_seconds\":%.0f",
-	    VT_VERSION, vt_now() - c->start_time);
+	    VT_VERSION, vt_clock_now() - c->start_time);
 	if (c->amqp_state)
 		vt_buf_printf(&resp->body, ",\"amqp\":\"%s\"",
 		    c->amqp_state(c->amqp_ctx));

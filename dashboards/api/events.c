@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "collector/base/buf.h"
+#include "collector/base/clock.h"
 #include "dashboards/api/events.h"
 #include "collector/base/loop.h"
 #include "collector/base/xmalloc.h"
@@ -158,7 +159,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct client *c = cls;
 	vt_events *ev = c->ev;
-	double now = vt_now();
+	double now = vt_clock_now();
 	(void)pos;
 
 	pthread_mutex_lock(&ev->lock);
@@ -236,7 +237,7 @@ static void get_events(void *ctx, const struct vt_http_request *req,
 {
 	vt_events *ev = ctx;
 	const char *last = vt_http_header(req, "Last-Event-ID");
-	double now = vt_now();
+	double now = vt_clock_now();
 	struct client *c = vt_xcalloc(1, sizeof *c);
 
 	c->ev = ev;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "collector/base/clock.h"
 #include "collector/base/loop.h"
 #include "dashboards/api/series_api.h"
 
@@ -23,7 +24,7 @@ int vt_series_api_query(vt_rrd_read *rd, const struct vt_http_request *req,
     struct vt_rrd_query *q, struct vt_http_response *resp)
 {
 	char err[VT_ERR_LEN];
-	time_t now = (time_t)vt_now();
+	time_t now = (time_t)vt_clock_now();
 	const char *from = arg_or(req, "from", VT_SERIES_DEFAULT_FROM);
 	const char *until = arg_or(req, "until", "now");
 	const char *cf = arg_or(req, "cf", "AVERAGE");

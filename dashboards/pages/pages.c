@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "collector/base/clock.h"
 #include "dashboards/assets/assets.h"
 #include "collector/base/loop.h"
 #include "dashboards/pages/pages.h"
@@ -28,7 +29,7 @@ static void get_overview(void *ctx, const struct vt_http_request *req,
 	};
 	struct vt_health_snapshot *hs = vt_health_snapshot_get(p->health);
 	struct vt_trends_snapshot *ts = vt_trends_get(p->trends);
-	vt_pages_overview(hs, ts, &o, vt_now(), &resp->body);
+	vt_pages_overview(hs, ts, &o, vt_clock_now(), &resp->body);
 	vt_trends_release(ts);
 	vt_health_snapshot_release(hs);
 	resp->content_type = HTML_TYPE;
@@ -52,7 +53,7 @@ static void get_service(void *ctx, const struct vt_http_request *req,
 	}
 	struct vt_health_snapshot *hs = vt_health_snapshot_get(p->health);
 	struct vt_flush *f = vt_latest_get(p->latest);
-	if (vt_pages_service(hs, f, name, range, vt_now(), &resp->body) < 0)
+	if (vt_pages_service(hs, f, name, range, vt_clock_now(), &resp->body) < 0)
 		vt_http_error(resp, 404, "no service named %s", name);
 	else
 		resp->content_type = HTML_TYPE;

@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collector/base/clock.h"
 #include "exporters/rrd/forkserver.h"
 #include "collector/base/log.h"
 #include "collector/base/xmalloc.h"
@@ -297,9 +298,7 @@ unsigned long vt_forkserver_takeovers(void)
 
 static long long now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)(vt_clock_mono() * 1000);
 }
 
 /* Read n bytes, waiting at most until deadline (monotonic ms). */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "collector/base/clock.h"
 #include "exporters/rrd/forkserver.h"
 #include "collector/base/log.h"
 #include "exporters/rrd/rrd_files.h"
@@ -207,12 +208,6 @@ static size_t write_round(vt_rrd_store *st, struct batch *list,
 	return handled;
 }
 
-static double monotonic(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void *writer_main(void *arg)
 {
@@ -246,9 +241,9 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&st->lock);
 
 		struct vt_rrd_round r = { 0 };
-		double t0 = monotonic(), last = 0;
+		double t0 = vt_clock_mono(), last = 0;
 		size_t handled = write_round(st, list, &r, &last);
-		double took = monotonic() - t0;
+		double took = vt_clock_mono() - t0;
 		size_t ready = vt_rrd_files_ready(st->files);
 		double worker_cpu = vt_rrd_updater_cpu_seconds(st->rrdw);
 		while (list) {
