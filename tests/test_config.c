@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collector/base/parse.h"
 #include "collector/config/config.h"
 #include "collector/config/config_keys.h"
 #include "collector/base/log.h"
@@ -566,7 +567,7 @@ static const struct {
 START_TEST(duration_syntax)
 {
 	double s = -1;
-	int rc = vt_config_parse_duration(durations[_i].text, &s);
+	int rc = vt_parse_duration(durations[_i].text, &s);
 	ck_assert_msg(rc == (durations[_i].ok ? 0 : -1), "\"%s\": rc %d",
 	    durations[_i].text, rc);
 	if (durations[_i].ok)
@@ -616,7 +617,7 @@ START_TEST(address_syntax)
 {
 	char host[VT_ADDR_LEN] = "unchanged";
 	int port = -1;
-	int rc = vt_config_parse_addr(addrs[_i].text, host, sizeof host,
+	int rc = vt_parse_addr(addrs[_i].text, host, sizeof host,
 	    &port);
 	ck_assert_msg(rc == (addrs[_i].ok ? 0 : -1), "\"%s\": rc %d",
 	    addrs[_i].text, rc);
@@ -631,9 +632,9 @@ START_TEST(address_host_must_fit)
 {
 	char host[4];
 	int port;
-	ck_assert_int_eq(vt_config_parse_addr("abc:1", host, sizeof host,
+	ck_assert_int_eq(vt_parse_addr("abc:1", host, sizeof host,
 	    &port), 0);
-	ck_assert_int_eq(vt_config_parse_addr("abcd:1", host, sizeof host,
+	ck_assert_int_eq(vt_parse_addr("abcd:1", host, sizeof host,
 	    &port), -1);
 }
 END_TEST

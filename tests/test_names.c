@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/utf8.h"
 #include "collector/statsd/names.h"
 #include "suites.h"
 
@@ -191,7 +192,7 @@ START_TEST(utf8_table)
 {
 	const struct conv_case *c = &utf8_cases[_i];
 	char out[64];
-	size_t n = vt_names_utf8(out, sizeof out, c->in, c->len);
+	size_t n = vt_utf8_clean(out, sizeof out, c->in, c->len);
 	ck_assert_uint_eq(n, c->outlen);
 	ck_assert_int_eq(memcmp(out, c->out, n), 0);
 	ck_assert_int_eq(out[n], '\0');
@@ -202,15 +203,15 @@ START_TEST(utf8_never_cuts_a_character)
 {
 	const char *in = "\xC3\xA9\xE2\x82\xAC";  /* 2 + 3 bytes */
 	char out[8];
-	ck_assert_uint_eq(vt_names_utf8(out, 4, in, 5), 5);
+	ck_assert_uint_eq(vt_utf8_clean(out, 4, in, 5), 5);
 	ck_assert_str_eq(out, "\xC3\xA9");
-	ck_assert_uint_eq(vt_names_utf8(out, 5, in, 5), 5);
+	ck_assert_uint_eq(vt_utf8_clean(out, 5, in, 5), 5);
 	ck_assert_str_eq(out, "\xC3\xA9");
-	ck_assert_uint_eq(vt_names_utf8(out, 6, in, 5), 5);
+	ck_assert_uint_eq(vt_utf8_clean(out, 6, in, 5), 5);
 	ck_assert_str_eq(out, in);
-	ck_assert_uint_eq(vt_names_utf8(out, 2, "\xFF" "a", 2), 4);
+	ck_assert_uint_eq(vt_utf8_clean(out, 2, "\xFF" "a", 2), 4);
 	ck_assert_str_eq(out, "");
-	ck_assert_uint_eq(vt_names_utf8(NULL, 0, "\xFF", 1), 3);
+	ck_assert_uint_eq(vt_utf8_clean(NULL, 0, "\xFF", 1), 3);
 }
 END_TEST
 
@@ -227,12 +228,12 @@ START_TEST(utf8_output_is_valid_and_stable)
 			int r = rand_r(&seed);
 			in[i] = (char)(r & 1 ? 0x80 | (r >> 1) : r >> 1);
 		}
-		size_t n = vt_names_utf8(out, sizeof out, in, len);
+		size_t n = vt_utf8_clean(out, sizeof out, in, len);
 		ck_assert_uint_le(n, 3 * len);
 		for (size_t i = 0, step; i < n; i += step)
-			ck_assert_int_eq(vt_names_utf8_next(out + i, n - i, &step),
+			ck_assert_int_eq(vt_utf8_next(out + i, n - i, &step),
 			    1);
-		ck_assert_uint_eq(vt_names_utf8(again, sizeof again, out, n), n);
+		ck_assert_uint_eq(vt_utf8_clean(again, sizeof again, out, n), n);
 		ck_assert_int_eq(memcmp(again, out, n), 0);
 	}
 }

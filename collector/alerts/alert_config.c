@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "collector/alerts/alert_config.h"
+#include "collector/base/parse.h"
 #include "collector/config/config.h"
 #include "collector/config/config_keys.h"
 #include "collector/health/health_check.h"
@@ -175,7 +176,7 @@ static int get_duration(struct parse *p, const cJSON *obj, const char *path,
 	if (cJSON_IsNumber(v))
 		d = v->valuedouble;
 	else if (!cJSON_IsString(v) ||
-	    vt_config_parse_duration(v->valuestring, &d) < 0)
+	    vt_parse_duration(v->valuestring, &d) < 0)
 		return fail(p, key, "expected a duration such as \"30s\", "
 		    "\"5m\" or a number of seconds");
 	if (!(d >= min && d <= max))

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "collector/alerts/alert_event.h"
-#include "collector/config/config.h"
+#include "collector/base/json.h"
+#include "collector/base/parse.h"
 #include "collector/health/health_check.h"
-#include "dashboards/http/http.h"
 #include "collector/base/xmalloc.h"
 
 static const char *status_or_null(int s)
@@ -39,7 +39,7 @@ void vt_alert_event_summary(const struct vt_alert_event *ev,
 		vt_buf_puts(out, ")");
 		if (!resolved && r->for_s > 0) {
 			vt_buf_puts(out, " for ");
-			vt_config_format_duration(r->for_s, out);
+			vt_parse_format_duration(r->for_s, out);
 		}
 	} else if (r->kind == VT_ALERT_SERVICE) {
 		vt_buf_printf(out, "%s is %s", who,

@@ -5,15 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "collector/config/config.h"
 #include "collector/base/netaddr.h"
+#include "collector/base/parse.h"
 
 int vt_netaddr_resolve(const char *addr, int socktype,
     struct sockaddr_storage *ss, socklen_t *sslen, char *err, size_t errlen)
 {
 	char host[VT_ADDR_LEN], service[16];
 	int port;
-	if (vt_config_parse_addr(addr, host, sizeof host, &port) < 0) {
+	if (vt_parse_addr(addr, host, sizeof host, &port) < 0) {
 		snprintf(err, errlen, "%s: expected host:port", addr);
 		return -1;
 	}

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "collector/base/utf8.h"
 #include "collector/statsd/names.h"
 #include "exporters/prom/prom.h"
 
@@ -43,7 +44,7 @@ static void escape(struct vt_buf *out, const char *s, int quote)
 			 * the first byte that is not a continuation byte, so it
 			 * never reads past the terminating NUL. */
 			size_t n;
-			if (vt_names_utf8_next(p, 4, &n))
+			if (vt_utf8_next(p, 4, &n))
 				vt_buf_append(out, p, n);
 			else
 				vt_buf_append(out, REPLACEMENT, 3);

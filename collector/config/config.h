@@ -14,12 +14,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "collector/base/parse.h"
 #include "collector/base/vt_types.h"
 
 struct vt_buf;
 struct cJSON;
 
-#define VT_ADDR_LEN 256
 #define VT_PATH_LEN 1024
 #define VT_URL_LEN 1024
 #define VT_TOKEN_LEN 256
@@ -144,20 +144,5 @@ void vt_config_print(const struct vt_config *cfg, FILE *out);
 
 /* The --help text: every flag with its default. */
 void vt_config_usage(FILE *out);
-
-/* "30s", "5m", "26h", "7d", "250ms", "1.5h", or a plain number of seconds
- * ("10", "0.5"). Units: ms, s, m, h, d, w. No sign, exponent, spaces or
- * trailing text. Returns 0 and sets *seconds (finite, >= 0), or -1. */
-int vt_config_parse_duration(const char *text, double *seconds);
-
-/* Append a duration as vt_config_parse_duration reads it, in the largest
- * unit that divides it: "10s", "5m", "1h", "7d", "250ms", "1.5s". */
-void vt_config_format_duration(double seconds, struct vt_buf *out);
-
-/* "host:port", "[v6]:port" or ":port" -> 0, or -1 if malformed. The host
- * (without brackets, "" for any) is copied into host; port is 0..65535.
- * Nothing is resolved here. */
-int vt_config_parse_addr(const char *text, char *host, size_t hostlen,
-    int *port);
 
 #endif

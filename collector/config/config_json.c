@@ -122,7 +122,7 @@ static int apply_object(struct vt_config *cfg, const char *file,
 			continue;
 		}
 		if (prefix == NULL && strcmp(name, "alerts") == 0)
-			continue;   /* alert_config.c reads it (config.c) */
+			continue;   /* alert_config.c reads it (main.c checks it) */
 		if (prefix == NULL && strchr(name, '.') == NULL &&
 		    vt_config_keys_is_section(path)) {
 			if (!cJSON_IsObject(item)) {

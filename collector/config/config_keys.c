@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/parse.h"
 #include "collector/config/config_keys.h"
 #include "collector/base/log.h"
 
@@ -239,7 +240,7 @@ static const char *number_text(const struct vt_cfg_key *k, double v,
 	if (k->type == VT_CFG_DURATION) {
 		struct vt_buf b;
 		vt_buf_init(&b);
-		vt_config_format_duration(v, &b);
+		vt_parse_format_duration(v, &b);
 		snprintf(out, outlen, "%s", b.data);
 		vt_buf_fini(&b);
 	} else if (v == floor(v) && fabs(v) < 1e18) {
@@ -324,7 +325,7 @@ int vt_config_keys_check(const struct vt_cfg_key *k,
 		}
 		if (k->type == VT_CFG_URL)
 			return check_url(f, why, whylen);
-		if (k->type == VT_CFG_ADDR && vt_config_parse_addr(f, host,
+		if (k->type == VT_CFG_ADDR && vt_parse_addr(f, host,
 		    sizeof host, &port) < 0) {
 			snprintf(why, whylen, "expected host:port such as "
 			    "\"0.0.0.0:8125\", got %s", quote(f, q, sizeof q));
@@ -475,7 +476,7 @@ int vt_config_keys_set_text(const struct vt_cfg_key *k, struct vt_config *cfg,
 		}
 		return set_number(k, cfg, v, why, whylen);
 	case VT_CFG_DURATION:
-		if (vt_config_parse_duration(text, &v) < 0) {
+		if (vt_parse_duration(text, &v) < 0) {
 			snprintf(why, whylen, "expected a duration such as "
 			    "\"10s\", got %s", quote(text, q, sizeof q));
 			return -1;
@@ -648,7 +649,7 @@ void vt_config_keys_format(const struct vt_cfg_key *k,
 		break;
 	case VT_CFG_DURATION:
 		vt_buf_putc(out, '"');
-		vt_config_format_duration(*(const double *)f, out);
+		vt_parse_format_duration(*(const double *)f, out);
 		vt_buf_putc(out, '"');
 		break;
 	case VT_CFG_PERCENTILES:

@@ -24,7 +24,7 @@ enum vt_cfg_type {
 	VT_CFG_STRING,      /* char[size]; at least `min` bytes long */
 	VT_CFG_SECRET,      /* like STRING, printed as "***" when set */
 	VT_CFG_URL,         /* char[size]; "" or amqp[s]://; password masked */
-	VT_CFG_ADDR,        /* char[size]; host:port per vt_config_parse_addr */
+	VT_CFG_ADDR,        /* char[size]; host:port per vt_parse_addr */
 	VT_CFG_BOOL,        /* int 0/1; JSON true/false */
 	VT_CFG_COUNT,       /* size_t; a whole number in [min, max] */
 	VT_CFG_BYTES,       /* size_t; a whole number, or with KiB/MiB/GiB */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "collector/alerts/alert_config.h"
 #include "collector/config/config.h"
 #include "collector/daemon/daemon.h"
 #include "collector/base/log.h"
@@ -25,6 +26,15 @@ int main(int argc, char **argv)
 	case VT_CONFIG_RUN:
 		break;
 	}
+	/* The "alerts" section belongs to the alert engine (read again on
+	 * SIGHUP); a bad rule stops the start and --check-config too. */
+	struct vt_alert_config *ac = vt_alert_config_load(cfg.config_file,
+	    cfg.percentiles, cfg.npercentiles, err, sizeof err);
+	if (ac == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	vt_alert_config_release(ac);
 	vt_log_set_level((enum vt_log_level)cfg.log_level);
 	if (cfg.check_config) {
 		vt_config_print(&cfg, stdout);

@@ -8,8 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "collector/base/parse.h"
+#include "collector/base/utf8.h"
 #include "collector/health/health_check.h"
-#include "collector/config/config.h"
 #include "collector/statsd/names.h"
 #include "collector/statsd/statsd.h"
 
@@ -97,7 +98,7 @@ enum vt_check_result vt_health_check_set_name(char dst[VT_CHECK_TEXT_MAX + 1],
 			return VT_CHECK_BAD_NAME;
 	if (len > VT_CHECK_TEXT_MAX)
 		return VT_CHECK_TOO_LONG;
-	if (vt_names_utf8(dst, VT_CHECK_TEXT_MAX + 1, src, len) >
+	if (vt_utf8_clean(dst, VT_CHECK_TEXT_MAX + 1, src, len) >
 	    VT_CHECK_TEXT_MAX) {
 		dst[0] = '\0';
 		return VT_CHECK_TOO_LONG;
@@ -112,7 +113,7 @@ void vt_health_check_set_output(char dst[VT_CHECK_OUTPUT_MAX + 1], const char *s
 	 * src would land past it in dst too: repairing a prefix is enough. */
 	if (len > VT_CHECK_OUTPUT_MAX + 4)
 		len = VT_CHECK_OUTPUT_MAX + 4;
-	vt_names_utf8(dst, VT_CHECK_OUTPUT_MAX + 1, src, len);
+	vt_utf8_clean(dst, VT_CHECK_OUTPUT_MAX + 1, src, len);
 	for (char *p = dst; *p; p++)
 		if (is_control((unsigned char)*p) && *p != '\n' && *p != '\t')
 			*p = ' ';
@@ -126,7 +127,7 @@ int vt_health_check_ttl_ok(double ttl)
 int vt_health_check_parse_ttl(const char *text, double *ttl)
 {
 	double s;
-	if (vt_config_parse_duration(text, &s) < 0 || !vt_health_check_ttl_ok(s))
+	if (vt_parse_duration(text, &s) < 0 || !vt_health_check_ttl_ok(s))
 		return -1;
 	*ttl = s;
 	return 0;

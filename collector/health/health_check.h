@@ -9,7 +9,7 @@
  *
  * Text rules, the same for every way in:
  * - service, instance and check: 1..VT_CHECK_TEXT_MAX bytes once invalid
- *   UTF-8 is replaced (vt_names_utf8), no control characters (< 0x20,
+ *   UTF-8 is replaced (vt_utf8_clean), no control characters (< 0x20,
  *   0x7f); anything else is rejected, never cut.
  * - output: invalid UTF-8 replaced, control characters other than '\n'
  *   and '\t' turned into spaces, cut at a character boundary to

@@ -49,21 +49,4 @@ size_t vt_names_prometheus(char *out, size_t outlen, const char *name,
  */
 size_t vt_names_file(char *out, size_t outlen, const char *name, size_t len);
 
-/*
- * Copy name into out as valid UTF-8 (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF): each maximal ill-formed subpart
- * becomes one U+FFFD (the Unicode "substitution of maximal subparts"
- * practice). Same return as above (bytes needed, excluding NUL; at most
- * 3 * len); a character is never cut in half when out is too small.
- */
-size_t vt_names_utf8(char *out, size_t outlen, const char *name, size_t len);
-
-/*
- * Decode step shared with the escapers: look at s[0..len), len > 0.
- * Returns 1 when it starts with a well-formed character of *n bytes, 0 when
- * it starts with an ill-formed subpart of *n bytes (to be replaced by one
- * U+FFFD). *n is always at least 1.
- */
-int vt_names_utf8_next(const char *s, size_t len, size_t *n);
-
 #endif

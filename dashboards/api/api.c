@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "collector/base/clock.h"
+#include "collector/base/json.h"
 #include "dashboards/api/api.h"
 #include "collector/health/health_json.h"
 #include "collector/base/loop.h"

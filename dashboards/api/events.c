@@ -18,6 +18,7 @@
 
 #include "collector/base/buf.h"
 #include "collector/base/clock.h"
+#include "collector/base/json.h"
 #include "dashboards/api/events.h"
 #include "collector/base/loop.h"
 #include "collector/base/xmalloc.h"

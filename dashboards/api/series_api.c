@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "collector/base/clock.h"
+#include "collector/base/json.h"
 #include "collector/base/loop.h"
 #include "dashboards/api/series_api.h"
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "collector/base/buf.h"
+#include "collector/base/utf8.h"
 #include "dashboards/graph/graph.h"
 #include "collector/statsd/names.h"
 #include "exporters/rrd/rrd_lib.h"
@@ -86,7 +87,7 @@ static void def_path(char *out, size_t outlen, const char *path)
 static void clean_text(char *out, size_t outlen, const char *s)
 {
 	char tmp[VT_NAME_MAX * 3 + 1];
-	size_t n = vt_names_utf8(tmp, sizeof tmp, s, strnlen(s, VT_NAME_MAX));
+	size_t n = vt_utf8_clean(tmp, sizeof tmp, s, strnlen(s, VT_NAME_MAX));
 	if (n >= sizeof tmp)
 		n = sizeof tmp - 1;
 	if (n > outlen - 1) {

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/json.h"
 #include "collector/config/config.h"
 #include "dashboards/http/http.h"
 #include "dashboards/http/http_gate.h"
@@ -143,58 +144,6 @@ static const struct route *route_find(const vt_http *h, const char *method,
 		}
 	}
 	return best;
-}
-
-void vt_json_member_string(struct vt_buf *out, const char *key,
-    const char *v)
-{
-	vt_buf_printf(out, ",\"%s\":", key);
-	if (v)
-		vt_json_string(out, v);
-	else
-		vt_buf_puts(out, "null");
-}
-
-void vt_json_member_number(struct vt_buf *out, const char *key, double v)
-{
-	vt_buf_printf(out, ",\"%s\":", key);
-	if (isfinite(v))
-		vt_buf_put_double(out, v);
-	else
-		vt_buf_puts(out, "null");
-}
-
-void vt_json_string(struct vt_buf *out, const char *s)
-{
-	size_t n = strlen(s);
-	char stack[512];
-	char *clean = stack;
-	size_t need = vt_names_utf8(stack, sizeof stack, s, n);
-	if (need >= sizeof stack) {
-		clean = vt_xmalloc(need + 1);
-		vt_names_utf8(clean, need + 1, s, n);
-	}
-	vt_buf_putc(out, '"');
-	for (const unsigned char *p = (const unsigned char *)clean; *p; p++) {
-		switch (*p) {
-		case '"': vt_buf_puts(out, "\\\""); break;
-		case '\\': vt_buf_puts(out, "\\\\"); break;
-		case '\n': vt_buf_puts(out, "\\n"); break;
-		case '\r': vt_buf_puts(out, "\\r"); break;
-		case '\t': vt_buf_puts(out, "\\t"); break;
-		case '<': vt_buf_puts(out, "\\u003c"); break;  /* safe in <script> */
-		case '>': vt_buf_puts(out, "\\u003e"); break;
-		case '&': vt_buf_puts(out, "\\u0026"); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				vt_buf_printf(out, "\\u%04x", *p);
-			else
-				vt_buf_putc(out, (char)*p);
-		}
-	}
-	vt_buf_putc(out, '"');
-	if (clean != stack)
-		free(clean);
 }
 
 void vt_http_error(struct vt_http_response *resp, unsigned status,

@@ -115,16 +115,4 @@ const char *vt_http_arg(const struct vt_http_request *req, const char *name);
 const char *vt_http_header(const struct vt_http_request *req,
     const char *name);
 
-/* Append s as a JSON string literal (quotes included), with invalid UTF-8
- * replaced and control characters escaped. */
-void vt_json_string(struct vt_buf *out, const char *s);
-
-/* Append `,"key":` and then v as a JSON string, or null when v is NULL. */
-void vt_json_member_string(struct vt_buf *out, const char *key,
-    const char *v);
-
-/* Append `,"key":` and then v, or null when v is not finite (JSON has no
- * NaN or infinity). */
-void vt_json_member_number(struct vt_buf *out, const char *key, double v);
-
 #endif

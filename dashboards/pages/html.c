@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "collector/base/utf8.h"
 #include "dashboards/pages/html.h"
 #include "collector/statsd/names.h"
 
@@ -21,7 +22,7 @@ void vt_html_text_n(struct vt_buf *b, const char *s, size_t len)
 		case '\'': ent = "&#39;"; break;
 		default:
 			if (c >= 0x80)
-				ok = vt_names_utf8_next(s + i + run,
+				ok = vt_utf8_next(s + i + run,
 				    len - i - run, &n);
 			else if ((c < 0x20 && c != '\t' && c != '\n') ||
 			    c == 0x7f)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/utf8.h"
 #include "collector/health/health_check.h"
 #include "collector/statsd/names.h"
 
@@ -40,12 +41,12 @@ static inline int fuzz_inside(const char *ptr, size_t n, const char *buf,
 	return ptr >= buf && ptr <= buf + len && n <= (size_t)(buf + len - ptr);
 }
 
-/* s is valid UTF-8 (vt_names_utf8 would not change it). */
+/* s is valid UTF-8 (vt_utf8_clean would not change it). */
 static inline int fuzz_valid_utf8(const char *s, size_t len)
 {
 	size_t i = 0, n;
 	while (i < len) {
-		if (!vt_names_utf8_next(s + i, len - i, &n))
+		if (!vt_utf8_next(s + i, len - i, &n))
 			return 0;
 		i += n;
 	}

@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "collector/base/buf.h"
+#include "collector/base/parse.h"
 #include "collector/config/config.h"
 #include "collector/config/config_keys.h"
 #include "fuzz_common.h"
@@ -75,19 +76,19 @@ static void check_scalars(const char *text)
 	char host[VT_ADDR_LEN];
 	int port;
 
-	if (vt_config_parse_duration(text, &s) == 0) {
+	if (vt_parse_duration(text, &s) == 0) {
 		FUZZ_ASSERT(isfinite(s) && s >= 0, "duration %g", s);
 		struct vt_buf b;
 		vt_buf_init(&b);
-		vt_config_format_duration(s, &b);
+		vt_parse_format_duration(s, &b);
 		double back;
-		FUZZ_ASSERT(vt_config_parse_duration(b.data, &back) == 0,
+		FUZZ_ASSERT(vt_parse_duration(b.data, &back) == 0,
 		    "formatted duration \"%s\" does not parse", b.data);
 		FUZZ_ASSERT(fabs(back - s) <= 1e-6 * (s > 1 ? s : 1) + 5e-7,
 		    "\"%s\" -> %.17g -> \"%s\" -> %.17g", text, s, b.data, back);
 		vt_buf_fini(&b);
 	}
-	if (vt_config_parse_addr(text, host, sizeof host, &port) == 0)
+	if (vt_parse_addr(text, host, sizeof host, &port) == 0)
 		FUZZ_ASSERT(port >= 0 && port <= 65535 &&
 		    strnlen(host, sizeof host) < sizeof host, "addr");
 }
