@@ -2,7 +2,8 @@
 #
 #   make            build build/release/vitalsd
 #   make run        build and start vitalsd with its defaults
-#   make check      unit tests (Check) and integration tests (real binary)
+#   make check      layering, unit tests (Check) and integration tests (real binary)
+#   make layering   no include points up a layer (tests/layering.py)
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make bench      load, healthcheck and storage benchmarks (prints figures)
 #   make soak       SOAK_SECONDS=600: mixed traffic under faults, checks RSS, fds, counts
@@ -75,7 +76,7 @@ INGESTBENCH := $(BUILD)/vitals-ingestbench
 CLIENT_LIB := $(BUILD)/libvitals_client.a
 SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check unit integ bench bench-load bench-ingest bench-health bench-storage soak deps test-deps clean install fuzz fuzz-build flood demo bench-pages bench-amqp
+.PHONY: all run check layering unit integ bench bench-load bench-ingest bench-health bench-storage soak deps test-deps clean install fuzz fuzz-build flood demo bench-pages bench-amqp
 
 all: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
 
@@ -157,7 +158,11 @@ $(INGESTBENCH): $(BUILD)/tests/bench/ingestbench.o $(LIB_OBJS)
 run: $(VITALSD)
 	./$(VITALSD) $(ARGS)
 
-check: unit integ
+check: layering unit integ
+
+# Folders are layers: an include only points down (tests/layering.py).
+layering:
+	/usr/bin/python3 tests/layering.py
 
 # Check's per-test timeouts catch hangs, not slowness: the sanitizer build
 # runs several times slower, so it gets five times the time.

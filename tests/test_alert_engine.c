@@ -14,6 +14,7 @@
 #include "collector/alerts/alert_engine.h"
 #include "collector/agg/flush.h"
 #include "collector/agg/series.h"
+#include "collector/base/prom_text.h"
 #include "suites.h"
 
 #define MAX_SENT 64

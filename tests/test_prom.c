@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "collector/agg/flush.h"
+#include "collector/base/prom_text.h"
 #include "exporters/prom/prom.h"
 #include "collector/agg/series.h"
 #include "suites.h"
@@ -757,7 +758,7 @@ START_TEST(negotiate_table)
 {
 	enum vt_prom_format fmt = vt_prom_negotiate(accepts[_i].accept);
 	ck_assert_int_eq(fmt, accepts[_i].fmt);
-	const char *ct = vt_prom_content_type(fmt);
+	const char *ct = vt_prom_text_content_type(fmt);
 	if (fmt == VT_PROM_TEXT)
 		ck_assert_str_eq(ct, "text/plain; version=0.0.4; charset=utf-8");
 	else

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "collector/base/buf.h"
+#include "collector/base/prom_text.h"
 #include "collector/health/health.h"
 #include "exporters/rrd/rrd_lib.h"
 #include "exporters/rrd/rrd_sweep.h"

@@ -14,6 +14,7 @@
 #include "collector/base/clock.h"
 #include "collector/base/hash.h"
 #include "collector/base/json.h"
+#include "collector/base/prom_text.h"
 #include "collector/health/health_check.h"
 #include "collector/base/log.h"
 #include "collector/base/loop.h"

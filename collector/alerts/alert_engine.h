@@ -30,8 +30,8 @@
 #include "collector/alerts/alert_event.h"
 #include "collector/alerts/alert_config.h"
 #include "collector/base/buf.h"
+#include "collector/base/prom_text.h"
 #include "collector/health/health.h"
-#include "exporters/prom/prom.h"
 #include "collector/agg/sink.h"
 
 typedef struct vt_alert_engine vt_alert_engine;

@@ -17,7 +17,7 @@
 
 #include "collector/alerts/alert_config.h"
 #include "collector/base/buf.h"
-#include "exporters/prom/prom.h"
+#include "collector/base/prom_text.h"
 
 typedef struct vt_hooks vt_hooks;
 

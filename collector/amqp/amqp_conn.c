@@ -4,6 +4,7 @@
 #include <sys/time.h>
 
 #include "collector/amqp/amqp_conn.h"
+#include "collector/base/prom_text.h"
 
 const char *vt_amqp_conn_state_name(enum vt_amqp_state s)
 {

@@ -20,8 +20,8 @@
 #include "collector/amqp/amqp_lib.h"
 #include "collector/amqp/amqp_url.h"
 #include "collector/base/buf.h"
+#include "collector/base/prom_text.h"
 #include "collector/config/config.h"
-#include "exporters/prom/prom.h"
 
 #define VT_AMQP_CHANNEL 1
 #define VT_AMQP_TIMEOUT 10.0      /* seconds: connect, login, each RPC */

@@ -24,8 +24,8 @@
 
 #include "collector/amqp/amqp_conn.h"
 #include "collector/base/buf.h"
+#include "collector/base/prom_text.h"
 #include "collector/ingest/inbox.h"
-#include "exporters/prom/prom.h"
 
 enum vt_amqp_reject {
 	VT_AMQP_REJECT_BAD_JSON = 0,   /* application/json body unusable */

@@ -6,9 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "collector/base/prom_text.h"
 #include "collector/base/utf8.h"
-#include "collector/statsd/names.h"
-#include "exporters/prom/prom.h"
 
 #define REPLACEMENT "\xEF\xBF\xBD"
 
@@ -175,4 +174,12 @@ void vt_prom_text_value(struct vt_buf *out, double v)
 	}
 	if (!put_fixed(out, v))
 		vt_buf_put_double(out, v);
+}
+
+const char *vt_prom_text_content_type(enum vt_prom_format fmt)
+{
+	if (fmt == VT_PROM_OPENMETRICS)
+		return "application/openmetrics-text; version=1.0.0; "
+		    "charset=utf-8";
+	return "text/plain; version=0.0.4; charset=utf-8";
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "collector/base/clock.h"
+#include "collector/base/prom_text.h"
 #include "collector/health/health_prom.h"
 #include "collector/base/loop.h"
 

@@ -15,8 +15,8 @@
 #define VT_HEALTH_PROM_H
 
 #include "collector/base/buf.h"
+#include "collector/base/prom_text.h"
 #include "collector/health/health.h"
-#include "exporters/prom/prom.h"
 
 /* The collector; ctx is the vt_health (borrowed, must outlive the
  * exporter's use of it). Thread-safe: reads a snapshot only. */

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "collector/base/clock.h"
+#include "collector/base/prom_text.h"
 #include "collector/health/health_json.h"
 #include "dashboards/http/http.h"
 #include "collector/ingest/ingest.h"
@@ -215,7 +216,7 @@ static void get_metrics(void *ctx, const struct vt_http_request *req,
 	vt_relay_pub_collect(r->pub, out, fmt);
 	if (fmt == VT_PROM_OPENMETRICS)
 		vt_buf_puts(out, "# EOF\n");
-	resp->content_type = vt_prom_content_type(fmt);
+	resp->content_type = vt_prom_text_content_type(fmt);
 	resp->no_cache = 1;
 }
 

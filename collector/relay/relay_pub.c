@@ -20,6 +20,7 @@
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
 #include "collector/base/loop.h"
+#include "collector/base/prom_text.h"
 #include "collector/relay/relay_pub.h"
 #include "collector/base/xmalloc.h"
 

@@ -24,8 +24,8 @@
 
 #include "collector/amqp/amqp_conn.h"
 #include "collector/base/buf.h"
+#include "collector/base/prom_text.h"
 #include "collector/config/config.h"
-#include "exporters/prom/prom.h"
 #include "collector/relay/relay_batch.h"
 
 #define VT_RELAY_STOP_GRACE 5.0   /* seconds to get the last confirms */

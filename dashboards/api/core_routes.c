@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "collector/base/clock.h"
+#include "collector/base/prom_text.h"
 #include "dashboards/api/core_routes.h"
 #include "collector/base/loop.h"
 #include "collector/base/xmalloc.h"
@@ -56,7 +57,7 @@ static void get_metrics(void *ctx, const struct vt_http_request *req,
 	resp->stream = metrics_read;
 	resp->stream_ctx = mb;
 	resp->stream_free = metrics_free;
-	resp->content_type = vt_prom_content_type(fmt);
+	resp->content_type = vt_prom_text_content_type(fmt);
 	resp->no_cache = 1;
 }
 

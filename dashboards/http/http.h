@@ -25,7 +25,7 @@
 #include <sys/types.h>
 
 #include "collector/base/buf.h"
-#include "exporters/prom/prom.h"
+#include "collector/base/prom_text.h"
 
 struct MHD_Connection;
 

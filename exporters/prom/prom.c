@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/prom_text.h"
 #include "exporters/prom/prom.h"
 #include "collector/base/xmalloc.h"
 
@@ -200,14 +201,6 @@ void vt_prom_render(struct vt_prom *p, struct vt_buf *out,
 	while (vt_prom_stream_next(s, out) > 0)
 		;
 	vt_prom_stream_close(s);
-}
-
-const char *vt_prom_content_type(enum vt_prom_format fmt)
-{
-	if (fmt == VT_PROM_OPENMETRICS)
-		return "application/openmetrics-text; version=1.0.0; "
-		    "charset=utf-8";
-	return "text/plain; version=0.0.4; charset=utf-8";
 }
 
 enum vt_prom_format vt_prom_negotiate(const char *accept)

@@ -34,14 +34,11 @@
 #include <stdint.h>
 
 #include "collector/base/buf.h"
+#include "collector/base/prom_text.h"
 #include "collector/agg/flush.h"
 #include "collector/agg/selfstats.h"
 #include "collector/agg/sink.h"
 
-enum vt_prom_format {
-	VT_PROM_TEXT,         /* text/plain; version=0.0.4 */
-	VT_PROM_OPENMETRICS   /* application/openmetrics-text; version=1.0.0 */
-};
 
 /* Collectors registered with vt_prom_add_collector beyond this many are
  * ignored. */
@@ -64,8 +61,6 @@ struct vt_sink vt_prom_sink(struct vt_prom *p);
  * must be thread-safe. Register before the HTTP server starts; at most
  * VT_PROM_MAX_COLLECTORS are kept, later ones are ignored.
  */
-typedef void (*vt_prom_collector_fn)(void *ctx, struct vt_buf *out,
-    enum vt_prom_format fmt);
 void vt_prom_add_collector(struct vt_prom *p, vt_prom_collector_fn fn,
     void *ctx);
 
@@ -89,44 +84,19 @@ struct vt_prom_stream *vt_prom_stream_open(struct vt_prom *p,
 size_t vt_prom_stream_next(struct vt_prom_stream *s, struct vt_buf *out);
 void vt_prom_stream_close(struct vt_prom_stream *s);   /* NULL ok */
 
-/* "text/plain; version=0.0.4; charset=utf-8" or the OpenMetrics type. */
-const char *vt_prom_content_type(enum vt_prom_format fmt);
 
 /* Choose the format from an Accept header (NULL ok): OpenMetrics only
  * when the client asks for application/openmetrics-text. */
 enum vt_prom_format vt_prom_negotiate(const char *accept);
 
-/* Helpers shared with collectors: write a label value / HELP text escaped
- * per the exposition format, with invalid UTF-8 replaced by U+FFFD. Label
- * values escape backslash, double quote and newline. HELP text in the text
- * format escapes backslash and newline only (promtool rejects \" there);
- * vt_prom_text_escape_help_fmt also escapes the double quote for OpenMetrics. */
-void vt_prom_text_escape_label(struct vt_buf *out, const char *s);
-void vt_prom_text_escape_help(struct vt_buf *out, const char *s);
-void vt_prom_text_escape_help_fmt(struct vt_buf *out, const char *s,
-    enum vt_prom_format fmt);
 
 /*
  * ---- Internal to exporters/prom*.c; declared here for those files and
  * the unit tests. Not for other modules. ----
  */
 
-enum vt_prom_type {
-	VT_PROM_COUNTER,
-	VT_PROM_GAUGE,
-	VT_PROM_SUMMARY
-};
 
-/* "# HELP" and "# TYPE" lines of a family whose base name (counters
- * without _total) is name[0..len). help is written as is: escape it
- * first. Counters get _total appended in the text format. */
-void vt_prom_text_head(struct vt_buf *out, const char *name, size_t len,
-    enum vt_prom_type type, const char *help, enum vt_prom_format fmt);
 
-/* A sample value: integers and short decimals without printf (always
- * reading back exactly), anything else through vt_buf_put_double. */
-void vt_prom_text_value(struct vt_buf *out, double v);
-void vt_prom_text_u64(struct vt_buf *out, uint64_t v);
 
 /*
  * The label text of one series: `service="<service>"` then its tags,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/prom_text.h"
 #include "collector/statsd/names.h"
 #include "exporters/prom/prom.h"
 #include "collector/base/xmalloc.h"

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "collector/base/hash.h"
+#include "collector/base/prom_text.h"
 #include "collector/statsd/names.h"
 #include "exporters/prom/prom.h"
 #include "collector/base/xmalloc.h"

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "collector/base/prom_text.h"
 #include "exporters/prom/prom.h"
 
 #ifndef VT_VERSION

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "collector/base/clock.h"
+#include "collector/base/prom_text.h"
 #include "exporters/rrd/forkserver.h"
 #include "collector/base/log.h"
 #include "exporters/rrd/rrd_files.h"

@@ -52,8 +52,8 @@
 #include <stdint.h>
 
 #include "collector/base/buf.h"
+#include "collector/base/prom_text.h"
 #include "collector/health/health.h"
-#include "exporters/prom/prom.h"
 #include "exporters/rrd/rrd_layout.h"
 #include "collector/agg/sink.h"
 
