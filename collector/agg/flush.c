@@ -5,11 +5,23 @@
 #include "collector/agg/flush.h"
 #include "collector/base/xmalloc.h"
 
+VT_REF_FIRST(struct vt_flush);
+
+static void flush_destroy(void *obj)
+{
+	struct vt_flush *f = obj;
+	for (size_t i = 0; i < f->nmetrics; i++)
+		vt_series_release(f->metrics[i].series);
+	free(f->metrics);
+	free(f->quantile_store);
+	free(f);
+}
+
 struct vt_flush *vt_flush_create(size_t nmetrics, size_t ntimers,
     size_t npercentiles)
 {
 	struct vt_flush *f = vt_xcalloc(1, sizeof *f);
-	f->refs = 1;
+	vt_ref_init(&f->ref, flush_destroy);
 	f->npercentiles = npercentiles;
 	f->metrics = vt_xcalloc(nmetrics ? nmetrics : 1, sizeof *f->metrics);
 	f->quantile_store = vt_xcalloc(ntimers * 4 * npercentiles + 1,
@@ -17,19 +29,13 @@ struct vt_flush *vt_flush_create(size_t nmetrics, size_t ntimers,
 	return f;
 }
 
-struct vt_flush *vt_flush_retain(struct vt_flush *f)
+struct vt_flush *vt_flush_retain(const struct vt_flush *f)
 {
-	__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
-	return f;
+	return vt_ref_retain(&f->ref);
 }
 
 void vt_flush_release(struct vt_flush *f)
 {
-	if (f == NULL || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL))
-		return;
-	for (size_t i = 0; i < f->nmetrics; i++)
-		vt_series_release(f->metrics[i].series);
-	free(f->metrics);
-	free(f->quantile_store);
-	free(f);
+	if (f != NULL)
+		vt_ref_release(&f->ref);
 }

@@ -6,7 +6,8 @@
  * each sink in turn. A flush is read-only after it is built and reference
  * counted: a sink that wants to keep it past its flush() callback (the
  * Prometheus exporter keeps the latest one to render on scrape) takes a
- * reference with vt_flush_retain and drops it with vt_flush_release.
+ * reference with vt_flush_retain, from the const pointer it was given,
+ * and drops it with vt_flush_release.
  */
 #ifndef VT_FLUSH_H
 #define VT_FLUSH_H
@@ -16,6 +17,7 @@
 
 #include "collector/agg/series.h"
 #include "collector/agg/selfstats.h"
+#include "collector/base/published.h"
 #include "collector/base/vt_types.h"
 
 /* The closed window of one metric. NaN marks "no data" for statistics. */
@@ -42,7 +44,7 @@ struct vt_metric_window {
 };
 
 struct vt_flush {
-	int refs;                  /* atomic; use retain/release */
+	struct vt_ref ref;         /* first; use retain/release */
 	uint64_t seq;              /* 1, 2, 3, ... per closed window */
 	double timestamp;          /* unix time the window closed */
 	double interval;           /* seconds the window covered */
@@ -62,10 +64,12 @@ struct vt_flush {
 struct vt_flush *vt_flush_create(size_t nmetrics, size_t ntimers,
     size_t npercentiles);
 
-/* Take another reference. Thread-safe. Returns f. */
-struct vt_flush *vt_flush_retain(struct vt_flush *f);
+/* Take another reference. Thread-safe. Returns f, non-const: the count
+ * is the one mutable field of a flush (see vt_ref_retain). */
+struct vt_flush *vt_flush_retain(const struct vt_flush *f);
 
-/* Drop a reference; on the last one releases every series and frees. */
+/* Drop a reference; on the last one releases every series and frees.
+ * Thread-safe. NULL ok. */
 void vt_flush_release(struct vt_flush *f);
 
 #endif

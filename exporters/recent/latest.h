@@ -3,9 +3,10 @@
  * on other threads (the JSON API: a service's metrics with their latest
  * window values and 1/5/15-minute rates) can look at it.
  *
- * The flusher thread swaps the retained struct vt_flush under a mutex;
- * readers take their own reference with vt_latest_get and release it with
- * vt_flush_release. Nothing here touches the ingest path.
+ * The flusher thread publishes each struct vt_flush in a struct
+ * vt_published slot; readers take their own reference with vt_latest_get
+ * and release it with vt_flush_release. Nothing here touches the ingest
+ * path.
  */
 #ifndef VT_LATEST_H
 #define VT_LATEST_H

@@ -1,6 +1,5 @@
 /* trends.c - per-service tile figures and sparkline history (trends.h). */
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,23 +8,15 @@
 #include "exporters/recent/trends.h"
 #include "collector/base/xmalloc.h"
 
+VT_REF_FIRST(struct vt_trends_snapshot);
+
 struct vt_trends {
-	pthread_mutex_t lock;        /* guards snap */
-	struct vt_trends_snapshot *snap;
+	struct vt_published snap;    /* struct vt_trends_snapshot */
 };
 
-static struct vt_trends_snapshot *snapshot_new(size_t n)
+static void snapshot_destroy(void *obj)
 {
-	struct vt_trends_snapshot *s = vt_xcalloc(1, sizeof *s);
-	s->refs = 1;
-	s->v = vt_xcalloc(n + 1, sizeof *s->v);
-	return s;
-}
-
-void vt_trends_release(struct vt_trends_snapshot *s)
-{
-	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL))
-		return;
+	struct vt_trends_snapshot *s = obj;
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->v[i].service);
 		free(s->v[i].timer);
@@ -34,11 +25,25 @@ void vt_trends_release(struct vt_trends_snapshot *s)
 	free(s);
 }
 
+static struct vt_trends_snapshot *snapshot_new(size_t n)
+{
+	struct vt_trends_snapshot *s = vt_xcalloc(1, sizeof *s);
+	vt_ref_init(&s->ref, snapshot_destroy);
+	s->v = vt_xcalloc(n + 1, sizeof *s->v);
+	return s;
+}
+
+void vt_trends_release(struct vt_trends_snapshot *s)
+{
+	if (s != NULL)
+		vt_ref_release(&s->ref);
+}
+
 vt_trends *vt_trends_create(void)
 {
 	vt_trends *t = vt_xcalloc(1, sizeof *t);
-	pthread_mutex_init(&t->lock, NULL);
-	t->snap = snapshot_new(0);
+	vt_published_init(&t->snap);
+	vt_published_set(&t->snap, snapshot_new(0));
 	return t;
 }
 
@@ -46,18 +51,13 @@ void vt_trends_destroy(vt_trends *t)
 {
 	if (t == NULL)
 		return;
-	vt_trends_release(t->snap);
-	pthread_mutex_destroy(&t->lock);
+	vt_published_fini(&t->snap);
 	free(t);
 }
 
 struct vt_trends_snapshot *vt_trends_get(vt_trends *t)
 {
-	pthread_mutex_lock(&t->lock);
-	struct vt_trends_snapshot *s = t->snap;
-	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&t->lock);
-	return s;
+	return vt_published_get(&t->snap);
 }
 
 const struct vt_trend *vt_trends_find(const struct vt_trends_snapshot *s,
@@ -242,14 +242,9 @@ struct vt_trends_snapshot *vt_trends_next(
 static int trends_flush(void *ctx, const struct vt_flush *f)
 {
 	vt_trends *t = ctx;
-	/* Only the flusher thread replaces snap, so reading it unlocked
-	 * here is safe; readers hold their own references. */
-	struct vt_trends_snapshot *next = vt_trends_next(t->snap, f);
-	pthread_mutex_lock(&t->lock);
-	struct vt_trends_snapshot *old = t->snap;
-	t->snap = next;
-	pthread_mutex_unlock(&t->lock);
-	vt_trends_release(old);
+	struct vt_trends_snapshot *prev = vt_trends_get(t);
+	vt_published_set(&t->snap, vt_trends_next(prev, f));
+	vt_trends_release(prev);
 	return 0;
 }
 

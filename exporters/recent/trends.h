@@ -10,9 +10,9 @@
  * 0.5 KiB per service.
  *
  * Threads: the sink's flush runs on the flusher thread and builds a new
- * immutable snapshot from the previous one and the window; HTTP threads
- * take a reference with vt_trends_get and drop it with
- * vt_trends_release.
+ * immutable snapshot from the previous one and the window, published in a
+ * struct vt_published slot; HTTP threads take a reference with
+ * vt_trends_get and drop it with vt_trends_release.
  */
 #ifndef VT_TRENDS_H
 #define VT_TRENDS_H
@@ -21,6 +21,7 @@
 
 #include "collector/agg/flush.h"
 #include "collector/agg/sink.h"
+#include "collector/base/published.h"
 
 #define VT_TRENDS_POINTS 30          /* windows kept for sparklines */
 
@@ -38,7 +39,7 @@ struct vt_trend {
 };
 
 struct vt_trends_snapshot {
-	int refs;                    /* atomic; use get/release */
+	struct vt_ref ref;           /* first; use get/release */
 	double timestamp;            /* end of the window (0: none yet) */
 	double interval;             /* seconds per window */
 	size_t n;                    /* sorted by service */
@@ -60,9 +61,11 @@ struct vt_sink vt_trends_sink(vt_trends *t);
 struct vt_trends_snapshot *vt_trends_next(
     const struct vt_trends_snapshot *prev, const struct vt_flush *f);
 
-/* The latest snapshot with a reference for the caller (never NULL). */
+/* The latest snapshot with a reference for the caller (never NULL).
+ * Thread-safe. */
 struct vt_trends_snapshot *vt_trends_get(vt_trends *t);
-void vt_trends_release(struct vt_trends_snapshot *s);   /* NULL ok */
+/* Drop a reference. Thread-safe. NULL ok. */
+void vt_trends_release(struct vt_trends_snapshot *s);
 
 /* The trend of service in s, or NULL (binary search). */
 const struct vt_trend *vt_trends_find(const struct vt_trends_snapshot *s,

@@ -1,0 +1,63 @@
+/* published.c - reference counts and the latest-object slot (published.h). */
+#include <stdint.h>
+
+#include "collector/base/published.h"
+
+void vt_ref_init(struct vt_ref *r, void (*destroy)(void *obj))
+{
+	atomic_init(&r->count, 1);
+	r->destroy = destroy;
+}
+
+void *vt_ref_retain(const struct vt_ref *r)
+{
+	/* The count is the one field a reader changes: objects are const
+	 * to their readers but never defined const (they are allocated),
+	 * so writing the count through this pointer is defined. The cast
+	 * through uintptr_t says so to -Wcast-qual. */
+	struct vt_ref *m = (struct vt_ref *)(uintptr_t)r;
+	atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
+	return m;
+}
+
+void vt_ref_release(struct vt_ref *r)
+{
+	/* acq_rel: every holder's use happens before the destroy. */
+	if (atomic_fetch_sub_explicit(&r->count, 1,
+	    memory_order_acq_rel) == 1)
+		r->destroy(r);
+}
+
+void vt_published_init(struct vt_published *p)
+{
+	pthread_mutex_init(&p->lock, NULL);
+	p->obj = NULL;
+}
+
+void vt_published_fini(struct vt_published *p)
+{
+	if (p->obj != NULL)
+		vt_ref_release(p->obj);
+	p->obj = NULL;
+	pthread_mutex_destroy(&p->lock);
+}
+
+void vt_published_set(struct vt_published *p, void *obj)
+{
+	pthread_mutex_lock(&p->lock);
+	void *old = p->obj;
+	p->obj = obj;
+	pthread_mutex_unlock(&p->lock);
+	if (old != NULL)
+		vt_ref_release(old);
+}
+
+void *vt_published_get(struct vt_published *p)
+{
+	pthread_mutex_lock(&p->lock);
+	void *obj = p->obj;
+	if (obj != NULL)
+		vt_ref_retain(obj);
+	pthread_mutex_unlock(&p->lock);
+	return obj;
+}
