@@ -21,7 +21,6 @@
 	X(names) \
 	X(prom) \
 	X(buf) \
-	X(queue) \
 	X(published) \
 	X(rrd_layout) \
 	X(rrdstore) \
