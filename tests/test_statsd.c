@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "collector/statsd/statsd.h"
+#include "collector/statsd/tags.h"
 #include "suites.h"
 
 /* Assert that a slice holds exactly want; want NULL means { NULL, 0 }. */
@@ -843,14 +844,14 @@ START_TEST(next_tag_iterates)
 	size_t pos = 0, n = 0;
 
 	ck_assert_int_eq(vt_statsd_parse(line, strlen(line), &s), VT_LINE_OK);
-	while (vt_statsd_next_tag(s.tags, &pos, &k, &v)) {
+	while (vt_tags_next(s.tags, &pos, &k, &v)) {
 		ck_assert_uint_lt(n, sizeof want / sizeof want[0]);
 		assert_slice(k, want[n].key, "key", line);
 		assert_slice(v, want[n].value, "value", line);
 		n++;
 	}
 	ck_assert_uint_eq(n, sizeof want / sizeof want[0]);
-	ck_assert_int_eq(vt_statsd_next_tag(s.tags, &pos, &k, &v), 0);
+	ck_assert_int_eq(vt_tags_next(s.tags, &pos, &k, &v), 0);
 }
 END_TEST
 
@@ -860,7 +861,7 @@ START_TEST(next_tag_empty_list)
 	struct vt_slice k, v;
 	size_t pos = 0;
 	ck_assert_int_eq(vt_statsd_parse("x:1|c", 5, &s), VT_LINE_OK);
-	ck_assert_int_eq(vt_statsd_next_tag(s.tags, &pos, &k, &v), 0);
+	ck_assert_int_eq(vt_tags_next(s.tags, &pos, &k, &v), 0);
 }
 END_TEST
 

@@ -17,8 +17,8 @@
 #include "collector/agg/agg_kind.h"
 #include "collector/base/hash.h"
 #include "collector/statsd/names.h"
-#include "collector/statsd/statsd.h"
 #include "collector/base/xmalloc.h"
+#include "collector/statsd/tags.h"
 
 #define HASH_SEED 0x76697461u    /* "vita" */
 #define MIN_SLOTS 1024
@@ -206,7 +206,7 @@ static int tags_collect(struct vt_slice raw, struct tag_list *t)
 	size_t pos = 0;
 	struct vt_slice k, v;
 	t->n = 0;
-	while (vt_statsd_next_tag(raw, &pos, &k, &v)) {
+	while (vt_tags_next(raw, &pos, &k, &v)) {
 		if (t->n == VT_MAX_TAGS)
 			return -1;
 		size_t i = t->n++;

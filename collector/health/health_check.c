@@ -12,7 +12,7 @@
 #include "collector/base/utf8.h"
 #include "collector/health/health_check.h"
 #include "collector/statsd/names.h"
-#include "collector/statsd/statsd.h"
+#include "collector/statsd/tags.h"
 
 static const char *const format_names[VT_CHECK_FORMAT_COUNT] = {
 	[VT_CHECK_JSON] = "json",
@@ -163,7 +163,7 @@ static enum vt_check_result report_tags(const struct vt_check_report *r,
 	size_t pos = 0;
 
 	*service = (struct vt_slice){ NULL, 0 };
-	while (vt_statsd_next_tag(r->tags, &pos, &key, &value)) {
+	while (vt_tags_next(r->tags, &pos, &key, &value)) {
 		if (slice_is(key, "service")) {
 			*service = value;
 		} else if (slice_is(key, "ttl")) {

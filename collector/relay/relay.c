@@ -17,6 +17,7 @@
 #include "collector/base/clock.h"
 #include "collector/base/prom_text.h"
 #include "collector/health/health_json.h"
+#include "collector/statsd/tags.h"
 #include "dashboards/http/http.h"
 #include "collector/ingest/ingest.h"
 #include "collector/ingest/listen.h"
@@ -66,7 +67,7 @@ static struct vt_slice service_tag(struct vt_slice tags)
 {
 	struct vt_slice k, v, none = { NULL, 0 };
 	size_t pos = 0;
-	while (tags.len > 0 && vt_statsd_next_tag(tags, &pos, &k, &v))
+	while (tags.len > 0 && vt_tags_next(tags, &pos, &k, &v))
 		if (k.len == 7 && memcmp(k.ptr, "service", 7) == 0)
 			return v;
 	return none;

@@ -657,24 +657,3 @@ enum vt_line_result vt_statsd_parse_check(const char *line, size_t len,
 	}
 	return VT_LINE_OK;
 }
-
-int vt_statsd_next_tag(struct vt_slice tags, size_t *pos,
-    struct vt_slice *key, struct vt_slice *value)
-{
-	if (*pos >= tags.len)
-		return 0;
-	const char *s = tags.ptr + *pos, *end = tags.ptr + tags.len;
-	const char *comma = memchr(s, ',', (size_t)(end - s));
-	const char *tend = comma ? comma : end;
-	const char *colon = memchr(s, ':', (size_t)(tend - s));
-
-	if (colon) {
-		*key = slice(s, colon);
-		*value = slice(colon + 1, tend);
-	} else {
-		*key = slice(s, tend);
-		*value = no_slice;
-	}
-	*pos = (size_t)(tend - tags.ptr) + (comma ? 1 : 0);
-	return 1;
-}

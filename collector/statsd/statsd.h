@@ -111,13 +111,4 @@ size_t vt_statsd_parse_run(const char *buf, const char *end,
 enum vt_line_result vt_statsd_parse_check(const char *line, size_t len,
     struct vt_check_report *out);
 
-/*
- * Iterate the tags of a raw tag list ("a:1,b,c:x:y"). *pos starts at 0.
- * Returns 1 and fills key/value (value.len 0 and value.ptr NULL for a
- * valueless tag; the value is everything after the first ':'), or 0 at the
- * end. The list must have been accepted by vt_statsd_parse.
- */
-int vt_statsd_next_tag(struct vt_slice tags, size_t *pos,
-    struct vt_slice *key, struct vt_slice *value);
-
 #endif

@@ -19,6 +19,7 @@
  */
 #include <math.h>
 
+#include "collector/statsd/tags.h"
 #include "fuzz_common.h"
 #include "collector/statsd/statsd.h"
 
@@ -140,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	size_t pos = 0, ntags = 0;
 	struct vt_slice key, value;
-	while (vt_statsd_next_tag(s.tags, &pos, &key, &value)) {
+	while (vt_tags_next(s.tags, &pos, &key, &value)) {
 		ntags++;
 		FUZZ_ASSERT(ntags <= VT_MAX_TAGS, "more than %d tags",
 		    VT_MAX_TAGS);
