@@ -21,6 +21,7 @@
 	X(names) \
 	X(prom) \
 	X(buf) \
+	X(queue) \
 	X(published) \
 	X(rrd_layout) \
 	X(rrdstore) \
