@@ -286,6 +286,25 @@ START_TEST(pipelined_batches_match_line_by_line)
 }
 END_TEST
 
+/* What an AMQP or HTTP body applied: the lines that parsed, metric lines
+ * and service checks, including those the aggregator refused for a type
+ * conflict; 0 for a body with no well-formed line (rejected as a whole). */
+START_TEST(lines_returns_how_many_parsed)
+{
+	struct rig *r = rig_create();
+	const char body[] = "a:1|c\nnot a line\n_sc|pay.db|0\nb:2|ms\n"
+	    "a:1|g\n_e{1,1}:x|y\n";
+	ck_assert_uint_eq(vt_ingest_lines(r->in, body, sizeof body - 1, NULL),
+	    4);
+	ck_assert_uint_eq(r->stats.lines[VT_LINE_TYPE_CONFLICT], 1);
+	ck_assert_int_eq(r->checks_seen, 1);
+	const char bad[] = "nonsense\nx:y|q\n\n";
+	ck_assert_uint_eq(vt_ingest_lines(r->in, bad, sizeof bad - 1, NULL), 0);
+	ck_assert_uint_eq(vt_ingest_lines(r->in, "", 0, NULL), 0);
+	rig_destroy(r);
+}
+END_TEST
+
 START_TEST(empty_and_newline_only_datagrams)
 {
 	struct rig *r = rig_create();
@@ -309,6 +328,7 @@ Suite *vt_test_ingest_suite(void)
 	tcase_add_test(tc, held_datagrams_share_batches_and_keep_order);
 	tcase_add_test(tc, pipelined_batches_match_line_by_line);
 	tcase_add_test(tc, empty_and_newline_only_datagrams);
+	tcase_add_test(tc, lines_returns_how_many_parsed);
 	suite_add_tcase(s, tc);
 	return s;
 }

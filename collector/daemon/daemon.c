@@ -105,23 +105,14 @@ static void on_signal(void *ctx, int signo)
 	vt_loop_stop(d->loop);
 }
 
-/* Lines that parsed (applied, or refused only by a type conflict or the
- * metric cap), service checks included. */
-static uint64_t lines_wellformed(const struct vt_selfstats *s)
-{
-	return s->lines[VT_LINE_OK] + s->lines[VT_LINE_TYPE_CONFLICT] +
-	    s->lines[VT_LINE_OVER_CAP];
-}
-
 static int apply_inbox(void *ctx, const struct vt_inbox_msg *m)
 {
 	vt_daemon *d = ctx;
 	if (m->kind == VT_INBOX_STATSD) {
-		uint64_t before = lines_wellformed(&d->stats);
-		vt_ingest_lines(d->ingest, m->body, m->len, m->peer);
 		/* Not one well-formed line: the body is malformed (AMQP
 		 * rejects it; bad lines are counted either way). */
-		return lines_wellformed(&d->stats) > before ? 0 : -EINVAL;
+		return vt_ingest_lines(d->ingest, m->body, m->len, m->peer) > 0 ?
+		    0 : -EINVAL;
 	}
 	return vt_daemon_health_apply(d->healthd, m);   /* checks, forget service */
 }

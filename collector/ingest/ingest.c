@@ -80,7 +80,7 @@ void vt_ingest_set_forward(vt_ingest *in, const struct vt_ingest_forward *f)
 	in->forward = *f;
 }
 
-static void ingest_service_check(vt_ingest *in, const char *line,
+static int ingest_service_check(vt_ingest *in, const char *line,
     size_t len, const struct sockaddr *peer)
 {
 	struct vt_check_report r;
@@ -91,6 +91,7 @@ static void ingest_service_check(vt_ingest *in, const char *line,
 			in->checks.on_service_check(in->checks.ctx, &r, peer);
 	}
 	in->stats->lines[res]++;
+	return res == VT_LINE_OK;
 }
 
 /* Apply a probed batch, count its lines, and make it the next to fill. */
@@ -153,8 +154,9 @@ static void pipe_drain(vt_ingest *in)
 	}
 }
 
-/* One line; metric lines are parsed into the batch, the rest applied. */
-static void ingest_one(vt_ingest *in, const char *line, size_t len,
+/* One line; metric lines are parsed into the batch, the rest applied.
+ * 1 when the line parsed (a metric or a service check), else 0. */
+static int ingest_one(vt_ingest *in, const char *line, size_t len,
     const struct sockaddr *peer)
 {
 	struct pending *p = filling(in);
@@ -165,20 +167,20 @@ static void ingest_one(vt_ingest *in, const char *line, size_t len,
 		res = vt_statsd_parse(line, len, &p->samples[p->n]);
 		if (res != VT_LINE_OK) {
 			in->stats->lines[res]++;
-			return;
+			return 0;
 		}
 		if (++p->n == VT_AGG_BATCH)
 			pipe_advance(in);
-		return;
+		return 1;
 	case VT_LINE_KIND_SERVICE_CHECK:
-		ingest_service_check(in, line, len, peer);
-		return;
+		return ingest_service_check(in, line, len, peer);
 	case VT_LINE_KIND_EVENT:
 		in->stats->lines[VT_LINE_UNSUPPORTED]++;
-		return;
+		return 0;
 	case VT_LINE_KIND_EMPTY:
-		return;
+		return 0;
 	}
+	return 0;
 }
 
 void vt_ingest_apply_held(vt_ingest *in)
@@ -195,7 +197,7 @@ void vt_ingest_line(vt_ingest *in, const char *line, size_t len,
 		in->forward.on_datagram(in->forward.ctx, line, len, peer);
 		return;
 	}
-	ingest_one(in, line, len, peer);
+	(void)ingest_one(in, line, len, peer);
 	pipe_drain(in);
 }
 
@@ -220,16 +222,20 @@ static inline const char *find_newline(const char *p, const char *end)
 }
 
 /* Parse buf's lines into the batches, moving the pipeline on whenever one
- * fills; what is left in flight borrows buf. */
-static void lines_into_held(vt_ingest *in, const char *buf, size_t len,
+ * fills; what is left in flight borrows buf. Returns the lines that
+ * parsed. */
+static size_t lines_into_held(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer)
 {
 	const char *q = buf, *end = buf + len;
+	size_t parsed = 0;
 	while (q < end) {
 		/* Plain lines in one pass, straight into the batch... */
 		struct pending *p = filling(in);
-		p->n += vt_statsd_parse_run(q, end, &p->samples[p->n],
+		size_t run = vt_statsd_parse_run(q, end, &p->samples[p->n],
 		    VT_AGG_BATCH - p->n, &q);
+		p->n += run;
+		parsed += run;
 		if (p->n == VT_AGG_BATCH) {
 			pipe_advance(in);
 			continue;
@@ -238,16 +244,18 @@ static void lines_into_held(vt_ingest *in, const char *buf, size_t len,
 			break;
 		/* ...and the line the run declined, the long way. */
 		const char *eol = find_newline(q, end);
-		ingest_one(in, q, (size_t)(eol - q), peer);
+		parsed += (size_t)ingest_one(in, q, (size_t)(eol - q), peer);
 		q = eol + 1;
 	}
+	return parsed;
 }
 
-void vt_ingest_lines(vt_ingest *in, const char *buf, size_t len,
+size_t vt_ingest_lines(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer)
 {
-	lines_into_held(in, buf, len, peer);
+	size_t parsed = lines_into_held(in, buf, len, peer);
 	pipe_drain(in);
+	return parsed;
 }
 
 /* JSON checks, relay, or statsd lines into the batches (held in flight). */
@@ -265,7 +273,7 @@ void vt_ingest_datagram_held(vt_ingest *in, const char *buf, size_t len,
 			in->stats->lines[VT_LINE_UNSUPPORTED]++;
 		return;
 	}
-	lines_into_held(in, buf, len, peer);
+	(void)lines_into_held(in, buf, len, peer);
 }
 
 void vt_ingest_datagram(vt_ingest *in, const char *buf, size_t len,

@@ -59,8 +59,12 @@ void vt_ingest_datagram_held(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer);
 void vt_ingest_apply_held(vt_ingest *in);
 
-/* statsd lines separated by '\n' (a final line needs no newline). */
-void vt_ingest_lines(vt_ingest *in, const char *buf, size_t len,
+/* statsd lines separated by '\n' (a final line needs no newline), all
+ * applied before it returns. Returns how many of them parsed, metric
+ * lines and service checks: those the aggregator applied, and those it
+ * refused only for a type conflict or the metric cap. 0 means not one
+ * well-formed line: the body is malformed as a whole (AMQP rejects it). */
+size_t vt_ingest_lines(vt_ingest *in, const char *buf, size_t len,
     const struct sockaddr *peer);
 
 /* One line (no newline). */
