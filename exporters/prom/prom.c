@@ -3,20 +3,20 @@
  * window and renders it on scrape, with the daemon's own families and the
  * registered collectors' families.
  *
- * Ownership: struct vt_prom owns one reference to the latest flush
- * (swapped under the mutex by the flusher thread) and one to the model
- * built from it, which the first scrape after a flush builds and later
- * scrapes reuse. A render takes its own references under the mutex and
- * renders without holding it, so a slow scrape never delays a flush. The
- * collector table is written before the HTTP server starts and copied
- * under the mutex on each render.
+ * Ownership: struct vt_prom publishes the latest flush (set by the
+ * flusher thread) and the model built from it, which the first scrape
+ * after a flush builds and later scrapes reuse, in two struct
+ * vt_published slots. A render takes its own references and renders
+ * without any lock, so a slow scrape never delays a flush. The collector
+ * table is written before the HTTP server starts and copied under the
+ * mutex on each render.
  */
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collector/base/prom_text.h"
+#include "collector/base/published.h"
 #include "exporters/prom/prom.h"
 #include "collector/base/xmalloc.h"
 
@@ -26,9 +26,11 @@ struct collector {
 };
 
 struct vt_prom {
-	pthread_mutex_t lock;
-	struct vt_flush *latest;        /* owned reference; NULL at start */
-	struct vt_prom_model *model;    /* of latest, once built; owned */
+	struct vt_published latest;     /* struct vt_flush; NULL at start */
+	struct vt_published model;      /* struct vt_prom_model, once built:
+	                                   of latest, or (for a moment
+	                                   after a flush) of an older one */
+	pthread_mutex_t lock;           /* guards the collectors */
 	struct collector collectors[VT_PROM_MAX_COLLECTORS];
 	size_t ncollectors;
 };
@@ -36,6 +38,8 @@ struct vt_prom {
 struct vt_prom *vt_prom_create(void)
 {
 	struct vt_prom *p = vt_xcalloc(1, sizeof *p);
+	vt_published_init(&p->latest);
+	vt_published_init(&p->model);
 	pthread_mutex_init(&p->lock, NULL);
 	return p;
 }
@@ -44,8 +48,8 @@ void vt_prom_destroy(struct vt_prom *p)
 {
 	if (p == NULL)
 		return;
-	vt_prom_model_release(p->model);
-	vt_flush_release(p->latest);
+	vt_published_fini(&p->model);
+	vt_published_fini(&p->latest);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -53,19 +57,8 @@ void vt_prom_destroy(struct vt_prom *p)
 static int prom_flush(void *ctx, const struct vt_flush *f)
 {
 	struct vt_prom *p = ctx;
-	/* Retaining only touches the atomic reference count; the flush stays
-	 * read-only. The cast through uintptr_t says so to -Wcast-qual. */
-	struct vt_flush *keep = vt_flush_retain(
-	    (struct vt_flush *)(uintptr_t)f);
-
-	pthread_mutex_lock(&p->lock);
-	struct vt_flush *old = p->latest;
-	struct vt_prom_model *old_model = p->model;
-	p->latest = keep;
-	p->model = NULL;
-	pthread_mutex_unlock(&p->lock);
-	vt_prom_model_release(old_model);
-	vt_flush_release(old);
+	vt_published_set(&p->latest, vt_flush_retain(f));
+	vt_published_set(&p->model, NULL);     /* free the old one now */
 	return 0;
 }
 
@@ -92,25 +85,18 @@ void vt_prom_add_collector(struct vt_prom *p, vt_prom_collector_fn fn,
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* The model of the latest flush: cached, or built now and cached unless
- * a newer flush arrived meanwhile. Returns a reference. */
-static struct vt_prom_model *current_model(struct vt_prom *p,
-    struct collector *collectors, size_t *ncollectors)
+/* The model of the latest flush: the cached one when it is of that
+ * flush, else built now and cached. (A build that a flush overtook
+ * caches a model of the older flush, which the next scrape replaces.)
+ * Returns a reference. */
+static struct vt_prom_model *current_model(struct vt_prom *p)
 {
-	pthread_mutex_lock(&p->lock);
-	struct vt_flush *f = p->latest ? vt_flush_retain(p->latest) : NULL;
-	struct vt_prom_model *m = p->model ? vt_prom_model_retain(p->model) :
-	    NULL;
-	*ncollectors = p->ncollectors;
-	memcpy(collectors, p->collectors, *ncollectors * sizeof *collectors);
-	pthread_mutex_unlock(&p->lock);
-
-	if (m == NULL) {
+	struct vt_flush *f = vt_published_get(&p->latest);
+	struct vt_prom_model *m = vt_published_get(&p->model);
+	if (m == NULL || vt_prom_model_flush(m) != f) {
+		vt_prom_model_release(m);
 		m = vt_prom_model_build(f);
-		pthread_mutex_lock(&p->lock);
-		if (p->latest == f && p->model == NULL)
-			p->model = vt_prom_model_retain(m);
-		pthread_mutex_unlock(&p->lock);
+		vt_published_set(&p->model, vt_prom_model_retain(m));
 	}
 	vt_flush_release(f);    /* the model holds its own reference */
 	return m;
@@ -140,7 +126,12 @@ struct vt_prom_stream *vt_prom_stream_open(struct vt_prom *p,
     enum vt_prom_format fmt)
 {
 	struct vt_prom_stream *s = vt_xcalloc(1, sizeof *s);
-	s->m = current_model(p, s->collectors, &s->ncollectors);
+	s->m = current_model(p);
+	pthread_mutex_lock(&p->lock);
+	s->ncollectors = p->ncollectors;
+	memcpy(s->collectors, p->collectors,
+	    s->ncollectors * sizeof *s->collectors);
+	pthread_mutex_unlock(&p->lock);
 	s->fmt = fmt;
 	s->phase = BEFORE_SELF;
 	return s;

@@ -4,8 +4,8 @@
  * each scrape of /metrics (SPEC 7).
  *
  * Thread-safety: the sink's flush runs on the flusher thread; render runs
- * on HTTP threads. They meet at one mutex-protected pointer to the latest
- * struct vt_flush (reference counted), never on the ingest path.
+ * on HTTP threads. They meet at the latest struct vt_flush (reference
+ * counted) in a struct vt_published slot, never on the ingest path.
  *
  * Mapping (SPEC 7), for each metric of the flush, name = the metric name
  * sanitised by vt_names_prometheus:
@@ -118,9 +118,12 @@ int vt_prom_labels_put(struct vt_prom_labels *sc, struct vt_buf *out,
  * scrapes share it. Holds a reference to f (NULL ok: no series).
  */
 struct vt_prom_model;
-struct vt_prom_model *vt_prom_model_build(struct vt_flush *f);
-struct vt_prom_model *vt_prom_model_retain(struct vt_prom_model *m);
+struct vt_prom_model *vt_prom_model_build(const struct vt_flush *f);
+/* Another reference; returns m, non-const (see vt_ref_retain). */
+struct vt_prom_model *vt_prom_model_retain(const struct vt_prom_model *m);
 void vt_prom_model_release(struct vt_prom_model *m);   /* NULL ok */
+/* The flush it was built from (NULL: none), to tell a stale model. */
+const struct vt_flush *vt_prom_model_flush(const struct vt_prom_model *m);
 /* The flush's self stats, NULL when built without a flush. */
 const struct vt_selfstats *vt_prom_model_self(const struct vt_prom_model *m);
 /* Series left out. */

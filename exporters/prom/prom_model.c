@@ -118,7 +118,7 @@ struct sort_key {
 };
 
 struct vt_prom_model {
-	int refs;                         /* atomic */
+	struct vt_ref ref;                /* first */
 	struct vt_flush *flush;           /* one reference, or NULL */
 	struct vt_buf arena;              /* names and label text */
 	struct entry *entries;
@@ -423,11 +423,26 @@ static void sort_all(struct vt_prom_model *m)
 		m->fam_begin[r + 1] += m->fam_begin[r];
 }
 
-struct vt_prom_model *vt_prom_model_build(struct vt_flush *f)
+VT_REF_FIRST(struct vt_prom_model);
+
+static void model_destroy(void *obj)
+{
+	struct vt_prom_model *m = obj;
+	vt_flush_release(m->flush);
+	vt_buf_fini(&m->arena);
+	free(m->entries);
+	free(m->families);
+	free(m->accepted);
+	free(m->fam_sorted);
+	free(m->fam_begin);
+	free(m);
+}
+
+struct vt_prom_model *vt_prom_model_build(const struct vt_flush *f)
 {
 	struct vt_prom_model *m = vt_xcalloc(1, sizeof *m);
 
-	m->refs = 1;
+	vt_ref_init(&m->ref, model_destroy);
 	vt_buf_init(&m->arena);
 	m->flush = f ? vt_flush_retain(f) : NULL;
 	if (f == NULL)
@@ -438,24 +453,20 @@ struct vt_prom_model *vt_prom_model_build(struct vt_flush *f)
 	return m;
 }
 
-struct vt_prom_model *vt_prom_model_retain(struct vt_prom_model *m)
+struct vt_prom_model *vt_prom_model_retain(const struct vt_prom_model *m)
 {
-	__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
-	return m;
+	return vt_ref_retain(&m->ref);
 }
 
 void vt_prom_model_release(struct vt_prom_model *m)
 {
-	if (m == NULL || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL))
-		return;
-	vt_flush_release(m->flush);
-	vt_buf_fini(&m->arena);
-	free(m->entries);
-	free(m->families);
-	free(m->accepted);
-	free(m->fam_sorted);
-	free(m->fam_begin);
-	free(m);
+	if (m != NULL)
+		vt_ref_release(&m->ref);
+}
+
+const struct vt_flush *vt_prom_model_flush(const struct vt_prom_model *m)
+{
+	return m->flush;
 }
 
 const struct vt_selfstats *vt_prom_model_self(const struct vt_prom_model *m)
