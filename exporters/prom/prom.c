@@ -64,13 +64,8 @@ static int prom_flush(void *ctx, const struct vt_flush *f)
 
 struct vt_sink vt_prom_sink(struct vt_prom *p)
 {
-	struct vt_sink s = {
-		.name = "prometheus",
-		.ctx = p,
-		.flush = prom_flush,
-		.destroy = NULL,
-	};
-	return s;
+	return (struct vt_sink){ .name = "prometheus", .ctx = p,
+	    .flush = prom_flush, .destroy = NULL };
 }
 
 void vt_prom_add_collector(struct vt_prom *p, vt_prom_collector_fn fn,

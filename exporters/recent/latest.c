@@ -33,13 +33,8 @@ static int latest_flush(void *ctx, const struct vt_flush *f)
 
 struct vt_sink vt_latest_sink(vt_latest *l)
 {
-	struct vt_sink s = {
-		.name = "latest",
-		.ctx = l,
-		.flush = latest_flush,
-		.destroy = NULL,
-	};
-	return s;
+	return (struct vt_sink){ .name = "latest", .ctx = l,
+	    .flush = latest_flush, .destroy = NULL };
 }
 
 struct vt_flush *vt_latest_get(vt_latest *l)

@@ -250,11 +250,6 @@ static int trends_flush(void *ctx, const struct vt_flush *f)
 
 struct vt_sink vt_trends_sink(vt_trends *t)
 {
-	struct vt_sink s = {
-		.name = "trends",
-		.ctx = t,
-		.flush = trends_flush,
-		.destroy = NULL,
-	};
-	return s;
+	return (struct vt_sink){ .name = "trends", .ctx = t,
+	    .flush = trends_flush, .destroy = NULL };
 }
