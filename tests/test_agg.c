@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "collector/agg/agg.h"
+#include "collector/base/line_result.h"
 #include "suites.h"
 
 static struct vt_selfstats stats;

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "collector/base/line_result.h"
 #include "collector/base/prom_text.h"
 #include "collector/health/health.h"
 #include "collector/health/health_ingest.h"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/line_result.h"
 #include "collector/health/health_check.h"
 #include "collector/health/health_json.h"
 #include "collector/statsd/statsd.h"

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/line_result.h"
 #include "collector/ingest/ingest.h"
 #include "suites.h"
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "collector/agg/flush.h"
+#include "collector/base/line_result.h"
 #include "collector/base/prom_text.h"
 #include "exporters/prom/prom.h"
 #include "collector/agg/series.h"
@@ -670,6 +671,7 @@ START_TEST(self_families_values)
 	s->metrics_created = 15;
 	s->metrics_expired = 16;
 	s->flushes = 17;
+	s->flushes_dropped = 21;
 	s->last_flush_seconds = 0.0125;
 	s->max_metrics = 100000;
 	s->udp_bytes = UINT64_MAX;
@@ -697,6 +699,7 @@ START_TEST(self_families_values)
 		"vitals_metrics_created_total 15",
 		"vitals_metrics_expired_total 16",
 		"vitals_flushes_total 17",
+		"vitals_flushes_dropped_total 21",
 		"# TYPE vitals_flush_duration_seconds gauge",
 		"vitals_flush_duration_seconds 0.0125",
 		"# TYPE vitals_metrics_max gauge",

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "collector/base/line_result.h"
 #include "collector/statsd/statsd.h"
 #include "collector/statsd/tags.h"
 #include "suites.h"

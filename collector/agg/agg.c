@@ -16,6 +16,7 @@
 #include "collector/agg/agg.h"
 #include "collector/agg/agg_kind.h"
 #include "collector/base/hash.h"
+#include "collector/base/line_result.h"
 #include "collector/statsd/names.h"
 #include "collector/base/xmalloc.h"
 #include "collector/statsd/tags.h"

@@ -20,6 +20,7 @@
 
 #include "collector/agg/flush.h"
 #include "collector/agg/selfstats.h"
+#include "collector/base/line_result.h"
 #include "collector/base/vt_types.h"
 
 struct vt_agg_config {

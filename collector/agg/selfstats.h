@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "collector/base/line_result.h"
 #include "collector/base/vt_types.h"
 
 struct vt_selfstats {
@@ -32,6 +33,7 @@ struct vt_selfstats {
 	uint64_t metrics_created;
 	uint64_t metrics_expired;     /* freed after metric_ttl idle */
 	uint64_t flushes;
+	uint64_t flushes_dropped;     /* closed windows the sinks never got */
 	double last_flush_seconds;    /* gauge: time to close the last window */
 	uint64_t max_metrics;         /* gauge: the configured cap */
 };

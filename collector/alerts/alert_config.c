@@ -14,6 +14,7 @@
 #include "collector/alerts/alert_config.h"
 #include "collector/base/parse.h"
 #include "collector/config/config.h"
+#include "collector/config/config_json.h"
 #include "collector/config/config_keys.h"
 #include "collector/health/health_check.h"
 #include "collector/base/xmalloc.h"

@@ -502,14 +502,6 @@ void vt_alert_engine_set_config(vt_alert_engine *e,
 	vt_alert_config_release(old);
 }
 
-struct vt_alert_config *vt_alert_engine_config(vt_alert_engine *e)
-{
-	pthread_mutex_lock(&e->lock);
-	struct vt_alert_config *c = vt_alert_config_retain(e->cfg);
-	pthread_mutex_unlock(&e->lock);
-	return c;
-}
-
 void vt_alert_engine_count_reload(vt_alert_engine *e, int ok)
 {
 	pthread_mutex_lock(&e->lock);

@@ -55,9 +55,6 @@ void vt_alert_engine_destroy(vt_alert_engine *e);   /* NULL ok */
 void vt_alert_engine_set_config(vt_alert_engine *e,
     struct vt_alert_config *cfg);
 
-/* The current config with a reference for the caller. */
-struct vt_alert_config *vt_alert_engine_config(vt_alert_engine *e);
-
 /* vt_health_event_fn listeners; ctx is the engine. */
 void vt_alert_engine_on_report(void *ctx, const struct vt_health_event *ev);
 void vt_alert_engine_on_change(void *ctx, const struct vt_health_event *ev);

@@ -1,6 +1,6 @@
 /*
  * hook_exec.c - an exec hook: posix_spawn with pipes, a deadline, a
- * process-group kill and a reap (hook_run.h). No shell is involved.
+ * process-group kill and a reap (hook_exec.h). No shell is involved.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collector/alerts/hook_run.h"
+#include "collector/alerts/hook_exec.h"
 #include "collector/base/clock.h"
 #include "collector/base/xmalloc.h"
 

@@ -1,6 +1,6 @@
 /*
  * hook_webhook.c - a webhook: the event POSTed with libcurl, a time
- * limit per attempt, retries with exponential backoff (hook_run.h).
+ * limit per attempt, retries with exponential backoff (hook_webhook.h).
  */
 /* The type-checking wrapper macros of curl.h would expand our table's
  * member calls; the table's types are checked instead. */
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "collector/base/dynlib.h"
-#include "collector/alerts/hook_run.h"
+#include "collector/alerts/hook_webhook.h"
 #include "sonames.h"
 
 #ifndef VT_VERSION

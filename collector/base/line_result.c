@@ -1,10 +1,10 @@
 /*
  * line_result.c - stable snake_case labels for enum vt_line_result
- * (vt_types.h), as /metrics shows them in vitals_lines_total{result=...}.
+ * (line_result.h), as /metrics shows them in vitals_lines_total{result=...}.
  * These strings are an interface: dashboards and alerts match on them, so
  * they never change once released.
  */
-#include "collector/base/vt_types.h"
+#include "collector/base/line_result.h"
 
 static const char *const line_result_names[VT_LINE_RESULT_COUNT] = {
 	[VT_LINE_OK] = "ok",
@@ -21,7 +21,6 @@ static const char *const line_result_names[VT_LINE_RESULT_COUNT] = {
 	[VT_LINE_OVER_CAP] = "over_max_metrics",
 };
 
-/* Returns a static string; "unknown" for a value outside the enum. */
 const char *vt_line_result_name(enum vt_line_result r)
 {
 	if ((unsigned)r >= VT_LINE_RESULT_COUNT || !line_result_names[r])

@@ -16,6 +16,7 @@
 #include "collector/base/buf.h"
 #include "collector/base/parse.h"
 #include "collector/config/config.h"
+#include "collector/config/config_json.h"
 #include "collector/config/config_keys.h"
 #include "collector/base/log.h"
 

@@ -113,24 +113,6 @@ void vt_config_defaults(struct vt_config *cfg);
 enum vt_config_outcome vt_config_from_args(struct vt_config *cfg, int argc,
     char **argv, char *err, size_t errlen);
 
-/* Apply one JSON config document (text, comments allowed). `file` names it
- * in messages. Returns 0, or -1 with err set. Used by tests and by
- * vt_config_from_args. */
-int vt_config_json_apply(struct vt_config *cfg, const char *file,
-    const char *text, char *err, size_t errlen);
-
-/* Read the file at `path` (at most VT_CONFIG_FILE_MAX bytes) and apply it
- * as vt_config_json_apply does. Returns 0, or -1 with err set ("vitalsd:
- * FILE: <strerror>" when it cannot be read). */
-int vt_config_json_load_file(struct vt_config *cfg, const char *path, char *err,
-    size_t errlen);
-
-/* Read the config file at path, comments stripped, as a parsed JSON
- * object (caller cJSON_Delete), for modules that read their own section
- * (alerts: alert_config.c). NULL with err set as vt_config_json_load_file. */
-struct cJSON *vt_config_json_read(const char *path, char *err,
-    size_t errlen);
-
 /* Every value checked against its key's type and range again (so a struct
  * filled by code is checked too), then the cross-field checks, e.g.
  * metric_ttl >= flush_interval. Run after file and flags. 0, or -1 with

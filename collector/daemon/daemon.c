@@ -16,6 +16,7 @@
 
 #include "collector/agg/agg.h"
 #include "collector/base/clock.h"
+#include "collector/base/line_result.h"
 #include "collector/daemon/daemon_alerts.h"
 #include "collector/amqp/amqp_consumer.h"
 #include "dashboards/api/core_routes.h"
@@ -79,6 +80,7 @@ static void close_window(vt_daemon *d)
 	d->last_close = now;
 	d->stats.flushes++;
 	d->stats.last_flush_seconds = vt_clock_mono() - t0;
+	d->stats.flushes_dropped = vt_sinks_dropped(d->flusher);
 	f->self = d->stats;
 	vt_sinks_submit(d->flusher, f);
 }
@@ -172,6 +174,17 @@ static int start_ingest(vt_daemon *d, char *err, size_t errlen)
 	return d->inbox ? 0 : -1;
 }
 
+/* Register a sink with the flusher; a full table stops the start. */
+static int add_sink(vt_daemon *d, struct vt_sink sink, char *err,
+    size_t errlen)
+{
+	if (vt_sinks_add_sink(d->flusher, sink) == 0)
+		return 0;
+	snprintf(err, errlen, "sink %s: more than %d sinks", sink.name,
+	    VT_SINKS_MAX_SINKS);
+	return -1;
+}
+
 /* The RRD sink (before the flusher starts) and its /metrics families. */
 static int start_storage(vt_daemon *d, char *err, size_t errlen)
 {
@@ -188,7 +201,8 @@ static int start_storage(vt_daemon *d, char *err, size_t errlen)
 	d->rrd = vt_rrd_store_create(&rc, err, errlen);
 	if (d->rrd == NULL)
 		return -1;
-	vt_sinks_add_sink(d->flusher, vt_rrd_store_sink(d->rrd));
+	if (add_sink(d, vt_rrd_store_sink(d->rrd), err, errlen) < 0)
+		return -1;
 	vt_prom_add_collector(d->prom, vt_rrd_store_collect, d->rrd);
 	return 0;
 }
@@ -233,13 +247,14 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 {
 	d->prom = vt_prom_create();
 	d->flusher = vt_sinks_create();
-	vt_sinks_add_sink(d->flusher, vt_prom_sink(d->prom));
-	if (start_storage(d, err, errlen) < 0)
+	if (add_sink(d, vt_prom_sink(d->prom), err, errlen) < 0 ||
+	    start_storage(d, err, errlen) < 0 ||
+	    add_sink(d, vt_daemon_health_sink(d->healthd), err, errlen) < 0 ||
+	    add_sink(d, vt_daemon_alerts_sink(d->alertd), err, errlen) < 0)
 		return -1;
-	vt_daemon_health_add_sinks(d->healthd, d->flusher);
-	vt_daemon_alerts_add_sinks(d->alertd, d->flusher);
 	d->trends = vt_trends_create();
-	vt_sinks_add_sink(d->flusher, vt_trends_sink(d->trends));
+	if (add_sink(d, vt_trends_sink(d->trends), err, errlen) < 0)
+		return -1;
 	int rc = vt_sinks_start(d->flusher);
 	if (rc < 0) {
 		snprintf(err, errlen, "flusher thread: %s", strerror(-rc));

@@ -10,7 +10,7 @@
 #include "collector/base/clock.h"
 #include "collector/daemon/daemon_alerts.h"
 #include "dashboards/api/alerts_api.h"
-#include "collector/alerts/hook_run.h"
+#include "collector/alerts/hook_webhook.h"
 #include "collector/alerts/hooks.h"
 #include "collector/base/log.h"
 #include "collector/base/xmalloc.h"
@@ -92,9 +92,9 @@ fail:
 	return NULL;
 }
 
-void vt_daemon_alerts_add_sinks(vt_daemon_alerts *ad, vt_sinks *fl)
+struct vt_sink vt_daemon_alerts_sink(vt_daemon_alerts *ad)
 {
-	vt_sinks_add_sink(fl, vt_alert_engine_sink(ad->engine));
+	return vt_alert_engine_sink(ad->engine);
 }
 
 void vt_daemon_alerts_add_routes(vt_daemon_alerts *ad, struct vt_prom *prom,

@@ -32,8 +32,8 @@ typedef struct vt_daemon_alerts vt_daemon_alerts;
 vt_daemon_alerts *vt_daemon_alerts_create(const struct vt_config *cfg, vt_loop *loop,
     vt_health *health, char *err, size_t errlen);
 
-/* Register the threshold sink (before the flusher starts). */
-void vt_daemon_alerts_add_sinks(vt_daemon_alerts *ad, vt_sinks *fl);
+/* The threshold sink, for the flusher (before it starts). */
+struct vt_sink vt_daemon_alerts_sink(vt_daemon_alerts *ad);
 
 /* /api/v1/alerts and the /metrics families (before HTTP starts). */
 void vt_daemon_alerts_add_routes(vt_daemon_alerts *ad, struct vt_prom *prom,

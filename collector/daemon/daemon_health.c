@@ -89,9 +89,9 @@ fail:
 	return NULL;
 }
 
-void vt_daemon_health_add_sinks(vt_daemon_health *hd, vt_sinks *fl)
+struct vt_sink vt_daemon_health_sink(vt_daemon_health *hd)
 {
-	vt_sinks_add_sink(fl, vt_latest_sink(hd->latest));
+	return vt_latest_sink(hd->latest);
 }
 
 void vt_daemon_health_add_routes(vt_daemon_health *hd, struct vt_prom *prom,

@@ -47,8 +47,9 @@ typedef struct vt_daemon_health vt_daemon_health;
 vt_daemon_health *vt_daemon_health_create(const struct vt_daemon_health_config *cfg,
     vt_loop *loop, vt_ingest *ingest, vt_agg *agg, char *err, size_t errlen);
 
-/* Register the latest-window sink with the flusher (before it starts). */
-void vt_daemon_health_add_sinks(vt_daemon_health *hd, vt_sinks *fl);
+/* The latest-window sink the JSON API reads, for the flusher (before it
+ * starts). */
+struct vt_sink vt_daemon_health_sink(vt_daemon_health *hd);
 
 /* Register the /metrics collector, the API and the event stream (before
  * the HTTP server starts). prom, http and inbox are borrowed. */

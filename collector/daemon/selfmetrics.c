@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "collector/base/line_result.h"
 #include "collector/daemon/selfmetrics.h"
 
 static void record(vt_agg *agg, const char *name, enum vt_kind kind,

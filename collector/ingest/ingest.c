@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/line_result.h"
 #include "collector/ingest/ingest.h"
 #include "collector/statsd/statsd.h"
 #include "collector/base/xmalloc.h"

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "collector/base/clock.h"
+#include "collector/base/line_result.h"
 #include "collector/base/prom_text.h"
 #include "collector/health/health_json.h"
 #include "collector/statsd/tags.h"

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/line_result.h"
 #include "collector/statsd/statsd.h"
 
 /*

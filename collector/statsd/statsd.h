@@ -56,6 +56,7 @@
 
 #include <stddef.h>
 
+#include "collector/base/line_result.h"
 #include "collector/base/vt_types.h"
 
 /* Longest numeric value or sample rate text, in bytes. */

@@ -129,14 +129,6 @@ void vt_events_shutdown(vt_events *ev)
 	resume(wake, n);
 }
 
-size_t vt_events_clients(vt_events *ev)
-{
-	pthread_mutex_lock(&ev->lock);
-	size_t n = ev->nclients;
-	pthread_mutex_unlock(&ev->lock);
-	return n;
-}
-
 /* Copy frames the stream has not seen into its buffer, up to about max
  * bytes. Under the lock. */
 static void fill(vt_events *ev, struct client *c, size_t max)

@@ -71,7 +71,4 @@ void vt_events_tick(vt_events *ev, double now);
  * must not be stopped with suspended connections). Thread-safe. */
 void vt_events_shutdown(vt_events *ev);
 
-/* Streams open now. */
-size_t vt_events_clients(vt_events *ev);
-
 #endif

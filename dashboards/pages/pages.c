@@ -9,6 +9,8 @@
 #include "dashboards/assets/assets.h"
 #include "collector/base/loop.h"
 #include "dashboards/pages/pages.h"
+#include "dashboards/pages/pages_overview.h"
+#include "dashboards/pages/pages_service.h"
 
 #define HTML_TYPE "text/html; charset=utf-8"
 

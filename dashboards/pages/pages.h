@@ -33,27 +33,7 @@ struct vt_pages {
 	vt_trends *trends;           /* borrowed */
 };
 
-struct vt_overview_opts {
-	int wall;                    /* the wall view */
-	int partial;                 /* only the tile grid (wall.js) */
-	const char *filter;          /* substring of names; NULL: all */
-};
-
 /* Register GET /, /services/ and /assets/. ctx must outlive the server. */
 void vt_pages_register(vt_http *h, struct vt_pages *ctx);
-
-/* Render the overview from snapshots into out (also used by the bench). */
-void vt_pages_overview(const struct vt_health_snapshot *hs,
-    const struct vt_trends_snapshot *ts, const struct vt_overview_opts *o,
-    double now, struct vt_buf *out);
-
-/* Render the service page; 0, or -1 when no such service is known. */
-int vt_pages_service(const struct vt_health_snapshot *hs,
-    const struct vt_flush *f, const char *service, const char *range,
-    double now, struct vt_buf *out);
-
-/* The ?range= value if it is one the page offers ("1h" when absent),
- * else NULL (a 400). */
-const char *vt_pages_service_range(const char *arg);
 
 #endif

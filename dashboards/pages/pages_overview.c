@@ -8,7 +8,7 @@
 
 #include "dashboards/pages/html.h"
 #include "dashboards/pages/page_layout.h"
-#include "dashboards/pages/pages.h"
+#include "dashboards/pages/pages_overview.h"
 #include "collector/base/xmalloc.h"
 
 struct tile {

@@ -10,7 +10,7 @@
 
 #include "dashboards/pages/html.h"
 #include "dashboards/pages/page_layout.h"
-#include "dashboards/pages/pages.h"
+#include "dashboards/pages/pages_service.h"
 #include "collector/base/xmalloc.h"
 
 /* The time ranges offered, and how RRDtool spells their start. */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "collector/base/line_result.h"
 #include "collector/base/prom_text.h"
 #include "exporters/prom/prom.h"
 
@@ -41,6 +42,9 @@ static const struct self_family self_families[] = {
 	  "Time taken to close the last aggregation window." },
 	{ "vitals_flushes", VT_PROM_COUNTER, U64(flushes),
 	  "Aggregation windows closed." },
+	{ "vitals_flushes_dropped", VT_PROM_COUNTER, U64(flushes_dropped),
+	  "Closed windows dropped before reaching the sinks, because the "
+	  "sinks were too far behind." },
 	{ "vitals_inbox_dropped", VT_PROM_COUNTER, U64(inbox_dropped),
 	  "HTTP and AMQP bodies refused because the inbox was full." },
 	{ "vitals_inbox_messages", VT_PROM_COUNTER, U64(inbox_messages),

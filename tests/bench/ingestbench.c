@@ -39,6 +39,7 @@
 
 #include "collector/agg/agg.h"
 #include "collector/agg/flush.h"
+#include "collector/base/line_result.h"
 #include "collector/ingest/ingest.h"
 #include "collector/agg/selfstats.h"
 #include "collector/statsd/statsd.h"

@@ -21,6 +21,7 @@
 
 #include "collector/agg/agg.h"
 #include "collector/base/buf.h"
+#include "collector/base/line_result.h"
 #include "collector/base/prom_text.h"
 #include "fuzz_common.h"
 #include "collector/ingest/ingest.h"

@@ -11,6 +11,7 @@
  * VT_CHECK_OUTPUT_MAX bytes, TTL in range); a rejection carries a
  * one-line reason.
  */
+#include "collector/base/line_result.h"
 #include "fuzz_common.h"
 #include "collector/statsd/statsd.h"
 

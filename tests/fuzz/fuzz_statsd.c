@@ -19,6 +19,7 @@
  */
 #include <math.h>
 
+#include "collector/base/line_result.h"
 #include "collector/statsd/tags.h"
 #include "fuzz_common.h"
 #include "collector/statsd/statsd.h"

@@ -1,12 +1,11 @@
 /*
- * hook_run.h - running one hook once: an exec hook as a child process
- * (hook_exec.c) or a webhook as HTTP POSTs with retries (hook_webhook.c).
- * Both block the calling hook worker (hooks.c) and nothing else; both
- * give up at the hook's time limit, and early when *stop becomes
- * non-zero (shutdown).
+ * hook_exec.h - running an exec hook once, as a child process, and the
+ * result every hook run ends in (hook_webhook.h uses it too). Blocks the
+ * calling hook worker (hooks.c) and nothing else; gives up at the hook's
+ * time limit, and early when *stop becomes non-zero (shutdown).
  */
-#ifndef VT_HOOK_RUN_H
-#define VT_HOOK_RUN_H
+#ifndef VT_HOOK_EXEC_H
+#define VT_HOOK_EXEC_H
 
 #include <stddef.h>
 
@@ -38,22 +37,5 @@ const char *vt_hook_exec_result_name(enum vt_hook_result r);
 enum vt_hook_result vt_hook_exec_run(const struct vt_hook_cfg *h,
     const char *input, char *const *env, const volatile int *stop,
     struct vt_buf *output, char *why, size_t whylen);
-
-/* Sleep up to `seconds`; non-zero when woken to stop. */
-typedef int (*vt_hook_wait_fn)(void *ctx, double seconds);
-
-/*
- * POST body (application/json) to h->url with h->headers, each attempt
- * limited to h->timeout; after a failure wait h->backoff, doubling up to
- * a minute, for at most h->retries more attempts. A 2xx answer is
- * success; anything else is retried. *attempts gets the number made.
- */
-enum vt_hook_result vt_hook_webhook_post(const struct vt_hook_cfg *h,
-    const char *body, const volatile int *stop, vt_hook_wait_fn wait,
-    void *wait_ctx, unsigned *attempts, char *why, size_t whylen);
-
-/* Release libcurl if a webhook set it up; after every hook worker has
- * stopped (at exit). */
-void vt_hook_webhook_cleanup(void);
 
 #endif
