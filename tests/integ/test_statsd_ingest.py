@@ -60,7 +60,7 @@ class StatsdClientToMetrics(TestCase):
 
     def test_netcat_udp(self):
         with Vitalsd() as d:
-            # -q0: with -w0 OpenBSD nc may exit before sending (README).
+            # -q0: with -w0 OpenBSD nc may exit before sending (docs/wire-formats.md).
             subprocess.run("echo 'x:1|c' | nc -u -q0 127.0.0.1 %d"
                            % d.statsd_port, shell=True, check=True)
             self.assertEqual(d.wait_value("x_total", 1.0, service="default"),
