@@ -81,8 +81,8 @@ START_TEST(keep_charges_until_release)
 	vt_queue_requeue(&q, n);                       /* back at the head */
 	ck_assert_int_eq(id_of(vt_queue_pop(&q, 0)), 1);
 	ck_assert_uint_eq(vt_queue_size(&q), 26);
-	vt_queue_release(&q, &a.node);
-	vt_queue_release(&q, vt_queue_pop(&q, 0));
+	vt_queue_release(&q, 1, a.node.size);
+	vt_queue_release(&q, 1, vt_queue_pop(&q, 0)->size);
 	ck_assert_uint_eq(vt_queue_size(&q), 0);
 	vt_queue_wait_idle(&q);                        /* returns at once */
 	vt_queue_fini(&q);

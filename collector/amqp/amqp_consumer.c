@@ -2,9 +2,10 @@
  * amqp_consumer.c - the collector's AMQP consumer thread (amqp_consumer.h).
  *
  * The thread owns the rabbitmq-c connection. It waits in poll(2) on the
- * broker socket and an eventfd; the loop thread's done callbacks queue
- * completions (under `lock`) and kick the eventfd, and the thread turns
- * them into basic.ack / basic.reject on the connection they came from.
+ * broker socket and the completion queue's eventfd; the loop thread's
+ * done callbacks queue completions (which kicks the eventfd), and the
+ * thread turns them into basic.ack / basic.reject on the connection they
+ * came from.
  * Memory: one struct delivery per message, allocated here, owned by the
  * inbox while queued and freed here after its completion.
  */
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +23,7 @@
 #include "collector/amqp/amqp_consumer.h"
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
+#include "collector/base/queue.h"
 #include "collector/base/prom_text.h"
 #include "collector/base/xmalloc.h"
 
@@ -30,7 +31,7 @@
 #define FULL_RETRY_MS 20       /* inbox full: try the push again */
 
 struct delivery {
-	struct delivery *next;
+	struct vt_queue_node node;
 	vt_amqp_consumer *c;
 	uint64_t tag;
 	unsigned gen;              /* the connection it arrived on */
@@ -43,13 +44,11 @@ struct vt_amqp_consumer {
 	size_t prefetch, max_body;
 	double reconnect_min, reconnect_max;
 	vt_inbox *inbox;                /* borrowed */
-	int efd;
 	pthread_t thread;
 	int running;
 	atomic_int stop, quiesce;
 	pthread_mutex_t push_lock;      /* held around each push */
-	pthread_mutex_t lock;           /* guards the completions */
-	struct delivery *done_head, *done_tail;
+	struct vt_queue done;           /* completions; eventfd wakes us */
 
 	struct vt_amqp_link_stats link;
 	_Atomic uint64_t received, bytes, acked;
@@ -71,28 +70,13 @@ const char *vt_amqp_consumer_reject_name(enum vt_amqp_reject r)
 }
 
 
-static void kick(vt_amqp_consumer *c)
-{
-	uint64_t one = 1;
-	if (write(c->efd, &one, sizeof one) < 0 && errno != EAGAIN)
-		vt_log_warn_errno("amqp", "eventfd");
-}
-
 /* Loop thread (or inbox destroy): the message was applied or dropped. */
 static void on_done(void *ctx, int status)
 {
 	struct delivery *d = ctx;
 	vt_amqp_consumer *c = d->c;
 	d->status = status;
-	d->next = NULL;
-	pthread_mutex_lock(&c->lock);
-	if (c->done_tail)
-		c->done_tail->next = d;
-	else
-		c->done_head = d;
-	c->done_tail = d;
-	pthread_mutex_unlock(&c->lock);
-	kick(c);
+	vt_queue_push(&c->done, &d->node, 0, NULL);   /* unbounded */
 }
 
 static void lose_connection(vt_amqp_consumer *c, const char *why)
@@ -117,13 +101,10 @@ static void reject(vt_amqp_consumer *c, uint64_t tag, enum vt_amqp_reject r)
 /* Ack or reject what the loop finished; free the records. */
 static void complete(vt_amqp_consumer *c)
 {
-	pthread_mutex_lock(&c->lock);
-	struct delivery *d = c->done_head;
-	c->done_head = c->done_tail = NULL;
-	pthread_mutex_unlock(&c->lock);
-
-	while (d) {
-		struct delivery *next = d->next;
+	struct vt_queue_node *n = vt_queue_take(&c->done, 0);
+	while (n) {
+		struct delivery *d = VT_QUEUE_ITEM(n, struct delivery, node);
+		n = n->next;
 		if (c->conn != NULL && d->gen == c->gen) {
 			if (d->status == 0) {
 				int rc = amqp_basic_ack(c->conn,
@@ -141,18 +122,13 @@ static void complete(vt_amqp_consumer *c)
 			/* -ECANCELED: left unacked, the broker requeues */
 		}
 		free(d);
-		d = next;
 	}
 }
 
 /* Wait for the eventfd (completions, stop) at most ms; then complete. */
 static void wait_kick(vt_amqp_consumer *c, int ms)
 {
-	struct pollfd p = { .fd = c->efd, .events = POLLIN };
-	uint64_t n;
-	if (poll(&p, 1, ms) > 0 && read(c->efd, &n, sizeof n) < 0 &&
-	    errno != EAGAIN)
-		vt_log_warn_errno("amqp", "eventfd");
+	vt_queue_fd_wait(&c->done, ms);
 	complete(c);
 }
 
@@ -315,14 +291,12 @@ static void consume_step(vt_amqp_consumer *c)
 	    !amqp_data_in_buffer(c->conn)) {
 		struct pollfd p[2] = {
 			{ .fd = amqp_get_sockfd(c->conn), .events = POLLIN },
-			{ .fd = c->efd, .events = POLLIN },
+			{ .fd = vt_queue_fd(&c->done), .events = POLLIN },
 		};
-		uint64_t n;
 		if (poll(p, 2, POLL_MS) < 0 && errno != EINTR)
 			return;
-		if ((p[1].revents & POLLIN) && read(c->efd, &n, sizeof n) < 0 &&
-		    errno != EAGAIN)
-			vt_log_warn_errno("amqp", "eventfd");
+		if (p[1].revents & POLLIN)
+			vt_queue_fd_clear(&c->done);
 		complete(c);
 		if (c->conn == NULL || atomic_load(&c->quiesce))
 			return;
@@ -386,7 +360,12 @@ vt_amqp_consumer *vt_amqp_consumer_create(const struct vt_config *cfg,
     vt_inbox *inbox, char *err, size_t errlen)
 {
 	vt_amqp_consumer *c = vt_xcalloc(1, sizeof *c);
-	c->efd = -1;
+	pthread_mutex_init(&c->push_lock, NULL);
+	int rc = vt_queue_init(&c->done, 0, 0, VT_QUEUE_EVENTFD);
+	if (rc < 0) {
+		snprintf(err, errlen, "amqp eventfd: %s", strerror(-rc));
+		goto fail;
+	}
 	if (vt_amqp_conn_opts_init(&c->opts, cfg, err, errlen) < 0)
 		goto fail;
 	c->prefetch = cfg->amqp_prefetch;
@@ -395,14 +374,7 @@ vt_amqp_consumer *vt_amqp_consumer_create(const struct vt_config *cfg,
 	vt_amqp_backoff_init(&c->backoff, cfg->amqp_reconnect_min,
 	    cfg->amqp_reconnect_max, (uint64_t)time(NULL) ^
 	    ((uint64_t)getpid() << 32));
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_mutex_init(&c->push_lock, NULL);
-	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (c->efd < 0) {
-		snprintf(err, errlen, "amqp eventfd: %s", strerror(errno));
-		goto fail;
-	}
-	int rc = pthread_create(&c->thread, NULL, consumer_main, c);
+	rc = pthread_create(&c->thread, NULL, consumer_main, c);
 	if (rc != 0) {
 		snprintf(err, errlen, "amqp thread: %s", strerror(rc));
 		goto fail;
@@ -423,7 +395,7 @@ void vt_amqp_consumer_quiesce(vt_amqp_consumer *c)
 	atomic_store(&c->quiesce, 1);
 	pthread_mutex_lock(&c->push_lock);   /* waits out a push */
 	pthread_mutex_unlock(&c->push_lock);
-	kick(c);
+	vt_queue_kick(&c->done);
 }
 
 void vt_amqp_consumer_stop(vt_amqp_consumer *c)
@@ -432,7 +404,7 @@ void vt_amqp_consumer_stop(vt_amqp_consumer *c)
 		return;
 	atomic_store(&c->quiesce, 1);
 	atomic_store(&c->stop, 1);
-	kick(c);
+	vt_queue_kick(&c->done);
 	pthread_join(c->thread, NULL);
 	c->running = 0;
 }
@@ -442,15 +414,13 @@ void vt_amqp_consumer_destroy(vt_amqp_consumer *c)
 	if (c == NULL)
 		return;
 	vt_amqp_consumer_stop(c);
-	struct delivery *d = c->done_head;
-	while (d) {
-		struct delivery *next = d->next;
+	struct vt_queue_node *n = vt_queue_take(&c->done, 0);
+	while (n) {
+		struct delivery *d = VT_QUEUE_ITEM(n, struct delivery, node);
+		n = n->next;
 		free(d);
-		d = next;
 	}
-	if (c->efd >= 0)
-		close(c->efd);
-	pthread_mutex_destroy(&c->lock);
+	vt_queue_fini(&c->done);
 	pthread_mutex_destroy(&c->push_lock);
 	memset(&c->opts, 0, sizeof c->opts);   /* the password */
 	free(c);

@@ -193,14 +193,13 @@ void vt_queue_requeue(struct vt_queue *q, struct vt_queue_node *chain)
 		atomic_fetch_add(&q->size, size);
 	pthread_cond_broadcast(&q->cond);
 	pthread_mutex_unlock(&q->lock);
-	vt_queue_kick(q);
 }
 
-void vt_queue_release(struct vt_queue *q, const struct vt_queue_node *n)
+void vt_queue_release(struct vt_queue *q, size_t n, size_t size)
 {
 	pthread_mutex_lock(&q->lock);
-	q->inflight--;
-	atomic_fetch_sub(&q->size, n->size);
+	q->inflight -= n;
+	atomic_fetch_sub(&q->size, size);
 	if (q->inflight == 0 && q->head == NULL)
 		pthread_cond_broadcast(&q->cond);
 	pthread_mutex_unlock(&q->lock);

@@ -97,11 +97,13 @@ struct vt_queue_node *vt_queue_pop(struct vt_queue *q, double timeout);
 struct vt_queue_node *vt_queue_take(struct vt_queue *q, double timeout);
 
 /* Put a chain the consumer took (oldest first, NULL-terminated) back at
- * the head, in order, to be handed out again: no bound is checked. */
+ * the head, in order, to be handed out again: no bound is checked, and
+ * the eventfd is not kicked (the consumer itself puts them back). */
 void vt_queue_requeue(struct vt_queue *q, struct vt_queue_node *chain);
 
-/* VT_QUEUE_KEEP: the consumer is done with n (taken); uncharge it. */
-void vt_queue_release(struct vt_queue *q, const struct vt_queue_node *n);
+/* VT_QUEUE_KEEP: the consumer is done with n items it took, whose sizes
+ * add up to size (they may be freed before); uncharge them. */
+void vt_queue_release(struct vt_queue *q, size_t n, size_t size);
 
 /* Wait until nothing is queued and, with VT_QUEUE_KEEP, nothing is in
  * flight. Never returns while a held queue has items. */

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collector/base/queue.h"
 #include "collector/base/vt_types.h"
 
 #define VT_RELAY_BATCH_MAX_OPEN 128
@@ -35,7 +36,7 @@ enum vt_relay_kind {
 /* One finished batch: one AMQP message. Heap, freed with
  * vt_relay_batch_msg_free by whoever holds it last. */
 struct vt_relay_msg {
-	struct vt_relay_msg *next;     /* free for the holder's lists */
+	struct vt_queue_node node;     /* the publisher's queue and lists */
 	enum vt_relay_kind kind;
 	char service[VT_NAME_MAX + 1];
 	char routing_key[VT_RELAY_KEY_MAX + 1];

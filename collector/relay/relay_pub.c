@@ -2,9 +2,11 @@
  * relay_pub.c - the relay's publisher thread with publisher confirms
  * (relay_pub.h).
  *
- * Memory: a struct vt_relay_msg is owned by the queue (under `lock`) from
- * submit until the thread takes it, then by the thread's unconfirmed list
- * until the broker confirms it (freed) or it goes back to the queue.
+ * Memory: a struct vt_relay_msg is owned by the queue from submit until
+ * the thread takes it, then by the thread's unconfirmed (or parked) list
+ * until the broker confirms it (freed) or it goes back to the queue. The
+ * queue keeps its bytes charged until the confirm (VT_QUEUE_KEEP), so
+ * relay.buffer bounds what is queued and what is unconfirmed together.
  */
 #include <errno.h>
 #include <poll.h>
@@ -12,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
 #include "collector/base/loop.h"
+#include "collector/base/queue.h"
 #include "collector/base/prom_text.h"
 #include "collector/relay/relay_pub.h"
 #include "collector/base/xmalloc.h"
@@ -27,96 +29,68 @@
 #define MAX_INFLIGHT 1024          /* published, not yet confirmed */
 #define POLL_MS 1000
 
+/* A list of the thread's own (no lock), linked through the queue node. */
+struct chain {
+	struct vt_queue_node *head, *tail;
+	size_t n;
+};
+
 struct vt_relay_pub {
 	struct vt_amqp_conn_opts opts;
 	size_t max_buffer;
-	int efd;
 	pthread_t thread;
 	int running;
 	atomic_int stop;
 	_Atomic double stop_deadline;   /* monotonic seconds */
 
-	pthread_mutex_t lock;           /* guards head, tail */
-	struct vt_relay_msg *head, *tail;
-	_Atomic size_t buffered;        /* bytes queued + unconfirmed */
+	struct vt_queue q;              /* size: bytes queued + unconfirmed;
+	                                   its eventfd wakes the thread */
 
 	struct vt_amqp_link_stats link;
 	_Atomic uint64_t published, confirmed, confirmed_records, retried,
-	    returned, dropped, dropped_records, lost_at_exit;
+	    returned, dropped_records, lost_at_exit;
 
 	/* publisher thread only */
 	amqp_connection_state_t conn;
 	uint64_t next_seq;
-	struct vt_relay_msg *unconf_head, *unconf_tail;
-	size_t unconf_n;
-	struct vt_relay_msg *parked_head, *parked_tail;  /* returned */
+	struct chain unconf;            /* published, not confirmed */
+	struct chain parked;            /* returned */
 	double parked_until;            /* monotonic */
 	struct vt_amqp_backoff backoff;
 	struct vt_complaint complaint;
 };
 
-
-static void kick(vt_relay_pub *p)
+static struct vt_relay_msg *msg_of(struct vt_queue_node *n)
 {
-	uint64_t one = 1;
-	if (write(p->efd, &one, sizeof one) < 0 && errno != EAGAIN)
-		vt_log_warn_errno("relay", "eventfd");
+	return n ? VT_QUEUE_ITEM(n, struct vt_relay_msg, node) : NULL;
+}
+
+static void chain_add(struct chain *c, struct vt_relay_msg *m)
+{
+	m->node.next = NULL;
+	if (c->tail)
+		c->tail->next = &m->node;
+	else
+		c->head = &m->node;
+	c->tail = &m->node;
+	c->n++;
+}
+
+/* Put the whole chain back at the head of the queue, in order. */
+static void chain_requeue(vt_relay_pub *p, struct chain *c)
+{
+	vt_queue_requeue(&p->q, c->head);
+	*c = (struct chain){ 0 };
 }
 
 int vt_relay_pub_submit(vt_relay_pub *p, struct vt_relay_msg *m)
 {
-	/* The loop thread is the only one adding: check, then add. */
-	if (atomic_load(&p->buffered) + m->len > p->max_buffer) {
-		atomic_fetch_add(&p->dropped, 1);
+	if (vt_queue_push(&p->q, &m->node, m->len, NULL) < 0) {
 		atomic_fetch_add(&p->dropped_records, m->records);
 		vt_relay_batch_msg_free(m);
 		return -ENOBUFS;
 	}
-	atomic_fetch_add(&p->buffered, m->len);
-	m->next = NULL;
-	pthread_mutex_lock(&p->lock);
-	if (p->tail)
-		p->tail->next = m;
-	else
-		p->head = m;
-	p->tail = m;
-	pthread_mutex_unlock(&p->lock);
-	kick(p);
 	return 0;
-}
-
-static struct vt_relay_msg *pop(vt_relay_pub *p)
-{
-	pthread_mutex_lock(&p->lock);
-	struct vt_relay_msg *m = p->head;
-	if (m) {
-		p->head = m->next;
-		if (p->head == NULL)
-			p->tail = NULL;
-		m->next = NULL;
-	}
-	pthread_mutex_unlock(&p->lock);
-	return m;
-}
-
-/* Put the list first..last back at the head of the queue, in order. */
-static void push_front(vt_relay_pub *p, struct vt_relay_msg *first,
-    struct vt_relay_msg *last)
-{
-	pthread_mutex_lock(&p->lock);
-	last->next = p->head;
-	p->head = first;
-	if (p->tail == NULL)
-		p->tail = last;
-	pthread_mutex_unlock(&p->lock);
-}
-
-static int queue_empty(vt_relay_pub *p)
-{
-	pthread_mutex_lock(&p->lock);
-	int empty = p->head == NULL;
-	pthread_mutex_unlock(&p->lock);
-	return empty;
 }
 
 /* Connection gone: every unconfirmed batch goes back to be published. */
@@ -124,15 +98,11 @@ static void lose_connection(vt_relay_pub *p, const char *why)
 {
 	vt_log_warn("relay", "connection to %s lost: %s; %zu unconfirmed "
 	    "batches will be published again", p->opts.url_shown, why,
-	    p->unconf_n);
+	    p->unconf.n);
 	amqp_destroy_connection(p->conn);
 	p->conn = NULL;
-	if (p->unconf_head) {
-		atomic_fetch_add(&p->retried, p->unconf_n);
-		push_front(p, p->unconf_head, p->unconf_tail);
-	}
-	p->unconf_head = p->unconf_tail = NULL;
-	p->unconf_n = 0;
+	atomic_fetch_add(&p->retried, p->unconf.n);
+	chain_requeue(p, &p->unconf);
 	atomic_fetch_add(&p->link.connection_losses, 1);
 	atomic_store(&p->link.state, VT_AMQP_DISCONNECTED);
 	atomic_store(&p->link.connected_since, 0.0);
@@ -165,24 +135,19 @@ static int publish(vt_relay_pub *p, struct vt_relay_msg *m, uint64_t seq)
 /* Publish queued batches while the in-flight window has room. */
 static void publish_some(vt_relay_pub *p)
 {
-	while (p->conn && p->unconf_n < MAX_INFLIGHT) {
-		struct vt_relay_msg *m = pop(p);
+	while (p->conn && p->unconf.n < MAX_INFLIGHT) {
+		struct vt_relay_msg *m = msg_of(vt_queue_pop(&p->q, 0));
 		if (m == NULL)
 			return;
 		int rc = publish(p, m, p->next_seq);
 		if (rc != AMQP_STATUS_OK) {
-			push_front(p, m, m);
+			vt_queue_requeue(&p->q, &m->node);
 			lose_connection(p, amqp_error_string2(rc));
 			return;
 		}
 		m->seq = p->next_seq++;
 		m->returned = 0;
-		if (p->unconf_tail)
-			p->unconf_tail->next = m;
-		else
-			p->unconf_head = m;
-		p->unconf_tail = m;
-		p->unconf_n++;
+		chain_add(&p->unconf, m);
 		atomic_fetch_add(&p->published, 1);
 	}
 }
@@ -190,53 +155,44 @@ static void publish_some(vt_relay_pub *p)
 /* basic.ack / basic.nack for tag (and every earlier one if multiple). */
 static void settle(vt_relay_pub *p, uint64_t tag, int multiple, int ack)
 {
-	struct vt_relay_msg *prev = NULL, *m = p->unconf_head;
-	struct vt_relay_msg *back_first = NULL, *back_last = NULL;
-	while (m) {
-		struct vt_relay_msg *next = m->next;
+	struct vt_queue_node *prev = NULL, *n = p->unconf.head;
+	struct chain back = { 0 };
+	while (n) {
+		struct vt_queue_node *next = n->next;
+		struct vt_relay_msg *m = msg_of(n);
 		int hit = multiple ? m->seq <= tag : m->seq == tag;
 		if (!hit) {
 			if (m->seq > tag)
 				break;
-			prev = m;
-			m = next;
+			prev = n;
+			n = next;
 			continue;
 		}
 		if (prev)
 			prev->next = next;
 		else
-			p->unconf_head = next;
-		if (p->unconf_tail == m)
-			p->unconf_tail = prev;
-		p->unconf_n--;
-		m->next = NULL;
+			p->unconf.head = next;
+		if (p->unconf.tail == n)
+			p->unconf.tail = prev;
+		p->unconf.n--;
 		if (ack && m->returned) {
 			/* routed nowhere: try again a little later */
-			if (p->parked_head == NULL)
+			if (p->parked.head == NULL)
 				p->parked_until = vt_clock_mono() +
 				    VT_RELAY_RETURN_RETRY;
-			if (p->parked_tail)
-				p->parked_tail->next = m;
-			else
-				p->parked_head = m;
-			p->parked_tail = m;
+			chain_add(&p->parked, m);
 		} else if (ack) {
 			atomic_fetch_add(&p->confirmed, 1);
 			atomic_fetch_add(&p->confirmed_records, m->records);
-			atomic_fetch_sub(&p->buffered, m->len);
+			vt_queue_release(&p->q, 1, m->len);
 			vt_relay_batch_msg_free(m);
 		} else {
 			atomic_fetch_add(&p->retried, 1);
-			if (back_last)
-				back_last->next = m;
-			else
-				back_first = m;
-			back_last = m;
+			chain_add(&back, m);
 		}
-		m = next;
+		n = next;
 	}
-	if (back_first)
-		push_front(p, back_first, back_last);
+	chain_requeue(p, &back);
 }
 
 /* basic.return: the message (with our sequence header) follows. */
@@ -262,7 +218,8 @@ static void on_return(vt_relay_pub *p, amqp_channel_t channel)
 				seq = e->value.value.i64;
 		}
 	amqp_destroy_message(&msg);
-	for (struct vt_relay_msg *m = p->unconf_head; m; m = m->next) {
+	for (struct vt_queue_node *n = p->unconf.head; n; n = n->next) {
+		struct vt_relay_msg *m = msg_of(n);
 		if ((int64_t)m->seq == seq) {
 			m->returned = 1;
 			atomic_fetch_add(&p->returned, 1);
@@ -274,10 +231,9 @@ static void on_return(vt_relay_pub *p, amqp_channel_t channel)
 /* Returned batches whose wait is over go back to the head of the queue. */
 static void unpark(vt_relay_pub *p)
 {
-	if (p->parked_head == NULL || vt_clock_mono() < p->parked_until)
+	if (p->parked.head == NULL || vt_clock_mono() < p->parked_until)
 		return;
-	push_front(p, p->parked_head, p->parked_tail);
-	p->parked_head = p->parked_tail = NULL;
+	chain_requeue(p, &p->parked);
 }
 
 /* Read every frame that is there: confirms, or the broker closing. */
@@ -286,14 +242,12 @@ static void read_frames(vt_relay_pub *p, int wait_ms)
 	if (!amqp_frames_enqueued(p->conn) && !amqp_data_in_buffer(p->conn)) {
 		struct pollfd fds[2] = {
 			{ .fd = amqp_get_sockfd(p->conn), .events = POLLIN },
-			{ .fd = p->efd, .events = POLLIN },
+			{ .fd = vt_queue_fd(&p->q), .events = POLLIN },
 		};
-		uint64_t n;
 		if (poll(fds, 2, wait_ms) < 0 && errno != EINTR)
 			return;
-		if ((fds[1].revents & POLLIN) &&
-		    read(p->efd, &n, sizeof n) < 0 && errno != EAGAIN)
-			vt_log_warn_errno("relay", "eventfd");
+		if (fds[1].revents & POLLIN)
+			vt_queue_fd_clear(&p->q);
 	}
 	while (p->conn) {
 		amqp_frame_t f;
@@ -347,15 +301,6 @@ fail:
 	return -1;
 }
 
-static void wait_ms(vt_relay_pub *p, int ms)
-{
-	struct pollfd fd = { .fd = p->efd, .events = POLLIN };
-	uint64_t n;
-	if (poll(&fd, 1, ms) > 0 && read(p->efd, &n, sizeof n) < 0 &&
-	    errno != EAGAIN)
-		vt_log_warn_errno("relay", "eventfd");
-}
-
 static void reconnect(vt_relay_pub *p)
 {
 	char err[VT_ERR_LEN + VT_URL_LEN];
@@ -382,18 +327,19 @@ static void reconnect(vt_relay_pub *p)
 		double left = until - vt_clock_mono();
 		if (left <= 0)
 			break;
-		wait_ms(p, (int)(left * 1000) + 1);
+		vt_queue_fd_wait(&p->q, (int)(left * 1000) + 1);
 	}
 }
 
-static void free_list(struct vt_relay_msg *m, size_t *n, size_t *records)
+static void free_list(struct vt_queue_node *node, size_t *n,
+    size_t *records)
 {
-	while (m) {
-		struct vt_relay_msg *next = m->next;
+	while (node) {
+		struct vt_relay_msg *m = msg_of(node);
+		node = node->next;
 		(*n)++;
 		*records += m->records;
 		vt_relay_batch_msg_free(m);
-		m = next;
 	}
 }
 
@@ -402,8 +348,8 @@ static void *pub_main(void *arg)
 	vt_relay_pub *p = arg;
 	for (;;) {
 		if (atomic_load(&p->stop)) {
-			if ((p->unconf_n == 0 && queue_empty(p) &&
-			    p->parked_head == NULL) ||
+			if ((p->unconf.n == 0 && vt_queue_len(&p->q) == 0 &&
+			    p->parked.head == NULL) ||
 			    vt_clock_mono() > atomic_load(&p->stop_deadline))
 				break;
 		}
@@ -417,18 +363,14 @@ static void *pub_main(void *arg)
 		publish_some(p);
 		if (p->conn)
 			read_frames(p, atomic_load(&p->stop) ||
-			    p->parked_head ? 50 : POLL_MS);
+			    p->parked.head ? 50 : POLL_MS);
 	}
 	size_t n = 0, records = 0;
-	free_list(p->unconf_head, &n, &records);
-	p->unconf_head = p->unconf_tail = NULL;
-	free_list(p->parked_head, &n, &records);
-	p->parked_head = p->parked_tail = NULL;
-	pthread_mutex_lock(&p->lock);
-	struct vt_relay_msg *q = p->head;
-	p->head = p->tail = NULL;
-	pthread_mutex_unlock(&p->lock);
-	free_list(q, &n, &records);
+	free_list(p->unconf.head, &n, &records);
+	p->unconf = (struct chain){ 0 };
+	free_list(p->parked.head, &n, &records);
+	p->parked = (struct chain){ 0 };
+	free_list(vt_queue_take(&p->q, 0), &n, &records);
 	atomic_store(&p->lost_at_exit, n);
 	if (n > 0)
 		vt_log_warn("relay", "stopping with %zu batches (%zu lines) "
@@ -445,22 +387,21 @@ vt_relay_pub *vt_relay_pub_create(const struct vt_config *cfg, char *err,
     size_t errlen)
 {
 	vt_relay_pub *p = vt_xcalloc(1, sizeof *p);
-	p->efd = -1;
-	pthread_mutex_init(&p->lock, NULL);
+	p->max_buffer = cfg->relay_buffer;
+	int rc = vt_queue_init(&p->q, 0, p->max_buffer, VT_QUEUE_EVENTFD |
+	    VT_QUEUE_KEEP);
+	if (rc < 0) {
+		snprintf(err, errlen, "relay eventfd: %s", strerror(-rc));
+		goto fail;
+	}
 	if (vt_amqp_conn_opts_init(&p->opts, cfg, err, errlen) < 0)
 		goto fail;
 	if (cfg->amqp_hash_exchange[0])
 		p->opts.queue[0] = '\0';   /* each collector declares its own */
-	p->max_buffer = cfg->relay_buffer;
 	vt_amqp_backoff_init(&p->backoff, cfg->amqp_reconnect_min,
 	    cfg->amqp_reconnect_max, (uint64_t)time(NULL) ^
 	    ((uint64_t)getpid() << 32));
-	p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (p->efd < 0) {
-		snprintf(err, errlen, "relay eventfd: %s", strerror(errno));
-		goto fail;
-	}
-	int rc = pthread_create(&p->thread, NULL, pub_main, p);
+	rc = pthread_create(&p->thread, NULL, pub_main, p);
 	if (rc != 0) {
 		snprintf(err, errlen, "relay thread: %s", strerror(rc));
 		goto fail;
@@ -478,7 +419,7 @@ void vt_relay_pub_stop(vt_relay_pub *p)
 		return;
 	atomic_store(&p->stop_deadline, vt_clock_mono() + VT_RELAY_STOP_GRACE);
 	atomic_store(&p->stop, 1);
-	kick(p);
+	vt_queue_kick(&p->q);
 	pthread_join(p->thread, NULL);
 	p->running = 0;
 }
@@ -489,11 +430,9 @@ void vt_relay_pub_destroy(vt_relay_pub *p)
 		return;
 	vt_relay_pub_stop(p);
 	size_t n = 0, records = 0;
-	free_list(p->head, &n, &records);
-	free_list(p->unconf_head, &n, &records);
-	if (p->efd >= 0)
-		close(p->efd);
-	pthread_mutex_destroy(&p->lock);
+	free_list(vt_queue_take(&p->q, 0), &n, &records);
+	free_list(p->unconf.head, &n, &records);
+	vt_queue_fini(&p->q);
 	memset(&p->opts, 0, sizeof p->opts);   /* the password */
 	free(p);
 }
@@ -505,7 +444,7 @@ enum vt_amqp_state vt_relay_pub_state(const vt_relay_pub *p)
 
 size_t vt_relay_pub_buffered(const vt_relay_pub *p)
 {
-	return atomic_load(&p->buffered);
+	return vt_queue_size(&p->q);
 }
 
 static void family(struct vt_buf *out, const char *name,
@@ -541,13 +480,13 @@ void vt_relay_pub_collect(void *ctx, struct vt_buf *out,
 	    "published again after a pause.", atomic_load(&p->returned), fmt);
 	family(out, "vitals_relay_batches_dropped", VT_PROM_COUNTER,
 	    "Batches dropped because the relay buffer was full.",
-	    atomic_load(&p->dropped), fmt);
+	    vt_queue_dropped(&p->q), fmt);
 	family(out, "vitals_relay_lines_dropped", VT_PROM_COUNTER,
 	    "Lines and checks in batches dropped because the relay buffer "
 	    "was full.", atomic_load(&p->dropped_records), fmt);
 	family(out, "vitals_relay_buffer_bytes", VT_PROM_GAUGE,
 	    "Bytes of batches waiting to be published or confirmed.",
-	    atomic_load(&p->buffered), fmt);
+	    vt_queue_size(&p->q), fmt);
 	family(out, "vitals_relay_buffer_limit_bytes", VT_PROM_GAUGE,
 	    "The relay buffer bound (relay.buffer).", p->max_buffer, fmt);
 }
