@@ -6,26 +6,27 @@
 
 #include "collector/agg/sinks.h"
 #include "collector/base/log.h"
+#include "collector/base/queue.h"
 #include "collector/base/xmalloc.h"
+
+/* One window waiting for the thread. */
+struct pending {
+	struct vt_queue_node node;
+	struct vt_flush *f;         /* the reference submit took over */
+};
 
 struct vt_sinks {
 	struct vt_sink sinks[VT_SINKS_MAX_SINKS];
 	size_t nsinks;
 	pthread_t thread;
 	int running;
-	pthread_mutex_t lock;       /* guards the ring, stopping, dropped */
-	pthread_cond_t wake;
-	struct vt_flush *ring[VT_SINKS_BACKLOG];
-	size_t head, count;
-	int stopping;
-	uint64_t dropped;
+	struct vt_queue q;          /* VT_SINKS_BACKLOG; evicts the oldest */
 };
 
 vt_sinks *vt_sinks_create(void)
 {
 	vt_sinks *fl = vt_xcalloc(1, sizeof *fl);
-	pthread_mutex_init(&fl->lock, NULL);
-	pthread_cond_init(&fl->wake, NULL);
+	vt_queue_init(&fl->q, VT_SINKS_BACKLOG, 0, VT_QUEUE_EVICT);
 	return fl;
 }
 
@@ -48,23 +49,28 @@ static void deliver(vt_sinks *fl, struct vt_flush *f)
 	vt_flush_release(f);
 }
 
+/* The window of a queued node; frees the node's wrapper. */
+static struct vt_flush *unwrap(struct vt_queue_node *n)
+{
+	struct pending *p = VT_QUEUE_ITEM(n, struct pending, node);
+	struct vt_flush *f = p->f;
+	free(p);
+	return f;
+}
+
 static void *flusher_main(void *arg)
 {
 	vt_sinks *fl = arg;
-	pthread_mutex_lock(&fl->lock);
-	for (;;) {
-		while (fl->count == 0 && !fl->stopping)
-			pthread_cond_wait(&fl->wake, &fl->lock);
-		if (fl->count == 0)
-			break;   /* stopping and drained */
-		struct vt_flush *f = fl->ring[fl->head];
-		fl->head = (fl->head + 1) % VT_SINKS_BACKLOG;
-		fl->count--;
-		pthread_mutex_unlock(&fl->lock);
-		deliver(fl, f);
-		pthread_mutex_lock(&fl->lock);
+	struct vt_queue_node *n;
+	while ((n = vt_queue_pop(&fl->q, -1)) != NULL)
+		deliver(fl, unwrap(n));
+	/* Stopping: deliver what is still pending, oldest first. */
+	n = vt_queue_take(&fl->q, 0);
+	while (n) {
+		struct vt_queue_node *next = n->next;
+		deliver(fl, unwrap(n));
+		n = next;
 	}
-	pthread_mutex_unlock(&fl->lock);
 	return NULL;
 }
 
@@ -79,53 +85,33 @@ int vt_sinks_start(vt_sinks *fl)
 
 void vt_sinks_submit(vt_sinks *fl, struct vt_flush *f)
 {
-	struct vt_flush *victim = NULL;
-	pthread_mutex_lock(&fl->lock);
-	if (fl->count == VT_SINKS_BACKLOG) {
-		victim = fl->ring[fl->head];
-		fl->head = (fl->head + 1) % VT_SINKS_BACKLOG;
-		fl->count--;
-		fl->dropped++;
-	}
-	fl->ring[(fl->head + fl->count) % VT_SINKS_BACKLOG] = f;
-	fl->count++;
-	pthread_cond_signal(&fl->wake);
-	pthread_mutex_unlock(&fl->lock);
-	if (victim) {
-		vt_log_warn("flush", "sinks are behind: dropped window %llu",
-		    (unsigned long long)victim->seq);
-		vt_flush_release(victim);
-	}
 	if (!fl->running) {   /* no thread (tests, or after stop): inline */
-		pthread_mutex_lock(&fl->lock);
-		while (fl->count) {
-			struct vt_flush *g = fl->ring[fl->head];
-			fl->head = (fl->head + 1) % VT_SINKS_BACKLOG;
-			fl->count--;
-			pthread_mutex_unlock(&fl->lock);
-			deliver(fl, g);
-			pthread_mutex_lock(&fl->lock);
-		}
-		pthread_mutex_unlock(&fl->lock);
+		deliver(fl, f);
+		return;
+	}
+	struct pending *p = vt_xmalloc(sizeof *p);
+	struct vt_queue_node *victim;
+	p->f = f;
+	if (vt_queue_push(&fl->q, &p->node, 0, &victim) < 0)
+		victim = &p->node;   /* closed: stop runs on this thread */
+	if (victim) {
+		struct vt_flush *old = unwrap(victim);
+		vt_log_warn("flush", "sinks are behind: dropped window %llu",
+		    (unsigned long long)old->seq);
+		vt_flush_release(old);
 	}
 }
 
 uint64_t vt_sinks_dropped(vt_sinks *fl)
 {
-	pthread_mutex_lock(&fl->lock);
-	uint64_t d = fl->dropped;
-	pthread_mutex_unlock(&fl->lock);
-	return d;
+	return vt_queue_dropped(&fl->q);
 }
 
 void vt_sinks_stop(vt_sinks *fl)
 {
 	if (!fl->running)
 		return;
-	pthread_mutex_lock(&fl->lock);
-	fl->stopping = 1;
-	pthread_cond_signal(&fl->wake);
-	pthread_mutex_unlock(&fl->lock);
+	vt_queue_close(&fl->q);
 	pthread_join(fl->thread, NULL);
 	fl->running = 0;
 }
@@ -134,16 +120,11 @@ void vt_sinks_destroy(vt_sinks *fl)
 {
 	if (fl == NULL)
 		return;
-	vt_sinks_stop(fl);
-	while (fl->count) {
-		vt_flush_release(fl->ring[fl->head]);
-		fl->head = (fl->head + 1) % VT_SINKS_BACKLOG;
-		fl->count--;
-	}
+	vt_sinks_stop(fl);   /* the queue is empty now: the thread drained
+	                        it, and without one submit delivers inline */
 	for (size_t i = 0; i < fl->nsinks; i++)
 		if (fl->sinks[i].destroy)
 			fl->sinks[i].destroy(fl->sinks[i].ctx);
-	pthread_mutex_destroy(&fl->lock);
-	pthread_cond_destroy(&fl->wake);
+	vt_queue_fini(&fl->q);
 	free(fl);
 }

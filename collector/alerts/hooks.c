@@ -8,17 +8,19 @@
 #include <string.h>
 #include <time.h>
 
-#include "collector/alerts/hook_run.h"
+#include "collector/alerts/hook_exec.h"
+#include "collector/alerts/hook_webhook.h"
 #include "collector/alerts/hooks.h"
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
+#include "collector/base/queue.h"
 #include "collector/base/prom_text.h"
 #include "collector/base/xmalloc.h"
 
 #define LOG_OUTPUT_LINES 20    /* lines of a hook's output logged */
 
 struct job {
-	struct job *next;
+	struct vt_queue_node node;
 	struct vt_alert_config *cfg;    /* reference */
 	const struct vt_hook_cfg *hook; /* inside cfg */
 	char *json;
@@ -30,17 +32,14 @@ struct runner {
 	char *name;
 	vt_hooks *hs;
 	pthread_t thread;
-	struct job *head, *tail;
-	size_t queued;
-	int busy;
+	struct vt_queue q;         /* jobs; bound: the config's queue */
 	/* counters, under hs->lock */
-	unsigned long long runs[VT_HOOK_RESULT_COUNT], dropped, retries;
+	unsigned long long runs[VT_HOOK_RESULT_COUNT], retries;
 };
 
 struct vt_hooks {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;       /* jobs queued, or stop */
-	pthread_cond_t idle;       /* a job finished */
+	pthread_mutex_t lock;      /* guards runners, their counters, stop */
+	pthread_cond_t wake;       /* stop (wakes a webhook's backoff) */
 	volatile int stop;
 	struct runner *runners;
 };
@@ -62,7 +61,6 @@ vt_hooks *vt_hooks_create(void)
 	vt_hooks *hs = vt_xcalloc(1, sizeof *hs);
 	pthread_mutex_init(&hs->lock, NULL);
 	vt_clock_cond_init(&hs->wake);
-	vt_clock_cond_init(&hs->idle);
 	return hs;
 }
 
@@ -136,28 +134,38 @@ static void *worker(void *arg)
 {
 	struct runner *r = arg;
 	vt_hooks *hs = r->hs;
-	pthread_mutex_lock(&hs->lock);
-	for (;;) {
-		while (!hs->stop && r->head == NULL)
-			pthread_cond_wait(&hs->wake, &hs->lock);
-		if (hs->stop)
-			break;
-		struct job *j = r->head;
-		r->head = j->next;
-		if (r->head == NULL)
-			r->tail = NULL;
-		r->queued--;
-		r->busy = 1;
-		pthread_mutex_unlock(&hs->lock);
+	struct vt_queue_node *n;
+	/* NULL once closed: jobs still queued are dropped at destroy. */
+	while ((n = vt_queue_pop(&r->q, -1)) != NULL) {
+		struct job *j = VT_QUEUE_ITEM(n, struct job, node);
 		enum vt_hook_result res = run(hs, r, j);
 		job_free(j);
 		pthread_mutex_lock(&hs->lock);
 		r->runs[res]++;
-		r->busy = 0;
-		pthread_cond_broadcast(&hs->idle);
+		pthread_mutex_unlock(&hs->lock);
 	}
-	pthread_mutex_unlock(&hs->lock);
 	return NULL;
+}
+
+/* Copy one job into r's queue (under hs->lock, after admit: it fits). */
+static int enqueue(struct runner *r, struct vt_alert_config *c,
+    const struct vt_hook_cfg *h, const char *json, char *const *env)
+{
+	struct job *j = vt_xcalloc(1, sizeof *j);
+	size_t n = 0;
+	while (env && env[n])
+		n++;
+	j->cfg = vt_alert_config_retain(c);
+	j->hook = h;
+	j->json = vt_xstrdup(json);
+	j->env = vt_xcalloc(n + 1, sizeof *j->env);
+	for (size_t i = 0; i < n; i++)
+		j->env[i] = vt_xstrdup(env[i]);
+	if (vt_queue_push(&r->q, &j->node, 0, NULL) < 0) {
+		job_free(j);
+		return -ENOSPC;
+	}
+	return 0;
 }
 
 /* The runner for a hook name, started on first use (under lock). */
@@ -170,10 +178,14 @@ static struct runner *runner_get(vt_hooks *hs, const char *name)
 	r = vt_xcalloc(1, sizeof *r);
 	r->name = vt_xstrdup(name);
 	r->hs = hs;
+	vt_queue_init(&r->q, 0, 0, 0);       /* no eventfd: cannot fail */
+	if (hs->stop)
+		vt_queue_close(&r->q);
 	int rc = pthread_create(&r->thread, NULL, worker, r);
 	if (rc != 0) {
 		vt_log_error("hooks", "%s: cannot start a worker: %s", name,
 		    strerror(rc));
+		vt_queue_fini(&r->q);
 		free(r->name);
 		free(r);
 		return NULL;
@@ -191,53 +203,18 @@ int vt_hooks_submit(vt_hooks *hs, struct vt_alert_config *c,
 	struct runner *r = runner_get(hs, h->name);
 	if (r == NULL) {
 		rc = -EAGAIN;
-	} else if (r->queued >= c->queue || hs->stop) {
-		r->dropped++;
-		rc = -ENOSPC;
 	} else {
-		struct job *j = vt_xcalloc(1, sizeof *j);
-		size_t n = 0;
-		while (env && env[n])
-			n++;
-		j->cfg = vt_alert_config_retain(c);
-		j->hook = h;
-		j->json = vt_xstrdup(json);
-		j->env = vt_xcalloc(n + 1, sizeof *j->env);
-		for (size_t i = 0; i < n; i++)
-			j->env[i] = vt_xstrdup(env[i]);
-		if (r->tail)
-			r->tail->next = j;
+		/* The current config's bound; a stopped runner is closed. */
+		vt_queue_set_max(&r->q, c->queue, 0);
+		if (vt_queue_admit(&r->q, 0) < 0)
+			rc = -ENOSPC;
 		else
-			r->head = j;
-		r->tail = j;
-		r->queued++;
-		pthread_cond_broadcast(&hs->wake);
+			rc = enqueue(r, c, h, json, env);
 	}
 	pthread_mutex_unlock(&hs->lock);
 	if (rc == -ENOSPC)
 		vt_log_warn("hooks", "%s: queue full (%zu), notification "
 		    "dropped", h->name, c->queue);
-	return rc;
-}
-
-int vt_hooks_wait_idle(vt_hooks *hs, double seconds)
-{
-	struct timespec ts = vt_clock_deadline(seconds);
-	int rc = 0;
-	pthread_mutex_lock(&hs->lock);
-	for (;;) {
-		int busy = 0;
-		for (struct runner *r = hs->runners; r; r = r->next)
-			busy |= r->busy || r->head != NULL;
-		if (!busy)
-			break;
-		if (pthread_cond_timedwait(&hs->idle, &hs->lock, &ts) ==
-		    ETIMEDOUT) {
-			rc = -1;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&hs->lock);
 	return rc;
 }
 
@@ -248,24 +225,27 @@ void vt_hooks_destroy(vt_hooks *hs)
 	pthread_mutex_lock(&hs->lock);
 	hs->stop = 1;
 	pthread_cond_broadcast(&hs->wake);
+	for (struct runner *r = hs->runners; r; r = r->next)
+		vt_queue_close(&r->q);
 	pthread_mutex_unlock(&hs->lock);
 	while (hs->runners) {
 		struct runner *r = hs->runners;
 		hs->runners = r->next;
 		pthread_join(r->thread, NULL);
-		if (r->queued > 0)
+		if (vt_queue_len(&r->q) > 0)
 			vt_log_warn("hooks", "%s: %zu notifications not sent "
-			    "at shutdown", r->name, r->queued);
-		while (r->head) {
-			struct job *j = r->head;
-			r->head = j->next;
+			    "at shutdown", r->name, vt_queue_len(&r->q));
+		struct vt_queue_node *n = vt_queue_take(&r->q, 0);
+		while (n) {
+			struct job *j = VT_QUEUE_ITEM(n, struct job, node);
+			n = n->next;
 			job_free(j);
 		}
+		vt_queue_fini(&r->q);
 		free(r->name);
 		free(r);
 	}
 	pthread_cond_destroy(&hs->wake);
-	pthread_cond_destroy(&hs->idle);
 	pthread_mutex_destroy(&hs->lock);
 	free(hs);
 }
@@ -274,8 +254,8 @@ static void per_hook(vt_hooks *hs, struct vt_buf *out, const char *name,
     const char *extra, int what)
 {
 	for (struct runner *r = hs->runners; r; r = r->next) {
-		unsigned long long v = what == 0 ? r->dropped :
-		    what == 1 ? r->retries : r->queued;
+		unsigned long long v = what == 0 ? vt_queue_dropped(&r->q) :
+		    what == 1 ? r->retries : vt_queue_len(&r->q);
 		vt_buf_printf(out, "%s{hook=\"", name);
 		vt_prom_text_escape_label(out, r->name);
 		vt_buf_printf(out, "\"%s} %llu\n", extra, v);

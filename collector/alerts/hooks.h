@@ -37,10 +37,6 @@ void vt_hooks_destroy(vt_hooks *hs);
 int vt_hooks_submit(vt_hooks *hs, struct vt_alert_config *c,
     const struct vt_hook_cfg *h, const char *json, char *const *env);
 
-/* Wait until every queue is empty and no hook runs, at most `seconds`.
- * 0, or -1 on timeout (tests, shutdown). */
-int vt_hooks_wait_idle(vt_hooks *hs, double seconds);
-
 /* /metrics: vitals_alert_hook_* families (a vt_prom_collector_fn). */
 void vt_hooks_collect(void *ctx, struct vt_buf *out,
     enum vt_prom_format fmt);

@@ -17,6 +17,7 @@
 #include "collector/base/prom_text.h"
 #include "exporters/rrd/forkserver.h"
 #include "collector/base/log.h"
+#include "collector/base/queue.h"
 #include "exporters/rrd/rrd_files.h"
 #include "exporters/rrd/rrd_sweep.h"
 #include "exporters/rrd/rrd_lib.h"
@@ -37,7 +38,7 @@ struct batch_item {
 
 /* One window, as the writer needs it. */
 struct batch {
-	struct batch *next;
+	struct vt_queue_node node;   /* size: n */
 	double timestamp;
 	size_t npercentiles;
 	double percentiles[VT_MAX_PERCENTILES];
@@ -55,15 +56,13 @@ struct vt_rrd_store {
 	struct vt_rrd_updater *rrdw;        /* the worker process: every librrd call */
 	struct vt_rrd_files *files;  /* the writer's */
 
+	/* Batches to the writer. Size: updates queued or being written
+	 * (released after the round); an empty queue takes any window. */
+	struct vt_queue q;
 	pthread_t thread;
 	int started;
 	pthread_mutex_t lock;        /* guards everything below */
-	pthread_cond_t wake;         /* writer: work or stop */
-	pthread_cond_t idle;         /* drain: queue empty, writer idle */
-	struct batch *head, *tail;
-	int stopping, busy;
-	int held;                    /* vt_rrd_store_hold: take nothing */
-	struct vt_rrd_store_stats stats;
+	struct vt_rrd_store_stats stats;  /* but queued: the queue's size */
 	clockid_t cpu_clock;
 	int have_cpu_clock;
 	double worker_cpu;           /* CPU of the worker process(es) */
@@ -154,40 +153,35 @@ int vt_rrd_store_flush(void *ctx, const struct vt_flush *f)
 	struct vt_health_snapshot *hs = st->health ?
 	    vt_health_snapshot_get(st->health) : NULL;
 	size_t n = f->nmetrics + count_checks(hs);
+	struct batch *b = NULL;
 
-	pthread_mutex_lock(&st->lock);
-	int fits = st->head == NULL || st->stats.queued + n <= st->queue_max;
-	if (!fits)
-		st->stats.skipped[VT_RRD_SKIP_QUEUE_FULL] += n;
-	pthread_mutex_unlock(&st->lock);
-	if (!fits) {
-		vt_health_snapshot_release(hs);
-		return 0;
+	/* Check before building: a skipped window costs no copy. */
+	if (vt_queue_admit(&st->q, n) == 0) {
+		b = batch_build(f, hs);
+		if (vt_queue_push(&st->q, &b->node, b->n, NULL) < 0) {
+			batch_free(b);           /* closed meanwhile */
+			b = NULL;
+		}
 	}
-
-	struct batch *b = batch_build(f, hs);
 	vt_health_snapshot_release(hs);
-	pthread_mutex_lock(&st->lock);
-	if (st->tail)
-		st->tail->next = b;
-	else
-		st->head = b;
-	st->tail = b;
-	st->stats.queued += b->n;
-	pthread_cond_signal(&st->wake);
-	pthread_mutex_unlock(&st->lock);
+	if (b == NULL) {
+		pthread_mutex_lock(&st->lock);
+		st->stats.skipped[VT_RRD_SKIP_QUEUE_FULL] += n;
+		pthread_mutex_unlock(&st->lock);
+	}
 	return 0;
 }
 
 /* ---- the writer thread ---- */
 
 /* Write every window of the list in one round; returns updates handled. */
-static size_t write_round(vt_rrd_store *st, struct batch *list,
+static size_t write_round(vt_rrd_store *st, struct vt_queue_node *list,
     struct vt_rrd_round *r, double *last_window)
 {
 	size_t handled = 0;
 	vt_rrd_files_begin(st->files);
-	for (struct batch *b = list; b; b = b->next) {
+	for (struct vt_queue_node *n = list; n; n = n->next) {
+		const struct batch *b = VT_QUEUE_ITEM(n, struct batch, node);
 		for (size_t i = 0; i < b->n; i++) {
 			const struct batch_item *it = &b->items[i];
 			struct vt_rrd_update u = {
@@ -217,29 +211,11 @@ static void *writer_main(void *arg)
 	if (swept > 0)
 		vt_log_info(LOG_SUB, "removed %zu half-created files left by an "
 		    "earlier crash", swept);
-	pthread_mutex_lock(&st->lock);
-	for (;;) {
-		while ((st->head == NULL || st->held) && !st->stopping)
-			pthread_cond_wait(&st->wake, &st->lock);
-		if (st->head == NULL) {
-			/* Stopping, and every window is written but the
-			 * unchanged check statuses folding holds back. */
-			pthread_mutex_unlock(&st->lock);
-			struct vt_rrd_round r = { 0 };
-			vt_rrd_files_write_held(st->files, &r);
-			pthread_mutex_lock(&st->lock);
-			st->stats.updates += r.updates;
-			st->stats.calls += r.calls;
-			st->stats.errors += r.errors;
-			break;
-		}
-		struct batch *list = st->head;
+	struct vt_queue_node *list;
+	while ((list = vt_queue_take(&st->q, -1)) != NULL) {
 		size_t nbatches = 0;
-		for (struct batch *b = list; b; b = b->next)
+		for (struct vt_queue_node *n = list; n; n = n->next)
 			nbatches++;
-		st->head = st->tail = NULL;
-		st->busy = 1;
-		pthread_mutex_unlock(&st->lock);
 
 		struct vt_rrd_round r = { 0 };
 		double t0 = vt_clock_mono(), last = 0;
@@ -248,14 +224,13 @@ static void *writer_main(void *arg)
 		size_t ready = vt_rrd_files_ready(st->files);
 		double worker_cpu = vt_rrd_updater_cpu_seconds(st->rrdw);
 		while (list) {
-			struct batch *next = list->next;
-			batch_free(list);
-			list = next;
+			struct batch *b = VT_QUEUE_ITEM(list, struct batch, node);
+			list = list->next;
+			batch_free(b);
 		}
 
 		pthread_mutex_lock(&st->lock);
 		struct vt_rrd_store_stats *s = &st->stats;
-		s->queued -= handled;
 		s->windows += nbatches;
 		s->updates += r.updates;
 		s->calls += r.calls;
@@ -269,11 +244,17 @@ static void *writer_main(void *arg)
 		if (last > 0)
 			s->last_window = last;
 		st->worker_cpu = worker_cpu;
-		st->busy = 0;
-		pthread_cond_broadcast(&st->idle);
+		pthread_mutex_unlock(&st->lock);
+		vt_queue_release(&st->q, nbatches, handled);   /* drain wakes */
 	}
-	st->busy = 0;
-	pthread_cond_broadcast(&st->idle);
+	/* Closed, and every window is written but the unchanged check
+	 * statuses folding holds back. */
+	struct vt_rrd_round r = { 0 };
+	vt_rrd_files_write_held(st->files, &r);
+	pthread_mutex_lock(&st->lock);
+	st->stats.updates += r.updates;
+	st->stats.calls += r.calls;
+	st->stats.errors += r.errors;
 	pthread_mutex_unlock(&st->lock);
 	return NULL;
 }
@@ -285,9 +266,10 @@ vt_rrd_store *vt_rrd_store_create(const struct vt_rrd_store_config *cfg,
 {
 	vt_rrd_store *st = vt_xcalloc(1, sizeof *st);
 	struct stat sb;
+	st->queue_max = cfg->queue_max ? cfg->queue_max : 1;
 	pthread_mutex_init(&st->lock, NULL);
-	pthread_cond_init(&st->wake, NULL);
-	pthread_cond_init(&st->idle, NULL);
+	vt_queue_init(&st->q, 0, st->queue_max, VT_QUEUE_KEEP |
+	    VT_QUEUE_ONE_OVER);              /* no eventfd: cannot fail */
 
 	if (realpath(cfg->data_dir, st->dir) == NULL) {
 		snprintf(err, errlen, "data_dir %s: %s", cfg->data_dir,
@@ -299,7 +281,6 @@ vt_rrd_store *vt_rrd_store_create(const struct vt_rrd_store_config *cfg,
 		    cfg->data_dir);
 		goto fail;
 	}
-	st->queue_max = cfg->queue_max ? cfg->queue_max : 1;
 	st->stats.queue_max = st->queue_max;
 	st->health = cfg->health;
 	st->rrdc = vt_rrd_lib_cached_create(cfg->cached);
@@ -351,41 +332,32 @@ struct vt_sink vt_rrd_store_sink(vt_rrd_store *st)
 
 void vt_rrd_store_hold(vt_rrd_store *st, int hold)
 {
-	pthread_mutex_lock(&st->lock);
-	st->held = hold;
-	pthread_cond_signal(&st->wake);
-	pthread_mutex_unlock(&st->lock);
+	vt_queue_hold(&st->q, hold);
 }
 
 void vt_rrd_store_drain(vt_rrd_store *st)
 {
-	pthread_mutex_lock(&st->lock);
-	while (st->started && (st->head || st->busy))
-		pthread_cond_wait(&st->idle, &st->lock);
-	pthread_mutex_unlock(&st->lock);
+	if (st->started)
+		vt_queue_wait_idle(&st->q);
 }
 
 void vt_rrd_store_destroy(vt_rrd_store *st)
 {
 	if (st == NULL)
 		return;
-	if (st->started) {
-		pthread_mutex_lock(&st->lock);
-		st->stopping = 1;
-		pthread_cond_signal(&st->wake);
-		pthread_mutex_unlock(&st->lock);
+	vt_queue_close(&st->q);      /* the writer takes what is left */
+	if (st->started)
 		pthread_join(st->thread, NULL);
-	}
-	while (st->head) {   /* only when the thread never started */
-		struct batch *next = st->head->next;
-		batch_free(st->head);
-		st->head = next;
+	struct vt_queue_node *n = vt_queue_take(&st->q, 0);
+	while (n) {          /* only when the thread never started */
+		struct batch *b = VT_QUEUE_ITEM(n, struct batch, node);
+		n = n->next;
+		batch_free(b);
 	}
 	vt_rrd_files_destroy(st->files);
 	vt_rrd_updater_stop(st->rrdw);
 	vt_rrd_lib_cached_destroy(st->rrdc);
-	pthread_cond_destroy(&st->idle);
-	pthread_cond_destroy(&st->wake);
+	vt_queue_fini(&st->q);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -398,16 +370,12 @@ void vt_rrd_store_get_stats(vt_rrd_store *st, struct vt_rrd_store_stats *out)
 	*out = st->stats;
 	double worker = st->worker_cpu;
 	pthread_mutex_unlock(&st->lock);
+	out->queued = vt_queue_size(&st->q);
 	out->writer_cpu_seconds = worker;
 	struct timespec ts;
 	if (st->have_cpu_clock && clock_gettime(st->cpu_clock, &ts) == 0)
 		out->writer_cpu_seconds += (double)ts.tv_sec +
 		    (double)ts.tv_nsec / 1e9;
-}
-
-const char *vt_rrd_store_data_dir(const vt_rrd_store *st)
-{
-	return st->dir;
 }
 
 int vt_rrd_store_kind_of(vt_rrd_store *st, const char *rel)

@@ -126,9 +126,6 @@ void vt_rrd_store_get_stats(vt_rrd_store *st, struct vt_rrd_store_stats *out);
 void vt_rrd_store_collect(void *st, struct vt_buf *out,
     enum vt_prom_format fmt);
 
-/* The resolved data directory (absolute, no trailing slash). */
-const char *vt_rrd_store_data_dir(const vt_rrd_store *st);
-
 /* The kind of the series written to rel (a relative path from
  * rrd_layout) since start, or -1 when unknown. Thread-safe. */
 int vt_rrd_store_kind_of(vt_rrd_store *st, const char *rel);
