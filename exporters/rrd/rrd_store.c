@@ -224,7 +224,8 @@ static void *writer_main(void *arg)
 		size_t ready = vt_rrd_files_ready(st->files);
 		double worker_cpu = vt_rrd_updater_cpu_seconds(st->rrdw);
 		while (list) {
-			struct batch *b = VT_QUEUE_ITEM(list, struct batch, node);
+			struct batch *b = VT_QUEUE_ITEM(list, struct batch,
+			    node);
 			list = list->next;
 			batch_free(b);
 		}
