@@ -630,9 +630,9 @@ START_TEST(self_families_before_first_flush)
 	char *t = render(NULL, VT_PROM_TEXT);
 	char line[128];
 
-	ck_assert_uint_eq(count_prefix(t, "# TYPE "), 23);
-	ck_assert_uint_eq(count_prefix(t, "# HELP "), 23);
-	ck_assert_uint_eq(count_prefix(t, "# TYPE vitals_"), 23);
+	ck_assert_uint_eq(count_prefix(t, "# TYPE "), 24);
+	ck_assert_uint_eq(count_prefix(t, "# HELP "), 24);
+	ck_assert_uint_eq(count_prefix(t, "# TYPE vitals_"), 24);
 	ck_assert_line(t, "vitals_udp_packets_total 0");
 	ck_assert_line(t, "vitals_start_time_seconds 0");
 	ck_assert_line(t, "vitals_lines_total{result=\"ok\"} 0");
