@@ -816,7 +816,7 @@ START_TEST(latest_flush_replaces_previous)
 	struct vt_sink sink = vt_prom_sink(p);
 
 	ck_assert_str_eq(sink.name, "prometheus");
-	ck_assert_ptr_null(sink.destroy);
+	ck_assert_ptr_eq(sink.ctx, p);
 	for (int i = 1; i <= 3; i++) {
 		struct vt_flush *f = new_flush(1);
 		f->self.flushes = (uint64_t)i;

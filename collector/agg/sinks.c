@@ -30,7 +30,7 @@ vt_sinks *vt_sinks_create(void)
 	return fl;
 }
 
-int vt_sinks_add_sink(vt_sinks *fl, struct vt_sink sink)
+int vt_sinks_add(vt_sinks *fl, struct vt_sink sink)
 {
 	if (fl->nsinks == VT_SINKS_MAX_SINKS)
 		return -ENOSPC;
@@ -122,9 +122,6 @@ void vt_sinks_destroy(vt_sinks *fl)
 		return;
 	vt_sinks_stop(fl);   /* the queue is empty now: the thread drained
 	                        it, and without one submit delivers inline */
-	for (size_t i = 0; i < fl->nsinks; i++)
-		if (fl->sinks[i].destroy)
-			fl->sinks[i].destroy(fl->sinks[i].ctx);
 	vt_queue_fini(&fl->q);
 	free(fl);
 }

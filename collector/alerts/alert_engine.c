@@ -417,7 +417,7 @@ int vt_alert_engine_flush(void *ctx, const struct vt_flush *f)
 struct vt_sink vt_alert_engine_sink(vt_alert_engine *e)
 {
 	return (struct vt_sink){ .name = "alerts", .ctx = e,
-	    .flush = vt_alert_engine_flush, .destroy = NULL };
+	    .flush = vt_alert_engine_flush };
 }
 
 /* ---- tick, life ---- */

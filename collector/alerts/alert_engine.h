@@ -27,12 +27,12 @@
 #ifndef VT_ALERT_ENGINE_H
 #define VT_ALERT_ENGINE_H
 
-#include "collector/alerts/alert_event.h"
+#include "collector/agg/sinks.h"
 #include "collector/alerts/alert_config.h"
+#include "collector/alerts/alert_event.h"
 #include "collector/base/buf.h"
 #include "collector/base/prom_text.h"
 #include "collector/health/health.h"
-#include "collector/agg/sink.h"
 
 typedef struct vt_alert_engine vt_alert_engine;
 

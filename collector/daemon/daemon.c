@@ -178,7 +178,7 @@ static int start_ingest(vt_daemon *d, char *err, size_t errlen)
 static int add_sink(vt_daemon *d, struct vt_sink sink, char *err,
     size_t errlen)
 {
-	if (vt_sinks_add_sink(d->flusher, sink) == 0)
+	if (vt_sinks_add(d->flusher, sink) == 0)
 		return 0;
 	snprintf(err, errlen, "sink %s: more than %d sinks", sink.name,
 	    VT_SINKS_MAX_SINKS);

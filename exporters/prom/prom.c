@@ -65,7 +65,7 @@ static int prom_flush(void *ctx, const struct vt_flush *f)
 struct vt_sink vt_prom_sink(struct vt_prom *p)
 {
 	return (struct vt_sink){ .name = "prometheus", .ctx = p,
-	    .flush = prom_flush, .destroy = NULL };
+	    .flush = prom_flush };
 }
 
 void vt_prom_add_collector(struct vt_prom *p, vt_prom_collector_fn fn,

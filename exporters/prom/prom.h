@@ -33,11 +33,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collector/base/buf.h"
-#include "collector/base/prom_text.h"
 #include "collector/agg/flush.h"
 #include "collector/agg/selfstats.h"
-#include "collector/agg/sink.h"
+#include "collector/agg/sinks.h"
+#include "collector/base/buf.h"
+#include "collector/base/prom_text.h"
 
 
 /* Collectors registered with vt_prom_add_collector beyond this many are

@@ -34,7 +34,7 @@ static int latest_flush(void *ctx, const struct vt_flush *f)
 struct vt_sink vt_latest_sink(vt_latest *l)
 {
 	return (struct vt_sink){ .name = "latest", .ctx = l,
-	    .flush = latest_flush, .destroy = NULL };
+	    .flush = latest_flush };
 }
 
 struct vt_flush *vt_latest_get(vt_latest *l)

@@ -12,7 +12,7 @@
 #define VT_LATEST_H
 
 #include "collector/agg/flush.h"
-#include "collector/agg/sink.h"
+#include "collector/agg/sinks.h"
 
 typedef struct vt_latest vt_latest;
 

@@ -251,5 +251,5 @@ static int trends_flush(void *ctx, const struct vt_flush *f)
 struct vt_sink vt_trends_sink(vt_trends *t)
 {
 	return (struct vt_sink){ .name = "trends", .ctx = t,
-	    .flush = trends_flush, .destroy = NULL };
+	    .flush = trends_flush };
 }

@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 #include "collector/agg/flush.h"
-#include "collector/agg/sink.h"
+#include "collector/agg/sinks.h"
 #include "collector/base/published.h"
 
 #define VT_TRENDS_POINTS 30          /* windows kept for sparklines */

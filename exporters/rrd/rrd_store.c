@@ -326,7 +326,6 @@ struct vt_sink vt_rrd_store_sink(vt_rrd_store *st)
 		.name = "rrd",
 		.ctx = st,
 		.flush = vt_rrd_store_flush,
-		.destroy = NULL,
 	};
 	return s;
 }

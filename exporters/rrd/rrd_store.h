@@ -51,11 +51,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collector/agg/sinks.h"
 #include "collector/base/buf.h"
 #include "collector/base/prom_text.h"
 #include "collector/health/health.h"
 #include "exporters/rrd/rrd_layout.h"
-#include "collector/agg/sink.h"
 
 struct vt_rrd_store_config {
 	const char *data_dir;       /* must exist; copied (resolved) */

@@ -20,14 +20,14 @@
 #include <math.h>
 
 #include "collector/agg/agg.h"
+#include "collector/agg/sinks.h"
 #include "collector/base/buf.h"
 #include "collector/base/line_result.h"
 #include "collector/base/prom_text.h"
-#include "fuzz_common.h"
 #include "collector/ingest/ingest.h"
-#include "exporters/prom/prom.h"
-#include "collector/agg/sink.h"
 #include "collector/statsd/statsd.h"
+#include "exporters/prom/prom.h"
+#include "fuzz_common.h"
 
 #define MAX_SERIES 4096
 
