@@ -1,8 +1,8 @@
 /*
  * health.c - the healthcheck registry (health.h): two chained hash tables
  * (services by name, checks by service/instance/check), each service
- * linking its checks; apply, staleness sweep, forget, listeners, and the
- * published snapshot swapped under a mutex (built in health_snapshot.c).
+ * linking its checks; apply, staleness sweep, forget, listeners, and
+ * publishing snapshots (built and read in health_snapshot.c).
  */
 #include <errno.h>
 #include <math.h>
@@ -40,8 +40,8 @@ vt_health *vt_health_create(const struct vt_health_config *cfg)
 	h->chks = vt_xcalloc(MIN_BUCKETS, sizeof *h->chks);
 	h->next_deadline = INFINITY;
 	h->last_publish = -INFINITY;
-	pthread_mutex_init(&h->lock, NULL);
-	h->published = vt_health_snapshot_build(h, 0, 0);
+	vt_published_init(&h->published);
+	vt_published_set(&h->published, vt_health_snapshot_build(h, 0, 0));
 	return h;
 }
 
@@ -83,8 +83,7 @@ void vt_health_destroy(vt_health *h)
 	}
 	free(h->svcs);
 	free(h->chks);
-	vt_health_snapshot_release(h->published);
-	pthread_mutex_destroy(&h->lock);
+	vt_published_fini(&h->published);
 	free(h);
 }
 
@@ -393,11 +392,7 @@ void vt_health_publish(vt_health *h, double now)
 	struct vt_health_snapshot *s = vt_health_snapshot_build(h,
 	    ++h->version, now);
 	h->publish_cost = vt_clock_mono() - t0;
-	pthread_mutex_lock(&h->lock);
-	struct vt_health_snapshot *old = h->published;
-	h->published = s;
-	pthread_mutex_unlock(&h->lock);
-	vt_health_snapshot_release(old);
+	vt_published_set(&h->published, s);
 	h->dirty = 0;
 	h->last_publish = now;
 }
@@ -421,15 +416,6 @@ void vt_health_tick(vt_health *h, double now)
 size_t vt_health_size(const vt_health *h)
 {
 	return h->nchecks;
-}
-
-struct vt_health_snapshot *vt_health_snapshot_get(vt_health *h)
-{
-	pthread_mutex_lock(&h->lock);
-	struct vt_health_snapshot *s = h->published;
-	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&h->lock);
-	return s;
 }
 
 /* ---- forget ---- */

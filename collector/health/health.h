@@ -7,9 +7,9 @@
  * reports, sweeps for staleness and forgets services; nothing else may
  * call those. Other threads (HTTP, the state saver) only read published
  * snapshots: vt_health_snapshot_get is thread-safe and returns a
- * reference to an immutable struct vt_health_snapshot, released with
- * vt_health_snapshot_release. The loop republishes after changes from
- * vt_health_tick, at most every publish_interval, or less often for a
+ * reference to an immutable struct vt_health_snapshot (published in a
+ * struct vt_published slot), released with vt_health_snapshot_release.
+ * The loop republishes after changes from vt_health_tick, at most every publish_interval, or less often for a
  * large registry (8 times the time a copy takes), but at least once a
  * second while anything changes.
  *
@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collector/base/published.h"
 #include "collector/health/health_check.h"
 
 #define VT_HEALTH_HISTORY 10          /* transitions kept per check */
@@ -114,7 +115,7 @@ struct vt_health_stats {
 };
 
 struct vt_health_snapshot {
-	int refs;                    /* atomic; use get/release */
+	struct vt_ref ref;           /* first; use get/release */
 	uint64_t version;            /* 1, 2, ... per publication */
 	double time;                 /* unix time it was built */
 	size_t max_checks;

@@ -6,8 +6,7 @@
 #ifndef VT_HEALTH_INTERNAL_H
 #define VT_HEALTH_INTERNAL_H
 
-#include <pthread.h>
-
+#include "collector/base/published.h"
 #include "collector/health/health.h"
 
 struct vt_health_hist {
@@ -63,8 +62,7 @@ struct vt_health {
 	size_t nlisteners;
 	struct vt_health_listener report_listeners[VT_HEALTH_MAX_LISTENERS];
 	size_t nreport_listeners;   /* every report, changed or not */
-	pthread_mutex_t lock;            /* guards published */
-	struct vt_health_snapshot *published;
+	struct vt_published published;   /* struct vt_health_snapshot */
 };
 
 /* Build a snapshot of h's current state (loop thread). One reference. */

@@ -9,6 +9,8 @@
 #include "collector/health/health_internal.h"
 #include "collector/base/xmalloc.h"
 
+VT_REF_FIRST(struct vt_health_snapshot);
+
 /* Sizes of everything a snapshot of h needs. */
 struct sizes {
 	size_t services, checks, history, strings, max_per_service;
@@ -133,6 +135,13 @@ static size_t fill_instances(struct vt_health_instance_view *out,
 	return n;
 }
 
+static void snapshot_destroy(void *obj)
+{
+	struct vt_health_snapshot *s = obj;
+	free(s->mem);
+	free(s);
+}
+
 struct vt_health_snapshot *vt_health_snapshot_build(const vt_health *h,
     uint64_t version, double now)
 {
@@ -155,7 +164,7 @@ struct vt_health_snapshot *vt_health_snapshot_build(const vt_health *h,
 	struct vt_health_transition *hist = (void *)(mem + off_hist);
 	char *cur = mem + off_str;
 
-	snap->refs = 1;
+	vt_ref_init(&snap->ref, snapshot_destroy);
 	snap->version = version;
 	snap->time = now;
 	snap->max_checks = h->cfg.max_checks;
@@ -207,12 +216,15 @@ struct vt_health_snapshot *vt_health_snapshot_build(const vt_health *h,
 	return snap;
 }
 
+struct vt_health_snapshot *vt_health_snapshot_get(vt_health *h)
+{
+	return vt_published_get(&h->published);
+}
+
 void vt_health_snapshot_release(struct vt_health_snapshot *s)
 {
-	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL))
-		return;
-	free(s->mem);
-	free(s);
+	if (s != NULL)
+		vt_ref_release(&s->ref);
 }
 
 static int cmp_find(const void *key, const void *elem)
