@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "collector/base/ref.h"
 #include "suites.h"
 #include "collector/base/published.h"
 #include "collector/base/xmalloc.h"

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "collector/agg/flush.h"
+#include "collector/base/ref.h"
 #include "collector/base/xmalloc.h"
 
 VT_REF_FIRST(struct vt_flush);

@@ -17,7 +17,7 @@
 
 #include "collector/agg/series.h"
 #include "collector/agg/selfstats.h"
-#include "collector/base/published.h"
+#include "collector/base/ref.h"
 #include "collector/base/vt_types.h"
 
 /* The closed window of one metric. NaN marks "no data" for statistics. */

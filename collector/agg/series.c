@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "collector/agg/series.h"
+#include "collector/base/ref.h"
 #include "collector/base/xmalloc.h"
 
 static const char *const kind_names[VT_KIND_COUNT] = {
@@ -52,7 +53,7 @@ struct vt_series *vt_series_create(enum vt_kind kind,
 	struct vt_label *labels = (struct vt_label *)(s + 1);
 	char *cursor = (char *)(labels + nlabels);
 
-	s->refs = 1;
+	vt_ref_init(&s->ref, free);
 	s->kind = kind;
 	s->service = arena_put(&cursor, service);
 	s->metric = arena_put(&cursor, metric);
@@ -70,14 +71,15 @@ struct vt_series *vt_series_create(enum vt_kind kind,
 	return s;
 }
 
-struct vt_series *vt_series_retain(struct vt_series *s)
+VT_REF_FIRST(struct vt_series);
+
+struct vt_series *vt_series_retain(const struct vt_series *s)
 {
-	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
-	return s;
+	return vt_ref_retain(&s->ref);
 }
 
 void vt_series_release(struct vt_series *s)
 {
-	if (s && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		free(s);
+	if (s)
+		vt_ref_release(&s->ref);
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collector/base/ref.h"
 #include "collector/base/vt_types.h"
 
 struct vt_label {
@@ -26,7 +27,7 @@ struct vt_label {
 };
 
 struct vt_series {
-	int refs;                /* atomic; use retain/release */
+	struct vt_ref ref;       /* first; use retain/release */
 	enum vt_kind kind;
 	const char *service;     /* NUL-terminated, owned by the series */
 	const char *metric;      /* metric name without the service prefix */
@@ -52,7 +53,7 @@ struct vt_series *vt_series_create(enum vt_kind kind,
     size_t nlabels);
 
 /* Take another reference. Thread-safe. Returns s. */
-struct vt_series *vt_series_retain(struct vt_series *s);
+struct vt_series *vt_series_retain(const struct vt_series *s);
 
 /* Drop a reference; frees the series on the last one. Thread-safe. NULL ok. */
 void vt_series_release(struct vt_series *s);

@@ -13,6 +13,7 @@
 
 #include "collector/alerts/alert_config.h"
 #include "collector/base/parse.h"
+#include "collector/base/ref.h"
 #include "collector/config/config.h"
 #include "collector/config/config_json.h"
 #include "collector/config/config_keys.h"
@@ -587,6 +588,10 @@ static int cross_check(struct parse *p, const struct vt_alert_config *c)
 	return 0;
 }
 
+VT_REF_FIRST(struct vt_alert_config);
+
+static void config_free(void *obj);
+
 struct vt_alert_config *vt_alert_config_parse(const cJSON *alerts,
     const double *percentiles, size_t npercentiles, char *key,
     size_t keylen, char *why, size_t whylen)
@@ -599,7 +604,7 @@ struct vt_alert_config *vt_alert_config_parse(const cJSON *alerts,
 	const cJSON *rules = NULL, *hooks = NULL, *it;
 	double queue = 100, max_alerts = 10000;
 
-	c->refs = 1;
+	vt_ref_init(&c->ref, config_free);
 	c->flap_window = 21;
 	c->flap_high = 50;
 	c->flap_low = 25;
@@ -680,10 +685,12 @@ struct vt_alert_config *vt_alert_config_load(const char *path,
 	return c;
 }
 
-struct vt_alert_config *vt_alert_config_retain(struct vt_alert_config *c)
+
+
+struct vt_alert_config *vt_alert_config_retain(
+    const struct vt_alert_config *c)
 {
-	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
-	return c;
+	return vt_ref_retain(&c->ref);
 }
 
 static void free_strv(char **v)
@@ -695,8 +702,13 @@ static void free_strv(char **v)
 
 void vt_alert_config_release(struct vt_alert_config *c)
 {
-	if (c == NULL || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
-		return;
+	if (c)
+		vt_ref_release(&c->ref);
+}
+
+static void config_free(void *obj)
+{
+	struct vt_alert_config *c = obj;
 	for (size_t i = 0; c->rules && i < c->nrules; i++) {
 		struct vt_alert_rule *r = &c->rules[i];
 		free(r->name);

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "collector/base/ref.h"
 #include "collector/base/vt_types.h"
 
 struct cJSON;
@@ -80,7 +81,7 @@ struct vt_hook_cfg {
 };
 
 struct vt_alert_config {
-	int refs;                /* atomic; retain/release */
+	struct vt_ref ref;       /* first; retain/release */
 	size_t nrules;
 	struct vt_alert_rule *rules;
 	size_t nhooks;
@@ -112,7 +113,8 @@ struct vt_alert_config *vt_alert_config_load(const char *path,
     const double *percentiles, size_t npercentiles, char *err,
     size_t errlen);
 
-struct vt_alert_config *vt_alert_config_retain(struct vt_alert_config *c);
+struct vt_alert_config *vt_alert_config_retain(
+    const struct vt_alert_config *c);
 void vt_alert_config_release(struct vt_alert_config *c);   /* NULL ok */
 
 /* The hook named `name`, or NULL. */

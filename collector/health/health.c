@@ -13,6 +13,7 @@
 
 #include "collector/base/clock.h"
 #include "collector/base/hash.h"
+#include "collector/base/published.h"
 #include "collector/health/health_internal.h"
 #include "collector/base/xmalloc.h"
 

@@ -9,9 +9,9 @@
  * snapshots: vt_health_snapshot_get is thread-safe and returns a
  * reference to an immutable struct vt_health_snapshot (published in a
  * struct vt_published slot), released with vt_health_snapshot_release.
- * The loop republishes after changes from vt_health_tick, at most every publish_interval, or less often for a
- * large registry (8 times the time a copy takes), but at least once a
- * second while anything changes.
+ * The loop republishes after changes from vt_health_tick, at most every
+ * publish_interval, or less often for a large registry (8 times the time
+ * a copy takes), but at least once a second while anything changes.
  *
  * State of a check: status and output of the last report, or, when no
  * report came within its TTL (measured from when the daemon received the
@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collector/base/published.h"
+#include "collector/base/ref.h"
 #include "collector/health/health_check.h"
 
 #define VT_HEALTH_HISTORY 10          /* transitions kept per check */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/published.h"
+#include "collector/base/ref.h"
 #include "collector/health/health_internal.h"
 #include "collector/base/xmalloc.h"
 

@@ -25,6 +25,7 @@
 
 #include "collector/base/hash.h"
 #include "collector/base/prom_text.h"
+#include "collector/base/ref.h"
 #include "collector/statsd/names.h"
 #include "exporters/prom/prom.h"
 #include "collector/base/xmalloc.h"

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "collector/base/hash.h"
+#include "collector/base/published.h"
+#include "collector/base/ref.h"
 #include "exporters/recent/trends.h"
 #include "collector/base/xmalloc.h"
 

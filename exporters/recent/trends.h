@@ -21,7 +21,7 @@
 
 #include "collector/agg/flush.h"
 #include "collector/agg/sinks.h"
-#include "collector/base/published.h"
+#include "collector/base/ref.h"
 
 #define VT_TRENDS_POINTS 30          /* windows kept for sparklines */
 
