@@ -20,6 +20,7 @@
 #include "collector/health/health.h"
 #include "collector/health/health_ingest.h"
 #include "collector/health/health_prom.h"
+#include "collector/health/health_snapshot.h"
 #include "collector/statsd/statsd.h"
 #include "suites.h"
 #include "test_support.h"

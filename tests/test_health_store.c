@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "collector/health/health_snapshot.h"
 #include "collector/health/health_store.h"
 #include "suites.h"
 #include "test_support.h"

@@ -18,6 +18,7 @@
 #include "collector/base/prom_text.h"
 #include "exporters/prom/prom.h"
 #include "collector/agg/series.h"
+#include "exporters/prom/prom_labels.h"
 #include "suites.h"
 #include "test_support.h"
 

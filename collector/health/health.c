@@ -16,6 +16,7 @@
 #include "collector/base/published.h"
 #include "collector/health/health_internal.h"
 #include "collector/base/xmalloc.h"
+#include "collector/health/health_snapshot.h"
 
 #define SEED 0x6865616c7468ULL     /* "health" */
 #define MIN_BUCKETS 64

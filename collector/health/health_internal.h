@@ -8,6 +8,7 @@
 
 #include "collector/base/published.h"
 #include "collector/health/health.h"
+#include "collector/health/health_snapshot.h"
 
 struct vt_health_hist {
 	double time;

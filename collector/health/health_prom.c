@@ -8,6 +8,7 @@
 #include "collector/base/prom_text.h"
 #include "collector/health/health_prom.h"
 #include "collector/base/loop.h"
+#include "collector/health/health_snapshot.h"
 
 static void head(struct vt_buf *out, const char *name, enum vt_prom_type t,
     const char *help, enum vt_prom_format fmt)

@@ -17,6 +17,7 @@
 #include "collector/base/buf.h"
 #include "collector/base/prom_text.h"
 #include "collector/health/health.h"
+#include "collector/health/health_snapshot.h"
 
 /* The collector; ctx is the vt_health (borrowed, must outlive the
  * exporter's use of it). Thread-safe: reads a snapshot only. */

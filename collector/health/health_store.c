@@ -18,6 +18,7 @@
 
 #include "collector/base/clock.h"
 #include "collector/config/config.h"
+#include "collector/health/health_snapshot.h"
 #include "collector/health/health_store.h"
 #include "collector/base/log.h"
 #include "collector/base/loop.h"

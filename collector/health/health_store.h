@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 #include "collector/health/health.h"
+#include "collector/health/health_snapshot.h"
 
 #define VT_HEALTH_STORE_FILE "health.json"
 #define VT_HEALTH_STORE_MAX (512u << 20)   /* largest file read, bytes */

@@ -33,6 +33,7 @@
 #include "collector/agg/selfstats.h"
 #include "collector/statsd/statsd.h"
 #include "collector/base/xmalloc.h"
+#include "exporters/prom/prom_self.h"
 
 enum relay_result { FORWARDED = 0, INVALID, RESULT_COUNT };
 static const char *const result_names[] = { "forwarded", "invalid" };

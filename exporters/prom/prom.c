@@ -19,6 +19,8 @@
 #include "collector/base/published.h"
 #include "exporters/prom/prom.h"
 #include "collector/base/xmalloc.h"
+#include "exporters/prom/prom_model.h"
+#include "exporters/prom/prom_self.h"
 
 struct collector {
 	vt_prom_collector_fn fn;

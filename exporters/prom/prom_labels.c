@@ -16,6 +16,7 @@
 #include "collector/statsd/names.h"
 #include "exporters/prom/prom.h"
 #include "collector/base/xmalloc.h"
+#include "exporters/prom/prom_labels.h"
 
 struct label_ref {
 	size_t off;     /* final label name in keys */

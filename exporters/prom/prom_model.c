@@ -29,6 +29,8 @@
 #include "collector/statsd/names.h"
 #include "exporters/prom/prom.h"
 #include "collector/base/xmalloc.h"
+#include "exporters/prom/prom_labels.h"
+#include "exporters/prom/prom_model.h"
 
 #define NONE UINT32_MAX
 #define RESERVED_PREFIX "vitals_"

@@ -9,6 +9,7 @@
 #include "collector/base/line_result.h"
 #include "collector/base/prom_text.h"
 #include "exporters/prom/prom.h"
+#include "exporters/prom/prom_self.h"
 
 #ifndef VT_VERSION
 #define VT_VERSION "dev"

@@ -15,6 +15,7 @@
 
 #include "collector/base/clock.h"
 #include "collector/base/prom_text.h"
+#include "collector/health/health_snapshot.h"
 #include "exporters/rrd/forkserver.h"
 #include "collector/base/log.h"
 #include "collector/base/queue.h"
