@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "collector/alerts/alert_engine.h"
 #include "collector/agg/flush.h"
 #include "collector/agg/series.h"
+#include "collector/alerts/alert_engine.h"
 #include "collector/base/prom_text.h"
 #include "suites.h"
 

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collector/base/log.h"
 #include "collector/base/parse.h"
 #include "collector/config/config.h"
 #include "collector/config/config_json.h"
 #include "collector/config/config_keys.h"
-#include "collector/base/log.h"
 #include "suites.h"
 
 #ifndef VT_VERSION

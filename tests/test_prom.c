@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "collector/agg/flush.h"
+#include "collector/agg/series.h"
 #include "collector/base/line_result.h"
 #include "collector/base/prom_text.h"
 #include "exporters/prom/prom.h"
-#include "collector/agg/series.h"
 #include "exporters/prom/prom_labels.h"
 #include "suites.h"
 #include "test_support.h"

@@ -4,10 +4,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "collector/base/ref.h"
-#include "suites.h"
 #include "collector/base/published.h"
+#include "collector/base/ref.h"
 #include "collector/base/xmalloc.h"
+#include "suites.h"
 
 /* A published object: its value, and a counter outside it that its
  * destroy bumps, so a test can count destroys after the free. */

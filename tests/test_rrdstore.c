@@ -18,8 +18,8 @@
 #include "collector/base/prom_text.h"
 #include "collector/health/health.h"
 #include "exporters/rrd/rrd_lib.h"
-#include "exporters/rrd/rrd_sweep.h"
 #include "exporters/rrd/rrd_store.h"
+#include "exporters/rrd/rrd_sweep.h"
 #include "suites.h"
 
 #define T0 1700000000.0   /* a multiple of 10 */

@@ -16,8 +16,8 @@
 #include <time.h>
 
 #include "collector/agg/sketch.h"
-#include "suites.h"
 #include "collector/base/vt_types.h"
+#include "suites.h"
 
 #define GAMMA_T exp2(1.0 / VT_SKETCH_BUCKETS_PER_OCTAVE)
 #define ALPHA_T ((GAMMA_T - 1) / (GAMMA_T + 1))

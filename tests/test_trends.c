@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "suites.h"
 #include "exporters/recent/trends.h"
+#include "suites.h"
 
 static struct vt_slice sl(const char *s)
 {

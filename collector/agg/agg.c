@@ -17,8 +17,8 @@
 #include "collector/agg/agg_kind.h"
 #include "collector/base/hash.h"
 #include "collector/base/line_result.h"
-#include "collector/statsd/names.h"
 #include "collector/base/xmalloc.h"
+#include "collector/statsd/names.h"
 #include "collector/statsd/tags.h"
 
 #define HASH_SEED 0x76697461u    /* "vita" */

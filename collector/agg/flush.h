@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collector/agg/series.h"
 #include "collector/agg/selfstats.h"
+#include "collector/agg/series.h"
 #include "collector/base/ref.h"
 #include "collector/base/vt_types.h"
 

@@ -14,11 +14,11 @@
 #include "collector/alerts/alert_config.h"
 #include "collector/base/parse.h"
 #include "collector/base/ref.h"
+#include "collector/base/xmalloc.h"
 #include "collector/config/config.h"
 #include "collector/config/config_json.h"
 #include "collector/config/config_keys.h"
 #include "collector/health/health_check.h"
-#include "collector/base/xmalloc.h"
 
 #define DEFAULT_NOTIFY ((1u << VT_STATUS_WARNING) | \
     (1u << VT_STATUS_CRITICAL) | (1u << VT_STATUS_UNKNOWN))

@@ -14,11 +14,11 @@
 #include "collector/base/clock.h"
 #include "collector/base/hash.h"
 #include "collector/base/json.h"
-#include "collector/base/prom_text.h"
-#include "collector/health/health_check.h"
 #include "collector/base/log.h"
 #include "collector/base/loop.h"
+#include "collector/base/prom_text.h"
 #include "collector/base/xmalloc.h"
+#include "collector/health/health_check.h"
 
 struct alert {
 	struct alert *next;          /* hash chain */

@@ -10,8 +10,8 @@
 #include "collector/alerts/alert_event.h"
 #include "collector/base/json.h"
 #include "collector/base/parse.h"
-#include "collector/health/health_check.h"
 #include "collector/base/xmalloc.h"
+#include "collector/health/health_check.h"
 
 static const char *status_or_null(int s)
 {

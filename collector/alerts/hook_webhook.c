@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "collector/base/dynlib.h"
 #include "collector/alerts/hook_webhook.h"
+#include "collector/base/dynlib.h"
 #include "sonames.h"
 
 #ifndef VT_VERSION

@@ -13,8 +13,8 @@
 #include "collector/alerts/hooks.h"
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
-#include "collector/base/queue.h"
 #include "collector/base/prom_text.h"
+#include "collector/base/queue.h"
 #include "collector/base/xmalloc.h"
 
 #define LOG_OUTPUT_LINES 20    /* lines of a hook's output logged */

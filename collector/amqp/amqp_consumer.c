@@ -23,8 +23,8 @@
 #include "collector/amqp/amqp_consumer.h"
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
-#include "collector/base/queue.h"
 #include "collector/base/prom_text.h"
+#include "collector/base/queue.h"
 #include "collector/base/xmalloc.h"
 
 #define POLL_MS 1000           /* idle wake-up: heartbeats, stop flag */

@@ -14,11 +14,11 @@
 #include <string.h>
 
 #include "collector/base/buf.h"
+#include "collector/base/log.h"
 #include "collector/base/parse.h"
 #include "collector/config/config.h"
 #include "collector/config/config_json.h"
 #include "collector/config/config_keys.h"
-#include "collector/base/log.h"
 
 #ifndef VT_VERSION
 #define VT_VERSION "dev"

@@ -15,10 +15,10 @@
 #include <string.h>
 
 #include "collector/base/buf.h"
+#include "collector/base/xmalloc.h"
 #include "collector/config/config.h"
 #include "collector/config/config_json.h"
 #include "collector/config/config_keys.h"
-#include "collector/base/xmalloc.h"
 
 /*
  * Blank out // and block comments outside strings with spaces, keeping

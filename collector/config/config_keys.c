@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/log.h"
 #include "collector/base/parse.h"
 #include "collector/config/config_keys.h"
-#include "collector/base/log.h"
 
 #define KIB 1024.0
 #define MIB (1024.0 * 1024.0)

@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include "collector/alerts/alert_engine.h"
-#include "collector/base/clock.h"
-#include "collector/daemon/daemon_alerts.h"
-#include "dashboards/api/alerts_api.h"
 #include "collector/alerts/hook_webhook.h"
 #include "collector/alerts/hooks.h"
+#include "collector/base/clock.h"
 #include "collector/base/log.h"
 #include "collector/base/xmalloc.h"
+#include "collector/daemon/daemon_alerts.h"
+#include "dashboards/api/alerts_api.h"
 
 struct vt_daemon_alerts {
 	char config_file[VT_PATH_LEN];

@@ -15,11 +15,11 @@
 
 #include <stddef.h>
 
-#include "collector/config/config.h"
 #include "collector/agg/sinks.h"
+#include "collector/base/loop.h"
+#include "collector/config/config.h"
 #include "collector/health/health.h"
 #include "dashboards/http/http.h"
-#include "collector/base/loop.h"
 #include "exporters/prom/prom.h"
 
 #define VT_DAEMON_ALERTS_TICK 0.5          /* seconds: `for` of status rules */

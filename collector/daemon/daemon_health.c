@@ -7,16 +7,16 @@
 #include <string.h>
 
 #include "collector/base/clock.h"
-#include "dashboards/api/api.h"
+#include "collector/base/log.h"
+#include "collector/base/xmalloc.h"
 #include "collector/config/config.h"
-#include "dashboards/api/events.h"
+#include "collector/daemon/daemon_health.h"
 #include "collector/health/health_ingest.h"
 #include "collector/health/health_prom.h"
 #include "collector/health/health_store.h"
-#include "collector/daemon/daemon_health.h"
+#include "dashboards/api/api.h"
+#include "dashboards/api/events.h"
 #include "exporters/recent/latest.h"
-#include "collector/base/log.h"
-#include "collector/base/xmalloc.h"
 
 #define EVENTS_EVERY 4              /* ticks between heartbeat checks */
 

@@ -20,13 +20,13 @@
 
 #include "collector/agg/agg.h"
 #include "collector/agg/sinks.h"
-#include "collector/health/health.h"
-#include "dashboards/http/http.h"
-#include "collector/ingest/inbox.h"
-#include "exporters/recent/latest.h"
-#include "collector/ingest/ingest.h"
 #include "collector/base/loop.h"
+#include "collector/health/health.h"
+#include "collector/ingest/inbox.h"
+#include "collector/ingest/ingest.h"
+#include "dashboards/http/http.h"
 #include "exporters/prom/prom.h"
+#include "exporters/recent/latest.h"
 
 #define VT_DAEMON_HEALTH_TICK 0.25        /* seconds: staleness and publishing */
 

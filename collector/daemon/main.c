@@ -7,9 +7,9 @@
 #include <stdlib.h>
 
 #include "collector/alerts/alert_config.h"
+#include "collector/base/log.h"
 #include "collector/config/config.h"
 #include "collector/daemon/daemon.h"
-#include "collector/base/log.h"
 #include "collector/relay/relay.h"
 
 int main(int argc, char **argv)

@@ -19,8 +19,8 @@
 #define VT_SELFMETRICS_H
 
 #include "collector/agg/agg.h"
-#include "exporters/rrd/rrd_store.h"
 #include "collector/agg/selfstats.h"
+#include "exporters/rrd/rrd_store.h"
 
 #define VT_SELF_SERVICE "vitals"
 

@@ -14,8 +14,8 @@
 #include "collector/base/clock.h"
 #include "collector/base/hash.h"
 #include "collector/base/published.h"
-#include "collector/health/health_internal.h"
 #include "collector/base/xmalloc.h"
+#include "collector/health/health_internal.h"
 #include "collector/health/health_snapshot.h"
 
 #define SEED 0x6865616c7468ULL     /* "health" */

@@ -6,10 +6,10 @@
 #include <errno.h>
 
 #include "collector/base/clock.h"
-#include "collector/health/health_ingest.h"
-#include "collector/health/health_json.h"
 #include "collector/base/loop.h"
 #include "collector/base/netaddr.h"
+#include "collector/health/health_ingest.h"
+#include "collector/health/health_json.h"
 
 struct json_apply {
 	vt_health *h;

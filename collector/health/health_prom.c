@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "collector/base/clock.h"
+#include "collector/base/loop.h"
 #include "collector/base/prom_text.h"
 #include "collector/health/health_prom.h"
-#include "collector/base/loop.h"
 #include "collector/health/health_snapshot.h"
 
 static void head(struct vt_buf *out, const char *name, enum vt_prom_type t,

@@ -8,8 +8,8 @@
 
 #include "collector/base/published.h"
 #include "collector/base/ref.h"
-#include "collector/health/health_internal.h"
 #include "collector/base/xmalloc.h"
+#include "collector/health/health_internal.h"
 #include "collector/health/health_snapshot.h"
 
 VT_REF_FIRST(struct vt_health_snapshot);

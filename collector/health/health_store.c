@@ -17,12 +17,12 @@
 #include <unistd.h>
 
 #include "collector/base/clock.h"
-#include "collector/config/config.h"
-#include "collector/health/health_snapshot.h"
-#include "collector/health/health_store.h"
 #include "collector/base/log.h"
 #include "collector/base/loop.h"
 #include "collector/base/xmalloc.h"
+#include "collector/config/config.h"
+#include "collector/health/health_snapshot.h"
+#include "collector/health/health_store.h"
 
 #define FORMAT_NAME "vitals-health"
 #define FORMAT_VERSION 1

@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "collector/base/loop.h"
 #include "collector/agg/selfstats.h"
+#include "collector/base/loop.h"
 
 enum vt_inbox_kind {
 	VT_INBOX_STATSD,     /* statsd lines */

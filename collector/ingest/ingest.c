@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include "collector/base/line_result.h"
+#include "collector/base/xmalloc.h"
 #include "collector/ingest/ingest.h"
 #include "collector/statsd/statsd.h"
-#include "collector/base/xmalloc.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>

@@ -53,9 +53,9 @@
 #include <unistd.h>
 
 #include "collector/base/clock.h"
-#include "collector/ingest/listen.h"
 #include "collector/base/netaddr.h"
 #include "collector/base/xmalloc.h"
+#include "collector/ingest/listen.h"
 
 #define BATCH 32
 /* Slots start 25 cache lines apart beyond VT_LINE_MAX: at an exact 64 KiB

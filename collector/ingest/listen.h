@@ -9,9 +9,9 @@
 
 #include <stddef.h>
 
-#include "collector/ingest/ingest.h"
-#include "collector/base/loop.h"
 #include "collector/agg/selfstats.h"
+#include "collector/base/loop.h"
+#include "collector/ingest/ingest.h"
 
 struct vt_listen_config {
 	const char *addr;           /* "host:port" for both UDP and TCP */

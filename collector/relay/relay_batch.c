@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "collector/base/buf.h"
-#include "collector/relay/relay_batch.h"
 #include "collector/base/xmalloc.h"
+#include "collector/relay/relay_batch.h"
 
 struct open_batch {
 	enum vt_relay_kind kind;

@@ -21,10 +21,10 @@
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
 #include "collector/base/loop.h"
-#include "collector/base/queue.h"
 #include "collector/base/prom_text.h"
-#include "collector/relay/relay_pub.h"
+#include "collector/base/queue.h"
 #include "collector/base/xmalloc.h"
+#include "collector/relay/relay_pub.h"
 
 #define MAX_INFLIGHT 1024          /* published, not yet confirmed */
 #define POLL_MS 1000

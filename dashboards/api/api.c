@@ -11,11 +11,12 @@
 
 #include "collector/base/clock.h"
 #include "collector/base/json.h"
-#include "dashboards/api/api.h"
-#include "collector/health/health_json.h"
 #include "collector/base/loop.h"
 #include "collector/base/netaddr.h"
 #include "collector/base/xmalloc.h"
+#include "collector/health/health_json.h"
+#include "collector/health/health_snapshot.h"
+#include "dashboards/api/api.h"
 
 /* ---- JSON helpers ---- */
 

@@ -17,8 +17,8 @@
 #define VT_API_H
 
 #include "collector/health/health.h"
-#include "dashboards/http/http.h"
 #include "collector/ingest/inbox.h"
+#include "dashboards/http/http.h"
 #include "exporters/recent/latest.h"
 
 #define VT_API_MAX_ERRORS 20     /* error messages listed in a 400 */

@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "collector/base/clock.h"
-#include "collector/base/prom_text.h"
-#include "dashboards/api/core_routes.h"
 #include "collector/base/loop.h"
+#include "collector/base/prom_text.h"
 #include "collector/base/xmalloc.h"
+#include "dashboards/api/core_routes.h"
 
 /* /metrics is streamed: one piece of the exposition at a time, so a
  * scrape of 100,000 series holds tens of kilobytes, not tens of MB. */

@@ -7,8 +7,8 @@
 #ifndef VT_CORE_ROUTES_H
 #define VT_CORE_ROUTES_H
 
-#include "dashboards/http/http.h"
 #include "collector/ingest/inbox.h"
+#include "dashboards/http/http.h"
 #include "exporters/prom/prom.h"
 
 struct vt_core_routes {

@@ -19,9 +19,10 @@
 #include "collector/base/buf.h"
 #include "collector/base/clock.h"
 #include "collector/base/json.h"
-#include "dashboards/api/events.h"
 #include "collector/base/loop.h"
 #include "collector/base/xmalloc.h"
+#include "collector/health/health_snapshot.h"
+#include "dashboards/api/events.h"
 
 struct frame {
 	char *text;              /* "id: N\nevent: E\ndata: D\n\n", owned */

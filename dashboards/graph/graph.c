@@ -10,10 +10,10 @@
 
 #include "collector/base/buf.h"
 #include "collector/base/utf8.h"
-#include "dashboards/graph/graph.h"
 #include "collector/statsd/names.h"
-#include "exporters/rrd/rrd_lib.h"
 #include "dashboards/api/series_api.h"
+#include "dashboards/graph/graph.h"
+#include "exporters/rrd/rrd_lib.h"
 
 #define TITLE_MAX (48 + 96 + 48 + 32)
 #define MAX_ARGS 64

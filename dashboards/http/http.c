@@ -24,14 +24,14 @@
 #include <string.h>
 
 #include "collector/base/json.h"
+#include "collector/base/log.h"
+#include "collector/base/netaddr.h"
 #include "collector/base/prom_text.h"
+#include "collector/base/xmalloc.h"
 #include "collector/config/config.h"
+#include "collector/statsd/names.h"
 #include "dashboards/http/http.h"
 #include "dashboards/http/http_gate.h"
-#include "collector/base/log.h"
-#include "collector/statsd/names.h"
-#include "collector/base/netaddr.h"
-#include "collector/base/xmalloc.h"
 
 #define MAX_ROUTES 64
 #define JSON_TYPE "application/json"

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "collector/base/hash.h"
-#include "dashboards/http/http_gate.h"
 #include "collector/base/xmalloc.h"
+#include "dashboards/http/http_gate.h"
 
 #define KEY_LEN 17      /* family byte + 16 address bytes */
 

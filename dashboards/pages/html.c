@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "collector/base/utf8.h"
-#include "dashboards/pages/html.h"
 #include "collector/statsd/names.h"
+#include "dashboards/pages/html.h"
 
 void vt_html_text_n(struct vt_buf *b, const char *s, size_t len)
 {

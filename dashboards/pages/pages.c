@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "collector/base/clock.h"
-#include "dashboards/assets/assets.h"
 #include "collector/base/loop.h"
+#include "collector/health/health_snapshot.h"
+#include "dashboards/assets/assets.h"
 #include "dashboards/pages/pages.h"
 #include "dashboards/pages/pages_overview.h"
 #include "dashboards/pages/pages_service.h"

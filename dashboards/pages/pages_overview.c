@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/xmalloc.h"
+#include "collector/health/health_snapshot.h"
 #include "dashboards/pages/html.h"
 #include "dashboards/pages/page_layout.h"
 #include "dashboards/pages/pages_overview.h"
-#include "collector/base/xmalloc.h"
 
 struct tile {
 	const char *name;

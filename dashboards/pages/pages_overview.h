@@ -7,6 +7,7 @@
 
 #include "collector/base/buf.h"
 #include "collector/health/health.h"
+#include "collector/health/health_snapshot.h"
 #include "exporters/recent/trends.h"
 
 struct vt_overview_opts {

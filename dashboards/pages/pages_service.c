@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/xmalloc.h"
+#include "collector/health/health_snapshot.h"
 #include "dashboards/pages/html.h"
 #include "dashboards/pages/page_layout.h"
 #include "dashboards/pages/pages_service.h"
-#include "collector/base/xmalloc.h"
 
 /* The time ranges offered, and how RRDtool spells their start. */
 static const struct {

@@ -8,6 +8,7 @@
 #include "collector/agg/flush.h"
 #include "collector/base/buf.h"
 #include "collector/health/health.h"
+#include "collector/health/health_snapshot.h"
 
 /* Render the service page; 0, or -1 when no such service is known. */
 int vt_pages_service(const struct vt_health_snapshot *hs,

@@ -17,8 +17,8 @@
 
 #include "collector/base/prom_text.h"
 #include "collector/base/published.h"
-#include "exporters/prom/prom.h"
 #include "collector/base/xmalloc.h"
+#include "exporters/prom/prom.h"
 #include "exporters/prom/prom_model.h"
 #include "exporters/prom/prom_self.h"
 

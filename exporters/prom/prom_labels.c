@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "collector/base/prom_text.h"
+#include "collector/base/xmalloc.h"
 #include "collector/statsd/names.h"
 #include "exporters/prom/prom.h"
-#include "collector/base/xmalloc.h"
 #include "exporters/prom/prom_labels.h"
 
 struct label_ref {

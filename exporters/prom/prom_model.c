@@ -26,9 +26,9 @@
 #include "collector/base/hash.h"
 #include "collector/base/prom_text.h"
 #include "collector/base/ref.h"
+#include "collector/base/xmalloc.h"
 #include "collector/statsd/names.h"
 #include "exporters/prom/prom.h"
-#include "collector/base/xmalloc.h"
 #include "exporters/prom/prom_labels.h"
 #include "exporters/prom/prom_model.h"
 

@@ -1,9 +1,9 @@
 /* latest.c - the most recent closed window, shared by reference (latest.h). */
 #include <stdlib.h>
 
-#include "exporters/recent/latest.h"
 #include "collector/base/published.h"
 #include "collector/base/xmalloc.h"
+#include "exporters/recent/latest.h"
 
 struct vt_latest {
 	struct vt_published flush;   /* struct vt_flush, or NULL */

@@ -7,8 +7,8 @@
 #include "collector/base/hash.h"
 #include "collector/base/published.h"
 #include "collector/base/ref.h"
-#include "exporters/recent/trends.h"
 #include "collector/base/xmalloc.h"
+#include "exporters/recent/trends.h"
 
 VT_REF_FIRST(struct vt_trends_snapshot);
 

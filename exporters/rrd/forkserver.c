@@ -41,9 +41,9 @@
 #include <unistd.h>
 
 #include "collector/base/clock.h"
-#include "exporters/rrd/forkserver.h"
 #include "collector/base/log.h"
 #include "collector/base/xmalloc.h"
+#include "exporters/rrd/forkserver.h"
 
 #define JOB_MAX_BYTES 65536     /* argv of one job, NUL-terminated strings */
 #define JOB_MAX_ARGS 512

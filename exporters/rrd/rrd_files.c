@@ -15,10 +15,10 @@
 #include "collector/base/buf.h"
 #include "collector/base/hash.h"
 #include "collector/base/log.h"
+#include "collector/base/xmalloc.h"
 #include "exporters/rrd/rrd_files.h"
 #include "exporters/rrd/rrd_layout.h"
 #include "exporters/rrd/rrd_updater.h"
-#include "collector/base/xmalloc.h"
 
 #define LOG_SUB "rrd"
 #define RETRY_ROUNDS 60          /* re-check a mismatched file this often */

@@ -19,9 +19,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "collector/agg/series.h"
 #include "exporters/rrd/rrd_lib.h"
 #include "exporters/rrd/rrd_updater.h"
-#include "collector/agg/series.h"
 
 struct vt_rrd_files_config {
 	const char *data_dir;       /* resolved, absolute; borrowed */

@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 #include "collector/base/dynlib.h"
+#include "collector/base/xmalloc.h"
 #include "exporters/rrd/forkserver.h"
 #include "exporters/rrd/rrd_lib.h"
 #include "sonames.h"
-#include "collector/base/xmalloc.h"
 
 #define ADDR_MAX 512
 

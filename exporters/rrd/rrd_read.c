@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "exporters/rrd/rrd_read.h"
 #include "collector/base/xmalloc.h"
+#include "exporters/rrd/rrd_read.h"
 
 struct vt_rrd_read {
 	char dir[PATH_MAX];

@@ -14,17 +14,17 @@
 #include <time.h>
 
 #include "collector/base/clock.h"
+#include "collector/base/log.h"
 #include "collector/base/prom_text.h"
+#include "collector/base/queue.h"
+#include "collector/base/xmalloc.h"
 #include "collector/health/health_snapshot.h"
 #include "exporters/rrd/forkserver.h"
-#include "collector/base/log.h"
-#include "collector/base/queue.h"
 #include "exporters/rrd/rrd_files.h"
-#include "exporters/rrd/rrd_sweep.h"
 #include "exporters/rrd/rrd_lib.h"
 #include "exporters/rrd/rrd_store.h"
+#include "exporters/rrd/rrd_sweep.h"
 #include "exporters/rrd/rrd_updater.h"
-#include "collector/base/xmalloc.h"
 
 #define LOG_SUB "rrd"
 

@@ -22,11 +22,11 @@
 #include <sys/pidfd.h>
 #include <unistd.h>
 
+#include "collector/base/vt_types.h"
+#include "collector/base/xmalloc.h"
 #include "exporters/rrd/forkserver.h"
 #include "exporters/rrd/rrd_lib.h"
 #include "exporters/rrd/rrd_updater.h"
-#include "collector/base/vt_types.h"
-#include "collector/base/xmalloc.h"
 
 #define MSG_MAX (160 * 1024)    /* fits a unix socket's default buffer */
 #define ARGS_MAX 1024

@@ -39,9 +39,9 @@
 
 #include "collector/agg/agg.h"
 #include "collector/agg/flush.h"
+#include "collector/agg/selfstats.h"
 #include "collector/base/line_result.h"
 #include "collector/ingest/ingest.h"
-#include "collector/agg/selfstats.h"
 #include "collector/statsd/statsd.h"
 
 struct pool {

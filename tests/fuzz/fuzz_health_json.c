@@ -11,8 +11,8 @@
  */
 #include <errno.h>
 
-#include "fuzz_common.h"
 #include "collector/health/health_json.h"
+#include "fuzz_common.h"
 
 struct seen {
 	size_t checks, errors, bad_json;

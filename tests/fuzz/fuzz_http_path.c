@@ -30,10 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fuzz_common.h"
 #include "dashboards/graph/graph.h"
 #include "exporters/rrd/rrd_layout.h"
 #include "exporters/rrd/rrd_read.h"
+#include "fuzz_common.h"
 
 #define NFIELDS 8
 #define FIELD_MAX 2048

@@ -32,10 +32,10 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
-#include "fuzz_common.h"
 #include "dashboards/graph/graph.h"
 #include "dashboards/http/http.h"
 #include "exporters/rrd/rrd_read.h"
+#include "fuzz_common.h"
 
 #define REQ_MAX 8192
 

@@ -12,8 +12,8 @@
  * one-line reason.
  */
 #include "collector/base/line_result.h"
-#include "fuzz_common.h"
 #include "collector/statsd/statsd.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -20,9 +20,9 @@
 #include <math.h>
 
 #include "collector/base/line_result.h"
+#include "collector/statsd/statsd.h"
 #include "collector/statsd/tags.h"
 #include "fuzz_common.h"
-#include "collector/statsd/statsd.h"
 
 static void check_names(struct vt_slice name)
 {
