@@ -40,6 +40,7 @@
 	X(trends) \
 	X(amqp_url) \
 	X(amqp_backoff) \
+	X(amqp_link) \
 	X(relay_batch)
 
 #define VT_DECLARE_SUITE(m) Suite *vt_test_##m##_suite(void);

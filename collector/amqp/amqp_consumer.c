@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collector/amqp/amqp_backoff.h"
 #include "collector/amqp/amqp_consumer.h"
+#include "collector/amqp/amqp_link.h"
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
 #include "collector/base/prom_text.h"
@@ -50,7 +50,7 @@ struct vt_amqp_consumer {
 	pthread_mutex_t push_lock;      /* held around each push */
 	struct vt_queue done;           /* completions; eventfd wakes us */
 
-	struct vt_amqp_link_stats link;
+	struct vt_amqp_link link;         /* stats read by HTTP threads */
 	_Atomic uint64_t received, bytes, acked;
 	_Atomic uint64_t rejected[VT_AMQP_REJECT_COUNT];
 
@@ -58,8 +58,6 @@ struct vt_amqp_consumer {
 	amqp_connection_state_t conn;
 	unsigned gen;
 	int idle;                       /* the last read found nothing */
-	struct vt_amqp_backoff backoff;
-	struct vt_complaint complaint;
 };
 
 const char *vt_amqp_consumer_reject_name(enum vt_amqp_reject r)
@@ -85,9 +83,7 @@ static void lose_connection(vt_amqp_consumer *c, const char *why)
 	    "will be redelivered", c->opts.url_shown, why);
 	amqp_destroy_connection(c->conn);
 	c->conn = NULL;
-	atomic_fetch_add(&c->link.connection_losses, 1);
-	atomic_store(&c->link.state, VT_AMQP_DISCONNECTED);
-	atomic_store(&c->link.connected_since, 0.0);
+	vt_amqp_link_lost(&c->link);
 }
 
 static void reject(vt_amqp_consumer *c, uint64_t tag, enum vt_amqp_reject r)
@@ -217,24 +213,16 @@ fail:
 static void reconnect(vt_amqp_consumer *c)
 {
 	char err[VT_ERR_LEN + VT_URL_LEN];
-	atomic_store(&c->link.state, VT_AMQP_CONNECTING);
+	vt_amqp_link_connecting(&c->link);
 	if (connect_once(c, err, sizeof err) == 0) {
-		atomic_fetch_add(&c->link.connects, 1);
-		atomic_store(&c->link.connected_since, vt_clock_now());
-		atomic_store(&c->link.state, VT_AMQP_CONNECTED);
-		vt_amqp_backoff_reset(&c->backoff);
-		vt_log_recovered(&c->complaint, "amqp", "broker reachable "
-		    "again");
+		vt_amqp_link_up(&c->link);
 		vt_log_info("amqp", "connected to %s: consuming queue %s "
 		    "(prefetch %zu)", c->opts.url_shown, c->opts.queue,
 		    c->prefetch);
 		return;
 	}
-	atomic_fetch_add(&c->link.connect_failures, 1);
-	atomic_store(&c->link.state, VT_AMQP_DISCONNECTED);
-	double delay = vt_amqp_backoff_next(&c->backoff);
-	vt_log_complain(&c->complaint, VT_LOG_WARN, "amqp", "cannot "
-	    "connect: %s; retrying with backoff (next in %.1fs)", err, delay);
+	double delay = vt_amqp_link_failed(&c->link, err,
+	    "retrying with backoff");
 	double until = vt_clock_mono() + delay;
 	while (!atomic_load(&c->stop)) {
 		double left = until - vt_clock_mono();
@@ -352,7 +340,7 @@ static void *consumer_main(void *arg)
 		    "acked since start", c->opts.url_shown,
 		    (unsigned long long)atomic_load(&c->acked));
 	}
-	atomic_store(&c->link.state, VT_AMQP_STOPPED);
+	vt_amqp_link_stopped(&c->link);
 	return NULL;
 }
 
@@ -371,9 +359,8 @@ vt_amqp_consumer *vt_amqp_consumer_create(const struct vt_config *cfg,
 	c->prefetch = cfg->amqp_prefetch;
 	c->max_body = cfg->amqp_max_body;
 	c->inbox = inbox;
-	vt_amqp_backoff_init(&c->backoff, cfg->amqp_reconnect_min,
-	    cfg->amqp_reconnect_max, (uint64_t)time(NULL) ^
-	    ((uint64_t)getpid() << 32));
+	vt_amqp_link_init(&c->link, "amqp", cfg->amqp_reconnect_min,
+	    cfg->amqp_reconnect_max);
 	rc = pthread_create(&c->thread, NULL, consumer_main, c);
 	if (rc != 0) {
 		snprintf(err, errlen, "amqp thread: %s", strerror(rc));
@@ -428,7 +415,7 @@ void vt_amqp_consumer_destroy(vt_amqp_consumer *c)
 
 enum vt_amqp_state vt_amqp_consumer_state(const vt_amqp_consumer *c)
 {
-	return (enum vt_amqp_state)atomic_load(&c->link.state);
+	return vt_amqp_link_state(&c->link);
 }
 
 static void counter(struct vt_buf *out, const char *name, const char *help,
@@ -444,7 +431,7 @@ void vt_amqp_consumer_collect(void *ctx, struct vt_buf *out,
     enum vt_prom_format fmt)
 {
 	vt_amqp_consumer *c = ctx;
-	vt_amqp_conn_stats_write(&c->link, out, fmt);
+	vt_amqp_conn_stats_write(&c->link.stats, out, fmt);
 	counter(out, "vitals_amqp_messages_received", "AMQP messages "
 	    "delivered to this collector (redeliveries included).",
 	    atomic_load(&c->received), fmt);

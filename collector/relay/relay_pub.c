@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collector/amqp/amqp_backoff.h"
+#include "collector/amqp/amqp_link.h"
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
 #include "collector/base/loop.h"
@@ -46,7 +46,7 @@ struct vt_relay_pub {
 	struct vt_queue q;              /* size: bytes queued + unconfirmed;
 	                                   its eventfd wakes the thread */
 
-	struct vt_amqp_link_stats link;
+	struct vt_amqp_link link;         /* stats read by HTTP threads */
 	_Atomic uint64_t published, confirmed, confirmed_records, retried,
 	    returned, dropped_records, lost_at_exit;
 
@@ -56,8 +56,6 @@ struct vt_relay_pub {
 	struct chain unconf;            /* published, not confirmed */
 	struct chain parked;            /* returned */
 	double parked_until;            /* monotonic */
-	struct vt_amqp_backoff backoff;
-	struct vt_complaint complaint;
 };
 
 static struct vt_relay_msg *msg_of(struct vt_queue_node *n)
@@ -103,9 +101,7 @@ static void lose_connection(vt_relay_pub *p, const char *why)
 	p->conn = NULL;
 	atomic_fetch_add(&p->retried, p->unconf.n);
 	chain_requeue(p, &p->unconf);
-	atomic_fetch_add(&p->link.connection_losses, 1);
-	atomic_store(&p->link.state, VT_AMQP_DISCONNECTED);
-	atomic_store(&p->link.connected_since, 0.0);
+	vt_amqp_link_lost(&p->link);
 }
 
 static int publish(vt_relay_pub *p, struct vt_relay_msg *m, uint64_t seq)
@@ -304,24 +300,15 @@ fail:
 static void reconnect(vt_relay_pub *p)
 {
 	char err[VT_ERR_LEN + VT_URL_LEN];
-	atomic_store(&p->link.state, VT_AMQP_CONNECTING);
+	vt_amqp_link_connecting(&p->link);
 	if (connect_once(p, err, sizeof err) == 0) {
-		atomic_fetch_add(&p->link.connects, 1);
-		atomic_store(&p->link.connected_since, vt_clock_now());
-		atomic_store(&p->link.state, VT_AMQP_CONNECTED);
-		vt_amqp_backoff_reset(&p->backoff);
-		vt_log_recovered(&p->complaint, "relay", "broker reachable "
-		    "again");
+		vt_amqp_link_up(&p->link);
 		vt_log_info("relay", "connected to %s: publishing to exchange "
 		    "%s with confirms", p->opts.url_shown, p->opts.exchange);
 		return;
 	}
-	atomic_fetch_add(&p->link.connect_failures, 1);
-	atomic_store(&p->link.state, VT_AMQP_DISCONNECTED);
-	double delay = vt_amqp_backoff_next(&p->backoff);
-	vt_log_complain(&p->complaint, VT_LOG_WARN, "relay", "cannot "
-	    "connect: %s; batches wait in the buffer (next try in %.1fs)",
-	    err, delay);
+	double delay = vt_amqp_link_failed(&p->link, err,
+	    "batches wait in the buffer");
 	double until = vt_clock_mono() + delay;
 	while (!atomic_load(&p->stop)) {
 		double left = until - vt_clock_mono();
@@ -379,7 +366,7 @@ static void *pub_main(void *arg)
 		vt_amqp_conn_close(p->conn);
 		p->conn = NULL;
 	}
-	atomic_store(&p->link.state, VT_AMQP_STOPPED);
+	vt_amqp_link_stopped(&p->link);
 	return NULL;
 }
 
@@ -398,9 +385,8 @@ vt_relay_pub *vt_relay_pub_create(const struct vt_config *cfg, char *err,
 		goto fail;
 	if (cfg->amqp_hash_exchange[0])
 		p->opts.queue[0] = '\0';   /* each collector declares its own */
-	vt_amqp_backoff_init(&p->backoff, cfg->amqp_reconnect_min,
-	    cfg->amqp_reconnect_max, (uint64_t)time(NULL) ^
-	    ((uint64_t)getpid() << 32));
+	vt_amqp_link_init(&p->link, "relay", cfg->amqp_reconnect_min,
+	    cfg->amqp_reconnect_max);
 	rc = pthread_create(&p->thread, NULL, pub_main, p);
 	if (rc != 0) {
 		snprintf(err, errlen, "relay thread: %s", strerror(rc));
@@ -439,7 +425,7 @@ void vt_relay_pub_destroy(vt_relay_pub *p)
 
 enum vt_amqp_state vt_relay_pub_state(const vt_relay_pub *p)
 {
-	return (enum vt_amqp_state)atomic_load(&p->link.state);
+	return vt_amqp_link_state(&p->link);
 }
 
 size_t vt_relay_pub_buffered(const vt_relay_pub *p)
@@ -462,7 +448,7 @@ void vt_relay_pub_collect(void *ctx, struct vt_buf *out,
     enum vt_prom_format fmt)
 {
 	vt_relay_pub *p = ctx;
-	vt_amqp_conn_stats_write(&p->link, out, fmt);
+	vt_amqp_conn_stats_write(&p->link.stats, out, fmt);
 	family(out, "vitals_relay_batches_published", VT_PROM_COUNTER,
 	    "Batches published to the broker (retries included).",
 	    atomic_load(&p->published), fmt);
