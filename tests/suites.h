@@ -24,14 +24,14 @@
 	X(queue) \
 	X(published) \
 	X(rrd_layout) \
-	X(rrdstore) \
+	X(rrd_store) \
 	X(forkserver) \
-	X(rrdw) \
+	X(rrd_updater) \
 	X(dynlib) \
 	X(health_json) \
 	X(health) \
 	X(health_store) \
-	X(alert_rules) \
+	X(alert_config) \
 	X(alert_state) \
 	X(alert_flap) \
 	X(alert_engine) \

@@ -1,5 +1,5 @@
 /*
- * test_alert_rules.c - the "alerts" config section: good rules and hooks
+ * test_alert_config.c - the "alerts" config section: good rules and hooks
  * with their defaults, and a table of bad ones, each naming its key path;
  * the startup path (vt_config_from_args) refuses a bad rule with the
  * one-line "vitalsd: FILE: KEY: what" that main.c turns into exit 2.
@@ -260,9 +260,9 @@ START_TEST(comparisons)
 }
 END_TEST
 
-Suite *vt_test_alert_rules_suite(void)
+Suite *vt_test_alert_config_suite(void)
 {
-	Suite *s = suite_create("alert_rules");
+	Suite *s = suite_create("alert_config");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, good_rules_and_defaults);
 	tcase_add_test(tc, hooks_without_rules_get_the_default_rule);

@@ -1,5 +1,5 @@
 /*
- * test_rrdw.c - every librrd call of the daemon runs in a helper: the
+ * test_rrd_updater.c - every librrd call of the daemon runs in a helper: the
  * update worker creates, reads back and updates files (errors come back
  * as errno and text), and once the fork server runs, fetch and lastupdate
  * made here run in its children and give what a direct read gives. The
@@ -186,9 +186,9 @@ START_TEST(reads_through_the_fork_server_match_direct_reads)
 }
 END_TEST
 
-Suite *vt_test_rrdw_suite(void)
+Suite *vt_test_rrd_updater_suite(void)
 {
-	Suite *s = suite_create("rrdw");
+	Suite *s = suite_create("rrd_updater");
 	TCase *tc = tcase_create("worker");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);

@@ -1,5 +1,5 @@
 /*
- * test_rrdstore.c - the RRD sink against real files in a temporary
+ * test_rrd_store.c - the RRD sink against real files in a temporary
  * directory: values of counters, gauges, timers and checks as librrd reads
  * them back, windows never written twice, the final window in the same
  * second, the queue bound, conflicts, hostile names and symbolic links
@@ -601,9 +601,9 @@ START_TEST(test_crash_leftovers_are_swept)
 }
 END_TEST
 
-Suite *vt_test_rrdstore_suite(void)
+Suite *vt_test_rrd_store_suite(void)
 {
-	Suite *s = suite_create("rrdstore");
+	Suite *s = suite_create("rrd_store");
 	TCase *tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
