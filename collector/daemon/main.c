@@ -37,8 +37,14 @@ int main(int argc, char **argv)
 	vt_alert_config_release(ac);
 	vt_log_set_level((enum vt_log_level)cfg.log_level);
 	if (cfg.check_config) {
+		/* stdout carries the JSON document alone (so it pipes into
+		 * jq); the verdict is for the person, on stderr. */
 		vt_config_print(&cfg, stdout);
-		printf("configuration ok\n");
+		if (fflush(stdout) != 0) {
+			perror("vitalsd: stdout");
+			return 1;
+		}
+		fprintf(stderr, "configuration ok\n");
 		return 0;
 	}
 

@@ -54,6 +54,17 @@ class CommandLine(TestCase):
         r = run_vitalsd(["-c", example, "--check-config"])
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_check_config_stdout_is_one_json_document(self):
+        # `vitalsd --check-config | jq .` must work: the verdict goes to
+        # stderr, stdout is the document alone.
+        path = self._config('{"flush_interval": "5s"}')
+        r = run_vitalsd(["-c", path, "--check-config"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual(doc["flush_interval"], "5s")
+        self.assertNotIn("configuration ok", r.stdout)
+        self.assertIn("configuration ok", r.stderr)
+
     def test_flags_override_config_file(self):
         path = self._config('// comment\n{"flush_interval": "1h"}')
         r = run_vitalsd(["-c", path, "--flush", "5s", "--check-config"])
