@@ -11,29 +11,35 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.parse
 
 from harness import TestCase, Vitalsd, free_port, http, terminate, wait_for
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
+CONTRIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                       "contrib", "prometheus")
 
 
 class Prometheus:
     """One Prometheus server scraping one target every second, with its
     TSDB in a temp dir."""
 
-    def __init__(self, target):
+    def __init__(self, target, config_text=None):
         self.dir = tempfile.mkdtemp(prefix="vitals-prom-")
         self.port = free_port()
         config = os.path.join(self.dir, "prometheus.yml")
+        if config_text is None:
+            config_text = ("global:\n"
+                           "  scrape_interval: 1s\n"
+                           "  scrape_timeout: 1s\n"
+                           "scrape_configs:\n"
+                           "  - job_name: vitals\n"
+                           "    static_configs:\n"
+                           "      - targets: ['%s']\n" % target)
         with open(config, "w") as f:
-            f.write("global:\n"
-                    "  scrape_interval: 1s\n"
-                    "  scrape_timeout: 1s\n"
-                    "scrape_configs:\n"
-                    "  - job_name: vitals\n"
-                    "    static_configs:\n"
-                    "      - targets: ['%s']\n" % target)
+            f.write(config_text)
         self.log = open(os.path.join(self.dir, "prometheus.log"), "wb")
         self.proc = subprocess.Popen(
             [PROMETHEUS, "--config.file=" + config,
@@ -152,3 +158,79 @@ class RealPrometheusScrapes(TestCase):
         prom.wait_value("up", 1.0)
         ok = prom.query('vitals_lines_total{result="ok"}')
         self.assertEqual(list(ok.values()), [7.0], ok)
+
+
+class ContribScrapeConfigAndDashboard(TestCase):
+    """contrib/prometheus/: the scrape config is valid and, with only its
+    target and interval changed, scrapes vitalsd; every query of the
+    Grafana dashboard (panels and variables) returns the service's data
+    from that Prometheus."""
+
+    def test_scrape_config_is_valid(self):
+        r = subprocess.run([PROMTOOL, "check", "config",
+                            os.path.join(CONTRIB, "prometheus.yml")],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_every_dashboard_query_returns_the_service(self):
+        with open(os.path.join(CONTRIB, "prometheus.yml")) as f:
+            config = f.read()
+        with open(os.path.join(CONTRIB, "grafana-dashboard.json")) as f:
+            dash = json.load(f)
+        with Vitalsd(flush="1s") as d:
+            text = (config.replace("localhost:8080",
+                                   "127.0.0.1:%d" % d.http_port)
+                    .replace("scrape_interval: 10s", "scrape_interval: 1s")
+                    .replace("scrape_timeout: 5s", "scrape_timeout: 1s"))
+            self.assertNotEqual(text, config)
+            prom = Prometheus(None, config_text=text)
+            try:
+                self._queries(d, prom, dash)
+            finally:
+                prom.stop()
+
+    def _queries(self, d, prom, dash):
+        def send():
+            d.send_udp("payments.requests:1|c\npayments.http.get:10|ms\n"
+                       "payments.http.get:30|ms\n"
+                       "_sc|payments.db|2|m:timeout")
+        send()
+        prom.wait_value("requests_total", 1.0, service="payments")
+        # a few windows, so that rate() has two samples of each
+        for _ in range(4):
+            send()
+            time.sleep(1.1)
+        prom.wait_value("vitals_service_status", 2.0, service="payments")
+
+        values = {"$service": "payments", "$counter": "requests_total",
+                  "$timer": "http_get_seconds",
+                  "${timer}": "http_get_seconds",
+                  "$__rate_interval": "1m"}
+
+        def fill(expr):
+            for k in sorted(values, key=len, reverse=True):
+                expr = expr.replace(k, values[k])
+            self.assertNotIn("$", expr)
+            return expr
+
+        variables = {v["name"]: v for v in dash["templating"]["list"]}
+        self.assertIn("payments",
+                      prom.api("label/service/values") or [])
+        for name, want in (("counter", "requests_total"),
+                           ("timer", "http_get_seconds")):
+            q = variables[name]["query"]["query"]
+            self.assertTrue(q.startswith("label_values(") and
+                            q.endswith(", __name__)"), q)
+            match = fill(q[len("label_values("):-len(", __name__)")])
+            series = prom.api("series", **{"match[]": match}) or []
+            names = {s["__name__"] for s in series}
+            self.assertIn(want, names, "%s: %s" % (q, names))
+
+        exprs = [t["expr"] for p in dash["panels"]
+                 for t in p.get("targets", [])]
+        self.assertGreaterEqual(len(exprs), 6)
+        for e in exprs:
+            q = fill(e)
+            wait_for(lambda: (prom.api("query", query=q) or {}).get("result"),
+                     timeout=20, interval=0.5, what="data for " + q)
+
