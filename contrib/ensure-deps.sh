@@ -1,6 +1,7 @@
 #!/bin/sh
 # Make sure the Debian packages vitals needs are installed.
 #   ensure-deps.sh build   libraries and headers to build vitalsd and its tests
+#   ensure-deps.sh run     curl and rrdtool, for the README's tour (make run)
 #   ensure-deps.sh test    tools the integration tests and benchmarks use
 #   ensure-deps.sh fuzz    clang and its libFuzzer runtime (make fuzz)
 # As root, missing packages are installed with apt-get; otherwise the exact
@@ -29,6 +30,11 @@ build)
 	need_pkg libcjson libcjson-dev
 	need_pkg libcurl libcurl4-openssl-dev
 	need_pkg check check
+	;;
+run)
+	# what the README's tour uses besides the daemon and vitals-send
+	need_cmd curl curl
+	need_cmd rrdtool rrdtool
 	;;
 test)
 	need_cmd promtool prometheus
@@ -60,7 +66,7 @@ fuzz)
 	fi
 	;;
 *)
-	echo "usage: $0 build|test|fuzz" >&2; exit 64 ;;
+	echo "usage: $0 build|run|test|fuzz" >&2; exit 64 ;;
 esac
 
 [ -z "$missing" ] && exit 0
