@@ -155,7 +155,10 @@ $(COUNTRX): tests/bench/countrx.c | $(DEPS_STAMP)
 $(INGESTBENCH): $(BUILD)/tests/bench/ingestbench.o $(LIB_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 
-run: $(VITALSD)
+# The README's tour: the daemon, vitals-send, and curl and rrdtool to
+# look at what it serves and stores.
+run: $(VITALSD) $(SEND_BIN)
+	@sh contrib/ensure-deps.sh run
 	./$(VITALSD) $(ARGS)
 
 check: layering unit integ
