@@ -285,6 +285,29 @@ static enum MHD_Result too_large(vt_http *h, struct MHD_Connection *conn,
 	return send_response(conn, &resp, 0);
 }
 
+static int has_control(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Stops at a query argument whose name or value holds a control byte,
+ * NUL included: the C string a handler would read is not what the client
+ * sent (a %00 would cut it short). */
+static enum MHD_Result arg_is_clean(void *cls, enum MHD_ValueKind kind,
+    const char *key, size_t key_size, const char *value, size_t value_size)
+{
+	(void)kind;
+	if (has_control(key, key_size) ||
+	    (value != NULL && has_control(value, value_size))) {
+		*(const char **)cls = key;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     const char *url, const char *method, const char *version,
     const char *upload_data, size_t *upload_data_size, void **req_cls)
@@ -336,7 +359,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
 	int path_known;
 	const struct route *r = route_find(h, method, url, &path_known);
-	if (r == NULL) {
+	const char *bad_arg = NULL;
+	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, arg_is_clean,
+	    &bad_arg);
+	if (bad_arg != NULL) {
+		vt_http_error(&resp, 400, "query argument %s holds a control "
+		    "character", bad_arg);
+	} else if (r == NULL) {
 		if (path_known)
 			vt_http_error(&resp, 405, "method %s not allowed on %s",
 			    method, url);

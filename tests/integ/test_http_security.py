@@ -78,6 +78,31 @@ class SecurityHeaders(TestCase):
                 c.close()
 
 
+class ControlBytesInQueries(TestCase):
+    """A %00 decoded into a query argument would cut the C string a
+    handler reads (issue 21: ?metric=http.get%00x answered with the series
+    http.get); any control byte in an argument's name or value is a 400
+    that names the argument, on every route."""
+
+    def test_nul_and_control_bytes_are_refused(self):
+        with Vitalsd() as v:
+            for path in ("/api/v1/series?service=pay&metric=http.get%00x",
+                         "/api/v1/series?service=pay%01&metric=m",
+                         "/graph/pay/m.svg?from=-1h%7f",
+                         "/?q=a%0ab",
+                         "/metrics?x%00y=1",
+                         "/healthz?a=%1b"):
+                r = http_request("GET", v.url(path))
+                self.assertEqual(r.status, 400, path)
+                self.assertIn(b"control character", r.body, path)
+            # the same arguments without the control byte are not refused
+            # for it
+            r = http_request("GET", v.url("/?q=ab"))
+            self.assertEqual(r.status, 200)
+            r = http_request("GET", v.url("/healthz?a=b"))
+            self.assertEqual(r.status, 200)
+
+
 class WriteGuard(TestCase):
     def setUp(self):
         self.addr = non_loopback_address()
