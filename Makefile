@@ -10,7 +10,7 @@
 #   make flood      1,000,000 new names: peak RSS against its bound
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make demo       vitalsd plus a simulated fleet: open http://127.0.0.1:8080/?wall=1
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same files)
 #
 # Missing Debian packages are installed by contrib/ensure-deps.sh (as root;
 # otherwise it prints the apt-get line to run and stops).
@@ -74,11 +74,15 @@ LOADGEN   := $(BUILD)/vitals-loadgen
 COUNTRX   := $(BUILD)/vitals-countrx
 INGESTBENCH := $(BUILD)/vitals-ingestbench
 CLIENT_LIB := $(BUILD)/libvitals_client.a
+# The shared client: real name, soname (the major) and the link name.
+CLIENT_SO_MAJOR := 0
+CLIENT_SONAME   := libvitals_client.so.$(CLIENT_SO_MAJOR)
+CLIENT_SO       := $(BUILD)/libvitals_client.so.$(VERSION)
 SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check layering unit integ bench bench-load bench-ingest bench-health bench-storage soak deps test-deps clean install fuzz fuzz-build flood demo bench-pages bench-amqp
+.PHONY: all run check layering unit integ bench bench-load bench-ingest bench-health bench-storage soak deps test-deps clean install uninstall fuzz fuzz-build flood demo bench-pages bench-amqp
 
-all: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
+all: $(VITALSD) $(CLIENT_LIB) $(CLIENT_SO) $(SEND_BIN)
 
 $(DEPS_STAMP): contrib/ensure-deps.sh
 	@sh contrib/ensure-deps.sh build
@@ -131,13 +135,22 @@ $(VITALSD): $(MAIN_OBJ) $(LIB_OBJS)
 $(CHECK_BIN): $(TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) -lm -lpthread
 
-# The C client: a static library services link, and vitals-send on top.
+# The C client: a static and a shared library services link, and
+# vitals-send on top (linked statically). The shared one is compiled
+# again as position-independent code and carries its soname.
 $(BUILD)/contrib/client/vitals_client.o: contrib/client/vitals_client.c include/vitals_client.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+$(BUILD)/contrib/client/vitals_client.pic.o: contrib/client/vitals_client.c include/vitals_client.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(CPPFLAGS) $(CFLAGS) -fPIC -c $< -o $@
+
 $(CLIENT_LIB): $(BUILD)/contrib/client/vitals_client.o
 	$(AR) rcs $@ $^
+
+$(CLIENT_SO): $(BUILD)/contrib/client/vitals_client.pic.o
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,$(CLIENT_SONAME) -o $@ $^
 
 $(SEND_BIN): contrib/vitals-send.c $(CLIENT_LIB)
 	$(CC) -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(CLIENT_LIB) -lm
@@ -269,12 +282,61 @@ fuzz: fuzz-build
 	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) \
 	    sh tests/fuzz/run.sh $(FUZZ_NAMES)
 
-install: $(VITALSD) $(CLIENT_LIB) $(SEND_BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vitals
-	install -m 755 $(VITALSD) $(DESTDIR)$(PREFIX)/bin/vitalsd
-	install -m 644 contrib/vitals.example.json $(DESTDIR)$(PREFIX)/share/vitals/
-	install -d $(DESTDIR)$(PREFIX)/share/vitals/hooks
-	install -m 755 contrib/hooks/*.sh $(DESTDIR)$(PREFIX)/share/vitals/hooks/
+# Where `make install` puts things. A daemon goes to sbin, as Debian
+# users expect (vitalsd(8)); LIBDIR may be a multiarch directory.
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/vitals
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# The systemd unit is installed when the tree has one.
+SYSTEMD_UNIT := $(wildcard contrib/systemd/vitalsd.service)
+HOOKS      := $(notdir $(wildcard contrib/hooks/*.sh))
+MAN_PAGES  := vitals-send.1 vitals.json.5 vitalsd.8
+man_dir     = $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(1)))
+PC_FILE    := vitals-client.pc
+
+install: $(VITALSD) $(SEND_BIN) $(CLIENT_LIB) $(CLIENT_SO)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(DATADIR)/hooks \
+	    $(foreach m,$(MAN_PAGES),$(call man_dir,$(m)))
+	install -m 755 $(VITALSD) $(DESTDIR)$(SBINDIR)/vitalsd
+	install -m 755 $(SEND_BIN) $(DESTDIR)$(BINDIR)/vitals-send
+	install -m 644 $(CLIENT_LIB) $(DESTDIR)$(LIBDIR)/libvitals_client.a
+	install -m 644 $(CLIENT_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(CLIENT_SO)) $(DESTDIR)$(LIBDIR)/$(CLIENT_SONAME)
+	ln -sf $(CLIENT_SONAME) $(DESTDIR)$(LIBDIR)/libvitals_client.so
+	install -m 644 include/vitals_client.h $(DESTDIR)$(INCLUDEDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    contrib/pkgconfig/$(PC_FILE).in > $(DESTDIR)$(PKGCONFIGDIR)/$(PC_FILE)
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/$(PC_FILE)
+	$(foreach m,$(MAN_PAGES),install -m 644 contrib/man/$(m) $(call man_dir,$(m))/$(m);)
+	install -m 644 contrib/vitals.example.json $(DESTDIR)$(DATADIR)/
+	install -m 755 $(addprefix contrib/hooks/,$(HOOKS)) $(DESTDIR)$(DATADIR)/hooks/
+ifneq ($(SYSTEMD_UNIT),)
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 644 $(SYSTEMD_UNIT) $(DESTDIR)$(SYSTEMDUNITDIR)/
+endif
+
+# Exactly the files install writes, and the directories that are ours.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/vitalsd $(DESTDIR)$(BINDIR)/vitals-send \
+	    $(DESTDIR)$(LIBDIR)/libvitals_client.a \
+	    $(DESTDIR)$(LIBDIR)/$(notdir $(CLIENT_SO)) \
+	    $(DESTDIR)$(LIBDIR)/$(CLIENT_SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libvitals_client.so \
+	    $(DESTDIR)$(INCLUDEDIR)/vitals_client.h \
+	    $(DESTDIR)$(PKGCONFIGDIR)/$(PC_FILE) \
+	    $(foreach m,$(MAN_PAGES),$(call man_dir,$(m))/$(m)) \
+	    $(DESTDIR)$(DATADIR)/vitals.example.json \
+	    $(addprefix $(DESTDIR)$(DATADIR)/hooks/,$(HOOKS)) \
+	    $(if $(SYSTEMD_UNIT),$(DESTDIR)$(SYSTEMDUNITDIR)/vitalsd.service)
+	rmdir $(DESTDIR)$(DATADIR)/hooks $(DESTDIR)$(DATADIR) 2>/dev/null || true
 
 clean:
 	rm -rf build/release build/sanitize build/fuzz
