@@ -38,6 +38,7 @@ run)
 	;;
 test)
 	need_cmd promtool prometheus
+	need_cmd man man-db	# test_install.py renders the man pages (groff-base comes with it)
 	need_cmd rrdtool rrdtool
 	need_cmd curl curl
 	need_cmd openssl openssl
