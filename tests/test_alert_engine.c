@@ -3,7 +3,8 @@
  * notifications: one firing and one resolved per episode, `for` on the
  * tick, escalation, staleness, one flapping notice then silence and a
  * catch-up when it calms down, thresholds over windows (a spike is not
- * enough), forgotten services, reloads and the cap.
+ * enough), forgotten services, reloads and the cap; the summary's
+ * numbers at the precision a person reads, with their unit.
  */
 #include <check.h>
 #include <cJSON.h>
@@ -22,6 +23,7 @@
 struct sent {
 	size_t n;
 	char what[MAX_SENT][96];    /* "alert state status" */
+	char summary[MAX_SENT][160];
 };
 
 static void capture(void *ctx, struct vt_alert_config *cfg,
@@ -33,6 +35,14 @@ static void capture(void *ctx, struct vt_alert_config *cfg,
 		snprintf(s->what[s->n], sizeof s->what[0], "%s %s%s %s",
 		    ev->rule->name, ev->state, ev->reminder ? "+" : "",
 		    ev->status >= 0 ? vt_health_check_status_name(ev->status) : "-");
+	if (s->n < MAX_SENT) {
+		struct vt_buf b;
+		vt_buf_init(&b);
+		vt_alert_event_summary(ev, &b);
+		snprintf(s->summary[s->n], sizeof s->summary[0], "%s",
+		    b.data ? b.data : "");
+		vt_buf_fini(&b);
+	}
 	s->n++;
 }
 
@@ -283,6 +293,88 @@ START_TEST(forgotten_reload_and_cap)
 }
 END_TEST
 
+static const struct {
+	double v;
+	const char *want;
+} numbers[] = {
+	{ 848.34113061904191, "848" }, { 400, "400" }, { 12.345, "12.3" },
+	{ 0.012345, "0.0123" }, { 2.5, "2.5" }, { 1, "1" }, { 0, "0" },
+	{ -0.0, "0" }, { -1.2345, "-1.23" }, { 999.4, "999" },
+	{ 999.7, "1000" }, { 1000, "1000" }, { 12345.6, "12346" },
+	{ 0.1, "0.1" }, { 0.099996, "0.1" }, { 0.00012345, "0.000123" },
+	{ 0.000012345, "1.23e-05" }, { 1e15, "1e+15" }, { 3e9, "3000000000" },
+	{ 99.95, "100" }, { 1.005, "1" },
+};
+
+START_TEST(numbers_round_to_three_significant_digits)
+{
+	struct vt_buf b;
+	vt_buf_init(&b);
+	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+		vt_buf_reset(&b);
+		vt_alert_event_put_number(&b, numbers[i].v);
+		ck_assert_msg(strcmp(b.data, numbers[i].want) == 0,
+		    "%.17g: got \"%s\", want \"%s\"", numbers[i].v, b.data,
+		    numbers[i].want);
+	}
+	vt_buf_reset(&b);
+	vt_alert_event_put_number(&b, NAN);
+	ck_assert_str_eq(b.data, "nan");
+	vt_buf_reset(&b);
+	vt_alert_event_put_number(&b, -INFINITY);
+	ck_assert_str_eq(b.data, "-inf");
+	vt_buf_fini(&b);
+}
+END_TEST
+
+static const struct {
+	enum vt_kind kind;
+	const char *stat;
+	const char *want;
+} summaries[] = {
+	{ VT_TIMER, "p99", "pay lat p99 = 848 ms (> 400 ms) for 3s" },
+	{ VT_TIMER, "mean", "pay lat mean = 848 ms (> 400 ms) for 3s" },
+	{ VT_TIMER, "count", "pay lat count = 848 (> 400) for 3s" },
+	{ VT_TIMER, "rate", "pay lat rate = 848/s (> 400/s) for 3s" },
+	{ VT_HISTOGRAM, "p99", "pay lat p99 = 848 (> 400) for 3s" },
+	{ VT_COUNTER, "rate_1m", "pay lat rate_1m = 848/s (> 400/s) for 3s" },
+	{ VT_GAUGE, "value", "pay lat value = 848 (> 400) for 3s" },
+};
+
+/* The summary of a threshold alert through the engine: the statistic and
+ * the threshold rounded, each with the unit of the series' kind. */
+START_TEST(threshold_summary_has_rounded_numbers_and_units)
+{
+	static const double q[2] = { 1, 848.34113061904191 };
+	for (size_t i = 0; i < sizeof summaries / sizeof summaries[0]; i++) {
+		struct sent s;
+		char rule[300];
+		snprintf(rule, sizeof rule, "{\"rules\": [{\"name\": \"slow\", "
+		    "\"service\": \"pay\", \"metric\": \"lat\", "
+		    "\"stat\": \"%s\", \"op\": \">\", \"value\": 400, "
+		    "\"for\": \"3s\"}]}", summaries[i].stat);
+		vt_alert_engine *e = engine(rule, &s);
+		struct vt_slice svc = { "pay", 3 }, met = { "lat", 3 },
+		    key = { "pay.lat", 7 };
+		struct vt_series *ser = vt_series_create(summaries[i].kind,
+		    svc, met, key, 1, NULL, NULL, 0);
+		for (int t = 10; t <= 13; t++) {
+			struct vt_flush *f = window(ser, 848.34113061904191, t);
+			struct vt_metric_window *m = &f->metrics[0];
+			m->count = m->rate = m->mean = m->rate_1m =
+			    848.34113061904191;
+			m->quantiles = q;
+			vt_alert_engine_flush(e, f);
+			vt_flush_release(f);
+		}
+		ck_assert_uint_eq(s.n, 1);
+		ck_assert_str_eq(s.summary[0], summaries[i].want);
+		vt_series_release(ser);
+		vt_alert_engine_destroy(e);
+	}
+}
+END_TEST
+
 Suite *vt_test_alert_engine_suite(void)
 {
 	Suite *s = suite_create("alert_engine");
@@ -293,6 +385,8 @@ Suite *vt_test_alert_engine_suite(void)
 	tcase_add_test(tc, flapping_sends_one_notice_then_catches_up);
 	tcase_add_test(tc, threshold_held_for_its_duration);
 	tcase_add_test(tc, forgotten_reload_and_cap);
+	tcase_add_test(tc, numbers_round_to_three_significant_digits);
+	tcase_add_test(tc, threshold_summary_has_rounded_numbers_and_units);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -29,6 +29,7 @@ struct alert {
 	int status, previous;        /* -1: not a status alert */
 	int notified_status;
 	double value;
+	int metric_kind;             /* threshold: enum vt_kind, -1 unknown */
 	struct vt_alert_state st;
 	struct vt_flap flap;
 	int notified;                /* a firing notification is out */
@@ -103,6 +104,7 @@ static struct alert *create(vt_alert_engine *e, const char *id, uint64_t h,
 	a->hash = h;
 	a->rule = rule;
 	a->status = a->previous = a->notified_status = -1;
+	a->metric_kind = -1;
 	a->value = NAN;
 	a->next = e->buckets[h & (e->nbuckets - 1)];
 	e->buckets[h & (e->nbuckets - 1)] = a;
@@ -157,6 +159,7 @@ static void announce(vt_alert_engine *e, struct alert *a, const char *state,
 		.metric = a->metric,
 		.labels = a->tags,
 		.value = a->value,
+		.unit = vt_alert_event_unit(a->metric_kind, r->stat),
 		.since = a->st.since,
 		.time = now,
 		.flap_percent = strcmp(state, "flapping") == 0 ?
@@ -373,6 +376,7 @@ static void apply_window(vt_alert_engine *e, size_t rule,
 		vt_buf_fini(&tags);
 	}
 	a->value = v;
+	a->metric_kind = (int)s->kind;
 	a->seen = e->flush_seq;
 	step(e, a, active, f->timestamp, 0);
 }
@@ -526,6 +530,7 @@ static void put_alert(vt_alert_engine *e, struct alert *a, struct vt_buf *b)
 		.check = a->check, .output = a->output, .status = a->status,
 		.previous = a->previous, .metric = a->metric,
 		.labels = a->tags, .value = a->value, .since = a->st.since,
+		.unit = vt_alert_event_unit(a->metric_kind, r->stat),
 		.flap_percent = NAN,
 	};
 	struct vt_buf sum;

@@ -18,6 +18,76 @@ static const char *status_or_null(int s)
 	return s >= 0 ? vt_health_check_status_name((enum vt_status)s) : NULL;
 }
 
+const char *vt_alert_event_unit(int kind, enum vt_alert_stat stat)
+{
+	switch (stat) {
+	case VT_STAT_RATE:
+	case VT_STAT_RATE_1M:
+	case VT_STAT_RATE_5M:
+	case VT_STAT_RATE_15M:
+		return "/s";
+	case VT_STAT_COUNT:
+		return "";
+	case VT_STAT_SUM:
+	case VT_STAT_MEAN:
+	case VT_STAT_MIN:
+	case VT_STAT_MAX:
+	case VT_STAT_STDDEV:
+	case VT_STAT_VALUE:
+	case VT_STAT_PERCENTILE:
+		break;
+	}
+	return kind == VT_TIMER ? " ms" : "";
+}
+
+/* Trailing zeros of a fraction, then a bare '.', go. */
+static void trim_fraction(char *s)
+{
+	if (strchr(s, '.') == NULL)
+		return;
+	char *end = s + strlen(s);
+	while (end > s && end[-1] == '0')
+		*--end = '\0';
+	if (end > s && end[-1] == '.')
+		*--end = '\0';
+}
+
+void vt_alert_event_put_number(struct vt_buf *out, double v)
+{
+	char num[64];
+
+	if (isnan(v)) {
+		vt_buf_puts(out, "nan");
+		return;
+	}
+	if (isinf(v)) {
+		vt_buf_puts(out, v < 0 ? "-inf" : "inf");
+		return;
+	}
+	if (v == 0) {
+		vt_buf_puts(out, "0");
+		return;
+	}
+	/* The decimal exponent after rounding to 3 digits: 999.7 is 1.00e+03. */
+	snprintf(num, sizeof num, "%.2e", v);
+	int exp10 = atoi(strchr(num, 'e') + 1);
+	if (exp10 >= 3 && exp10 < 15) {
+		snprintf(num, sizeof num, "%.0f", v);
+	} else if (exp10 >= -4 && exp10 < 3) {
+		snprintf(num, sizeof num, "%.*f", 2 - exp10, v);
+		trim_fraction(num);
+	} else {
+		char mant[64];
+		snprintf(num, sizeof num, "%.2e", v);
+		char *e = strchr(num, 'e');
+		snprintf(mant, sizeof mant, "%.*s", (int)(e - num), num);
+		trim_fraction(mant);
+		vt_buf_printf(out, "%s%s", mant, e);
+		return;
+	}
+	vt_buf_puts(out, num);
+}
+
 void vt_alert_event_summary(const struct vt_alert_event *ev,
     struct vt_buf *out)
 {
@@ -26,16 +96,19 @@ void vt_alert_event_summary(const struct vt_alert_event *ev,
 	const char *who = ev->service ? ev->service : "?";
 
 	if (r->kind == VT_ALERT_THRESHOLD) {
+		const char *unit = ev->unit ? ev->unit : "";
 		vt_buf_printf(out, "%s %s %s ", who, ev->metric, r->stat_name);
 		if (isnan(ev->value)) {
 			vt_buf_puts(out, "has no data");
 		} else {
 			vt_buf_puts(out, "= ");
-			vt_buf_put_double(out, ev->value);
+			vt_alert_event_put_number(out, ev->value);
+			vt_buf_puts(out, unit);
 		}
 		vt_buf_printf(out, " (%s%s ", resolved ? "no longer " : "",
 		    vt_alert_config_op_name(r->op));
-		vt_buf_put_double(out, r->value);
+		vt_alert_event_put_number(out, r->value);
+		vt_buf_puts(out, unit);
 		vt_buf_puts(out, ")");
 		if (!resolved && r->for_s > 0) {
 			vt_buf_puts(out, " for ");

@@ -275,8 +275,37 @@ class ThresholdAlerts(AlertTest):
             self.assertEqual((ev["metric"], ev["stat"], ev["op"],
                               ev["threshold"], ev["value"], ev["for"]),
                              ("temp", "value", ">", 100, 500, 3))
+            self.assertEqual(ev["summary"],
+                             "payments temp value = 500 (> 100) for 3s")
             d.send_udp("payments.temp:20|g")
             self.wait_states("hot", ["firing", "resolved"])
+
+    def test_summary_reads_three_digits_with_the_unit(self):
+        # A timer's p99 in ms and a rate per second, as a person reads
+        # them; the JSON "value" keeps full precision.
+        rules = [{"name": "slow", "service": "payments", "metric": "http.get",
+                  "stat": "p99", "op": ">", "value": 400},
+                 {"name": "busy", "service": "payments", "metric": "http.get",
+                  "stat": "rate", "op": ">", "value": 0.5}]
+        with Vitalsd(config=self.hooks(rules)) as d:
+            def fired():
+                d.send_udp("payments.http.get:848.34113061904191|ms")
+                return {e["alert"]: e for e in self.receiver.events()
+                        if e["state"] == "firing"}
+            wait_for(lambda: len(fired()) == 2, timeout=10,
+                     what="slow and busy firing")
+            by = fired()
+            self.assertEqual(by["slow"]["summary"],
+                             "payments http.get p99 = 848 ms (> 400 ms)")
+            self.assertAlmostEqual(by["slow"]["value"], 848.34113061904191)
+            self.assertRegex(by["busy"]["summary"],
+                             r"^payments http\.get rate = [0-9.]+/s "
+                             r"\(> 0\.5/s\)$")
+            listed = {a["alert"]: a["summary"]
+                      for a in d.get("/api/v1/alerts").json()["alerts"]}
+            if "slow" in listed:    # still firing while the timer is sent
+                self.assertEqual(listed["slow"],
+                                 "payments http.get p99 = 848 ms (> 400 ms)")
 
 
 class Hooks(AlertTest):
