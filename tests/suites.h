@@ -11,6 +11,7 @@
 #define VT_TEST_SUITES(X) \
 	X(config) \
 	X(log) \
+	X(sd_notify) \
 	X(sketch) \
 	X(ewma) \
 	X(cardinality) \
