@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -243,6 +244,73 @@ START_TEST(complain_and_recover_log_once_each)
 }
 END_TEST
 
+/* Set JOURNAL_STREAM to the captured stderr's device:inode (or to another
+ * inode when `match` is 0) and look again. */
+static int journal_begin(int match)
+{
+	struct stat st;
+	char env[64];
+	ck_assert_int_eq(fstat(STDERR_FILENO, &st), 0);
+	snprintf(env, sizeof env, "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino + (match ? 0 : 1));
+	ck_assert_int_eq(setenv("JOURNAL_STREAM", env, 1), 0);
+	return vt_log_detect_journal();
+}
+
+static void journal_end(void)
+{
+	unsetenv("JOURNAL_STREAM");
+	ck_assert_int_eq(vt_log_detect_journal(), 0);
+}
+
+START_TEST(journal_lines_carry_priority_and_no_time)
+{
+	struct capture c;
+	vt_log_set_level(VT_LOG_DEBUG);
+	capture_begin(&c);
+	ck_assert_int_eq(journal_begin(1), 1);
+	vt_log_debug("rrd", "queue %d", 3);
+	vt_log_info("statsd", "listening on %s:%d", "0.0.0.0", 8125);
+	vt_log_warn("http", "bad name \"%s\"", "a\nb");
+	vt_log_error("main", "data_dir: denied");
+	errno = ENOENT;
+	vt_log_warn_errno("rrd", "open %s", "x.rrd");
+	vt_log(VT_LOG_INFO, NULL, "no subsystem");
+	char *out = capture_end(&c);
+	journal_end();
+	vt_log_set_level(VT_LOG_INFO);
+	ck_assert_str_eq(out,
+	    "<7>rrd: queue 3\n"
+	    "<6>statsd: listening on 0.0.0.0:8125\n"
+	    "<4>http: bad name \"a?b\"\n"
+	    "<3>main: data_dir: denied\n"
+	    "<4>rrd: open x.rrd: No such file or directory\n"
+	    "<6>vitalsd: no subsystem\n");
+	free(out);
+}
+END_TEST
+
+/* JOURNAL_STREAM names another file (stderr was redirected), is malformed
+ * or is unset: plain timestamped lines. */
+START_TEST(journal_only_when_stderr_is_the_stream)
+{
+	static const char *const bad[] = { "", "12", "1:2:3", "a:b", "1:2x" };
+	struct capture c;
+	capture_begin(&c);
+	ck_assert_int_eq(journal_begin(0), 0);
+	vt_log_info("main", "other inode");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		setenv("JOURNAL_STREAM", bad[i], 1);
+		ck_assert_int_eq(vt_log_detect_journal(), 0);
+	}
+	char *out = capture_end(&c);
+	journal_end();
+	ck_assert_ptr_nonnull(strstr(out, "Z INFO main: other inode\n"));
+	ck_assert_int_eq(out[0] == '<', 0);
+	free(out);
+}
+END_TEST
+
 #define LOG_THREADS 4
 #define LOG_PER_THREAD 300
 
@@ -294,6 +362,8 @@ Suite *vt_test_log_suite(void)
 	tcase_add_test(tc, complain_backoff_caps_at_an_hour);
 	tcase_add_test(tc, complain_and_recover_log_once_each);
 	tcase_add_test(tc, threads_never_interleave_lines);
+	tcase_add_test(tc, journal_lines_carry_priority_and_no_time);
+	tcase_add_test(tc, journal_only_when_stderr_is_the_stream);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,14 +3,17 @@
  *
  * Each line is formatted into a stack buffer and written with a single
  * write(2) on fd 2, which is what keeps lines of concurrent threads whole.
- * The minimum level is the only state: one static atomic, read relaxed.
+ * The minimum level and whether stderr is the journal are the only state:
+ * static atomics, read relaxed.
  * Complaints (struct vt_complaint) belong to their caller.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +21,16 @@
 #include "collector/base/log.h"
 
 static _Atomic int vt_log_min_level = VT_LOG_INFO;
+/* -1: not looked yet; 0: plain lines; 1: stderr is the journal. */
+static _Atomic int vt_log_journal = -1;
+
+/* syslog priorities: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG. */
+static const char level_priorities[] = {
+	[VT_LOG_DEBUG] = '7',
+	[VT_LOG_INFO] = '6',
+	[VT_LOG_WARN] = '4',
+	[VT_LOG_ERROR] = '3',
+};
 
 static const char *const level_tags[] = {
 	[VT_LOG_DEBUG] = "DEBUG",
@@ -71,6 +84,29 @@ const char *vt_log_level_name(enum vt_log_level level)
 	if ((int)level < VT_LOG_DEBUG || (int)level > VT_LOG_ERROR)
 		return "?";
 	return level_names[level];
+}
+
+int vt_log_detect_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int saved = errno, on = 0, end = 0;
+
+	if (env != NULL && sscanf(env, "%llu:%llu%n", &dev, &ino, &end) == 2 &&
+	    env[end] == '\0' && fstat(STDERR_FILENO, &st) == 0 &&
+	    (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino)
+		on = 1;
+	atomic_store_explicit(&vt_log_journal, on, memory_order_relaxed);
+	errno = saved;
+	return on;
+}
+
+static int to_journal(void)
+{
+	int on = atomic_load_explicit(&vt_log_journal, memory_order_relaxed);
+	return on >= 0 ? on : vt_log_detect_journal();
 }
 
 /* Write all of [p, p+len) to stderr; a log line has nowhere to report a
@@ -128,14 +164,23 @@ static void emit(enum vt_log_level level, const char *subsystem, int errnum,
 	size_t len = 0;
 	struct timespec ts;
 	struct tm tm;
+	size_t head;
+	int cut;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	len = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-	size_t head = len;
-	int cut = line_append(line, &len, ".%03ldZ %s %s: ",
-	    ts.tv_nsec / 1000000L, level_tags[clamp_level((int)level)],
-	    subsystem ? subsystem : "vitalsd");
+	if (to_journal()) {     /* the journal adds time and keeps the level */
+		head = 3;
+		cut = line_append(line, &len, "<%c>%s: ",
+		    level_priorities[clamp_level((int)level)],
+		    subsystem ? subsystem : "vitalsd");
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		len = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
+		head = len;
+		cut = line_append(line, &len, ".%03ldZ %s %s: ",
+		    ts.tv_nsec / 1000000L, level_tags[clamp_level((int)level)],
+		    subsystem ? subsystem : "vitalsd");
+	}
 	if (!cut)
 		cut = line_vappend(line, &len, fmt, ap);
 	if (!cut && errnum >= 0) {

@@ -7,6 +7,12 @@
  * message longer than VT_LOG_LINE_MAX is cut and ends in "...". errno is
  * preserved across every call here.
  *
+ * Under systemd, when stderr is the journal ($JOURNAL_STREAM names stderr's
+ * device and inode, see systemd.exec(5)), a line is instead
+ * "<N>subsystem: msg" with the syslog priority N (3 error, 4 warn, 6 info,
+ * 7 debug) that journald turns into the entry's level, and no time of its
+ * own: the journal stamps every entry.
+ *
  * Never log per received line: bad input becomes a counter. For repeated
  * failures (disk full, broker down) use a struct vt_complaint, which logs
  * the first occurrence and then at most once per backoff period, doubling
@@ -33,6 +39,11 @@ int vt_log_level_parse(const char *name);
 /* The config-file name of a level ("debug", ...); "?" if out of range.
  * Returns a static string. */
 const char *vt_log_level_name(enum vt_log_level level);
+
+/* Look (again) whether stderr is the journal, and write lines for it from
+ * now on if so. Done by the first line logged; call it again after
+ * redirecting fd 2. Returns 1 for the journal, 0 for plain lines. */
+int vt_log_detect_journal(void);
 
 void vt_log(enum vt_log_level level, const char *subsystem,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
