@@ -22,6 +22,7 @@
 #include "collector/base/line_result.h"
 #include "collector/base/log.h"
 #include "collector/base/loop.h"
+#include "collector/base/sd_notify.h"
 #include "collector/base/xmalloc.h"
 #include "collector/daemon/daemon.h"
 #include "collector/daemon/daemon_alerts.h"
@@ -65,6 +66,7 @@ struct vt_daemon {
 	struct vt_pages pages;
 	struct vt_selfmetrics self;  /* vitals.* metrics: last counters */
 	double last_close;           /* unix time the open window began */
+	struct vt_sd_watchdog watchdog;  /* systemd's, pinged by the cron */
 	int exit_status;
 };
 
@@ -94,16 +96,20 @@ static void on_cron(void *ctx)
 {
 	vt_daemon *d = ctx;
 	vt_listen_expire_idle(d->listen, vt_clock_now());
+	vt_sd_notify_watchdog_tick(&d->watchdog, vt_clock_mono(), CRON_SECONDS);
 }
 
 static void on_signal(void *ctx, int signo)
 {
 	vt_daemon *d = ctx;
 	if (signo == SIGHUP) {
+		vt_sd_notify_reloading();
 		vt_daemon_alerts_reload(d->alertd);   /* alert rules and hooks only */
+		vt_sd_notify_ready();
 		return;
 	}
 	vt_log_info("main", "%s: stopping", strsignal(signo));
+	vt_sd_notify_stopping();
 	vt_loop_stop(d->loop);
 }
 
@@ -352,6 +358,10 @@ fail:
 
 int vt_daemon_run(vt_daemon *d)
 {
+	if (vt_sd_notify_watchdog_init(&d->watchdog, vt_clock_mono()) > 0)
+		vt_log_info("main", "systemd watchdog: a ping every %gs",
+		    d->watchdog.interval);
+	vt_sd_notify_ready();       /* sockets bound, the loop about to run */
 	vt_loop_run(d->loop);
 	/* Orderly stop: take what is already received, flush it, deliver. */
 	vt_listen_drain(d->listen);

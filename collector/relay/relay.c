@@ -21,6 +21,7 @@
 #include "collector/base/loop.h"
 #include "collector/base/netaddr.h"
 #include "collector/base/prom_text.h"
+#include "collector/base/sd_notify.h"
 #include "collector/base/xmalloc.h"
 #include "collector/health/health_json.h"
 #include "collector/ingest/ingest.h"
@@ -55,6 +56,7 @@ struct vt_relay {
 	vt_relay_batch *batcher;
 	vt_relay_pub *pub;
 	vt_http *http;
+	struct vt_sd_watchdog watchdog;  /* systemd's, pinged by the cron */
 };
 
 
@@ -182,14 +184,19 @@ static void on_cron(void *ctx)
 	r->stats_snap = r->stats;
 	r->counters_snap = r->counters;
 	pthread_mutex_unlock(&r->snap_lock);
+	vt_sd_notify_watchdog_tick(&r->watchdog, vt_clock_mono(), 1.0);
 }
 
 static void on_signal(void *ctx, int signo)
 {
 	vt_relay *r = ctx;
-	if (signo == SIGHUP)
+	if (signo == SIGHUP) {        /* nothing reloads in relay mode */
+		vt_sd_notify_reloading();
+		vt_sd_notify_ready();
 		return;
+	}
 	vt_log_info("main", "%s: stopping", strsignal(signo));
+	vt_sd_notify_stopping();
 	vt_loop_stop(r->loop);
 }
 
@@ -312,6 +319,10 @@ fail:
 
 int vt_relay_run(vt_relay *r)
 {
+	if (vt_sd_notify_watchdog_init(&r->watchdog, vt_clock_mono()) > 0)
+		vt_log_info("main", "systemd watchdog: a ping every %gs",
+		    r->watchdog.interval);
+	vt_sd_notify_ready();       /* sockets bound, the loop about to run */
 	vt_loop_run(r->loop);
 	vt_listen_drain(r->listen);
 	vt_relay_batch_flush(r->batcher);
