@@ -46,6 +46,7 @@ test)
 	need_file /usr/bin/python3 python3
 	need_file /usr/lib/python3/dist-packages/statsd python3-statsd
 	need_cmd rrdcached rrdcached
+	need_cmd systemd-analyze systemd
 	need_cmd rabbitmq-server rabbitmq-server
 	need_cmd amqp-publish amqp-tools
 	need_cmd openssl openssl
