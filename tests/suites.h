@@ -42,7 +42,8 @@
 	X(amqp_url) \
 	X(amqp_backoff) \
 	X(amqp_link) \
-	X(relay_batch)
+	X(relay_batch) \
+	X(data_dir)
 
 #define VT_DECLARE_SUITE(m) Suite *vt_test_##m##_suite(void);
 VT_TEST_SUITES(VT_DECLARE_SUITE)

@@ -6,6 +6,7 @@
  * blocked before any thread starts and read through a signalfd.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "collector/daemon/daemon.h"
 #include "collector/daemon/daemon_alerts.h"
 #include "collector/daemon/daemon_health.h"
+#include "collector/daemon/data_dir.h"
 #include "collector/daemon/selfmetrics.h"
 #include "collector/ingest/inbox.h"
 #include "collector/ingest/ingest.h"
@@ -123,24 +125,6 @@ static int apply_inbox(void *ctx, const struct vt_inbox_msg *m)
 		    0 : -EINVAL;
 	}
 	return vt_daemon_health_apply(d->healthd, m);   /* checks, forget service */
-}
-
-static int make_data_dir(const char *dir, char *err, size_t errlen)
-{
-	char path[VT_PATH_LEN];
-	snprintf(path, sizeof path, "%s", dir);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "data_dir %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 static int start_ingest(vt_daemon *d, char *err, size_t errlen)
@@ -324,8 +308,11 @@ vt_daemon *vt_daemon_create(const struct vt_config *cfg, char *err,
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(cfg);
 
-	if (make_data_dir(cfg->data_dir, err, errlen) < 0)
+	char resolved[PATH_MAX];
+	if (vt_data_dir_prepare(cfg->data_dir, resolved, sizeof resolved, err,
+	    errlen) < 0)
 		goto fail;
+	vt_log_info("main", "data directory %s", resolved);
 	/* Before the first thread: graphs are drawn by children of a fork
 	 * server forked now, never by a fork of the threaded daemon, which
 	 * could copy a lock another thread holds (rrd_lib.h). */
