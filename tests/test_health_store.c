@@ -292,8 +292,13 @@ START_TEST(saver_periodic_and_final)
 	vt_health_saver *sv = vt_health_store_saver_start(h, dir, 0.05, err,
 	    sizeof err);
 	ck_assert_ptr_nonnull(sv);
+	/* saved once at start, empty as the registry */
+	for (int i = 0; i < 100 && access(path, F_OK) != 0; i++)
+		usleep(20 * 1000);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	ck_assert_int_eq(unlink(path), 0);
 	usleep(150 * 1000);
-	ck_assert_int_eq(access(path, F_OK), -1);   /* nothing changed yet */
+	ck_assert_int_eq(access(path, F_OK), -1);   /* nothing changed since */
 
 	put(h, "a", "i", "c", VT_STATUS_OK, 60, "first", 10);
 	vt_health_publish(h, 10);
@@ -321,6 +326,51 @@ START_TEST(saver_periodic_and_final)
 }
 END_TEST
 
+/* Whatever the interval, a change of status reaches the file within
+ * VT_HEALTH_STORE_CHANGE_GAP; a change of output alone waits for it. */
+static int file_has(const char *path, const char *text)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
+START_TEST(saver_saves_status_changes_at_once)
+{
+	char dir[64], err[VT_ERR_LEN] = "", path[128];
+	tmpdir(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/health.json", dir);
+	vt_health *h = make();
+	put(h, "a", "i", "c", VT_STATUS_OK, 60, "calm", 10);
+	vt_health_publish(h, 10);
+	vt_health_saver *sv = vt_health_store_saver_start(h, dir, 3600, err,
+	    sizeof err);
+	ck_assert_ptr_nonnull(sv);
+	for (int i = 0; i < 150 && !file_has(path, "calm"); i++)
+		usleep(20 * 1000);
+	ck_assert(file_has(path, "calm"));        /* at start */
+
+	put(h, "a", "i", "c", VT_STATUS_OK, 60, "still calm", 11);
+	vt_health_publish(h, 11);
+	usleep((useconds_t)(VT_HEALTH_STORE_CHANGE_GAP * 1.5e6));
+	ck_assert(!file_has(path, "still calm")); /* the hour's save */
+
+	put(h, "a", "i", "c", VT_STATUS_CRITICAL, 60, "on fire", 12);
+	vt_health_publish(h, 12);
+	for (int i = 0; i < 150 && !file_has(path, "on fire"); i++)
+		usleep(20 * 1000);
+	ck_assert(file_has(path, "on fire"));
+	ck_assert_int_eq(vt_health_store_saver_stop(sv), 0);
+	vt_health_destroy(h);
+	rmtree(dir);
+}
+END_TEST
+
 Suite *vt_test_health_store_suite(void)
 {
 	Suite *s = suite_create("health_store");
@@ -332,6 +382,8 @@ Suite *vt_test_health_store_suite(void)
 	tcase_add_test(tc, bad_entries_skipped);
 	tcase_add_test(tc, save_error_reported);
 	tcase_add_test(tc, saver_periodic_and_final);
+	tcase_add_test(tc, saver_saves_status_changes_at_once);
+	tcase_set_timeout(tc, 20);   /* the savers wait in real time */
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -347,15 +347,31 @@ struct vt_health_saver {
 	pthread_cond_t cond;
 	int stop;
 	uint64_t saved_version;      /* saver thread, then the stopper */
+	uint64_t saved_changes;      /* changes_of() of what was saved */
+	double saved_at;             /* monotonic */
 	struct vt_complaint complaint;
 };
 
-static int save_if_changed(vt_health_saver *s)
+/* Grows with every change of status, staleness or the set of checks: the
+ * changes a restart must not lose, saved at once. */
+static uint64_t changes_of(const struct vt_health_snapshot *snap)
+{
+	return snap->stats.transitions + snap->stats.stale +
+	    snap->stats.forgotten + snap->nchecks;
+}
+
+/* Save the published snapshot when its version changed and either force
+ * is set, its status changes differ from the saved ones, or `interval`
+ * passed since the last save. */
+static int save_if_changed(vt_health_saver *s, int force)
 {
 	char err[VT_ERR_LEN];
 	struct vt_health_snapshot *snap = vt_health_snapshot_get(s->h);
 	int rc = 0;
-	if (snap->version != s->saved_version) {
+	double now = vt_clock_mono();
+	if (snap->version != s->saved_version && (force ||
+	    changes_of(snap) != s->saved_changes ||
+	    now - s->saved_at >= s->interval)) {
 		rc = vt_health_store_save(snap, s->dir, vt_clock_now(), err,
 		    sizeof err);
 		if (rc < 0) {
@@ -363,6 +379,8 @@ static int save_if_changed(vt_health_saver *s)
 			    "saving check state: %s", err);
 		} else {
 			s->saved_version = snap->version;
+			s->saved_changes = changes_of(snap);
+			s->saved_at = now;
 			vt_log_recovered(&s->complaint, "health",
 			    "check state saved again");
 		}
@@ -375,16 +393,19 @@ static void *saver_main(void *arg)
 {
 	vt_health_saver *s = arg;
 
+	double step = s->interval < VT_HEALTH_STORE_CHANGE_GAP ? s->interval :
+	    VT_HEALTH_STORE_CHANGE_GAP;
+	save_if_changed(s, 1);       /* at start */
 	pthread_mutex_lock(&s->lock);
 	while (!s->stop) {
-		struct timespec deadline = vt_clock_deadline(s->interval);
+		struct timespec deadline = vt_clock_deadline(step);
 		while (!s->stop && pthread_cond_timedwait(&s->cond, &s->lock,
 		    &deadline) != ETIMEDOUT)
 			;
 		if (s->stop)
 			break;
 		pthread_mutex_unlock(&s->lock);
-		save_if_changed(s);
+		save_if_changed(s, 0);
 		pthread_mutex_lock(&s->lock);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -398,9 +419,8 @@ vt_health_saver *vt_health_store_saver_start(vt_health *h, const char *dir,
 	s->h = h;
 	s->dir = dir;
 	s->interval = interval > 0.05 ? interval : 0.05;
-	struct vt_health_snapshot *snap = vt_health_snapshot_get(h);
-	s->saved_version = snap->version;
-	vt_health_snapshot_release(snap);
+	s->saved_version = UINT64_MAX;   /* nothing saved yet: save at start */
+	s->saved_at = vt_clock_mono();
 	pthread_mutex_init(&s->lock, NULL);
 	vt_clock_cond_init(&s->cond);
 	int rc = pthread_create(&s->thread, NULL, saver_main, s);
@@ -423,7 +443,7 @@ int vt_health_store_saver_stop(vt_health_saver *s)
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);
-	int rc = save_if_changed(s);
+	int rc = save_if_changed(s, 1);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -43,10 +43,17 @@ int vt_health_store_load(vt_health *h, const char *dir, double now,
     size_t *skipped, char *err, size_t errlen);
 
 /*
- * The periodic saver: a thread that saves h's published snapshot every
- * `interval` seconds when its version changed. h and dir are borrowed and
- * must outlive the saver. NULL with err when the thread cannot start.
+ * The saver: a thread that saves h's published snapshot
+ *   - once at start (what was restored, as the daemon now sees it),
+ *   - within VT_HEALTH_STORE_CHANGE_GAP seconds of a change of status,
+ *     staleness or the set of checks (so a daemon killed or crashing
+ *     soon after keeps it),
+ *   - and otherwise every `interval` seconds when anything else changed
+ *     (outputs, report times).
+ * h and dir are borrowed and must outlive the saver. NULL with err when
+ * the thread cannot start.
  */
+#define VT_HEALTH_STORE_CHANGE_GAP 1.0
 typedef struct vt_health_saver vt_health_saver;
 vt_health_saver *vt_health_store_saver_start(vt_health *h, const char *dir,
     double interval, char *err, size_t errlen);

@@ -118,6 +118,38 @@ class CrashSafetyTest(TestCase):
                 load.join()
             d.cleanup()
 
+    def test_a_status_change_survives_a_kill_soon_after(self):
+        """Issue 21: state was saved only every save_interval (10 s), so a
+        daemon that crashed within it lost the checks it had just seen.
+        A change of status reaches health.json within a second or two."""
+        d = Vitalsd(flush="1s")       # save_interval: the default, 10 s
+        try:
+            d.start()
+            state = os.path.join(d.data_dir, "health.json")
+            wait_for(lambda: os.path.exists(state), timeout=10,
+                     what="health.json saved at start")
+            d.send_udp("_sc|pay.db|2|m:down")
+            wait_for(lambda: d.get("/api/v1/services/pay").status == 200,
+                     timeout=10, what="pay listed")
+
+            def saved():
+                with open(state) as f:
+                    return "pay" in f.read()
+            wait_for(saved, timeout=4, interval=0.1,
+                     what="the new check saved within seconds")
+            d.proc.send_signal(signal.SIGKILL)
+            d.proc.wait()
+            d.log.close()
+            d.returncode = None
+            d.start()
+            r = d.get("/api/v1/services/pay")
+            self.assertEqual(r.status, 200, r.text)
+            checks = r.json()["checks"]
+            self.assertEqual([(c["check"], c["status"]) for c in checks],
+                             [("db", "critical")], r.text)
+        finally:
+            d.cleanup()
+
     def last_update(self, path):
         r = subprocess.run(["rrdtool", "last", path], capture_output=True,
                            text=True, timeout=30)
