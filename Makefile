@@ -320,7 +320,9 @@ install: $(VITALSD) $(SEND_BIN) $(CLIENT_LIB) $(CLIENT_SO)
 	install -m 755 $(addprefix contrib/hooks/,$(HOOKS)) $(DESTDIR)$(DATADIR)/hooks/
 ifneq ($(SYSTEMD_UNIT),)
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
-	install -m 644 $(SYSTEMD_UNIT) $(DESTDIR)$(SYSTEMDUNITDIR)/
+	sed -e 's|/usr/sbin/vitalsd|$(SBINDIR)/vitalsd|' $(SYSTEMD_UNIT) \
+	    > $(DESTDIR)$(SYSTEMDUNITDIR)/vitalsd.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/vitalsd.service
 endif
 
 # Exactly the files install writes, and the directories that are ours.
