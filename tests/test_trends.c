@@ -1,9 +1,11 @@
-/* test_trends.c - tile figures: busiest timer, sparkline history. */
+/* test_trends.c - tile figures: busiest timer, sparkline history; a
+ * forgotten service leaving the tiles and the latest window at once. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "exporters/recent/latest.h"
 #include "exporters/recent/trends.h"
 #include "suites.h"
 
@@ -202,6 +204,73 @@ START_TEST(sink_publishes_snapshots)
 }
 END_TEST
 
+static int window_has(const struct vt_flush *f, const char *service)
+{
+	for (size_t i = 0; f && i < f->nmetrics; i++)
+		if (strcmp(f->metrics[i].series->service, service) == 0)
+			return 1;
+	return 0;
+}
+
+/* DELETE: the service leaves the published tiles and window at once; a
+ * window that closed before the forget (still on its way to the sinks)
+ * does not bring it back; one that closed after it may. */
+START_TEST(forget_leaves_tiles_and_latest_at_once)
+{
+	const struct spec sp[] = {
+		{ "gone", "http.get", VT_TIMER, 5, 80, 100 },
+		{ "gone", "requests", VT_COUNTER, 1, 0, 100 },
+		{ "web", "http.get", VT_TIMER, 50, 9, 100 },
+	};
+	vt_trends *t = vt_trends_create();
+	vt_latest *l = vt_latest_create();
+	struct vt_sink ts = vt_trends_sink(t), ls = vt_latest_sink(l);
+	struct vt_flush *f = make_flush(sp, 3, 200);
+	ts.flush(ts.ctx, f);
+	ls.flush(ls.ctx, f);
+
+	vt_trends_forget(t, "gone", 205);
+	vt_latest_forget(l, "gone", 205);
+	struct vt_trends_snapshot *s = vt_trends_get(t);
+	ck_assert_ptr_null(vt_trends_find(s, "gone"));
+	ck_assert_ptr_nonnull(vt_trends_find(s, "web"));
+	ck_assert_uint_eq(s->n, 1);
+	vt_trends_release(s);
+	struct vt_flush *got = vt_latest_get(l);
+	ck_assert(!window_has(got, "gone") && window_has(got, "web"));
+	ck_assert_uint_eq(got->nmetrics, 1);
+	ck_assert(got->metrics[0].quantiles[1] == 9);  /* copied with it */
+	ck_assert(got->timestamp == 200);
+	vt_flush_release(got);
+
+	struct vt_flush *older = make_flush(sp, 3, 204);   /* in flight */
+	ts.flush(ts.ctx, older);
+	ls.flush(ls.ctx, older);
+	s = vt_trends_get(t);
+	ck_assert_ptr_null(vt_trends_find(s, "gone"));
+	vt_trends_release(s);
+	got = vt_latest_get(l);
+	ck_assert(!window_has(got, "gone") && window_has(got, "web"));
+	vt_flush_release(got);
+
+	struct vt_flush *newer = make_flush(sp, 3, 210);   /* sent again */
+	ts.flush(ts.ctx, newer);
+	ls.flush(ls.ctx, newer);
+	s = vt_trends_get(t);
+	ck_assert_ptr_nonnull(vt_trends_find(s, "gone"));
+	vt_trends_release(s);
+	got = vt_latest_get(l);
+	ck_assert(window_has(got, "gone"));
+	vt_flush_release(got);
+
+	vt_flush_release(f);
+	vt_flush_release(older);
+	vt_flush_release(newer);
+	vt_latest_destroy(l);
+	vt_trends_destroy(t);
+}
+END_TEST
+
 Suite *vt_test_trends_suite(void)
 {
 	Suite *s = suite_create("trends");
@@ -211,6 +280,7 @@ Suite *vt_test_trends_suite(void)
 	tcase_add_test(tc, many_interleaved_services_group_and_sort);
 	tcase_add_test(tc, history_is_bounded_and_follows_the_timer);
 	tcase_add_test(tc, sink_publishes_snapshots);
+	tcase_add_test(tc, forget_leaves_tiles_and_latest_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

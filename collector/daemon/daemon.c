@@ -243,6 +243,7 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 	    add_sink(d, vt_daemon_alerts_sink(d->alertd), err, errlen) < 0)
 		return -1;
 	d->trends = vt_trends_create();
+	vt_daemon_health_set_trends(d->healthd, d->trends);
 	if (add_sink(d, vt_trends_sink(d->trends), err, errlen) < 0)
 		return -1;
 	int rc = vt_sinks_start(d->flusher);

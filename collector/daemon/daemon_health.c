@@ -17,6 +17,7 @@
 #include "dashboards/api/api.h"
 #include "dashboards/api/events.h"
 #include "exporters/recent/latest.h"
+#include "exporters/recent/trends.h"
 
 #define EVENTS_EVERY 4              /* ticks between heartbeat checks */
 
@@ -26,6 +27,7 @@ struct vt_daemon_health {
 	vt_health *health;
 	vt_health_saver *saver;
 	vt_latest *latest;
+	vt_trends *trends;              /* borrowed, or NULL */
 	vt_events *events;
 	struct vt_api api;
 	unsigned ticks;
@@ -111,12 +113,23 @@ int vt_daemon_health_apply(vt_daemon_health *hd, const struct vt_inbox_msg *m)
 		    m->peer, now);
 	if (m->kind != VT_INBOX_FORGET_SERVICE)
 		return -EINVAL;
+	/* Every view at once: the health snapshot, and the last window and
+	 * the tiles, which would otherwise list its metrics until the next
+	 * flush (the aggregator no longer has them for that one). */
 	size_t checks = vt_health_forget_service(hd->health, m->body, now);
 	size_t metrics = vt_agg_forget_service(hd->agg, m->body);
+	vt_latest_forget(hd->latest, m->body, now);
+	if (hd->trends)
+		vt_trends_forget(hd->trends, m->body, now);
 	vt_log_info("health", "service %s forgotten: %zu checks, %zu metrics",
 	    m->body, checks, metrics);
 	vt_health_publish(hd->health, now);
 	return 0;
+}
+
+void vt_daemon_health_set_trends(vt_daemon_health *hd, vt_trends *trends)
+{
+	hd->trends = trends;
 }
 
 void vt_daemon_health_stop(vt_daemon_health *hd)

@@ -27,6 +27,7 @@
 #include "dashboards/http/http.h"
 #include "exporters/prom/prom.h"
 #include "exporters/recent/latest.h"
+#include "exporters/recent/trends.h"
 
 #define VT_DAEMON_HEALTH_TICK 0.25        /* seconds: staleness and publishing */
 
@@ -59,6 +60,11 @@ void vt_daemon_health_add_routes(vt_daemon_health *hd, struct vt_prom *prom,
 /* Apply an inbox message of kind VT_INBOX_CHECKS or
  * VT_INBOX_FORGET_SERVICE (loop thread). 0 or -EINVAL. */
 int vt_daemon_health_apply(vt_daemon_health *hd, const struct vt_inbox_msg *m);
+
+/* The tiles' trends, which a forgotten service leaves at once along
+ * with the latest window (before the loop runs). Borrowed, must outlive
+ * hd's use of the inbox; NULL: none. */
+void vt_daemon_health_set_trends(vt_daemon_health *hd, vt_trends *trends);
 
 /* Loop thread, at shutdown: publish the final state and save it. */
 void vt_daemon_health_stop(vt_daemon_health *hd);

@@ -5,9 +5,11 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "collector/base/clock.h"
 #include "collector/base/json.h"
@@ -326,6 +328,72 @@ out:
 
 /* ---- DELETE /api/v1/services/<service> ---- */
 
+/* The handler waits for the loop thread to apply the forget, so a GET
+ * right after the answer no longer lists the service. Two owners: the
+ * handler and the inbox's done callback, which may come after the
+ * handler gave up waiting. */
+struct forget_wait {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int refs, done, status;
+};
+
+static struct forget_wait *forget_wait_new(void)
+{
+	struct forget_wait *w = vt_xcalloc(1, sizeof *w);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&w->lock, NULL);
+	w->refs = 2;
+	return w;
+}
+
+static void forget_wait_unref(struct forget_wait *w)
+{
+	pthread_mutex_lock(&w->lock);
+	int last = --w->refs == 0;
+	pthread_mutex_unlock(&w->lock);
+	if (!last)
+		return;
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+static void forget_done(void *ctx, int status)
+{
+	struct forget_wait *w = ctx;
+	pthread_mutex_lock(&w->lock);
+	w->done = 1;
+	w->status = status;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	forget_wait_unref(w);
+}
+
+/* The apply status, or -ETIMEDOUT after seconds. */
+static int forget_wait_for(struct forget_wait *w, double seconds)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)seconds;
+	until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->lock);
+	int rc = 0;
+	while (!w->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w->cond, &w->lock, &until);
+	int status = w->done ? w->status : -ETIMEDOUT;
+	pthread_mutex_unlock(&w->lock);
+	return status;
+}
+
 static int service_known(struct vt_api *api, const char *name)
 {
 	struct vt_health_snapshot *s = vt_health_snapshot_get(api->health);
@@ -352,11 +420,21 @@ static void delete_service(void *ctx, const struct vt_http_request *req,
 		vt_http_error(resp, 404, "no service named %s", name);
 		return;
 	}
+	struct forget_wait *w = forget_wait_new();
 	if (vt_inbox_push(api->inbox, VT_INBOX_FORGET_SERVICE, name,
-	    strlen(name), req->peer, NULL, NULL) < 0) {
+	    strlen(name), req->peer, forget_done, w) < 0) {
+		forget_wait_unref(w);       /* done will never run */
+		forget_wait_unref(w);
 		vt_http_error(resp, 503, "ingest queue full, retry later");
 		return;
 	}
+	int status = forget_wait_for(w, VT_API_FORGET_WAIT);
+	forget_wait_unref(w);
+	if (status == -ECANCELED) {
+		vt_http_error(resp, 503, "stopping");
+		return;
+	}
+	/* Applied (or, past the wait, about to be): 202 either way. */
 	resp->status = 202;
 	vt_buf_puts(&resp->body, "{\"service\":");
 	vt_json_string(&resp->body, name);

@@ -11,7 +11,9 @@
  * loop thread (VT_INBOX_CHECKS, VT_INBOX_FORGET_SERVICE), which owns the
  * registry and the aggregator. A POST body is validated here first, so a
  * bad check is answered with a 400 naming the field, while the valid
- * checks of the same body are still applied.
+ * checks of the same body are still applied. A DELETE is answered once
+ * the loop thread applied it (at most VT_API_FORGET_WAIT), so a GET after
+ * its answer no longer lists the service.
  */
 #ifndef VT_API_H
 #define VT_API_H
@@ -22,6 +24,8 @@
 #include "exporters/recent/latest.h"
 
 #define VT_API_MAX_ERRORS 20     /* error messages listed in a 400 */
+#define VT_API_FORGET_WAIT 2.0   /* seconds a DELETE waits for the loop
+                                    thread to apply it before answering */
 
 struct vt_api {
 	vt_health *health;           /* borrowed */

@@ -28,4 +28,12 @@ struct vt_sink vt_latest_sink(vt_latest *l);
  * or NULL before the first window closed. Thread-safe. */
 struct vt_flush *vt_latest_get(vt_latest *l);
 
+/* Forget a service (DELETE /api/v1/services/<s>, after the aggregator
+ * dropped its metrics at unix time now): the published window is
+ * replaced at once by a copy without its metrics, and a window that
+ * closed at or before now and is still on its way to the sinks loses them
+ * too. A later window shows the service again only if it sent again.
+ * Thread-safe (the loop thread calls it). service is copied. */
+void vt_latest_forget(vt_latest *l, const char *service, double now);
+
 #endif

@@ -1,5 +1,6 @@
 /* trends.c - per-service tile figures and sparkline history (trends.h). */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,17 @@
 
 VT_REF_FIRST(struct vt_trends_snapshot);
 
+struct gone {
+	char *service;
+	double at;                   /* when it was forgotten */
+};
+
 struct vt_trends {
 	struct vt_published snap;    /* struct vt_trends_snapshot */
+	pthread_mutex_t lock;        /* publishers: the flusher and forget;
+	                                guards gone */
+	struct gone *gone;
+	size_t ngone;
 };
 
 static void snapshot_destroy(void *obj)
@@ -45,6 +55,7 @@ vt_trends *vt_trends_create(void)
 {
 	vt_trends *t = vt_xcalloc(1, sizeof *t);
 	vt_published_init(&t->snap);
+	pthread_mutex_init(&t->lock, NULL);
 	vt_published_set(&t->snap, snapshot_new(0));
 	return t;
 }
@@ -54,6 +65,10 @@ void vt_trends_destroy(vt_trends *t)
 	if (t == NULL)
 		return;
 	vt_published_fini(&t->snap);
+	for (size_t i = 0; i < t->ngone; i++)
+		free(t->gone[i].service);
+	free(t->gone);
+	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
@@ -241,13 +256,77 @@ struct vt_trends_snapshot *vt_trends_next(
 	return s;
 }
 
+/* Was service forgotten after a window ending at ts closed? */
+static int is_gone(const vt_trends *t, const char *service, double ts)
+{
+	for (size_t i = 0; i < t->ngone; i++)
+		if (t->gone[i].at >= ts &&
+		    strcmp(t->gone[i].service, service) == 0)
+			return 1;
+	return 0;
+}
+
+/* s without forgotten services, with one reference (s itself retained
+ * when nothing goes). */
+static struct vt_trends_snapshot *without_gone(const vt_trends *t,
+    struct vt_trends_snapshot *s)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < s->n; i++)
+		keep += !is_gone(t, s->v[i].service, s->timestamp);
+	if (keep == s->n)
+		return vt_ref_retain(&s->ref);
+	struct vt_trends_snapshot *c = snapshot_new(keep);
+	c->timestamp = s->timestamp;
+	c->interval = s->interval;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct vt_trend *tr = &s->v[i];
+		if (is_gone(t, tr->service, s->timestamp))
+			continue;
+		struct vt_trend *d = &c->v[c->n++];
+		*d = *tr;
+		d->service = vt_xstrdup(tr->service);
+		d->timer = tr->timer ? vt_xstrdup(tr->timer) : NULL;
+	}
+	return c;
+}
+
 static int trends_flush(void *ctx, const struct vt_flush *f)
 {
 	vt_trends *t = ctx;
+	pthread_mutex_lock(&t->lock);
 	struct vt_trends_snapshot *prev = vt_trends_get(t);
-	vt_published_set(&t->snap, vt_trends_next(prev, f));
+	struct vt_trends_snapshot *next = vt_trends_next(prev, f);
+	vt_published_set(&t->snap, without_gone(t, next));
+	vt_trends_release(next);
 	vt_trends_release(prev);
+	/* Windows come in order: what was forgotten before this one closed
+	 * has nothing left to hide. */
+	size_t n = 0;
+	for (size_t i = 0; i < t->ngone; i++) {
+		if (t->gone[i].at >= f->timestamp)
+			t->gone[n++] = t->gone[i];
+		else
+			free(t->gone[i].service);
+	}
+	t->ngone = n;
+	pthread_mutex_unlock(&t->lock);
 	return 0;
+}
+
+void vt_trends_forget(vt_trends *t, const char *service, double now)
+{
+	pthread_mutex_lock(&t->lock);
+	t->gone = vt_xrealloc(t->gone, (t->ngone + 1) * sizeof *t->gone);
+	t->gone[t->ngone++] = (struct gone){ vt_xstrdup(service), now };
+	struct vt_trends_snapshot *s = vt_trends_get(t);
+	struct vt_trends_snapshot *c = without_gone(t, s);
+	if (c != s)
+		vt_published_set(&t->snap, c);
+	else
+		vt_trends_release(c);
+	vt_trends_release(s);
+	pthread_mutex_unlock(&t->lock);
 }
 
 struct vt_sink vt_trends_sink(vt_trends *t)

@@ -67,6 +67,13 @@ struct vt_trends_snapshot *vt_trends_get(vt_trends *t);
 /* Drop a reference. Thread-safe. NULL ok. */
 void vt_trends_release(struct vt_trends_snapshot *s);
 
+/* Forget a service (DELETE /api/v1/services/<s>, after the aggregator
+ * dropped its metrics at unix time now): the published snapshot is
+ * replaced at once by one without its tile, and a window that closed at
+ * or before now and is still on its way to the sinks does not bring it
+ * back. Thread-safe (the loop thread calls it). service is copied. */
+void vt_trends_forget(vt_trends *t, const char *service, double now);
+
 /* The trend of service in s, or NULL (binary search). */
 const struct vt_trend *vt_trends_find(const struct vt_trends_snapshot *s,
     const char *service);

@@ -324,6 +324,48 @@ class DeleteAndEvents(TestCase):
             self.assertEqual(http("DELETE",
                                   d.url("/api/v1/services/old")).status, 404)
 
+    def test_delete_leaves_every_view_at_once(self):
+        # A metric-only service and one with checks and metrics: once
+        # DELETE has answered, neither the list, the service page nor the
+        # overview shows them, without waiting for the next flush.
+        with Vitalsd() as d:
+            d.send_udp("onlymetrics.requests:1|c")
+            d.send_udp("onlymetrics.http.get:12|ms")
+            d.send_udp('{"service":"withchecks","check":"db",'
+                       '"status":"ok"}')
+            d.send_udp("withchecks.queue.depth:3|g")
+            d.send_udp('{"service":"stays","check":"x","status":"ok"}')
+            d.send_udp("stays.requests:1|c")
+
+            def listed():
+                names = {s["name"] for s in
+                         d.get("/api/v1/services").json()["services"]}
+                page = d.get("/").text
+                return {n for n in ("onlymetrics", "withchecks", "stays")
+                        if n in names and n in page and
+                        (service(d, n) or {}).get("metrics")}
+            wait_for(lambda: len(listed()) == 3, timeout=10,
+                     what="three services listed with metrics")
+            for name in ("onlymetrics", "withchecks"):
+                r = http("DELETE", d.url("/api/v1/services/" + name))
+                self.assertEqual(r.status, 202, r.text)
+                names = {s["name"] for s in
+                         d.get("/api/v1/services").json()["services"]}
+                self.assertNotIn(name, names)
+                self.assertIn("stays", names)
+                self.assertEqual(d.get("/api/v1/services/" + name).status,
+                                 404)
+                page = d.get("/").text
+                self.assertNotIn(name, page)
+                self.assertIn("stays", page)
+                self.assertEqual(d.get("/services/" + name).status, 404)
+            # and a window that closes later does not bring them back
+            time.sleep(2.2)
+            names = {s["name"] for s in
+                     d.get("/api/v1/services").json()["services"]}
+            self.assertEqual(names & {"onlymetrics", "withchecks"}, set())
+            self.assertNotIn("onlymetrics", d.get("/").text)
+
     def test_sse_pushes_status_changes(self):
         with Vitalsd() as d:
             d.send_udp('{"service":"web","check":"http","status":"ok"}')
