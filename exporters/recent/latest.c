@@ -5,19 +5,14 @@
 
 #include "collector/base/published.h"
 #include "collector/base/xmalloc.h"
+#include "exporters/recent/forgotten.h"
 #include "exporters/recent/latest.h"
-
-struct gone {
-	char *service;
-	double at;                   /* when it was forgotten */
-};
 
 struct vt_latest {
 	struct vt_published flush;   /* struct vt_flush, or NULL */
 	pthread_mutex_t lock;        /* publishers: the flusher and forget;
 	                                guards gone */
-	struct gone *gone;
-	size_t ngone;
+	struct vt_forgotten gone;
 };
 
 vt_latest *vt_latest_create(void)
@@ -33,21 +28,9 @@ void vt_latest_destroy(vt_latest *l)
 	if (l == NULL)
 		return;
 	vt_published_fini(&l->flush);
-	for (size_t i = 0; i < l->ngone; i++)
-		free(l->gone[i].service);
-	free(l->gone);
+	vt_forgotten_fini(&l->gone);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
-}
-
-/* Was service forgotten after a window ending at t closed? */
-static int is_gone(const vt_latest *l, const char *service, double t)
-{
-	for (size_t i = 0; i < l->ngone; i++)
-		if (l->gone[i].at >= t &&
-		    strcmp(l->gone[i].service, service) == 0)
-			return 1;
-	return 0;
 }
 
 static void copy_quantiles(const double **dst, const double *src,
@@ -67,7 +50,8 @@ static struct vt_flush *without_gone(const vt_latest *l,
 {
 	size_t keep = 0, ntimers = 0;
 	for (size_t i = 0; i < f->nmetrics; i++) {
-		if (is_gone(l, f->metrics[i].series->service, f->timestamp))
+		if (vt_forgotten_hides(&l->gone, f->metrics[i].series->service,
+		    f->timestamp))
 			continue;
 		keep++;
 		const struct vt_metric_window *w = &f->metrics[i];
@@ -85,7 +69,8 @@ static struct vt_flush *without_gone(const vt_latest *l,
 	c->self = f->self;
 	for (size_t i = 0; i < f->nmetrics; i++) {
 		const struct vt_metric_window *w = &f->metrics[i];
-		if (is_gone(l, w->series->service, f->timestamp))
+		if (vt_forgotten_hides(&l->gone, w->series->service,
+		    f->timestamp))
 			continue;
 		struct vt_metric_window *m = &c->metrics[c->nmetrics++];
 		*m = *w;
@@ -109,16 +94,7 @@ static int latest_flush(void *ctx, const struct vt_flush *f)
 	vt_latest *l = ctx;
 	pthread_mutex_lock(&l->lock);
 	vt_published_set(&l->flush, without_gone(l, f));
-	/* Windows come in order: none older than f will follow, so what
-	 * was forgotten before f closed has nothing left to hide. */
-	size_t n = 0;
-	for (size_t i = 0; i < l->ngone; i++) {
-		if (l->gone[i].at >= f->timestamp)
-			l->gone[n++] = l->gone[i];
-		else
-			free(l->gone[i].service);
-	}
-	l->ngone = n;
+	vt_forgotten_prune(&l->gone, f->timestamp);
 	pthread_mutex_unlock(&l->lock);
 	return 0;
 }
@@ -137,8 +113,7 @@ struct vt_flush *vt_latest_get(vt_latest *l)
 void vt_latest_forget(vt_latest *l, const char *service, double now)
 {
 	pthread_mutex_lock(&l->lock);
-	l->gone = vt_xrealloc(l->gone, (l->ngone + 1) * sizeof *l->gone);
-	l->gone[l->ngone++] = (struct gone){ vt_xstrdup(service), now };
+	vt_forgotten_add(&l->gone, service, now);
 	struct vt_flush *f = vt_published_get(&l->flush);
 	if (f != NULL) {
 		struct vt_flush *c = without_gone(l, f);

@@ -9,21 +9,16 @@
 #include "collector/base/published.h"
 #include "collector/base/ref.h"
 #include "collector/base/xmalloc.h"
+#include "exporters/recent/forgotten.h"
 #include "exporters/recent/trends.h"
 
 VT_REF_FIRST(struct vt_trends_snapshot);
-
-struct gone {
-	char *service;
-	double at;                   /* when it was forgotten */
-};
 
 struct vt_trends {
 	struct vt_published snap;    /* struct vt_trends_snapshot */
 	pthread_mutex_t lock;        /* publishers: the flusher and forget;
 	                                guards gone */
-	struct gone *gone;
-	size_t ngone;
+	struct vt_forgotten gone;
 };
 
 static void snapshot_destroy(void *obj)
@@ -65,9 +60,7 @@ void vt_trends_destroy(vt_trends *t)
 	if (t == NULL)
 		return;
 	vt_published_fini(&t->snap);
-	for (size_t i = 0; i < t->ngone; i++)
-		free(t->gone[i].service);
-	free(t->gone);
+	vt_forgotten_fini(&t->gone);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -256,16 +249,6 @@ struct vt_trends_snapshot *vt_trends_next(
 	return s;
 }
 
-/* Was service forgotten after a window ending at ts closed? */
-static int is_gone(const vt_trends *t, const char *service, double ts)
-{
-	for (size_t i = 0; i < t->ngone; i++)
-		if (t->gone[i].at >= ts &&
-		    strcmp(t->gone[i].service, service) == 0)
-			return 1;
-	return 0;
-}
-
 /* s without forgotten services, with one reference (s itself retained
  * when nothing goes). */
 static struct vt_trends_snapshot *without_gone(const vt_trends *t,
@@ -273,7 +256,8 @@ static struct vt_trends_snapshot *without_gone(const vt_trends *t,
 {
 	size_t keep = 0;
 	for (size_t i = 0; i < s->n; i++)
-		keep += !is_gone(t, s->v[i].service, s->timestamp);
+		keep += !vt_forgotten_hides(&t->gone, s->v[i].service,
+		    s->timestamp);
 	if (keep == s->n)
 		return vt_ref_retain(&s->ref);
 	struct vt_trends_snapshot *c = snapshot_new(keep);
@@ -281,7 +265,7 @@ static struct vt_trends_snapshot *without_gone(const vt_trends *t,
 	c->interval = s->interval;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct vt_trend *tr = &s->v[i];
-		if (is_gone(t, tr->service, s->timestamp))
+		if (vt_forgotten_hides(&t->gone, tr->service, s->timestamp))
 			continue;
 		struct vt_trend *d = &c->v[c->n++];
 		*d = *tr;
@@ -300,16 +284,7 @@ static int trends_flush(void *ctx, const struct vt_flush *f)
 	vt_published_set(&t->snap, without_gone(t, next));
 	vt_trends_release(next);
 	vt_trends_release(prev);
-	/* Windows come in order: what was forgotten before this one closed
-	 * has nothing left to hide. */
-	size_t n = 0;
-	for (size_t i = 0; i < t->ngone; i++) {
-		if (t->gone[i].at >= f->timestamp)
-			t->gone[n++] = t->gone[i];
-		else
-			free(t->gone[i].service);
-	}
-	t->ngone = n;
+	vt_forgotten_prune(&t->gone, f->timestamp);
 	pthread_mutex_unlock(&t->lock);
 	return 0;
 }
@@ -317,8 +292,7 @@ static int trends_flush(void *ctx, const struct vt_flush *f)
 void vt_trends_forget(vt_trends *t, const char *service, double now)
 {
 	pthread_mutex_lock(&t->lock);
-	t->gone = vt_xrealloc(t->gone, (t->ngone + 1) * sizeof *t->gone);
-	t->gone[t->ngone++] = (struct gone){ vt_xstrdup(service), now };
+	vt_forgotten_add(&t->gone, service, now);
 	struct vt_trends_snapshot *s = vt_trends_get(t);
 	struct vt_trends_snapshot *c = without_gone(t, s);
 	if (c != s)
