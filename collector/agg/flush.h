@@ -17,6 +17,7 @@
 
 #include "collector/agg/selfstats.h"
 #include "collector/agg/series.h"
+#include "collector/base/queue.h"
 #include "collector/base/ref.h"
 #include "collector/base/vt_types.h"
 
@@ -45,6 +46,10 @@ struct vt_metric_window {
 
 struct vt_flush {
 	struct vt_ref ref;         /* first; use retain/release */
+	/* Links the window in the sink thread's queue while it waits there
+	 * (sinks.c, which holds the submitted reference); nothing else
+	 * touches it. */
+	struct vt_queue_node node;
 	uint64_t seq;              /* 1, 2, 3, ... per closed window */
 	double timestamp;          /* unix time the window closed */
 	double interval;           /* seconds the window covered */

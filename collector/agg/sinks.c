@@ -9,12 +9,6 @@
 #include "collector/base/queue.h"
 #include "collector/base/xmalloc.h"
 
-/* One window waiting for the thread. */
-struct pending {
-	struct vt_queue_node node;
-	struct vt_flush *f;         /* the reference submit took over */
-};
-
 struct vt_sinks {
 	struct vt_sink sinks[VT_SINKS_MAX_SINKS];
 	size_t nsinks;
@@ -49,13 +43,10 @@ static void deliver(vt_sinks *fl, struct vt_flush *f)
 	vt_flush_release(f);
 }
 
-/* The window of a queued node; frees the node's wrapper. */
+/* The window of a queued node, with the reference submit took over. */
 static struct vt_flush *unwrap(struct vt_queue_node *n)
 {
-	struct pending *p = VT_QUEUE_ITEM(n, struct pending, node);
-	struct vt_flush *f = p->f;
-	free(p);
-	return f;
+	return VT_QUEUE_ITEM(n, struct vt_flush, node);
 }
 
 static void *flusher_main(void *arg)
@@ -89,11 +80,9 @@ void vt_sinks_submit(vt_sinks *fl, struct vt_flush *f)
 		deliver(fl, f);
 		return;
 	}
-	struct pending *p = vt_xmalloc(sizeof *p);
 	struct vt_queue_node *victim;
-	p->f = f;
-	if (vt_queue_push(&fl->q, &p->node, 0, &victim) < 0)
-		victim = &p->node;   /* closed: stop runs on this thread */
+	if (vt_queue_push(&fl->q, &f->node, 0, &victim) < 0)
+		victim = &f->node;   /* closed: stop runs on this thread */
 	if (victim) {
 		struct vt_flush *old = unwrap(victim);
 		vt_log_warn("flush", "sinks are behind: dropped window %llu",
