@@ -1,24 +1,22 @@
 /*
  * health_store.c - save and restore healthcheck state (health_store.h).
- * Writing: snapshot -> cJSON document -> tmp file, fsync, rename, fsync
- * of the directory. Reading: whole file -> cJSON -> vt_health_restore per
- * entry; a document that cannot be used is renamed aside.
+ * Writing: snapshot -> cJSON document -> an atomic state file
+ * (base/state_file.h). Reading: whole file -> cJSON -> vt_health_restore
+ * per entry; a document that cannot be used is renamed aside.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
 #include "collector/base/loop.h"
+#include "collector/base/state_file.h"
 #include "collector/base/xmalloc.h"
 #include "collector/config/config.h"
 #include "collector/health/health_snapshot.h"
@@ -88,108 +86,19 @@ static char *render(const struct vt_health_snapshot *snap, double now)
 	return text;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) < 0 ? -errno : 0;
-	close(fd);
-	return rc;
-}
-
 int vt_health_store_save(const struct vt_health_snapshot *snap,
     const char *dir, double now, char *err, size_t errlen)
 {
-	char path[VT_PATH_LEN + 32], tmp[VT_PATH_LEN + 40];
 	char *text = render(snap, now);
-	int rc, fd = -1;
-
-	snprintf(path, sizeof path, "%s/%s", dir, VT_HEALTH_STORE_FILE);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", tmp, strerror(-rc));
-		goto out;
-	}
-	if ((rc = write_all(fd, text, strlen(text))) < 0 ||
-	    (rc = write_all(fd, "\n", 1)) < 0 ||
-	    (rc = fsync(fd) < 0 ? -errno : 0) < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(-rc));
-		goto fail;
-	}
-	rc = close(fd) < 0 ? -errno : 0;
-	fd = -1;
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(-rc));
-		goto fail;
-	}
-	if (rename(tmp, path) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "rename %s: %s", tmp, strerror(-rc));
-		goto fail;
-	}
-	if ((rc = fsync_dir(dir)) < 0)
-		snprintf(err, errlen, "fsync %s: %s", dir, strerror(-rc));
-	goto out;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-out:
+	size_t len = strlen(text);
+	text[len] = '\n';      /* over the NUL: the file ends in a newline */
+	int rc = vt_state_file_write(dir, VT_HEALTH_STORE_FILE, text, len + 1,
+	    err, errlen);
 	free(text);
 	return rc;
 }
 
 /* ---- reading ---- */
-
-static int read_file(const char *path, char **out, size_t *len)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
-	if (st.st_size > (off_t)VT_HEALTH_STORE_MAX) {
-		close(fd);
-		return -EFBIG;
-	}
-	size_t cap = (size_t)st.st_size, n = 0;
-	char *buf = vt_xmalloc(cap + 1);
-	while (n < cap) {
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
 
 static const char *str_field(const cJSON *o, const char *name)
 {
@@ -262,21 +171,6 @@ static int parse_check(const cJSON *o, struct vt_health_check_view *v,
 	return v->nhistory <= VT_HEALTH_HISTORY ? 0 : -1;
 }
 
-/* Rename a corrupt file aside; err explains. */
-static int set_aside(const char *path, const char *why, double now,
-    char *err, size_t errlen)
-{
-	char aside[VT_PATH_LEN + 64];
-	snprintf(aside, sizeof aside, "%s.corrupt-%.0f", path, floor(now));
-	if (rename(path, aside) < 0)
-		snprintf(err, errlen, "%s: %s; cannot move it aside: %s", path,
-		    why, strerror(errno));
-	else
-		snprintf(err, errlen, "%s: %s; moved to %s, starting with no "
-		    "check state", path, why, aside);
-	return -EINVAL;
-}
-
 int vt_health_store_load(vt_health *h, const char *dir, double now,
     size_t *skipped, char *err, size_t errlen)
 {
@@ -291,7 +185,8 @@ int vt_health_store_load(vt_health *h, const char *dir, double now,
 	if (skipped)
 		*skipped = 0;
 	snprintf(path, sizeof path, "%s/%s", dir, VT_HEALTH_STORE_FILE);
-	int rc = read_file(path, &text, &len);
+	int rc = vt_state_file_read(dir, VT_HEALTH_STORE_FILE,
+	    VT_HEALTH_STORE_MAX, &text, &len);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0) {
@@ -306,13 +201,15 @@ int vt_health_store_load(vt_health *h, const char *dir, double now,
 		snprintf(why, sizeof why, "not valid JSON (truncated or "
 		    "corrupt at byte %zu of %zu)", end ? (size_t)(end - text) :
 		    0, len);
-		rc = set_aside(path, why, now, err, errlen);
+		rc = vt_state_file_set_aside(dir, VT_HEALTH_STORE_FILE, why,
+		    "check state", now, err, errlen);
 		goto out;
 	}
 	if (format == NULL || strcmp(format, FORMAT_NAME) != 0 ||
 	    num_field(root, "version", &version) < 0 ||
 	    version != FORMAT_VERSION || !cJSON_IsArray(checks)) {
-		rc = set_aside(path, "not a vitals-health version 1 document",
+		rc = vt_state_file_set_aside(dir, VT_HEALTH_STORE_FILE,
+		    "not a vitals-health version 1 document", "check state",
 		    now, err, errlen);
 		goto out;
 	}
