@@ -39,6 +39,7 @@
 	X(html) \
 	X(http_gate) \
 	X(trends) \
+	X(catalogue) \
 	X(amqp_url) \
 	X(amqp_backoff) \
 	X(amqp_link) \

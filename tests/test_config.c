@@ -238,6 +238,7 @@ static const char every_key[] =
     "     \"tcp\": false, \"udp_receive_buffer\": \"64MiB\",\n"
     "     \"tcp_max_clients\": 10, \"tcp_idle_timeout\": 90},\n"
     "  \"flush_interval\": \"30s\", \"metric_ttl\": \"26h\",\n"
+    "  \"retire_after\": \"30d\",\n"
     "  \"max_metrics\": 5000, \"self_metrics\": false,\n"
     "  \"percentiles\": [99.9, 75, 25],\n"
     "  \"data_dir\": \"/var/lib/vitals\",\n"
@@ -277,6 +278,7 @@ START_TEST(every_key_set_from_a_file)
 	ck_assert_double_eq(c.flush_interval, 30);
 	ck_assert_double_eq(c.metric_ttl, 26 * 3600);
 	ck_assert_uint_eq(c.max_metrics, 5000);
+	ck_assert_double_eq(c.retire_after, 30 * 86400);
 	ck_assert_int_eq(c.self_metrics, 0);
 	ck_assert_uint_eq(c.npercentiles, 3);
 	ck_assert_double_eq(c.percentiles[0], 25);
@@ -508,6 +510,12 @@ START_TEST(validate_cross_field_checks)
 	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), -1);
 	ck_assert_str_eq(err, "vitalsd: metric_ttl: must be at least "
 	    "flush_interval (10s), got 5s");
+
+	vt_config_defaults(&c);
+	apply_ok(&c, "{\"metric_ttl\": \"2d\", \"retire_after\": \"1d\"}");
+	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), -1);
+	ck_assert_str_eq(err, "vitalsd: retire_after: must be at least "
+	    "metric_ttl (2d), got 1d");
 
 	vt_config_defaults(&c);
 	snprintf(c.config_file, sizeof c.config_file, "%s", FILE_NAME);

@@ -223,7 +223,8 @@ START_TEST(forget_leaves_tiles_and_latest_at_once)
 		{ "web", "http.get", VT_TIMER, 50, 9, 100 },
 	};
 	vt_trends *t = vt_trends_create();
-	vt_latest *l = vt_latest_create();
+	struct vt_latest_config lc = { .retire_after = 7 * 86400 };
+	vt_latest *l = vt_latest_create(&lc);
 	struct vt_sink ts = vt_trends_sink(t), ls = vt_latest_sink(l);
 	struct vt_flush *f = make_flush(sp, 3, 200);
 	ts.flush(ts.ctx, f);

@@ -21,7 +21,6 @@
 #include "collector/statsd/names.h"
 #include "collector/statsd/tags.h"
 
-#define HASH_SEED 0x76697461u    /* "vita" */
 #define MIN_SLOTS 1024
 #define SERVICE_TAG "service"
 
@@ -386,7 +385,8 @@ void vt_agg_batch_hash(vt_agg *a, struct vt_agg_batch *b,
 	for (size_t i = 0; i < n; i++) {
 		if (s[i].tags.len)
 			continue;
-		b->hash[i] = vt_hash(s[i].name.ptr, s[i].name.len, HASH_SEED);
+		b->hash[i] = vt_hash(s[i].name.ptr, s[i].name.len,
+		    VT_SERIES_HASH_SEED);
 		__builtin_prefetch(&a->slots[b->hash[i] & a->mask]);
 		deep |= vt_kind_has_state(s[i].kind);
 	}
@@ -491,7 +491,7 @@ enum vt_line_result vt_agg_record(vt_agg *a, const struct vt_sample *s)
 		len = build_key(a, s->name, &tags);
 		key = a->keybuf;
 	}
-	uint64_t hash = vt_hash(key, len, HASH_SEED);
+	uint64_t hash = vt_hash(key, len, VT_SERIES_HASH_SEED);
 	return record_into(a, s, &tags, (struct vt_slice){ key, len }, hash,
 	    table_find(a, hash, key, len));
 }

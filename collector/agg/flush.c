@@ -1,6 +1,7 @@
 /* flush.c - closed windows as immutable, reference-counted values. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "collector/agg/flush.h"
 #include "collector/base/ref.h"
@@ -28,6 +29,56 @@ struct vt_flush *vt_flush_create(size_t nmetrics, size_t ntimers,
 	f->quantile_store = vt_xcalloc(ntimers * 4 * npercentiles + 1,
 	    sizeof(double));
 	return f;
+}
+
+static int has_quantiles(const struct vt_metric_window *w)
+{
+	return w->quantiles || w->quantiles_1m || w->quantiles_5m ||
+	    w->quantiles_15m;
+}
+
+static const double *copy_quantiles(const double *src, double **store,
+    size_t np)
+{
+	if (src == NULL)
+		return NULL;
+	double *dst = *store;
+	memcpy(dst, src, np * sizeof(double));
+	*store += np;
+	return dst;
+}
+
+struct vt_flush *vt_flush_copy(const struct vt_flush *f,
+    int (*keep)(void *ctx, const struct vt_metric_window *w), void *ctx,
+    size_t extra)
+{
+	size_t n = 0, ntimers = 0, np = f->npercentiles;
+	for (size_t i = 0; i < f->nmetrics; i++) {
+		if (keep && !keep(ctx, &f->metrics[i]))
+			continue;
+		n++;
+		ntimers += (size_t)has_quantiles(&f->metrics[i]);
+	}
+	struct vt_flush *c = vt_flush_create(n + extra, ntimers, np);
+	double *store = c->quantile_store;
+	c->seq = f->seq;
+	c->timestamp = f->timestamp;
+	c->interval = f->interval;
+	memcpy(c->percentiles, f->percentiles, sizeof c->percentiles);
+	c->self = f->self;
+	for (size_t i = 0; i < f->nmetrics; i++) {
+		const struct vt_metric_window *w = &f->metrics[i];
+		if (keep && !keep(ctx, w))
+			continue;
+		struct vt_metric_window *m = &c->metrics[c->nmetrics++];
+		*m = *w;
+		m->series = vt_series_retain(w->series);
+		m->quantiles = copy_quantiles(w->quantiles, &store, np);
+		m->quantiles_1m = copy_quantiles(w->quantiles_1m, &store, np);
+		m->quantiles_5m = copy_quantiles(w->quantiles_5m, &store, np);
+		m->quantiles_15m = copy_quantiles(w->quantiles_15m, &store, np);
+	}
+	return c;
 }
 
 struct vt_flush *vt_flush_retain(const struct vt_flush *f)

@@ -69,6 +69,17 @@ struct vt_flush {
 struct vt_flush *vt_flush_create(size_t nmetrics, size_t ntimers,
     size_t npercentiles);
 
+/*
+ * A new flush (one reference) with f's header (seq, time, interval,
+ * percentiles, self) and the windows of f that keep(ctx, window) accepts
+ * (all when keep is NULL), in order, each retaining its series and with
+ * its own copy of the quantiles; with room for `extra` more windows
+ * without quantiles, which the caller appends at metrics[nmetrics++].
+ */
+struct vt_flush *vt_flush_copy(const struct vt_flush *f,
+    int (*keep)(void *ctx, const struct vt_metric_window *w), void *ctx,
+    size_t extra);
+
 /* Take another reference. Thread-safe. Returns f, non-const: the count
  * is the one mutable field of a flush (see vt_ref_retain). */
 struct vt_flush *vt_flush_retain(const struct vt_flush *f);

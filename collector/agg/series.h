@@ -21,6 +21,9 @@
 #include "collector/base/ref.h"
 #include "collector/base/vt_types.h"
 
+/* The seed of vt_hash for a series' key (struct vt_series.hash). */
+#define VT_SERIES_HASH_SEED 0x76697461u    /* "vita" */
+
 struct vt_label {
 	const char *key;    /* tag name as sent, never "service" */
 	const char *value;  /* tag value as sent; "" for a valueless tag */

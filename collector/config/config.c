@@ -35,6 +35,7 @@ static const struct vt_config defaults = {
 	.tcp_idle_timeout = 300,
 	.flush_interval = 10,
 	.metric_ttl = 3600,
+	.retire_after = 7 * 86400,
 	.max_metrics = 100000,
 	.self_metrics = 1,
 	.npercentiles = 4,
@@ -94,6 +95,24 @@ static void addr_key(const char *addr, char *host, size_t hostlen, int *port)
 		snprintf(host, hostlen, "0.0.0.0");
 }
 
+/* key (a duration) must be at least the duration of key `lower`. */
+static int duration_at_least(const char *file, const char *key, double v,
+    const char *lower, double min, char *err, size_t errlen)
+{
+	if (v >= min)
+		return 0;
+	struct vt_buf a, b;
+	vt_buf_init(&a);
+	vt_buf_init(&b);
+	vt_parse_format_duration(min, &a);
+	vt_parse_format_duration(v, &b);
+	vt_config_keys_error(err, errlen, file, key, "must be at least %s "
+	    "(%s), got %s", lower, a.data, b.data);
+	vt_buf_fini(&a);
+	vt_buf_fini(&b);
+	return -1;
+}
+
 int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
 {
 	const char *file = cfg->config_file[0] ? cfg->config_file : NULL;
@@ -108,19 +127,11 @@ int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (cfg->metric_ttl < cfg->flush_interval) {
-		struct vt_buf a, b;
-		vt_buf_init(&a);
-		vt_buf_init(&b);
-		vt_parse_format_duration(cfg->flush_interval, &a);
-		vt_parse_format_duration(cfg->metric_ttl, &b);
-		vt_config_keys_error(err, errlen, file, "metric_ttl",
-		    "must be at least flush_interval (%s), got %s", a.data,
-		    b.data);
-		vt_buf_fini(&a);
-		vt_buf_fini(&b);
+	if (duration_at_least(file, "metric_ttl", cfg->metric_ttl,
+	    "flush_interval", cfg->flush_interval, err, errlen) < 0 ||
+	    duration_at_least(file, "retire_after", cfg->retire_after,
+	    "metric_ttl", cfg->metric_ttl, err, errlen) < 0)
 		return -1;
-	}
 	if ((cfg->http_tls_cert[0] == '\0') != (cfg->http_tls_key[0] == '\0')) {
 		vt_config_keys_error(err, errlen, file, cfg->http_tls_cert[0] ?
 		    "http.tls_key" : "http.tls_cert",

@@ -40,6 +40,7 @@ struct vt_config {
 	/* aggregation */
 	double flush_interval;              /* flush_interval "10s" (--flush) */
 	double metric_ttl;                  /* metric_ttl "1h" */
+	double retire_after;                /* retire_after "7d" */
 	size_t max_metrics;                 /* max_metrics 100000 */
 	int self_metrics;                   /* self_metrics true: service vitals */
 	size_t npercentiles;                /* percentiles [50, 90, 95, 99] */

@@ -47,6 +47,9 @@ static const struct vt_cfg_key keys[] = {
 	  "--flush", "SECONDS", "aggregation window (a duration: 10, \"10s\")" },
 	{ "metric_ttl", VT_CFG_DURATION, 1, 365 * DAY, FIELD(metric_ttl),
 	  NULL, NULL, "forget a metric not received for this long" },
+	{ "retire_after", VT_CFG_DURATION, 1, 3660 * DAY, FIELD(retire_after),
+	  NULL, NULL, "pages and the API stop listing a metric not received "
+	  "for this long (its files stay)" },
 	{ "max_metrics", VT_CFG_COUNT, 1, 100000000, FIELD(max_metrics),
 	  "--max-metrics", "N", "most live metrics; more new names are "
 	  "dropped" },

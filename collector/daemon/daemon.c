@@ -39,6 +39,7 @@
 #include "dashboards/http/http.h"
 #include "dashboards/pages/pages.h"
 #include "exporters/prom/prom.h"
+#include "exporters/recent/latest.h"
 #include "exporters/recent/trends.h"
 #include "exporters/rrd/rrd_lib.h"
 #include "exporters/rrd/rrd_read.h"
@@ -137,8 +138,7 @@ static int start_ingest(vt_daemon *d, char *err, size_t errlen)
 	memcpy(ac.percentiles, d->cfg.percentiles, sizeof ac.percentiles);
 	d->agg = vt_agg_create(&ac, &d->stats);
 	d->ingest = vt_ingest_create(d->agg, &d->stats);
-	struct vt_daemon_health_config hc = { d->cfg.data_dir,
-	    d->cfg.health_save_interval, d->cfg.health_max_checks };
+	struct vt_daemon_health_config hc = { &d->cfg };
 	d->healthd = vt_daemon_health_create(&hc, d->loop, d->ingest, d->agg, err,
 	    errlen);
 	if (d->healthd == NULL)
@@ -242,10 +242,8 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 	    add_sink(d, vt_daemon_health_sink(d->healthd), err, errlen) < 0 ||
 	    add_sink(d, vt_daemon_alerts_sink(d->alertd), err, errlen) < 0)
 		return -1;
-	d->trends = vt_trends_create();
+	d->trends = vt_trends_create();   /* fed by the latest-window view */
 	vt_daemon_health_set_trends(d->healthd, d->trends);
-	if (add_sink(d, vt_trends_sink(d->trends), err, errlen) < 0)
-		return -1;
 	int rc = vt_sinks_start(d->flusher);
 	if (rc < 0) {
 		snprintf(err, errlen, "flusher thread: %s", strerror(-rc));
@@ -362,6 +360,7 @@ int vt_daemon_run(vt_daemon *d)
 	uint64_t ok = d->stats.lines[VT_LINE_OK];
 	close_window(d);
 	vt_sinks_stop(d->flusher);
+	vt_latest_save(vt_daemon_health_latest(d->healthd));
 	if (d->rrd) {                     /* the final window reaches disk */
 		vt_rrd_store_drain(d->rrd);
 		vt_log_info("rrd", "final window written");

@@ -61,21 +61,29 @@ static void restore(vt_daemon_health *hd, double now)
 vt_daemon_health *vt_daemon_health_create(const struct vt_daemon_health_config *cfg,
     vt_loop *loop, vt_ingest *ingest, vt_agg *agg, char *err, size_t errlen)
 {
+	const struct vt_config *c = cfg->cfg;
 	struct vt_health_config hc = {
-		.max_checks = cfg->max_checks,
+		.max_checks = c->health_max_checks,
 		.publish_interval = VT_DAEMON_HEALTH_TICK,
 	};
+	struct vt_latest_config lc = {
+		.data_dir = c->data_dir,
+		.retire_after = c->retire_after,
+		.flush_interval = c->flush_interval,
+		.npercentiles = c->npercentiles,
+	};
+	memcpy(lc.percentiles, c->percentiles, sizeof lc.percentiles);
 	vt_daemon_health *hd = vt_xcalloc(1, sizeof *hd);
-	snprintf(hd->data_dir, sizeof hd->data_dir, "%s", cfg->data_dir);
+	snprintf(hd->data_dir, sizeof hd->data_dir, "%s", c->data_dir);
 	hd->agg = agg;
 	hd->health = vt_health_create(&hc);
-	hd->latest = vt_latest_create();
+	hd->latest = vt_latest_create(&lc);
 	hd->events = vt_events_create(hd->health);
 	vt_health_add_listener(hd->health, vt_events_on_health, hd->events);
 	restore(hd, vt_clock_now());
 
 	hd->saver = vt_health_store_saver_start(hd->health, hd->data_dir,
-	    cfg->save_interval, err, errlen);
+	    c->health_save_interval, err, errlen);
 	if (hd->saver == NULL)
 		goto fail;
 	int rc = vt_loop_add_timer(loop, VT_DAEMON_HEALTH_TICK, 0, on_tick, hd);
@@ -130,6 +138,7 @@ int vt_daemon_health_apply(vt_daemon_health *hd, const struct vt_inbox_msg *m)
 void vt_daemon_health_set_trends(vt_daemon_health *hd, vt_trends *trends)
 {
 	hd->trends = trends;
+	vt_latest_feed(hd->latest, vt_trends_sink(trends));
 }
 
 void vt_daemon_health_stop(vt_daemon_health *hd)

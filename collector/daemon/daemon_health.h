@@ -21,6 +21,7 @@
 #include "collector/agg/agg.h"
 #include "collector/agg/sinks.h"
 #include "collector/base/loop.h"
+#include "collector/config/config.h"
 #include "collector/health/health.h"
 #include "collector/ingest/inbox.h"
 #include "collector/ingest/ingest.h"
@@ -32,9 +33,8 @@
 #define VT_DAEMON_HEALTH_TICK 0.25        /* seconds: staleness and publishing */
 
 struct vt_daemon_health_config {
-	const char *data_dir;       /* copied */
-	double save_interval;       /* seconds */
-	size_t max_checks;
+	const struct vt_config *cfg;   /* borrowed during create: data_dir,
+	                                  health_*, retire_after, windows */
 };
 
 typedef struct vt_daemon_health vt_daemon_health;
@@ -61,9 +61,10 @@ void vt_daemon_health_add_routes(vt_daemon_health *hd, struct vt_prom *prom,
  * VT_INBOX_FORGET_SERVICE (loop thread). 0 or -EINVAL. */
 int vt_daemon_health_apply(vt_daemon_health *hd, const struct vt_inbox_msg *m);
 
-/* The tiles' trends, which a forgotten service leaves at once along
- * with the latest window (before the loop runs). Borrowed, must outlive
- * hd's use of the inbox; NULL: none. */
+/* The tiles' trends: fed from the latest-window view (with the metrics
+ * the catalogue remembers), and left at once by a forgotten service along
+ * with that view. Before the flusher starts. Borrowed, must outlive the
+ * flusher and hd's use of the inbox. */
 void vt_daemon_health_set_trends(vt_daemon_health *hd, vt_trends *trends);
 
 /* Loop thread, at shutdown: publish the final state and save it. */

@@ -1,25 +1,64 @@
 /* latest.c - the most recent closed window, shared by reference (latest.h). */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/clock.h"
+#include "collector/base/log.h"
 #include "collector/base/published.h"
+#include "collector/base/state_file.h"
+#include "collector/base/vt_types.h"
 #include "collector/base/xmalloc.h"
+#include "exporters/recent/catalogue.h"
 #include "exporters/recent/forgotten.h"
 #include "exporters/recent/latest.h"
 
 struct vt_latest {
 	struct vt_published flush;   /* struct vt_flush, or NULL */
 	pthread_mutex_t lock;        /* publishers: the flusher and forget;
-	                                guards gone */
+	                                guards gone and cat */
 	struct vt_forgotten gone;
+	vt_catalogue *cat;
+	char *data_dir;              /* NULL: the catalogue is not kept */
+	struct vt_sink next;         /* fed after each publish, or .flush NULL */
 };
 
-vt_latest *vt_latest_create(void)
+static void load(vt_latest *l, double now)
+{
+	char err[VT_ERR_LEN];
+	size_t skipped;
+	int n = vt_catalogue_load(l->cat, l->data_dir, now, &skipped, err,
+	    sizeof err);
+	if (n < 0)
+		vt_log_error("catalogue", "%s", err);
+	else if (skipped > 0)
+		vt_log_warn("catalogue", "%s", err);
+	if (n > 0)
+		vt_log_info("catalogue", "remembered %d metrics from %s/%s", n,
+		    l->data_dir, VT_CATALOGUE_FILE);
+}
+
+vt_latest *vt_latest_create(const struct vt_latest_config *cfg)
 {
 	vt_latest *l = vt_xcalloc(1, sizeof *l);
 	vt_published_init(&l->flush);
 	pthread_mutex_init(&l->lock, NULL);
+	l->cat = vt_catalogue_create(cfg->retire_after);
+	if (cfg->data_dir == NULL)
+		return l;
+	l->data_dir = vt_xstrdup(cfg->data_dir);
+	double now = vt_clock_now();
+	load(l, now);
+	if (vt_catalogue_size(l->cat) == 0)
+		return l;
+	/* Before the first window closes: what was there before. */
+	struct vt_flush *empty = vt_flush_create(0, 0, cfg->npercentiles);
+	empty->timestamp = now;
+	empty->interval = cfg->flush_interval;
+	memcpy(empty->percentiles, cfg->percentiles, sizeof empty->percentiles);
+	vt_published_set(&l->flush, vt_catalogue_merge(l->cat, empty, now));
+	vt_flush_release(empty);
 	return l;
 }
 
@@ -29,18 +68,22 @@ void vt_latest_destroy(vt_latest *l)
 		return;
 	vt_published_fini(&l->flush);
 	vt_forgotten_fini(&l->gone);
+	vt_catalogue_destroy(l->cat);
 	pthread_mutex_destroy(&l->lock);
+	free(l->data_dir);
 	free(l);
 }
 
-static void copy_quantiles(const double **dst, const double *src,
-    double **store, size_t np)
+/* The check of without_gone, with both the view and the window's time. */
+struct gone_ctx {
+	const struct vt_forgotten *gone;
+	double t;
+};
+
+static int keep_window(void *ctx, const struct vt_metric_window *w)
 {
-	if (src == NULL)
-		return;
-	memcpy(*store, src, np * sizeof(double));
-	*dst = *store;
-	*store += np;
+	const struct gone_ctx *g = ctx;
+	return !vt_forgotten_hides(g->gone, w->series->service, g->t);
 }
 
 /* f without the windows of forgotten services, with one reference: f
@@ -48,54 +91,50 @@ static void copy_quantiles(const double **dst, const double *src,
 static struct vt_flush *without_gone(const vt_latest *l,
     const struct vt_flush *f)
 {
-	size_t keep = 0, ntimers = 0;
-	for (size_t i = 0; i < f->nmetrics; i++) {
-		if (vt_forgotten_hides(&l->gone, f->metrics[i].series->service,
-		    f->timestamp))
-			continue;
-		keep++;
-		const struct vt_metric_window *w = &f->metrics[i];
-		ntimers += w->quantiles || w->quantiles_1m ||
-		    w->quantiles_5m || w->quantiles_15m;
-	}
+	struct gone_ctx g = { &l->gone, f->timestamp };
+	size_t keep = 0;
+	for (size_t i = 0; i < f->nmetrics; i++)
+		keep += (size_t)keep_window(&g, &f->metrics[i]);
 	if (keep == f->nmetrics)
 		return vt_flush_retain(f);
-	struct vt_flush *c = vt_flush_create(keep, ntimers, f->npercentiles);
-	double *store = c->quantile_store;
-	c->seq = f->seq;
-	c->timestamp = f->timestamp;
-	c->interval = f->interval;
-	memcpy(c->percentiles, f->percentiles, sizeof c->percentiles);
-	c->self = f->self;
-	for (size_t i = 0; i < f->nmetrics; i++) {
-		const struct vt_metric_window *w = &f->metrics[i];
-		if (vt_forgotten_hides(&l->gone, w->series->service,
-		    f->timestamp))
-			continue;
-		struct vt_metric_window *m = &c->metrics[c->nmetrics++];
-		*m = *w;
-		m->series = vt_series_retain(w->series);
-		m->quantiles = m->quantiles_1m = m->quantiles_5m =
-		    m->quantiles_15m = NULL;
-		copy_quantiles(&m->quantiles, w->quantiles, &store,
-		    f->npercentiles);
-		copy_quantiles(&m->quantiles_1m, w->quantiles_1m, &store,
-		    f->npercentiles);
-		copy_quantiles(&m->quantiles_5m, w->quantiles_5m, &store,
-		    f->npercentiles);
-		copy_quantiles(&m->quantiles_15m, w->quantiles_15m, &store,
-		    f->npercentiles);
-	}
-	return c;
+	return vt_flush_copy(f, keep_window, &g, 0);
+}
+
+/* Write the catalogue when due; the text is rendered under the lock and
+ * written outside it. Flusher thread. */
+static void save_if_due(vt_latest *l, double now)
+{
+	if (l->data_dir == NULL)
+		return;
+	pthread_mutex_lock(&l->lock);
+	size_t len = 0;
+	char *text = vt_catalogue_save_due(l->cat, now) ?
+	    vt_catalogue_render(l->cat, now, &len) : NULL;
+	pthread_mutex_unlock(&l->lock);
+	if (text == NULL)
+		return;
+	char err[VT_ERR_LEN];
+	if (vt_state_file_write(l->data_dir, VT_CATALOGUE_FILE, text, len,
+	    err, sizeof err) < 0)
+		vt_log_error("catalogue", "%s", err);
+	free(text);
 }
 
 static int latest_flush(void *ctx, const struct vt_flush *f)
 {
 	vt_latest *l = ctx;
 	pthread_mutex_lock(&l->lock);
-	vt_published_set(&l->flush, without_gone(l, f));
+	struct vt_flush *seen = without_gone(l, f);
+	vt_catalogue_note(l->cat, seen);
+	struct vt_flush *view = vt_catalogue_merge(l->cat, seen, f->timestamp);
+	vt_flush_release(seen);
+	vt_published_set(&l->flush, vt_flush_retain(view));
 	vt_forgotten_prune(&l->gone, f->timestamp);
 	pthread_mutex_unlock(&l->lock);
+	if (l->next.flush)
+		l->next.flush(l->next.ctx, view);
+	vt_flush_release(view);
+	save_if_due(l, f->timestamp);
 	return 0;
 }
 
@@ -103,6 +142,29 @@ struct vt_sink vt_latest_sink(vt_latest *l)
 {
 	return (struct vt_sink){ .name = "latest", .ctx = l,
 	    .flush = latest_flush };
+}
+
+void vt_latest_feed(vt_latest *l, struct vt_sink sink)
+{
+	l->next = sink;
+	struct vt_flush *f = vt_published_get(&l->flush);
+	if (f != NULL && sink.flush)
+		sink.flush(sink.ctx, f);
+	vt_flush_release(f);
+}
+
+int vt_latest_save(vt_latest *l)
+{
+	if (l->data_dir == NULL)
+		return 0;
+	char err[VT_ERR_LEN];
+	pthread_mutex_lock(&l->lock);
+	int rc = vt_catalogue_save(l->cat, l->data_dir, vt_clock_now(), err,
+	    sizeof err);
+	pthread_mutex_unlock(&l->lock);
+	if (rc < 0)
+		vt_log_error("catalogue", "%s", err);
+	return rc;
 }
 
 struct vt_flush *vt_latest_get(vt_latest *l)
@@ -114,6 +176,7 @@ void vt_latest_forget(vt_latest *l, const char *service, double now)
 {
 	pthread_mutex_lock(&l->lock);
 	vt_forgotten_add(&l->gone, service, now);
+	vt_catalogue_forget(l->cat, service);
 	struct vt_flush *f = vt_published_get(&l->flush);
 	if (f != NULL) {
 		struct vt_flush *c = without_gone(l, f);

@@ -1,0 +1,98 @@
+/*
+ * catalogue.h - every metric the daemon has seen, remembered past its
+ * life in memory and across restarts, so the pages and the API keep
+ * listing it (with its last-seen time, its graphs drawn from its RRD
+ * file) until it has sent nothing for `retire_after`.
+ *
+ * The aggregator forgets a metric after metric_ttl without samples, and a
+ * restart forgets them all; the catalogue is what the views remember:
+ *   vt_catalogue_note   notes the windows of each closed flush;
+ *   vt_catalogue_merge  gives that flush plus a window for every
+ *                       remembered metric it lacks (an idle window: no
+ *                       samples, count and rate 0, a gauge's last value,
+ *                       other statistics unknown), the view latest.h
+ *                       publishes;
+ *   vt_catalogue_save / vt_catalogue_load  keep it in
+ *                       <data_dir>/catalogue.json (an atomic state file,
+ *                       base/state_file.h).
+ *
+ * File format (JSON):
+ *   {"format": "vitals-catalogue", "version": 1, "saved": <unix time>,
+ *    "metrics": [{"service", "metric", "kind": "timer", "key",
+ *                 "labels": [[key, value], ...], "last_seen",
+ *                 "value"?}, ...]}
+ * A file that is not such a document is set aside (catalogue.json.
+ * corrupt-<time>) and the daemon starts with an empty catalogue; entries
+ * that do not make sense are skipped and counted.
+ *
+ * A value owned by its caller (latest.c, which guards it with its lock);
+ * nothing here locks.
+ */
+#ifndef VT_CATALOGUE_H
+#define VT_CATALOGUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector/agg/flush.h"
+
+#define VT_CATALOGUE_FILE "catalogue.json"
+#define VT_CATALOGUE_MAX_BYTES (1024u << 20)   /* largest file read */
+
+typedef struct vt_catalogue vt_catalogue;
+
+/* retire_after: seconds without a sample before a metric leaves the
+ * views (its files stay). */
+vt_catalogue *vt_catalogue_create(double retire_after);
+void vt_catalogue_destroy(vt_catalogue *c);   /* NULL ok */
+
+/* Remembered metrics. */
+size_t vt_catalogue_size(const vt_catalogue *c);
+
+/* Remember every window of f (new metrics, last-seen times, a gauge's
+ * value). */
+void vt_catalogue_note(vt_catalogue *c, const struct vt_flush *f);
+
+/*
+ * f plus an idle window for each remembered metric f does not carry and
+ * that was seen less than retire_after before now; metrics older than
+ * that are retired first. One reference: f itself, retained, when
+ * nothing is added. Call vt_catalogue_note(c, f) first.
+ */
+struct vt_flush *vt_catalogue_merge(vt_catalogue *c,
+    const struct vt_flush *f, double now);
+
+/* Forget every metric of a service (DELETE). Returns how many. */
+size_t vt_catalogue_forget(vt_catalogue *c, const char *service);
+
+/*
+ * When a save is due at now: new or forgotten metrics since the last
+ * save and at least VT_CATALOGUE_SAVE_GAP seconds since it, or anything
+ * at all and VT_CATALOGUE_SAVE_EVERY seconds since it (last-seen times).
+ * A kill -9 thus loses at most the metrics first seen in the last
+ * VT_CATALOGUE_SAVE_GAP seconds (they come back when they send again) and
+ * last-seen times of the last VT_CATALOGUE_SAVE_EVERY.
+ */
+#define VT_CATALOGUE_SAVE_GAP 10.0
+#define VT_CATALOGUE_SAVE_EVERY 300.0
+int vt_catalogue_save_due(const vt_catalogue *c, double now);
+
+/* The file's text (caller frees) and its length; marks c saved at now.
+ * Rendering is separate from writing so the owner can write outside its
+ * lock. */
+char *vt_catalogue_render(vt_catalogue *c, double now, size_t *len);
+
+/* Render and write <dir>/catalogue.json. 0, or -errno with err. */
+int vt_catalogue_save(vt_catalogue *c, const char *dir, double now,
+    char *err, size_t errlen);
+
+/*
+ * Read <dir>/catalogue.json into c: metrics seen less than retire_after
+ * before now. Returns how many (0 without a file), or -errno with err
+ * (-EINVAL: the file was set aside). *skipped (may be NULL) gets the
+ * entries that could not be used.
+ */
+int vt_catalogue_load(vt_catalogue *c, const char *dir, double now,
+    size_t *skipped, char *err, size_t errlen);
+
+#endif
