@@ -11,6 +11,7 @@
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make demo       vitalsd plus a simulated fleet: open http://127.0.0.1:8080/?wall=1
 #   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same files)
+#   make deb        Debian packages into build/deb/ (dpkg-buildpackage, lintian)
 #
 # Missing Debian packages are installed by contrib/ensure-deps.sh (as root;
 # otherwise it prints the apt-get line to run and stops).
@@ -80,7 +81,7 @@ CLIENT_SONAME   := libvitals_client.so.$(CLIENT_SO_MAJOR)
 CLIENT_SO       := $(BUILD)/libvitals_client.so.$(VERSION)
 SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check layering unit integ bench bench-load bench-ingest bench-health bench-storage soak deps test-deps clean install uninstall fuzz fuzz-build flood demo bench-pages bench-amqp
+.PHONY: all run check layering unit integ bench bench-load bench-ingest bench-health bench-storage soak deps test-deps clean install uninstall fuzz fuzz-build flood demo bench-pages bench-amqp deb
 
 all: $(VITALSD) $(CLIENT_LIB) $(CLIENT_SO) $(SEND_BIN)
 
@@ -153,7 +154,7 @@ $(CLIENT_SO): $(BUILD)/contrib/client/vitals_client.pic.o
 	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,$(CLIENT_SONAME) -o $@ $^
 
 $(SEND_BIN): contrib/vitals-send.c $(CLIENT_LIB)
-	$(CC) -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(CLIENT_LIB) -lm
+	$(CC) -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLIENT_LIB) -lm
 
 $(LOADGEN): tests/bench/loadgen.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -339,6 +340,23 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(DATADIR)/hooks/,$(HOOKS)) \
 	    $(if $(SYSTEMD_UNIT),$(DESTDIR)$(SYSTEMDUNITDIR)/vitalsd.service)
 	rmdir $(DESTDIR)$(DATADIR)/hooks $(DESTDIR)$(DATADIR) 2>/dev/null || true
+
+# The Debian packages (debian/): built in a copy of the tree, the files
+# git knows plus new ones it does not ignore, so dpkg-buildpackage drops
+# its .debs, .changes and .buildinfo into build/deb/, not beside the
+# checkout; then lintian on them (docs/operations.md, "Debian package").
+DEB_DIR ?= build/deb
+deb:
+	@sh contrib/ensure-deps.sh build
+	@sh contrib/ensure-deps.sh deb
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -z --cached --others --exclude-standard | \
+	    xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+	    tar --null -T - -cf - ; \
+	else tar --exclude=./build -cf - . ; fi | tar -xf - -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc --jobs-try=auto
+	lintian --fail-on error $(DEB_DIR)/*.changes
 
 clean:
 	rm -rf build/release build/sanitize build/fuzz

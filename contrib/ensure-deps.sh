@@ -4,6 +4,7 @@
 #   ensure-deps.sh run     curl and rrdtool, for the README's tour (make run)
 #   ensure-deps.sh test    tools the integration tests and benchmarks use
 #   ensure-deps.sh fuzz    clang and its libFuzzer runtime (make fuzz)
+#   ensure-deps.sh deb     dpkg-buildpackage, debhelper and lintian (make deb)
 # As root, missing packages are installed with apt-get; otherwise the exact
 # command to run is printed and the script fails.
 set -eu
@@ -51,6 +52,16 @@ test)
 	need_cmd amqp-publish amqp-tools
 	need_cmd openssl openssl
 	need_cmd chromium chromium
+	# test_deb.py builds and checks the Debian packages (as make deb)
+	need_cmd dpkg-buildpackage dpkg-dev
+	need_cmd dh debhelper
+	need_cmd lintian lintian
+	;;
+deb)
+	need_cmd dpkg-buildpackage dpkg-dev
+	need_cmd dh debhelper
+	need_cmd lintian lintian
+	need_file /usr/share/build-essential/essential-packages-list build-essential
 	;;
 fuzz)
 	# libFuzzer ships in clang's runtime package (libclang-rt-14-dev on
@@ -68,7 +79,7 @@ fuzz)
 	fi
 	;;
 *)
-	echo "usage: $0 build|run|test|fuzz" >&2; exit 64 ;;
+	echo "usage: $0 build|run|test|fuzz|deb" >&2; exit 64 ;;
 esac
 
 [ -z "$missing" ] && exit 0
