@@ -12,6 +12,10 @@
 #include "dashboards/pages/page_layout.h"
 #include "dashboards/pages/pages_overview.h"
 
+/* The collector's own service (VT_SELF_SERVICE in collector/daemon/
+ * selfmetrics.h, a layer above this one). */
+#define SELF_SERVICE "vitals"
+
 struct tile {
 	const char *name;
 	const struct vt_health_service_view *sv;   /* NULL: metrics only */
@@ -78,6 +82,20 @@ static struct tile *collect(const struct vt_health_snapshot *hs,
 	return v;
 }
 
+/* On the wall the collector's own tile takes a slot only when the
+ * collector is unhealthy: a check about it (an outside probe) is not OK,
+ * or every such check is stale. A healthy collector's tile is rendered
+ * hidden (class is-quiet) so that wall.js can show it for ?collector=1;
+ * a collector that closes no window is the wall's "Data is stale" banner,
+ * not a tile. */
+static int quiet_self(const struct tile *t)
+{
+	if (strcmp(t->name, SELF_SERVICE) != 0)
+		return 0;
+	return t->sv == NULL || t->sv->nchecks == 0 ||
+	    (t->status == VT_PAGE_LAYOUT_OK && !t->sv->stale);
+}
+
 /* A sparkline: the rate as a faint area, p99 as a line, each scaled to
  * its own maximum. Plain SVG, no script or style attributes. */
 static void sparkline(struct vt_buf *b, const struct vt_trend *tr)
@@ -116,12 +134,18 @@ static void sparkline(struct vt_buf *b, const struct vt_trend *tr)
 	vt_buf_puts(b, "\"/></svg></span>");
 }
 
-static void render_tile(struct vt_buf *b, const struct tile *t, double now)
+/* A tile. On the wall (wall != 0) placeholders that say nothing from
+ * across the room ("no metrics", "metrics only") are left out so the
+ * space goes to the name, and the collector's tile is marked. */
+static void render_tile(struct vt_buf *b, const struct tile *t, double now,
+    int wall)
 {
 	const char *cls = vt_page_layout_status_class(t->status);
 	int stale = t->sv && t->sv->stale;
-	vt_buf_printf(b, "<a class=\"tile st-%s%s\" href=\"/services/", cls,
-	    stale ? " is-stale" : "");
+	int self = wall && strcmp(t->name, SELF_SERVICE) == 0;
+	vt_buf_printf(b, "<a class=\"tile st-%s%s%s%s\" href=\"/services/", cls,
+	    stale ? " is-stale" : "", self ? " t-self" : "",
+	    self && quiet_self(t) ? " is-quiet" : "");
 	vt_html_path(b, t->name);
 	vt_buf_puts(b, "\" data-service=\"");
 	vt_html_text(b, t->name);
@@ -130,20 +154,22 @@ static void render_tile(struct vt_buf *b, const struct tile *t, double now)
 	vt_html_text(b, t->name);
 	vt_buf_puts(b, "</span>");
 	vt_page_layout_badge(b, t->status, stale);
-	vt_buf_puts(b, "</div><div class=\"t-out\">");
+	vt_buf_puts(b, "</div>");
+	if (t->worst || !wall)
+		vt_buf_puts(b, "<div class=\"t-out\">");
 	if (t->worst) {
 		vt_buf_puts(b, "<span class=\"t-check\">");
 		vt_html_text(b, t->worst->check);
 		vt_buf_puts(b, "</span> <span class=\"t-output\">");
 		vt_html_text(b, t->worst->output[0] ? t->worst->output :
 		    vt_health_check_status_name(t->worst->status));
-		vt_buf_puts(b, "</span>");
-	} else {
+		vt_buf_puts(b, "</span></div>");
+	} else if (!wall) {
 		vt_buf_puts(b, "<span class=\"t-output muted\">metrics only, "
-		    "no healthchecks</span>");
+		    "no healthchecks</span></div>");
 	}
-	vt_buf_puts(b, "</div><div class=\"t-figs\">");
 	if (t->tr && t->tr->timer) {
+		vt_buf_puts(b, "<div class=\"t-figs\">");
 		vt_buf_puts(b, "<div class=\"fig\"><b>");
 		vt_html_num(b, t->tr->rate);
 		vt_buf_puts(b, "<small>/s</small></b><span>");
@@ -152,18 +178,21 @@ static void render_tile(struct vt_buf *b, const struct tile *t, double now)
 		vt_html_ms(b, t->tr->p99);
 		vt_buf_puts(b, "</b><span>p99</span></div>");
 		sparkline(b, t->tr);
-	} else if (t->tr) {
-		vt_buf_printf(b, "<div class=\"fig\"><b>%zu</b><span>metrics, "
-		    "no timers</span></div>", t->tr->nmetrics);
-	} else {
-		vt_buf_puts(b, "<span class=\"muted\">no metrics</span>");
+		vt_buf_puts(b, "</div>");
+	} else if (t->tr && !wall) {
+		vt_buf_printf(b, "<div class=\"t-figs\"><div class=\"fig\">"
+		    "<b>%zu</b><span>metrics, no timers</span></div></div>",
+		    t->tr->nmetrics);
+	} else if (!wall) {
+		vt_buf_puts(b, "<div class=\"t-figs\"><span class=\"muted\">"
+		    "no metrics</span></div>");
 	}
 	if (t->sv)
-		vt_buf_printf(b, "</div><div class=\"t-foot\"><span>%zu "
+		vt_buf_printf(b, "<div class=\"t-foot\"><span>%zu "
 		    "instance%s</span><span>seen ", t->sv->ninstances,
 		    t->sv->ninstances == 1 ? "" : "s");
 	else
-		vt_buf_printf(b, "</div><div class=\"t-foot\"><span>%zu "
+		vt_buf_printf(b, "<div class=\"t-foot\"><span>%zu "
 		    "metric%s</span><span>seen ", t->tr ? t->tr->nmetrics : (size_t)0,
 		    t->tr && t->tr->nmetrics == 1 ? "" : "s");
 	vt_html_age(b, t->last_seen, now);
@@ -189,24 +218,34 @@ static size_t wall_columns(size_t n)
 	return cols;
 }
 
+/* Whether tile t counts on this page: the wall leaves a healthy
+ * collector out of its counts and columns (its tile is hidden). */
+static int counted(const struct tile *t, int wall)
+{
+	return !wall || !quiet_self(t);
+}
+
 static void render_grid(struct vt_buf *b, const struct tile *t, size_t n,
     const struct vt_trends_snapshot *ts, const struct vt_overview_opts *o,
     double now)
 {
-	size_t counts[VT_PAGE_LAYOUT_STATUS_COUNT] = { 0 };
+	size_t counts[VT_PAGE_LAYOUT_STATUS_COUNT] = { 0 }, shown = 0;
 	for (size_t i = 0; i < n; i++)
-		counts[t[i].status]++;
+		if (counted(&t[i], o->wall)) {
+			counts[t[i].status]++;
+			shown++;
+		}
+	size_t cols = o->wall ? wall_columns(shown) : 0;
 	vt_buf_printf(b, "<main id=\"grid\" class=\"grid cols-%zu rows-%zu\" "
 	    "data-count=\"%zu\" data-now=\"%.3f\" data-flush=\"%.3f\" "
-	    "data-interval=\"%g\"", o->wall ? wall_columns(n) : (size_t)0,
-	    o->wall ? (n + wall_columns(n) - 1) / wall_columns(n) : (size_t)0,
-	    n, now, ts->timestamp, ts->interval);
+	    "data-interval=\"%g\"", cols, cols ? (shown + cols - 1) / cols :
+	    (size_t)0, shown, now, ts->timestamp, ts->interval);
 	for (size_t s = 0; s < VT_PAGE_LAYOUT_STATUS_COUNT; s++)
 		vt_buf_printf(b, " data-%s=\"%zu\"", vt_page_layout_status_class(s),
 		    counts[s]);
 	vt_buf_puts(b, ">\n");
 	for (size_t i = 0; i < n; i++)
-		render_tile(b, &t[i], now);
+		render_tile(b, &t[i], now, o->wall);
 	if (n == 0)
 		vt_buf_puts(b, "<p class=\"empty\">No services yet. Send a "
 		    "metric or a healthcheck, e.g. <code>echo "
@@ -215,13 +254,17 @@ static void render_grid(struct vt_buf *b, const struct tile *t, size_t n,
 	vt_buf_puts(b, "</main>\n");
 }
 
-static void render_counts(struct vt_buf *b, const struct tile *t, size_t n)
+static void render_counts(struct vt_buf *b, const struct tile *t, size_t n,
+    int wall)
 {
-	size_t counts[VT_PAGE_LAYOUT_STATUS_COUNT] = { 0 };
+	size_t counts[VT_PAGE_LAYOUT_STATUS_COUNT] = { 0 }, shown = 0;
 	for (size_t i = 0; i < n; i++)
-		counts[t[i].status]++;
+		if (counted(&t[i], wall)) {
+			counts[t[i].status]++;
+			shown++;
+		}
 	vt_buf_printf(b, "<div class=\"counts\" id=\"counts\"><span "
-	    "class=\"total\">%zu service%s</span>", n, n == 1 ? "" : "s");
+	    "class=\"total\">%zu service%s</span>", shown, shown == 1 ? "" : "s");
 	for (size_t s = 0; s < VT_PAGE_LAYOUT_STATUS_COUNT; s++)
 		if (counts[s])
 			vt_buf_printf(b, "<span class=\"count st-%s\">%zu %s"
@@ -238,7 +281,7 @@ void vt_pages_overview(const struct vt_health_snapshot *hs,
 	size_t n;
 	struct tile *t = collect(hs, ts, o->wall ? NULL : o->filter, &n);
 	if (o->partial) {
-		render_counts(b, t, n);
+		render_counts(b, t, n, o->wall);
 		render_grid(b, t, n, ts, o, now);
 		free(t);
 		return;
@@ -252,7 +295,7 @@ void vt_pages_overview(const struct vt_health_snapshot *hs,
 		    "hidden></div><header class=\"wallbar\"><span "
 		    "class=\"brand\"><span class=\"logo\" aria-hidden=\"true\">"
 		    "</span>vitals</span>");
-		render_counts(b, t, n);
+		render_counts(b, t, n, o->wall);
 		vt_buf_puts(b, "<span class=\"live\" id=\"live\">connecting"
 		    "</span><span class=\"clock\" id=\"clock\">");
 		vt_page_layout_clock(b, now);
@@ -267,7 +310,7 @@ void vt_pages_overview(const struct vt_health_snapshot *hs,
 		vt_html_text(b, o->filter ? o->filter : "");
 		vt_buf_puts(b, "\" autocomplete=\"off\"><button type=\"submit\">"
 		    "Filter</button></form>");
-		render_counts(b, t, n);
+		render_counts(b, t, n, o->wall);
 		vt_buf_puts(b, "</section>\n");
 	}
 	render_grid(b, t, n, ts, o, now);
