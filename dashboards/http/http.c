@@ -11,6 +11,15 @@
  * that crosses max_body is dropped as it arrives (libmicrohttpd can queue
  * a response only once the upload ends) and answered 413 at its end; one
  * that runs on past twice max_body is cut off by closing the connection.
+ *
+ * Slow clients: every connection is followed by the gate (http_gate.h)
+ * from libmicrohttpd's "started" to its "closed" notification, as the
+ * socket context: waiting for a head until the first call for a request,
+ * busy until its completion notification, then waiting again. A sweeper
+ * thread closes connections that wait past head_timeout; the gate closes
+ * the oldest waiting one when a new client finds every slot taken.
+ * Endless streams (event streams) are counted while libmicrohttpd holds
+ * them; past max_streams one is answered 503 and the connection closed.
  */
 #include <errno.h>
 #include <math.h>
@@ -23,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/clock.h"
 #include "collector/base/json.h"
 #include "collector/base/log.h"
 #include "collector/base/netaddr.h"
@@ -51,6 +61,7 @@ enum refusal {
 	REFUSED_BODY_TOO_LARGE,      /* 413 */
 	REFUSED_UNAUTHORIZED,        /* 401: token missing or wrong */
 	REFUSED_FORBIDDEN,           /* 403: not loopback, no token set */
+	REFUSED_MAX_STREAMS,         /* 503: max_streams streams open */
 	REFUSED_COUNT
 };
 
@@ -58,9 +69,12 @@ static const char *const refusal_names[REFUSED_COUNT] = {
 	[REFUSED_BODY_TOO_LARGE] = "body_too_large",
 	[REFUSED_UNAUTHORIZED] = "unauthorized",
 	[REFUSED_FORBIDDEN] = "forbidden",
+	[REFUSED_MAX_STREAMS] = "max_streams",
 };
 
 #define GATE_SLACK 4     /* libmicrohttpd's limits: the caps plus this */
+#define HEAD_TIMEOUT_MAX 10u  /* default head_timeout: at most this */
+#define SWEEP_EVERY 0.25      /* seconds between head-deadline sweeps */
 
 struct vt_http {
 	struct vt_http_config cfg;
@@ -75,6 +89,20 @@ struct vt_http {
 	size_t nroutes;
 	struct MHD_Daemon *daemon;
 	int port;
+	atomic_size_t streams;       /* endless streams held now */
+	/* The sweeper thread: closes connections past head_timeout. */
+	pthread_t sweeper;
+	pthread_mutex_t sweep_lock;
+	pthread_cond_t sweep_cond;
+	int sweep_stop, sweep_started;
+};
+
+/* An endless stream as libmicrohttpd holds it: counted while it lives. */
+struct stream {
+	vt_http *h;
+	ssize_t (*read)(void *ctx, uint64_t pos, char *buf, size_t max);
+	void *ctx;
+	void (*free)(void *ctx);
 };
 
 struct request_state {
@@ -97,7 +125,21 @@ vt_http *vt_http_create(const struct vt_http_config *cfg)
 	h->cfg.listen = h->listen;
 	h->cfg.tls_cert = h->tls_cert;
 	h->cfg.tls_key = h->tls_key;
+	if (h->cfg.timeout == 0)
+		h->cfg.timeout = 30;
+	if (h->cfg.head_timeout == 0)
+		h->cfg.head_timeout = h->cfg.timeout < HEAD_TIMEOUT_MAX ?
+		    h->cfg.timeout : HEAD_TIMEOUT_MAX;
+	if (h->cfg.reserve == 0)
+		h->cfg.reserve = cfg->max_connections / 8;
+	if (h->cfg.max_streams == 0)
+		h->cfg.max_streams = cfg->max_connections / 4;
+	if (h->cfg.max_streams == 0)
+		h->cfg.max_streams = 1;
 	h->gate = vt_http_gate_create(cfg->max_connections, cfg->max_per_ip);
+	vt_http_gate_set_reserve(h->gate, h->cfg.reserve);
+	pthread_mutex_init(&h->sweep_lock, NULL);
+	vt_clock_cond_init(&h->sweep_cond);
 	return h;
 }
 
@@ -228,36 +270,87 @@ static void add_security_headers(struct MHD_Response *r)
 	add_header(r, "Referrer-Policy", "no-referrer");
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn,
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *st = cls;
+	return st->read(st->ctx, pos, buf, max);
+}
+
+static void stream_done(void *cls)
+{
+	struct stream *st = cls;
+	if (st->free != NULL)
+		st->free(st->ctx);
+	atomic_fetch_sub(&st->h->streams, 1);
+	free(st);
+}
+
+/* An endless stream, counted while libmicrohttpd holds it: 1 with *out
+ * set; 0 past max_streams, -1 when it cannot be made (in both the
+ * stream's own free callback has run). */
+static int stream_response(vt_http *h, struct vt_http_response *resp,
+    struct MHD_Response **out)
+{
+	*out = NULL;
+	if (atomic_fetch_add(&h->streams, 1) >= h->cfg.max_streams) {
+		atomic_fetch_sub(&h->streams, 1);
+		if (resp->stream_free != NULL)
+			resp->stream_free(resp->stream_ctx);
+		return 0;
+	}
+	struct stream *st = vt_xcalloc(1, sizeof *st);
+	*st = (struct stream){ h, resp->stream, resp->stream_ctx,
+	    resp->stream_free };
+	*out = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+	    stream_read, st, stream_done);
+	if (*out == NULL) {
+		stream_done(st);
+		return -1;
+	}
+	return 1;
+}
+
+static enum MHD_Result send_response(vt_http *h, struct MHD_Connection *conn,
     struct vt_http_response *resp, int head_only)
 {
-	size_t len;
-	char *data = vt_buf_steal(&resp->body, &len);
 	struct MHD_Response *r;
-	if (resp->stream != NULL && !head_only) {
-		free(data);
+	if (resp->stream != NULL && !head_only && !resp->endless) {
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
 		    16 * 1024, resp->stream, resp->stream_ctx,
 		    resp->stream_free);
 		if (r == NULL && resp->stream_free != NULL)
 			resp->stream_free(resp->stream_ctx);
-		if (r == NULL)
+		vt_buf_fini(&resp->body);
+	} else if (resp->stream != NULL && !head_only) {
+		int made = stream_response(h, resp, &r);
+		if (made < 0)
 			return MHD_NO;
+		if (made == 0) {
+			atomic_fetch_add(&h->refused[REFUSED_MAX_STREAMS], 1);
+			resp->stream = NULL;
+			resp->stream_free = NULL;
+			vt_http_error(resp, 503, "too many streams open (%zu)",
+			    h->cfg.max_streams);
+			resp->close = 1;
+			return send_response(h, conn, resp, 0);
+		}
+		vt_buf_fini(&resp->body);
 	} else if (head_only) {
-		free(data);
+		vt_buf_fini(&resp->body);
 		if (resp->stream_free != NULL)
 			resp->stream_free(resp->stream_ctx);
 		r = MHD_create_response_from_buffer(0, NULL,
 		    MHD_RESPMEM_PERSISTENT);
 	} else {
+		size_t len;
+		char *data = vt_buf_steal(&resp->body, &len);
 		r = MHD_create_response_from_buffer_with_free_callback(len,
 		    data, free);
-	}
-	if (r == NULL) {
-		if (!head_only)
+		if (r == NULL)
 			free(data);
-		return MHD_NO;
 	}
+	if (r == NULL)
+		return MHD_NO;
 	add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    resp->content_type ? resp->content_type : JSON_TYPE);
 	add_security_headers(r);
@@ -265,6 +358,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
 		add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (resp->location[0])
 		add_header(r, MHD_HTTP_HEADER_LOCATION, resp->location);
+	if (resp->close)
+		add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ret = MHD_queue_response(conn, resp->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -282,7 +377,7 @@ static enum MHD_Result too_large(vt_http *h, struct MHD_Connection *conn,
 	atomic_fetch_add(&h->refused[REFUSED_BODY_TOO_LARGE], 1);
 	vt_http_error(&resp, 413, "request body over %zu bytes",
 	    h->cfg.max_body);
-	return send_response(conn, &resp, 0);
+	return send_response(h, conn, &resp, 0);
 }
 
 static int has_control(const char *s, size_t n)
@@ -308,6 +403,14 @@ static enum MHD_Result arg_is_clean(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
+/* The gate's record of this connection (its socket context). */
+static struct vt_http_gate_conn *gate_conn(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     const char *url, const char *method, const char *version,
     const char *upload_data, size_t *upload_data_size, void **req_cls)
@@ -317,6 +420,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	(void)version;
 
 	if (st == NULL) {
+		vt_http_gate_conn_busy(h->gate, gate_conn(conn));  /* head in */
 		st = vt_xcalloc(1, sizeof *st);
 		vt_buf_init(&st->body);
 		*req_cls = st;
@@ -382,16 +486,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		req.subpath = url + r->path_len;
 		r->fn(r->ctx, &req, &resp);
 	}
-	return send_response(conn, &resp, strcmp(method, "HEAD") == 0);
+	return send_response(h, conn, &resp, strcmp(method, "HEAD") == 0);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,
     void **req_cls, enum MHD_RequestTerminationCode toe)
 {
+	vt_http *h = cls;
 	struct request_state *st = *req_cls;
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	vt_http_gate_conn_waiting(h->gate, gate_conn(conn), vt_clock_mono());
 	if (st) {
 		vt_buf_fini(&st->body);
 		free(st);
@@ -460,17 +564,21 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
     void **socket_context, enum MHD_ConnectionNotificationCode code)
 {
 	vt_http *h = cls;
-	(void)socket_context;
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
 	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 	socklen_t len = sa == NULL ? 0 : sa->sa_family == AF_INET6 ?
 	    (socklen_t)sizeof(struct sockaddr_in6) :
 	    (socklen_t)sizeof(struct sockaddr_in);
-	if (code == MHD_CONNECTION_NOTIFY_STARTED)
-		vt_http_gate_opened(h->gate, sa, len);
-	else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
-		vt_http_gate_closed(h->gate, sa, len);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fi = MHD_get_connection_info(
+		    conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = vt_http_gate_conn_opened(h->gate, sa, len,
+		    fi ? fi->connect_fd : -1, vt_clock_mono());
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		vt_http_gate_conn_closed(h->gate, *socket_context, sa, len);
+		*socket_context = NULL;
+	}
 }
 
 void vt_http_collect(void *ctx, struct vt_buf *out, enum vt_prom_format fmt)
@@ -479,6 +587,8 @@ void vt_http_collect(void *ctx, struct vt_buf *out, enum vt_prom_format fmt)
 	static const char open_name[] = "vitals_http_open_connections";
 	static const char refused_name[] = "vitals_http_refused";
 	static const char gate_name[] = "vitals_http_connections_refused";
+	static const char drop_name[] = "vitals_http_connections_dropped";
+	static const char streams_name[] = "vitals_http_open_streams";
 
 	vt_prom_text_head(out, gate_name, sizeof gate_name - 1,
 	    VT_PROM_COUNTER, "HTTP connections closed unanswered at a cap, by "
@@ -490,6 +600,24 @@ void vt_http_collect(void *ctx, struct vt_buf *out, enum vt_prom_format fmt)
 		    (enum vt_http_gate_reason)i));
 		vt_buf_putc(out, '\n');
 	}
+	vt_prom_text_head(out, drop_name, sizeof drop_name - 1,
+	    VT_PROM_COUNTER, "HTTP connections closed by the server before a "
+	    "request head was complete, by reason: head_timeout (not "
+	    "complete within the head deadline), evicted (every slot taken: "
+	    "the oldest waiting one made room for a new client).", fmt);
+	for (int i = 0; i < VT_GATE_DROP_COUNT; i++) {
+		vt_buf_printf(out, "%s_total{reason=\"%s\"} ", drop_name,
+		    vt_http_gate_drop_name((enum vt_http_gate_drop)i));
+		vt_prom_text_u64(out, vt_http_gate_dropped(h->gate,
+		    (enum vt_http_gate_drop)i));
+		vt_buf_putc(out, '\n');
+	}
+	vt_prom_text_head(out, streams_name, sizeof streams_name - 1,
+	    VT_PROM_GAUGE, "Endless HTTP streams (event streams) open now.",
+	    fmt);
+	vt_buf_printf(out, "%s ", streams_name);
+	vt_prom_text_u64(out, atomic_load(&h->streams));
+	vt_buf_putc(out, '\n');
 	vt_prom_text_head(out, open_name, sizeof open_name - 1, VT_PROM_GAUGE,
 	    "HTTP connections open now.", fmt);
 	vt_buf_printf(out, "%s ", open_name);
@@ -498,13 +626,33 @@ void vt_http_collect(void *ctx, struct vt_buf *out, enum vt_prom_format fmt)
 	vt_prom_text_head(out, refused_name, sizeof refused_name - 1,
 	    VT_PROM_COUNTER, "HTTP requests refused before any handler ran, "
 	    "by reason: body_too_large (413), unauthorized (401), forbidden "
-	    "(403).", fmt);
+	    "(403), max_streams (503).", fmt);
 	for (int i = 0; i < REFUSED_COUNT; i++) {
 		vt_buf_printf(out, "%s_total{reason=\"%s\"} ", refused_name,
 		    refusal_names[i]);
 		vt_prom_text_u64(out, atomic_load(&h->refused[i]));
 		vt_buf_putc(out, '\n');
 	}
+}
+
+/* Every SWEEP_EVERY seconds: close connections whose request head is
+ * not complete within head_timeout. */
+static void *sweeper_main(void *arg)
+{
+	vt_http *h = arg;
+	pthread_mutex_lock(&h->sweep_lock);
+	while (!h->sweep_stop) {
+		struct timespec at = vt_clock_deadline(SWEEP_EVERY);
+		pthread_cond_timedwait(&h->sweep_cond, &h->sweep_lock, &at);
+		if (h->sweep_stop)
+			break;
+		pthread_mutex_unlock(&h->sweep_lock);
+		vt_http_gate_sweep(h->gate, vt_clock_mono(),
+		    (double)h->cfg.head_timeout);
+		pthread_mutex_lock(&h->sweep_lock);
+	}
+	pthread_mutex_unlock(&h->sweep_lock);
+	return NULL;
 }
 
 int vt_http_start(vt_http *h, char *err, size_t errlen)
@@ -529,7 +677,14 @@ int vt_http_start(vt_http *h, char *err, size_t errlen)
 		return -1;
 	/* The gate (on_accept) enforces the configured caps and counts what
 	 * it refuses; libmicrohttpd's limits sit a little above them as the
-	 * hard stop for connections admitted at the same instant. */
+	 * hard stop for connections admitted at the same instant. Its total
+	 * is shared out between the pool's threads and any one thread may
+	 * end up holding all of them: so many times the threads. Connections
+	 * the gate shut down still count there until their thread closes
+	 * them, hence the reserve once more. */
+	size_t threads = h->cfg.threads ? h->cfg.threads : 1;
+	size_t mhd_limit = (h->cfg.max_connections + 2 * h->cfg.reserve +
+	    GATE_SLACK) * threads;
 	if (h->cfg.max_per_ip > 0)
 		opt[nopt++] = (struct MHD_OptionItem){
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
@@ -538,9 +693,8 @@ int vt_http_start(vt_http *h, char *err, size_t errlen)
 	h->daemon = MHD_start_daemon(flags, 0, on_accept, h, on_request, h,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg.threads,
-	    MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)h->cfg.max_connections + GATE_SLACK,
-	    MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout ? h->cfg.timeout : 30u,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)mhd_limit,
+	    MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 	    MHD_OPTION_ARRAY, opt,
@@ -554,6 +708,12 @@ int vt_http_start(vt_http *h, char *err, size_t errlen)
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon,
 	    MHD_DAEMON_INFO_BIND_PORT);
 	h->port = di ? di->port : -1;
+	int rc = pthread_create(&h->sweeper, NULL, sweeper_main, h);
+	if (rc != 0) {
+		snprintf(err, errlen, "http sweeper thread: %s", strerror(rc));
+		return -1;
+	}
+	h->sweep_started = 1;
 	return 0;
 }
 
@@ -566,8 +726,17 @@ void vt_http_destroy(vt_http *h)
 {
 	if (h == NULL)
 		return;
+	if (h->sweep_started) {
+		pthread_mutex_lock(&h->sweep_lock);
+		h->sweep_stop = 1;
+		pthread_cond_signal(&h->sweep_cond);
+		pthread_mutex_unlock(&h->sweep_lock);
+		pthread_join(h->sweeper, NULL);
+	}
 	if (h->daemon)
 		MHD_stop_daemon(h->daemon);
+	pthread_cond_destroy(&h->sweep_cond);
+	pthread_mutex_destroy(&h->sweep_lock);
 	vt_http_gate_destroy(h->gate);
 	free(h->cert_pem);
 	free(h->key_pem);

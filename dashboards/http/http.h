@@ -4,7 +4,16 @@
  * Endpoints live in their own files and register routes before start.
  *
  * Bounds: max_connections at once, max_per_ip from one address, timeout
- * seconds of silence before a connection is closed (slow clients), and
+ * seconds of silence before a connection is closed (slow clients), a
+ * request head (from connect, or from the end of the previous response)
+ * complete within head_timeout seconds however it trickles in, and when
+ * all max_connections are taken a new client gets the slot of the oldest
+ * connection still waiting for its head (http_gate.h); loopback clients
+ * may use `reserve` more slots when none can be freed so. Streamed
+ * responses that never end (event streams) hold at most max_streams
+ * connections, so
+ * that pages and /metrics keep the rest; past it they are answered 503
+ * and closed. And
  * bodies over max_body answered 413 as soon as that is known (from
  * Content-Length before any body is read, else when the body crosses the
  * cap) without buffering more. Every response carries the security
@@ -37,6 +46,12 @@ struct vt_http_config {
 	size_t max_per_ip;           /* connections from one address; 0 = any */
 	size_t threads;
 	unsigned timeout;            /* seconds of client inactivity */
+	unsigned head_timeout;       /* seconds for a whole request head;
+	                              * 0 = min(timeout, 10) */
+	size_t reserve;              /* slots past max_connections for
+	                              * loopback; 0 = max_connections / 8 */
+	size_t max_streams;          /* endless streams at once;
+	                              * 0 = max_connections / 4, at least 1 */
 	const char *tls_cert;        /* PEM file paths: HTTPS; NULL or "" = */
 	const char *tls_key;         /*   plain HTTP (read at start) */
 };
@@ -57,6 +72,7 @@ struct vt_http_response {
 	struct vt_buf body;          /* owned by the server */
 	char location[256];          /* optional Location header */
 	int no_cache;                /* Cache-Control: no-store */
+	int close;                   /* Connection: close after this one */
 	/*
 	 * A streamed body (Server-Sent Events, events.c): when stream is
 	 * set, body is ignored and the response is sent chunked, its bytes
@@ -69,6 +85,10 @@ struct vt_http_response {
 	ssize_t (*stream)(void *ctx, uint64_t pos, char *buf, size_t max);
 	void *stream_ctx;
 	void (*stream_free)(void *ctx);
+	/* A stream that runs until the client leaves (event streams): at
+	 * most max_streams at once; past it the stream is freed and 503
+	 * answered (and the connection closed) instead. */
+	int endless;
 };
 
 typedef void (*vt_http_handler)(void *ctx, const struct vt_http_request *req,
@@ -96,9 +116,11 @@ int vt_http_start(vt_http *h, char *err, size_t errlen);
 int vt_http_port(const vt_http *h);
 
 /* A Prometheus collector (prom.h, vt_prom_add_collector; ctx is the
- * vt_http): vitals_http_open_connections and
- * vitals_http_refused_total{reason="body_too_large"|"unauthorized"|
- * "forbidden"}. Thread-safe. */
+ * vt_http): vitals_http_open_connections, vitals_http_open_streams,
+ * vitals_http_connections_refused_total{reason},
+ * vitals_http_connections_dropped_total{reason="head_timeout"|"evicted"}
+ * and vitals_http_refused_total{reason="body_too_large"|"unauthorized"|
+ * "forbidden"|"max_streams"}. Thread-safe. */
 void vt_http_collect(void *ctx, struct vt_buf *out, enum vt_prom_format fmt);
 
 /* Stop serving (waits for handlers to return) and free. NULL ok. */
