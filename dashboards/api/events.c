@@ -9,8 +9,15 @@
  * and the heartbeat tick collect suspended streams under the lock and
  * resume them after releasing it (libmicrohttpd cancels a suspend that
  * follows an early resume, so the order of the two never loses a wake).
+ *
+ * A suspended connection is out of libmicrohttpd's sight: a client that
+ * hangs up would only be noticed when the next heartbeat fails to go
+ * out. So the tick also polls the socket of each suspended stream for a
+ * hang-up (POLLRDHUP) and resumes the ones gone; their next read ends the
+ * stream with an error, and libmicrohttpd closes the connection.
  */
 #include <microhttpd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +44,8 @@ struct client {
 	struct vt_buf out;           /* bytes not yet handed to the server */
 	size_t off;                  /* of out, already handed over */
 	int suspended;
+	int gone;                    /* the client hung up: end the stream */
+	int fd;                      /* the connection's socket, or -1 */
 	double last_write;
 };
 
@@ -78,7 +87,8 @@ static size_t collect(vt_events *ev, struct MHD_Connection **out,
 	for (struct client *c = ev->clients; c; c = c->next) {
 		if (!c->suspended || n == VT_EVENTS_MAX_CLIENTS)
 			continue;
-		if (only_idle && now - c->last_write < VT_EVENTS_HEARTBEAT)
+		if (only_idle && !c->gone &&
+		    now - c->last_write < VT_EVENTS_HEARTBEAT)
 			continue;
 		c->suspended = 0;
 		out[n++] = c->conn;
@@ -111,10 +121,22 @@ unsigned long long vt_events_publish(vt_events *ev, const char *event,
 	return id;
 }
 
+/* The client of a suspended stream has hung up (or the socket failed).
+ * The connection cannot close while suspended, so fd is still its own. */
+static int hung_up(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+	return fd >= 0 && poll(&p, 1, 0) > 0 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 void vt_events_tick(vt_events *ev, double now)
 {
 	struct MHD_Connection *wake[VT_EVENTS_MAX_CLIENTS];
 	pthread_mutex_lock(&ev->lock);
+	for (struct client *c = ev->clients; c; c = c->next)
+		if (c->suspended && !c->gone && hung_up(c->fd))
+			c->gone = 1;
 	size_t n = collect(ev, wake, now, 1);
 	pthread_mutex_unlock(&ev->lock);
 	resume(wake, n);
@@ -157,6 +179,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	(void)pos;
 
 	pthread_mutex_lock(&ev->lock);
+	if (c->gone) {
+		pthread_mutex_unlock(&ev->lock);
+		return MHD_CONTENT_READER_END_WITH_ERROR;   /* closes it */
+	}
 	if (ev->closing) {
 		pthread_mutex_unlock(&ev->lock);
 		return MHD_CONTENT_READER_END_OF_STREAM;
@@ -234,8 +260,11 @@ static void get_events(void *ctx, const struct vt_http_request *req,
 	double now = vt_clock_now();
 	struct client *c = vt_xcalloc(1, sizeof *c);
 
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
 	c->ev = ev;
 	c->conn = req->conn;
+	c->fd = ci ? ci->connect_fd : -1;
 	c->last_write = now;
 	vt_buf_init(&c->out);
 	hello(ev, &c->out, now);
@@ -247,6 +276,7 @@ static void get_events(void *ctx, const struct vt_http_request *req,
 		free(c);
 		vt_http_error(resp, 503, "too many event streams (%d)",
 		    VT_EVENTS_MAX_CLIENTS);
+		resp->close = 1;     /* its slot goes back to pages at once */
 		return;
 	}
 	c->next_seq = ev->seq;
@@ -269,6 +299,7 @@ static void get_events(void *ctx, const struct vt_http_request *req,
 	resp->stream = stream_read;
 	resp->stream_ctx = c;
 	resp->stream_free = stream_free;
+	resp->endless = 1;
 }
 
 void vt_events_register(vt_events *ev, vt_http *http)

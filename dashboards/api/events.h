@@ -22,6 +22,8 @@
  *
  *   : heartbeat            a comment every 15 s of silence, so proxies
  *                          keep the stream open and dead clients are found
+ *                          (a client that hangs up is noticed sooner: the
+ *                          tick polls suspended streams' sockets)
  * A reconnecting client's Last-Event-ID resumes from the next event when
  * it is still in the backlog.
  *
@@ -43,7 +45,10 @@
 
 #define VT_EVENTS_BACKLOG 256        /* events kept for slow clients */
 #define VT_EVENTS_HEARTBEAT 15.0     /* seconds of silence before ": " */
-#define VT_EVENTS_MAX_CLIENTS 64     /* streams at once; more get 503 */
+#define VT_EVENTS_MAX_CLIENTS 64     /* streams at once; more get 503 and
+                                      * the connection is closed (the
+                                      * server caps streams too: http.h
+                                      * max_streams) */
 
 typedef struct vt_events vt_events;
 
@@ -64,7 +69,8 @@ unsigned long long vt_events_publish(vt_events *ev, const char *event,
     const char *data);
 
 /* Wake streams silent for VT_EVENTS_HEARTBEAT seconds (they then send a
- * heartbeat comment). Call about once a second, any thread. */
+ * heartbeat comment), and end those whose client hung up (their
+ * connection closes). Call about once a second, any thread. */
 void vt_events_tick(vt_events *ev, double now);
 
 /* End every stream: call before the HTTP server stops (libmicrohttpd
