@@ -209,6 +209,11 @@ class Dashboards(TestCase):
                 with browser.Browser(w, h) as b:
                     b.open(d.url("/?wall=1"))
                     self.assertEqual(len(tiles(b)), 60)
+                    # all on one screen: the wall made no pages (a tile on
+                    # another page is hidden and would pass the test below)
+                    self.assertFalse(b.eval(
+                        "(() => { const p = document.getElementById('page');"
+                        " return !!p && !p.hidden; })()"), "%dx%d" % (w, h))
                     self.assertLessEqual(b.eval(
                         "document.documentElement.scrollHeight"), h + 1)
                     # every tile inside the screen, every name whole
