@@ -80,9 +80,9 @@ static const struct vt_metric_window **sorted_metrics(
 
 /* ---- GET /api/v1/services ---- */
 
-static void put_service_entry(struct vt_buf *b, const char *name,
-    const struct vt_health_service_view *sv, size_t nmetrics,
-    double metrics_seen)
+static void put_service_entry(struct vt_buf *b, const struct vt_flush *f,
+    const char *name, const struct vt_health_service_view *sv,
+    size_t nmetrics, double metrics_seen, double now)
 {
 	static const size_t none[4];
 	double seen = sv && sv->last_report > metrics_seen ? sv->last_report :
@@ -93,8 +93,9 @@ static void put_service_entry(struct vt_buf *b, const char *name,
 	    "\"counts\":", vt_health_check_status_name(sv ? sv->status : VT_STATUS_OK),
 	    sv && sv->stale ? "true" : "false", sv ? sv->nchecks : 0);
 	put_counts(b, sv ? sv->counts : none);
-	vt_buf_printf(b, ",\"instances\":%zu,\"metrics\":%zu,\"last_seen\":",
-	    sv ? sv->ninstances : 0, nmetrics);
+	vt_buf_printf(b, ",\"instances\":%zu,\"metrics\":%zu,\"idle\":%s,"
+	    "\"last_seen\":", sv ? sv->ninstances : 0, nmetrics,
+	    vt_latest_idle(f, seen, now) ? "true" : "false");
 	put_time(b, seen);
 	vt_buf_putc(b, '}');
 }
@@ -108,6 +109,7 @@ static void get_services(void *ctx, const struct vt_http_request *req,
 	size_t nm, i = 0, j = 0, out = 0;
 	const struct vt_metric_window **m = sorted_metrics(f, &nm);
 	struct vt_buf *b = &resp->body;
+	double now = vt_clock_now();
 	(void)req;
 
 	vt_buf_puts(b, "{\"services\":[");
@@ -128,12 +130,13 @@ static void get_services(void *ctx, const struct vt_http_request *req,
 		}
 		if (out++)
 			vt_buf_putc(b, ',');
-		put_service_entry(b, name, c <= 0 ? sv : NULL, count, seen);
+		put_service_entry(b, f, name, c <= 0 ? sv : NULL, count, seen,
+		    now);
 		if (c <= 0)
 			i++;
 	}
 	vt_buf_puts(b, "],\"time\":");
-	put_num(b, vt_clock_now());
+	put_num(b, now);
 	vt_buf_puts(b, "}\n");
 	resp->no_cache = 1;
 	free(m);
@@ -193,9 +196,9 @@ static void put_percentiles(struct vt_buf *b, const char *key,
     const struct vt_flush *f, const double *q)
 {
 	vt_buf_printf(b, ",\"%s\":{", key);
-	for (size_t p = 0; q && p < f->npercentiles; p++) {
+	for (size_t p = 0; p < f->npercentiles; p++) {
 		vt_buf_printf(b, "%s\"p%g\":", p ? "," : "", f->percentiles[p]);
-		put_num(b, q[p]);
+		put_num(b, q ? q[p] : NAN);     /* none: an idle window */
 	}
 	vt_buf_putc(b, '}');
 }
@@ -232,10 +235,10 @@ static void put_metric(struct vt_buf *b, const struct vt_flush *f,
 		put_field(b, "max", w->max);
 		put_field(b, "mean", w->mean);
 		put_field(b, "stddev", w->stddev);
-		for (size_t p = 0; w->quantiles && p < f->npercentiles; p++) {
+		for (size_t p = 0; p < f->npercentiles; p++) {
 			char key[32];
 			snprintf(key, sizeof key, "p%g", f->percentiles[p]);
-			put_field(b, key, w->quantiles[p]);
+			put_field(b, key, w->quantiles ? w->quantiles[p] : NAN);
 		}
 	}
 	vt_buf_putc(b, '}');
@@ -287,9 +290,11 @@ static void get_service(void *ctx, const struct vt_http_request *req,
 	}
 	vt_buf_puts(b, "{\"name\":");
 	vt_json_string(b, name);
-	vt_buf_printf(b, ",\"status\":\"%s\",\"stale\":%s,\"last_seen\":",
+	vt_buf_printf(b, ",\"status\":\"%s\",\"stale\":%s,\"idle\":%s,"
+	    "\"last_seen\":",
 	    vt_health_check_status_name(sv ? sv->status : VT_STATUS_OK),
-	    sv && sv->stale ? "true" : "false");
+	    sv && sv->stale ? "true" : "false",
+	    vt_latest_idle(f, seen, now) ? "true" : "false");
 	put_time(b, seen);
 	vt_buf_puts(b, ",\"counts\":");
 	put_counts(b, sv ? sv->counts : none);

@@ -167,6 +167,14 @@ int vt_latest_save(vt_latest *l)
 	return rc;
 }
 
+int vt_latest_idle(const struct vt_flush *f, double last_seen, double now)
+{
+	double after = f ? VT_LATEST_IDLE_WINDOWS * f->interval : 0;
+	if (after < VT_LATEST_IDLE_MIN)
+		after = VT_LATEST_IDLE_MIN;
+	return now - last_seen >= after;
+}
+
 struct vt_flush *vt_latest_get(vt_latest *l)
 {
 	return vt_published_get(&l->flush);

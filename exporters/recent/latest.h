@@ -57,6 +57,14 @@ int vt_latest_save(vt_latest *l);
  * or NULL before the first window closed. Thread-safe. */
 struct vt_flush *vt_latest_get(vt_latest *l);
 
+/* Idle: nothing came from it (a service, a metric) for
+ * VT_LATEST_IDLE_WINDOWS windows of f and at least VT_LATEST_IDLE_MIN
+ * seconds before now; the pages and the API say so. f may be NULL (the
+ * window length is then unknown: only the minimum counts). */
+#define VT_LATEST_IDLE_WINDOWS 3
+#define VT_LATEST_IDLE_MIN 60.0
+int vt_latest_idle(const struct vt_flush *f, double last_seen, double now);
+
 /* Forget a service (DELETE /api/v1/services/<s>, after the aggregator
  * dropped its metrics at unix time now): the published window is
  * replaced at once by a copy without its metrics, and a window that
