@@ -316,11 +316,12 @@ struct vt_http_gate_conn *vt_http_gate_conn_opened(struct vt_http_gate *g,
 {
 	struct vt_http_gate_conn *c = vt_xcalloc(1, sizeof *c);
 	c->fd = fd;
-	c->state = WAITING;
+	c->state = fd >= 0 ? WAITING : BUSY;  /* unknown socket: left alone */
 	c->since = now;
 	vt_http_gate_opened(g, sa, len);
 	pthread_mutex_lock(&g->lock);
-	wait_append(g, c);
+	if (c->state == WAITING)
+		wait_append(g, c);
 	pthread_mutex_unlock(&g->lock);
 	return c;
 }
@@ -356,7 +357,7 @@ void vt_http_gate_conn_busy(struct vt_http_gate *g,
 void vt_http_gate_conn_waiting(struct vt_http_gate *g,
     struct vt_http_gate_conn *c, double now)
 {
-	if (c == NULL)
+	if (c == NULL || c->fd < 0)
 		return;
 	uint64_t bytes = bytes_in(c->fd);   /* outside the lock */
 	pthread_mutex_lock(&g->lock);
