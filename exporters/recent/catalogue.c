@@ -24,6 +24,12 @@ struct entry {
 	double last_seen;           /* unix time of its last sample */
 	double value;               /* gauge: last value; NaN otherwise */
 	uint64_t seq;               /* last flush that carried it */
+	double first_seen;          /* 0 not yet, -1 unknown (loaded from
+	                               a file saved without it) */
+	double kept_at;             /* last window with samples, 0 none */
+	double kept_count, kept_rate, kept_value;
+	double *kept_q;             /* kept_nq quantiles, or NULL */
+	size_t kept_nq;
 };
 
 struct vt_catalogue {
@@ -100,6 +106,7 @@ static size_t drop_where(vt_catalogue *c,
 	for (size_t k = 0; k < c->n; k++) {
 		if (drop(&c->v[k], arg)) {
 			vt_series_release(c->v[k].series);
+			free(c->v[k].kept_q);
 			continue;
 		}
 		c->v[out++] = c->v[k];
@@ -127,8 +134,10 @@ void vt_catalogue_destroy(vt_catalogue *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t k = 0; k < c->n; k++)
+	for (size_t k = 0; k < c->n; k++) {
 		vt_series_release(c->v[k].series);
+		free(c->v[k].kept_q);
+	}
 	free(c->v);
 	free(c->slots);
 	free(c);
@@ -140,6 +149,9 @@ size_t vt_catalogue_size(const vt_catalogue *c)
 }
 
 /* ---- windows in, windows out ---- */
+
+static void keep(struct entry *e, const struct vt_flush *f,
+    const struct vt_metric_window *w);
 
 void vt_catalogue_note(vt_catalogue *c, const struct vt_flush *f)
 {
@@ -162,6 +174,51 @@ void vt_catalogue_note(vt_catalogue *c, const struct vt_flush *f)
 		if (w->series->kind == VT_GAUGE && isfinite(w->value))
 			e->value = w->value;
 		e->seq = f->seq;
+		if (w->samples > 0)
+			keep(e, f, w);
+	}
+}
+
+/* Remember a window with samples for vt_catalogue_kept. */
+static void keep(struct entry *e, const struct vt_flush *f,
+    const struct vt_metric_window *w)
+{
+	if (e->first_seen == 0)
+		e->first_seen = f->timestamp - f->interval;
+	e->kept_at = f->timestamp;
+	e->kept_count = w->count;
+	e->kept_rate = w->rate;
+	e->kept_value = w->value;
+	if (w->quantiles == NULL || f->npercentiles == 0) {
+		e->kept_nq = 0;
+		return;
+	}
+	if (e->kept_q == NULL || e->kept_nq != f->npercentiles)
+		e->kept_q = vt_xrealloc(e->kept_q,
+		    f->npercentiles * sizeof *e->kept_q);
+	e->kept_nq = f->npercentiles;
+	memcpy(e->kept_q, w->quantiles, f->npercentiles * sizeof *e->kept_q);
+}
+
+void vt_catalogue_kept(vt_catalogue *c, const struct vt_series *const *s,
+    size_t n, struct vt_catalogue_kept *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t slot;
+		const struct entry *e = find(c, s[i], &slot);
+		memset(&out[i], 0, sizeof out[i]);
+		if (e == NULL)
+			continue;
+		out[i].first_seen = e->first_seen > 0 ? e->first_seen : 0;
+		out[i].at = e->kept_at;
+		out[i].count = e->kept_count;
+		out[i].rate = e->kept_rate;
+		out[i].value = e->kept_value;
+		out[i].nquantiles = e->kept_nq < VT_MAX_PERCENTILES ?
+		    e->kept_nq : VT_MAX_PERCENTILES;
+		if (out[i].nquantiles)
+			memcpy(out[i].quantiles, e->kept_q,
+			    out[i].nquantiles * sizeof *e->kept_q);
 	}
 }
 
@@ -273,6 +330,8 @@ char *vt_catalogue_render(vt_catalogue *c, double now, size_t *len)
 		}
 		vt_buf_putc(&b, ']');
 		vt_json_member_number(&b, "last_seen", e->last_seen);
+		if (e->first_seen > 0)
+			vt_json_member_number(&b, "first_seen", e->first_seen);
 		if (isfinite(e->value))
 			vt_json_member_number(&b, "value", e->value);
 		vt_buf_putc(&b, '}');
@@ -423,6 +482,13 @@ int vt_catalogue_load(vt_catalogue *c, const char *dir, double now,
 		struct entry *e = add(c, s, slot);
 		e->last_seen = seen;
 		e->value = value;
+		const cJSON *first = cJSON_GetObjectItemCaseSensitive(o,
+		    "first_seen");
+		if (cJSON_IsNumber(first) && isfinite(first->valuedouble) &&
+		    first->valuedouble > 0 && first->valuedouble <= seen)
+			e->first_seen = first->valuedouble;
+		else
+			e->first_seen = -1;   /* saved before it was kept */
 		restored++;
 	}
 	c->changed = c->renamed = 0;

@@ -20,7 +20,7 @@
  *   {"format": "vitals-catalogue", "version": 1, "saved": <unix time>,
  *    "metrics": [{"service", "metric", "kind": "timer", "key",
  *                 "labels": [[key, value], ...], "last_seen",
- *                 "value"?}, ...]}
+ *                 "first_seen"?, "value"?}, ...]}
  * A file that is not such a document is set aside (catalogue.json.
  * corrupt-<time>) and the daemon starts with an empty catalogue; entries
  * that do not make sense are skipped and counted.
@@ -61,6 +61,28 @@ void vt_catalogue_note(vt_catalogue *c, const struct vt_flush *f);
  */
 struct vt_flush *vt_catalogue_merge(vt_catalogue *c,
     const struct vt_flush *f, double now);
+
+/*
+ * What the pages show of a metric besides its window: when it first sent
+ * (so a graph's range can fit the data) and its last window that had
+ * samples (so an idle window shows the last values and their age rather
+ * than blanks). The kept window is not saved: after a restart it is
+ * known again from the next window with samples.
+ */
+struct vt_catalogue_kept {
+	double first_seen;            /* start of its first window with a
+	                                 sample, 0 unknown (saved before
+	                                 first_seen was) */
+	double at;                    /* close of its last window with samples,
+	                                 0 none since start */
+	double count, rate, value;    /* that window's (value: gauges, sets) */
+	size_t nquantiles;            /* 0, or the flush's npercentiles */
+	double quantiles[VT_MAX_PERCENTILES];
+};
+
+/* out[i] for series s[i] (zeroed when the catalogue does not know it). */
+void vt_catalogue_kept(vt_catalogue *c, const struct vt_series *const *s,
+    size_t n, struct vt_catalogue_kept *out);
 
 /* Forget every metric of a service (DELETE). Returns how many. */
 size_t vt_catalogue_forget(vt_catalogue *c, const char *service);

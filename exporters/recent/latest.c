@@ -175,6 +175,21 @@ int vt_latest_idle(const struct vt_flush *f, double last_seen, double now)
 	return now - last_seen >= after;
 }
 
+void vt_latest_kept(vt_latest *l, const struct vt_metric_window *const *w,
+    size_t n, struct vt_catalogue_kept *out)
+{
+	const struct vt_series *stack[64];
+	const struct vt_series **s = n <= 64 ? stack :
+	    vt_xmalloc(n * sizeof *s);
+	for (size_t i = 0; i < n; i++)
+		s[i] = w[i]->series;
+	pthread_mutex_lock(&l->lock);
+	vt_catalogue_kept(l->cat, s, n, out);
+	pthread_mutex_unlock(&l->lock);
+	if (s != stack)
+		free(s);
+}
+
 struct vt_flush *vt_latest_get(vt_latest *l)
 {
 	return vt_published_get(&l->flush);

@@ -22,6 +22,7 @@
 
 #include "collector/agg/flush.h"
 #include "collector/agg/sinks.h"
+#include "exporters/recent/catalogue.h"
 
 typedef struct vt_latest vt_latest;
 
@@ -56,6 +57,12 @@ int vt_latest_save(vt_latest *l);
 /* The latest flush with a reference for the caller (vt_flush_release),
  * or NULL before the first window closed. Thread-safe. */
 struct vt_flush *vt_latest_get(vt_latest *l);
+
+/* For the windows w[0..n) (of the published flush): what the catalogue
+ * kept of each series (catalogue.h: first seen, last window with
+ * samples). Thread-safe. */
+void vt_latest_kept(vt_latest *l, const struct vt_metric_window *const *w,
+    size_t n, struct vt_catalogue_kept *out);
 
 /* Idle: nothing came from it (a service, a metric) for
  * VT_LATEST_IDLE_WINDOWS windows of f and at least VT_LATEST_IDLE_MIN
