@@ -51,12 +51,14 @@ static void get_service(void *ctx, const struct vt_http_request *req,
 		return;
 	}
 	if (range == NULL) {
-		vt_http_error(resp, 400, "range: one of 1h, 6h, 1d, 1w, 1y");
+		vt_http_error(resp, 400, "range: one of auto, 1h, 6h, 1d, 1w, "
+		    "1y");
 		return;
 	}
 	struct vt_health_snapshot *hs = vt_health_snapshot_get(p->health);
 	struct vt_flush *f = vt_latest_get(p->latest);
-	if (vt_pages_service(hs, f, name, range, vt_clock_now(), &resp->body) < 0)
+	if (vt_pages_service(hs, f, p->latest, name, range, vt_clock_now(),
+	    &resp->body) < 0)
 		vt_http_error(resp, 404, "no service named %s", name);
 	else
 		resp->content_type = HTML_TYPE;

@@ -1,7 +1,10 @@
 /*
  * pages_service.c - GET /services/<service> (pages.h): the service's
- * checks with their recent transitions, a graph for every metric grouped
- * by kind, and the latest window's values with 1/5/15-minute rates.
+ * checks with their recent transitions, the latest values (the last
+ * window with data, and its age, when the service has gone quiet), and
+ * one graph per metric grouped by kind: a timer's p50/p90/p99 overlaid
+ * and its rate; a metric's tag sets overlaid, busiest first, the rest
+ * summed into "other". The default range fits the data the service has.
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,20 +17,63 @@
 #include "dashboards/pages/page_layout.h"
 #include "dashboards/pages/pages_service.h"
 
-/* The time ranges offered, and how RRDtool spells their start. */
+/* The time ranges offered, and how RRDtool spells their start; "auto"
+ * (the default) fits the data the service has. */
 static const struct {
 	const char *name, *from;
 } ranges[] = {
-	{ "1h", "-1h" }, { "6h", "-6h" }, { "1d", "-1d" }, { "1w", "-7d" },
-	{ "1y", "-1y" },
+	{ "auto", NULL }, { "1h", "-1h" }, { "6h", "-6h" }, { "1d", "-1d" },
+	{ "1w", "-7d" }, { "1y", "-1y" },
 };
 
-static const char *range_from(const char *range)
+#define AUTO_MIN_SPAN 300.0        /* seconds: at least 5 minutes... */
+#define AUTO_MIN_WINDOWS 30.0      /* ...and 30 windows */
+#define AUTO_MAX_SPAN (365 * 86400.0)
+
+/* Seconds the "auto" range covers: from a little before the service's
+ * first data to now; 0 when its first data is unknown (then 1h). */
+static double auto_span(double first_seen, const struct vt_flush *f,
+    double now)
 {
-	for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
-		if (strcmp(range, ranges[i].name) == 0)
-			return ranges[i].from;
-	return ranges[0].from;
+	if (first_seen <= 0 || first_seen > now)
+		return 0;
+	double interval = f && f->interval > 0 ? f->interval : 10;
+	double span = (now - first_seen) * 1.05 + 2 * interval;
+	double min = AUTO_MIN_WINDOWS * interval;
+	if (min < AUTO_MIN_SPAN)
+		min = AUTO_MIN_SPAN;
+	if (span < min)
+		span = min;
+	if (span > AUTO_MAX_SPAN)
+		span = AUTO_MAX_SPAN;
+	return ceil(span / 60) * 60;
+}
+
+/* The graphs' from= for a range. */
+static void range_from(char *out, size_t len, const char *range,
+    double span)
+{
+	for (size_t i = 1; i < sizeof ranges / sizeof ranges[0]; i++) {
+		if (strcmp(range, ranges[i].name) == 0) {
+			snprintf(out, len, "%s", ranges[i].from);
+			return;
+		}
+	}
+	if (span > 0)
+		snprintf(out, len, "-%.0f", span);
+	else
+		snprintf(out, len, "-1h");
+}
+
+/* "12m", "5h", "3d". */
+static void span_text(struct vt_buf *b, double span)
+{
+	if (span < 120 * 60)
+		vt_buf_printf(b, "%.0fm", span / 60);
+	else if (span < 72 * 3600)
+		vt_buf_printf(b, "%.0fh", span / 3600);
+	else
+		vt_buf_printf(b, "%.0fd", span / 86400);
 }
 
 /* Kinds in the order the page shows them, with their headings. */
@@ -35,8 +81,10 @@ static const struct {
 	enum vt_kind kind;
 	const char *title, *what;
 } sections[] = {
-	{ VT_TIMER, "Timers", "p50, p90, p99 and request rate" },
-	{ VT_HISTOGRAM, "Histograms", "p50, p90, p99 and rate" },
+	{ VT_TIMER, "Timers", "p50, p90 and p99 on one graph, and the "
+	    "request rate; tag sets: p99 and rate of the busiest" },
+	{ VT_HISTOGRAM, "Histograms", "p50, p90 and p99 on one graph, and "
+	    "the rate" },
 	{ VT_COUNTER, "Counters", "rate per second" },
 	{ VT_GAUGE, "Gauges", "value" },
 	{ VT_SET, "Sets", "distinct values per window" },
@@ -140,47 +188,173 @@ static void checks_table(struct vt_buf *b,
 
 /* ---- graphs ---- */
 
-static void graph(struct vt_buf *b, const char *service,
-    const struct vt_series *s, const char *stat, const char *range)
+#define TOP_SETS 5          /* tag sets drawn one by one */
+#define MAX_SETS 60         /* labels= in one graph (graph.c's bound) */
+
+/* "k:v,k2:v2", as graph.c's labels= takes it. */
+static void labels_arg(struct vt_buf *b, const struct vt_series *s)
 {
-	vt_buf_puts(b, "<figure class=\"graph\"><img loading=\"lazy\" "
-	    "width=\"488\" height=\"209\" src=\"/graph/");
+	struct vt_buf l;
+	vt_buf_init(&l);
+	for (size_t k = 0; k < s->nlabels; k++)
+		vt_buf_printf(&l, "%s%s:%s", k ? "," : "", s->labels[k].key,
+		    s->labels[k].value);
+	vt_buf_puts(b, "&amp;labels=");
+	vt_html_path(b, l.len ? l.data : "");
+	vt_buf_fini(&l);
+}
+
+/* How busy a series is, to pick the tag sets drawn: the 5-minute rate
+ * (counters, timers), else the last window's, else the size of the
+ * value (gauges, sets). */
+static double busyness(const struct vt_metric_window *w)
+{
+	if (isfinite(w->rate_5m))
+		return w->rate_5m;
+	if (isfinite(w->rate) && w->rate != 0)
+		return w->rate;
+	return isfinite(w->value) ? fabs(w->value) : 0;
+}
+
+static int cmp_busy(const void *a, const void *b)
+{
+	const struct vt_metric_window *x =
+	    *(const struct vt_metric_window *const *)a;
+	const struct vt_metric_window *y =
+	    *(const struct vt_metric_window *const *)b;
+	double bx = busyness(x), by = busyness(y);
+	if (bx != by)
+		return bx > by ? -1 : 1;
+	return strcmp(x->series->key, y->series->key);
+}
+
+/* The one tag key that tells a metric's series apart, or NULL. */
+static const char *set_key(const struct vt_metric_window *const *m,
+    size_t n)
+{
+	const struct vt_series *s0 = m[0]->series;
+	if (s0->nlabels != 1)
+		return NULL;
+	for (size_t i = 1; i < n; i++)
+		if (m[i]->series->nlabels != 1 ||
+		    strcmp(m[i]->series->labels[0].key, s0->labels[0].key))
+			return NULL;
+	return s0->labels[0].key;
+}
+
+/* One <figure>: a graph of stat (one, or a comma list) of the series m
+ * (one, or a metric's tag sets, busiest first). lines: legend lines,
+ * for the image's aspect ratio before it loads. */
+static void graph(struct vt_buf *b, const char *service,
+    const struct vt_metric_window *const *m, size_t n, const char *stat,
+    const char *what, const char *from)
+{
+	const struct vt_series *s = m[0]->series;
+	size_t lines = 2;
+	if (strchr(stat, ',')) {
+		lines = 1;
+		for (const char *c = stat; *c; c++)
+			lines += *c == ',';
+	} else if (n > 1) {
+		lines = n > TOP_SETS ? TOP_SETS + 1 : n;
+	}
+	vt_buf_printf(b, "<figure class=\"graph\"><img loading=\"lazy\" "
+	    "width=\"488\" height=\"%zu\" src=\"/graph/", 181 + 14 * lines);
 	vt_html_path(b, service);
 	vt_buf_putc(b, '/');
 	vt_html_path(b, s->metric);
 	vt_buf_printf(b, ".svg?theme=light&amp;width=400&amp;height=120&amp;"
-	    "from=%s&amp;stat=%s", range_from(range), stat);
-	if (s->nlabels) {
-		struct vt_buf l;
-		vt_buf_init(&l);
-		for (size_t k = 0; k < s->nlabels; k++)
-			vt_buf_printf(&l, "%s%s:%s", k ? "," : "",
-			    s->labels[k].key, s->labels[k].value);
-		vt_buf_puts(b, "&amp;labels=");
-		vt_html_path(b, l.data);
-		vt_buf_fini(&l);
+	    "from=%s&amp;stat=%s", from, stat);
+	if (n > 1) {
+		vt_buf_printf(b, "&amp;top=%d", TOP_SETS);
+		for (size_t i = 0; i < n && i < MAX_SETS; i++)
+			labels_arg(b, m[i]->series);
+	} else if (s->nlabels) {
+		labels_arg(b, s);
 	}
 	vt_buf_puts(b, "\" alt=\"");
 	vt_html_text(b, s->metric);
-	vt_buf_printf(b, " %s\"><figcaption>", stat);
-	metric_label(b, s);
-	vt_buf_printf(b, " <span class=\"stat\">%s</span></figcaption>"
-	    "</figure>", stat);
+	vt_buf_printf(b, " %s\"><figcaption>", what);
+	if (n > 1)
+		vt_html_text(b, s->metric);
+	else
+		metric_label(b, s);
+	vt_buf_printf(b, " <span class=\"stat\">%s</span>", what);
+	if (n > 1) {
+		const char *key = set_key(m, n);
+		vt_buf_puts(b, " <span class=\"sets\">by ");
+		vt_html_text(b, key ? key : "tag set");
+		vt_buf_printf(b, ": %zu", n);
+		if (n > TOP_SETS)
+			vt_buf_printf(b, ", the busiest %d drawn%s", TOP_SETS,
+			    strcmp(stat, "rate") == 0 ||
+			    strcmp(stat, "count") == 0 ? ", the rest summed "
+			    "into other" : "");
+		if (n > MAX_SETS)
+			vt_buf_printf(b, " (other: the next %d)",
+			    MAX_SETS - TOP_SETS);
+		vt_buf_puts(b, "</span>");
+	}
+	vt_buf_puts(b, "</figcaption></figure>");
 }
 
-static int has_percentile(const struct vt_flush *f, double p)
+/* "p50,p90,p99": those of them that are configured, else p99's
+ * fallback (the highest percentile). */
+static void percentile_stats(char *out, size_t len, const struct vt_flush *f)
 {
-	for (size_t i = 0; f && i < f->npercentiles; i++)
-		if (f->percentiles[i] == p)
-			return 1;
-	return 0;
+	static const double wanted[] = { 50, 90, 99 };
+	size_t pos = 0;
+	out[0] = '\0';
+	for (size_t p = 0; p < 3; p++)
+		for (size_t i = 0; f && i < f->npercentiles; i++)
+			if (f->percentiles[i] == wanted[p] && pos + 6 < len)
+				pos += (size_t)snprintf(out + pos, len - pos,
+				    "%sp%g", pos ? "," : "", wanted[p]);
+	if (pos == 0 && f && f->npercentiles > 0)
+		snprintf(out, len, "p%g", f->percentiles[f->npercentiles - 1]);
+	else if (pos == 0)
+		snprintf(out, len, "mean");
+}
+
+/* The graphs of one metric: its series m[0..n), all of one kind. */
+static void metric_graphs(struct vt_buf *b, const struct vt_flush *f,
+    const char *service, const struct vt_metric_window **m, size_t n,
+    const char *from)
+{
+	enum vt_kind kind = m[0]->series->kind;
+	int timer = kind == VT_TIMER || kind == VT_HISTOGRAM;
+	if (n > 1)
+		qsort(m, n, sizeof *m, cmp_busy);
+	const struct vt_metric_window *const *cm =
+	    (const struct vt_metric_window *const *)m;
+	if (timer) {
+		char pct[48];
+		percentile_stats(pct, sizeof pct, f);
+		if (n > 1) {
+			const char *top = strrchr(pct, ',');
+			top = top ? top + 1 : pct;
+			graph(b, service, cm, n, top, top, from);
+		} else {
+			char what[64];
+			snprintf(what, sizeof what, "%s", pct);
+			for (char *c = what; *c; c++)
+				if (*c == ',')
+					*c = '/';
+			graph(b, service, cm, n, pct, what, from);
+		}
+		graph(b, service, cm, n, "rate", "rate", from);
+	} else {
+		const char *stat = kind == VT_COUNTER ? "rate" : "value";
+		graph(b, service, cm, n, stat, stat, from);
+	}
 }
 
 static void graphs(struct vt_buf *b, const struct vt_flush *f,
     const char *service, const struct vt_metric_window *const *m, size_t n,
-    const char *range)
+    const char *from)
 {
-	static const double wanted[] = { 50, 90, 99 };
+	const struct vt_metric_window **group = vt_xmalloc((n + 1) *
+	    sizeof *group);
 	for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
 		size_t count = 0;
 		for (size_t i = 0; i < n; i++)
@@ -188,67 +362,65 @@ static void graphs(struct vt_buf *b, const struct vt_flush *f,
 		if (count == 0)
 			continue;
 		vt_buf_printf(b, "<section class=\"panel\"><h2>%s <small>%s"
-		    "</small></h2>", sections[s].title, sections[s].what);
-		int timers = sections[s].kind == VT_TIMER ||
-		    sections[s].kind == VT_HISTOGRAM;
-		if (!timers)
-			vt_buf_puts(b, "<div class=\"graphs\">");
-		for (size_t i = 0; i < n; i++) {
-			const struct vt_series *se = m[i]->series;
-			if (se->kind != sections[s].kind)
+		    "</small></h2><div class=\"graphs\">", sections[s].title,
+		    sections[s].what);
+		/* m is sorted by metric: a run of one metric's series of
+		 * this kind is one graph (or two, for timers). */
+		for (size_t i = 0; i < n;) {
+			if (m[i]->series->kind != sections[s].kind) {
+				i++;
 				continue;
-			if (timers)
-				vt_buf_puts(b, "<div class=\"graphs quad\">");
-			if (timers) {
-				for (size_t p = 0; p < 3; p++) {
-					char stat[16];
-					if (!has_percentile(f, wanted[p]))
-						continue;
-					snprintf(stat, sizeof stat, "p%g",
-					    wanted[p]);
-					graph(b, service, se, stat, range);
-				}
-				graph(b, service, se, "rate", range);
-			} else {
-				graph(b, service, se, se->kind == VT_COUNTER ?
-				    "rate" : "value", range);
 			}
-			if (timers)
-				vt_buf_puts(b, "</div>");
+			size_t g = 0;
+			const char *metric = m[i]->series->metric;
+			for (; i < n && strcmp(m[i]->series->metric, metric) == 0;
+			    i++)
+				if (m[i]->series->kind == sections[s].kind)
+					group[g++] = m[i];
+			metric_graphs(b, f, service, group, g, from);
 		}
-		vt_buf_puts(b, timers ? "</section>\n" : "</div></section>\n");
+		vt_buf_puts(b, "</div></section>\n");
 	}
+	free(group);
 }
 
 /* ---- latest values ---- */
 
+/* A window's figures, or those the catalogue kept of the last window with
+ * samples (k, when w had none). */
+struct shown {
+	double count, rate, value;
+	const double *quantiles;      /* npercentiles of them, or NULL */
+	size_t nquantiles;
+};
+
 static void value_cells(struct vt_buf *b, const struct vt_flush *f,
-    const struct vt_metric_window *w)
+    const struct vt_metric_window *w, const struct shown *v)
 {
 	const struct vt_series *s = w->series;
 	int timer = s->kind == VT_TIMER || s->kind == VT_HISTOGRAM;
 	int ms = s->kind == VT_TIMER;
 	vt_buf_puts(b, "<td class=\"num\">");
 	if (s->kind == VT_GAUGE || s->kind == VT_SET) {
-		vt_html_num(b, w->value);
+		vt_html_num(b, v->value);
 	} else {
-		vt_html_num(b, w->count);
+		vt_html_num(b, v->count);
 		vt_buf_puts(b, " <small>(");
-		vt_html_num(b, w->rate);
+		vt_html_num(b, v->rate);
 		vt_buf_puts(b, "/s)</small>");
 	}
 	vt_buf_puts(b, "</td>");
 	for (size_t p = 0; p < 3; p++) {
 		static const double wanted[] = { 50, 90, 99 };
 		vt_buf_puts(b, "<td class=\"num\">");
-		for (size_t i = 0; timer && w->quantiles && i < f->npercentiles;
-		    i++) {
+		for (size_t i = 0; timer && v->quantiles && f &&
+		    i < f->npercentiles && i < v->nquantiles; i++) {
 			if (f->percentiles[i] != wanted[p])
 				continue;
 			if (ms)
-				vt_html_ms(b, w->quantiles[i]);
+				vt_html_ms(b, v->quantiles[i]);
 			else
-				vt_html_num(b, w->quantiles[i]);
+				vt_html_num(b, v->quantiles[i]);
 		}
 		vt_buf_puts(b, "</td>");
 	}
@@ -262,32 +434,56 @@ static void value_cells(struct vt_buf *b, const struct vt_flush *f,
 }
 
 static void values_table(struct vt_buf *b, const struct vt_flush *f,
-    const struct vt_metric_window *const *m, size_t n, double now)
+    const struct vt_metric_window *const *m,
+    const struct vt_catalogue_kept *kept, size_t n, double now)
 {
 	vt_buf_puts(b, "<section class=\"panel\"><h2>Latest values <small>");
 	if (f)
-		vt_buf_printf(b, "window of %.0fs; rates per second, "
-		    "exponentially weighted", f->interval);
+		vt_buf_printf(b, "the last window of %.0fs with data; rates "
+		    "per second, exponentially weighted", f->interval);
 	vt_buf_puts(b, "</small></h2><table class=\"values\"><thead><tr>"
 	    "<th>Metric</th><th>Kind</th><th>Window</th><th>p50</th>"
 	    "<th>p90</th><th>p99</th><th>1m rate</th><th>5m rate</th>"
-	    "<th>15m rate</th><th>Seen</th></tr></thead><tbody>\n");
+	    "<th>15m rate</th><th>Data from</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < n; i++) {
-		vt_buf_puts(b, "<tr><td class=\"name\">");
-		metric_label(b, m[i]->series);
+		const struct vt_metric_window *w = m[i];
+		const struct vt_catalogue_kept *k = kept ? &kept[i] : NULL;
+		struct shown v = { w->count, w->rate, w->value, w->quantiles,
+		    f ? f->npercentiles : 0 };
+		/* An idle window has no samples: show the last one that had
+		 * some, and say how old it is. */
+		int old = w->samples == 0 && k && k->at > 0;
+		if (old)
+			v = (struct shown){ k->count, k->rate, k->value,
+			    k->nquantiles ? k->quantiles : NULL,
+			    k->nquantiles };
+		vt_buf_printf(b, "<tr%s><td class=\"name\">",
+		    old ? " class=\"kept\"" : "");
+		metric_label(b, w->series);
 		vt_buf_printf(b, "</td><td>%s</td>",
-		    vt_series_kind_name(m[i]->series->kind));
-		value_cells(b, f, m[i]);
-		vt_buf_puts(b, "<td class=\"num\">");
-		vt_html_age(b, m[i]->last_seen, now);
+		    vt_series_kind_name(w->series->kind));
+		value_cells(b, f, w, &v);
+		vt_buf_puts(b, "<td class=\"num age\">");
+		if (w->samples > 0 && f) {
+			vt_buf_puts(b, "this window");
+		} else if (old) {
+			vt_html_age(b, k->at, now);
+			vt_buf_puts(b, " ago");
+		} else if (w->last_seen > 0) {
+			vt_buf_puts(b, "none since restart; seen ");
+			vt_html_age(b, w->last_seen, now);
+			vt_buf_puts(b, " ago");
+		} else {
+			vt_buf_puts(b, "never");
+		}
 		vt_buf_puts(b, "</td></tr>\n");
 	}
 	vt_buf_puts(b, "</tbody></table></section>\n");
 }
 
 int vt_pages_service(const struct vt_health_snapshot *hs,
-    const struct vt_flush *f, const char *service, const char *range,
-    double now, struct vt_buf *b)
+    const struct vt_flush *f, vt_latest *latest, const char *service,
+    const char *range, double now, struct vt_buf *b)
 {
 	const struct vt_health_service_view *sv = vt_health_snapshot_find(hs,
 	    service);
@@ -301,6 +497,19 @@ int vt_pages_service(const struct vt_health_snapshot *hs,
 	for (size_t i = 0; i < n; i++)
 		if (m[i]->last_seen > seen)
 			seen = m[i]->last_seen;
+	struct vt_catalogue_kept *kept = NULL;
+	double first = 0;
+	if (latest && n > 0) {
+		kept = vt_xmalloc(n * sizeof *kept);
+		vt_latest_kept(latest, m, n, kept);
+		for (size_t i = 0; i < n; i++)
+			if (kept[i].first_seen > 0 &&
+			    (first == 0 || kept[i].first_seen < first))
+				first = kept[i].first_seen;
+	}
+	double span = auto_span(first, f, now);
+	char from[32];
+	range_from(from, sizeof from, range, span);
 	enum vt_page_layout_status st = sv && sv->nchecks ?
 	    vt_page_layout_status_of(sv->status) : VT_PAGE_LAYOUT_NONE;
 
@@ -327,19 +536,28 @@ int vt_pages_service(const struct vt_health_snapshot *hs,
 	for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
 		vt_buf_puts(b, "<a href=\"/services/");
 		vt_html_path(b, service);
-		vt_buf_printf(b, "?range=%s\"%s>%s</a>", ranges[i].name,
+		vt_buf_printf(b, "?range=%s\"%s>", ranges[i].name,
 		    strcmp(range, ranges[i].name) == 0 ?
-		    " class=\"on\" aria-current=\"true\"" : "",
-		    ranges[i].name);
+		    " class=\"on\" aria-current=\"true\"" : "");
+		if (ranges[i].from == NULL) {
+			vt_buf_puts(b, span > 0 ? "since first data " :
+			    "auto (1h)");
+			if (span > 0)
+				span_text(b, span);
+			vt_buf_puts(b, "</a>");
+		} else {
+			vt_buf_printf(b, "%s</a>", ranges[i].name);
+		}
 	}
 	vt_buf_puts(b, "</nav></section>\n");
 
 	checks_table(b, sv, now);
 	if (n > 0) {
-		values_table(b, f, m, n, now);
-		graphs(b, f, service, m, n, range);
+		values_table(b, f, m, kept, n, now);
+		graphs(b, f, service, m, n, from);
 	}
 	vt_page_layout_end(b);
+	free(kept);
 	free(m);
 	return 0;
 }
