@@ -8,13 +8,16 @@
  */
 #include <check.h>
 #include <cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "collector/agg/flush.h"
 #include "collector/agg/series.h"
 #include "collector/alerts/alert_engine.h"
+#include "collector/alerts/alert_store.h"
 #include "collector/base/prom_text.h"
 #include "suites.h"
 
@@ -375,6 +378,68 @@ START_TEST(threshold_summary_has_rounded_numbers_and_units)
 }
 END_TEST
 
+/* Saved to alerts.json and restored by a new engine (a restart): a
+ * firing alert is not announced again and resolves once; one whose rule
+ * is gone is dropped; a corrupt file is set aside. */
+START_TEST(state_survives_a_restart)
+{
+	static const char *rules = "{\"rules\": [{\"name\": \"down\", "
+	    "\"service\": \"pay\"}, {\"name\": \"slow\", \"service\": \"web\", "
+	    "\"for\": \"10s\"}]}";
+	char dir[] = "/tmp/vt_alert_store_XXXXXX", err[256], path[64];
+	size_t firing, skipped;
+	struct sent s, s2;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	vt_alert_engine *e = engine(rules, &s);
+	report(e, "pay", "db", CRIT, OK, CRIT, OK, 10);
+	report(e, "web", "db", CRIT, OK, CRIT, OK, 11);   /* pending */
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert(vt_alert_engine_changes(e) > 0);
+	ck_assert_int_eq(vt_alert_store_save(e, dir, 12, err, sizeof err), 0);
+	ck_assert(vt_alert_engine_changes(e) == 0);
+	vt_alert_engine_destroy(e);
+
+	e = engine(rules, &s2);
+	ck_assert_int_eq(vt_alert_store_load(e, dir, 20, &firing, &skipped,
+	    err, sizeof err), 2);
+	ck_assert_uint_eq(firing, 1);
+	ck_assert_uint_eq(skipped, 0);
+	report(e, "pay", "db", CRIT, CRIT, CRIT, CRIT, 21);
+	ck_assert_uint_eq(s2.n, 0);                 /* not announced twice */
+	vt_alert_engine_tick(e, 21.5);              /* `for` from 11: 21 */
+	ck_assert_uint_eq(s2.n, 1);
+	ck_assert_str_eq(s2.what[0], "slow firing critical");
+	report(e, "pay", "db", OK, CRIT, OK, CRIT, 22);
+	ck_assert_uint_eq(s2.n, 2);
+	ck_assert_str_eq(s2.what[1], "down resolved ok");
+	vt_alert_engine_destroy(e);
+
+	/* The rule "down" is gone: its alert is not restored. */
+	e = engine(rules, &s);
+	report(e, "pay", "db", CRIT, OK, CRIT, OK, 30);
+	ck_assert_int_eq(vt_alert_store_save(e, dir, 31, err, sizeof err), 0);
+	vt_alert_engine_destroy(e);
+	e = engine("{\"rules\": [{\"name\": \"other\"}]}", &s);
+	ck_assert_int_eq(vt_alert_store_load(e, dir, 40, &firing, &skipped,
+	    err, sizeof err), 0);
+	ck_assert_uint_eq(skipped, 1);
+	vt_alert_engine_destroy(e);
+
+	snprintf(path, sizeof path, "%s/alerts.json", dir);
+	FILE *f = fopen(path, "w");
+	fputs("{\"format\": \"vitals-alerts\", \"vers", f);
+	fclose(f);
+	e = engine(rules, &s);
+	ck_assert_int_eq(vt_alert_store_load(e, dir, 50, &firing, &skipped,
+	    err, sizeof err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "moved to"));
+	vt_alert_engine_destroy(e);
+	char cmd[96];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *vt_test_alert_engine_suite(void)
 {
 	Suite *s = suite_create("alert_engine");
@@ -387,6 +452,7 @@ Suite *vt_test_alert_engine_suite(void)
 	tcase_add_test(tc, forgotten_reload_and_cap);
 	tcase_add_test(tc, numbers_round_to_three_significant_digits);
 	tcase_add_test(tc, threshold_summary_has_rounded_numbers_and_units);
+	tcase_add_test(tc, state_survives_a_restart);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -46,6 +46,7 @@ struct vt_alert_engine {
 	struct alert **buckets;
 	size_t nbuckets, count;
 	uint64_t flush_seq;
+	unsigned long long changes;  /* since the last save */
 	unsigned long long sent[N_COUNT], over_cap, reloads[2];
 };
 
@@ -133,6 +134,8 @@ static void sweep(vt_alert_engine *e, int (*keep)(vt_alert_engine *,
 				continue;
 			}
 			*pp = a->next;
+			if (a->st.phase != VT_ALERT_INACTIVE || a->notified)
+				e->changes++;
 			alert_free(a);
 			e->count--;
 		}
@@ -217,9 +220,15 @@ static void step(vt_alert_engine *e, struct alert *a, int active,
 			    "(%.0f%% state change)", r->name, a->id,
 			    a->flap.percent);
 	}
+	struct vt_alert_state was = a->st;
+	int notified = a->notified;
 	enum vt_alert_action action = vt_alert_state_step(&a->st, active, now,
 	    r->for_s, r->renotify);
 	reconcile(e, a, action, now);
+	if (a->st.phase != was.phase || a->st.since != was.since ||
+	    a->st.fired != was.fired || a->st.notified != was.notified ||
+	    a->notified != notified)
+		e->changes++;
 }
 
 /* ---- healthchecks ---- */
@@ -504,6 +513,81 @@ void vt_alert_engine_set_config(vt_alert_engine *e,
 	e->cfg = cfg;
 	pthread_mutex_unlock(&e->lock);
 	vt_alert_config_release(old);
+}
+
+/* ---- saving and restoring ---- */
+
+void vt_alert_engine_each_saved(vt_alert_engine *e,
+    void (*fn)(void *ctx, const struct vt_alert_saved *a), void *ctx)
+{
+	pthread_mutex_lock(&e->lock);
+	for (size_t i = 0; i < e->nbuckets; i++) {
+		for (const struct alert *a = e->buckets[i]; a; a = a->next) {
+			if (a->st.phase == VT_ALERT_INACTIVE && !a->notified)
+				continue;
+			const struct vt_alert_rule *r = &e->cfg->rules[a->rule];
+			struct vt_alert_saved v = {
+				.id = a->id, .rule = r->name, .kind = r->kind,
+				.service = a->service, .instance = a->instance,
+				.check = a->check, .metric = a->metric,
+				.tags = a->tags, .output = a->output,
+				.status = a->status, .previous = a->previous,
+				.notified_status = a->notified_status,
+				.value = a->value, .metric_kind = a->metric_kind,
+				.st = a->st, .notified = a->notified,
+			};
+			fn(ctx, &v);
+		}
+	}
+	e->changes = 0;
+	pthread_mutex_unlock(&e->lock);
+}
+
+unsigned long long vt_alert_engine_changes(vt_alert_engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	unsigned long long n = e->changes;
+	pthread_mutex_unlock(&e->lock);
+	return n;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? vt_xstrdup(s) : NULL;
+}
+
+int vt_alert_engine_restore(vt_alert_engine *e,
+    const struct vt_alert_saved *v)
+{
+	int rc = -1;
+	pthread_mutex_lock(&e->lock);
+	size_t rule = e->cfg->nrules;
+	for (size_t i = 0; i < e->cfg->nrules; i++)
+		if (strcmp(e->cfg->rules[i].name, v->rule) == 0 &&
+		    e->cfg->rules[i].kind == v->kind)
+			rule = i;
+	uint64_t h = vt_hash(v->id, strlen(v->id), 7);
+	struct alert *a;
+	if (rule == e->cfg->nrules || find(e, v->id, h) != NULL ||
+	    (a = create(e, v->id, h, rule)) == NULL)
+		goto out;
+	a->service = dup_or_null(v->service);
+	a->instance = dup_or_null(v->instance);
+	a->check = dup_or_null(v->check);
+	a->metric = dup_or_null(v->metric);
+	a->tags = dup_or_null(v->tags);
+	a->output = dup_or_null(v->output);
+	a->status = v->status;
+	a->previous = v->previous;
+	a->notified_status = v->notified_status;
+	a->value = v->value;
+	a->metric_kind = v->metric_kind;
+	a->st = v->st;
+	a->notified = v->notified;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&e->lock);
+	return rc;
 }
 
 void vt_alert_engine_count_reload(vt_alert_engine *e, int ok)

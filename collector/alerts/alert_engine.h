@@ -30,6 +30,7 @@
 #include "collector/agg/sinks.h"
 #include "collector/alerts/alert_config.h"
 #include "collector/alerts/alert_event.h"
+#include "collector/alerts/alert_state.h"
 #include "collector/base/buf.h"
 #include "collector/base/prom_text.h"
 #include "collector/health/health.h"
@@ -70,6 +71,43 @@ void vt_alert_engine_tick(vt_alert_engine *e, double now);
 
 /* {"alerts":[...]}: pending and firing alerts, sorted by id (appends). */
 void vt_alert_engine_json(vt_alert_engine *e, struct vt_buf *out);
+
+/*
+ * Saving and restoring (alert_store.h): what an alert needs to carry on
+ * after a restart. Strings are borrowed (from the engine while it is
+ * locked in vt_alert_engine_each_saved, from the caller in restore).
+ */
+struct vt_alert_saved {
+	const char *id;              /* "rule|service[|instance|check]" ... */
+	const char *rule;            /* the rule's name */
+	enum vt_alert_kind kind;     /* the rule's kind */
+	const char *service, *instance, *check, *metric, *tags, *output;
+	int status, previous, notified_status;   /* -1: none */
+	double value;
+	int metric_kind;             /* enum vt_kind, -1 unknown */
+	struct vt_alert_state st;
+	int notified;                /* a firing notification is out */
+};
+
+/* Call fn for every alert worth keeping (pending, firing or notified),
+ * under the engine's lock (fn must not call the engine). Marks the
+ * engine saved: vt_alert_engine_changes counts from here. */
+void vt_alert_engine_each_saved(vt_alert_engine *e,
+    void (*fn)(void *ctx, const struct vt_alert_saved *a), void *ctx);
+
+/* Changes of any alert's phase, notification or times since the last
+ * vt_alert_engine_each_saved (0: nothing to save). */
+unsigned long long vt_alert_engine_changes(vt_alert_engine *e);
+
+/*
+ * Bring back a saved alert, attached to the rule of the same name and
+ * kind, without a notification: a firing alert that was announced is not
+ * announced again, and sends `resolved` when its condition is next seen
+ * not holding. 0; -1 when its rule is gone, it exists already, or past
+ * max_alerts.
+ */
+int vt_alert_engine_restore(vt_alert_engine *e,
+    const struct vt_alert_saved *a);
 
 /* Count a reload of the rules (for /metrics). */
 void vt_alert_engine_count_reload(vt_alert_engine *e, int ok);

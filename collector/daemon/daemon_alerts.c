@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "collector/alerts/alert_engine.h"
+#include "collector/alerts/alert_store.h"
 #include "collector/alerts/hook_webhook.h"
 #include "collector/alerts/hooks.h"
 #include "collector/base/clock.h"
@@ -15,8 +16,13 @@
 #include "collector/daemon/daemon_alerts.h"
 #include "dashboards/api/alerts_api.h"
 
+/* Alert state is saved at most this often (seconds), and at exit. */
+#define SAVE_GAP 1.0
+
 struct vt_daemon_alerts {
 	char config_file[VT_PATH_LEN];
+	char data_dir[VT_PATH_LEN];   /* "" until the state was loaded */
+	double saved_at;
 	size_t npercentiles;
 	double percentiles[VT_MAX_PERCENTILES];
 	vt_hooks *hooks;
@@ -46,10 +52,41 @@ static void notify(void *ctx, struct vt_alert_config *cfg,
 	vt_buf_fini(&json);
 }
 
+static void save(vt_daemon_alerts *ad, double now)
+{
+	char err[VT_ERR_LEN + VT_PATH_LEN];
+	ad->saved_at = now;
+	if (vt_alert_store_save(ad->engine, ad->data_dir, now, err,
+	    sizeof err) < 0)
+		vt_log_error("alerts", "%s", err);
+}
+
 static void on_tick(void *ctx)
 {
 	vt_daemon_alerts *ad = ctx;
-	vt_alert_engine_tick(ad->engine, vt_clock_now());
+	double now = vt_clock_now();
+	vt_alert_engine_tick(ad->engine, now);
+	if (ad->data_dir[0] && now - ad->saved_at >= SAVE_GAP &&
+	    vt_alert_engine_changes(ad->engine) > 0)
+		save(ad, now);
+}
+
+/* The alerts of the last run: firing ones stay announced. */
+static void restore(vt_daemon_alerts *ad, const char *data_dir)
+{
+	char err[VT_ERR_LEN + VT_PATH_LEN];
+	size_t firing, skipped;
+	int n = vt_alert_store_load(ad->engine, data_dir, vt_clock_now(),
+	    &firing, &skipped, err, sizeof err);
+	if (n < 0)
+		vt_log_error("alerts", "%s", err);
+	else if (skipped > 0)
+		vt_log_warn("alerts", "%s", err);
+	if (n > 0)
+		vt_log_info("alerts", "restored %d alert%s (%zu firing) from "
+		    "%s/%s", n, n == 1 ? "" : "s", firing, data_dir,
+		    VT_ALERT_STORE_FILE);
+	snprintf(ad->data_dir, sizeof ad->data_dir, "%s", data_dir);
 }
 
 static void describe(const struct vt_alert_config *c, const char *what)
@@ -75,6 +112,7 @@ vt_daemon_alerts *vt_daemon_alerts_create(const struct vt_config *cfg, vt_loop *
 	ad->hooks = vt_hooks_create();
 	ad->engine = vt_alert_engine_create(c, notify, ad);
 	describe(c, "loaded");
+	restore(ad, cfg->data_dir);
 	if (vt_health_add_listener(health, vt_alert_engine_on_change,
 	    ad->engine) < 0 || vt_health_add_report_listener(health,
 	    vt_alert_engine_on_report, ad->engine) < 0) {
@@ -126,6 +164,8 @@ void vt_daemon_alerts_destroy(vt_daemon_alerts *ad)
 {
 	if (ad == NULL)
 		return;
+	if (ad->data_dir[0])              /* after the last window */
+		save(ad, vt_clock_now());
 	vt_hooks_destroy(ad->hooks);
 	vt_alert_engine_destroy(ad->engine);
 	vt_hook_webhook_cleanup();

@@ -26,9 +26,12 @@
 
 typedef struct vt_daemon_alerts vt_daemon_alerts;
 
-/* Read the rules from cfg->config_file, start listening to health and
- * add the tick to loop (all borrowed, must outlive it). NULL with err
- * set ("vitalsd: FILE: alerts.rules[0].for: ...") on a bad section. */
+/* Read the rules from cfg->config_file, restore the alerts of the last
+ * run from <data_dir>/alerts.json (alert_store.h), start listening to
+ * health and add the tick to loop (all borrowed, must outlive it); the
+ * tick saves the alerts within a second of a change, destroy once more.
+ * NULL with err set ("vitalsd: FILE: alerts.rules[0].for: ...") on a bad
+ * section. */
 vt_daemon_alerts *vt_daemon_alerts_create(const struct vt_config *cfg, vt_loop *loop,
     vt_health *health, char *err, size_t errlen);
 

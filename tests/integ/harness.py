@@ -189,6 +189,20 @@ class Vitalsd:
         self.log.close()
         return self.returncode
 
+    def restart(self, sig=signal.SIGTERM):
+        """Stop (SIGTERM: must exit 0) or kill with sig, then start again
+        on the same data directory, ports and config."""
+        if sig == signal.SIGTERM:
+            rc = self.stop()
+            assert rc == 0, "vitalsd exit status %s:\n%s" % (
+                rc, self.log_text())
+        else:
+            self.proc.send_signal(sig)
+            self.proc.wait()
+            self.log.close()
+        self.returncode = None
+        return self.start()
+
     def cleanup(self):
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()

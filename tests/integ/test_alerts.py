@@ -475,3 +475,73 @@ cat >> '%s'
             wait_for(lambda: d.value("vitals_alert_hook_runs_total",
                                      hook="chat", result="ok") == 1,
                      what="chat hook ok")
+
+
+class AlertsAcrossRestarts(AlertTest):
+    """Issue 20 item 2: alert state is kept with the health state."""
+
+    def test_firing_alert_is_not_announced_twice_and_resolves_once(self):
+        rule = {"name": "payments-down", "service": "payments",
+                "notify": ["critical"]}
+        with Vitalsd(config=self.hooks([rule])) as d:
+            self.check(d, "critical", out="db unreachable", ttl="1h")
+            self.wait_states("payments-down", ["firing"])
+            d.restart()
+            self.assertIn("restored 1 alert (1 firing)", d.log_text())
+            alerts = d.get("/api/v1/alerts").json()["alerts"]
+            self.assertEqual([(a["alert"], a["state"], a["notified"])
+                              for a in alerts],
+                             [("payments-down", "firing", True)])
+            # Still critical after the restart: nothing new is sent.
+            self.check(d, "critical", out="still down", ttl="1h")
+            time.sleep(2)
+            self.assertEqual(self.states("payments-down"),
+                             (["firing"], ["firing"]))
+            # A kill -9 keeps it too (saved within a second of a change).
+            d.restart(signal.SIGKILL)
+            self.assertEqual(len(d.get("/api/v1/alerts").json()["alerts"]),
+                             1)
+            self.check(d, "ok", ttl="1h")
+            self.wait_states("payments-down", ["firing", "resolved"])
+            time.sleep(1.5)
+            self.assertEqual(self.states("payments-down"),
+                             (["firing", "resolved"], ["firing", "resolved"]))
+            d.restart()                     # resolved stays resolved
+            time.sleep(1.5)
+            self.assertEqual(d.get("/api/v1/alerts").json(), {"alerts": []})
+            self.assertEqual(self.states("payments-down"),
+                             (["firing", "resolved"], ["firing", "resolved"]))
+
+    def test_a_threshold_that_cleared_while_down_resolves_after_start(self):
+        rule = {"name": "hot", "service": "payments", "metric": "temp",
+                "stat": "value", "op": ">", "value": 100}
+        with Vitalsd(config=self.hooks([rule])) as d:
+            d.send_udp("payments.temp:500|g")
+            self.wait_states("hot", ["firing"])
+            d.stop()
+            # While it was down the gauge went back to normal.
+            d.returncode = None
+            d.start()
+            d.send_udp("payments.temp:20|g")
+            self.wait_states("hot", ["firing", "resolved"])
+            time.sleep(1.5)
+            self.assertEqual(self.states("hot"),
+                             (["firing", "resolved"], ["firing", "resolved"]))
+
+    def test_a_pending_alert_keeps_its_start(self):
+        rule = {"name": "slow-down", "service": "payments",
+                "notify": ["critical"], "for": "4s"}
+        with Vitalsd(config=self.hooks([rule])) as d:
+            self.check(d, "critical", ttl="1h")
+            wait_for(lambda: d.get("/api/v1/alerts").json()["alerts"],
+                     what="a pending alert")
+            since = d.get("/api/v1/alerts").json()["alerts"][0]["since"]
+            time.sleep(1.2)               # saved within a second
+            d.restart()
+            a = d.get("/api/v1/alerts").json()["alerts"]
+            self.assertEqual([(x["state"], x["since"]) for x in a],
+                             [("pending", since)])
+            # It fires 4 s after it began, not 4 s after the restart.
+            self.wait_states("slow-down", ["firing"], timeout=10)
+            ev = self.receiver.events()[0]
+            self.assertLess(ev["time"] - since, 6.5)

@@ -35,17 +35,6 @@ def services_of(d):
     return {s["name"]: s for s in d.get("/api/v1/services").json()["services"]}
 
 
-def restart(d, sig=signal.SIGTERM):
-    if sig == signal.SIGTERM:
-        assert d.stop() == 0, d.log_text()
-    else:
-        d.proc.send_signal(sig)
-        d.proc.wait()
-        d.log.close()
-    d.returncode = None
-    d.start()
-
-
 class RestartTest(TestCase):
 
     def send(self, d):
@@ -80,7 +69,7 @@ class RestartTest(TestCase):
             seen = {n: s["last_seen"] for n, s in services_of(d).items()}
             self.assertEqual(set(seen), {"shop", "tour", "pay"})
 
-            restart(d)
+            d.restart()
             log = d.log_text()
             self.assertIn("remembered 4 metrics", log)
             # No traffic since: everything is listed at once.
@@ -145,13 +134,16 @@ class RestartTest(TestCase):
             wait_for(lambda: os.path.exists(path) and
                      b"tour" in open(path, "rb").read(), timeout=20,
                      what="catalogue.json")
-            restart(d, signal.SIGKILL)
+            wait_for(lambda: glob.glob(os.path.join(d.data_dir, "tour",
+                                                    "*.rrd")), timeout=20,
+                     what="tour's RRD file")
+            d.restart(signal.SIGKILL)
             self.assertTrue({"shop", "tour"} <= set(services_of(d)))
 
             r = http("DELETE", d.url("/api/v1/services/tour"))
             self.assertEqual(r.status, 202, r.text)
             self.assertNotIn("tour", services_of(d))
-            restart(d)
+            d.restart()
             self.assertNotIn("tour", services_of(d))
             self.assertIn("shop", services_of(d))
             # Its file stays.
@@ -176,5 +168,5 @@ class RestartTest(TestCase):
             self.assertEqual(d.get("/api/v1/services/old").status, 404)
             self.assertTrue(glob.glob(os.path.join(d.data_dir, "old",
                                                    "*.rrd")))
-            restart(d)
+            d.restart()
             self.assertNotIn("old", services_of(d))
