@@ -95,7 +95,8 @@ static void put_service_entry(struct vt_buf *b, const struct vt_flush *f,
 	put_counts(b, sv ? sv->counts : none);
 	vt_buf_printf(b, ",\"instances\":%zu,\"metrics\":%zu,\"idle\":%s,"
 	    "\"last_seen\":", sv ? sv->ninstances : 0, nmetrics,
-	    vt_latest_idle(f, seen, now) ? "true" : "false");
+	    vt_latest_idle(f ? f->interval : 0, seen, now) ? "true" :
+	    "false");
 	put_time(b, seen);
 	vt_buf_putc(b, '}');
 }
@@ -294,7 +295,8 @@ static void get_service(void *ctx, const struct vt_http_request *req,
 	    "\"last_seen\":",
 	    vt_health_check_status_name(sv ? sv->status : VT_STATUS_OK),
 	    sv && sv->stale ? "true" : "false",
-	    vt_latest_idle(f, seen, now) ? "true" : "false");
+	    vt_latest_idle(f ? f->interval : 0, seen, now) ? "true" :
+	    "false");
 	put_time(b, seen);
 	vt_buf_puts(b, ",\"counts\":");
 	put_counts(b, sv ? sv->counts : none);

@@ -167,9 +167,9 @@ int vt_latest_save(vt_latest *l)
 	return rc;
 }
 
-int vt_latest_idle(const struct vt_flush *f, double last_seen, double now)
+int vt_latest_idle(double interval, double last_seen, double now)
 {
-	double after = f ? VT_LATEST_IDLE_WINDOWS * f->interval : 0;
+	double after = VT_LATEST_IDLE_WINDOWS * interval;
 	if (after < VT_LATEST_IDLE_MIN)
 		after = VT_LATEST_IDLE_MIN;
 	return now - last_seen >= after;

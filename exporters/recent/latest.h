@@ -65,12 +65,12 @@ void vt_latest_kept(vt_latest *l, const struct vt_metric_window *const *w,
     size_t n, struct vt_catalogue_kept *out);
 
 /* Idle: nothing came from it (a service, a metric) for
- * VT_LATEST_IDLE_WINDOWS windows of f and at least VT_LATEST_IDLE_MIN
- * seconds before now; the pages and the API say so. f may be NULL (the
- * window length is then unknown: only the minimum counts). */
+ * VT_LATEST_IDLE_WINDOWS windows of `interval` seconds and at least
+ * VT_LATEST_IDLE_MIN seconds before now; the pages and the API say so.
+ * interval 0 (unknown): only the minimum counts. */
 #define VT_LATEST_IDLE_WINDOWS 3
 #define VT_LATEST_IDLE_MIN 60.0
-int vt_latest_idle(const struct vt_flush *f, double last_seen, double now);
+int vt_latest_idle(double interval, double last_seen, double now);
 
 /* Forget a service (DELETE /api/v1/services/<s>, after the aggregator
  * dropped its metrics at unix time now): the published window is
