@@ -27,6 +27,10 @@ const char *vt_page_layout_status_class(enum vt_page_layout_status s);
  * STALE marker when stale. */
 void vt_page_layout_badge(struct vt_buf *b, enum vt_page_layout_status s, int stale);
 
+/* The IDLE badge of a service with no checks that sent nothing for a
+ * while (vt_latest_idle). */
+void vt_page_layout_badge_idle(struct vt_buf *b);
+
 /* <!doctype html> ... <body class="body_class">. title is plain text
  * (escaped here); script is an asset name or NULL; with refresh > 0 the
  * page reloads itself every refresh seconds when JavaScript is off. */
@@ -40,5 +44,57 @@ void vt_page_layout_end(struct vt_buf *b);
 
 /* "14:03:27 UTC" for a unix time. */
 void vt_page_layout_clock(struct vt_buf *b, double t);
+
+/*
+ * The collector's own health (the service "vitals"), one verdict for its
+ * page and for the wall (whose collector tile shows when it is not ok):
+ *   failing   a check about vitals is critical; no window closed for
+ *             3 flush intervals + 5 s; storage lost updates (storage.errors in the last
+ *             window, or a 5-minute rate >= 0.01/s);
+ *             the kernel or the inbox dropped >= 1% of what came (5 min);
+ *             the storage queue holds more than 3 windows of updates; a
+ *             storage round or closing a window takes longer than the
+ *             window (last window);
+ *   degraded  a check about vitals is warning or unknown, or every one is
+ *             stale; any kernel drop, inbox drop, truncated datagram or
+ *             refused TCP connection (5-minute rate >= 0.01/s); >= 5% of lines
+ *             invalid and >= 0.1 invalid lines/s (5 min); the storage
+ *             queue holds more than one window of updates; a storage
+ *             round takes longer than a window, or closing one more than
+ *             half of it;
+ *   ok        none of those.
+ * The figures come from the self-metrics in the latest window (f, may be
+ * NULL; with self_metrics off only the checks and windows count).
+ */
+enum vt_collector_verdict {
+	VT_COLLECTOR_OK, VT_COLLECTOR_DEGRADED, VT_COLLECTOR_FAILING
+};
+
+#define VT_COLLECTOR_REASONS 16
+#define VT_COLLECTOR_SERVICE "vitals"
+
+struct vt_collector_health {
+	enum vt_collector_verdict verdict;
+	size_t nreasons;
+	struct {
+		enum vt_collector_verdict level;
+		char text[200];
+	} reasons[VT_COLLECTOR_REASONS];   /* worst first */
+	size_t nfigures;                   /* what was measured, for the page */
+	struct {
+		const char *what, *degraded, *failing;   /* static */
+		char now[64];
+	} figures[VT_COLLECTOR_REASONS];
+};
+
+struct vt_health_service_view;
+struct vt_flush;
+
+/* sv: the health registry's view of "vitals" (may be NULL). */
+void vt_page_layout_collector(const struct vt_health_service_view *sv,
+    const struct vt_flush *f, double now, struct vt_collector_health *out);
+
+/* "ok", "degraded", "failing". */
+const char *vt_page_layout_verdict_name(enum vt_collector_verdict v);
 
 #endif

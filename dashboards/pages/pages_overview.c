@@ -14,7 +14,7 @@
 
 /* The collector's own service (VT_SELF_SERVICE in collector/daemon/
  * selfmetrics.h, a layer above this one). */
-#define SELF_SERVICE "vitals"
+#define SELF_SERVICE VT_COLLECTOR_SERVICE
 
 struct tile {
 	const char *name;
@@ -23,6 +23,8 @@ struct tile {
 	enum vt_page_layout_status status;
 	const struct vt_health_check_view *worst;  /* NULL: no checks */
 	double last_seen;
+	const struct vt_collector_health *self;    /* the collector's tile:
+	                                              its verdict */
 };
 
 static int cmp_tile(const void *a, const void *b)
@@ -83,17 +85,26 @@ static struct tile *collect(const struct vt_health_snapshot *hs,
 }
 
 /* On the wall the collector's own tile takes a slot only when the
- * collector is unhealthy: a check about it (an outside probe) is not OK,
- * or every such check is stale. A healthy collector's tile is rendered
- * hidden (class is-quiet) so that wall.js can show it for ?collector=1;
- * a collector that closes no window is the wall's "Data is stale" banner,
- * not a tile. */
+ * collector is unhealthy: its verdict (page_layout.h, the same as its
+ * page's) is not ok. A healthy collector's tile is rendered hidden
+ * (class is-quiet) so that wall.js can show it for ?collector=1. */
 static int quiet_self(const struct tile *t)
 {
 	if (strcmp(t->name, SELF_SERVICE) != 0)
 		return 0;
-	return t->sv == NULL || t->sv->nchecks == 0 ||
-	    (t->status == VT_PAGE_LAYOUT_OK && !t->sv->stale);
+	return t->self == NULL || t->self->verdict == VT_COLLECTOR_OK;
+}
+
+/* The collector's tile says its verdict: failing is critical, degraded a
+ * warning, when its checks say less; the reason is its output line. */
+static void self_verdict(struct tile *t, const struct vt_collector_health *h)
+{
+	t->self = h;
+	enum vt_page_layout_status v = h->verdict == VT_COLLECTOR_FAILING ?
+	    VT_PAGE_LAYOUT_CRITICAL : h->verdict == VT_COLLECTOR_DEGRADED ?
+	    VT_PAGE_LAYOUT_WARNING : VT_PAGE_LAYOUT_NONE;
+	if (v < t->status)
+		t->status = v;
 }
 
 /* A sparkline: the rate as a faint area, p99 as a line, each scaled to
@@ -155,9 +166,18 @@ static void render_tile(struct vt_buf *b, const struct tile *t, double now,
 	vt_buf_puts(b, "</span>");
 	vt_page_layout_badge(b, t->status, stale);
 	vt_buf_puts(b, "</div>");
-	if (t->worst || !wall)
+	int verdict = t->self && t->self->verdict != VT_COLLECTOR_OK &&
+	    t->self->nreasons > 0 && (t->worst == NULL ||
+	    t->worst->status == VT_STATUS_OK);
+	if (t->worst || !wall || verdict)
 		vt_buf_puts(b, "<div class=\"t-out\">");
-	if (t->worst) {
+	if (verdict) {
+		vt_buf_printf(b, "<span class=\"t-check\">collector %s"
+		    "</span> <span class=\"t-output\">",
+		    vt_page_layout_verdict_name(t->self->verdict));
+		vt_html_text(b, t->self->reasons[0].text);
+		vt_buf_puts(b, "</span></div>");
+	} else if (t->worst) {
 		vt_buf_puts(b, "<span class=\"t-check\">");
 		vt_html_text(b, t->worst->check);
 		vt_buf_puts(b, "</span> <span class=\"t-output\">");
@@ -280,6 +300,15 @@ void vt_pages_overview(const struct vt_health_snapshot *hs,
 {
 	size_t n;
 	struct tile *t = collect(hs, ts, o->wall ? NULL : o->filter, &n);
+	struct vt_collector_health self;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(t[i].name, SELF_SERVICE) == 0) {
+			vt_page_layout_collector(t[i].sv, o->latest, now, &self);
+			self_verdict(&t[i], &self);
+			qsort(t, n, sizeof *t, cmp_tile);
+			break;
+		}
+	}
 	if (o->partial) {
 		render_counts(b, t, n, o->wall);
 		render_grid(b, t, n, ts, o, now);

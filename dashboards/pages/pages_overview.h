@@ -5,6 +5,7 @@
 #ifndef VT_PAGES_OVERVIEW_H
 #define VT_PAGES_OVERVIEW_H
 
+#include "collector/agg/flush.h"
 #include "collector/base/buf.h"
 #include "collector/health/health.h"
 #include "collector/health/health_snapshot.h"
@@ -14,6 +15,9 @@ struct vt_overview_opts {
 	int wall;                    /* the wall view */
 	int partial;                 /* only the tile grid (wall.js) */
 	const char *filter;          /* substring of names; NULL: all */
+	const struct vt_flush *latest;   /* the latest window, for the
+	                                    collector's verdict; NULL: its
+	                                    checks only */
 };
 
 /* Render the overview from snapshots into out (also used by the bench). */

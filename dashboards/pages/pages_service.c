@@ -129,6 +129,71 @@ static void metric_label(struct vt_buf *b, const struct vt_series *s)
 		vt_buf_puts(b, "}</span>");
 }
 
+/* ---- the collector's verdict (the service vitals) ---- */
+
+static void verdict_panel(struct vt_buf *b,
+    const struct vt_health_service_view *sv, const struct vt_flush *f,
+    double now)
+{
+	struct vt_collector_health h;
+	vt_page_layout_collector(sv, f, now, &h);
+	static const char *const icon[] = { "\xE2\x9C\x94",
+	    "\xE2\x96\xB2", "\xE2\x9C\x96" };
+	const char *name = vt_page_layout_verdict_name(h.verdict);
+	vt_buf_printf(b, "<section class=\"panel verdict v-%s\" "
+	    "id=\"verdict\" data-verdict=\"%s\"><h2><span class=\"v-word\">"
+	    "<span aria-hidden=\"true\">%s</span> ", name, name,
+	    icon[h.verdict]);
+	for (const char *c = name; *c; c++)
+		vt_buf_putc(b, (char)(*c - 'a' + 'A'));
+	vt_buf_puts(b, "</span> ");
+	if (h.verdict == VT_COLLECTOR_OK)
+		vt_buf_puts(b, "The collector is healthy: no drops, storage "
+		    "keeps up, checks about it are fine</h2>");
+	else
+		vt_buf_printf(b, "The collector is %s because</h2><ul "
+		    "class=\"reasons\">", name);
+	for (size_t i = 0; i < h.nreasons; i++) {
+		vt_buf_printf(b, "<li class=\"v-%s\"><b>%s</b> ",
+		    vt_page_layout_verdict_name(h.reasons[i].level),
+		    vt_page_layout_verdict_name(h.reasons[i].level));
+		vt_html_text(b, h.reasons[i].text);
+		vt_buf_puts(b, "</li>");
+	}
+	if (h.verdict != VT_COLLECTOR_OK)
+		vt_buf_puts(b, "</ul>");
+	vt_buf_puts(b, "<table class=\"figures\"><thead><tr><th>Measured"
+	    "</th><th>Now</th><th>Degraded at</th><th>Failing at</th></tr>"
+	    "</thead><tbody>");
+	vt_buf_puts(b, "<tr><td>checks about vitals (an outside probe, a "
+	    "hook)</td><td class=\"num\">");
+	if (sv && sv->nchecks)
+		vt_buf_printf(b, "%zu, worst %s%s", sv->nchecks,
+		    vt_health_check_status_name(sv->status),
+		    sv->stale ? ", all stale" : "");
+	else
+		vt_buf_puts(b, "none");
+	vt_buf_puts(b, "</td><td>warning, unknown, all stale</td>"
+	    "<td>critical</td></tr>");
+	for (size_t i = 0; i < h.nfigures; i++) {
+		vt_buf_puts(b, "<tr><td>");
+		vt_html_text(b, h.figures[i].what);
+		vt_buf_puts(b, "</td><td class=\"num\">");
+		vt_html_text(b, h.figures[i].now);
+		vt_buf_puts(b, "</td><td>");
+		vt_html_text(b, h.figures[i].degraded);
+		vt_buf_puts(b, "</td><td>");
+		vt_html_text(b, h.figures[i].failing);
+		vt_buf_puts(b, "</td></tr>");
+	}
+	vt_buf_puts(b, "</tbody></table>");
+	if (h.nfigures <= 1)
+		vt_buf_puts(b, "<p class=\"muted\">Self-metrics are off "
+		    "(<code>\"self_metrics\": false</code>): only the checks "
+		    "and the windows count.</p>");
+	vt_buf_puts(b, "</section>\n");
+}
+
 /* ---- checks ---- */
 
 static void transitions(struct vt_buf *b, const struct vt_health_check_view *c,
@@ -551,6 +616,8 @@ int vt_pages_service(const struct vt_health_snapshot *hs,
 	}
 	vt_buf_puts(b, "</nav></section>\n");
 
+	if (strcmp(service, VT_COLLECTOR_SERVICE) == 0)
+		verdict_panel(b, sv, f, now);
 	checks_table(b, sv, now);
 	if (n > 0) {
 		values_table(b, f, m, kept, n, now);
