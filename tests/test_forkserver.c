@@ -1,6 +1,8 @@
 /* test_forkserver.c - jobs run in children of the fork server: answers and
  * errors come back, jobs from many threads run in parallel, a job that
- * hangs is killed at the time limit, and a gone server is an error. */
+ * hangs is killed at the time limit, a gone spare or server is replaced
+ * and with both gone a call fails at once until a fresh (exec'd) server
+ * is there. */
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exporters/rrd/forkserver.h"
@@ -212,6 +215,47 @@ static pid_t spare_of(pid_t server)
 	return (pid_t)pid;
 }
 
+/* The server's child, or 0 when it has none (yet). */
+static pid_t spare_of_maybe(pid_t server)
+{
+	char path[64];
+	long pid = 0;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)server,
+	    (int)server);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return (pid_t)pid;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 1 when pid is a child of this process (of any thread). */
+static int is_child(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	int ppid = 0;
+	return p && sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == getpid();
+}
+
+static void echo_serve(int fd);
+
 static pid_t server_of_a_job(struct vt_buf *out)
 {
 	char err[256];
@@ -253,16 +297,96 @@ START_TEST(a_gone_server_is_replaced_then_an_error)
 	ck_assert_int_eq(third, third_spare);
 	ck_assert_int_eq(vt_forkserver_takeovers(), 2);
 
-	/* Server and spare both gone: an error. */
+	/* Server and spare both gone: calls fail at once (never hang), and
+	 * a fresh server, exec'd (this process has the watcher thread now),
+	 * comes within seconds, with a spare of its own. */
 	pid_t last_spare = spare_of(third);
 	ck_assert_int_eq(kill(last_spare, SIGKILL), 0);
 	ck_assert_int_eq(kill(third, SIGKILL), 0);
 	ck_assert(exited(third) && exited(last_spare));
-	ck_assert_int_eq(vt_forkserver_call(2, echo, 64, &out, err,
-	    sizeof err), -EPIPE);
-	ck_assert_ptr_nonnull(strstr(err, "not running"));
-	ck_assert_int_eq(vt_forkserver_call(2, echo, 64, &out, err,
-	    sizeof err), -EPIPE);
+	int rc = -1;
+	for (int i = 0; i < 500 && rc != 0; i++) {
+		double t0 = now();
+		vt_buf_reset(&out);
+		rc = vt_forkserver_call(2, echo, 64, &out, err, sizeof err);
+		ck_assert_msg(now() - t0 < 1.0, "a call waited %.1fs",
+		    now() - t0);
+		if (rc != 0) {
+			ck_assert_int_eq(rc, -EPIPE);
+			usleep(10000);
+		}
+	}
+	ck_assert_msg(rc == 0, "no new server: %s", err);
+	ck_assert_str_eq(out.data, "x");
+	ck_assert_uint_eq(vt_forkserver_respawns(), 1);
+	pid_t fresh = server_of_a_job(&out);
+	ck_assert_int_ne(fresh, third);
+	ck_assert(is_child(fresh));
+	/* It takes over like the first: it has a spare. */
+	pid_t fresh_spare = spare_of(fresh);
+	ck_assert_int_eq(kill(fresh, SIGKILL), 0);
+	ck_assert(exited(fresh));
+	ck_assert_int_eq(server_of_a_job(&out), fresh_spare);
+	vt_forkserver_stop();
+	vt_buf_fini(&out);
+}
+END_TEST
+
+/* A dead spare is replaced by the watcher, without any call. */
+START_TEST(a_gone_spare_is_replaced_at_once)
+{
+	struct vt_buf out;
+	vt_buf_init(&out);
+	start(job, 5);
+	pid_t server = server_of_a_job(&out);
+	pid_t spare = spare_of(server);
+	ck_assert_int_eq(kill(spare, SIGKILL), 0);
+	pid_t next = spare;
+	for (int i = 0; i < 300 && (next == spare || next == 0); i++) {
+		usleep(10000);
+		next = spare_of_maybe(server);
+	}
+	ck_assert_int_ne(next, spare);
+	ck_assert_int_ne(next, 0);
+	/* and it is a working spare: the server dies, it takes over */
+	ck_assert_int_eq(kill(server, SIGKILL), 0);
+	ck_assert(exited(server));
+	ck_assert_int_eq(server_of_a_job(&out), next);
+	vt_forkserver_stop();
+	vt_buf_fini(&out);
+}
+END_TEST
+
+/* A server exec'd from a threaded process warms up and runs spawned
+ * helpers too (functions cross as offsets). */
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
+START_TEST(a_threaded_process_execs_its_server)
+{
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, idle_thread, NULL), 0);
+	start(warmed_job, 5);
+	struct vt_buf out;
+	char err[256];
+	vt_buf_init(&out);
+	const char *argv[] = { "w" };
+	ck_assert_int_eq(vt_forkserver_call(1, argv, 64, &out, err,
+	    sizeof err), 0);
+	ck_assert_str_eq(out.data, "warm");
+	int fd;
+	pid_t pid;
+	ck_assert_int_eq(vt_forkserver_spawn(echo_serve, SOCK_SEQPACKET, &fd,
+	    &pid, err, sizeof err), 0);
+	char buf[16];
+	ck_assert_int_eq(send(fd, "abc", 3, 0), 3);
+	ck_assert_int_eq(recv(fd, buf, sizeof buf, 0), 3);
+	ck_assert_int_eq(memcmp(buf, "ABC", 3), 0);
+	close(fd);
 	vt_forkserver_stop();
 	vt_buf_fini(&out);
 }
@@ -350,6 +474,8 @@ Suite *vt_test_forkserver_suite(void)
 	tcase_add_test(tc, threads_get_their_own_answers);
 	tcase_add_test(tc, a_hanging_job_is_killed_at_the_limit);
 	tcase_add_test(tc, a_gone_server_is_replaced_then_an_error);
+	tcase_add_test(tc, a_gone_spare_is_replaced_at_once);
+	tcase_add_test(tc, a_threaded_process_execs_its_server);
 	tcase_add_test(tc, a_job_too_large_is_refused);
 	tcase_add_test(tc, spawned_helper_serves_until_closed);
 	suite_add_tcase(s, tc);

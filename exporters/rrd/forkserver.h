@@ -16,11 +16,16 @@
  * parallel. A child that runs past the time limit is killed (SIGALRM).
  * The server exits when the daemon closes its end or dies (PDEATHSIG).
  *
- * A spare server (a fork of the server, made at start) stands by: when
- * the server is found gone (killed), the spare takes over and a new
- * spare is made, so graphs, reads and the RRD worker come back without a
- * restart of the daemon. A job that was running in the dead server's
- * child fails; the next one runs in the spare's.
+ * A spare server (a fork of the server, made at start) stands by, and a
+ * watcher thread keeps the pair whole: a dead spare is replaced at once
+ * (the server forks a new one), a dead server is replaced by its spare,
+ * which is asked for a new spare. When both are gone, calls fail at once
+ * (-EPIPE, counted) and the watcher starts a fresh server by posix_spawn
+ * of this executable, which becomes a server before main() (a fork of the
+ * threaded daemon could copy a held lock; forkserver.c). A job that was
+ * running in a dead server's child fails; the next one runs in the new
+ * server's. Every helper dies with the daemon and holds none of its
+ * descriptors but stdio and its socket.
  */
 #ifndef VT_FORKSERVER_H
 #define VT_FORKSERVER_H
@@ -38,12 +43,14 @@ typedef int (*vt_forkserver_job)(int argc, char **argv, struct vt_buf *out);
  * so every child inherits them). May be NULL. */
 typedef void (*vt_forkserver_warm)(void);
 
-/* Fork the server; call it before the process starts any thread. Returns
- * 0 (also when already running) or -1 with err set. */
+/* Start the server (a fork while the process has one thread, else an
+ * exec of /proc/self/exe) and its watcher thread. Returns 0 (also when
+ * already started) or -1 with err set. */
 int vt_forkserver_start(vt_forkserver_job job, vt_forkserver_warm warm,
     unsigned timeout_seconds, char *err, size_t errlen);
 
-/* 1 while the server is started (it may still have died since). */
+/* 1 while the server is started (it may have died since: the watcher
+ * replaces it). */
 int vt_forkserver_running(void);
 
 /* Run one job: 0 with the result appended to out, or a negative errno
@@ -63,8 +70,14 @@ int vt_forkserver_spawn(vt_forkserver_serve serve, int type, int *fd,
 
 /* Times a spare took over from a dead server since the process began. */
 unsigned long vt_forkserver_takeovers(void);
+/* Fresh servers started (by exec) after the server and its spare were
+ * both gone. */
+unsigned long vt_forkserver_respawns(void);
+/* Calls and spawns refused at once because no server was running. */
+unsigned long vt_forkserver_unavailable(void);
 
-/* Close the server's socket and reap it (NULL-safe to call twice). */
+/* Stop the watcher, close the sockets and reap the server (killed when it
+ * has not exited within 2 s). Safe to call twice. */
 void vt_forkserver_stop(void);
 
 #endif

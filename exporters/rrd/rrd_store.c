@@ -420,6 +420,13 @@ void vt_rrd_store_collect(void *ctx, struct vt_buf *out,
 	    "Times the spare fork server took over from one that was gone "
 	    "(graphs, file reads and the RRD worker run in its children).",
 	    vt_forkserver_takeovers(), fmt);
+	put_u64(out, "vitals_forkserver_respawns", VT_PROM_COUNTER,
+	    "Fresh fork servers started (by exec) after the server and its "
+	    "spare were both gone.", vt_forkserver_respawns(), fmt);
+	put_u64(out, "vitals_forkserver_unavailable", VT_PROM_COUNTER,
+	    "Graphs, file reads and worker starts refused at once because no "
+	    "fork server was running (a new one is being started).",
+	    vt_forkserver_unavailable(), fmt);
 
 	put_u64(out, "vitals_storage_calls", VT_PROM_COUNTER,
 	    "Update calls made to librrd or rrdcached (a call may carry "
