@@ -74,6 +74,12 @@ void vt_agg_destroy(vt_agg *a)
 	free(a);
 }
 
+void vt_agg_set_limits(vt_agg *a, size_t max_metrics, double metric_ttl)
+{
+	a->cfg.max_metrics = max_metrics;
+	a->cfg.metric_ttl = metric_ttl;
+}
+
 size_t vt_agg_size(const vt_agg *a)
 {
 	return a->live;

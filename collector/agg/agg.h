@@ -92,6 +92,10 @@ struct vt_flush *vt_agg_close_window(vt_agg *agg, double now,
  * Returns how many were removed. */
 size_t vt_agg_forget_service(vt_agg *agg, const char *service);
 
+/* SIGHUP: new max_metrics and metric_ttl, from the next line and window
+ * on (metrics past a lower cap stay until they expire). */
+void vt_agg_set_limits(vt_agg *agg, size_t max_metrics, double metric_ttl);
+
 /* Live metrics. */
 size_t vt_agg_size(const vt_agg *agg);
 

@@ -28,6 +28,7 @@
 #include "collector/daemon/daemon.h"
 #include "collector/daemon/daemon_alerts.h"
 #include "collector/daemon/daemon_health.h"
+#include "collector/daemon/daemon_reload.h"
 #include "collector/daemon/data_dir.h"
 #include "collector/daemon/selfmetrics.h"
 #include "collector/ingest/inbox.h"
@@ -70,6 +71,8 @@ struct vt_daemon {
 	struct vt_selfmetrics self;  /* vitals.* metrics: last counters */
 	double last_close;           /* unix time the open window began */
 	struct vt_sd_watchdog watchdog;  /* systemd's, pinged by the cron */
+	int argc;                    /* the command line, read again on */
+	char **argv;                 /* SIGHUP (vt_daemon_set_args) */
 	int exit_status;
 };
 
@@ -102,12 +105,33 @@ static void on_cron(void *ctx)
 	vt_sd_notify_watchdog_tick(&d->watchdog, vt_clock_mono(), CRON_SECONDS);
 }
 
+/* SIGHUP: the same file and flags read again, applied key by key. */
+static void reload(vt_daemon *d)
+{
+	struct vt_config next;
+	char err[VT_ERR_LEN * 2];
+	if (d->argv == NULL)
+		return;
+	if (vt_config_from_args(&next, d->argc, d->argv, err, sizeof err) !=
+	    VT_CONFIG_RUN) {
+		const char *why = strncmp(err, "vitalsd: ", 9) == 0 ? err + 9 :
+		    err;
+		vt_log_error("main", "SIGHUP: %s; keeping the running "
+		    "configuration", why);
+		return;
+	}
+	struct vt_daemon_reload_targets t = { d->agg, d->listen, d->http,
+	    vt_daemon_health_latest(d->healthd) };
+	vt_daemon_reload_apply(&d->cfg, &next, &t);
+}
+
 static void on_signal(void *ctx, int signo)
 {
 	vt_daemon *d = ctx;
 	if (signo == SIGHUP) {
 		vt_sd_notify_reloading();
-		vt_daemon_alerts_reload(d->alertd);   /* alert rules and hooks only */
+		reload(d);
+		vt_daemon_alerts_reload(d->alertd);   /* alert rules and hooks */
 		vt_sd_notify_ready();
 		return;
 	}
@@ -340,6 +364,12 @@ vt_daemon *vt_daemon_create(const struct vt_config *cfg, char *err,
 fail:
 	vt_daemon_destroy(d);
 	return NULL;
+}
+
+void vt_daemon_set_args(vt_daemon *d, int argc, char **argv)
+{
+	d->argc = argc;
+	d->argv = argv;
 }
 
 int vt_daemon_run(vt_daemon *d)

@@ -17,6 +17,11 @@ typedef struct vt_daemon vt_daemon;
 vt_daemon *vt_daemon_create(const struct vt_config *cfg, char *err,
     size_t errlen);
 
+/* The command line the configuration came from, read again on SIGHUP
+ * (daemon_reload.h); borrowed, must outlive d. Without it SIGHUP reloads
+ * the alert rules only. */
+void vt_daemon_set_args(vt_daemon *d, int argc, char **argv);
+
 /* Run until SIGTERM/SIGINT. Returns the exit status (0). */
 int vt_daemon_run(vt_daemon *d);
 

@@ -63,6 +63,7 @@ int main(int argc, char **argv)
 		vt_log_error("main", "cannot start: %s", err);
 		return 1;
 	}
+	vt_daemon_set_args(d, argc, argv);     /* read again on SIGHUP */
 	int status = vt_daemon_run(d);
 	vt_daemon_destroy(d);
 	return status;

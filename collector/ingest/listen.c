@@ -463,6 +463,13 @@ void vt_listen_expire_idle(vt_listen *l, double now)
 	}
 }
 
+void vt_listen_set_limits(vt_listen *l, size_t tcp_max_clients,
+    double tcp_idle_timeout)
+{
+	l->cfg.tcp_max_clients = tcp_max_clients;
+	l->cfg.tcp_idle_timeout = tcp_idle_timeout;
+}
+
 void vt_listen_drain(vt_listen *l)
 {
 	/* Bounded: under a flood the kernel never runs dry. */

@@ -35,6 +35,11 @@ void vt_listen_expire_idle(vt_listen *l, double now);
 /* Read whatever the kernel still holds (before the final flush). */
 void vt_listen_drain(vt_listen *l);
 
+/* SIGHUP: new tcp_max_clients (clients past a lower cap stay) and
+ * tcp_idle_timeout. Loop thread. */
+void vt_listen_set_limits(vt_listen *l, size_t tcp_max_clients,
+    double tcp_idle_timeout);
+
 /* The bound ports (useful with port 0). */
 int vt_listen_udp_port(const vt_listen *l);
 int vt_listen_tcp_port(const vt_listen *l);

@@ -81,7 +81,10 @@ struct vt_http {
 	/* Counted on MHD threads, read by scrapes. */
 	atomic_uint_least64_t refused[REFUSED_COUNT];
 	struct vt_http_gate *gate;   /* connection caps, counted refusals */
+	/* What SIGHUP may change while serving (vt_http_set_access). */
+	pthread_mutex_t access_lock; /* guards token */
 	char token[VT_TOKEN_LEN];
+	atomic_size_t max_body;
 	char listen[VT_ADDR_LEN];
 	char tls_cert[VT_PATH_LEN], tls_key[VT_PATH_LEN];
 	char *cert_pem, *key_pem;    /* file contents while serving */
@@ -121,7 +124,9 @@ vt_http *vt_http_create(const struct vt_http_config *cfg)
 	    cfg->tls_cert ? cfg->tls_cert : "");
 	snprintf(h->tls_key, sizeof h->tls_key, "%s",
 	    cfg->tls_key ? cfg->tls_key : "");
-	h->cfg.token = h->token;
+	h->cfg.token = NULL;             /* h->token, under access_lock */
+	atomic_init(&h->max_body, cfg->max_body);
+	pthread_mutex_init(&h->access_lock, NULL);
 	h->cfg.listen = h->listen;
 	h->cfg.tls_cert = h->tls_cert;
 	h->cfg.tls_key = h->tls_key;
@@ -216,18 +221,32 @@ const char *vt_http_header(const struct vt_http_request *req,
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-/* Constant-time comparison of the Authorization header with the token. */
-static int token_matches(const vt_http *h, const char *auth)
+void vt_http_set_access(vt_http *h, const char *token, size_t max_body)
+{
+	pthread_mutex_lock(&h->access_lock);
+	snprintf(h->token, sizeof h->token, "%s", token ? token : "");
+	pthread_mutex_unlock(&h->access_lock);
+	atomic_store(&h->max_body, max_body);
+}
+
+/* Constant-time comparison of the Authorization header with the token:
+ * 1 when it matches, 0 when not, -1 when no token is set. */
+static int token_matches(vt_http *h, const char *auth)
 {
 	static const char prefix[] = "Bearer ";
-	if (h->token[0] == '\0' || auth == NULL ||
-	    strncmp(auth, prefix, sizeof prefix - 1) != 0)
+	char token[VT_TOKEN_LEN];
+	pthread_mutex_lock(&h->access_lock);
+	memcpy(token, h->token, sizeof token);
+	pthread_mutex_unlock(&h->access_lock);
+	if (token[0] == '\0')
+		return -1;
+	if (auth == NULL || strncmp(auth, prefix, sizeof prefix - 1) != 0)
 		return 0;
 	const char *given = auth + sizeof prefix - 1;
-	size_t a = strlen(given), b = strlen(h->token);
+	size_t a = strlen(given), b = strlen(token);
 	unsigned char diff = (unsigned char)(a != b);
 	for (size_t i = 0; i < b; i++)
-		diff |= (unsigned char)(given[i % (a ? a : 1)] ^ h->token[i]);
+		diff |= (unsigned char)(given[i % (a ? a : 1)] ^ token[i]);
 	return diff == 0;
 }
 
@@ -376,7 +395,7 @@ static enum MHD_Result too_large(vt_http *h, struct MHD_Connection *conn,
 	vt_buf_fini(&st->body);
 	atomic_fetch_add(&h->refused[REFUSED_BODY_TOO_LARGE], 1);
 	vt_http_error(&resp, 413, "request body over %zu bytes",
-	    h->cfg.max_body);
+	    atomic_load(&h->max_body));
 	return send_response(h, conn, &resp, 0);
 }
 
@@ -417,6 +436,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 {
 	vt_http *h = cls;
 	struct request_state *st = *req_cls;
+	size_t max_body = atomic_load(&h->max_body);
+	int tok;
 	(void)version;
 
 	if (st == NULL) {
@@ -426,7 +447,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		*req_cls = st;
 		const char *cl = MHD_lookup_connection_value(conn,
 		    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > h->cfg.max_body)
+		if (cl != NULL && strtoull(cl, NULL, 10) > max_body)
 			return too_large(h, conn, st);
 		return MHD_YES;
 	}
@@ -437,13 +458,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (st->discarded == 0 && st->body.len + n <= h->cfg.max_body) {
+		if (st->discarded == 0 && st->body.len + n <= max_body) {
 			vt_buf_append(&st->body, upload_data, n);
 			return MHD_YES;
 		}
 		vt_buf_fini(&st->body);
 		st->discarded += n;
-		return st->discarded > h->cfg.max_body ? MHD_NO : MHD_YES;
+		return st->discarded > max_body ? MHD_NO : MHD_YES;
 	}
 	if (st->discarded > 0)
 		return too_large(h, conn, st);
@@ -476,11 +497,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		else
 			vt_http_error(&resp, 404, "no such path: %s", url);
 	} else if (is_write(method) && !vt_netaddr_is_loopback(req.peer) &&
-	    !token_matches(h, vt_http_header(&req, "Authorization"))) {
-		atomic_fetch_add(&h->refused[h->token[0] ?
-		    REFUSED_UNAUTHORIZED : REFUSED_FORBIDDEN], 1);
-		vt_http_error(&resp, h->token[0] ? 401 : 403,
-		    h->token[0] ? "a valid bearer token is required" :
+	    (tok = token_matches(h, vt_http_header(&req,
+	    "Authorization"))) != 1) {
+		atomic_fetch_add(&h->refused[tok == 0 ? REFUSED_UNAUTHORIZED :
+		    REFUSED_FORBIDDEN], 1);
+		vt_http_error(&resp, tok == 0 ? 401 : 403, tok == 0 ?
+		    "a valid bearer token is required" :
 		    "writes are accepted from loopback clients only");
 	} else {
 		req.subpath = url + r->path_len;
@@ -737,6 +759,7 @@ void vt_http_destroy(vt_http *h)
 		MHD_stop_daemon(h->daemon);
 	pthread_cond_destroy(&h->sweep_cond);
 	pthread_mutex_destroy(&h->sweep_lock);
+	pthread_mutex_destroy(&h->access_lock);
 	vt_http_gate_destroy(h->gate);
 	free(h->cert_pem);
 	free(h->key_pem);

@@ -115,6 +115,10 @@ int vt_http_start(vt_http *h, char *err, size_t errlen);
 /* The bound port (after start). */
 int vt_http_port(const vt_http *h);
 
+/* SIGHUP: a new bearer token ("" for none) and body cap, for requests
+ * from now on. Thread-safe. */
+void vt_http_set_access(vt_http *h, const char *token, size_t max_body);
+
 /* A Prometheus collector (prom.h, vt_prom_add_collector; ctx is the
  * vt_http): vitals_http_open_connections, vitals_http_open_streams,
  * vitals_http_connections_refused_total{reason},

@@ -143,6 +143,11 @@ void vt_catalogue_destroy(vt_catalogue *c)
 	free(c);
 }
 
+void vt_catalogue_set_retire_after(vt_catalogue *c, double retire_after)
+{
+	c->retire_after = retire_after;
+}
+
 size_t vt_catalogue_size(const vt_catalogue *c)
 {
 	return c->n;

@@ -46,6 +46,8 @@ typedef struct vt_catalogue vt_catalogue;
 vt_catalogue *vt_catalogue_create(double retire_after);
 void vt_catalogue_destroy(vt_catalogue *c);   /* NULL ok */
 
+void vt_catalogue_set_retire_after(vt_catalogue *c, double retire_after);
+
 /* Remembered metrics. */
 size_t vt_catalogue_size(const vt_catalogue *c);
 

@@ -153,6 +153,13 @@ void vt_latest_feed(vt_latest *l, struct vt_sink sink)
 	vt_flush_release(f);
 }
 
+void vt_latest_set_retire_after(vt_latest *l, double retire_after)
+{
+	pthread_mutex_lock(&l->lock);
+	vt_catalogue_set_retire_after(l->cat, retire_after);
+	pthread_mutex_unlock(&l->lock);
+}
+
 int vt_latest_save(vt_latest *l)
 {
 	if (l->data_dir == NULL)

@@ -50,6 +50,9 @@ struct vt_sink vt_latest_sink(vt_latest *l);
  * Call before the flusher starts. sink.destroy is not called. */
 void vt_latest_feed(vt_latest *l, struct vt_sink sink);
 
+/* SIGHUP: a new retire_after, from the next window on. Thread-safe. */
+void vt_latest_set_retire_after(vt_latest *l, double retire_after);
+
 /* Save the catalogue now (at shutdown, after the last window). 0 or
  * -errno, logged. */
 int vt_latest_save(vt_latest *l);
