@@ -259,6 +259,7 @@ static const char every_key[] =
     "     \"verify_hostname\": false},\n"
     "  \"relay\": {\"enabled\": true, \"batch_bytes\": \"1MiB\",\n"
     "     \"batch_interval\": \"250ms\", \"buffer\": \"1GiB\"},\n"
+    "  \"shutdown_timeout\": \"3s\",\n"
     "  \"log\": {\"level\": \"debug\"}\n"
     "}\n";
 
@@ -302,6 +303,7 @@ START_TEST(every_key_set_from_a_file)
 	ck_assert_str_eq(c.http_tls_key, "/etc/vitals/key.pem");
 	ck_assert_str_eq(c.amqp_url, "amqp://u:p@broker:5672/%2f");
 	ck_assert_int_eq(c.log_level, VT_LOG_DEBUG);
+	ck_assert_double_eq(c.shutdown_timeout, 3);
 	ck_assert_str_eq(c.amqp_queue, "c1");
 	ck_assert_uint_eq(c.amqp_max_body, 2u << 20);
 	ck_assert_double_eq(c.relay_batch_interval, 0.25);

@@ -76,6 +76,7 @@ static const struct vt_config defaults = {
 	.relay_batch_bytes = 65536,
 	.relay_batch_interval = 1,
 	.relay_buffer = 67108864,
+	.shutdown_timeout = 10,
 	.log_level = VT_LOG_INFO,
 };
 

@@ -92,6 +92,10 @@ struct vt_config {
 	double relay_batch_interval;        /* relay.batch_interval "1s" */
 	size_t relay_buffer;                /* relay.buffer 67108864 bytes */
 
+	/* life cycle */
+	double shutdown_timeout;            /* shutdown_timeout "10s": SIGTERM
+	                                       ends within this, written or not */
+
 	/* logging */
 	int log_level;                      /* log.level "info" (enum vt_log_level) */
 };

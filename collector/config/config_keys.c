@@ -148,6 +148,10 @@ static const struct vt_cfg_key keys[] = {
 	{ "relay.buffer", VT_CFG_BYTES, 64 * KIB, 16 * GIB, FIELD(relay_buffer),
 	  NULL, NULL, "relay: batches waiting for the broker or its confirm; "
 	  "beyond, new batches are dropped and counted" },
+	{ "shutdown_timeout", VT_CFG_DURATION, 1, 3600,
+	  FIELD(shutdown_timeout), NULL, NULL,
+	  "after SIGTERM, stop waiting for storage and hooks after this "
+	  "long; what was not written is logged" },
 	{ "log.level", VT_CFG_LOG_LEVEL, VT_LOG_DEBUG, VT_LOG_ERROR,
 	  FIELD(log_level), "--log-level", "LEVEL",
 	  "lowest level logged: debug, info, warn, error" },
