@@ -55,7 +55,7 @@ void vt_page_layout_badge_idle(struct vt_buf *b)
 {
 	vt_buf_puts(b, "<span class=\"badge idle\" title=\"IDLE: nothing "
 	    "received for a while\"><span class=\"icon\" aria-hidden=\"true\">"
-	    "\xE2\x8F\xB8</span> <span class=\"word\">IDLE</span></span>");
+	    "\xE2\x80\x96</span> <span class=\"word\">IDLE</span></span>");
 }
 
 void vt_page_layout_clock(struct vt_buf *b, double t)

@@ -11,6 +11,7 @@
 #include "dashboards/pages/html.h"
 #include "dashboards/pages/page_layout.h"
 #include "dashboards/pages/pages_overview.h"
+#include "exporters/recent/latest.h"
 
 /* The collector's own service (VT_SELF_SERVICE in collector/daemon/
  * selfmetrics.h, a layer above this one). */
@@ -23,6 +24,7 @@ struct tile {
 	enum vt_page_layout_status status;
 	const struct vt_health_check_view *worst;  /* NULL: no checks */
 	double last_seen;
+	int idle;                  /* no checks, and nothing lately */
 	const struct vt_collector_health *self;    /* the collector's tile:
 	                                              its verdict */
 };
@@ -50,7 +52,8 @@ static const struct vt_health_check_view *worst_check(
 
 /* Merge the two sorted lists of services into tiles (caller frees). */
 static struct tile *collect(const struct vt_health_snapshot *hs,
-    const struct vt_trends_snapshot *ts, const char *filter, size_t *n)
+    const struct vt_trends_snapshot *ts, const char *filter, double now,
+    size_t *n)
 {
 	struct tile *v = vt_xmalloc((hs->nservices + ts->n + 1) * sizeof *v);
 	size_t i = 0, j = 0;
@@ -78,6 +81,8 @@ static struct tile *collect(const struct vt_health_snapshot *hs,
 		}
 		if (tr && tr->last_seen > t.last_seen)
 			t.last_seen = tr->last_seen;
+		t.idle = t.status == VT_PAGE_LAYOUT_NONE &&
+		    vt_latest_idle(ts->interval, t.last_seen, now);
 		v[(*n)++] = t;
 	}
 	qsort(v, *n, sizeof *v, cmp_tile);
@@ -154,9 +159,9 @@ static void render_tile(struct vt_buf *b, const struct tile *t, double now,
 	const char *cls = vt_page_layout_status_class(t->status);
 	int stale = t->sv && t->sv->stale;
 	int self = wall && strcmp(t->name, SELF_SERVICE) == 0;
-	vt_buf_printf(b, "<a class=\"tile st-%s%s%s%s\" href=\"/services/", cls,
-	    stale ? " is-stale" : "", self ? " t-self" : "",
-	    self && quiet_self(t) ? " is-quiet" : "");
+	vt_buf_printf(b, "<a class=\"tile st-%s%s%s%s%s\" href=\"/services/",
+	    cls, stale ? " is-stale" : "", t->idle ? " is-idle" : "",
+	    self ? " t-self" : "", self && quiet_self(t) ? " is-quiet" : "");
 	vt_html_path(b, t->name);
 	vt_buf_puts(b, "\" data-service=\"");
 	vt_html_text(b, t->name);
@@ -165,6 +170,8 @@ static void render_tile(struct vt_buf *b, const struct tile *t, double now,
 	vt_html_text(b, t->name);
 	vt_buf_puts(b, "</span>");
 	vt_page_layout_badge(b, t->status, stale);
+	if (t->idle)
+		vt_page_layout_badge_idle(b);
 	vt_buf_puts(b, "</div>");
 	int verdict = t->self && t->self->verdict != VT_COLLECTOR_OK &&
 	    t->self->nreasons > 0 && (t->worst == NULL ||
@@ -299,7 +306,7 @@ void vt_pages_overview(const struct vt_health_snapshot *hs,
     double now, struct vt_buf *b)
 {
 	size_t n;
-	struct tile *t = collect(hs, ts, o->wall ? NULL : o->filter, &n);
+	struct tile *t = collect(hs, ts, o->wall ? NULL : o->filter, now, &n);
 	struct vt_collector_health self;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(t[i].name, SELF_SERVICE) == 0) {
