@@ -26,7 +26,7 @@ static const struct {
 	{ "1w", "-7d" }, { "1y", "-1y" },
 };
 
-#define AUTO_MIN_SPAN 300.0        /* seconds: at least 5 minutes... */
+#define AUTO_MIN_SPAN 60.0         /* seconds: at least a minute... */
 #define AUTO_MIN_WINDOWS 30.0      /* ...and 30 windows */
 #define AUTO_MAX_SPAN (365 * 86400.0)
 
@@ -149,7 +149,7 @@ static void verdict_panel(struct vt_buf *b,
 	vt_buf_puts(b, "</span> ");
 	if (h.verdict == VT_COLLECTOR_OK)
 		vt_buf_puts(b, "The collector is healthy: no drops, storage "
-		    "keeps up, checks about it are fine</h2>");
+		    "keeps up, no check about it is failing</h2>");
 	else
 		vt_buf_printf(b, "The collector is %s because</h2><ul "
 		    "class=\"reasons\">", name);
@@ -324,11 +324,11 @@ static void graph(struct vt_buf *b, const char *service,
 		lines = n > TOP_SETS ? TOP_SETS + 1 : n;
 	}
 	vt_buf_printf(b, "<figure class=\"graph\"><img loading=\"lazy\" "
-	    "width=\"488\" height=\"%zu\" src=\"/graph/", 181 + 14 * lines);
+	    "width=\"608\" height=\"%zu\" src=\"/graph/", 201 + 14 * lines);
 	vt_html_path(b, service);
 	vt_buf_putc(b, '/');
 	vt_html_path(b, s->metric);
-	vt_buf_printf(b, ".svg?theme=light&amp;width=400&amp;height=120&amp;"
+	vt_buf_printf(b, ".svg?theme=light&amp;width=520&amp;height=140&amp;"
 	    "from=%s&amp;stat=%s", from, stat);
 	if (n > 1) {
 		vt_buf_printf(b, "&amp;top=%d", TOP_SETS);
