@@ -188,6 +188,9 @@ START_TEST(defaults_match_the_spec)
 	ck_assert_uint_eq(c.http_threads, 2);
 	ck_assert_uint_eq(c.http_max_connections_per_ip, 64);
 	ck_assert_double_eq(c.http_timeout, 30);
+	ck_assert_double_eq(c.http_head_timeout, 10);
+	ck_assert_uint_eq(c.http_max_streams, 0);
+	ck_assert_uint_eq(c.http_loopback_reserve, 0);
 	ck_assert_str_eq(c.http_tls_cert, "");
 	ck_assert_str_eq(c.http_tls_key, "");
 	ck_assert_str_eq(c.amqp_url, "");
@@ -248,6 +251,8 @@ static const char every_key[] =
     "  \"http\": {\"listen\": \"[::1]:9090\", \"token\": \"s3cret\",\n"
     "     \"max_body\": 4096, \"max_connections\": 16, \"threads\": 4,\n"
     "     \"max_connections_per_ip\": 8, \"timeout\": \"2m\",\n"
+    "     \"head_timeout\": \"5s\", \"max_streams\": 9,\n"
+    "     \"loopback_reserve\": 3,\n"
     "     \"tls_cert\": \"/etc/vitals/cert.pem\",\n"
     "     \"tls_key\": \"/etc/vitals/key.pem\"},\n"
     "  \"amqp\": {\"url\": \"amqp://u:p@broker:5672/%2f\",\n"
@@ -299,6 +304,9 @@ START_TEST(every_key_set_from_a_file)
 	ck_assert_uint_eq(c.http_threads, 4);
 	ck_assert_uint_eq(c.http_max_connections_per_ip, 8);
 	ck_assert_double_eq(c.http_timeout, 120);
+	ck_assert_double_eq(c.http_head_timeout, 5);
+	ck_assert_uint_eq(c.http_max_streams, 9);
+	ck_assert_uint_eq(c.http_loopback_reserve, 3);
 	ck_assert_str_eq(c.http_tls_cert, "/etc/vitals/cert.pem");
 	ck_assert_str_eq(c.http_tls_key, "/etc/vitals/key.pem");
 	ck_assert_str_eq(c.amqp_url, "amqp://u:p@broker:5672/%2f");

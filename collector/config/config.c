@@ -54,6 +54,7 @@ static const struct vt_config defaults = {
 	.http_threads = 2,
 	.http_max_connections_per_ip = 64,
 	.http_timeout = 30,
+	.http_head_timeout = 10,
 	.http_tls_cert = "",
 	.http_tls_key = "",
 	.amqp_url = "",

@@ -65,6 +65,9 @@ struct vt_config {
 	size_t http_threads;                /* http.threads 2 */
 	size_t http_max_connections_per_ip; /* http.max_connections_per_ip 64 */
 	double http_timeout;                /* http.timeout "30s" idle client */
+	double http_head_timeout;           /* http.head_timeout "10s" whole head */
+	size_t http_max_streams;            /* http.max_streams 0 = max_connections/4 */
+	size_t http_loopback_reserve;       /* http.loopback_reserve 0 = /8 */
 	char http_tls_cert[VT_PATH_LEN];    /* http.tls_cert "" = plain HTTP */
 	char http_tls_key[VT_PATH_LEN];     /* http.tls_key "" (PEM files) */
 

@@ -93,6 +93,17 @@ static const struct vt_cfg_key keys[] = {
 	  "HTTP connections at once from one client address" },
 	{ "http.timeout", VT_CFG_DURATION, 1, 3600, FIELD(http_timeout),
 	  NULL, NULL, "close an HTTP connection idle this long (slow clients)" },
+	{ "http.head_timeout", VT_CFG_DURATION, 1, 3600,
+	  FIELD(http_head_timeout), NULL, NULL,
+	  "close a connection whose request head is not whole this long "
+	  "after it began (slow-loris), even if bytes trickle in" },
+	{ "http.max_streams", VT_CFG_COUNT, 0, 65536, FIELD(http_max_streams),
+	  NULL, NULL, "event streams (the wall's live updates) at once; 0 = "
+	  "a quarter of http.max_connections" },
+	{ "http.loopback_reserve", VT_CFG_COUNT, 0, 65536,
+	  FIELD(http_loopback_reserve), NULL, NULL,
+	  "connections past http.max_connections kept for loopback clients "
+	  "(the local Prometheus, healthchecks); 0 = an eighth of it" },
 	{ "http.tls_cert", VT_CFG_STRING, 0, 0, FIELD(http_tls_cert),
 	  NULL, NULL, "PEM certificate file: serve HTTPS; \"\" = plain HTTP" },
 	{ "http.tls_key", VT_CFG_STRING, 0, 0, FIELD(http_tls_key),

@@ -281,6 +281,9 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 		.max_per_ip = d->cfg.http_max_connections_per_ip,
 		.threads = d->cfg.http_threads,
 		.timeout = (unsigned)d->cfg.http_timeout,
+		.head_timeout = (unsigned)d->cfg.http_head_timeout,
+		.reserve = d->cfg.http_loopback_reserve,
+		.max_streams = d->cfg.http_max_streams,
 		.tls_cert = d->cfg.http_tls_cert,
 		.tls_key = d->cfg.http_tls_key,
 	};

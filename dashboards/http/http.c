@@ -133,8 +133,9 @@ vt_http *vt_http_create(const struct vt_http_config *cfg)
 	if (h->cfg.timeout == 0)
 		h->cfg.timeout = 30;
 	if (h->cfg.head_timeout == 0)
-		h->cfg.head_timeout = h->cfg.timeout < HEAD_TIMEOUT_MAX ?
-		    h->cfg.timeout : HEAD_TIMEOUT_MAX;
+		h->cfg.head_timeout = HEAD_TIMEOUT_MAX;
+	if (h->cfg.head_timeout > h->cfg.timeout)   /* silence ends it first */
+		h->cfg.head_timeout = h->cfg.timeout;
 	if (h->cfg.reserve == 0)
 		h->cfg.reserve = cfg->max_connections / 8;
 	if (h->cfg.max_streams == 0)

@@ -47,7 +47,7 @@ struct vt_http_config {
 	size_t threads;
 	unsigned timeout;            /* seconds of client inactivity */
 	unsigned head_timeout;       /* seconds for a whole request head;
-	                              * 0 = min(timeout, 10) */
+	                              * 0 = 10, at most timeout */
 	size_t reserve;              /* slots past max_connections for
 	                              * loopback; 0 = max_connections / 8 */
 	size_t max_streams;          /* endless streams at once;
