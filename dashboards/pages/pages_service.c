@@ -567,10 +567,17 @@ int vt_pages_service(const struct vt_health_snapshot *hs,
 	if (latest && n > 0) {
 		kept = vt_xmalloc(n * sizeof *kept);
 		vt_latest_kept(latest, m, n, kept);
-		for (size_t i = 0; i < n; i++)
-			if (kept[i].first_seen > 0 &&
-			    (first == 0 || kept[i].first_seen < first))
+		/* The earliest first data; unknown for any metric (remembered
+		 * from before first_seen was saved): unknown for the service,
+		 * since its files may hold older data. */
+		for (size_t i = 0; i < n; i++) {
+			if (kept[i].first_seen <= 0) {
+				first = 0;
+				break;
+			}
+			if (first == 0 || kept[i].first_seen < first)
 				first = kept[i].first_seen;
+		}
 	}
 	double span = auto_span(first, f, now);
 	char from[32];
