@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "collector/agg/agg.h"
 #include "collector/agg/selfstats.h"
@@ -375,6 +377,37 @@ void vt_daemon_set_args(vt_daemon *d, int argc, char **argv)
 	d->argv = argv;
 }
 
+/* The last resort behind shutdown_timeout: storage gives up at the
+ * bound (rrd_store.h), hooks are killed; should anything else of the stop
+ * hang (a disk that never answers), the process ends 3 s later. */
+#define SHUTDOWN_GRACE 3.0
+
+static void *shutdown_guard(void *arg)
+{
+	double limit = *(const double *)arg;
+	struct timespec ts = { (time_t)limit, (long)((limit -
+	    (double)(time_t)limit) * 1e9) };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	vt_log_error("main", "stop not done %gs after the signal "
+	    "(shutdown_timeout and %gs grace): exiting now", limit,
+	    SHUTDOWN_GRACE);
+	_exit(1);
+}
+
+static void start_shutdown_guard(const struct vt_config *cfg)
+{
+	static double limit;
+	pthread_t t;
+	pthread_attr_t attr;
+	limit = cfg->shutdown_timeout + SHUTDOWN_GRACE;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, shutdown_guard, &limit) != 0)
+		vt_log_warn("main", "no shutdown guard thread");
+	pthread_attr_destroy(&attr);
+}
+
 int vt_daemon_run(vt_daemon *d)
 {
 	if (vt_sd_notify_watchdog_init(&d->watchdog, vt_clock_mono()) > 0)
@@ -382,6 +415,9 @@ int vt_daemon_run(vt_daemon *d)
 		    d->watchdog.interval);
 	vt_sd_notify_ready();       /* sockets bound, the loop about to run */
 	vt_loop_run(d->loop);
+	/* Bounded (shutdown_timeout), even with a stalled writer or disk. */
+	double stop_at = vt_clock_mono();
+	start_shutdown_guard(&d->cfg);
 	/* Orderly stop: take what is already received, flush it, deliver. */
 	vt_listen_drain(d->listen);
 	if (d->amqp)
@@ -395,8 +431,10 @@ int vt_daemon_run(vt_daemon *d)
 	vt_sinks_stop(d->flusher);
 	vt_latest_save(vt_daemon_health_latest(d->healthd));
 	if (d->rrd) {                     /* the final window reaches disk */
-		vt_rrd_store_drain(d->rrd);
-		vt_log_info("rrd", "final window written");
+		double left = d->cfg.shutdown_timeout - (vt_clock_mono() -
+		    stop_at);
+		if (vt_rrd_store_stop(d->rrd, left > 0.5 ? left : 0.5) == 0)
+			vt_log_info("rrd", "final window written");
 	}
 	vt_log_info("main", "final window flushed: %zu metrics, %llu lines ok "
 	    "since start; bye", live, (unsigned long long)ok);

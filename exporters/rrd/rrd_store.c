@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,16 @@ struct vt_rrd_store {
 	clockid_t cpu_clock;
 	int have_cpu_clock;
 	double worker_cpu;           /* CPU of the worker process(es) */
+	double round_started;        /* vt_clock_mono() of the round being
+	                                written, 0 between rounds */
+
+	/* Shutdown (vt_rrd_store_stop): past the deadline the writer is
+	 * aborted; what it has not written is dropped and counted. */
+	double deadline;             /* vt_clock_mono(); 0: none */
+	double timeout;              /* the bound, for the log */
+	int aborting;                /* atomic: set once */
+	uint64_t errors_at_abort;    /* stats.errors when aborted */
+	uint64_t lost_windows;       /* windows dropped at shutdown */
 };
 
 /* ---- batches (flusher thread) ---- */
@@ -175,6 +186,22 @@ int vt_rrd_store_flush(void *ctx, const struct vt_flush *f)
 
 /* ---- the writer thread ---- */
 
+/* Aborted at shutdown: free the windows unwritten, count them. */
+static void drop_at_shutdown(vt_rrd_store *st, struct vt_queue_node *list,
+    size_t nbatches, size_t nupdates)
+{
+	while (list) {
+		struct batch *b = VT_QUEUE_ITEM(list, struct batch, node);
+		list = list->next;
+		batch_free(b);
+	}
+	pthread_mutex_lock(&st->lock);
+	st->stats.skipped[VT_RRD_SKIP_SHUTDOWN] += nupdates;
+	st->lost_windows += nbatches;
+	pthread_mutex_unlock(&st->lock);
+	vt_queue_release(&st->q, nbatches, nupdates);
+}
+
 /* Write every window of the list in one round; returns updates handled. */
 static size_t write_round(vt_rrd_store *st, struct vt_queue_node *list,
     struct vt_rrd_round *r, double *last_window)
@@ -214,12 +241,21 @@ static void *writer_main(void *arg)
 		    "earlier crash", swept);
 	struct vt_queue_node *list;
 	while ((list = vt_queue_take(&st->q, -1)) != NULL) {
-		size_t nbatches = 0;
-		for (struct vt_queue_node *n = list; n; n = n->next)
+		size_t nbatches = 0, nupdates = 0;
+		for (struct vt_queue_node *n = list; n; n = n->next) {
 			nbatches++;
+			nupdates += VT_QUEUE_ITEM(n, struct batch, node)->n;
+		}
+		if (__atomic_load_n(&st->aborting, __ATOMIC_ACQUIRE)) {
+			drop_at_shutdown(st, list, nbatches, nupdates);
+			continue;
+		}
 
 		struct vt_rrd_round r = { 0 };
 		double t0 = vt_clock_mono(), last = 0;
+		pthread_mutex_lock(&st->lock);
+		st->round_started = t0;
+		pthread_mutex_unlock(&st->lock);
 		size_t handled = write_round(st, list, &r, &last);
 		double took = vt_clock_mono() - t0;
 		size_t ready = vt_rrd_files_ready(st->files);
@@ -243,6 +279,7 @@ static void *writer_main(void *arg)
 		s->files = ready;
 		s->files_created += r.created;
 		s->last_round_seconds = took;
+		st->round_started = 0;
 		if (last > 0)
 			s->last_window = last;
 		st->worker_cpu = worker_cpu;
@@ -250,7 +287,9 @@ static void *writer_main(void *arg)
 		vt_queue_release(&st->q, nbatches, handled);   /* drain wakes */
 	}
 	/* Closed, and every window is written but the unchanged check
-	 * statuses folding holds back. */
+	 * statuses folding holds back (lost when aborted). */
+	if (__atomic_load_n(&st->aborting, __ATOMIC_ACQUIRE))
+		return NULL;
 	struct vt_rrd_round r = { 0 };
 	vt_rrd_files_write_held(st->files, &r);
 	pthread_mutex_lock(&st->lock);
@@ -342,13 +381,87 @@ void vt_rrd_store_drain(vt_rrd_store *st)
 		vt_queue_wait_idle(&st->q);
 }
 
+/* Past the deadline: the worker is killed and the writer's calls fail at
+ * once; what is still queued is dropped and counted by the writer. */
+static void abort_writer(vt_rrd_store *st)
+{
+	if (__atomic_exchange_n(&st->aborting, 1, __ATOMIC_ACQ_REL))
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->errors_at_abort = st->stats.errors;
+	pthread_mutex_unlock(&st->lock);
+	vt_log_warn(LOG_SUB, "the writer did not finish within "
+	    "shutdown_timeout (%.0fs): stopping it; %zu windows (%zu updates) "
+	    "still queued or in progress are not written", st->timeout,
+	    vt_queue_len(&st->q), vt_queue_size(&st->q));
+	vt_rrd_updater_abort(st->rrdw);
+	vt_queue_kick(&st->q);
+}
+
+int vt_rrd_store_stop(vt_rrd_store *st, double timeout)
+{
+	if (st == NULL || !st->started)
+		return 0;
+	st->timeout = timeout;
+	st->deadline = vt_clock_mono() + timeout;
+	while (vt_queue_len(&st->q) > 0 || vt_queue_size(&st->q) > 0) {
+		if (vt_clock_mono() >= st->deadline) {
+			abort_writer(st);
+			return -ETIMEDOUT;
+		}
+		struct timespec ts = { 0, 5000000L };
+		nanosleep(&ts, NULL);
+	}
+	return __atomic_load_n(&st->aborting, __ATOMIC_ACQUIRE) ?
+	    -ETIMEDOUT : 0;
+}
+
+/* Wait for the writer thread until the deadline, then abort it and wait
+ * a little more. 0 when joined; -1 when it is stuck (in the kernel, on a
+ * hung disk) and is left behind. */
+static int join_writer(vt_rrd_store *st)
+{
+	if (st->deadline <= 0) {
+		pthread_join(st->thread, NULL);
+		return 0;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		double left = attempt == 0 ? st->deadline - vt_clock_mono() : 2;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (left > 0) {
+			double whole = floor(left);
+			ts.tv_sec += (time_t)whole;
+			ts.tv_nsec += (long)((left - whole) * 1e9);
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+		}
+		if (pthread_timedjoin_np(st->thread, NULL, &ts) == 0)
+			return 0;
+		abort_writer(st);
+	}
+	vt_log_error(LOG_SUB, "the writer is stuck (a hung disk or mount?); "
+	    "leaving it behind");
+	return -1;
+}
+
 void vt_rrd_store_destroy(vt_rrd_store *st)
 {
 	if (st == NULL)
 		return;
 	vt_queue_close(&st->q);      /* the writer takes what is left */
-	if (st->started)
-		pthread_join(st->thread, NULL);
+	if (st->started && join_writer(st) < 0)
+		return;              /* still in use by the stuck writer */
+	if (__atomic_load_n(&st->aborting, __ATOMIC_ACQUIRE)) {
+		uint64_t lost = st->stats.skipped[VT_RRD_SKIP_SHUTDOWN] +
+		    (st->stats.errors - st->errors_at_abort);
+		vt_log_warn(LOG_SUB, "shutdown: %llu updates (%llu whole "
+		    "windows) not written: the writer did not finish within "
+		    "shutdown_timeout", (unsigned long long)lost,
+		    (unsigned long long)st->lost_windows);
+	}
 	struct vt_queue_node *n = vt_queue_take(&st->q, 0);
 	while (n) {          /* only when the thread never started */
 		struct batch *b = VT_QUEUE_ITEM(n, struct batch, node);
@@ -370,7 +483,10 @@ void vt_rrd_store_get_stats(vt_rrd_store *st, struct vt_rrd_store_stats *out)
 	pthread_mutex_lock(&st->lock);
 	*out = st->stats;
 	double worker = st->worker_cpu;
+	double started = st->round_started;
 	pthread_mutex_unlock(&st->lock);
+	out->round_running_seconds = started > 0 ? vt_clock_mono() - started :
+	    0;
 	out->queued = vt_queue_size(&st->q);
 	out->writer_cpu_seconds = worker;
 	struct timespec ts;
@@ -412,6 +528,7 @@ void vt_rrd_store_collect(void *ctx, struct vt_buf *out,
 		[VT_RRD_SKIP_QUEUE_FULL] = "queue_full",
 		[VT_RRD_SKIP_LATE] = "late",
 		[VT_RRD_SKIP_CONFLICT] = "conflict",
+		[VT_RRD_SKIP_SHUTDOWN] = "shutdown",
 	};
 	struct vt_rrd_store_stats s;
 	vt_rrd_store_get_stats(ctx, &s);
@@ -454,10 +571,15 @@ void vt_rrd_store_collect(void *ctx, struct vt_buf *out,
 	put_double(out, "vitals_storage_round_seconds", VT_PROM_GAUGE,
 	    "Wall time the storage writer took for its last round.",
 	    s.last_round_seconds, fmt);
+	put_double(out, "vitals_storage_round_running_seconds", VT_PROM_GAUGE,
+	    "How long the storage writer has been in its current round (0 "
+	    "between rounds); grows while the writer or its disk is stalled.",
+	    s.round_running_seconds, fmt);
 	vt_prom_text_head(out, "vitals_storage_skipped", 22, VT_PROM_COUNTER,
 	    "Updates not written, by reason: queue_full (storage behind), late "
 	    "(window not after the file's last update), conflict (file owned "
-	    "by another series or with other data sources).", fmt);
+	    "by another series or with other data sources), shutdown (still "
+	    "queued when shutdown_timeout ran out).", fmt);
 	for (int i = 0; i < VT_RRD_SKIP_COUNT; i++) {
 		vt_buf_printf(out, "vitals_storage_skipped_total{reason=\"%s\"} ",
 		    reasons[i]);

@@ -72,6 +72,7 @@ enum vt_rrd_store_skip {
 	VT_RRD_SKIP_QUEUE_FULL = 0,
 	VT_RRD_SKIP_LATE,
 	VT_RRD_SKIP_CONFLICT,
+	VT_RRD_SKIP_SHUTDOWN,       /* dropped when shutdown ran out of time */
 	VT_RRD_SKIP_COUNT
 };
 
@@ -88,6 +89,8 @@ struct vt_rrd_store_stats {
 	uint64_t files;             /* gauge: files being written */
 	uint64_t files_created;
 	double last_round_seconds;  /* gauge: wall time of the last round */
+	double round_running_seconds; /* gauge: age of the round in progress
+	                               (0 between rounds) */
 	double last_window;         /* gauge: unix time of the last window
 	                               written (0 before the first) */
 	double writer_cpu_seconds;  /* CPU time of the writer thread */
@@ -116,7 +119,16 @@ void vt_rrd_store_hold(vt_rrd_store *st, int hold);
 /* Wait until everything queued so far is written (or failed). */
 void vt_rrd_store_drain(vt_rrd_store *st);
 
-/* Drain, stop the writer, free. NULL ok. */
+/* Shutdown: drain for at most timeout seconds. 0 when everything was
+ * written; -ETIMEDOUT when the writer did not finish (stalled worker,
+ * hung disk): the worker is then killed, what is left is dropped, counted
+ * (skipped, reason "shutdown") and logged, and destroy waits no longer
+ * than the same deadline (plus 2 s). NULL ok. */
+int vt_rrd_store_stop(vt_rrd_store *st, double timeout);
+
+/* Drain (bounded after vt_rrd_store_stop), stop the writer, free. A
+ * writer stuck in the kernel past the bound is left behind, with the
+ * store (logged). NULL ok. */
 void vt_rrd_store_destroy(vt_rrd_store *st);
 
 void vt_rrd_store_get_stats(vt_rrd_store *st, struct vt_rrd_store_stats *out);

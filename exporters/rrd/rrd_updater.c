@@ -12,6 +12,7 @@
  *            for a successful 'L' a struct vt_rrd_last
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +34,10 @@
 #define ADDR_MAX 512
 
 struct vt_rrd_updater {
+	/* Guards pid, pidfd and fd against vt_rrd_updater_abort from
+	 * another thread; the owner reads them without it. */
+	pthread_mutex_t lock;
+	int aborted;                /* set once, under lock: no new worker */
 	pid_t pid;                  /* 0: not running */
 	int pidfd;                  /* the worker, safe from pid reuse */
 	int fd;
@@ -160,15 +165,26 @@ static int spawn(struct vt_rrd_updater *w, char *err, size_t errlen)
 {
 	int fd;
 	pid_t pid;
+	if (__atomic_load_n(&w->aborted, __ATOMIC_ACQUIRE)) {
+		snprintf(err, errlen, "rrd worker: stopped (shutdown)");
+		return -EPIPE;
+	}
 	if (vt_rrd_lib_forkserver_start(err, errlen) < 0)   /* 0 if running */
 		return -EPIPE;
 	int rc = vt_forkserver_spawn(worker_main, SOCK_SEQPACKET, &fd, &pid,
 	    err, errlen);
 	if (rc < 0)
 		return rc;
+	pthread_mutex_lock(&w->lock);
 	w->pid = pid;
 	w->pidfd = pidfd_open(pid, 0);   /* kill this one, never a reuse */
 	w->fd = fd;
+	if (w->aborted) {                /* aborted meanwhile: this one too */
+		if (w->pidfd >= 0)
+			pidfd_send_signal(w->pidfd, SIGKILL, NULL, 0);
+		shutdown(fd, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&w->lock);
 	return 0;
 }
 
@@ -179,6 +195,7 @@ static void reap(struct vt_rrd_updater *w, int kill_it)
 	if (w->pid <= 0)
 		return;
 	w->cpu_past = vt_rrd_updater_cpu_seconds(w);
+	pthread_mutex_lock(&w->lock);
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
@@ -188,6 +205,24 @@ static void reap(struct vt_rrd_updater *w, int kill_it)
 		close(w->pidfd);
 	w->pidfd = -1;
 	w->pid = 0;
+	pthread_mutex_unlock(&w->lock);
+}
+
+void vt_rrd_updater_abort(struct vt_rrd_updater *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	__atomic_store_n(&w->aborted, 1, __ATOMIC_RELEASE);
+	/* SIGKILL ends a stopped worker too; shutdown wakes the owner's
+	 * send or recv even when the worker cannot die (hung disk: D). */
+	if (w->pidfd >= 0)
+		pidfd_send_signal(w->pidfd, SIGKILL, NULL, 0);
+	else if (w->pid > 0)
+		kill(w->pid, SIGKILL);
+	if (w->fd >= 0)
+		shutdown(w->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&w->lock);
 }
 
 /* ---- the writer's side ---- */
@@ -198,8 +233,10 @@ struct vt_rrd_updater *vt_rrd_updater_start(const char *cached, char *err, size_
 	snprintf(w->cached, sizeof w->cached, "%s", cached ? cached : "");
 	w->fd = -1;
 	w->pidfd = -1;
+	pthread_mutex_init(&w->lock, NULL);
 	w->buf = vt_xmalloc(MSG_MAX);
 	if (spawn(w, err, errlen) < 0) {
+		pthread_mutex_destroy(&w->lock);
 		free(w->buf);
 		free(w);
 		return NULL;
@@ -214,6 +251,7 @@ void vt_rrd_updater_stop(struct vt_rrd_updater *w)
 	while (w->pending > 0)
 		vt_rrd_updater_result(w, NULL, 0);
 	reap(w, 0);   /* EOF on its socket: it exits */
+	pthread_mutex_destroy(&w->lock);
 	free(w->buf);
 	free(w);
 }

@@ -22,7 +22,8 @@
  * rrdcached to flush a file. So librrd and the ~40 libraries it pulls in
  * are never loaded by the daemon itself (dynlib.h).
  *
- * One owner thread; nothing here is locked.
+ * One owner thread; nothing here is locked, but for
+ * vt_rrd_updater_abort, which any thread may call.
  */
 #ifndef VT_RRD_UPDATER_H
 #define VT_RRD_UPDATER_H
@@ -40,6 +41,11 @@ struct vt_rrd_updater *vt_rrd_updater_start(const char *cached, char *err, size_
 /* Close the socket (the worker finishes what it has and exits), reap it,
  * free. NULL ok. */
 void vt_rrd_updater_stop(struct vt_rrd_updater *w);
+
+/* From any thread (shutdown past its deadline): kill the worker, wake the
+ * owner if it waits on it, and start no new one: every call fails at once
+ * (-EPIPE) from now on. */
+void vt_rrd_updater_abort(struct vt_rrd_updater *w);
 
 /* Send an update of path with argc "<time>:<v>..." strings (as
  * vt_rrd_lib_update; path as rrdcached wants it when one is used). 0, or
