@@ -3,15 +3,19 @@
  * directory: values of counters, gauges, timers and checks as librrd reads
  * them back, windows never written twice, the final window in the same
  * second, the queue bound, conflicts, hostile names and symbolic links
- * that must not lead outside, and recovery from an unwritable directory.
+ * that must not lead outside, recovery from an unwritable directory, and
+ * a shutdown bounded even with a stopped worker.
  */
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collector/base/buf.h"
@@ -557,6 +561,134 @@ static int exists(const char *rel)
 	return lstat(path, &sb) == 0;
 }
 
+/* The pid of this process's RRD worker (a child of our fork server), or 0. */
+static pid_t find_worker(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+	ck_assert_ptr_nonnull(d);
+	while (found == 0 && (e = readdir(d)) != NULL) {
+		char p[300], buf[512];
+		long pid = atol(e->d_name), up = pid;
+		if (pid <= 0)
+			continue;
+		for (int level = 0; level < 3 && up > 1; level++) {
+			snprintf(p, sizeof p, "/proc/%ld/stat", up);
+			FILE *f = fopen(p, "r");
+			if (f == NULL)
+				break;
+			size_t n = fread(buf, 1, sizeof buf - 1, f);
+			fclose(f);
+			buf[n] = '\0';
+			char *close_paren = strrchr(buf, ')');
+			char *open_paren = strchr(buf, '(');
+			if (close_paren == NULL || open_paren == NULL)
+				break;
+			if (level == 0 && strncmp(open_paren + 1, "vitals-rrdw)",
+			    12) != 0)
+				break;
+			char state;
+			long ppid = 0;
+			if (sscanf(close_paren + 2, "%c %ld", &state, &ppid) != 2 ||
+			    (level == 0 && state == 'Z'))
+				break;
+			if (ppid == (long)getpid())
+				found = (pid_t)pid;
+			up = ppid;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 1 once pid is gone (or a zombie). */
+static int gone(pid_t pid)
+{
+	char p[64], buf[512];
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(p, "r");
+	if (f == NULL)
+		return 1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *c = strrchr(buf, ')');
+	return c && c[2] == 'Z';
+}
+
+/* A stopped worker (SIGSTOP, or a disk that hangs): stop gives up at its
+ * bound, the window in progress fails, the queued one is dropped and
+ * counted, and destroy does not wait for the worker either. */
+START_TEST(test_stop_is_bounded_with_a_stopped_worker)
+{
+	struct vt_series *s[1] = { series(VT_COUNTER, "z", "m", NULL, NULL,
+	    1) };
+	vt_rrd_store *st = store(1000, NULL);
+	submit(st, T0 + 10, s, 1, 1);
+	vt_rrd_store_drain(st);
+	ck_assert_int_eq((long)last_of("z/m.rrd", 0, NULL), (long)T0 + 10);
+	pid_t pid = find_worker();
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
+	struct vt_rrd_store_stats stats;
+	submit(st, T0 + 20, s, 1, 2);
+	for (int i = 0; i < 500; i++) {      /* the writer is in its round */
+		vt_rrd_store_get_stats(st, &stats);
+		if (stats.round_running_seconds > 0)
+			break;
+		usleep(2000);
+	}
+	ck_assert(stats.round_running_seconds > 0);
+	submit(st, T0 + 30, s, 1, 3);
+	double t0 = mono();
+	ck_assert_int_eq(vt_rrd_store_stop(st, 0.5), -ETIMEDOUT);
+	ck_assert_double_lt(mono() - t0, 1.5);
+	for (int i = 0; i < 500; i++) {
+		vt_rrd_store_get_stats(st, &stats);
+		if (stats.skipped[VT_RRD_SKIP_SHUTDOWN] + stats.errors >= 2)
+			break;
+		usleep(2000);
+	}
+	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_SHUTDOWN], 1);
+	ck_assert_uint_eq(stats.errors, 1);
+	ck_assert_uint_eq(stats.queued, 0);
+	vt_rrd_store_destroy(st);
+	ck_assert_double_lt(mono() - t0, 2.0);
+	for (int i = 0; i < 200 && !gone(pid); i++)
+		usleep(10000);
+	ck_assert_msg(gone(pid), "the stopped worker is still there");
+	ck_assert_int_eq((long)last_of("z/m.rrd", 0, NULL), (long)T0 + 10);
+	release_all(s, 1);
+}
+END_TEST
+
+/* Within its bound, stop writes everything. */
+START_TEST(test_stop_writes_everything_in_time)
+{
+	struct vt_series *s[1] = { series(VT_COUNTER, "z", "m", NULL, NULL,
+	    1) };
+	vt_rrd_store *st = store(1000, NULL);
+	submit(st, T0 + 10, s, 1, 1);
+	submit(st, T0 + 20, s, 1, 2);
+	ck_assert_int_eq(vt_rrd_store_stop(st, 10), 0);
+	struct vt_rrd_store_stats stats;
+	vt_rrd_store_get_stats(st, &stats);
+	ck_assert_uint_eq(stats.skipped[VT_RRD_SKIP_SHUTDOWN], 0);
+	ck_assert_uint_eq(stats.updates, 2);
+	vt_rrd_store_destroy(st);
+	ck_assert_int_eq((long)last_of("z/m.rrd", 0, NULL), (long)T0 + 20);
+	release_all(s, 1);
+}
+END_TEST
+
 /* A kill -9 during librrd's create leaves "<name>.rrdXXXXXX": the next
  * start removes it, and nothing else. */
 START_TEST(test_crash_leftovers_are_swept)
@@ -618,6 +750,8 @@ Suite *vt_test_rrd_store_suite(void)
 	tcase_add_test(tc, test_checks_get_a_status_history);
 	tcase_add_test(tc, test_counters_in_metrics);
 	tcase_add_test(tc, test_crash_leftovers_are_swept);
+	tcase_add_test(tc, test_stop_is_bounded_with_a_stopped_worker);
+	tcase_add_test(tc, test_stop_writes_everything_in_time);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,15 +3,20 @@
  * update worker creates, reads back and updates files (errors come back
  * as errno and text), and once the fork server runs, fetch and lastupdate
  * made here run in its children and give what a direct read gives. The
- * test process itself never maps librrd.
+ * test process itself never maps librrd. An abort (shutdown past its
+ * bound) wakes the owner and kills even a stopped worker.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exporters/rrd/rrd_layout.h"
@@ -79,6 +84,106 @@ static void create_counter(struct vt_rrd_updater *w)
 	ck_assert_msg(vt_rrd_updater_create(w, path, 10, T0, &a, err,
 	    sizeof err) == 0, "%s", err);
 }
+
+/* The pid of this process's RRD worker (a child of our fork server), or 0. */
+static pid_t find_worker(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+	ck_assert_ptr_nonnull(d);
+	while (found == 0 && (e = readdir(d)) != NULL) {
+		char p[300], buf[512];
+		long pid = atol(e->d_name), up = pid;
+		if (pid <= 0)
+			continue;
+		for (int level = 0; level < 3 && up > 1; level++) {
+			snprintf(p, sizeof p, "/proc/%ld/stat", up);
+			FILE *f = fopen(p, "r");
+			if (f == NULL)
+				break;
+			size_t n = fread(buf, 1, sizeof buf - 1, f);
+			fclose(f);
+			buf[n] = '\0';
+			char *close_paren = strrchr(buf, ')');
+			char *open_paren = strchr(buf, '(');
+			if (close_paren == NULL || open_paren == NULL)
+				break;
+			if (level == 0 && strncmp(open_paren + 1, "vitals-rrdw)",
+			    12) != 0)
+				break;
+			char state;
+			long ppid = 0;
+			if (sscanf(close_paren + 2, "%c %ld", &state, &ppid) != 2 ||
+			    (level == 0 && state == 'Z'))
+				break;
+			if (ppid == (long)getpid())
+				found = (pid_t)pid;
+			up = ppid;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 1 once pid is gone (or a zombie). */
+static int gone(pid_t pid)
+{
+	char p[64], buf[512];
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(p, "r");
+	if (f == NULL)
+		return 1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *c = strrchr(buf, ')');
+	return c && c[2] == 'Z';
+}
+
+static void *abort_soon(void *arg)
+{
+	struct timespec ts = { 0, 200000000L };
+	nanosleep(&ts, NULL);
+	vt_rrd_updater_abort(arg);
+	return NULL;
+}
+
+/* Shutdown past its bound: abort from another thread wakes the owner
+ * waiting on a stopped worker, kills the worker and starts no new one. */
+START_TEST(abort_wakes_the_owner_and_kills_a_stopped_worker)
+{
+	char err[VT_ERR_LEN];
+	struct vt_rrd_updater *w = worker();
+	create_counter(w);
+	pid_t pid = find_worker();
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
+	const char *u1[] = { "1700000010:5:0.5" };
+	ck_assert_int_eq(vt_rrd_updater_send(w, path, 1, u1), 0);
+	pthread_t t;
+	double t0 = mono();
+	ck_assert_int_eq(pthread_create(&t, NULL, abort_soon, w), 0);
+	ck_assert_int_eq(vt_rrd_updater_result(w, err, sizeof err), -EPIPE);
+	ck_assert_double_lt(mono() - t0, 2.0);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(vt_rrd_updater_send(w, path, 1, u1), -EPIPE);
+	time_t last;
+	ck_assert_int_eq(vt_rrd_updater_lastupdate(w, path, &last, NULL, err,
+	    sizeof err), -EPIPE);
+	for (int i = 0; i < 200 && !gone(pid); i++)
+		usleep(10000);
+	ck_assert_msg(gone(pid), "the stopped worker is still there");
+	vt_rrd_updater_stop(w);
+}
+END_TEST
 
 START_TEST(worker_creates_reads_and_updates)
 {
@@ -194,6 +299,7 @@ Suite *vt_test_rrd_updater_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, worker_creates_reads_and_updates);
 	tcase_add_test(tc, reads_through_the_fork_server_match_direct_reads);
+	tcase_add_test(tc, abort_wakes_the_owner_and_kills_a_stopped_worker);
 	suite_add_tcase(s, tc);
 	return s;
 }
