@@ -107,7 +107,7 @@ static const struct spec two[] = {
  * as an idle window: no samples, its last-seen time, a gauge's value. */
 START_TEST(a_metric_the_window_lacks_stays_idle)
 {
-	vt_catalogue *c = vt_catalogue_create(7 * DAY);
+	vt_catalogue *c = vt_catalogue_create(7 * DAY, 0);
 	struct vt_flush *f1 = make_flush(two, 2, 1, 1000);
 	vt_catalogue_note(c, f1);
 	struct vt_flush *v1 = vt_catalogue_merge(c, f1, 1000);
@@ -137,7 +137,7 @@ END_TEST
 
 START_TEST(retired_after_retire_after_and_forgotten_by_delete)
 {
-	vt_catalogue *c = vt_catalogue_create(100);
+	vt_catalogue *c = vt_catalogue_create(100, 0);
 	const struct spec sp[] = {
 		{ "old", "x", NULL, VT_COUNTER, NAN, 1000 },
 		{ "web", "y", NULL, VT_COUNTER, NAN, 1000 },
@@ -173,7 +173,7 @@ START_TEST(file_round_trip_keeps_series)
 		  990 },
 		{ "bin", "raw\xFF", NULL, VT_COUNTER, NAN, 990 },  /* not UTF-8 */
 	};
-	vt_catalogue *c = vt_catalogue_create(7 * DAY);
+	vt_catalogue *c = vt_catalogue_create(7 * DAY, 0);
 	struct vt_flush *f = make_flush(sp, 4, 1, 1000);
 	vt_catalogue_note(c, f);
 	ck_assert(vt_catalogue_save_due(c, 1000));
@@ -181,7 +181,7 @@ START_TEST(file_round_trip_keeps_series)
 	ck_assert(!vt_catalogue_save_due(c, 1001));
 	vt_catalogue_destroy(c);
 
-	c = vt_catalogue_create(7 * DAY);
+	c = vt_catalogue_create(7 * DAY, 0);
 	size_t skipped = 99;
 	ck_assert_int_eq(vt_catalogue_load(c, dir, 2000, &skipped, err,
 	    sizeof err), 3);
@@ -232,7 +232,7 @@ START_TEST(bad_files_are_set_aside_or_skipped)
 	    "{\"service\":\"a\",\"metric\":\"b\",\"kind\":\"gauge\","
 	    "\"key\":\"a.b\",\"labels\":[],\"last_seen\":1000}]}", fp);
 	fclose(fp);
-	vt_catalogue *c = vt_catalogue_create(7 * DAY);
+	vt_catalogue *c = vt_catalogue_create(7 * DAY, 0);
 	size_t skipped;
 	ck_assert_int_eq(vt_catalogue_load(c, dir, 2000, &skipped, err,
 	    sizeof err), 1);
@@ -243,7 +243,7 @@ START_TEST(bad_files_are_set_aside_or_skipped)
 	fp = fopen(path, "w");
 	fputs("{\"format\":\"vitals-catalogue\",\"version\":1,\"metr", fp);
 	fclose(fp);
-	c = vt_catalogue_create(7 * DAY);
+	c = vt_catalogue_create(7 * DAY, 0);
 	ck_assert_int_eq(vt_catalogue_load(c, dir, 2000, NULL, err,
 	    sizeof err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "moved to"));
@@ -260,7 +260,7 @@ START_TEST(latest_publishes_the_catalogue_at_start)
 {
 	char dir[64], err[256];
 	tmpdir(dir, sizeof dir);
-	vt_catalogue *c = vt_catalogue_create(7 * DAY);
+	vt_catalogue *c = vt_catalogue_create(7 * DAY, 0);
 	struct spec sp[2] = { two[0], two[1] };
 	sp[0].last_seen = sp[1].last_seen = vt_clock_now() - 60;
 	struct vt_flush *f = make_flush(sp, 2, 1, vt_clock_now() - 60);
@@ -292,12 +292,45 @@ START_TEST(latest_publishes_the_catalogue_at_start)
 }
 END_TEST
 
+/* A flood of new names cannot grow it past its cap: the longest silent
+ * of those not in the window go first, down to 9/10 of the cap. */
+START_TEST(a_cap_forgets_the_longest_silent_first)
+{
+	vt_catalogue *c = vt_catalogue_create(7 * DAY, 10);
+	struct spec sp[30];
+	char names[30][16];
+	for (int i = 0; i < 30; i++) {
+		snprintf(names[i], sizeof names[i], "m%02d", i);
+		sp[i] = (struct spec){ "flood", names[i], NULL, VT_COUNTER, NAN,
+		    1000 + i };
+	}
+	struct vt_flush *f = make_flush(sp, 30, 1, 2000);
+	vt_catalogue_note(c, f);
+	struct vt_flush *v = vt_catalogue_merge(c, f, 2000);
+	ck_assert_uint_eq(vt_catalogue_size(c), 30);   /* all in the window */
+	vt_flush_release(v);
+	struct vt_flush *last = make_flush(&sp[28], 2, 2, 2010);
+	vt_catalogue_note(c, last);
+	v = vt_catalogue_merge(c, last, 2010);
+	ck_assert_uint_eq(vt_catalogue_size(c), 9);
+	ck_assert_uint_eq(v->nmetrics, 9);
+	ck_assert_ptr_nonnull(window_of(v, "flood", "m29"));
+	ck_assert_ptr_nonnull(window_of(v, "flood", "m21"));
+	ck_assert_ptr_null(window_of(v, "flood", "m20"));
+	vt_flush_release(v);
+	vt_flush_release(last);
+	vt_flush_release(f);
+	vt_catalogue_destroy(c);
+}
+END_TEST
+
 Suite *vt_test_catalogue_suite(void)
 {
 	Suite *s = suite_create("catalogue");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, a_metric_the_window_lacks_stays_idle);
 	tcase_add_test(tc, retired_after_retire_after_and_forgotten_by_delete);
+	tcase_add_test(tc, a_cap_forgets_the_longest_silent_first);
 	tcase_add_test(tc, file_round_trip_keeps_series);
 	tcase_add_test(tc, bad_files_are_set_aside_or_skipped);
 	tcase_add_test(tc, latest_publishes_the_catalogue_at_start);

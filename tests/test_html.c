@@ -205,7 +205,7 @@ END_TEST
  * samples; an idle window does not replace them. */
 START_TEST(catalogue_keeps_the_last_window_with_data)
 {
-	vt_catalogue *c = vt_catalogue_create(86400);
+	vt_catalogue *c = vt_catalogue_create(86400, 0);
 	struct vt_flush *f = vt_flush_create(1, 1, 2);
 	f->seq = 1;
 	f->timestamp = 1010;

@@ -69,6 +69,7 @@ vt_daemon_health *vt_daemon_health_create(const struct vt_daemon_health_config *
 	struct vt_latest_config lc = {
 		.data_dir = c->data_dir,
 		.retire_after = c->retire_after,
+		.max_metrics = c->max_metrics,
 		.flush_interval = c->flush_interval,
 		.npercentiles = c->npercentiles,
 	};

@@ -64,7 +64,7 @@ size_t vt_daemon_reload_apply(struct vt_config *cur,
 	vt_agg_set_limits(t->agg, cur->max_metrics, cur->metric_ttl);
 	vt_listen_set_limits(t->listen, cur->tcp_max_clients,
 	    cur->tcp_idle_timeout);
-	vt_latest_set_retire_after(t->latest, cur->retire_after);
+	vt_latest_set_limits(t->latest, cur->retire_after, cur->max_metrics);
 	vt_log_info("main", "SIGHUP: configuration read again%s%s: %zu key%s "
 	    "changed, %zu applied, %zu need%s a restart",
 	    cur->config_file[0] ? " from " : "", cur->config_file, changed,

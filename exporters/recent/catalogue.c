@@ -34,6 +34,7 @@ struct entry {
 
 struct vt_catalogue {
 	double retire_after;
+	size_t max;                 /* 0: no cap */
 	struct entry *v;            /* n used of cap */
 	size_t n, cap;
 	size_t *slots;              /* index + 1, 0 empty; mask + 1 of them */
@@ -122,10 +123,11 @@ static size_t drop_where(vt_catalogue *c,
 
 /* ---- life cycle ---- */
 
-vt_catalogue *vt_catalogue_create(double retire_after)
+vt_catalogue *vt_catalogue_create(double retire_after, size_t max)
 {
 	vt_catalogue *c = vt_xcalloc(1, sizeof *c);
 	c->retire_after = retire_after;
+	c->max = max;
 	index_rebuild(c);
 	return c;
 }
@@ -143,9 +145,11 @@ void vt_catalogue_destroy(vt_catalogue *c)
 	free(c);
 }
 
-void vt_catalogue_set_retire_after(vt_catalogue *c, double retire_after)
+void vt_catalogue_set_limits(vt_catalogue *c, double retire_after,
+    size_t max)
 {
 	c->retire_after = retire_after;
+	c->max = max;
 }
 
 size_t vt_catalogue_size(const vt_catalogue *c)
@@ -233,6 +237,47 @@ static int too_old(const struct entry *e, const void *arg)
 	return e->last_seen < *cut;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct shed_arg {
+	uint64_t seq;               /* entries of this flush stay */
+	double cut;                 /* silent since before: forgotten */
+};
+
+static int shed_one(const struct entry *e, const void *arg)
+{
+	const struct shed_arg *s = arg;
+	return e->seq != s->seq && e->last_seen < s->cut;
+}
+
+/* Past max: forget the longest silent entries not in flush `seq`, down
+ * to 9/10 of max (ties at the cut may take a few more). */
+static void shed(vt_catalogue *c, uint64_t seq)
+{
+	if (c->max == 0 || c->n <= c->max)
+		return;
+	size_t keep = c->max - c->max / 10, n = 0;
+	double *seen = vt_xmalloc(c->n * sizeof *seen);
+	for (size_t k = 0; k < c->n; k++)
+		if (c->v[k].seq != seq)
+			seen[n++] = c->v[k].last_seen;
+	size_t drop = c->n - keep < n ? c->n - keep : n;
+	if (drop > 0) {
+		qsort(seen, n, sizeof *seen, cmp_double);
+		struct shed_arg a = { seq, seen[drop - 1] };
+		/* strictly older than the cut, then at it until enough go */
+		drop_where(c, shed_one, &a);
+		a.cut = nextafter(a.cut, INFINITY);
+		if (c->n > keep)
+			drop_where(c, shed_one, &a);
+	}
+	free(seen);
+}
+
 struct vt_flush *vt_catalogue_merge(vt_catalogue *c,
     const struct vt_flush *f, double now)
 {
@@ -240,6 +285,7 @@ struct vt_flush *vt_catalogue_merge(vt_catalogue *c,
 	 * carries have last_seen within metric_ttl <= retire_after. */
 	double cut = now - c->retire_after;
 	drop_where(c, too_old, &cut);
+	shed(c, f->seq);
 	size_t extra = 0;
 	for (size_t k = 0; k < c->n; k++)
 		extra += c->v[k].seq != f->seq;
@@ -496,6 +542,9 @@ int vt_catalogue_load(vt_catalogue *c, const char *dir, double now,
 			e->first_seen = -1;   /* saved before it was kept */
 		restored++;
 	}
+	shed(c, SEQ_NONE - 1);           /* loaded entries are in none */
+	if (c->n < (size_t)restored)
+		restored = (int)c->n;
 	c->changed = c->renamed = 0;
 	c->saved_at = now;
 	rc = restored;

@@ -42,11 +42,14 @@
 typedef struct vt_catalogue vt_catalogue;
 
 /* retire_after: seconds without a sample before a metric leaves the
- * views (its files stay). */
-vt_catalogue *vt_catalogue_create(double retire_after);
+ * views (its files stay). max: metrics remembered at most (0: no cap);
+ * past it the ones silent longest are forgotten first, so a flood of new
+ * names cannot grow it without bound. */
+vt_catalogue *vt_catalogue_create(double retire_after, size_t max);
 void vt_catalogue_destroy(vt_catalogue *c);   /* NULL ok */
 
-void vt_catalogue_set_retire_after(vt_catalogue *c, double retire_after);
+void vt_catalogue_set_limits(vt_catalogue *c, double retire_after,
+    size_t max);
 
 /* Remembered metrics. */
 size_t vt_catalogue_size(const vt_catalogue *c);
@@ -58,7 +61,8 @@ void vt_catalogue_note(vt_catalogue *c, const struct vt_flush *f);
 /*
  * f plus an idle window for each remembered metric f does not carry and
  * that was seen less than retire_after before now; metrics older than
- * that are retired first. One reference: f itself, retained, when
+ * that are retired first, and past `max` the longest silent of those f
+ * does not carry (down to 9/10 of max, so this is rare). One reference: f itself, retained, when
  * nothing is added. Call vt_catalogue_note(c, f) first.
  */
 struct vt_flush *vt_catalogue_merge(vt_catalogue *c,

@@ -44,7 +44,7 @@ vt_latest *vt_latest_create(const struct vt_latest_config *cfg)
 	vt_latest *l = vt_xcalloc(1, sizeof *l);
 	vt_published_init(&l->flush);
 	pthread_mutex_init(&l->lock, NULL);
-	l->cat = vt_catalogue_create(cfg->retire_after);
+	l->cat = vt_catalogue_create(cfg->retire_after, cfg->max_metrics);
 	if (cfg->data_dir == NULL)
 		return l;
 	l->data_dir = vt_xstrdup(cfg->data_dir);
@@ -153,10 +153,11 @@ void vt_latest_feed(vt_latest *l, struct vt_sink sink)
 	vt_flush_release(f);
 }
 
-void vt_latest_set_retire_after(vt_latest *l, double retire_after)
+void vt_latest_set_limits(vt_latest *l, double retire_after,
+    size_t max_metrics)
 {
 	pthread_mutex_lock(&l->lock);
-	vt_catalogue_set_retire_after(l->cat, retire_after);
+	vt_catalogue_set_limits(l->cat, retire_after, max_metrics);
 	pthread_mutex_unlock(&l->lock);
 }
 

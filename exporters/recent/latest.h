@@ -30,6 +30,7 @@ struct vt_latest_config {
 	const char *data_dir;        /* where catalogue.json lives; copied;
 	                                NULL: nothing saved or loaded */
 	double retire_after;         /* seconds idle before a metric leaves */
+	size_t max_metrics;          /* metrics remembered at most; 0 = any */
 	double flush_interval;       /* seconds (the window before the first) */
 	size_t npercentiles;
 	double percentiles[VT_MAX_PERCENTILES];
@@ -50,8 +51,10 @@ struct vt_sink vt_latest_sink(vt_latest *l);
  * Call before the flusher starts. sink.destroy is not called. */
 void vt_latest_feed(vt_latest *l, struct vt_sink sink);
 
-/* SIGHUP: a new retire_after, from the next window on. Thread-safe. */
-void vt_latest_set_retire_after(vt_latest *l, double retire_after);
+/* SIGHUP: a new retire_after and cap, from the next window on.
+ * Thread-safe. */
+void vt_latest_set_limits(vt_latest *l, double retire_after,
+    size_t max_metrics);
 
 /* Save the catalogue now (at shutdown, after the last window). 0 or
  * -errno, logged. */

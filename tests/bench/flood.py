@@ -121,7 +121,8 @@ def main():
     with open(cfg, "w") as f:
         json.dump({"max_metrics": args.max_metrics,
                    "metric_ttl": "%ds" % args.ttl,
-                   "flush_interval": "1s", "rrd": {"enabled": False}}, f)
+                   "flush_interval": "1s", "rrd": {"enabled": False},
+                   "self_metrics": False}, f)
     log = open(os.path.join(tmp, "vitalsd.log"), "wb")
     proc = subprocess.Popen([VITALSD, "-c", cfg, "--statsd",
                              "127.0.0.1:%d" % statsd, "--http",
