@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "collector/base/buf.h"
+#include "collector/base/clock.h"
 #include "collector/base/hash.h"
 #include "collector/base/log.h"
 #include "collector/base/xmalloc.h"
@@ -47,6 +48,8 @@ struct rrd_file {
 	enum file_state state;
 	int owner;                      /* in the path map */
 	int wrote;                      /* `last` was written by us */
+	int created;                    /* made by this table: holds nothing
+	                                   from before */
 	int touched;
 	time_t last;
 	double last_window;             /* close time of the window at last,
@@ -84,6 +87,7 @@ struct kind_slot {
 struct vt_rrd_files {
 	struct vt_rrd_files_config cfg;
 	char dir[PATH_MAX];
+	double started;                 /* unix time the table was made */
 	struct map ids;                 /* by series pointer */
 	struct map paths;               /* by relative path: owners */
 	uint64_t round;
@@ -98,6 +102,7 @@ struct vt_rrd_files {
 	size_t inflight_head, ninflight;
 	uint64_t created_round, adopted_round, updated_round;
 	uint64_t update_errors_round, create_errors_round;
+	uint64_t cut_round;             /* windows stored unknown: a restart */
 	struct vt_complaint c_create, c_update, c_cached, c_conflict;
 	pthread_mutex_t kind_lock;      /* guards kinds */
 	struct kind_slot *kinds;
@@ -262,6 +267,7 @@ struct vt_rrd_files *vt_rrd_files_create(const struct vt_rrd_files_config
 	t->cfg = *cfg;
 	snprintf(t->dir, sizeof t->dir, "%s", cfg->data_dir);
 	t->cfg.data_dir = t->dir;
+	t->started = vt_clock_now();
 	vt_buf_init(&t->text);
 	pthread_mutex_init(&t->kind_lock, NULL);
 	return t;
@@ -408,6 +414,7 @@ static int adopt(struct vt_rrd_files *t, struct rrd_file *f, const char *path,
 	}
 	f->last = last;
 	f->wrote = 0;
+	f->created = 0;
 	set_state(t, f, FILE_READY);
 	t->adopted_round++;
 	return 0;
@@ -446,6 +453,7 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
 		} else if (rc == 0) {
 			f->last = ts - (time_t)step;
 			f->wrote = 0;
+			f->created = 1;
 			set_state(t, f, FILE_READY);
 			r->created++;
 			t->created_round++;
@@ -480,6 +488,7 @@ void vt_rrd_files_begin(struct vt_rrd_files *t)
 	t->touched = NULL;
 	t->created_round = t->adopted_round = t->updated_round = 0;
 	t->update_errors_round = t->create_errors_round = 0;
+	t->cut_round = 0;
 }
 
 /* Take the path for f unless an older series has it. */
@@ -593,6 +602,56 @@ static int fold_check(struct vt_rrd_files *t, struct rrd_file *f, time_t ts,
 	return 0;
 }
 
+/*
+ * Windows the daemon never closed are stored as unknown, never filled in.
+ * librrd stretches an update over the time since the previous one when
+ * that is within the heartbeat (2 x step, so that a window closed a
+ * little late is not lost), so a value written after a hole would also
+ * stand for the hole. What lies between the file's last update and a
+ * window closing at ts:
+ *   HOLE_NONE    nothing: the window joins up with the last update;
+ *   HOLE_BEFORE  one or more whole windows (the series expired and came
+ *                back, a full queue dropped windows, the file was written
+ *                by an earlier run): an unknown update at the window's
+ *                start goes first, so the gap is unknown and the value
+ *                stands for its own window only;
+ *   HOLE_CUT     the window began before this table existed (the first
+ *                window after a start) and the file, written by an
+ *                earlier run, holds nothing inside it: that run died
+ *                before closing it (kill -9, a crash, power) and this run
+ *                saw only its end, so the whole window is unknown rather
+ *                than a part counted as the whole. After a clean stop the
+ *                final window ends inside it and the two parts join up.
+ * A file made by this run holds nothing before its first window; check
+ * files written by this run fold unchanged windows (VT_RRD_CHECK_REFRESH),
+ * so a gap there is not a hole.
+ */
+enum hole { HOLE_NONE, HOLE_BEFORE, HOLE_CUT };
+
+static enum hole hole_before(const struct vt_rrd_files *t,
+    const struct rrd_file *f, const struct vt_rrd_update *u, time_t ts)
+{
+	double step = (double)t->cfg.step;
+	time_t start = ts - (time_t)t->cfg.step;
+	if (f->last > start)
+		return HOLE_NONE;   /* the file ends inside this window */
+	if (f->wrote) {
+		/* Windows close a step apart, give or take the timer's
+		 * latency: a window is missing when more than 1.5 steps
+		 * passed since the last one. */
+		if (f->kind == VT_RRD_CHECK || f->last == start ||
+		    u->timestamp - f->last_window <= 1.5 * step)
+			return HOLE_NONE;
+		return HOLE_BEFORE;
+	}
+	if (f->created)
+		return HOLE_NONE;   /* nothing before its first window */
+	if (u->timestamp >= t->started && u->timestamp - step < t->started)
+		return HOLE_CUT;
+	return f->last < start && 2.0 * (double)(ts - f->last) > 3.0 * step ?
+	    HOLE_BEFORE : HOLE_NONE;
+}
+
 void vt_rrd_files_add(struct vt_rrd_files *t, const struct vt_rrd_update *u,
     struct vt_rrd_round *r)
 {
@@ -636,12 +695,27 @@ void vt_rrd_files_add(struct vt_rrd_files *t, const struct vt_rrd_update *u,
 		}
 		ts = f->last + 1;
 	}
+	const double *values = u->values;
+	double unknown[VT_RRD_MAX_DS];
+	size_t nvalues = u->nvalues < VT_RRD_MAX_DS ? u->nvalues :
+	    VT_RRD_MAX_DS;
+	enum hole hole = hole_before(t, f, u, ts);
+	if (hole != HOLE_NONE) {
+		for (size_t k = 0; k < nvalues; k++)
+			unknown[k] = NAN;
+		if (hole == HOLE_BEFORE) {
+			gather(t, f, ts - (time_t)t->cfg.step, unknown, nvalues);
+		} else {
+			values = unknown;
+			t->cut_round++;
+		}
+	}
 	if (f->kind == VT_RRD_CHECK && fold_check(t, f, ts, u, r))
 		return;
-	gather(t, f, ts, u->values, u->nvalues);
+	gather(t, f, ts, values, nvalues);
 	f->last = ts;
 	f->last_window = u->timestamp;
-	f->last_value = u->values[0];
+	f->last_value = values[0];
 	f->wrote = 1;
 }
 
@@ -787,6 +861,11 @@ void vt_rrd_files_commit(struct vt_rrd_files *t, struct vt_rrd_round *r)
 		    "files can be created again");
 	if (t->updated_round && t->update_errors_round == 0)
 		vt_log_recovered(&t->c_update, LOG_SUB, "updates succeed again");
+	if (t->cut_round)
+		vt_log_info(LOG_SUB, "%llu files end before this run's first "
+		    "window began (the previous run died in that window, or "
+		    "stopped before it): that window, seen only in part, is "
+		    "stored as unknown", (unsigned long long)t->cut_round);
 	if (t->cfg.rrdc && t->updated_round)
 		vt_log_recovered(&t->c_cached, LOG_SUB, "rrdcached %s is back",
 		    vt_rrd_lib_cached_addr(t->cfg.rrdc));
