@@ -283,6 +283,50 @@ START_TEST(test_archives_keep_about_1000_points_per_range)
 }
 END_TEST
 
+/* Issue 21: with short windows the 1-hour archive averaged two or four of
+ * them, so a lost window could not be told from a real one. The finest
+ * archive keeps one row per window for the whole hour at every step. */
+START_TEST(test_finest_archive_is_one_row_per_window)
+{
+	struct vt_rrd_archive ar[VT_RRD_RANGES];
+	static const struct {
+		unsigned long step;
+		size_t points;
+		unsigned long rows;
+	} cases[] = {
+		{ 1, 1000, 3600 }, { 2, 1000, 1800 }, { 3, 1000, 1200 },
+		{ 4, 1000, 900 }, { 10, 1000, 360 }, { 10, 100, 360 },
+		{ 60, 1000, 60 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ck_assert_uint_eq(vt_rrd_layout_archives(cases[i].step,
+		    cases[i].points, ar), 5);
+		ck_assert_uint_eq(ar[0].pdp_per_row, 1);
+		ck_assert_uint_eq(ar[0].rows, cases[i].rows);
+		ck_assert_uint_eq(ar[0].range, 3600);
+	}
+	/* The longer ranges keep about `points` rows. */
+	vt_rrd_layout_archives(2, 1000, ar);
+	ck_assert_uint_eq(ar[1].pdp_per_row, 44);
+	ck_assert_uint_eq(ar[1].rows, 982);
+
+	struct vt_rrd_ds_list ds;
+	struct vt_rrd_create_args args;
+	vt_rrd_layout_ds(VT_RRD_COUNTER, NULL, 0, &ds);
+	vt_rrd_layout_create_args(&ds, 2, 1000, &args);
+	ck_assert_str_eq(args.argv[0], "DS:count:GAUGE:4:U:U");
+	ck_assert_str_eq(args.argv[2], "RRA:AVERAGE:0.5:1:1800");
+	ck_assert_str_eq(args.argv[7], "RRA:MAX:0.5:1:1800");
+	/* The cost, in docs/operations.md "Sizes": a counter at 1 s windows
+	 * 246 KB (160 KB with 4-window rows), at 2 s 188 KB (160 KB); from
+	 * 4 s up nothing changes. */
+	ck_assert_uint_eq(vt_rrd_layout_file_size(2, 1, 1000), 246496);
+	ck_assert_uint_eq(vt_rrd_layout_file_size(2, 2, 1000), 188480);
+	ck_assert_uint_eq(vt_rrd_layout_file_size(2, 3, 1000), 169664);
+	ck_assert_uint_eq(vt_rrd_layout_file_size(2, 4, 1000), 159552);
+}
+END_TEST
+
 /* The documented formula equals the size of files librrd creates. */
 START_TEST(test_size_formula_matches_real_files)
 {
@@ -298,6 +342,8 @@ START_TEST(test_size_formula_matches_real_files)
 		{ VT_RRD_TIMER, 10, 1000 },
 		{ VT_RRD_TIMER, 60, 100 },
 		{ VT_RRD_CHECK, 3600, 1000 },
+		{ VT_RRD_COUNTER, 1, 1000 },
+		{ VT_RRD_TIMER, 2, 1000 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char path[256], err[VT_ERR_LEN];
@@ -335,6 +381,7 @@ Suite *vt_test_rrd_layout_suite(void)
 	tcase_add_test(tc, test_data_sources_per_kind);
 	tcase_add_test(tc, test_values_follow_the_data_sources);
 	tcase_add_test(tc, test_archives_keep_about_1000_points_per_range);
+	tcase_add_test(tc, test_finest_archive_is_one_row_per_window);
 	tcase_add_test(tc, test_size_formula_matches_real_files);
 	suite_add_tcase(s, tc);
 	return s;

@@ -123,8 +123,8 @@ size_t vt_rrd_layout_archives(unsigned long step, size_t points,
 	for (size_t i = 0; i < VT_RRD_RANGES; i++) {
 		unsigned long long per = (unsigned long long)step * points;
 		unsigned long pdp = (unsigned long)((ranges[i] + per - 1) / per);
-		if (pdp == 0)
-			pdp = 1;
+		if (pdp == 0 || i == 0)
+			pdp = 1;   /* the finest archive: one row per window */
 		unsigned long span = step * pdp;
 		unsigned long rows = (ranges[i] + span - 1) / span;
 		if (rows < 2)

@@ -22,7 +22,10 @@
  *
  * Data sources, all GAUGE (the daemon writes window results, RRDtool never
  * differentiates), heartbeat 2 x step (check files: 2 x step +
- * VT_RRD_CHECK_REFRESH, see below), no min/max:
+ * VT_RRD_CHECK_REFRESH, see below), no min/max. The heartbeat only lets a
+ * window closed a little late join up; it never stands for a window that
+ * was not closed: the writer stores those as unknown (rrd_files.c,
+ * hole_before), in files of this layout and of older ones alike.
  *   counter          count, rate
  *   gauge, set       value
  *   timer, histogram count, rate, sum, mean, min, max, stddev, then one per
@@ -36,8 +39,11 @@
  *   pdp_per_row = max(1, ceil(range / (step * points)))
  *   rows        = ceil(range / (step * pdp_per_row))
  * so a range never has more rows than primary points (1 hour at a 10 s
- * step is 360 rows). A range whose pdp_per_row equals the previous one's
- * is merged into it (large steps).
+ * step is 360 rows). The 1-hour range is the exception: its pdp_per_row
+ * is always 1, one row per window (3600 rows at a 1 s step, 1800 at 2 s,
+ * 1200 at 3 s), so a lost window shows as an unknown row instead of being
+ * averaged with a real one. A range whose pdp_per_row equals the
+ * previous one's is merged into it (large steps).
  *
  * File size in bytes (RRDtool 1.7 format on 64-bit Linux), D data sources,
  * R archives (10 by default), ROWS the sum of rows over the archives:
@@ -45,7 +51,10 @@
  * With the defaults (10 s step, 1000 points) the ranges get 360, 960, 992,
  * 1000 and 1000 rows (steps of 10 s, 90 s, 610 s, 44 min, 8.8 h), ROWS =
  * 2 x 4312 = 8624, so a counter takes 141 KB, a gauge, set or check
- * 71 KB, and a timer with 4 percentiles (11 data sources) 772 KB.
+ * 71 KB, and a timer with 4 percentiles (11 data sources) 772 KB. From a
+ * 4 s step up the 1-hour rule changes nothing; below, the hour costs
+ * more rows: a counter takes 246 KB at 1 s (160 KB before), 188 KB at
+ * 2 s (160 KB), 170 KB at 3 s (150 KB).
  */
 #ifndef VT_RRD_LAYOUT_H
 #define VT_RRD_LAYOUT_H
