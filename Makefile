@@ -21,7 +21,7 @@ DESTDIR ?=
 CC      ?= cc
 VERSION := 0.1.0
 
-PKGS    := libmicrohttpd librabbitmq librrd libcjson libcurl
+PKGS    := libmicrohttpd librabbitmq librrd libcjson libcurl yaml-0.1
 
 WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
            -Wpointer-arith -Wcast-qual -Wvla -Wformat=2 -Wno-format-nonliteral

@@ -30,6 +30,7 @@ build)
 	need_pkg librrd librrd-dev
 	need_pkg libcjson libcjson-dev
 	need_pkg libcurl libcurl4-openssl-dev
+	need_pkg yaml-0.1 libyaml-dev
 	need_pkg check check
 	;;
 run)

@@ -17,6 +17,7 @@
 	X(cardinality) \
 	X(hash) \
 	X(statsd) \
+	X(mapping) \
 	X(agg) \
 	X(ingest) \
 	X(names) \

@@ -245,6 +245,7 @@ static const char every_key[] =
     "  \"max_metrics\": 5000, \"self_metrics\": false,\n"
     "  \"percentiles\": [99.9, 75, 25],\n"
     "  \"data_dir\": \"/var/lib/vitals\",\n"
+    "  \"mapping_file\": \"/etc/vitals/statsd_mapping.yml\",\n"
     "  \"rrd\": {\"enabled\": false, \"cached\": \"unix:/run/rrdcached.sock\",\n"
     "     \"queue\": 5000, \"points_per_range\": 100},\n"
     "  \"health\": {\"save_interval\": \"1m\", \"max_checks\": 50},\n"
@@ -291,6 +292,7 @@ START_TEST(every_key_set_from_a_file)
 	ck_assert_double_eq(c.percentiles[1], 75);
 	ck_assert_double_eq(c.percentiles[2], 99.9);
 	ck_assert_str_eq(c.data_dir, "/var/lib/vitals");
+	ck_assert_str_eq(c.mapping_file, "/etc/vitals/statsd_mapping.yml");
 	ck_assert_int_eq(c.rrd_enabled, 0);
 	ck_assert_str_eq(c.rrd_cached, "unix:/run/rrdcached.sock");
 	ck_assert_uint_eq(c.rrd_queue, 5000);

@@ -872,6 +872,7 @@ static const char *const result_names[VT_LINE_RESULT_COUNT] = {
 	"ok", "missing_value", "bad_name", "bad_value", "not_finite",
 	"bad_type", "bad_sample_rate", "bad_tags", "bad_service_check",
 	"unsupported", "type_conflict", "over_max_metrics",
+	"dropped_by_mapping",
 };
 
 START_TEST(result_names_are_stable)

@@ -24,6 +24,16 @@
 #define MIN_SLOTS 1024
 #define SERVICE_TAG "service"
 
+/* After the cold part of every metric: what its mapping rule set. */
+struct metric_extra {
+	double ttl;                  /* seconds; 0: the configured metric_ttl */
+};
+
+static inline struct metric_extra *metric_extra(struct vt_metric *m)
+{
+	return (struct metric_extra *)(vt_metric_cold(m) + 1);
+}
+
 struct slot {
 	uint64_t hash;               /* 0 with m == NULL: empty */
 	struct vt_metric *m;
@@ -71,6 +81,7 @@ void vt_agg_destroy(vt_agg *a)
 		if (a->slots[i].m)
 			metric_free(a->slots[i].m);
 	free(a->slots);
+	vt_mapping_destroy(a->cfg.mapping);
 	free(a);
 }
 
@@ -251,17 +262,36 @@ static size_t build_key(vt_agg *a, struct vt_slice name,
 	return (size_t)(p - a->keybuf);
 }
 
+/* Is k one of the mapped labels' keys? */
+static int mapped_label(const struct vt_map_result *mr, struct vt_slice k)
+{
+	for (size_t i = 0; mr && i < mr->nlabels; i++)
+		if (slice_cmp(mr->label_key[i], k) == 0)
+			return 1;
+	return 0;
+}
+
+/* The identity of a new series: from the mapping rule's answer mr when
+ * there is one (its name, service and labels first), else as sent. */
 static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
-    const struct tag_list *tags, struct vt_slice key, uint64_t hash)
+    const struct tag_list *tags, struct vt_slice key, uint64_t hash,
+    const struct vt_map_result *mr)
 {
 	struct vt_slice service_tag = { NULL, 0 };
-	struct vt_slice lk[VT_MAX_TAGS], lv[VT_MAX_TAGS];
+	struct vt_slice lk[VT_MAX_TAGS + VT_MAP_MAX_LABELS];
+	struct vt_slice lv[VT_MAX_TAGS + VT_MAP_MAX_LABELS];
 	size_t nl = 0;
+	for (size_t i = 0; mr && i < mr->nlabels; i++) {
+		lk[nl] = mr->label_key[i];
+		lv[nl++] = mr->label_value[i];
+	}
 	for (size_t i = 0; i < tags->n; i++) {
 		if (slice_is(tags->key[i], SERVICE_TAG) && tags->value[i].ptr) {
 			service_tag = tags->value[i];
 			continue;
 		}
+		if (mapped_label(mr, tags->key[i]))
+			continue;          /* the rule's label wins */
 		lk[nl] = tags->key[i];
 		lv[nl] = tags->value[i].ptr ? tags->value[i]
 		                            : (struct vt_slice){ "", 0 };
@@ -269,8 +299,14 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 	}
 	struct vt_slice service, metric;
 	vt_names_split(s->name, service_tag, &service, &metric);
+	if (mr) {
+		metric = mr->name;
+		if (mr->service.len)
+			service = mr->service;
+	}
 
-	size_t size = vt_metric_size(s->kind, key.len);
+	size_t size = vt_metric_size(s->kind, key.len) +
+	    sizeof(struct metric_extra);
 	struct vt_metric *m = vt_xcalloc(1, size);
 	m->series = vt_series_create(s->kind, service, metric, key, hash,
 	    lk, lv, nl);
@@ -280,6 +316,7 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 	m->kind = s->kind;
 	memcpy((char *)(m + 1), key.ptr, key.len);
 	vt_ewma_init(&vt_metric_cold(m)->ewma);
+	metric_extra(m)->ttl = mr ? mr->rule->ttl : 0;
 	vt_kind_ops[s->kind].init(m);
 
 	if ((a->live + 1) * 2 > a->mask + 1)
@@ -306,9 +343,18 @@ static inline enum vt_line_result record_into(vt_agg *a,
     struct vt_slice key, uint64_t hash, struct vt_metric *m)
 {
 	if (m == NULL) {
+		/* A new key: only now the rules are asked (their cache makes
+		 * a dropped name one lookup a line). */
+		const struct vt_map_result *mr = NULL;
+		if (a->cfg.mapping) {
+			mr = vt_mapping_lookup(a->cfg.mapping, s->name,
+			    s->kind);
+			if (mr && mr->action == VT_MAP_DROP)
+				return VT_LINE_DROPPED_BY_MAPPING;
+		}
 		if (a->live >= a->cfg.max_metrics)
 			return VT_LINE_OVER_CAP;
-		m = metric_create(a, s, tags, key, hash);
+		m = metric_create(a, s, tags, key, hash, mr);
 	} else if (m->kind != s->kind) {
 		return VT_LINE_TYPE_CONFLICT;
 	}
@@ -506,8 +552,10 @@ enum vt_line_result vt_agg_record(vt_agg *a, const struct vt_sample *s)
 
 static int is_expired(const vt_agg *a, struct vt_metric *m, double now)
 {
+	double ttl = metric_extra(m)->ttl;
 	return m->last_window != (uint32_t)a->window_seq &&
-	    now - vt_metric_cold(m)->last_seen >= a->cfg.metric_ttl;
+	    now - vt_metric_cold(m)->last_seen >=
+	    (ttl > 0 ? ttl : a->cfg.metric_ttl);
 }
 
 /* Remove m from the table and free it. */

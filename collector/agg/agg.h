@@ -12,6 +12,14 @@
  * service:<name> names the service (and stays part of the identity); the
  * other tags become labels. A name keeps the kind it was first seen with
  * until it expires: a line of another kind is a type conflict.
+ *
+ * Mapping rules (vt_agg_config.mapping) decide a new series' identity:
+ * when the raw key misses, the rule for the name gives the metric name,
+ * the service (its `service` label, else as above) and labels (the rule's,
+ * then the tags'), and its ttl replaces metric_ttl for that series; a drop
+ * rule makes the line VT_LINE_DROPPED_BY_MAPPING and creates nothing. The
+ * lookup key stays the raw name and tags, so lines of a known series never
+ * consult the rules.
  */
 #ifndef VT_AGG_H
 #define VT_AGG_H
@@ -22,12 +30,16 @@
 #include "collector/agg/selfstats.h"
 #include "collector/base/line_result.h"
 #include "collector/base/vt_types.h"
+#include "collector/statsd/mapping.h"
 
 struct vt_agg_config {
 	size_t max_metrics;      /* live metrics at most; new names past it drop */
 	double metric_ttl;       /* seconds without samples before a metric leaves */
 	size_t npercentiles;
 	double percentiles[VT_MAX_PERCENTILES];  /* 0-100 */
+	/* Mapping rules (mapping.h), consulted only when a series is
+	 * created: NULL for none. vt_agg_create takes ownership. */
+	vt_mapping *mapping;
 };
 
 typedef struct vt_agg vt_agg;
@@ -39,7 +51,8 @@ vt_agg *vt_agg_create(const struct vt_agg_config *cfg,
 void vt_agg_destroy(vt_agg *agg);
 
 /* Apply one parsed sample. VT_LINE_OK, VT_LINE_TYPE_CONFLICT,
- * VT_LINE_OVER_CAP or VT_LINE_BAD_TAGS (duplicate or invalid tag keys). */
+ * VT_LINE_OVER_CAP, VT_LINE_DROPPED_BY_MAPPING or VT_LINE_BAD_TAGS
+ * (duplicate or invalid tag keys). */
 enum vt_line_result vt_agg_record(vt_agg *agg, const struct vt_sample *s);
 
 /*

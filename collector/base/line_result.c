@@ -19,6 +19,7 @@ static const char *const line_result_names[VT_LINE_RESULT_COUNT] = {
 	[VT_LINE_UNSUPPORTED] = "unsupported",
 	[VT_LINE_TYPE_CONFLICT] = "type_conflict",
 	[VT_LINE_OVER_CAP] = "over_max_metrics",
+	[VT_LINE_DROPPED_BY_MAPPING] = "dropped_by_mapping",
 };
 
 const char *vt_line_result_name(enum vt_line_result r)

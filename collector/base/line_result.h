@@ -10,7 +10,7 @@
  * What became of one received line. VT_LINE_OK and every reason a line was
  * skipped; /metrics counts lines by this (vitals_lines_total{result=...}).
  * The parser returns the reasons up to VT_LINE_UNSUPPORTED; the aggregator
- * adds the last two.
+ * adds the last three.
  */
 enum vt_line_result {
 	VT_LINE_OK = 0,
@@ -25,6 +25,7 @@ enum vt_line_result {
 	VT_LINE_UNSUPPORTED,     /* well-formed but not handled (_e events) */
 	VT_LINE_TYPE_CONFLICT,   /* name already exists with another kind */
 	VT_LINE_OVER_CAP,        /* new name while max_metrics are live */
+	VT_LINE_DROPPED_BY_MAPPING, /* a mapping rule with action: drop */
 	VT_LINE_RESULT_COUNT
 };
 

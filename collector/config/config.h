@@ -45,6 +45,10 @@ struct vt_config {
 	int self_metrics;                   /* self_metrics true: service vitals */
 	size_t npercentiles;                /* percentiles [50, 90, 95, 99] */
 	double percentiles[VT_MAX_PERCENTILES]; /* ascending, in (0, 100) */
+	char mapping_file[VT_PATH_LEN];     /* mapping_file "" = none: a
+	                                       statsd_exporter YAML file (it
+	                                       and the "mappings" section are
+	                                       read by statsd/mapping_yaml.c) */
 
 	/* storage */
 	char data_dir[VT_PATH_LEN];         /* data_dir "./vitals-data" (--data-dir) */

@@ -2,8 +2,9 @@
  * config_json.h - the config file (JSON with comments) read into a struct
  * vt_config through the key table (config_keys.h): every key's type and
  * range checked, unknown keys refused, each error naming the file and
- * the key (or the line of a syntax error). Sections other modules own ("alerts") are skipped here and read
- * by them with vt_config_json_read.
+ * the key (or the line of a syntax error). Sections other modules own
+ * ("alerts", "mappings") are skipped here and read by them with
+ * vt_config_json_read.
  */
 #ifndef VT_CONFIG_JSON_H
 #define VT_CONFIG_JSON_H

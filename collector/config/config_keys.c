@@ -58,6 +58,9 @@ static const struct vt_cfg_key keys[] = {
 	  "vitals (its dashboard and RRD files)" },
 	{ "percentiles", VT_CFG_PERCENTILES, 0, 100, FIELD(percentiles),
 	  NULL, NULL, "timer and histogram percentiles, each in (0, 100)" },
+	{ "mapping_file", VT_CFG_STRING, 0, 0, FIELD(mapping_file),
+	  NULL, NULL, "a statsd_exporter mapping file (YAML) whose rules map "
+	  "names to series; \"\" = none" },
 	{ "data_dir", VT_CFG_STRING, 1, 0, FIELD(data_dir),
 	  "--data-dir", "DIR", "directory for RRD files and state" },
 	{ "rrd.enabled", VT_CFG_BOOL, 0, 1, FIELD(rrd_enabled),

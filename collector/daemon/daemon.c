@@ -36,6 +36,7 @@
 #include "collector/ingest/inbox.h"
 #include "collector/ingest/ingest.h"
 #include "collector/ingest/listen.h"
+#include "collector/statsd/mapping_yaml.h"
 #include "dashboards/api/core_routes.h"
 #include "dashboards/api/series_api.h"
 #include "dashboards/graph/graph.h"
@@ -162,6 +163,11 @@ static int start_ingest(vt_daemon *d, char *err, size_t errlen)
 		.npercentiles = d->cfg.npercentiles,
 	};
 	memcpy(ac.percentiles, d->cfg.percentiles, sizeof ac.percentiles);
+	/* Mapping rules: mapping_file and the "mappings" section (main.c
+	 * checked them already); the aggregator owns them. */
+	if (vt_mapping_load(d->cfg.mapping_file, d->cfg.config_file,
+	    &ac.mapping, err, errlen) < 0)
+		return -1;
 	d->agg = vt_agg_create(&ac, &d->stats);
 	d->ingest = vt_ingest_create(d->agg, &d->stats);
 	struct vt_daemon_health_config hc = { &d->cfg };

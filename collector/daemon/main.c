@@ -11,6 +11,7 @@
 #include "collector/config/config.h"
 #include "collector/daemon/daemon.h"
 #include "collector/relay/relay.h"
+#include "collector/statsd/mapping_yaml.h"
 
 int main(int argc, char **argv)
 {
@@ -35,6 +36,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	vt_alert_config_release(ac);
+	/* Mapping rules (mapping_file, the "mappings" section): the daemon
+	 * reads them again at start; a bad rule stops the start here. */
+	vt_mapping *maps;
+	if (vt_mapping_load(cfg.mapping_file, cfg.config_file, &maps, err,
+	    sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	vt_mapping_destroy(maps);
 	vt_log_set_level((enum vt_log_level)cfg.log_level);
 	if (cfg.check_config) {
 		/* stdout carries the JSON document alone (so it pipes into
