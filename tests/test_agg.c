@@ -93,6 +93,54 @@ START_TEST(gauge_set_delta_and_kept)
 }
 END_TEST
 
+/* A metric of the last run comes back live without samples: in the next
+ * window with its last-seen time and a gauge's value, one with the lines
+ * that follow (no second series), and gone after metric_ttl from its
+ * last sample. */
+START_TEST(restored_metric_is_live_until_it_expires)
+{
+	vt_agg *a = make_agg(2, 100);
+	struct vt_slice k = { "q.depth", 7 };
+	struct vt_slice svc = { "q", 1 }, met = { "depth", 5 };
+	struct vt_series *s = vt_series_create(VT_GAUGE, svc, met, k, 0,
+	    NULL, NULL, 0);
+	ck_assert_int_eq(vt_agg_restore(a, s, 950, 7), 0);
+	ck_assert_int_eq(vt_agg_restore(a, s, 950, 7), -1);   /* twice */
+	ck_assert_uint_eq(vt_agg_size(a), 1);
+	struct vt_flush *f = vt_agg_close_window(a, 1000, 10);
+	const struct vt_metric_window *w = find(f, "q", "depth");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_uint_eq(w->samples, 0);
+	ck_assert_double_eq(w->value, 7);
+	ck_assert_double_eq(w->last_seen, 950);
+	vt_flush_release(f);
+	ck_assert_int_eq(rec(a, "q.depth", VT_GAUGE, 9), VT_LINE_OK);
+	ck_assert_uint_eq(vt_agg_size(a), 1);
+	f = vt_agg_close_window(a, 1010, 10);
+	ck_assert_double_eq(find(f, "q", "depth")->value, 9);
+	vt_flush_release(f);
+	/* The cap counts restored metrics too. */
+	struct vt_slice k2 = { "q.b", 3 }, k3 = { "q.c", 3 };
+	struct vt_slice mb = { "b", 1 }, mc = { "c", 1 };
+	struct vt_series *s2 = vt_series_create(VT_COUNTER, svc, mb, k2, 0,
+	    NULL, NULL, 0);
+	struct vt_series *s3 = vt_series_create(VT_COUNTER, svc, mc, k3, 0,
+	    NULL, NULL, 0);
+	ck_assert_int_eq(vt_agg_restore(a, s2, 900, NAN), 0);
+	ck_assert_int_eq(vt_agg_restore(a, s3, 900, NAN), -1);
+	f = vt_agg_close_window(a, 1020, 10);        /* b: 120 s > ttl */
+	vt_flush_release(f);
+	f = vt_agg_close_window(a, 1030, 10);
+	ck_assert_ptr_null(find(f, "q", "b"));
+	ck_assert_ptr_nonnull(find(f, "q", "depth"));
+	vt_flush_release(f);
+	vt_series_release(s);
+	vt_series_release(s2);
+	vt_series_release(s3);
+	vt_agg_destroy(a);
+}
+END_TEST
+
 START_TEST(timer_statistics)
 {
 	vt_agg *a = make_agg(100, 3600);
@@ -493,6 +541,7 @@ Suite *vt_test_agg_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, counter_rate_sample_rate_and_decrements);
 	tcase_add_test(tc, gauge_set_delta_and_kept);
+	tcase_add_test(tc, restored_metric_is_live_until_it_expires);
 	tcase_add_test(tc, timer_statistics);
 	tcase_add_test(tc, timer_minute_quantiles_after_a_minute);
 	tcase_add_test(tc, set_counts_distinct_members_per_window);

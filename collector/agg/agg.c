@@ -271,6 +271,9 @@ static int mapped_label(const struct vt_map_result *mr, struct vt_slice k)
 	return 0;
 }
 
+static struct vt_metric *metric_insert(vt_agg *a, struct vt_series *series,
+    uint64_t hash, double ttl);
+
 /* The identity of a new series: from the mapping rule's answer mr when
  * there is one (its name, service and labels first), else as sent. */
 static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
@@ -305,19 +308,27 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 			service = mr->service;
 	}
 
-	size_t size = vt_metric_size(s->kind, key.len) +
+	return metric_insert(a, vt_series_create(s->kind, service, metric, key,
+	    hash, lk, lv, nl), hash, mr ? mr->rule->ttl : 0);
+}
+
+/* A new live metric for series (whose reference it takes), in the
+ * table. */
+static struct vt_metric *metric_insert(vt_agg *a, struct vt_series *series,
+    uint64_t hash, double ttl)
+{
+	size_t size = vt_metric_size(series->kind, series->key_len) +
 	    sizeof(struct metric_extra);
 	struct vt_metric *m = vt_xcalloc(1, size);
-	m->series = vt_series_create(s->kind, service, metric, key, hash,
-	    lk, lv, nl);
+	m->series = series;
 	m->series->id = ++a->next_id;
 	m->hash = hash;
-	m->key_len = (uint32_t)key.len;
-	m->kind = s->kind;
-	memcpy((char *)(m + 1), key.ptr, key.len);
+	m->key_len = (uint32_t)series->key_len;
+	m->kind = series->kind;
+	memcpy((char *)(m + 1), series->key, series->key_len);
 	vt_ewma_init(&vt_metric_cold(m)->ewma);
-	metric_extra(m)->ttl = mr ? mr->rule->ttl : 0;
-	vt_kind_ops[s->kind].init(m);
+	metric_extra(m)->ttl = ttl;
+	vt_kind_ops[m->kind].init(m);
 
 	if ((a->live + 1) * 2 > a->mask + 1)
 		table_grow(a);
@@ -327,6 +338,31 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 	a->stats->metrics_live = a->live;
 	a->stats->metrics_created++;
 	return m;
+}
+
+int vt_agg_restore(vt_agg *a, struct vt_series *s, double last_seen,
+    double gauge)
+{
+	uint64_t hash = vt_hash(s->key, s->key_len, VT_SERIES_HASH_SEED);
+	double ttl = 0;
+	if (a->live >= a->cfg.max_metrics ||
+	    table_find(a, hash, s->key, s->key_len) != NULL)
+		return -1;
+	if (a->cfg.mapping) {
+		const char *bar = memchr(s->key, '|', s->key_len);
+		struct vt_slice name = { s->key, bar ? (size_t)(bar - s->key) :
+		    s->key_len };
+		const struct vt_map_result *mr = vt_mapping_lookup(
+		    a->cfg.mapping, name, s->kind);
+		if (mr && mr->action == VT_MAP_DROP)
+			return -1;
+		ttl = mr ? mr->rule->ttl : 0;
+	}
+	struct vt_metric *m = metric_insert(a, vt_series_retain(s), hash, ttl);
+	vt_metric_cold(m)->last_seen = last_seen;
+	if (m->kind == VT_GAUGE && isfinite(gauge))
+		m->u.gauge = gauge;
+	return 0;
 }
 
 /* A line was recorded into m in the open window. */

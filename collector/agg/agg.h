@@ -105,6 +105,18 @@ struct vt_flush *vt_agg_close_window(vt_agg *agg, double now,
  * Returns how many were removed. */
 size_t vt_agg_forget_service(vt_agg *agg, const char *service);
 
+/*
+ * Bring back a metric of the last run (the catalogue, after a restart)
+ * as a live metric with no samples yet: it is in every window (and on
+ * /metrics: a counter from 0, a gauge with its last value) until it
+ * expires after metric_ttl from last_seen, like any idle metric. Takes
+ * its own reference to s, whose key must be an aggregator key. 0; -1
+ * when it exists already, the cap is reached, or a mapping rule drops
+ * it. Loop thread, before the first line.
+ */
+int vt_agg_restore(vt_agg *agg, struct vt_series *s, double last_seen,
+    double gauge);
+
 /* SIGHUP: new max_metrics and metric_ttl, from the next line and window
  * on (metrics past a lower cap stay until they expire). */
 void vt_agg_set_limits(vt_agg *agg, size_t max_metrics, double metric_ttl);

@@ -42,6 +42,34 @@ static void on_tick(void *ctx)
 		vt_events_tick(hd->events, now);
 }
 
+struct revive {
+	vt_agg *agg;
+	double since;                   /* seen after: still in memory */
+	size_t n;
+};
+
+static void revive_one(void *ctx, struct vt_series *s, double last_seen,
+    double value)
+{
+	struct revive *r = ctx;
+	if (last_seen > r->since && vt_agg_restore(r->agg, s, last_seen,
+	    value) == 0)
+		r->n++;
+}
+
+/* The metrics of the last run still within metric_ttl go back into the
+ * aggregator, so /metrics lists them (a gauge with its value) as before
+ * the restart, until they expire like any idle metric. */
+static void revive_metrics(vt_daemon_health *hd, double metric_ttl,
+    double now)
+{
+	struct revive r = { hd->agg, now - metric_ttl, 0 };
+	vt_latest_each(hd->latest, revive_one, &r);
+	if (r.n > 0)
+		vt_log_info("catalogue", "%zu metrics seen within metric_ttl "
+		    "are live again", r.n);
+}
+
 static void restore(vt_daemon_health *hd, double now)
 {
 	char err[VT_ERR_LEN];
@@ -79,6 +107,7 @@ vt_daemon_health *vt_daemon_health_create(const struct vt_daemon_health_config *
 	hd->agg = agg;
 	hd->health = vt_health_create(&hc);
 	hd->latest = vt_latest_create(&lc);
+	revive_metrics(hd, c->metric_ttl, vt_clock_now());
 	hd->events = vt_events_create(hd->health);
 	vt_health_add_listener(hd->health, vt_events_on_health, hd->events);
 	restore(hd, vt_clock_now());

@@ -152,6 +152,12 @@ void vt_catalogue_set_limits(vt_catalogue *c, double retire_after,
 	c->max = max;
 }
 
+void vt_catalogue_each(vt_catalogue *c, vt_catalogue_each_fn fn, void *ctx)
+{
+	for (size_t k = 0; k < c->n; k++)
+		fn(ctx, c->v[k].series, c->v[k].last_seen, c->v[k].value);
+}
+
 size_t vt_catalogue_size(const vt_catalogue *c)
 {
 	return c->n;

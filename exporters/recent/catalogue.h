@@ -51,6 +51,12 @@ void vt_catalogue_destroy(vt_catalogue *c);   /* NULL ok */
 void vt_catalogue_set_limits(vt_catalogue *c, double retire_after,
     size_t max);
 
+/* Call fn for every remembered metric: its series, the unix time of its
+ * last sample and a gauge's last value (NaN otherwise). */
+typedef void (*vt_catalogue_each_fn)(void *ctx, struct vt_series *s,
+    double last_seen, double value);
+void vt_catalogue_each(vt_catalogue *c, vt_catalogue_each_fn fn, void *ctx);
+
 /* Remembered metrics. */
 size_t vt_catalogue_size(const vt_catalogue *c);
 

@@ -21,7 +21,9 @@ struct vt_latest {
 	struct vt_forgotten gone;
 	vt_catalogue *cat;
 	char *data_dir;              /* NULL: the catalogue is not kept */
-	struct vt_sink next;         /* fed after each publish, or .flush NULL */
+	struct vt_sink next[VT_LATEST_MAX_FEEDS];   /* fed after each
+	                                               publish, in order */
+	size_t nnext;
 };
 
 static void load(vt_latest *l, double now)
@@ -131,8 +133,9 @@ static int latest_flush(void *ctx, const struct vt_flush *f)
 	vt_published_set(&l->flush, vt_flush_retain(view));
 	vt_forgotten_prune(&l->gone, f->timestamp);
 	pthread_mutex_unlock(&l->lock);
-	if (l->next.flush)
-		l->next.flush(l->next.ctx, view);
+	for (size_t i = 0; i < l->nnext; i++)
+		if (l->next[i].flush)
+			l->next[i].flush(l->next[i].ctx, view);
 	vt_flush_release(view);
 	save_if_due(l, f->timestamp);
 	return 0;
@@ -146,11 +149,20 @@ struct vt_sink vt_latest_sink(vt_latest *l)
 
 void vt_latest_feed(vt_latest *l, struct vt_sink sink)
 {
-	l->next = sink;
+	if (l->nnext == VT_LATEST_MAX_FEEDS)
+		abort();             /* a wiring mistake, found at start */
+	l->next[l->nnext++] = sink;
 	struct vt_flush *f = vt_published_get(&l->flush);
 	if (f != NULL && sink.flush)
 		sink.flush(sink.ctx, f);
 	vt_flush_release(f);
+}
+
+void vt_latest_each(vt_latest *l, vt_catalogue_each_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&l->lock);
+	vt_catalogue_each(l->cat, fn, ctx);
+	pthread_mutex_unlock(&l->lock);
 }
 
 void vt_latest_set_limits(vt_latest *l, double retire_after,

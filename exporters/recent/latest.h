@@ -13,8 +13,9 @@
  *
  * The flusher thread publishes each struct vt_flush in a struct
  * vt_published slot; readers take their own reference with vt_latest_get
- * and release it with vt_flush_release. A second view fed from the same
- * windows (the overview's trends) is attached with vt_latest_feed.
+ * and release it with vt_flush_release. Other views fed from the same
+ * windows (the overview's trends, the map's calls) are attached with
+ * vt_latest_feed.
  * Nothing here touches the ingest path.
  */
 #ifndef VT_LATEST_H
@@ -22,6 +23,7 @@
 
 #include "collector/agg/flush.h"
 #include "collector/agg/sinks.h"
+#include "exporters/recent/catalogue.h"
 #include "exporters/recent/catalogue.h"
 
 typedef struct vt_latest vt_latest;
@@ -48,8 +50,15 @@ struct vt_sink vt_latest_sink(vt_latest *l);
 
 /* Hand every window published from now on (and the one published now,
  * if any) to sink.flush, on the flusher thread, after latest has it.
- * Call before the flusher starts. sink.destroy is not called. */
+ * Call before the flusher starts. sink.destroy is not called. Up to
+ * VT_LATEST_MAX_FEEDS views (the tiles' trends, the map's calls) may be
+ * fed, each in the order attached; one more aborts. */
+#define VT_LATEST_MAX_FEEDS 4
 void vt_latest_feed(vt_latest *l, struct vt_sink sink);
+
+/* vt_catalogue_each over the remembered metrics (at start: the daemon
+ * brings the recent ones back into the aggregator). Thread-safe. */
+void vt_latest_each(vt_latest *l, vt_catalogue_each_fn fn, void *ctx);
 
 /* SIGHUP: a new retire_after and cap, from the next window on.
  * Thread-safe. */

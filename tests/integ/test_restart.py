@@ -89,6 +89,18 @@ class RestartTest(TestCase):
                                        places=3)
                 self.assertEqual(m["window"]["samples"], 0)
             self.assertEqual(after[("queue", ())]["window"]["value"], 7)
+            # Prometheus still sees every series: the gauge with its value,
+            # counters from 0 (a reset, as rate() expects after a restart).
+            shop = frozenset({("service", "shop")})
+            m = wait_for(lambda: (lambda m: m if ("queue", shop) in m
+                                  else None)(d.metrics()), timeout=10,
+                         what="the first window after the restart")
+            self.assertEqual(m[("queue", shop)], 7)
+            self.assertEqual(m[("orders_total", shop)], 0)
+            self.assertIn(("visits_total", frozenset({("service", "tour")})),
+                          m)
+            self.assertIn('http_get_seconds_count{service="shop",'
+                          'route="/cart"}', d.metrics_text())
 
             # Each metric's graph, drawn from its file, with data in it.
             q = urllib.parse.urlencode({"service": "shop",
