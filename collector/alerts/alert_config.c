@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/agg/flush.h"
 #include "collector/alerts/alert_config.h"
 #include "collector/base/parse.h"
 #include "collector/base/ref.h"
@@ -292,13 +293,12 @@ static int parse_stat(struct parse *p, struct vt_alert_rule *r,
 }
 
 static int parse_threshold(struct parse *p, const cJSON *o,
-    const char *path, struct vt_alert_rule *r)
+    const char *path, struct vt_alert_rule *r, const char *required)
 {
 	static const char *const need[] = { "metric", "stat", "op", "value" };
 	char key[VT_ALERT_KEY_LEN];
 	for (size_t i = 0; i < 4; i++)
-		if (require(p, o, path, need[i],
-		    "required for a threshold rule") < 0)
+		if (require(p, o, path, need[i], required) < 0)
 			return -1;
 	if (get_string(p, o, path, "metric", VT_NAME_MAX, &r->metric) < 0 ||
 	    get_string(p, o, path, "stat", 32, &r->stat_name) < 0 ||
@@ -422,8 +422,43 @@ static int parse_rule(struct parse *p, const cJSON *o, const char *path,
 		r->severity = vt_xstrdup(r->kind == VT_ALERT_THRESHOLD ?
 		    "warning" : "critical");
 	if (r->kind == VT_ALERT_THRESHOLD)
-		return parse_threshold(p, o, path, r);
+		return parse_threshold(p, o, path, r,
+		    "required for a threshold rule");
 	return 0;
+}
+
+int vt_alert_config_parse_threshold(const cJSON *o, const char *path,
+    const double *percentiles, size_t npercentiles,
+    struct vt_alert_rule *r, char *key, size_t keylen, char *why,
+    size_t whylen)
+{
+	struct parse p = { key, keylen, why, whylen, percentiles,
+	    npercentiles };
+	return parse_threshold(&p, o, path, r, "required");
+}
+
+double vt_alert_config_stat_of(const struct vt_alert_rule *r,
+    const struct vt_metric_window *m, const struct vt_flush *f)
+{
+	switch (r->stat) {
+	case VT_STAT_COUNT: return m->count;
+	case VT_STAT_RATE: return m->rate;
+	case VT_STAT_SUM: return m->sum;
+	case VT_STAT_MEAN: return m->mean;
+	case VT_STAT_MIN: return m->min;
+	case VT_STAT_MAX: return m->max;
+	case VT_STAT_STDDEV: return m->stddev;
+	case VT_STAT_VALUE: return m->value;
+	case VT_STAT_RATE_1M: return m->rate_1m;
+	case VT_STAT_RATE_5M: return m->rate_5m;
+	case VT_STAT_RATE_15M: return m->rate_15m;
+	case VT_STAT_PERCENTILE:
+		if (m->quantiles == NULL || r->pct_index >= f->npercentiles ||
+		    f->percentiles[r->pct_index] != r->percentile)
+			return NAN;
+		return m->quantiles[r->pct_index];
+	}
+	return NAN;
 }
 
 static int parse_hook(struct parse *p, const cJSON *o, const char *path,

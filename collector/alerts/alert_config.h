@@ -20,6 +20,8 @@
 #include "collector/base/vt_types.h"
 
 struct cJSON;
+struct vt_flush;
+struct vt_metric_window;
 
 #define VT_ALERT_NAME_MAX 128        /* bytes in a rule or hook name */
 #define VT_ALERT_KEY_LEN 96          /* a key path in messages */
@@ -124,6 +126,23 @@ const struct vt_hook_cfg *vt_alert_config_hook(
 /* Whether rule r sends to hook h. */
 int vt_alert_config_rule_uses_hook(const struct vt_alert_rule *r,
     const struct vt_hook_cfg *h);
+
+/*
+ * The members a threshold reads from object o at path ("metric", "stat",
+ * "op", "value", each required) into r: metric, stat_name, stat,
+ * percentile, pct_index, op, value. Threshold rules and expectations
+ * (expect.h) share it. 0, or -1 with key ("expectations[1].stat") and
+ * why set. Aborts on out-of-memory.
+ */
+int vt_alert_config_parse_threshold(const struct cJSON *o, const char *path,
+    const double *percentiles, size_t npercentiles,
+    struct vt_alert_rule *r, char *key, size_t keylen, char *why,
+    size_t whylen);
+
+/* r's statistic in the window m of flush f; NaN when the window has no
+ * such value (no samples, a percentile the flush lacks). */
+double vt_alert_config_stat_of(const struct vt_alert_rule *r,
+    const struct vt_metric_window *m, const struct vt_flush *f);
 
 /* "service", "check", "stale", "threshold". */
 const char *vt_alert_config_kind_name(enum vt_alert_kind k);
