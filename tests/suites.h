@@ -37,6 +37,7 @@
 	X(alert_state) \
 	X(alert_flap) \
 	X(alert_engine) \
+	X(expect) \
 	X(html) \
 	X(http_gate) \
 	X(trends) \
