@@ -124,6 +124,8 @@ static int apply_object(struct vt_config *cfg, const char *file,
 		}
 		if (prefix == NULL && strcmp(name, "alerts") == 0)
 			continue;   /* alert_config.c reads it (main.c checks it) */
+		if (prefix == NULL && strcmp(name, "expectations") == 0)
+			continue;   /* alerts/expect.c reads it (main.c too) */
 		if (prefix == NULL && strcmp(name, "mappings") == 0)
 			continue;   /* statsd/mapping_yaml.c reads it (main.c too) */
 		if (prefix == NULL && strchr(name, '.') == NULL &&

@@ -272,7 +272,9 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 	if (add_sink(d, vt_prom_sink(d->prom), err, errlen) < 0 ||
 	    start_storage(d, err, errlen) < 0 ||
 	    add_sink(d, vt_daemon_health_sink(d->healthd), err, errlen) < 0 ||
-	    add_sink(d, vt_daemon_alerts_sink(d->alertd), err, errlen) < 0)
+	    add_sink(d, vt_daemon_alerts_sink(d->alertd), err, errlen) < 0 ||
+	    add_sink(d, vt_daemon_alerts_expect_sink(d->alertd, d->inbox), err,
+	    errlen) < 0)
 		return -1;
 	d->trends = vt_trends_create();   /* fed by the latest-window view */
 	vt_daemon_health_set_trends(d->healthd, d->trends);

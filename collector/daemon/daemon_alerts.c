@@ -8,12 +8,14 @@
 
 #include "collector/alerts/alert_engine.h"
 #include "collector/alerts/alert_store.h"
+#include "collector/alerts/expect.h"
 #include "collector/alerts/hook_webhook.h"
 #include "collector/alerts/hooks.h"
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
 #include "collector/base/xmalloc.h"
 #include "collector/daemon/daemon_alerts.h"
+#include "collector/ingest/inbox.h"
 #include "dashboards/api/alerts_api.h"
 
 /* Alert state is saved at most this often (seconds), and at exit. */
@@ -27,6 +29,9 @@ struct vt_daemon_alerts {
 	double percentiles[VT_MAX_PERCENTILES];
 	vt_hooks *hooks;
 	vt_alert_engine *engine;
+	vt_expect *expect;
+	vt_inbox *inbox;              /* borrowed, for the expectations */
+	unsigned long long expect_dropped;   /* bodies the inbox refused */
 };
 
 /* The engine's notification: the event to every hook of its rule. */
@@ -89,6 +94,28 @@ static void restore(vt_daemon_alerts *ad, const char *data_dir)
 	snprintf(ad->data_dir, sizeof ad->data_dir, "%s", data_dir);
 }
 
+/* The expectations' checks of one window, applied by the loop thread
+ * like a POST /api/v1/health body (flusher thread). */
+static void expect_report(void *ctx, const char *body, size_t len)
+{
+	vt_daemon_alerts *ad = ctx;
+	if (vt_inbox_push(ad->inbox, VT_INBOX_CHECKS, body, len, NULL, NULL,
+	    NULL) == 0)
+		return;
+	/* The inbox is full: the next window reports again; the checks
+	 * go stale only if this goes on for their whole TTL. */
+	if (ad->expect_dropped++ % 100 == 0)
+		vt_log_warn("alerts", "inbox full: expectation checks of a "
+		    "window dropped (%llu so far)", ad->expect_dropped);
+}
+
+static void describe_expect(size_t n, const char *what)
+{
+	if (n > 0)
+		vt_log_info("alerts", "%s %zu expectation%s", what, n,
+		    n == 1 ? "" : "s");
+}
+
 static void describe(const struct vt_alert_config *c, const char *what)
 {
 	vt_log_info("alerts", "%s %zu rule%s%s and %zu hook%s", what,
@@ -109,6 +136,14 @@ vt_daemon_alerts *vt_daemon_alerts_create(const struct vt_config *cfg, vt_loop *
 	    ad->percentiles, ad->npercentiles, err, errlen);
 	if (c == NULL)
 		goto fail;
+	struct vt_expect_config *xc = vt_expect_config_load(ad->config_file,
+	    ad->percentiles, ad->npercentiles, err, errlen);
+	if (xc == NULL) {
+		vt_alert_config_release(c);
+		goto fail;
+	}
+	ad->expect = vt_expect_create(xc);
+	describe_expect(xc->n, "loaded");
 	ad->hooks = vt_hooks_create();
 	ad->engine = vt_alert_engine_create(c, notify, ad);
 	describe(c, "loaded");
@@ -135,6 +170,14 @@ struct vt_sink vt_daemon_alerts_sink(vt_daemon_alerts *ad)
 	return vt_alert_engine_sink(ad->engine);
 }
 
+struct vt_sink vt_daemon_alerts_expect_sink(vt_daemon_alerts *ad,
+    vt_inbox *inbox)
+{
+	ad->inbox = inbox;
+	vt_expect_set_report(ad->expect, expect_report, ad);
+	return vt_expect_sink(ad->expect);
+}
+
 void vt_daemon_alerts_add_routes(vt_daemon_alerts *ad, struct vt_prom *prom,
     vt_http *http)
 {
@@ -143,9 +186,29 @@ void vt_daemon_alerts_add_routes(vt_daemon_alerts *ad, struct vt_prom *prom,
 	vt_alerts_api_register(http, ad->engine);
 }
 
+static void reload_expect(vt_daemon_alerts *ad)
+{
+	char err[VT_ERR_LEN + VT_PATH_LEN];
+	struct vt_expect_config *xc = vt_expect_config_load(ad->config_file,
+	    ad->percentiles, ad->npercentiles, err, sizeof err);
+	if (xc == NULL) {
+		const char *why = strncmp(err, "vitalsd: ", 9) == 0 ? err + 9 :
+		    err;
+		vt_log_error("alerts", "SIGHUP: reload failed, keeping the old "
+		    "expectations: %s", why);
+		return;
+	}
+	size_t before = vt_expect_count(ad->expect);
+	vt_expect_set_config(ad->expect, xc, vt_clock_now());
+	if (xc->n > 0 || before > 0)
+		vt_log_info("alerts", "SIGHUP: reloaded %zu expectation%s "
+		    "(%zu before)", xc->n, xc->n == 1 ? "" : "s", before);
+}
+
 void vt_daemon_alerts_reload(vt_daemon_alerts *ad)
 {
 	char err[VT_ERR_LEN + VT_PATH_LEN];
+	reload_expect(ad);
 	struct vt_alert_config *c = vt_alert_config_load(ad->config_file,
 	    ad->percentiles, ad->npercentiles, err, sizeof err);
 	vt_alert_engine_count_reload(ad->engine, c != NULL);
@@ -168,6 +231,7 @@ void vt_daemon_alerts_destroy(vt_daemon_alerts *ad)
 		save(ad, vt_clock_now());
 	vt_hooks_destroy(ad->hooks);
 	vt_alert_engine_destroy(ad->engine);
+	vt_expect_destroy(ad->expect);
 	vt_hook_webhook_cleanup();
 	free(ad);
 }

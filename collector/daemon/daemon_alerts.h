@@ -1,6 +1,7 @@
 /*
  * daemon_alerts.h - alerts and hooks assembled for the daemon (SPEC 8): the
- * rules from the config file's "alerts" section (alert_config.h), the
+ * rules from the config file's "alerts" section (alert_config.h) and its
+ * "expectations" (expect.h: checks of their own from each window), the
  * engine fed by the health registry and the flusher (alert_engine.h),
  * the hook workers (hooks.h), GET /api/v1/alerts and the vitals_alert_*
  * families. daemon.c calls these at the matching points of its life.
@@ -19,6 +20,7 @@
 #include "collector/base/loop.h"
 #include "collector/config/config.h"
 #include "collector/health/health.h"
+#include "collector/ingest/inbox.h"
 #include "dashboards/http/http.h"
 #include "exporters/prom/prom.h"
 
@@ -38,12 +40,17 @@ vt_daemon_alerts *vt_daemon_alerts_create(const struct vt_config *cfg, vt_loop *
 /* The threshold sink, for the flusher (before it starts). */
 struct vt_sink vt_daemon_alerts_sink(vt_daemon_alerts *ad);
 
+/* The expectations' sink (expect.h), for the flusher (before it starts);
+ * its checks go into inbox (borrowed, must outlive the flusher). */
+struct vt_sink vt_daemon_alerts_expect_sink(vt_daemon_alerts *ad,
+    vt_inbox *inbox);
+
 /* /api/v1/alerts and the /metrics families (before HTTP starts). */
 void vt_daemon_alerts_add_routes(vt_daemon_alerts *ad, struct vt_prom *prom,
     vt_http *http);
 
-/* SIGHUP: read the alerts section again; a bad one keeps the old rules
- * and logs why. */
+/* SIGHUP: read the alerts and expectations sections again; a bad one
+ * keeps its old version and logs why. */
 void vt_daemon_alerts_reload(vt_daemon_alerts *ad);
 
 void vt_daemon_alerts_destroy(vt_daemon_alerts *ad);   /* NULL ok */

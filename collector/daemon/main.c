@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "collector/alerts/alert_config.h"
+#include "collector/alerts/expect.h"
 #include "collector/base/log.h"
 #include "collector/config/config.h"
 #include "collector/daemon/daemon.h"
@@ -36,6 +37,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	vt_alert_config_release(ac);
+	/* So do the expectations (alerts/expect.h), their own section. */
+	struct vt_expect_config *xc = vt_expect_config_load(cfg.config_file,
+	    cfg.percentiles, cfg.npercentiles, err, sizeof err);
+	if (xc == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	vt_expect_config_release(xc);
 	/* Mapping rules (mapping_file, the "mappings" section): the daemon
 	 * reads them again at start; a bad rule stops the start here. */
 	vt_mapping *maps;
