@@ -103,9 +103,10 @@ void vt_rrd_lib_data_fini(struct vt_rrd_data *d);
 
 /* Start the fork server (forkserver.h) whose children draw graphs, read
  * files and run the update worker (rrd_updater.h); call before the process
- * starts threads (else the first graph or worker starts it). From then
- * on this process reads files through it. 0, or -1 with err set. Stop:
- * reads are made here again. */
+ * starts threads (else the first graph or worker starts it, by exec). From
+ * then on this process reads files through it; while no server runs (both
+ * helpers killed, a fresh one starting) reads and graphs fail at once
+ * (-EPIPE). 0, or -1 with err set. Stop: reads are made here again. */
 int vt_rrd_lib_forkserver_start(char *err, size_t errlen);
 void vt_rrd_lib_forkserver_stop(void);
 

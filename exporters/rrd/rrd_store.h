@@ -27,6 +27,9 @@
  * - errors (unwritable directory, disk full, rrdcached away) are counted,
  *   logged once with backoff (log.h complaints) and retried with the next
  *   window; recovery is logged.
+ * - shutdown is bounded (vt_rrd_store_stop): a writer stalled past the
+ *   bound (stopped worker, hung disk) is aborted; what it did not write is
+ *   skipped and counted ("shutdown") and logged.
  *
  * Safety: names are mapped by rrd_layout (never outside the data
  * directory); the data directory is resolved once (realpath); service and

@@ -15,7 +15,11 @@ One vitalsd runs for the whole time with a 1 s flush while this script:
   - sends SIGHUP every --hup-every seconds;
   - as root: puts the data directory on a small tmpfs, fills it up every
     --fill-every seconds and frees it again after a while, so the RRD
-    writer and the state file see ENOSPC and must recover.
+    writer and the state file see ENOSPC and must recover;
+  - kills helper processes every --helper-kill-every seconds, in turn the
+    fork server's spare, the fork server, and both at once (kill -9);
+  - stops the RRD worker (vitals-rrdw) with SIGSTOP for --stall-hold
+    seconds every --stall-every seconds, then SIGCONT.
 
 At the end it checks, and prints figures for:
   - RSS is flat: the mean of the last third is not above the mean of the
@@ -23,7 +27,14 @@ At the end it checks, and prints figures for:
   - no file descriptor leaked (same count as after warm-up, +2);
   - every TCP, HTTP and confirmed AMQP line was counted exactly;
   - storage errors during the fills were followed by writes again;
-  - SIGTERM → exit 0, and no sanitizer report in the log.
+  - after every helper kill, graphs answered 200 and storage wrote again
+    within 15 s, no request waited more than 3 s meanwhile, and the loss
+    is what is stated: only updates counted as storage errors (the round
+    the kill interrupted), nothing skipped;
+  - after every writer stall, nothing was lost (no error, no skip) and the
+    queue was written;
+  - SIGTERM → exit 0 within shutdown_timeout, no helper process outlives
+    the daemon, and no sanitizer report in the log.
 
 Exit status 0 when every check passed, 1 otherwise, 2 for bad arguments.
 """
@@ -85,6 +96,10 @@ class Soak:
         self.scrapes = 0
         self.hups = 0
         self.broker = None
+        self.helper_kills = []   # (kind, recovered in s or None, slowest
+                                 #  request s, errors, skipped)
+        self.stalls = []         # (errors, skipped, updates after)
+        self.family = {}         # helper pid -> start time, ever seen
 
     # -- set-up ---------------------------------------------------------
     def mount_tmpfs(self):
@@ -292,8 +307,146 @@ class Soak:
             for n in fresh)
         self.fills.append((before, during, after - upd, created))
 
+    # -- helper processes ------------------------------------------------
+    @staticmethod
+    def _stat(pid):
+        """(comm, state, start time) of pid, or None when gone."""
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                s = f.read()
+        except OSError:
+            return None
+        rest = s[s.rindex(")") + 2:].split()
+        return s[s.index("(") + 1:s.rindex(")")], rest[0], int(rest[19])
+
+    def _children(self, pid):
+        kids = []
+        try:
+            tasks = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            return kids
+        for t in tasks:
+            try:
+                with open("/proc/%d/task/%s/children" % (pid, t)) as f:
+                    kids += [int(k) for k in f.read().split()]
+            except OSError:
+                pass
+        return kids
+
+    def helpers(self):
+        """Live helpers below the daemon: {pid: comm}; remembered, since a
+        spare that took over is reparented away from the daemon."""
+        roots = [self.proc.pid] + list(self.family)
+        todo = [p for p in roots if self._alive(p)]
+        while todo:
+            p = todo.pop()
+            for k in self._children(p):
+                s = self._stat(k)
+                if s and k not in self.family and s[1] != "Z":
+                    self.family[k] = s[2]
+                    todo.append(k)
+        return {p: self._stat(p)[0] for p in self.family if self._alive(p)}
+
+    def _alive(self, pid):
+        if pid == self.proc.pid:
+            return self.proc.poll() is None
+        s = self._stat(pid)
+        return (s is not None and s[1] != "Z" and
+                self.family.get(pid, s[2]) == s[2])
+
+    def server_and_spare(self):
+        for p, comm in self.helpers().items():
+            spares = [k for k in self._children(p)
+                      if (self._stat(k) or ("",))[0] == "vitalsd"]
+            if comm == "vitalsd" and len(spares) == 1 and p != self.proc.pid:
+                return p, spares[0]
+        return None
+
+    def _storage(self):
+        m = self.metrics()
+        skipped = sum(v for (n, _), v in m.items()
+                      if n == "vitals_storage_skipped_total")
+        return (m.get(("vitals_storage_errors_total", frozenset()), 0),
+                skipped,
+                m.get(("vitals_storage_updates_total", frozenset()), 0))
+
+    def _disk_full(self):
+        """The data directory's file system is (nearly) full: storage
+        errors then come from it, not from the fault at hand."""
+        st = os.statvfs(self.data)
+        return st.f_bavail * st.f_frsize < max(4 << 20,
+                                               st.f_blocks * st.f_frsize // 20)
+
+    def kill_helpers(self, kind):
+        pair = self.server_and_spare()
+        if pair is None:
+            self.errors.append("no fork server and spare to kill")
+            return
+        errors0, skipped0, updates0 = self._storage()
+        full = self._disk_full()
+        # At most the round in flight is lost: one update per file.
+        files = self.metrics().get(("vitals_storage_files", frozenset()), 0)
+        server, spare = pair
+        log("kill -9 of the %s (server %d, spare %d)" % (kind, server, spare))
+        if kind in ("spare", "both"):
+            os.kill(spare, signal.SIGKILL)
+        if kind in ("server", "both"):
+            os.kill(server, signal.SIGKILL)
+        t0 = time.time()
+        slowest, recovered = 0.0, None
+        graph = self.url("/graph/soak0/req0.svg?from=-10m")
+        while time.time() - t0 < 15:
+            t1 = time.time()
+            try:
+                status = get(graph, timeout=10)[0]
+            except urllib.error.HTTPError as e:
+                status = e.code
+            except OSError:
+                status = None
+            slowest = max(slowest, time.time() - t1)
+            _, _, updates = self._storage()
+            pair = self.server_and_spare()
+            if status == 200 and updates > updates0 + 100 and pair:
+                recovered = time.time() - t0
+                break
+            time.sleep(0.2)
+        errors, skipped, _ = self._storage()
+        full = full or self._disk_full()
+        self.helper_kills.append((kind, recovered, slowest,
+                                  errors - errors0, skipped - skipped0, full,
+                                  files))
+
+    def stall_writer(self):
+        workers = [p for p, c in self.helpers().items() if c == "vitals-rrdw"]
+        if len(workers) != 1:
+            self.errors.append("RRD workers: %r" % workers)
+            return
+        errors0, skipped0, _ = self._storage()
+        full = self._disk_full()
+        log("SIGSTOP of vitals-rrdw %d for %gs" % (workers[0],
+                                                   self.args.stall_hold))
+        os.kill(workers[0], signal.SIGSTOP)
+        time.sleep(self.args.stall_hold)
+        os.kill(workers[0], signal.SIGCONT)
+        _, _, updates0 = self._storage()
+        for _ in range(50):
+            time.sleep(0.2)
+            m = self.metrics()
+            if (m.get(("vitals_storage_updates_total", frozenset()), 0)
+                    > updates0 and
+                    m.get(("vitals_storage_queue", frozenset()), 1) <
+                    m.get(("vitals_storage_queue_limit", frozenset()), 1)):
+                break
+        errors, skipped, updates = self._storage()
+        full = full or self._disk_full()
+        self.stalls.append((errors - errors0, skipped - skipped0,
+                            updates - updates0, full))
+
     def faults(self):
         t0 = time.time()
+        kinds = ["spare", "server", "both"]
+        next_kill = t0 + self.args.helper_kill_every
+        next_stall = t0 + self.args.stall_every
         next_hup = t0 + self.args.hup_every
         next_fill = t0 + self.args.fill_every
         next_broker = t0 + self.args.broker_every
@@ -310,6 +463,12 @@ class Soak:
                 log("restarting the broker")
                 self.broker.restart()
                 next_broker = time.time() + self.args.broker_every
+            if self.args.helper_kill_every > 0 and now >= next_kill:
+                self.kill_helpers(kinds[len(self.helper_kills) % 3])
+                next_kill = time.time() + self.args.helper_kill_every
+            if self.args.stall_every > 0 and time.time() >= next_stall:
+                self.stall_writer()
+                next_stall = time.time() + self.args.stall_every
 
     # -- the run --------------------------------------------------------
     def run(self):
@@ -382,18 +541,50 @@ class Soak:
                   "%d updates written and the new files %screated after "
                   "freeing" % (i + 1, before, during, written,
                                "" if created else "NOT "))
+        # Losses are only judged with room on the disk: a full one makes
+        # storage errors of its own (the disk-full check covers those).
+        for kind, recovered, slowest, errors, skipped, full, files in \
+                self.helper_kills:
+            check(recovered is not None and slowest < 3 and
+                  (full or (skipped == 0 and errors <= files)),
+                  "kill -9 of the %s: graphs and storage back %s, slowest "
+                  "request %.1fs, %d updates lost (counted as storage "
+                  "errors: at most the round the kill cut, %d files), %d "
+                  "skipped%s" % (
+                      kind, "after %.1fs" % recovered if recovered
+                      else "NOT within 15 s", slowest, errors, files, skipped,
+                      " (disk full: losses not judged)" if full else ""))
+        for i, (errors, skipped, updates, full) in enumerate(self.stalls):
+            check(updates > 0 and (full or (errors == 0 and skipped == 0)),
+                  "writer stall #%d (%gs): %d errors, %d skipped, %d "
+                  "updates written after SIGCONT%s" % (
+                      i + 1, self.args.stall_hold, errors, skipped, updates,
+                      " (disk full: losses not judged)" if full else ""))
         check(not self.errors, "client errors: %s" % self.errors[:5])
-        log("scrapes %d, SIGHUPs %d, disk fills %d, broker restarts %s"
+        log("scrapes %d, SIGHUPs %d, disk fills %d, broker restarts %s, "
+            "helper kills %d, writer stalls %d"
             % (self.scrapes, self.hups, len(self.fills),
-               "on" if self.broker else "off"))
+               "on" if self.broker else "off", len(self.helper_kills),
+               len(self.stalls)))
+        helpers = self.helpers() if self.proc.poll() is None else {}
+        t_term = time.time()
         self.proc.send_signal(signal.SIGTERM)
         try:
             rc = self.proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             rc = self.proc.wait()
+        took = time.time() - t_term
         self.log_file.close()
-        check(rc == 0, "exit status %s after SIGTERM" % rc)
+        check(rc == 0 and took < 10 + 1, "exit status %s %.1fs after "
+              "SIGTERM (shutdown_timeout 10 s)" % (rc, took))
+        for _ in range(50):
+            left = [p for p in helpers if self._alive(p)]
+            if not left:
+                break
+            time.sleep(0.1)
+        check(not left, "no helper outlives the daemon (%d seen, left: %r)"
+              % (len(self.family), left))
         with open(self.log_path, errors="replace") as f:
             text = f.read()
         bad = [w for w in ("AddressSanitizer", "LeakSanitizer",
@@ -404,7 +595,8 @@ class Soak:
             "rss_kb_samples": [s[1] for s in self.samples][::5],
             "fds": [s[2] for s in self.samples][::5],
             "scrapes": self.scrapes, "hups": self.hups,
-            "fills": self.fills, "passed": ok}))
+            "fills": self.fills, "helper_kills": self.helper_kills,
+            "stalls": self.stalls, "passed": ok}))
         return ok
 
     def cleanup(self):
@@ -430,7 +622,12 @@ def main():
     p.add_argument("--fill-every", type=float, default=90)
     p.add_argument("--fill-hold", type=float, default=10)
     p.add_argument("--broker-every", type=float, default=120)
-    p.add_argument("--tmpfs-mb", type=int, default=64)
+    p.add_argument("--tmpfs-mb", type=int, default=256)
+    p.add_argument("--helper-kill-every", type=float, default=60,
+                   help="kill -9 of helper processes (0: never)")
+    p.add_argument("--stall-every", type=float, default=75,
+                   help="SIGSTOP of the RRD worker (0: never)")
+    p.add_argument("--stall-hold", type=float, default=5)
     p.add_argument("--no-tmpfs", action="store_true")
     p.add_argument("--amqp", dest="amqp", action="store_true", default=None)
     p.add_argument("--no-amqp", dest="amqp", action="store_false")
