@@ -181,13 +181,13 @@ struct gedge {
 
 /* ---- the cache -------------------------------------------------------- */
 
-struct cres {                 /* one remembered answer */
+struct cres {                 /* one remembered answer, compact */
 	uint64_t hash;
+	const struct vt_map_rule *rule;   /* NULL: no rule matches */
 	uint32_t kind;
 	uint32_t name_len;
-	int matched;
-	struct vt_map_result r;
-	char data[];              /* the name, then the expanded strings */
+	uint16_t len[2 + VT_MAP_MAX_LABELS]; /* name, service, label values */
+	char data[];              /* the name, then those strings */
 };
 
 struct cset {
@@ -219,6 +219,7 @@ struct vt_mapping {
 	size_t edge_mask, nedges;
 	struct cset *cache;       /* VT_MAP_CACHE_SETS, allocated on first use */
 	uint64_t hits, misses;
+	struct vt_map_result result;  /* the last answer */
 	struct gsearch *search;   /* the glob walk's state */
 	char scratch[(2 + VT_MAP_MAX_LABELS) * (VT_NAME_MAX + 1)];
 };
@@ -1259,23 +1260,36 @@ static struct cres *build_answer(vt_mapping *m, const struct vt_map_rule *r,
 	struct cres *e = vt_xmalloc(sizeof *e + name.len + used + 1);
 	memset(e, 0, sizeof *e);
 	memcpy(e->data, name.ptr, name.len);
-	char *p = e->data + name.len;
-	memcpy(p, buf, used);
-	e->matched = 1;
-	e->r.action = r->action;
-	e->r.rule = r;
-	e->r.name = (struct vt_slice){ p, lens[0] };
-	p += lens[0];
-	e->r.service = (struct vt_slice){ p, lens[1] };
-	p += lens[1];
-	e->r.nlabels = r->nlabels;
-	for (size_t i = 0; i < r->nlabels; i++) {
-		e->r.label_key[i] = (struct vt_slice){ r->label_keys[i],
-		    strlen(r->label_keys[i]) };
-		e->r.label_value[i] = (struct vt_slice){ p, lens[2 + i] };
-		p += lens[2 + i];
-	}
+	memcpy(e->data + name.len, buf, used);
+	e->rule = r;
+	for (size_t i = 0; i < nstr; i++)
+		e->len[i] = (uint16_t)lens[i];
 	return e;
+}
+
+/* The answer a cache entry holds, in m->result. */
+static const struct vt_map_result *answer(vt_mapping *m,
+    const struct cres *e)
+{
+	const struct vt_map_rule *r = e->rule;
+	struct vt_map_result *out = &m->result;
+	const char *p = e->data + e->name_len;
+	if (r == NULL)
+		return NULL;
+	out->action = r->action;
+	out->rule = r;
+	out->name = (struct vt_slice){ p, e->len[0] };
+	p += e->len[0];
+	out->service = (struct vt_slice){ p, e->len[1] };
+	p += e->len[1];
+	out->nlabels = r->nlabels;
+	for (size_t i = 0; i < r->nlabels; i++) {
+		out->label_key[i] = (struct vt_slice){ r->label_keys[i],
+		    strlen(r->label_keys[i]) };
+		out->label_value[i] = (struct vt_slice){ p, e->len[2 + i] };
+		p += e->len[2 + i];
+	}
+	return out;
 }
 
 static struct cres *match_glob(vt_mapping *m, struct vt_slice name,
@@ -1361,7 +1375,7 @@ const struct vt_map_result *vt_mapping_lookup(vt_mapping *m,
 		    e->name_len == name.len &&
 		    memcmp(e->data, name.ptr, name.len) == 0) {
 			m->hits++;
-			return e->matched ? &e->r : NULL;
+			return answer(m, e);
 		}
 	}
 	m->misses++;
@@ -1380,5 +1394,5 @@ const struct vt_map_result *vt_mapping_lookup(vt_mapping *m,
 	unsigned w = set->next++ % CACHE_WAYS;
 	free(set->way[w]);
 	set->way[w] = e;
-	return e->matched ? &e->r : NULL;
+	return answer(m, e);
 }

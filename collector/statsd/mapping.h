@@ -38,7 +38,7 @@
 #define VT_MAP_MAX_BUCKETS 64    /* histogram buckets of one rule */
 #define VT_MAP_MAX_QUANTILES 16  /* quantiles of one rule */
 #define VT_MAP_MAX_RULES 100000
-#define VT_MAP_CACHE_SETS 4096   /* x 4 ways: names whose answer is kept */
+#define VT_MAP_CACHE_SETS 2048   /* x 4 ways: names whose answer is kept */
 
 /* ---- the document tree both parsers produce -------------------------- */
 
