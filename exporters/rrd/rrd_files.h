@@ -6,7 +6,10 @@
  * Used by the writer thread only, one round at a time:
  *   vt_rrd_files_begin       a round starts
  *   vt_rrd_files_add ...     one update per file and window, oldest window
- *                            first (files are created or checked here)
+ *                            first (files are created or checked here);
+ *                            windows no daemon closed before it (missing
+ *                            ones, the one a crash cut) are written as
+ *                            unknown, never left for librrd to fill in
  *   vt_rrd_files_commit      the gathered updates go out, several windows
  *                            of a file in one call; files not seen in the
  *                            round (expired series) are forgotten

@@ -79,7 +79,9 @@
  * same few hundred microseconds whatever it carries, so a check file is
  * written when the status changes and otherwise at least this often
  * (seconds): unchanged windows are folded into the next write. Its
- * heartbeat covers the gap, so RRDtool sees the status held throughout. */
+ * heartbeat covers the gap, so RRDtool sees the status held throughout;
+ * the time no daemon ran is not such a gap: the writer stores it as
+ * unknown (rrd_files.c, hole_before). */
 #define VT_RRD_CHECK_REFRESH 300
 
 /* What a file holds: the statsd kinds, plus check status history. */
