@@ -41,6 +41,7 @@
 	X(html) \
 	X(http_gate) \
 	X(trends) \
+	X(calls) \
 	X(catalogue) \
 	X(amqp_url) \
 	X(amqp_backoff) \

@@ -38,11 +38,13 @@
 #include "collector/ingest/listen.h"
 #include "collector/statsd/mapping_yaml.h"
 #include "dashboards/api/core_routes.h"
+#include "dashboards/api/map_api.h"
 #include "dashboards/api/series_api.h"
 #include "dashboards/graph/graph.h"
 #include "dashboards/http/http.h"
 #include "dashboards/pages/pages.h"
 #include "exporters/prom/prom.h"
+#include "exporters/recent/calls.h"
 #include "exporters/recent/latest.h"
 #include "exporters/recent/trends.h"
 #include "exporters/rrd/rrd_lib.h"
@@ -70,6 +72,7 @@ struct vt_daemon {
 	vt_amqp_consumer *amqp;       /* NULL when amqp.url is "" */
 	struct vt_core_routes core;
 	vt_trends *trends;           /* tile figures for the dashboards */
+	vt_calls *calls;             /* the service map's edges */
 	struct vt_pages pages;
 	struct vt_selfmetrics self;  /* vitals.* metrics: last counters */
 	double last_close;           /* unix time the open window began */
@@ -278,6 +281,9 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 		return -1;
 	d->trends = vt_trends_create();   /* fed by the latest-window view */
 	vt_daemon_health_set_trends(d->healthd, d->trends);
+	d->calls = vt_calls_create();     /* fed by the latest-window view too */
+	vt_latest_feed(vt_daemon_health_latest(d->healthd),
+	    vt_calls_sink(d->calls));
 	int rc = vt_sinks_start(d->flusher);
 	if (rc < 0) {
 		snprintf(err, errlen, "flusher thread: %s", strerror(-rc));
@@ -307,8 +313,9 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 	vt_daemon_health_add_routes(d->healthd, d->prom, d->http, d->inbox);
 	vt_daemon_alerts_add_routes(d->alertd, d->prom, d->http);
 	d->pages = (struct vt_pages){ vt_daemon_health_registry(d->healthd),
-	    vt_daemon_health_latest(d->healthd), d->trends };
+	    vt_daemon_health_latest(d->healthd), d->trends, d->calls };
 	vt_pages_register(d->http, &d->pages);
+	vt_map_api_register(d->http, &d->pages);
 	if (start_amqp(d, err, errlen) < 0)
 		return -1;
 	return vt_http_start(d->http, err, errlen);
@@ -459,6 +466,7 @@ void vt_daemon_destroy(vt_daemon *d)
 	vt_daemon_alerts_destroy(d->alertd);     /* kills running hooks */
 	vt_prom_destroy(d->prom);
 	vt_trends_destroy(d->trends);
+	vt_calls_destroy(d->calls);
 	vt_rrd_read_destroy(d->rrdread);
 	vt_rrd_store_destroy(d->rrd);      /* drains; before the registry */
 	vt_daemon_health_destroy(d->healthd);

@@ -1,6 +1,7 @@
 /*
  * pages.c - the dashboard routes (pages.h): take the snapshots, render,
- * release. The rendering lives in pages_overview.c and pages_service.c.
+ * release. The rendering lives in pages_overview.c, pages_service.c and
+ * pages_map.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "collector/health/health_snapshot.h"
 #include "dashboards/assets/assets.h"
 #include "dashboards/pages/pages.h"
+#include "dashboards/pages/pages_map.h"
 #include "dashboards/pages/pages_overview.h"
 #include "dashboards/pages/pages_service.h"
 
@@ -21,10 +23,40 @@ static int flag(const struct vt_http_request *req, const char *name)
 	return v != NULL && strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
 }
 
+/* The map (pages_map.h) from the health, trends and calls snapshots. */
+static void render_map(struct vt_pages *p, int wall, int partial,
+    struct vt_http_response *resp)
+{
+	struct vt_map_opts o = { .wall = wall, .partial = partial };
+	struct vt_health_snapshot *hs = vt_health_snapshot_get(p->health);
+	struct vt_trends_snapshot *ts = vt_trends_get(p->trends);
+	struct vt_calls_snapshot *cs = p->calls ? vt_calls_get(p->calls) :
+	    NULL;
+	struct vt_map m;
+	vt_calls_map(&m, hs, ts, cs);
+	vt_pages_map(&m, cs, &o, vt_clock_now(), &resp->body);
+	vt_calls_map_free(&m);
+	vt_calls_release(cs);
+	vt_trends_release(ts);
+	vt_health_snapshot_release(hs);
+	resp->content_type = HTML_TYPE;
+	resp->no_cache = 1;
+}
+
+static void get_map(void *ctx, const struct vt_http_request *req,
+    struct vt_http_response *resp)
+{
+	render_map(ctx, flag(req, "wall"), flag(req, "partial"), resp);
+}
+
 static void get_overview(void *ctx, const struct vt_http_request *req,
     struct vt_http_response *resp)
 {
 	struct vt_pages *p = ctx;
+	if (flag(req, "wall") && flag(req, "map")) {
+		render_map(p, 1, flag(req, "partial"), resp);
+		return;
+	}
 	struct vt_overview_opts o = {
 		.wall = flag(req, "wall"),
 		.partial = flag(req, "partial"),
@@ -73,6 +105,7 @@ static void get_service(void *ctx, const struct vt_http_request *req,
 void vt_pages_register(vt_http *h, struct vt_pages *ctx)
 {
 	vt_http_route(h, "GET", "/", 0, get_overview, ctx);
+	vt_http_route(h, "GET", "/map", 0, get_map, ctx);
 	vt_http_route(h, "GET", "/services/", 1, get_service, ctx);
 	vt_assets_register(h);
 }

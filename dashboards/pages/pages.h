@@ -8,6 +8,10 @@
  *   GET /?wall=1                the office wall: dark, full screen, no
  *                               scrolling, live over /api/v1/events
  *   GET /?wall=1&partial=1      just the wall's tiles (what wall.js fetches)
+ *   GET /map                    the service map (pages_map.h): services by
+ *                               status, calls as arcs by rate
+ *   GET /map?wall=1, /?wall=1&map=1   the same on the dark wall
+ *   GET /map?partial=1          just the map and its counts (map.js)
  *   GET /services/<service>     checks, a graph per metric, latest values;
  *                               ?range=1h|6h|1d|1w|1y (default 1h)
  *
@@ -16,7 +20,8 @@
  * the server's own scripts and styles (no inline script or handlers).
  *
  * Threads: handlers run on HTTP threads and read only published state:
- * the health snapshot, the latest closed window and the trends snapshot.
+ * the health snapshot, the latest closed window, the trends and the
+ * calls snapshots.
  */
 #ifndef VT_PAGES_H
 #define VT_PAGES_H
@@ -24,6 +29,7 @@
 #include "collector/base/buf.h"
 #include "collector/health/health.h"
 #include "dashboards/http/http.h"
+#include "exporters/recent/calls.h"
 #include "exporters/recent/latest.h"
 #include "exporters/recent/trends.h"
 
@@ -31,9 +37,11 @@ struct vt_pages {
 	vt_health *health;           /* borrowed */
 	vt_latest *latest;           /* borrowed */
 	vt_trends *trends;           /* borrowed */
+	vt_calls *calls;             /* borrowed; NULL: a map without calls */
 };
 
-/* Register GET /, /services/ and /assets/. ctx must outlive the server. */
+/* Register GET /, /map, /services/ and /assets/. ctx must outlive the
+ * server. */
 void vt_pages_register(vt_http *h, struct vt_pages *ctx);
 
 #endif
