@@ -5,6 +5,7 @@
  *   vitals-send check backup nightly ok --ttl 26h --output "3.2 GB"
  *   vitals-send timing payments http.get 12.5
  *   vitals-send --http http://collector:8080 check db repl critical
+ *   vitals-send timing checkout http.client 84 --peer payments --tag status:200
  *
  * Build: cc -Iinclude -o vitals-send contrib/vitals-send.c
  *        contrib/client/vitals_client.c -lm
@@ -20,6 +21,7 @@
 #include "vitals_client.h"
 
 #define MAX_ARGS 8
+#define MAX_TAGS 16
 
 static const char usage[] =
 "usage: vitals-send [options] check SERVICE CHECK STATUS\n"
@@ -37,12 +39,18 @@ static const char usage[] =
 "  -t, --ttl DURATION    check TTL: seconds or 30s, 5m, 26h, 7d (60s)\n"
 "  -o, --output TEXT     check output; - reads it from standard input\n"
 "  -i, --instance ID     check instance (default: this host's address)\n"
+"  --peer SERVICE        metrics: a call to SERVICE, for the service map\n"
+"                        (adds the tag peer.service:SERVICE)\n"
+"  --tag KEY[:VALUE]     metrics: a DogStatsD tag, e.g. status:503 or\n"
+"                        error:true; repeatable (up to 16)\n"
 "  -h, --help            this text\n"
 "exit status: 0 sent, 1 not sent or rejected, 2 usage error\n";
 
 struct opts {
-	const char *host, *port, *url, *token, *output, *instance;
+	const char *host, *port, *url, *token, *output, *instance, *peer;
 	double ttl;
+	const char *tags[MAX_TAGS];
+	int ntags;
 	const char *args[MAX_ARGS];
 	int nargs;
 };
@@ -106,6 +114,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			dst = &o->output;
 		else if (strcmp(a, "-i") == 0 || strcmp(a, "--instance") == 0)
 			dst = &o->instance;
+		else if (strcmp(a, "--peer") == 0)
+			dst = &o->peer;
+		else if (strcmp(a, "--tag") == 0) {
+			if (o->ntags == MAX_TAGS)
+				return fail_usage("%s: at most 16 tags", a);
+			dst = &o->tags[o->ntags++];
+		}
 		if (dst != NULL || strcmp(a, "-t") == 0 ||
 		    strcmp(a, "--ttl") == 0) {
 			if (i + 1 >= argc)
@@ -146,6 +161,8 @@ static int run(vitals_client *c, const struct opts *o)
 	enum vitals_status st;
 	char text[4 * VITALS_OUTPUT_MAX];
 
+	if ((o->peer || o->ntags) && strcmp(cmd, "check") == 0)
+		return fail_usage("%s", "--peer and --tag are for metrics");
 	if (strcmp(cmd, "check") == 0) {
 		if (o->nargs != 4)
 			return fail_usage("%s: needs SERVICE CHECK STATUS", cmd);
@@ -167,11 +184,24 @@ static int run(vitals_client *c, const struct opts *o)
 		return fail_usage("%s: needs SERVICE METRIC VALUE", cmd);
 	if (o->nargs == 4 && parse_number(o->args[3], &v) < 0)
 		return fail_usage("not a number: %s", o->args[3]);
+	const char *tags[MAX_TAGS + 1];
+	char peer[1024];
+	size_t n = 0;
+	if (o->peer) {
+		if (o->peer[0] == '\0')
+			return fail_usage("%s", "--peer: an empty service");
+		snprintf(peer, sizeof peer, "peer.service:%s", o->peer);
+		tags[n++] = peer;
+	}
+	for (int i = 0; i < o->ntags; i++)
+		tags[n++] = o->tags[i];
 	if (count)
-		return vitals_client_count(c, o->args[1], o->args[2], v);
+		return vitals_client_count_tags(c, o->args[1], o->args[2], v,
+		    tags, n);
 	if (strcmp(cmd, "timing") == 0)
-		return vitals_client_timing(c, o->args[1], o->args[2], v);
-	return vitals_client_gauge(c, o->args[1], o->args[2], v);
+		return vitals_client_timing_tags(c, o->args[1], o->args[2], v,
+		    tags, n);
+	return vitals_client_gauge_tags(c, o->args[1], o->args[2], v, tags, n);
 }
 
 int main(int argc, char **argv)

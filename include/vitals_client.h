@@ -8,11 +8,14 @@
  *   vitals_client_check(vc, "payments", "cassandra", VITALS_OK,
  *       "3/3 nodes up", 30);
  *   vitals_client_timing(vc, "payments", "http.get", 12.5);
+ *   vitals_client_call(vc, "payments", "ledger", "rpc.client", 8.1, 200);
  *   vitals_client_close(vc);
  *
  * Wire formats, the ones vitalsd documents (SPEC 3): a check is one JSON
  * object {"service", "check", "status", "output", "ttl"[, "instance"]};
- * a metric is one statsd line "<metric>:<value>|<type>|#service:<svc>".
+ * a metric is one statsd line "<metric>:<value>|<type>|#service:<svc>"
+ * (then ",<tag>..." for the _tags calls; a call to another service
+ * carries "peer.service:<callee>").
  * Over UDP (the default: fire and forget, one datagram per call, never
  * blocks the caller on the collector) or, with vitals_client_open_http,
  * as HTTP POSTs to /api/v1/health and /api/v1/metrics, which report
@@ -87,6 +90,33 @@ int vitals_client_count(vitals_client *c, const char *service,
 int vitals_client_gauge(vitals_client *c, const char *service,
     const char *metric, double value);
 
+/*
+ * The same with DogStatsD tags: tags[0..ntags) are "key:value" (or bare
+ * "key") strings, e.g. "route:/pay"; in each, ',', '|', '#', '@' and
+ * control characters become '_'; empty tags and a "service" tag (the
+ * service argument says it) are left out. tags may be NULL when ntags
+ * is 0. 0 or -errno as above.
+ */
+int vitals_client_timing_tags(vitals_client *c, const char *service,
+    const char *metric, double milliseconds, const char *const *tags,
+    size_t ntags);
+int vitals_client_count_tags(vitals_client *c, const char *service,
+    const char *metric, double n, const char *const *tags, size_t ntags);
+int vitals_client_gauge_tags(vitals_client *c, const char *service,
+    const char *metric, double value, const char *const *tags,
+    size_t ntags);
+
+/*
+ * One call from service to another, for the service map (/map): a timer
+ * of milliseconds tagged peer.service:<peer>, and status:<code> when
+ * status > 0 (an HTTP status: 500-599 count as failed calls, so does
+ * status 0 with the tag error:true through vitals_client_timing_tags).
+ *
+ *   vitals_client_call(vc, "checkout", "payments", "http.client", 84, 200);
+ */
+int vitals_client_call(vitals_client *c, const char *service,
+    const char *peer, const char *metric, double milliseconds, int status);
+
 /* The collector's answer to the last failed HTTP call ("" if none).
  * Valid until the next call on c. */
 const char *vitals_client_error(const vitals_client *c);
@@ -105,6 +135,10 @@ int vitals_format_check(char *buf, size_t len, const char *service,
     const char *output, double ttl_seconds);
 int vitals_format_metric(char *buf, size_t len, const char *service,
     const char *metric, double value, const char *type);
+/* With tags, as vitals_client_timing_tags sends them. */
+int vitals_format_metric_tags(char *buf, size_t len, const char *service,
+    const char *metric, double value, const char *type,
+    const char *const *tags, size_t ntags);
 
 #ifdef __cplusplus
 }

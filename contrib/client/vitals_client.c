@@ -132,6 +132,41 @@ int vitals_format_check(char *buf, size_t len, const char *service,
 	return o.full ? -1 : (int)o.pos;
 }
 
+/* A tag: what would end the tag list or the line -> '_'. */
+static void put_statsd_tag(struct out *o, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char ch = (c < 0x20 || c == 0x7f || strchr("|#,@", c)) ? '_' :
+		    (char)c;
+		put(o, &ch, 1);
+	}
+}
+
+/* Tags the line leaves out: empty ones and the service's own. */
+static int skip_tag(const char *t)
+{
+	return t == NULL || t[0] == '\0' || t[0] == ':' ||
+	    strcmp(t, "service") == 0 || strncmp(t, "service:", 8) == 0;
+}
+
+int vitals_format_metric_tags(char *buf, size_t len, const char *service,
+    const char *metric, double value, const char *type,
+    const char *const *tags, size_t ntags)
+{
+	int n = vitals_format_metric(buf, len, service, metric, value, type);
+	if (n < 0)
+		return -1;
+	struct out o = { buf, len, (size_t)n, 0 };
+	for (size_t i = 0; i < ntags; i++) {
+		if (skip_tag(tags[i]))
+			continue;
+		put(&o, ",", 1);
+		put_statsd_tag(&o, tags[i]);
+	}
+	return o.full ? -1 : (int)o.pos;
+}
+
 int vitals_format_metric(char *buf, size_t len, const char *service,
     const char *metric, double value, const char *type)
 {
@@ -380,25 +415,45 @@ int vitals_client_check(vitals_client *c, const char *service,
 	return rc;
 }
 
+static int metric_tags(vitals_client *c, const char *service,
+    const char *name, double value, const char *type,
+    const char *const *tags, size_t ntags)
+{
+	char stack[4 * NAME_MAX_LEN + 256];
+	size_t cap = sizeof stack;
+	for (size_t i = 0; i < ntags; i++)
+		cap += 2 * (tags[i] ? strlen(tags[i]) + 1 : 0);
+	char *buf = cap == sizeof stack ? stack : malloc(cap);
+	int n = 0, m, rc;
+	if (buf == NULL)
+		return -ENOMEM;
+	/* statsd reads "-5|g" as a decrement: set a negative gauge from 0. */
+	if (strcmp(type, "g") == 0 && value < 0) {
+		n = vitals_format_metric_tags(buf, cap - 1, service, name, 0,
+		    type, tags, ntags);
+		if (n < 0) {
+			rc = -EMSGSIZE;
+			goto out;
+		}
+		buf[n++] = '\n';
+	}
+	m = vitals_format_metric_tags(buf + n, cap - (size_t)n, service,
+	    name, value, type, tags, ntags);
+	if (m < 0)
+		rc = isfinite(value) ? -EMSGSIZE : -EINVAL;
+	else
+		rc = deliver(c, "/api/v1/metrics", "text/plain", buf,
+		    (size_t)(n + m));
+out:
+	if (buf != stack)
+		free(buf);
+	return rc;
+}
+
 static int metric(vitals_client *c, const char *service, const char *name,
     double value, const char *type)
 {
-	char buf[4 * NAME_MAX_LEN + 256];
-	int n = 0, m;
-	/* statsd reads "-5|g" as a decrement: set a negative gauge from 0. */
-	if (strcmp(type, "g") == 0 && value < 0) {
-		n = vitals_format_metric(buf, sizeof buf - 1, service, name, 0,
-		    type);
-		if (n < 0)
-			return -EMSGSIZE;
-		buf[n++] = '\n';
-	}
-	m = vitals_format_metric(buf + n, sizeof buf - (size_t)n, service,
-	    name, value, type);
-	if (m < 0)
-		return isfinite(value) ? -EMSGSIZE : -EINVAL;
-	return deliver(c, "/api/v1/metrics", "text/plain", buf,
-	    (size_t)(n + m));
+	return metric_tags(c, service, name, value, type, NULL, 0);
 }
 
 int vitals_client_timing(vitals_client *c, const char *service,
@@ -417,4 +472,40 @@ int vitals_client_gauge(vitals_client *c, const char *service,
     const char *name, double value)
 {
 	return metric(c, service, name, value, "g");
+}
+
+int vitals_client_timing_tags(vitals_client *c, const char *service,
+    const char *name, double milliseconds, const char *const *tags,
+    size_t ntags)
+{
+	return metric_tags(c, service, name, milliseconds, "ms", tags, ntags);
+}
+
+int vitals_client_count_tags(vitals_client *c, const char *service,
+    const char *name, double n, const char *const *tags, size_t ntags)
+{
+	return metric_tags(c, service, name, n, "c", tags, ntags);
+}
+
+int vitals_client_gauge_tags(vitals_client *c, const char *service,
+    const char *name, double value, const char *const *tags, size_t ntags)
+{
+	return metric_tags(c, service, name, value, "g", tags, ntags);
+}
+
+int vitals_client_call(vitals_client *c, const char *service,
+    const char *peer, const char *name, double milliseconds, int status)
+{
+	char *p = malloc(strlen(peer) + sizeof "peer.service:");
+	char code[32];
+	if (p == NULL)
+		return -ENOMEM;
+	strcpy(p, "peer.service:");
+	strcat(p, peer);
+	snprintf(code, sizeof code, "status:%d", status);
+	const char *tags[2] = { p, code };
+	int rc = metric_tags(c, service, name, milliseconds, "ms", tags,
+	    status > 0 ? 2 : 1);
+	free(p);
+	return rc;
 }

@@ -47,6 +47,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int rc = vitals_client_count(c, "installed", argv[2], 3);
+	/* a call for the service map: a timer tagged with its callee */
+	if (rc == 0)
+		rc = vitals_client_call(c, "installed", "peer-svc", "probe.call",
+		    5, 503);
 	vitals_client_close(c);
 	return rc == 0 ? 0 : 1;
 }
@@ -179,6 +183,9 @@ class Install(unittest.TestCase):
         r = run([prog, port, "probe." + name], env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
         data, _ = sock.recvfrom(65536)
+        call, _ = sock.recvfrom(65536)
+        self.assertEqual(call.decode(), "probe.call:5|ms|#service:installed,"
+                         "peer.service:peer-svc,status:503")
         dyn = run(["readelf", "-d", prog]).stdout
         return data.decode(), dyn
 
