@@ -450,6 +450,11 @@ static int fail(struct ctx *c, unsigned line, const char *key,
 	else
 		snprintf(c->err, c->errlen, "vitalsd: %s: %s: %s", c->file,
 		    key, why);
+	/* One line: keys and values quoted from the file may hold
+	 * control characters. */
+	for (char *p = c->err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -1;
 }
 

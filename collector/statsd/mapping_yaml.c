@@ -146,6 +146,10 @@ struct vt_mnode *vt_mapping_yaml_parse(const char *text, size_t len,
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	if (out == NULL)        /* one line, whatever a key held */
+		for (char *p = err; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 	return out;
 }
 
@@ -293,5 +297,8 @@ int vt_mapping_load(const char *mapping_file, const char *config_path,
 	return 0;
 bad:
 	vt_mapping_destroy(m);
+	for (char *p = err; *p; p++)    /* one line */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -1;
 }
