@@ -38,7 +38,8 @@ struct vt_series {
 	size_t key_len;
 	size_t nlabels;
 	const struct vt_label *labels; /* sorted by key, owned by the series */
-	uint64_t hash;           /* hash of key */
+	uint64_t hash;           /* vt_hash(key, VT_SERIES_HASH_SEED); the
+	                            catalogue indexes by it */
 	uint64_t id;             /* creation order, 1, 2, ... (set by the
 	                            aggregator): the older series wins a
 	                            naming conflict */

@@ -17,13 +17,11 @@
 
 #define FORMAT_NAME "vitals-catalogue"
 #define FORMAT_VERSION 1
-#define SEQ_NONE UINT64_MAX         /* in no flush yet (loaded) */
 
 struct entry {
 	struct vt_series *series;   /* one reference, owned */
 	double last_seen;           /* unix time of its last sample */
 	double value;               /* gauge: last value; NaN otherwise */
-	uint64_t seq;               /* last flush that carried it */
 	double first_seen;          /* 0 not yet, -1 unknown (loaded from
 	                               a file saved without it) */
 	double kept_at;             /* last window with samples, 0 none */
@@ -37,6 +35,16 @@ struct vt_catalogue {
 	size_t max;                 /* 0: no cap */
 	struct entry *v;            /* n used of cap */
 	size_t n, cap;
+	/* Per entry (cap of them): carried by the flush noted last. */
+	unsigned char *carried;
+	size_t ncarried;
+	/* The windows of the flush noted last, in order, with their entries:
+	 * in the next flush a window of the same series at the same place
+	 * maps to the same entry without a lookup (each series here is held
+	 * by its entry). Cleared whenever entries move. */
+	const struct vt_series **prev;
+	size_t *prev_idx;
+	size_t nprev, capprev;
 	size_t *slots;              /* index + 1, 0 empty; mask + 1 of them */
 	size_t mask;
 	int changed;                /* anything since the last save */
@@ -48,7 +56,7 @@ struct vt_catalogue {
 
 static uint64_t key_hash(const struct vt_series *s)
 {
-	return vt_hash(s->key, s->key_len, VT_SERIES_HASH_SEED);
+	return s->hash;       /* vt_hash of the key, VT_SERIES_HASH_SEED */
 }
 
 static void index_rebuild(vt_catalogue *c)
@@ -89,9 +97,11 @@ static struct entry *add(vt_catalogue *c, struct vt_series *s, size_t slot)
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 64;
 		c->v = vt_xrealloc(c->v, c->cap * sizeof *c->v);
+		c->carried = vt_xrealloc(c->carried, c->cap);
 	}
+	c->carried[c->n] = 0;
 	struct entry *e = &c->v[c->n++];
-	*e = (struct entry){ .series = s, .value = NAN, .seq = SEQ_NONE };
+	*e = (struct entry){ .series = s, .value = NAN };
 	c->slots[slot] = c->n;
 	if (c->n * 2 > c->mask + 1)
 		index_rebuild(c);
@@ -101,21 +111,25 @@ static struct entry *add(vt_catalogue *c, struct vt_series *s, size_t slot)
 
 /* Drop the entries drop() picks, keeping the order of the rest. */
 static size_t drop_where(vt_catalogue *c,
-    int (*drop)(const struct entry *e, const void *arg), const void *arg)
+    int (*drop)(const vt_catalogue *c, size_t k, const void *arg),
+    const void *arg)
 {
 	size_t out = 0;
 	for (size_t k = 0; k < c->n; k++) {
-		if (drop(&c->v[k], arg)) {
+		if (drop(c, k, arg)) {
+			c->ncarried -= c->carried[k];
 			vt_series_release(c->v[k].series);
 			free(c->v[k].kept_q);
 			continue;
 		}
+		c->carried[out] = c->carried[k];
 		c->v[out++] = c->v[k];
 	}
 	size_t gone = c->n - out;
 	c->n = out;
 	if (gone) {
 		index_rebuild(c);
+		c->nprev = 0;             /* entries moved */
 		c->changed = c->renamed = 1;
 	}
 	return gone;
@@ -141,6 +155,9 @@ void vt_catalogue_destroy(vt_catalogue *c)
 		free(c->v[k].kept_q);
 	}
 	free(c->v);
+	free(c->carried);
+	free(c->prev);
+	free(c->prev_idx);
 	free(c->slots);
 	free(c);
 }
@@ -168,30 +185,65 @@ size_t vt_catalogue_size(const vt_catalogue *c)
 static void keep(struct entry *e, const struct vt_flush *f,
     const struct vt_metric_window *w);
 
+/* The entry of window i of f: the one of the same series at the same
+ * place in the flush noted last (*looked 0: it is up to date but for
+ * this window's samples), else looked up or added (*looked 1). */
+static size_t entry_of(vt_catalogue *c, const struct vt_flush *f, size_t i,
+    int *looked)
+{
+	const struct vt_metric_window *w = &f->metrics[i];
+	*looked = !(i < c->nprev && c->prev[i] == w->series);
+	if (!*looked)
+		return c->prev_idx[i];
+	size_t slot;
+	struct entry *e = find(c, w->series, &slot);
+	if (e == NULL)
+		e = add(c, vt_series_retain(w->series), slot);
+	if (e->series != w->series) {   /* expired and back, maybe as
+	                                   another kind */
+		vt_series_release(e->series);
+		e->series = vt_series_retain(w->series);
+		c->changed = 1;
+	}
+	return (size_t)(e - c->v);
+}
+
 void vt_catalogue_note(vt_catalogue *c, const struct vt_flush *f)
 {
+	memset(c->carried, 0, c->n);
+	c->ncarried = 0;
+	if (f->nmetrics > c->capprev) {
+		c->capprev = f->nmetrics;
+		c->prev = vt_xrealloc(c->prev, c->capprev * sizeof *c->prev);
+		c->prev_idx = vt_xrealloc(c->prev_idx,
+		    c->capprev * sizeof *c->prev_idx);
+	}
 	for (size_t i = 0; i < f->nmetrics; i++) {
 		const struct vt_metric_window *w = &f->metrics[i];
-		size_t slot;
-		struct entry *e = find(c, w->series, &slot);
-		if (e == NULL)
-			e = add(c, vt_series_retain(w->series), slot);
-		if (e->series != w->series) {   /* expired and back, maybe as
-		                                   another kind */
-			vt_series_release(e->series);
-			e->series = vt_series_retain(w->series);
-			c->changed = 1;
+		int looked;
+		size_t k = entry_of(c, f, i, &looked);
+		c->prev[i] = w->series;
+		c->prev_idx[i] = k;
+		if (!c->carried[k]) {
+			c->carried[k] = 1;
+			c->ncarried++;
 		}
+		/* An idle window of a series noted last time changes nothing:
+		 * with 100,000 metrics, not touching their entries is most of
+		 * the cost of a window here. */
+		if (!looked && w->samples == 0)
+			continue;
+		struct entry *e = &c->v[k];
 		if (w->last_seen > e->last_seen) {
 			e->last_seen = w->last_seen;
 			c->changed = 1;
 		}
 		if (w->series->kind == VT_GAUGE && isfinite(w->value))
 			e->value = w->value;
-		e->seq = f->seq;
 		if (w->samples > 0)
 			keep(e, f, w);
 	}
+	c->nprev = f->nmetrics;
 }
 
 /* Remember a window with samples for vt_catalogue_kept. */
@@ -237,10 +289,10 @@ void vt_catalogue_kept(vt_catalogue *c, const struct vt_series *const *s,
 	}
 }
 
-static int too_old(const struct entry *e, const void *arg)
+static int too_old(const vt_catalogue *c, size_t k, const void *arg)
 {
 	const double *cut = arg;
-	return e->last_seen < *cut;
+	return c->v[k].last_seen < *cut;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -249,37 +301,33 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-struct shed_arg {
-	uint64_t seq;               /* entries of this flush stay */
-	double cut;                 /* silent since before: forgotten */
-};
-
-static int shed_one(const struct entry *e, const void *arg)
+/* Silent since before *arg and not in the flush noted last. */
+static int shed_one(const vt_catalogue *c, size_t k, const void *arg)
 {
-	const struct shed_arg *s = arg;
-	return e->seq != s->seq && e->last_seen < s->cut;
+	const double *cut = arg;
+	return !c->carried[k] && c->v[k].last_seen < *cut;
 }
 
-/* Past max: forget the longest silent entries not in flush `seq`, down
- * to 9/10 of max (ties at the cut may take a few more). */
-static void shed(vt_catalogue *c, uint64_t seq)
+/* Past max: forget the longest silent entries the flush noted last does
+ * not carry, down to 9/10 of max (ties at the cut may take a few more). */
+static void shed(vt_catalogue *c)
 {
 	if (c->max == 0 || c->n <= c->max)
 		return;
 	size_t keep = c->max - c->max / 10, n = 0;
 	double *seen = vt_xmalloc(c->n * sizeof *seen);
 	for (size_t k = 0; k < c->n; k++)
-		if (c->v[k].seq != seq)
+		if (!c->carried[k])
 			seen[n++] = c->v[k].last_seen;
 	size_t drop = c->n - keep < n ? c->n - keep : n;
 	if (drop > 0) {
 		qsort(seen, n, sizeof *seen, cmp_double);
-		struct shed_arg a = { seq, seen[drop - 1] };
+		double cut = seen[drop - 1];
 		/* strictly older than the cut, then at it until enough go */
-		drop_where(c, shed_one, &a);
-		a.cut = nextafter(a.cut, INFINITY);
+		drop_where(c, shed_one, &cut);
+		cut = nextafter(cut, INFINITY);
 		if (c->n > keep)
-			drop_where(c, shed_one, &a);
+			drop_where(c, shed_one, &cut);
 	}
 	free(seen);
 }
@@ -291,16 +339,14 @@ struct vt_flush *vt_catalogue_merge(vt_catalogue *c,
 	 * carries have last_seen within metric_ttl <= retire_after. */
 	double cut = now - c->retire_after;
 	drop_where(c, too_old, &cut);
-	shed(c, f->seq);
-	size_t extra = 0;
-	for (size_t k = 0; k < c->n; k++)
-		extra += c->v[k].seq != f->seq;
+	shed(c);
+	size_t extra = c->n - c->ncarried;
 	if (extra == 0)
 		return vt_flush_retain(f);
 	struct vt_flush *m = vt_flush_copy(f, NULL, NULL, extra);
 	for (size_t k = 0; k < c->n; k++) {
 		const struct entry *e = &c->v[k];
-		if (e->seq == f->seq)
+		if (c->carried[k])
 			continue;
 		struct vt_metric_window *w = &m->metrics[m->nmetrics++];
 		*w = (struct vt_metric_window){
@@ -316,9 +362,9 @@ struct vt_flush *vt_catalogue_merge(vt_catalogue *c,
 	return m;
 }
 
-static int of_service(const struct entry *e, const void *arg)
+static int of_service(const vt_catalogue *c, size_t k, const void *arg)
 {
-	return strcmp(e->series->service, arg) == 0;
+	return strcmp(c->v[k].series->service, arg) == 0;
 }
 
 size_t vt_catalogue_forget(vt_catalogue *c, const char *service)
@@ -548,7 +594,7 @@ int vt_catalogue_load(vt_catalogue *c, const char *dir, double now,
 			e->first_seen = -1;   /* saved before it was kept */
 		restored++;
 	}
-	shed(c, SEQ_NONE - 1);           /* loaded entries are in none */
+	shed(c);                         /* loaded entries are in no flush */
 	if (c->n < (size_t)restored)
 		restored = (int)c->n;
 	c->changed = c->renamed = 0;

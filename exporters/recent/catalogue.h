@@ -68,8 +68,9 @@ void vt_catalogue_note(vt_catalogue *c, const struct vt_flush *f);
  * f plus an idle window for each remembered metric f does not carry and
  * that was seen less than retire_after before now; metrics older than
  * that are retired first, and past `max` the longest silent of those f
- * does not carry (down to 9/10 of max, so this is rare). One reference: f itself, retained, when
- * nothing is added. Call vt_catalogue_note(c, f) first.
+ * does not carry (down to 9/10 of max, so this is rare). One reference:
+ * f itself, retained, when nothing is added. Call vt_catalogue_note(c,
+ * f) first, with the same f.
  */
 struct vt_flush *vt_catalogue_merge(vt_catalogue *c,
     const struct vt_flush *f, double now);
