@@ -199,6 +199,22 @@ static const struct place *find_place(const struct layout *l,
 	return NULL;
 }
 
+/* Where a flat label goes: beside its node, away from the circle's
+ * centre (above or below it at the top and the bottom). Its anchor. */
+static const char *flat_label(const struct layout *l, const struct place *p,
+    double *x, double *y)
+{
+	double c = cos(p->angle), s = sin(p->angle);
+	if (fabs(c) < 0.2) {
+		*x = p->x;
+		*y = p->y + (s > 0 ? 1 : -1) * (l->rn + l->fs * 0.8);
+		return "middle";
+	}
+	*x = p->x + (c > 0 ? 1 : -1) * (l->rn + 6);
+	*y = p->y;
+	return c > 0 ? "start" : "end";
+}
+
 /* The label's start point and the far corner of its box. */
 static void label_box(struct layout *l, const struct place *p)
 {
@@ -216,15 +232,12 @@ static void label_box(struct layout *l, const struct place *p)
 		}
 		return;
 	}
-	double x = d * c, y = d * s;
-	if (fabs(c) < 0.2) {
-		y += (s > 0 ? 1 : -1) * l->fs * 0.7;
-		extend(l, x - len / 2, y - l->fs * 0.7);
-		extend(l, x + len / 2, y + l->fs * 0.7);
-	} else {
-		extend(l, x, y - l->fs * 0.7);
-		extend(l, c > 0 ? x + len : x - len, y + l->fs * 0.7);
-	}
+	double x, y;
+	const char *anchor = flat_label(l, p, &x, &y);
+	double x0 = anchor[0] == 'm' ? x - len / 2 : anchor[0] == 's' ? x :
+	    x - len;
+	extend(l, x0, y - l->fs * 0.7);
+	extend(l, x0 + len, y + l->fs * 0.7);
 }
 
 static void make_layout(struct layout *l, const struct vt_map *m)
@@ -390,10 +403,7 @@ static void render_node(struct vt_buf *b, const struct layout *l,
 		    "transform=\"rotate(%.2f %.1f %.1f)\">", x, y, l->fs,
 		    p->flip ? "end" : "start", deg, x, y);
 	} else {
-		const char *anchor = fabs(c) < 0.2 ? "middle" : c > 0 ?
-		    "start" : "end";
-		if (fabs(c) < 0.2)
-			y += (s > 0 ? 1 : -1) * l->fs * 0.7;
+		const char *anchor = flat_label(l, p, &x, &y);
 		vt_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.1f\" "
 		    "text-anchor=\"%s\" dominant-baseline=\"central\">", x, y,
 		    l->fs, anchor);
