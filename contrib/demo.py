@@ -3,9 +3,12 @@
 
 Starts vitalsd (unless --no-daemon), then plays a dozen services: each has
 instances that send statsd timings, counters, gauges and sets over UDP and
-JSON healthchecks every few seconds. Now and then an incident starts (a
-check goes warning or critical, latency climbs, errors rise) and recovers a
-little later; one instance sometimes goes silent so its checks turn stale.
+JSON healthchecks every few seconds. Services call each other (CALLS):
+each call is a timer tagged peer.service:<callee> and status:<code>, so
+the service map (/map) draws the fleet, and a callee in trouble answers
+slower and with 5xx. Now and then an incident starts (a check goes warning
+or critical, latency climbs, errors rise) and recovers a little later; one
+instance sometimes goes silent so its checks turn stale.
 
 Python 3 standard library only. Stop with Ctrl-C (the daemon stops too).
 
@@ -41,6 +44,21 @@ FLEET = {
     "users":           (2, 15, 60, ["postgres"]),
 }
 
+# Who calls whom: caller -> [(callee, calls per request of the caller)].
+CALLS = {
+    "web": [("api-gateway", 1.0), ("auth", 0.3)],
+    "api-gateway": [("auth", 0.4), ("search", 0.3), ("checkout", 0.1),
+                    ("users", 0.3), ("recommendations", 0.1)],
+    "checkout": [("payments", 0.8), ("inventory", 1.0), ("shipping", 0.25),
+                 ("notifications", 0.5)],
+    "payments": [("billing", 0.2), ("users", 0.3)],
+    "search": [("inventory", 0.4)],
+    "recommendations": [("users", 0.6), ("search", 0.5)],
+    "shipping": [("notifications", 0.6)],
+    "billing": [("notifications", 0.5)],
+    "auth": [("users", 0.8)],
+}
+
 # What a check says when things go wrong, by check name fragment.
 TROUBLE = {
     "warning": [
@@ -73,7 +91,7 @@ class Instance:
         self.incident = None      # (check, status, output, until, factor)
         self.silent_until = 0.0
 
-    def tick(self, now, dt, send):
+    def tick(self, now, dt, send, trouble=None):
         if now < self.silent_until:
             return
         factor = 1.0
@@ -96,6 +114,23 @@ class Instance:
             lines.append("%s.db.query:%.2f|ms" % (
                 self.service, random.lognormvariate(math.log(lat / 4 + 1), 0.6)))
         lines.append("%s.requests:%d|c" % (self.service, n))
+        # calls to other services: the map's arcs
+        for callee, per in CALLS.get(self.service, ()):
+            calls = n * per
+            if calls < 1 and random.random() > calls:
+                continue
+            calls = max(1, int(calls))
+            slow = (trouble or {}).get(callee, 1.0)
+            base = FLEET[callee][1]
+            k = min(calls, 12)
+            rate = "" if k == calls else "|@%.3f" % (k / calls)
+            for _ in range(k):
+                failed = random.random() < 0.003 * slow ** 3
+                lines.append("%s.rpc.client:%.2f|ms%s|#peer.service:%s,"
+                             "status:%d" % (
+                                 self.service,
+                                 random.lognormvariate(math.log(base * slow + 2), 0.4),
+                                 rate, callee, 503 if failed else 200))
         errors = sum(random.random() < 0.004 * factor ** 2 for _ in range(n))
         if errors:
             lines.append("%s.errors:%d|c" % (self.service, errors))
@@ -201,6 +236,7 @@ def main():
     print("\nvitals demo: %d services, %d instances" % (len(FLEET), len(fleet)))
     print("  overview  http://%s/" % a.http)
     print("  wall      http://%s/?wall=1" % a.http)
+    print("  map       http://%s/map  (on the wall: /?wall=1&map=1)" % a.http)
     print("  service   http://%s/services/payments" % a.http)
     print("  collector http://%s/services/vitals" % a.http)
     print("Ctrl-C stops the generator and vitalsd.\n", flush=True)
@@ -213,9 +249,14 @@ def main():
         while not stop and (a.duration <= 0 or time.time() - start < a.duration):
             now = time.time()
             dt, last = now - last, now
+            trouble = {}
+            for inst in fleet:
+                if inst.incident:
+                    trouble[inst.service] = max(trouble.get(inst.service, 1.0),
+                                                inst.incident[4])
             for inst in fleet:
                 inst.maybe_trouble(now)
-                inst.tick(now, dt, send)
+                inst.tick(now, dt, send, trouble)
             if now >= next_report:
                 for inst in fleet:
                     inst.report(now, send)
