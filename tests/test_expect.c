@@ -35,6 +35,9 @@ static struct vt_expect_config *parse(const char *json, char *key,
 	return c;
 }
 
+#define OK_ENTRY "\"service\": \"s\", \"metric\": \"m\", \"stat\": " \
+    "\"mean\", \"op\": \"<\", \"value\": 1"
+
 START_TEST(good_entries_and_defaults)
 {
 	char key[VT_ALERT_KEY_LEN] = "", why[200] = "";
@@ -61,6 +64,13 @@ START_TEST(good_entries_and_defaults)
 	ck_assert_double_eq(b->rule.for_s, 300);
 	ck_assert_int_eq(b->severity, VT_STATUS_CRITICAL);
 	vt_expect_config_release(c);
+	/* a name is unique per service: each service's check */
+	c = parse("[{\"name\": \"lat\", " OK_ENTRY "}, {\"name\": \"lat\", "
+	    "\"service\": \"t\", \"metric\": \"m\", \"stat\": \"mean\", "
+	    "\"op\": \"<\", \"value\": 1}]", key, why);
+	ck_assert_msg(c != NULL, "%s: %s", key, why);
+	ck_assert_uint_eq(c->n, 2);
+	vt_expect_config_release(c);
 	c = parse("[]", key, why);
 	ck_assert_uint_eq(c->n, 0);
 	vt_expect_config_release(c);
@@ -70,9 +80,6 @@ START_TEST(good_entries_and_defaults)
 	vt_expect_config_release(c);
 }
 END_TEST
-
-#define OK_ENTRY "\"service\": \"s\", \"metric\": \"m\", \"stat\": " \
-    "\"mean\", \"op\": \"<\", \"value\": 1"
 
 START_TEST(bad_entries_name_their_key)
 {
@@ -107,7 +114,7 @@ START_TEST(bad_entries_name_their_key)
 		{ "[{\"name\": \"x\", " OK_ENTRY ", \"severity\": \"ok\"}]",
 		  "expectations[0].severity", "expected warning or critical" },
 		{ "[{\"name\": \"x\", " OK_ENTRY "}, {\"name\": \"x\", "
-		  OK_ENTRY "}]", "expectations[1].name", "x is used twice" },
+		  OK_ENTRY "}]", "expectations[1].name", "x is used twice for s" },
 		{ "[{\"name\": \"a\\nb\", " OK_ENTRY "}]",
 		  "expectations[0].name", "control character" },
 		{ "[{\"name\": \"\", " OK_ENTRY "}]", "expectations[0].name",

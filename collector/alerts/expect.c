@@ -211,11 +211,13 @@ struct vt_expect_config *vt_expect_config_parse(const cJSON *arr,
 		    x) < 0)
 			goto fail;
 		for (size_t j = 0; j + 1 < c->n; j++) {
-			if (strcmp(c->e[j].rule.name, x->rule.name) == 0) {
+			if (strcmp(c->e[j].rule.name, x->rule.name) == 0 &&
+			    strcmp(c->e[j].rule.service,
+			    x->rule.service) == 0) {
 				keyf(path, sizeof path,
 				    "expectations[%zu].name", c->n - 1);
-				fail(&p, path, "%s is used twice",
-				    x->rule.name);
+				fail(&p, path, "%s is used twice for %s",
+				    x->rule.name, x->rule.service);
 				goto fail;
 			}
 		}

@@ -12,6 +12,7 @@
  *
  * stat, op and value read like an alert threshold (alert_config.h) but
  * say what is expected: the check is ok while `stat op value` holds.
+ * A name is unique per service.
  *
  * Per window, every series of the service's metric (each tag set) with
  * data is looked at; the expectation holds when it holds for all of them,
