@@ -8,7 +8,10 @@ each call is a timer tagged peer.service:<callee> and status:<code>, so
 the service map (/map) draws the fleet, and a callee in trouble answers
 slower and with 5xx. Now and then an incident starts (a check goes warning
 or critical, latency climbs, errors rise) and recovers a little later; one
-instance sometimes goes silent so its checks turn stale.
+instance sometimes goes silent so its checks turn stale. The daemon's
+config (<data-dir>-config.json, written here) gives every service
+expectations, checks named expect:latency (p99) and expect:traffic, which
+fail during incidents and silences like the platform's own.
 
 Python 3 standard library only. Stop with Ctrl-C (the daemon stops too).
 
@@ -180,6 +183,23 @@ class Instance:
             self.silent_until = now + random.uniform(30, 50)  # > TTL: stale
 
 
+def expectations():
+    """The fleet's expectations (docs/alerts.md): each service's p99 under
+    4.5 times its usual latency (a lognormal p99 is about 2.9 times, 3.9 at
+    the top of the wave; a critical incident is 3 times slower), and
+    traffic from the services one instance carries (it may go silent)."""
+    out = []
+    for service, (n, latency, _, _) in FLEET.items():
+        out.append({"name": "latency", "service": service,
+                    "metric": "http.request", "stat": "p99", "op": "<",
+                    "value": round(latency * 4.5), "for": "20s"})
+        if n == 1:
+            out.append({"name": "traffic", "service": service,
+                        "metric": "requests", "stat": "rate", "op": ">",
+                        "value": 0, "for": "20s", "severity": "critical"})
+    return out
+
+
 def wait_healthy(http, proc, timeout=20):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -210,8 +230,13 @@ def main():
 
     proc = None
     if not a.no_daemon:
-        proc = subprocess.Popen([a.vitalsd, "--http", a.http, "--statsd",
-                                 a.statsd, "--flush", a.flush,
+        # The daemon's config: the fleet's expectations (checks expect:*).
+        config = a.data_dir.rstrip("/") + "-config.json"
+        os.makedirs(os.path.dirname(os.path.abspath(config)), exist_ok=True)
+        with open(config, "w") as f:
+            json.dump({"expectations": expectations()}, f, indent=1)
+        proc = subprocess.Popen([a.vitalsd, "-c", config, "--http", a.http,
+                                 "--statsd", a.statsd, "--flush", a.flush,
                                  "--data-dir", a.data_dir])
     wait_healthy(a.http, proc)
     host, port = a.statsd.rsplit(":", 1)
@@ -239,6 +264,9 @@ def main():
     print("  map       http://%s/map  (on the wall: /?wall=1&map=1)" % a.http)
     print("  service   http://%s/services/payments" % a.http)
     print("  collector http://%s/services/vitals" % a.http)
+    if not a.no_daemon:
+        print("  expectations: %d checks expect:latency and expect:traffic"
+              % len(expectations()))
     print("Ctrl-C stops the generator and vitalsd.\n", flush=True)
 
     stop = []
