@@ -126,9 +126,12 @@ static size_t p99_index(const struct vt_flush *f)
 	return best;
 }
 
+/* The 1-minute moving rate; the window's own until the moving one has
+ * a value (its first tick comes a few seconds after the first sample). */
 static double rate_of(const struct vt_metric_window *w)
 {
-	double r = isfinite(w->rate_1m) ? w->rate_1m : w->rate;
+	double r = isfinite(w->rate_1m) && w->rate_1m > 0 ? w->rate_1m :
+	    w->rate;
 	return isfinite(r) && r > 0 ? r : 0;
 }
 

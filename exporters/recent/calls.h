@@ -6,7 +6,8 @@
  * A call is any metric a caller sends with the tag peer.service:<callee>
  * (DogStatsD's and OpenTelemetry's name; peer_service:<callee> is accepted
  * too). Its series' service is the caller. Per edge (caller, callee):
- *   rate        calls/s: the 1-minute rate (EWMA) of its timers' counts
+ *   rate        calls/s: the 1-minute rate (EWMA; the window's rate while
+ *               the EWMA is still 0) of its timers' counts
  *               (timers and histograms), summed over every series of the
  *               edge; an edge with no timer counts its counters instead
  *               (a caller that sends both counts each call once)

@@ -267,8 +267,9 @@ class MapFromTraffic(TestCase):
                                 "nocolon,comma"], env=env,
                                capture_output=True, text=True, timeout=10)
             self.assertEqual(r.returncode, 0, r.stderr)
-            _, e = wait_for(lambda: (lambda r: r if len(r[1]) == 2 else None)(
-                edges_of(d)), what="two edges")
+            _, e = wait_for(lambda: (lambda r: r if len(r[1]) == 2 and all(
+                x["rate"] > 0 for x in r[1].values()) else None)(
+                edges_of(d)), what="two edges with traffic")
             self.assertAlmostEqual(e[("web", "payments")]["error_rate"], 0.5,
                                    delta=0.01)
             self.assertEqual(e[("web", "mailer")]["error_rate"], 1)
