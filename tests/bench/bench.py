@@ -9,6 +9,9 @@ Scenarios (docs/benchmarks.md explains them and the targets):
   b      counters over 1,000 names, paced at 100,000 lines/s
   c      counter/timer/gauge/set mix over 10,000 names, paced at 100,000
          lines/s
+  c_sat  c's mix paced at 2,000,000 lines/s; c_sat_100 and c_sat_1000 the
+         same with a statsd_exporter mapping file of 100 or 1,000 glob
+         rules that maps every name (mapping_yaml below)
 
 For each scenario: pick free loopback ports, start vitalsd pinned to one core
 with a fresh data directory and the default 10 s flush, wait for /healthz, measure its
@@ -67,7 +70,48 @@ SCENARIOS = {
         "title": "mixed c/ms/g/s, 10,000 names, 100,000 lines/s",
         "names": 10000, "mix": "mixed", "rate": 100000, "datagram": 1400,
     },
+    # c's traffic near what one core takes in without loss, with no
+    # mapping rules and with 100 and 1,000 glob rules (every name mapped
+    # by one of the last 40; docs/benchmarks.md, "Mapping rules").
+    "c_sat": {
+        "title": "c's mix, 10,000 names, 2,000,000 lines/s, no rules",
+        "names": 10000, "mix": "mixed", "rate": 2000000, "datagram": 1400,
+        "rules": 0,
+    },
+    "c_sat_100": {
+        "title": "c_sat with 100 glob mapping rules",
+        "names": 10000, "mix": "mixed", "rate": 2000000, "datagram": 1400,
+        "rules": 100,
+    },
+    "c_sat_1000": {
+        "title": "c_sat with 1,000 glob mapping rules",
+        "names": 10000, "mix": "mixed", "rate": 2000000, "datagram": 1400,
+        "rules": 1000,
+    },
 }
+
+# loadgen's names: "svcNN.<area>.<thing>NNNN.<what>", one area per kind.
+LOADGEN_KINDS = [("api", "endpoint", "requests"), ("db", "query", "latency"),
+                 ("pool", "conn", "active"), ("users", "page", "visitors")]
+
+
+def mapping_yaml(n):
+    """A statsd_exporter mapping file of n glob rules (n >= 40): n - 40
+    that match none of loadgen's names (sharing their first components,
+    so the trie branches as real files do), then the 40 that map every
+    one of them: svcNN.db.query0113.latency -> service svcNN, metric
+    db_latency, label thing="query0113"."""
+    out = ["mappings:"]
+    for i in range(n - 40):
+        out += ['- match: "svc%02d.area%04d.*.*"' % (i % 10, i),
+                '  name: "decoy_%d_$2"' % i,
+                '  labels: {thing: "$1"}']
+    for svc in range(10):
+        for area, _, what in LOADGEN_KINDS:
+            out += ['- match: "svc%02d.%s.*.%s"' % (svc, area, what),
+                    '  name: "%s_%s"' % (area, what),
+                    '  labels: {service: "svc%02d", thing: "$1"}' % svc]
+    return "\n".join(out) + "\n"
 
 # Targets from the issue. Informational only: they never fail the run.
 TARGET_A_NS = 40.0          # CPU ns per counter line, scenario a
@@ -75,6 +119,7 @@ TARGET_A_LOSS = 1.0         # percent, scenario a
 TARGET_A_OFFERED = 8e6      # the rate at which the scenario-a target holds
 TARGET_C_NS = 200.0         # CPU ns per line, paced mixed workload
 TARGET_C_RSS_MB = 20.0      # peak RSS, 10,000 mixed metrics (MB = 10^6 B)
+TARGET_MAP_NS = 30.0        # c_sat with 100 or 1,000 rules over c_sat
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -339,9 +384,10 @@ def tail(path, n=20):
 
 
 class Daemon:
-    def __init__(self, vitalsd, tmpdir, cpu, flush):
+    def __init__(self, vitalsd, tmpdir, cpu, flush, rules=0):
         self.vitalsd, self.tmpdir, self.cpu, self.flush = \
             vitalsd, tmpdir, cpu, flush
+        self.rules = rules
         self.proc = None
         self.cmd = None
         self.log_path = os.path.join(tmpdir, "daemon.log")
@@ -356,8 +402,14 @@ class Daemon:
             # The ingest path only: RRD storage (file creation and
             # updates, measured by bench_storage.py) stays off.
             conf = os.path.join(self.tmpdir, "ingest-only.json")
+            settings = {"rrd": {"enabled": False}}
+            if self.rules:
+                mapping = os.path.join(self.tmpdir, "statsd_mapping.yml")
+                with open(mapping, "w") as f:
+                    f.write(mapping_yaml(self.rules))
+                settings["mapping_file"] = mapping
             with open(conf, "w") as f:
-                f.write('{"rrd": {"enabled": false}}\n')
+                f.write(json.dumps(settings) + "\n")
             self.cmd = [self.vitalsd, "-c", conf,
                         "--statsd", "127.0.0.1:%d" % self.sport,
                         "--http", "127.0.0.1:%d" % self.hport,
@@ -486,7 +538,7 @@ def run_scenario(key, args, vitalsd, loadgen, dcpu, lcpu):
          "names": sc["names"], "mix": sc["mix"], "rate_target": sc["rate"],
          "ok": False}
     tmpdir = tempfile.mkdtemp(prefix="vitals-bench-%s-" % key)
-    d = Daemon(vitalsd, tmpdir, dcpu, args.flush)
+    d = Daemon(vitalsd, tmpdir, dcpu, args.flush, sc.get("rules", 0))
     try:
         d.start()
         pid = d.proc.pid
@@ -689,7 +741,7 @@ def fmt(v, spec, none="-"):
 
 
 def print_table(results):
-    cols = [("scen", 4), ("offered/s", 11), ("ingested/s", 11),
+    cols = [("scen", 10), ("offered/s", 11), ("ingested/s", 11),
             ("loss %", 7), ("ns/line", 8), ("net ns", 7), ("idle %", 6),
             ("RSS MB", 7), ("invalid", 7), ("k.drops", 9), ("exit", 4)]
     head = "  ".join(name.rjust(w) for name, w in cols)
@@ -697,7 +749,7 @@ def print_table(results):
     print("-" * len(head))
     for r in results:
         if "offered_lines" not in r:
-            row = [r["scenario"].rjust(4), "FAILED: " +
+            row = [r["scenario"].rjust(10), "FAILED: " +
                    r.get("error", "?").splitlines()[0]]
             print("  ".join(row))
             continue
@@ -754,8 +806,8 @@ def parse_args():
     ap = argparse.ArgumentParser(
         description="vitalsd load benchmarks (see docs/benchmarks.md)")
     ap.add_argument("--scenario", action="append",
-                    help="a, floor, a8, b, c or all; repeat or "
-                         "comma-separate (default all)")
+                    help="a, floor, a8, b, c, c_sat, c_sat_100, c_sat_1000 "
+                         "or all; repeat or comma-separate (default all)")
     ap.add_argument("--duration", type=float, default=20.0,
                     help="load seconds per scenario (default 20, max 600)")
     ap.add_argument("--settle", type=float, default=11.0,
@@ -793,7 +845,8 @@ def parse_args():
             elif k in SCENARIOS:
                 keys.append(k)
             else:
-                ap.error("unknown scenario %r (a, floor, a8, b, c or all)" % k)
+                ap.error("unknown scenario %r (a, floor, a8, b, c, c_sat, "
+                         "c_sat_100, c_sat_1000 or all)" % k)
     args.keys = list(dict.fromkeys(keys))
     if not 0 < args.duration <= 600:
         ap.error("--duration must be in (0, 600]")
@@ -882,6 +935,19 @@ def main():
             a8[0]["cpu_ns_per_line"]:
         print("a8 above the floor (parsing and aggregating): %.1f ns/line"
               % (a8[0]["cpu_ns_per_line"] - floor[0]["cpu_ns_per_line"]))
+    base = [r for r in results if r["scenario"] == "c_sat" and r["ok"]]
+    for key in ("c_sat_100", "c_sat_1000"):
+        mapped = [r for r in results if r["scenario"] == key and r["ok"]]
+        if not (base and mapped and base[0]["cpu_ns_per_line"]
+                and mapped[0]["cpu_ns_per_line"]):
+            continue
+        extra = mapped[0]["cpu_ns_per_line"] - base[0]["cpu_ns_per_line"]
+        loss = mapped[0]["loss_pct"]
+        print("%s over c_sat (mapping rules): %+.1f ns/line, loss %.2f %% "
+              "(target: at most +%.0f ns/line, 0 %% loss): %s"
+              % (key, extra, loss, TARGET_MAP_NS,
+                 "met" if extra <= TARGET_MAP_NS and loss is not None
+                 and loss <= 0.0 else "MISSED"))
     print()
     for r in results:
         print(json.dumps(r, sort_keys=True))

@@ -5,7 +5,7 @@
  *
  *   vitals-loadgen --dump --names 1000 --mix counter | \
  *       vitals-ingestbench [--seconds S] [--passes N] [--flush-lines N]
- *                          [--cpu N] [--evict-every N]
+ *                          [--cpu N] [--evict-every N] [--mapping FILE]
  *
  * Reads the datagrams from stdin (loadgen's --dump format: a 4-byte
  * little-endian length, then the bytes), builds the aggregator with the
@@ -20,6 +20,9 @@
  * outside the clock: the daemon under a paced load (scenario c) finds its
  * metrics cold at every poll, and this measures ingest in that state
  * (wall time of the ingest calls only, then).
+ *
+ * --mapping FILE gives the aggregator the rules of a statsd_exporter
+ * mapping file, as mapping_file does the daemon's.
  *
  * Prints one JSON line: lines, seconds measured (this thread's CPU time,
  * or wall time of the ingest calls with --evict-every), ns per line, and
@@ -42,6 +45,7 @@
 #include "collector/agg/selfstats.h"
 #include "collector/base/line_result.h"
 #include "collector/ingest/ingest.h"
+#include "collector/statsd/mapping_yaml.h"
 #include "collector/statsd/statsd.h"
 
 struct pool {
@@ -145,6 +149,7 @@ int main(int argc, char **argv)
 	uint64_t passes = 0;          /* 0: run for --seconds */
 	int cpu = -1;
 	size_t evict_every = 0;
+	const char *mapping = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 < argc && strcmp(argv[i], "--seconds") == 0)
@@ -160,10 +165,13 @@ int main(int argc, char **argv)
 			    argv[++i], 1, 1e6);
 		else if (i + 1 < argc && strcmp(argv[i], "--cpu") == 0)
 			cpu = (int)arg_number("--cpu", argv[++i], 0, 1023);
+		else if (i + 1 < argc && strcmp(argv[i], "--mapping") == 0)
+			mapping = argv[++i];
 		else {
 			fprintf(stderr, "usage: vitals-loadgen --dump ... | "
 			    "vitals-ingestbench [--seconds S] [--passes N]"
-			    " [--flush-lines N] [--cpu N] [--evict-every N]\n");
+			    " [--flush-lines N] [--cpu N] [--evict-every N]"
+			    " [--mapping FILE]\n");
 			return 2;
 		}
 	}
@@ -187,6 +195,12 @@ int main(int argc, char **argv)
 		.max_metrics = 100000, .metric_ttl = 3600, .npercentiles = 4,
 		.percentiles = { 50, 90, 95, 99 },
 	};
+	char err[512];
+	if (mapping && vt_mapping_load(mapping, NULL, &ac.mapping, err,
+	    sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
 	vt_agg *agg = vt_agg_create(&ac, &stats);
 	vt_ingest *in = vt_ingest_create(agg, &stats);
 
