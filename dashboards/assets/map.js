@@ -32,6 +32,7 @@
     if (unreachableSince || now - lastContact > 30000) {
       banner.textContent = "\u26A0 Collector unreachable \u2014 this map is NOT live (since " +
         hms(new Date(unreachableSince || lastContact)) + ")";
+      banner.classList.remove("warn");
       banner.hidden = false;
       return;
     }
