@@ -489,6 +489,21 @@ START_TEST(known_series_never_ask_the_rules)
 }
 END_TEST
 
+START_TEST(own_service_is_never_mapped)
+{
+	vt_agg *a = agg_with("mappings:\n- match: .\n  match_type: regex\n"
+	    "  action: drop\n", 3600);
+	ck_assert_int_eq(put(a, "vitals.lines.ok", VT_COUNTER, NULL),
+	    VT_LINE_OK);
+	ck_assert_int_eq(put(a, "vitalsx.lines", VT_COUNTER, NULL),
+	    VT_LINE_DROPPED_BY_MAPPING);
+	ck_assert_int_eq(put(a, "api.x", VT_COUNTER, NULL),
+	    VT_LINE_DROPPED_BY_MAPPING);
+	ck_assert_uint_eq(vt_agg_size(a), 1);
+	vt_agg_destroy(a);
+}
+END_TEST
+
 START_TEST(rule_ttl_is_the_series_ttl)
 {
 	vt_agg *a = agg_with(agg_rules, 60);
@@ -520,6 +535,7 @@ Suite *vt_test_mapping_suite(void)
 	tcase_add_test(tc, empty_file_and_json_section);
 	tcase_add_test(tc, agg_creates_mapped_series_and_drops);
 	tcase_add_test(tc, known_series_never_ask_the_rules);
+	tcase_add_test(tc, own_service_is_never_mapped);
 	tcase_add_test(tc, rule_ttl_is_the_series_ttl);
 	suite_add_tcase(s, tc);
 	return s;

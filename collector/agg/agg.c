@@ -365,6 +365,16 @@ int vt_agg_restore(vt_agg *a, struct vt_series *s, double last_seen,
 	return 0;
 }
 
+/* A name of the collector's own service (selfmetrics.h's
+ * VT_SELF_SERVICE, "vitals."): mapping rules never apply to it, so a
+ * catch-all rule cannot hide the daemon's own metrics. */
+static int is_self_name(struct vt_slice name)
+{
+	static const char self[] = "vitals.";
+	return name.len >= sizeof self - 1 &&
+	    memcmp(name.ptr, self, sizeof self - 1) == 0;
+}
+
 /* A line was recorded into m in the open window. */
 static inline void metric_touched(struct vt_metric *m, uint32_t window_seq)
 {
@@ -382,7 +392,7 @@ static inline enum vt_line_result record_into(vt_agg *a,
 		/* A new key: only now the rules are asked (their cache makes
 		 * a dropped name one lookup a line). */
 		const struct vt_map_result *mr = NULL;
-		if (a->cfg.mapping) {
+		if (a->cfg.mapping && !is_self_name(s->name)) {
 			mr = vt_mapping_lookup(a->cfg.mapping, s->name,
 			    s->kind);
 			if (mr && mr->action == VT_MAP_DROP)

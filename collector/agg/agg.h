@@ -19,7 +19,8 @@
  * then the tags'), and its ttl replaces metric_ttl for that series; a drop
  * rule makes the line VT_LINE_DROPPED_BY_MAPPING and creates nothing. The
  * lookup key stays the raw name and tags, so lines of a known series never
- * consult the rules.
+ * consult the rules. Names of the collector's own service ("vitals.")
+ * are never mapped.
  */
 #ifndef VT_AGG_H
 #define VT_AGG_H
