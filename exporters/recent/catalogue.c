@@ -210,7 +210,8 @@ static size_t entry_of(vt_catalogue *c, const struct vt_flush *f, size_t i,
 
 void vt_catalogue_note(vt_catalogue *c, const struct vt_flush *f)
 {
-	memset(c->carried, 0, c->n);
+	if (c->n > 0)            /* carried is NULL before the first entry */
+		memset(c->carried, 0, c->n);
 	c->ncarried = 0;
 	if (f->nmetrics > c->capprev) {
 		c->capprev = f->nmetrics;
