@@ -97,6 +97,7 @@ void vt_page_layout_topbar(struct vt_buf *b, double now)
 	vt_buf_puts(b, "<header class=\"topbar\"><a class=\"brand\" href=\"/\">"
 	    "<span class=\"logo\" aria-hidden=\"true\"></span>vitals</a>"
 	    "<nav><a href=\"/\">Overview</a><a href=\"/?wall=1\">Wall</a>"
+	    "<a href=\"/map\">Map</a>"
 	    "<a href=\"/services/vitals\">Collector</a></nav>"
 	    "<span class=\"clock\" id=\"clock\">");
 	vt_page_layout_clock(b, now);
