@@ -247,7 +247,9 @@ static const char every_key[] =
     "  \"data_dir\": \"/var/lib/vitals\",\n"
     "  \"mapping_file\": \"/etc/vitals/statsd_mapping.yml\",\n"
     "  \"rrd\": {\"enabled\": false, \"cached\": \"unix:/run/rrdcached.sock\",\n"
-    "     \"queue\": 5000, \"points_per_range\": 100},\n"
+    "     \"queue\": 5000, \"points_per_range\": 100,\n"
+    "     \"timer_stats\": \"rate,mean,max\", \"counter_stats\": \"rate\",\n"
+    "     \"max_archives\": false},\n"
     "  \"health\": {\"save_interval\": \"1m\", \"max_checks\": 50},\n"
     "  \"http\": {\"listen\": \"[::1]:9090\", \"token\": \"s3cret\",\n"
     "     \"max_body\": 4096, \"max_connections\": 16, \"threads\": 4,\n"
@@ -297,6 +299,9 @@ START_TEST(every_key_set_from_a_file)
 	ck_assert_str_eq(c.rrd_cached, "unix:/run/rrdcached.sock");
 	ck_assert_uint_eq(c.rrd_queue, 5000);
 	ck_assert_uint_eq(c.rrd_points, 100);
+	ck_assert_str_eq(c.rrd_timer_stats, "rate,mean,max");
+	ck_assert_str_eq(c.rrd_counter_stats, "rate");
+	ck_assert_int_eq(c.rrd_max_archives, 0);
 	ck_assert_double_eq(c.health_save_interval, 60);
 	ck_assert_uint_eq(c.health_max_checks, 50);
 	ck_assert_str_eq(c.http_listen, "[::1]:9090");
@@ -563,6 +568,27 @@ START_TEST(validate_cross_field_checks)
 	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), -1);
 	ck_assert_str_eq(err, "vitalsd: statsd.listen: expected host:port such "
 	    "as \"0.0.0.0:8125\", got \"localhost\"");
+
+	/* What RRD files store: known statistics, at least one. */
+	vt_config_defaults(&c);
+	apply_ok(&c, "{\"rrd\": {\"timer_stats\": \"rate, p99\"}}");
+	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), -1);
+	ck_assert_str_eq(err, "vitalsd: rrd.timer_stats: unknown statistic "
+	    "\"p99\" (expected some of: count rate sum mean min max stddev)");
+	vt_config_defaults(&c);
+	apply_ok(&c, "{\"rrd\": {\"counter_stats\": \"mean\"}}");
+	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), -1);
+	ck_assert_str_eq(err, "vitalsd: rrd.counter_stats: unknown statistic "
+	    "\"mean\" (expected some of: count rate)");
+	vt_config_defaults(&c);
+	apply_ok(&c, "{\"rrd\": {\"counter_stats\": \" , \"}}");
+	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), -1);
+	ck_assert_str_eq(err, "vitalsd: rrd.counter_stats: name at least one "
+	    "of: count rate");
+	vt_config_defaults(&c);
+	apply_ok(&c, "{\"rrd\": {\"timer_stats\": \"count,rate,sum,mean,"
+	    "min,max,stddev\"}}");
+	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), 0);
 }
 END_TEST
 

@@ -223,6 +223,107 @@ START_TEST(test_data_sources_per_kind)
 }
 END_TEST
 
+/* Issue 19: a new file stores what the pages and the API read. */
+START_TEST(test_stored_data_sources)
+{
+	struct vt_rrd_layout_opts o;
+	struct vt_rrd_ds_list ds;
+	char err[128];
+	vt_rrd_layout_default_opts(&o);
+	vt_rrd_layout_stored_ds(VT_RRD_TIMER, pct4, 4, &o, &ds);
+	static const char *const want[] = { "count", "rate", "p50", "p90",
+	    "p95", "p99" };
+	ck_assert_uint_eq(ds.n, 6);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_str_eq(ds.name[i], want[i]);
+	ck_assert_int_eq(vt_rrd_layout_guess_kind(&ds), VT_RRD_TIMER);
+	ck_assert_str_eq(vt_rrd_layout_default_stat(&ds), "p99");
+	/* No percentiles: the pages draw the mean, so it is kept. */
+	vt_rrd_layout_stored_ds(VT_RRD_HISTOGRAM, NULL, 0, &o, &ds);
+	ck_assert_uint_eq(ds.n, 3);
+	ck_assert_str_eq(ds.name[2], "mean");
+	ck_assert_int_eq(vt_rrd_layout_guess_kind(&ds), VT_RRD_TIMER);
+	ck_assert_str_eq(vt_rrd_layout_default_stat(&ds), "mean");
+	vt_rrd_layout_stored_ds(VT_RRD_COUNTER, pct4, 4, &o, &ds);
+	ck_assert_uint_eq(ds.n, 2);
+	vt_rrd_layout_stored_ds(VT_RRD_GAUGE, pct4, 4, &o, &ds);
+	ck_assert_uint_eq(ds.n, 1);
+	vt_rrd_layout_stored_ds(VT_RRD_CHECK, NULL, 0, &o, &ds);
+	ck_assert_str_eq(ds.name[0], "status");
+
+	/* Configured: the order stays the file order of all statistics. */
+	ck_assert_int_eq(vt_rrd_layout_parse_stats(" max, rate,mean",
+	    VT_RRD_TIMER, &o.timer_stats, err, sizeof err), 0);
+	ck_assert_uint_eq(o.timer_stats, VT_RRD_STAT_RATE | VT_RRD_STAT_MEAN |
+	    VT_RRD_STAT_MAX);
+	vt_rrd_layout_stored_ds(VT_RRD_TIMER, pct4, 2, &o, &ds);
+	ck_assert_uint_eq(ds.n, 5);
+	ck_assert_str_eq(ds.name[0], "rate");
+	ck_assert_str_eq(ds.name[1], "mean");
+	ck_assert_str_eq(ds.name[2], "max");
+	ck_assert_str_eq(ds.name[4], "p90");
+	ck_assert_int_eq(vt_rrd_layout_parse_stats("rate", VT_RRD_COUNTER,
+	    &o.counter_stats, err, sizeof err), 0);
+	vt_rrd_layout_stored_ds(VT_RRD_COUNTER, NULL, 0, &o, &ds);
+	ck_assert_uint_eq(ds.n, 1);
+	ck_assert_int_eq(vt_rrd_layout_guess_kind(&ds), VT_RRD_COUNTER);
+	ck_assert_str_eq(vt_rrd_layout_default_stat(&ds), "rate");
+	ck_assert_int_eq(vt_rrd_layout_parse_stats("count", VT_RRD_COUNTER,
+	    &o.counter_stats, err, sizeof err), 0);
+	vt_rrd_layout_stored_ds(VT_RRD_COUNTER, NULL, 0, &o, &ds);
+	ck_assert_int_eq(vt_rrd_layout_guess_kind(&ds), VT_RRD_COUNTER);
+	ck_assert_str_eq(vt_rrd_layout_default_stat(&ds), "count");
+	/* Refused: unknown names, a timer statistic for a counter, nothing. */
+	ck_assert_int_eq(vt_rrd_layout_parse_stats("rate,p99", VT_RRD_TIMER,
+	    &o.timer_stats, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "\"p99\""));
+	ck_assert_int_eq(vt_rrd_layout_parse_stats("mean", VT_RRD_COUNTER,
+	    &o.counter_stats, err, sizeof err), -1);
+	ck_assert_int_eq(vt_rrd_layout_parse_stats(" , ", VT_RRD_TIMER,
+	    &o.timer_stats, err, sizeof err), -1);
+}
+END_TEST
+
+/* MAX archives only where a row holds several windows; the issue's
+ * targets at the default 10 s step: a timer <= 250 KB, the rest <= 80 KB. */
+START_TEST(test_new_files_fit_the_targets)
+{
+	struct vt_rrd_layout_opts o;
+	struct vt_rrd_ds_list ds;
+	struct vt_rrd_create_args args;
+	vt_rrd_layout_default_opts(&o);
+	vt_rrd_layout_stored_ds(VT_RRD_COUNTER, NULL, 0, &o, &ds);
+	vt_rrd_layout_create_args_max(&ds, 10, VT_RRD_DEFAULT_POINTS,
+	    VT_RRD_MAX_COARSE, &args);
+	ck_assert_int_eq(args.argc, 2 + 5 + 4);
+	ck_assert_str_eq(args.argv[2], "RRA:AVERAGE:0.5:1:360");
+	ck_assert_str_eq(args.argv[3], "RRA:AVERAGE:0.5:18:480");
+	ck_assert_str_eq(args.argv[6], "RRA:AVERAGE:0.5:6325:500");
+	ck_assert_str_eq(args.argv[7], "RRA:MAX:0.5:18:480");
+	ck_assert_str_eq(args.argv[10], "RRA:MAX:0.5:6325:500");
+	vt_rrd_layout_create_args_max(&ds, 10, 500, VT_RRD_MAX_NONE, &args);
+	ck_assert_int_eq(args.argc, 2 + 5);
+	vt_rrd_layout_create_args_max(&ds, 10, 500, VT_RRD_MAX_ALL, &args);
+	ck_assert_int_eq(args.argc, 2 + 10);
+
+	uint64_t timer, counter, gauge;
+	vt_rrd_layout_stored_ds(VT_RRD_TIMER, pct4, 4, &o, &ds);
+	timer = vt_rrd_layout_file_size_max(ds.n, 10, VT_RRD_DEFAULT_POINTS,
+	    VT_RRD_MAX_COARSE);
+	counter = vt_rrd_layout_file_size_max(2, 10, VT_RRD_DEFAULT_POINTS,
+	    VT_RRD_MAX_COARSE);
+	gauge = vt_rrd_layout_file_size_max(1, 10, VT_RRD_DEFAULT_POINTS,
+	    VT_RRD_MAX_COARSE);
+	ck_assert_uint_le(timer, 250000);
+	ck_assert_uint_le(counter, 80000);
+	ck_assert_uint_le(gauge, 80000);
+	/* Layout 1 for comparison: 11 data sources, MAX everywhere, 1000
+	 * points. */
+	ck_assert_uint_gt(vt_rrd_layout_file_size_max(11, 10, 1000,
+	    VT_RRD_MAX_ALL), 3 * timer);
+}
+END_TEST
+
 START_TEST(test_values_follow_the_data_sources)
 {
 	double q[4] = { 5, 9, 9.5, 9.9 };
@@ -272,7 +373,7 @@ START_TEST(test_archives_keep_about_1000_points_per_range)
 	struct vt_rrd_ds_list ds;
 	struct vt_rrd_create_args args;
 	vt_rrd_layout_ds(VT_RRD_COUNTER, NULL, 0, &ds);
-	vt_rrd_layout_create_args(&ds, 10, 1000, &args);
+	vt_rrd_layout_create_args_max(&ds, 10, 1000, VT_RRD_MAX_ALL, &args);
 	ck_assert_int_eq(args.argc, 12);
 	ck_assert_str_eq(args.argv[0], "DS:count:GAUGE:20:U:U");
 	ck_assert_str_eq(args.argv[1], "DS:rate:GAUGE:20:U:U");
@@ -313,17 +414,21 @@ START_TEST(test_finest_archive_is_one_row_per_window)
 	struct vt_rrd_ds_list ds;
 	struct vt_rrd_create_args args;
 	vt_rrd_layout_ds(VT_RRD_COUNTER, NULL, 0, &ds);
-	vt_rrd_layout_create_args(&ds, 2, 1000, &args);
+	vt_rrd_layout_create_args_max(&ds, 2, 1000, VT_RRD_MAX_ALL, &args);
 	ck_assert_str_eq(args.argv[0], "DS:count:GAUGE:4:U:U");
 	ck_assert_str_eq(args.argv[2], "RRA:AVERAGE:0.5:1:1800");
 	ck_assert_str_eq(args.argv[7], "RRA:MAX:0.5:1:1800");
 	/* The cost, in docs/operations.md "Sizes": a counter at 1 s windows
 	 * 246 KB (160 KB with 4-window rows), at 2 s 188 KB (160 KB); from
 	 * 4 s up nothing changes. */
-	ck_assert_uint_eq(vt_rrd_layout_file_size(2, 1, 1000), 246496);
-	ck_assert_uint_eq(vt_rrd_layout_file_size(2, 2, 1000), 188480);
-	ck_assert_uint_eq(vt_rrd_layout_file_size(2, 3, 1000), 169664);
-	ck_assert_uint_eq(vt_rrd_layout_file_size(2, 4, 1000), 159552);
+	ck_assert_uint_eq(vt_rrd_layout_file_size_max(2, 1, 1000,
+	    VT_RRD_MAX_ALL), 246496);
+	ck_assert_uint_eq(vt_rrd_layout_file_size_max(2, 2, 1000,
+	    VT_RRD_MAX_ALL), 188480);
+	ck_assert_uint_eq(vt_rrd_layout_file_size_max(2, 3, 1000,
+	    VT_RRD_MAX_ALL), 169664);
+	ck_assert_uint_eq(vt_rrd_layout_file_size_max(2, 4, 1000,
+	    VT_RRD_MAX_ALL), 159552);
 }
 END_TEST
 
@@ -345,27 +450,31 @@ START_TEST(test_size_formula_matches_real_files)
 		{ VT_RRD_COUNTER, 1, 1000 },
 		{ VT_RRD_TIMER, 2, 1000 },
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+	for (size_t j = 0; j < 3 * (sizeof cases / sizeof cases[0]); j++) {
+		size_t i = j / 3;
+		enum vt_rrd_max max = (enum vt_rrd_max)(j % 3);
 		char path[256], err[VT_ERR_LEN];
 		struct vt_rrd_ds_list ds;
 		struct vt_rrd_create_args args;
 		struct stat st;
-		snprintf(path, sizeof path, "%s/f%zu.rrd", dir, i);
+		snprintf(path, sizeof path, "%s/f%zu.rrd", dir, j);
 		vt_rrd_layout_ds(cases[i].kind, pct4, 4, &ds);
-		vt_rrd_layout_create_args(&ds, cases[i].step, cases[i].points,
-		    &args);
+		vt_rrd_layout_create_args_max(&ds, cases[i].step,
+		    cases[i].points, max, &args);
 		ck_assert_msg(vt_rrd_lib_create(path, cases[i].step, 1700000000,
 		    &args, err, sizeof err) == 0, "%s", err);
 		ck_assert_int_eq(stat(path, &st), 0);
 		ck_assert_uint_eq((uint64_t)st.st_size,
-		    vt_rrd_layout_file_size(ds.n, cases[i].step,
-		    cases[i].points));
+		    vt_rrd_layout_file_size_max(ds.n, cases[i].step,
+		    cases[i].points, max));
 		unlink(path);
 	}
 	rmdir(dir);
 	/* The README's figures: hundreds of kilobytes, not megabytes. */
-	ck_assert_uint_eq(vt_rrd_layout_file_size(2, 10, 1000), 141472);
-	ck_assert_uint_lt(vt_rrd_layout_file_size(11, 10, 1000), 1000000);
+	ck_assert_uint_eq(vt_rrd_layout_file_size_max(2, 10, 1000,
+	    VT_RRD_MAX_ALL), 141472);
+	ck_assert_uint_lt(vt_rrd_layout_file_size_max(11, 10, 1000,
+	    VT_RRD_MAX_ALL), 1000000);
 }
 END_TEST
 
@@ -374,6 +483,8 @@ Suite *vt_test_rrd_layout_suite(void)
 	Suite *s = suite_create("rrd_layout");
 	TCase *tc = tcase_create("layout");
 	tcase_add_test(tc, test_clean_names_are_kept);
+	tcase_add_test(tc, test_stored_data_sources);
+	tcase_add_test(tc, test_new_files_fit_the_targets);
 	tcase_add_test(tc, test_hostile_names_stay_inside);
 	tcase_add_test(tc, test_long_names_are_capped_and_distinct);
 	tcase_add_test(tc, test_labels_get_a_suffix_and_sort);

@@ -152,11 +152,12 @@ START_TEST(test_kinds_land_in_their_files)
 	ck_assert_double_eq_tol(v, 0.8, 1e-9);
 	last_of("payments/queue.depth.rrd", 0, &v);
 	ck_assert_double_eq(v, 9);
-	last_of("payments/http.get.rrd", 3, &v);     /* mean */
-	ck_assert_double_eq(v, 5);
-	last_of("payments/http.get.rrd", 6, &v);     /* stddev: unknown */
-	ck_assert(isnan(v));
-	last_of("payments/http.get.rrd", 10, &v);    /* p99 */
+	/* A new timer file: count, rate, p50, p90, p95, p99 (issue 19). */
+	last_of("payments/http.get.rrd", 0, &v);     /* count */
+	ck_assert_double_eq(v, 10);
+	last_of("payments/http.get.rrd", 1, &v);     /* rate */
+	ck_assert_double_eq(v, 1);
+	last_of("payments/http.get.rrd", 5, &v);     /* p99 */
 	ck_assert_double_eq(v, 40);
 	last_of("payments/users.rrd", 0, &v);
 	ck_assert_double_eq(v, 11);

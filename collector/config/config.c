@@ -44,7 +44,10 @@ static const struct vt_config defaults = {
 	.rrd_enabled = 1,
 	.rrd_cached = "",
 	.rrd_queue = 1000000,
-	.rrd_points = 1000,
+	.rrd_points = 500,
+	.rrd_timer_stats = "count,rate",
+	.rrd_counter_stats = "count,rate",
+	.rrd_max_archives = 1,
 	.health_save_interval = 10,
 	.health_max_checks = 100000,
 	.http_listen = "0.0.0.0:8080",
@@ -115,6 +118,44 @@ static int duration_at_least(const char *file, const char *key, double v,
 	return -1;
 }
 
+/* rrd.timer_stats, rrd.counter_stats: names from `allowed` (a list
+ * separated by spaces), separated by commas or spaces, at least one. The
+ * storage parses them again (rrd_layout.c); this is the same check, here
+ * so that --check-config and a SIGHUP see it. */
+static int stats_ok(const char *file, const char *key, const char *text,
+    const char *allowed, char *err, size_t errlen)
+{
+	int n = 0;
+	for (const char *p = text; *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t len = strcspn(p, ", ");
+		if (len == 0)
+			break;
+		const char *a = allowed;
+		int found = 0;
+		while (*a && !found) {
+			size_t alen = strcspn(a, " ");
+			found = alen == len && strncmp(a, p, len) == 0;
+			a += alen + (a[alen] == ' ');
+		}
+		if (!found) {
+			vt_config_keys_error(err, errlen, file, key,
+			    "unknown statistic \"%.*s\" (expected some of: "
+			    "%s)", (int)(len > 32 ? 32 : len), p, allowed);
+			return -1;
+		}
+		n++;
+		p += len;
+	}
+	if (n == 0) {
+		vt_config_keys_error(err, errlen, file, key, "name at least "
+		    "one of: %s", allowed);
+		return -1;
+	}
+	return 0;
+}
+
 int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
 {
 	const char *file = cfg->config_file[0] ? cfg->config_file : NULL;
@@ -133,6 +174,11 @@ int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
 	    "flush_interval", cfg->flush_interval, err, errlen) < 0 ||
 	    duration_at_least(file, "retire_after", cfg->retire_after,
 	    "metric_ttl", cfg->metric_ttl, err, errlen) < 0)
+		return -1;
+	if (stats_ok(file, "rrd.timer_stats", cfg->rrd_timer_stats,
+	    "count rate sum mean min max stddev", err, errlen) < 0 ||
+	    stats_ok(file, "rrd.counter_stats", cfg->rrd_counter_stats,
+	    "count rate", err, errlen) < 0)
 		return -1;
 	if ((cfg->http_tls_cert[0] == '\0') != (cfg->http_tls_key[0] == '\0')) {
 		vt_config_keys_error(err, errlen, file, cfg->http_tls_cert[0] ?

@@ -55,7 +55,10 @@ struct vt_config {
 	int rrd_enabled;                    /* rrd.enabled true */
 	char rrd_cached[VT_ADDR_LEN];       /* rrd.cached "" = direct */
 	size_t rrd_queue;                   /* rrd.queue 1000000 updates */
-	size_t rrd_points;                  /* rrd.points_per_range 1000 */
+	size_t rrd_points;                  /* rrd.points_per_range 500 */
+	char rrd_timer_stats[64];           /* rrd.timer_stats "count,rate" */
+	char rrd_counter_stats[16];         /* rrd.counter_stats "count,rate" */
+	int rrd_max_archives;               /* rrd.max_archives true */
 
 	/* healthchecks */
 	double health_save_interval;        /* health.save_interval "10s" */

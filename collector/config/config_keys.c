@@ -72,8 +72,17 @@ static const struct vt_cfg_key keys[] = {
 	  NULL, NULL, "most RRD updates waiting for the writer; windows "
 	  "beyond are skipped and counted" },
 	{ "rrd.points_per_range", VT_CFG_COUNT, 10, 100000, FIELD(rrd_points),
-	  NULL, NULL, "RRD rows per archive range (1h, 1d, 1w, 1 month, "
-	  "1y), AVERAGE and MAX" },
+	  NULL, NULL, "RRD rows per archive range (1 day, 1 week, 1 month, "
+	  "1 year; the 1-hour archive keeps one row per window) of new files" },
+	{ "rrd.timer_stats", VT_CFG_STRING, 1, 0, FIELD(rrd_timer_stats),
+	  NULL, NULL, "what a new timer or histogram file stores besides "
+	  "its percentiles: some of count, rate, sum, mean, min, max, stddev "
+	  "(mean is added when no percentile is configured)" },
+	{ "rrd.counter_stats", VT_CFG_STRING, 1, 0, FIELD(rrd_counter_stats),
+	  NULL, NULL, "what a new counter file stores: count, rate or both" },
+	{ "rrd.max_archives", VT_CFG_BOOL, 0, 1, FIELD(rrd_max_archives),
+	  NULL, NULL, "new files keep MAX archives (peaks the average hides) "
+	  "beside AVERAGE for the ranges past the 1-hour one" },
 	{ "health.save_interval", VT_CFG_DURATION, 1, DAY,
 	  FIELD(health_save_interval), NULL, NULL,
 	  "save healthcheck state to the data dir this often" },

@@ -13,6 +13,8 @@
 #include "collector/daemon/daemon.h"
 #include "collector/relay/relay.h"
 #include "collector/statsd/mapping_yaml.h"
+#include "exporters/rrd/rrd_files.h"
+#include "exporters/rrd/rrd_layout.h"
 
 int main(int argc, char **argv)
 {
@@ -54,15 +56,27 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	vt_mapping_destroy(maps);
+	/* What new RRD files store (rrd_layout.h), before any file is made. */
+	struct vt_rrd_layout_opts lo;
+	if (vt_rrd_layout_opts_from_config(cfg.rrd_timer_stats,
+	    cfg.rrd_counter_stats, cfg.rrd_max_archives, &lo, err,
+	    sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	vt_rrd_layout_set_opts(&lo);
 	vt_log_set_level((enum vt_log_level)cfg.log_level);
 	if (cfg.check_config) {
 		/* stdout carries the JSON document alone (so it pipes into
-		 * jq); the verdict is for the person, on stderr. */
+		 * jq); the verdict is for the person, on stderr, with the
+		 * bytes each kind of file takes. */
 		vt_config_print(&cfg, stdout);
 		if (fflush(stdout) != 0) {
 			perror("vitalsd: stdout");
 			return 1;
 		}
+		vt_rrd_files_print_sizes(stderr, cfg.flush_interval,
+		    cfg.rrd_points, cfg.percentiles, cfg.npercentiles);
 		fprintf(stderr, "configuration ok\n");
 		return 0;
 	}

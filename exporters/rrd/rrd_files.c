@@ -4,6 +4,7 @@
  * updates (several windows of a file in one librrd or rrdcached call).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "collector/base/buf.h"
 #include "collector/base/clock.h"
@@ -34,7 +36,8 @@ enum file_state {
 	FILE_NEW = 0,     /* not checked or created yet (or to re-check) */
 	FILE_READY,       /* exists with our data sources; last is known */
 	FILE_CLASH,       /* another (older) series owns the path */
-	FILE_MISMATCH     /* the file has other data sources */
+	FILE_MISMATCH,    /* the file has other data sources */
+	FILE_STEP         /* the file's step is not the flush interval */
 };
 
 struct rrd_file {
@@ -60,6 +63,10 @@ struct rrd_file {
 	uint64_t seen;                  /* round it was last updated in */
 	uint64_t retry;                 /* round to re-check a mismatch */
 	uint32_t pend_head, pend_tail, npend;
+	unsigned char step_bad;         /* counted in step_mismatch */
+	unsigned char nmap;             /* the file's data sources: */
+	unsigned char map[VT_RRD_MAX_DS];   /* index of each in the window's
+	                                   values (vt_rrd_layout_ds order) */
 };
 
 struct map {
@@ -104,6 +111,10 @@ struct vt_rrd_files {
 	uint64_t update_errors_round, create_errors_round;
 	uint64_t cut_round;             /* windows stored unknown: a restart */
 	struct vt_complaint c_create, c_update, c_cached, c_conflict;
+	struct vt_rrd_layout_opts opts;  /* what new files store */
+	size_t step_mismatch;           /* FILE_STEP files found */
+	size_t step_round;              /* ... of them this round */
+	unsigned long step_seen;        /* the step of the last one */
 	pthread_mutex_t kind_lock;      /* guards kinds */
 	struct kind_slot *kinds;
 	size_t kind_cap, kind_n;
@@ -258,6 +269,135 @@ int vt_rrd_files_kind_of(struct vt_rrd_files *t, const char *rel)
 	return kind;
 }
 
+/* ---- the header of a file ---- */
+
+/* RRDtool's on-disk structures (rrd_format.h), as this platform lays
+ * them out: unival is 8 bytes, unsigned long the word. */
+struct hdr_stat {
+	char cookie[4];
+	char version[5];
+	double float_cookie;
+	unsigned long ds_cnt, rra_cnt, pdp_step;
+	double par[10];
+};
+struct hdr_ds {
+	char name[20];
+	char dst[20];
+	double par[10];
+};
+struct hdr_rra {
+	char cf[20];
+	unsigned long row_cnt, pdp_cnt;
+	double par[10];
+};
+
+int vt_rrd_files_read_header(const char *path, struct vt_rrd_header *h,
+    char *err, size_t errlen)
+{
+	struct hdr_stat st;
+	memset(h, 0, sizeof *h);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	int rc = -EINVAL;
+	off_t off = 0;
+	if (pread(fd, &st, sizeof st, off) != (ssize_t)sizeof st ||
+	    memcmp(st.cookie, "RRD", 4) != 0 || st.float_cookie != 8.642135E130 ||
+	    st.ds_cnt == 0 || st.ds_cnt > 4096 || st.rra_cnt == 0 ||
+	    st.rra_cnt > 4096 || st.pdp_step == 0)
+		goto out;
+	off += (off_t)sizeof st;
+	h->step = st.pdp_step;
+	for (unsigned long i = 0; i < st.ds_cnt; i++, off += sizeof(struct hdr_ds)) {
+		struct hdr_ds d;
+		if (pread(fd, &d, sizeof d, off) != (ssize_t)sizeof d)
+			goto out;
+		if (h->ds.n < VT_RRD_MAX_DS)
+			snprintf(h->ds.name[h->ds.n++], VT_RRD_DS_NAME_MAX,
+			    "%.19s", d.name);
+	}
+	for (unsigned long i = 0; i < st.rra_cnt; i++,
+	    off += sizeof(struct hdr_rra)) {
+		struct hdr_rra a;
+		if (pread(fd, &a, sizeof a, off) != (ssize_t)sizeof a)
+			goto out;
+		if (h->nrra < VT_RRD_HEADER_RRA_MAX) {
+			snprintf(h->rra[h->nrra].cf, VT_RRD_DS_NAME_MAX, "%.19s",
+			    a.cf);
+			h->rra[h->nrra].rows = a.row_cnt;
+			h->rra[h->nrra].pdp_per_row = a.pdp_cnt;
+			h->nrra++;
+		}
+	}
+	time_t last;
+	if (pread(fd, &last, sizeof last, off) != (ssize_t)sizeof last)
+		goto out;
+	h->last = last;
+	rc = 0;
+out:
+	if (rc < 0)
+		snprintf(err, errlen, "%s: not an RRD file of this platform",
+		    path);
+	close(fd);
+	return rc;
+}
+
+int vt_rrd_header_has(const struct vt_rrd_header *h, const char *cf,
+    unsigned long pdp_per_row)
+{
+	for (size_t i = 0; i < h->nrra; i++)
+		if (strcmp(h->rra[i].cf, cf) == 0 && (pdp_per_row == 0 ||
+		    h->rra[i].pdp_per_row == pdp_per_row))
+			return 1;
+	return 0;
+}
+
+void vt_rrd_files_print_sizes(FILE *out, double flush_interval,
+    size_t points, const double *percentiles, size_t npercentiles)
+{
+	static const struct {
+		enum vt_rrd_kind kind;
+		const char *name;
+	} kinds[] = {
+		{ VT_RRD_COUNTER, "counter" }, { VT_RRD_GAUGE, "gauge" },
+		{ VT_RRD_SET, "set" }, { VT_RRD_TIMER, "timer" },
+		{ VT_RRD_HISTOGRAM, "histogram" }, { VT_RRD_CHECK, "check" },
+	};
+	const struct vt_rrd_layout_opts *o = vt_rrd_layout_opts();
+	unsigned long step = vt_rrd_layout_step(flush_interval);
+	uint64_t mix = 0;
+	if (points == 0)
+		points = VT_RRD_DEFAULT_POINTS;
+	fprintf(out, "storage: new files at a %lus step, %zu points per "
+	    "range, MAX archives %s:\n", step, points,
+	    o->max == VT_RRD_MAX_NONE ? "none" : "past the 1-hour range");
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		struct vt_rrd_ds_list ds;
+		vt_rrd_layout_stored_ds(kinds[i].kind, percentiles,
+		    npercentiles, o, &ds);
+		uint64_t bytes = vt_rrd_layout_file_size(ds.n, step, points);
+		fprintf(out, "  %-9s %9llu bytes (", kinds[i].name,
+		    (unsigned long long)bytes);
+		for (size_t k = 0; k < ds.n; k++)
+			fprintf(out, "%s%s", k ? ", " : "", ds.name[k]);
+		fprintf(out, ")\n");
+		if (i < 4)
+			mix += bytes;
+	}
+	for (unsigned long n = 10000; n <= 100000; n *= 10)
+		fprintf(out, "  %lu metrics, a quarter each counters, gauges, "
+		    "sets and timers: %.2f GB\n", n,
+		    (double)mix / 4.0 * (double)n / 1e9);
+}
+
+size_t vt_rrd_files_step_mismatches(const struct vt_rrd_files *t)
+{
+	return t->step_mismatch;
+}
+
 /* ---- life cycle ---- */
 
 struct vt_rrd_files *vt_rrd_files_create(const struct vt_rrd_files_config
@@ -268,6 +408,7 @@ struct vt_rrd_files *vt_rrd_files_create(const struct vt_rrd_files_config
 	snprintf(t->dir, sizeof t->dir, "%s", cfg->data_dir);
 	t->cfg.data_dir = t->dir;
 	t->started = vt_clock_now();
+	t->opts = *vt_rrd_layout_opts();
 	vt_buf_init(&t->text);
 	pthread_mutex_init(&t->kind_lock, NULL);
 	return t;
@@ -367,16 +508,6 @@ static int ensure_dirs(struct vt_rrd_files *t, const char *rel, char *err,
 	return 0;
 }
 
-static int same_ds(const struct vt_rrd_ds_list *a, const struct vt_rrd_ds_list *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->name[i], b->name[i]) != 0)
-			return 0;
-	return 1;
-}
-
 /* The path to send to rrdcached: absolute over a unix socket, relative to
  * the data directory over TCP. */
 static const char *cached_path(const struct vt_rrd_files *t,
@@ -385,13 +516,47 @@ static const char *cached_path(const struct vt_rrd_files *t,
 	return vt_rrd_lib_cached_is_unix(t->cfg.rrdc) ? abs : f->rel;
 }
 
+/* The map from f's data sources (have) to the window's values (all):
+ * 0, or -1 when the file has one the window does not. */
+static int map_ds(struct rrd_file *f, const struct vt_rrd_ds_list *have,
+    const struct vt_rrd_ds_list *all)
+{
+	if (have->n == 0 || have->n > VT_RRD_MAX_DS)
+		return -1;
+	for (size_t i = 0; i < have->n; i++) {
+		int j = vt_rrd_layout_ds_index(all, have->name[i]);
+		if (j < 0)
+			return -1;
+		f->map[i] = (unsigned char)j;
+	}
+	f->nmap = (unsigned char)have->n;
+	return 0;
+}
+
 /* An existing file: read its last update (after rrdcached wrote what it
- * holds for it) and check its data sources. */
+ * holds for it), check its step and map its data sources. A file of any
+ * layout whose data sources are all statistics the window has is written
+ * as it is (layout 1 with all of them, or files made with other
+ * rrd.*_stats); one with a data source the window lacks (a percentile no
+ * longer configured), or with another step, is not written. */
 static int adopt(struct vt_rrd_files *t, struct rrd_file *f, const char *path,
-    const struct vt_rrd_ds_list *want, char *err, size_t errlen)
+    const struct vt_rrd_ds_list *all, char *err, size_t errlen)
 {
 	time_t last = 0;
 	struct vt_rrd_ds_list have;
+	struct vt_rrd_header h;
+	if (vt_rrd_files_read_header(path, &h, err, errlen) == 0 &&
+	    h.step != t->cfg.step) {
+		if (!f->step_bad) {
+			f->step_bad = 1;
+			t->step_mismatch++;
+			t->step_round++;
+			t->step_seen = h.step;
+		}
+		set_state(t, f, FILE_STEP);
+		f->retry = t->round + RETRY_ROUNDS;
+		return -EEXIST;
+	}
 	if (t->cfg.rrdc) {
 		int rc = vt_rrd_updater_flush(t->cfg.rrdw, cached_path(t, f, path),
 		    err, errlen);
@@ -402,12 +567,12 @@ static int adopt(struct vt_rrd_files *t, struct rrd_file *f, const char *path,
 	    errlen);
 	if (rc < 0)
 		return rc;
-	if (!same_ds(&have, want)) {
+	if (map_ds(f, &have, all) < 0) {
 		set_state(t, f, FILE_MISMATCH);
 		f->retry = t->round + RETRY_ROUNDS;
 		vt_log_complain(&t->c_conflict, VT_LOG_WARN, LOG_SUB,
-		    "%s: its data sources differ from a %s's; not writing it "
-		    "(move it away to start a new file)", path,
+		    "%s: it has data sources a %s's window does not; not "
+		    "writing it (move it away to start a new file)", path,
 		    f->kind == VT_RRD_CHECK ? "check" :
 		    vt_series_kind_name((enum vt_kind)f->kind));
 		return -EEXIST;
@@ -425,11 +590,13 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
     const struct vt_rrd_update *u, time_t ts, struct vt_rrd_round *r)
 {
 	char path[PATH_MAX], err[ERR_MAX];
-	struct vt_rrd_ds_list want;
+	struct vt_rrd_ds_list want, all;
 	struct stat st;
 	int rc;
 
-	vt_rrd_layout_ds(f->kind, u->percentiles, u->npercentiles, &want);
+	vt_rrd_layout_ds(f->kind, u->percentiles, u->npercentiles, &all);
+	vt_rrd_layout_stored_ds(f->kind, u->percentiles, u->npercentiles,
+	    &t->opts, &want);
 	rc = ensure_dirs(t, f->rel, err, sizeof err);
 	if (rc < 0)
 		goto fail;
@@ -441,7 +608,7 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
 			    "(refusing a symbolic link there)", path);
 			goto fail;
 		}
-		rc = adopt(t, f, path, &want, err, sizeof err);
+		rc = adopt(t, f, path, &all, err, sizeof err);
 	} else {
 		struct vt_rrd_create_args args;
 		unsigned long step = t->cfg.step;
@@ -449,8 +616,9 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
 		rc = vt_rrd_updater_create(t->cfg.rrdw, path, step, ts - (time_t)step,
 		    &args, err, sizeof err);
 		if (rc == -EEXIST) {
-			rc = adopt(t, f, path, &want, err, sizeof err);
+			rc = adopt(t, f, path, &all, err, sizeof err);
 		} else if (rc == 0) {
+			map_ds(f, &want, &all);
 			f->last = ts - (time_t)step;
 			f->wrote = 0;
 			f->created = 1;
@@ -463,7 +631,7 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
 		kind_put(t, f->rel, (int)f->kind);
 		return 0;
 	}
-	if (f->state == FILE_MISMATCH)
+	if (f->state == FILE_MISMATCH || f->state == FILE_STEP)
 		return rc;
 fail:
 	if (rc == -ENOTCONN)
@@ -489,6 +657,7 @@ void vt_rrd_files_begin(struct vt_rrd_files *t)
 	t->created_round = t->adopted_round = t->updated_round = 0;
 	t->update_errors_round = t->create_errors_round = 0;
 	t->cut_round = 0;
+	t->step_round = 0;
 }
 
 /* Take the path for f unless an older series has it. */
@@ -669,7 +838,7 @@ void vt_rrd_files_add(struct vt_rrd_files *t, const struct vt_rrd_update *u,
 		r->conflict++;
 		return;
 	}
-	if (f->state == FILE_MISMATCH) {
+	if (f->state == FILE_MISMATCH || f->state == FILE_STEP) {
 		if (t->round < f->retry) {
 			r->conflict++;
 			return;
@@ -678,7 +847,7 @@ void vt_rrd_files_add(struct vt_rrd_files *t, const struct vt_rrd_update *u,
 	}
 	time_t ts = (time_t)llround(u->timestamp);
 	if (f->state == FILE_NEW && prepare(t, f, u, ts, r) < 0) {
-		if (f->state == FILE_MISMATCH)
+		if (f->state == FILE_MISMATCH || f->state == FILE_STEP)
 			r->conflict++;
 		else
 			r->errors++;
@@ -695,10 +864,12 @@ void vt_rrd_files_add(struct vt_rrd_files *t, const struct vt_rrd_update *u,
 		}
 		ts = f->last + 1;
 	}
-	const double *values = u->values;
-	double unknown[VT_RRD_MAX_DS];
-	size_t nvalues = u->nvalues < VT_RRD_MAX_DS ? u->nvalues :
-	    VT_RRD_MAX_DS;
+	/* The values of the file's data sources, in its order. */
+	double mine[VT_RRD_MAX_DS], unknown[VT_RRD_MAX_DS];
+	const double *values = mine;
+	size_t nvalues = f->nmap;
+	for (size_t k = 0; k < nvalues; k++)
+		mine[k] = f->map[k] < u->nvalues ? u->values[f->map[k]] : NAN;
 	enum hole hole = hole_before(t, f, u, ts);
 	if (hole != HOLE_NONE) {
 		for (size_t k = 0; k < nvalues; k++)
@@ -861,6 +1032,13 @@ void vt_rrd_files_commit(struct vt_rrd_files *t, struct vt_rrd_round *r)
 		    "files can be created again");
 	if (t->updated_round && t->update_errors_round == 0)
 		vt_log_recovered(&t->c_update, LOG_SUB, "updates succeed again");
+	if (t->step_round)
+		vt_log_warn(LOG_SUB, "%zu existing files (%zu so far) have a "
+		    "step of %lus, not the flush interval's %lus: not writing "
+		    "them, so windows of two lengths never mix in a file (run "
+		    "with --flush %lu, or move them away to start new files)",
+		    t->step_round, t->step_mismatch, t->step_seen,
+		    t->cfg.step, t->step_seen);
 	if (t->cut_round)
 		vt_log_info(LOG_SUB, "%llu files end before this run's first "
 		    "window began (the previous run died in that window, or "

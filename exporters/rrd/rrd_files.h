@@ -20,9 +20,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "collector/agg/series.h"
+#include "exporters/rrd/rrd_layout.h"
 #include "exporters/rrd/rrd_lib.h"
 #include "exporters/rrd/rrd_updater.h"
 
@@ -86,5 +88,43 @@ size_t vt_rrd_files_ready(const struct vt_rrd_files *t);
 /* The kind of the file at rel, when this table has written it since it
  * was created; -1 otherwise. Thread-safe. */
 int vt_rrd_files_kind_of(struct vt_rrd_files *t, const char *rel);
+
+/* Files whose step is not the flush interval's, found since the table was
+ * made (they are not written: see prepare in rrd_files.c). */
+size_t vt_rrd_files_step_mismatches(const struct vt_rrd_files *t);
+
+/*
+ * The header of an RRD file, read with a plain read (no librrd, no
+ * rrdcached: the step, data sources and archives never change after the
+ * file is made). Any thread. RRDtool's format 0003/0004 on this
+ * platform's word size; archives past VT_RRD_HEADER_RRA_MAX are not kept.
+ */
+#define VT_RRD_HEADER_RRA_MAX 32
+struct vt_rrd_header {
+	unsigned long step;
+	struct vt_rrd_ds_list ds;
+	size_t nrra;                  /* kept in rra[] */
+	struct {
+		char cf[VT_RRD_DS_NAME_MAX];
+		unsigned long rows;
+		unsigned long pdp_per_row;
+	} rra[VT_RRD_HEADER_RRA_MAX];
+	time_t last;                  /* last update when the file was read */
+};
+
+/* 0, or a negative errno with err set (-EINVAL: not an RRD file). */
+int vt_rrd_files_read_header(const char *path, struct vt_rrd_header *h,
+    char *err, size_t errlen);
+
+/* For --check-config: the bytes a new file of each kind takes with the
+ * options set (vt_rrd_layout_set_opts), and the disk for 10,000 and
+ * 100,000 metrics of an even mix of counters, gauges, sets and timers,
+ * as text lines on out. */
+void vt_rrd_files_print_sizes(FILE *out, double flush_interval,
+    size_t points, const double *percentiles, size_t npercentiles);
+
+/* Whether h has an archive of cf with pdp_per_row rows a step (0: any). */
+int vt_rrd_header_has(const struct vt_rrd_header *h, const char *cf,
+    unsigned long pdp_per_row);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * rrd_layout.c - file names, data sources, archives and sizes of the
- * round-robin files (rrd_layout.h). Pure: no I/O, no allocation.
+ * round-robin files (rrd_layout.h). Pure: no I/O, no allocation; the
+ * one state is the options new files are made with, set at start.
  */
 #include <math.h>
 #include <stdio.h>
@@ -24,9 +25,68 @@ static const unsigned long ranges[VT_RRD_RANGES] = {
 	366UL * 86400UL,   /* 1 year */
 };
 
+/* In file order; bit i is VT_RRD_STAT_* 1 << i. */
 static const char *const timer_ds[] = {
 	"count", "rate", "sum", "mean", "min", "max", "stddev"
 };
+#define NSTATS (sizeof timer_ds / sizeof timer_ds[0])
+
+static struct vt_rrd_layout_opts current = {
+	.timer_stats = VT_RRD_STAT_COUNT | VT_RRD_STAT_RATE,
+	.counter_stats = VT_RRD_STAT_COUNT | VT_RRD_STAT_RATE,
+	.max = VT_RRD_MAX_COARSE,
+};
+
+void vt_rrd_layout_default_opts(struct vt_rrd_layout_opts *o)
+{
+	o->timer_stats = VT_RRD_STAT_COUNT | VT_RRD_STAT_RATE;
+	o->counter_stats = VT_RRD_STAT_COUNT | VT_RRD_STAT_RATE;
+	o->max = VT_RRD_MAX_COARSE;
+}
+
+void vt_rrd_layout_set_opts(const struct vt_rrd_layout_opts *o)
+{
+	current = *o;
+}
+
+const struct vt_rrd_layout_opts *vt_rrd_layout_opts(void)
+{
+	return &current;
+}
+
+int vt_rrd_layout_parse_stats(const char *text, enum vt_rrd_kind kind,
+    unsigned *mask, char *err, size_t errlen)
+{
+	unsigned m = 0;
+	unsigned allowed = kind == VT_RRD_COUNTER ?
+	    VT_RRD_STAT_COUNT | VT_RRD_STAT_RATE : VT_RRD_STAT_ALL;
+	for (const char *p = text; *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t len = strcspn(p, ", ");
+		if (len == 0)
+			break;
+		size_t i = 0;
+		while (i < NSTATS && !(strlen(timer_ds[i]) == len &&
+		    strncmp(timer_ds[i], p, len) == 0))
+			i++;
+		if (i == NSTATS || !(allowed & (1u << i))) {
+			snprintf(err, errlen, "unknown statistic \"%.*s\" "
+			    "(%s)", (int)(len > 32 ? 32 : len), p,
+			    kind == VT_RRD_COUNTER ? "count, rate" :
+			    "count, rate, sum, mean, min, max, stddev");
+			return -1;
+		}
+		m |= 1u << i;
+		p += len;
+	}
+	if (m == 0) {
+		snprintf(err, errlen, "name at least one statistic");
+		return -1;
+	}
+	*mask = m;
+	return 0;
+}
 
 unsigned long vt_rrd_layout_step(double flush_interval)
 {
@@ -80,6 +140,56 @@ void vt_rrd_layout_ds(enum vt_rrd_kind kind, const double *percentiles,
 		ds_add(out, "value");
 		break;
 	}
+}
+
+int vt_rrd_layout_opts_from_config(const char *timer_stats,
+    const char *counter_stats, int max_archives,
+    struct vt_rrd_layout_opts *o, char *err, size_t errlen)
+{
+	char why[160];
+	vt_rrd_layout_default_opts(o);
+	o->max = max_archives ? VT_RRD_MAX_COARSE : VT_RRD_MAX_NONE;
+	if (vt_rrd_layout_parse_stats(timer_stats, VT_RRD_TIMER,
+	    &o->timer_stats, why, sizeof why) < 0) {
+		snprintf(err, errlen, "rrd.timer_stats: %s", why);
+		return -1;
+	}
+	if (vt_rrd_layout_parse_stats(counter_stats, VT_RRD_COUNTER,
+	    &o->counter_stats, why, sizeof why) < 0) {
+		snprintf(err, errlen, "rrd.counter_stats: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+void vt_rrd_layout_stored_ds(enum vt_rrd_kind kind, const double *percentiles,
+    size_t npercentiles, const struct vt_rrd_layout_opts *opts,
+    struct vt_rrd_ds_list *out)
+{
+	unsigned mask;
+	switch (kind) {
+	case VT_RRD_COUNTER:
+		mask = opts->counter_stats & (VT_RRD_STAT_COUNT |
+		    VT_RRD_STAT_RATE);
+		if (mask == 0)
+			mask = VT_RRD_STAT_COUNT | VT_RRD_STAT_RATE;
+		break;
+	case VT_RRD_TIMER:
+	case VT_RRD_HISTOGRAM:
+		mask = opts->timer_stats & VT_RRD_STAT_ALL;
+		if (npercentiles == 0)
+			mask |= VT_RRD_STAT_MEAN;   /* what the pages draw */
+		break;
+	default:
+		vt_rrd_layout_ds(kind, percentiles, npercentiles, out);
+		return;
+	}
+	struct vt_rrd_ds_list all;
+	vt_rrd_layout_ds(kind, percentiles, npercentiles, &all);
+	out->n = 0;
+	for (size_t i = 0; i < all.n; i++)
+		if (i >= NSTATS || (mask & (1u << i)))
+			ds_add(out, all.name[i]);
 }
 
 size_t vt_rrd_layout_values(enum vt_kind kind, const struct vt_metric_window *w,
@@ -144,8 +254,22 @@ size_t vt_rrd_layout_archives(unsigned long step, size_t points,
 	return n;
 }
 
+/* Whether an archive of pdp_per_row steps a row gets a MAX twin. */
+static int has_max(enum vt_rrd_max max, unsigned long pdp_per_row)
+{
+	return max == VT_RRD_MAX_ALL ||
+	    (max == VT_RRD_MAX_COARSE && pdp_per_row > 1);
+}
+
 void vt_rrd_layout_create_args(const struct vt_rrd_ds_list *ds,
     unsigned long step, size_t points, struct vt_rrd_create_args *out)
+{
+	vt_rrd_layout_create_args_max(ds, step, points, current.max, out);
+}
+
+void vt_rrd_layout_create_args_max(const struct vt_rrd_ds_list *ds,
+    unsigned long step, size_t points, enum vt_rrd_max max,
+    struct vt_rrd_create_args *out)
 {
 	struct vt_rrd_archive ar[VT_RRD_RANGES];
 	size_t nar = vt_rrd_layout_archives(step, points, ar);
@@ -165,6 +289,8 @@ void vt_rrd_layout_create_args(const struct vt_rrd_ds_list *ds,
 	}
 	for (size_t c = 0; c < 2; c++) {
 		for (size_t i = 0; i < nar; i++) {
+			if (c == 1 && !has_max(max, ar[i].pdp_per_row))
+				continue;
 			char *dst = out->text + pos;
 			int w = snprintf(dst, cap - pos, "RRA:%s:0.5:%lu:%lu",
 			    cfs[c], ar[i].pdp_per_row, ar[i].rows);
@@ -177,11 +303,22 @@ void vt_rrd_layout_create_args(const struct vt_rrd_ds_list *ds,
 uint64_t vt_rrd_layout_file_size(size_t nds, unsigned long step,
     size_t points)
 {
+	return vt_rrd_layout_file_size_max(nds, step, points, current.max);
+}
+
+uint64_t vt_rrd_layout_file_size_max(size_t nds, unsigned long step,
+    size_t points, enum vt_rrd_max max)
+{
 	struct vt_rrd_archive ar[VT_RRD_RANGES];
 	size_t nar = vt_rrd_layout_archives(step, points, ar);
-	uint64_t rows = 0, d = nds, r = 2 * nar;
-	for (size_t i = 0; i < nar; i++)
-		rows += 2 * ar[i].rows;
+	uint64_t rows = 0, d = nds, r = nar;
+	for (size_t i = 0; i < nar; i++) {
+		rows += ar[i].rows;
+		if (has_max(max, ar[i].pdp_per_row)) {
+			rows += ar[i].rows;
+			r++;
+		}
+	}
 	return 144 + 232 * d + 128 * r + 80 * d * r + 8 * d * rows;
 }
 
@@ -323,11 +460,21 @@ int vt_rrd_layout_ds_index(const struct vt_rrd_ds_list *ds, const char *name)
 	return -1;
 }
 
+static int is_percentile(const char *name)
+{
+	return name[0] == 'p' && name[1] >= '0' && name[1] <= '9';
+}
+
 int vt_rrd_layout_guess_kind(const struct vt_rrd_ds_list *ds)
 {
-	if (vt_rrd_layout_ds_index(ds, "mean") >= 0)
-		return VT_RRD_TIMER;
-	if (vt_rrd_layout_ds_index(ds, "rate") >= 0)
+	for (size_t i = 0; i < ds->n; i++)
+		if (is_percentile(ds->name[i]))
+			return VT_RRD_TIMER;
+	for (size_t i = 2; i < NSTATS; i++)   /* sum, mean, ... stddev */
+		if (vt_rrd_layout_ds_index(ds, timer_ds[i]) >= 0)
+			return VT_RRD_TIMER;
+	if (vt_rrd_layout_ds_index(ds, "rate") >= 0 ||
+	    vt_rrd_layout_ds_index(ds, "count") >= 0)
 		return VT_RRD_COUNTER;
 	if (vt_rrd_layout_ds_index(ds, "value") >= 0)
 		return VT_RRD_GAUGE;
@@ -343,13 +490,16 @@ const char *vt_rrd_layout_default_stat(const struct vt_rrd_ds_list *ds)
 		if (vt_rrd_layout_ds_index(ds, "p99") >= 0)
 			return "p99";
 		for (size_t i = ds->n; i-- > 0;)
-			if (ds->name[i][0] == 'p' && ds->name[i][1] >= '0' &&
-			    ds->name[i][1] <= '9')
+			if (is_percentile(ds->name[i]))
 				return ds->name[i];
-		return "mean";
+		if (vt_rrd_layout_ds_index(ds, "mean") >= 0 ||
+		    vt_rrd_layout_ds_index(ds, "rate") < 0)
+			return "mean";
+		return "rate";
 	}
 	case VT_RRD_COUNTER:
-		return "rate";
+		return vt_rrd_layout_ds_index(ds, "rate") >= 0 ||
+		    vt_rrd_layout_ds_index(ds, "count") < 0 ? "rate" : "count";
 	case VT_RRD_GAUGE:
 		return "value";
 	case VT_RRD_CHECK:

@@ -26,16 +26,27 @@
  * window closed a little late join up; it never stands for a window that
  * was not closed: the writer stores those as unknown (rrd_files.c,
  * hole_before), in files of this layout and of older ones alike.
+ *
+ * Every statistic a window has (vt_rrd_layout_ds, the order of
+ * vt_rrd_layout_values):
  *   counter          count, rate
  *   gauge, set       value
  *   timer, histogram count, rate, sum, mean, min, max, stddev, then one per
  *                    configured percentile: p50, p90, p95, p99 (99.9 ->
  *                    p99_9; DS names allow only [A-Za-z0-9_])
  *   check            status (0 ok, 1 warning, 2 critical, 3 unknown)
+ * Layout 1 (files made before issue 19) stores all of them. A new file
+ * stores what the pages and the API read (vt_rrd_layout_stored_ds, with
+ * struct vt_rrd_layout_opts, config rrd.timer_stats and
+ * rrd.counter_stats): by default a timer keeps count, rate and its
+ * percentiles (sum, mean, min, max and stddev only when configured; mean
+ * always when no percentile is configured, the pages draw it then), a
+ * counter count and rate. The writer writes each file the data sources
+ * that file has, so files of both layouts live side by side.
  *
  * Archives: for each range the dashboards offer (1 hour, 1 day, 1 week,
- * 31 days, 366 days) one AVERAGE and one MAX archive with about
- * `points` rows (default 1000):
+ * 31 days, 366 days) one AVERAGE archive with about `points` rows
+ * (default 500, about one per pixel of a page's 520 px graph):
  *   pdp_per_row = max(1, ceil(range / (step * points)))
  *   rows        = ceil(range / (step * pdp_per_row))
  * so a range never has more rows than primary points (1 hour at a 10 s
@@ -44,17 +55,24 @@
  * 1200 at 3 s), so a lost window shows as an unknown row instead of being
  * averaged with a real one. A range whose pdp_per_row equals the
  * previous one's is merged into it (large steps).
+ * MAX archives (enum vt_rrd_max): layout 1 has one per range; a new file
+ * has one for every range whose rows hold more than one window
+ * (VT_RRD_MAX_COARSE): at one row per window the maximum of a row is its
+ * average, so the 1-hour MAX archive only doubled the hour. rrd.max_archives
+ * false drops them all (VT_RRD_MAX_NONE). Readers asking for MAX over a
+ * range the one-row-per-window archive covers read AVERAGE (graph.c).
  *
  * File size in bytes (RRDtool 1.7 format on 64-bit Linux), D data sources,
- * R archives (10 by default), ROWS the sum of rows over the archives:
+ * R archives, ROWS the sum of rows over the archives:
  *   144 + 232 D + 128 R + 80 D R + 8 D ROWS
- * With the defaults (10 s step, 1000 points) the ranges get 360, 960, 992,
- * 1000 and 1000 rows (steps of 10 s, 90 s, 610 s, 44 min, 8.8 h), ROWS =
- * 2 x 4312 = 8624, so a counter takes 141 KB, a gauge, set or check
- * 71 KB, and a timer with 4 percentiles (11 data sources) 772 KB. From a
- * 4 s step up the 1-hour rule changes nothing; below, the hour costs
- * more rows: a counter takes 246 KB at 1 s (160 KB before), 188 KB at
- * 2 s (160 KB), 170 KB at 3 s (150 KB).
+ * With the defaults (10 s step, 500 points) the ranges get 360, 480, 500,
+ * 500 and 500 rows (steps of 10 s, 3 min, 20 min, 89 min, 17.6 h), ROWS
+ * = 2340 AVERAGE + 1980 MAX = 4320, R = 9: a counter takes 72 KB, a
+ * gauge, set or check 36 KB, and a timer with 4 percentiles (6 data
+ * sources) 214 KB. Layout 1 (11 data sources, 1000 points, 10 archives)
+ * took 141 KB, 71 KB and 772 KB. At a 1 s step the hour alone is 3600
+ * rows: a counter takes 124 KB, a gauge 63 KB, a timer 371 KB (layout
+ * 1: 246 KB, 123 KB and 1349 KB).
  */
 #ifndef VT_RRD_LAYOUT_H
 #define VT_RRD_LAYOUT_H
@@ -74,7 +92,7 @@
 #define VT_RRD_SERVICE_CAP 120      /* sanitised service bytes kept */
 #define VT_RRD_NAME_CAP 200         /* sanitised metric/check bytes kept */
 #define VT_RRD_HASH_HEX 12          /* hex digits of the suffix */
-#define VT_RRD_DEFAULT_POINTS 1000
+#define VT_RRD_DEFAULT_POINTS 500
 /* A check's status rarely changes, and every update of a file costs the
  * same few hundred microseconds whatever it carries, so a check file is
  * written when the status changes and otherwise at least this often
@@ -93,6 +111,32 @@ enum vt_rrd_kind {
 	VT_RRD_SET = VT_SET,
 	VT_RRD_CHECK = VT_KIND_COUNT,
 	VT_RRD_KIND_COUNT
+};
+
+/* The statistics a new file may store besides percentiles (bit masks of
+ * struct vt_rrd_layout_opts), in the file order of vt_rrd_layout_ds. */
+#define VT_RRD_STAT_COUNT   0x01u
+#define VT_RRD_STAT_RATE    0x02u
+#define VT_RRD_STAT_SUM     0x04u
+#define VT_RRD_STAT_MEAN    0x08u
+#define VT_RRD_STAT_MIN     0x10u
+#define VT_RRD_STAT_MAX     0x20u
+#define VT_RRD_STAT_STDDEV  0x40u
+#define VT_RRD_STAT_ALL     0x7fu
+
+/* Which ranges get a MAX archive beside the AVERAGE one. */
+enum vt_rrd_max {
+	VT_RRD_MAX_COARSE = 0,   /* ranges with several windows a row */
+	VT_RRD_MAX_ALL,          /* every range (layout 1) */
+	VT_RRD_MAX_NONE          /* none */
+};
+
+/* What new files store (config rrd.timer_stats, rrd.counter_stats,
+ * rrd.max_archives). A value. */
+struct vt_rrd_layout_opts {
+	unsigned timer_stats;    /* VT_RRD_STAT_* of timers and histograms */
+	unsigned counter_stats;  /* VT_RRD_STAT_COUNT and/or _RATE */
+	enum vt_rrd_max max;
 };
 
 /* A list of DS names, in file order. A value, embeddable. */
@@ -123,10 +167,38 @@ unsigned long vt_rrd_layout_step(double flush_interval);
 /* "p50", "p99_9", "p0_1": the DS name of a percentile in (0, 100). */
 void vt_rrd_layout_percentile_name(double p, char *out, size_t outlen);
 
-/* The DS names of a kind, in file order. percentiles are ignored except
- * for timers and histograms. */
+/* The defaults: timers count and rate, counters count and rate, MAX
+ * archives past the finest range. */
+void vt_rrd_layout_default_opts(struct vt_rrd_layout_opts *o);
+
+/* The options new files are made with in this process (the defaults until
+ * set). Set once at start, before any writer or reader runs. */
+void vt_rrd_layout_set_opts(const struct vt_rrd_layout_opts *o);
+const struct vt_rrd_layout_opts *vt_rrd_layout_opts(void);
+
+/* Parse "count,rate,mean" (names of VT_RRD_STAT_*, comma separated,
+ * spaces allowed) into a mask. counters take only count and rate. 0, or
+ * -1 with err naming the bad word; an empty list is an error. */
+int vt_rrd_layout_parse_stats(const char *text, enum vt_rrd_kind kind,
+    unsigned *mask, char *err, size_t errlen);
+
+/* The options from the config keys (rrd.timer_stats, rrd.counter_stats,
+ * rrd.max_archives). 0, or -1 with err naming the key. */
+int vt_rrd_layout_opts_from_config(const char *timer_stats,
+    const char *counter_stats, int max_archives,
+    struct vt_rrd_layout_opts *o, char *err, size_t errlen);
+
+/* Every statistic a window of the kind has, in file order (the order of
+ * vt_rrd_layout_values; what layout 1 stores). percentiles are ignored
+ * except for timers and histograms. */
 void vt_rrd_layout_ds(enum vt_rrd_kind kind, const double *percentiles,
     size_t npercentiles, struct vt_rrd_ds_list *out);
+
+/* The DS names a new file of the kind gets under opts: a subset of
+ * vt_rrd_layout_ds, in the same order. */
+void vt_rrd_layout_stored_ds(enum vt_rrd_kind kind, const double *percentiles,
+    size_t npercentiles, const struct vt_rrd_layout_opts *opts,
+    struct vt_rrd_ds_list *out);
 
 /* The values of one closed window, in the order of vt_rrd_layout_ds (NaN
  * = unknown). npercentiles is the flush's. Returns how many were written
@@ -139,11 +211,18 @@ size_t vt_rrd_layout_values(enum vt_kind kind, const struct vt_metric_window *w,
 size_t vt_rrd_layout_archives(unsigned long step, size_t points,
     struct vt_rrd_archive out[VT_RRD_RANGES]);
 
-/* Fill the rrd_create arguments for a DS list, step and points. */
+/* Fill the rrd_create arguments for a DS list, step, points and MAX
+ * archives; vt_rrd_layout_create_args takes max from vt_rrd_layout_opts. */
+void vt_rrd_layout_create_args_max(const struct vt_rrd_ds_list *ds,
+    unsigned long step, size_t points, enum vt_rrd_max max,
+    struct vt_rrd_create_args *out);
 void vt_rrd_layout_create_args(const struct vt_rrd_ds_list *ds,
     unsigned long step, size_t points, struct vt_rrd_create_args *out);
 
-/* The size in bytes of a file with nds data sources (formula above). */
+/* The size in bytes of a file with nds data sources (formula above);
+ * vt_rrd_layout_file_size takes max from vt_rrd_layout_opts. */
+uint64_t vt_rrd_layout_file_size_max(size_t nds, unsigned long step,
+    size_t points, enum vt_rrd_max max);
 uint64_t vt_rrd_layout_file_size(size_t nds, unsigned long step,
     size_t points);
 
@@ -162,14 +241,16 @@ int vt_rrd_layout_series_path(char *out, size_t outlen, const char *service,
 int vt_rrd_layout_check_path(char *out, size_t outlen, const char *service,
     const char *instance, const char *check);
 
-/* The kind a DS list says a file holds: VT_RRD_COUNTER (count, rate),
- * VT_RRD_GAUGE (value), VT_RRD_TIMER (has mean; timers and histograms
- * share a layout), VT_RRD_CHECK (status), or -1 when none fits. */
+/* The kind a DS list says a file holds: VT_RRD_TIMER (a percentile,
+ * sum, mean, min, max or stddev; timers and histograms share a layout),
+ * VT_RRD_COUNTER (count and/or rate only), VT_RRD_GAUGE (value),
+ * VT_RRD_CHECK (status), or -1 when none fits. */
 int vt_rrd_layout_guess_kind(const struct vt_rrd_ds_list *ds);
 
 /* The stat a graph or series shows by default for a kind and DS list:
- * rate (counters), value (gauges, sets), p99 or else the highest
- * percentile or else mean (timers), status (checks). */
+ * rate (counters; count when the file has no rate), value (gauges,
+ * sets), p99 or else the highest percentile or else mean or else rate
+ * (timers), status (checks). */
 const char *vt_rrd_layout_default_stat(const struct vt_rrd_ds_list *ds);
 
 /* Index of a DS name in the list, or -1. */
