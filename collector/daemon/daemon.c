@@ -279,11 +279,9 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 	    add_sink(d, vt_daemon_alerts_expect_sink(d->alertd, d->inbox), err,
 	    errlen) < 0)
 		return -1;
-	d->trends = vt_trends_create();   /* fed by the latest-window view */
-	vt_daemon_health_set_trends(d->healthd, d->trends);
-	d->calls = vt_calls_create();     /* fed by the latest-window view too */
-	vt_latest_feed(vt_daemon_health_latest(d->healthd),
-	    vt_calls_sink(d->calls));
+	d->trends = vt_trends_create();   /* both fed by the latest window */
+	d->calls = vt_calls_create();
+	vt_daemon_health_set_views(d->healthd, d->trends, d->calls);
 	int rc = vt_sinks_start(d->flusher);
 	if (rc < 0) {
 		snprintf(err, errlen, "flusher thread: %s", strerror(-rc));

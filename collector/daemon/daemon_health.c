@@ -28,6 +28,7 @@ struct vt_daemon_health {
 	vt_health_saver *saver;
 	vt_latest *latest;
 	vt_trends *trends;              /* borrowed, or NULL */
+	vt_calls *calls;                /* borrowed, or NULL */
 	vt_events *events;
 	struct vt_api api;
 	unsigned ticks;
@@ -159,16 +160,21 @@ int vt_daemon_health_apply(vt_daemon_health *hd, const struct vt_inbox_msg *m)
 	vt_latest_forget(hd->latest, m->body, now);
 	if (hd->trends)
 		vt_trends_forget(hd->trends, m->body, now);
+	if (hd->calls)
+		vt_calls_forget(hd->calls, m->body);
 	vt_log_info("health", "service %s forgotten: %zu checks, %zu metrics",
 	    m->body, checks, metrics);
 	vt_health_publish(hd->health, now);
 	return 0;
 }
 
-void vt_daemon_health_set_trends(vt_daemon_health *hd, vt_trends *trends)
+void vt_daemon_health_set_views(vt_daemon_health *hd, vt_trends *trends,
+    vt_calls *calls)
 {
 	hd->trends = trends;
+	hd->calls = calls;
 	vt_latest_feed(hd->latest, vt_trends_sink(trends));
+	vt_latest_feed(hd->latest, vt_calls_sink(calls));
 }
 
 void vt_daemon_health_stop(vt_daemon_health *hd)

@@ -27,6 +27,7 @@
 #include "collector/ingest/ingest.h"
 #include "dashboards/http/http.h"
 #include "exporters/prom/prom.h"
+#include "exporters/recent/calls.h"
 #include "exporters/recent/latest.h"
 #include "exporters/recent/trends.h"
 
@@ -61,11 +62,12 @@ void vt_daemon_health_add_routes(vt_daemon_health *hd, struct vt_prom *prom,
  * VT_INBOX_FORGET_SERVICE (loop thread). 0 or -EINVAL. */
 int vt_daemon_health_apply(vt_daemon_health *hd, const struct vt_inbox_msg *m);
 
-/* The tiles' trends: fed from the latest-window view (with the metrics
- * the catalogue remembers), and left at once by a forgotten service along
- * with that view. Before the flusher starts. Borrowed, must outlive the
- * flusher and hd's use of the inbox. */
-void vt_daemon_health_set_trends(vt_daemon_health *hd, vt_trends *trends);
+/* The tiles' trends and the map's calls: fed from the latest-window view
+ * (with the metrics the catalogue remembers), and left at once by a
+ * forgotten service along with that view. Before the flusher starts.
+ * Borrowed, must outlive the flusher and hd's use of the inbox. */
+void vt_daemon_health_set_views(vt_daemon_health *hd, vt_trends *trends,
+    vt_calls *calls);
 
 /* Loop thread, at shutdown: publish the final state and save it. */
 void vt_daemon_health_stop(vt_daemon_health *hd);

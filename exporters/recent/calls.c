@@ -1,6 +1,7 @@
 /* calls.c - the service map's edges from each closed window (calls.h). */
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ VT_REF_FIRST(struct vt_calls_snapshot);
 
 struct vt_calls {
 	struct vt_published snap;    /* struct vt_calls_snapshot */
+	pthread_mutex_t lock;        /* publishers: the flusher and forget */
 };
 
 static void snapshot_destroy(void *obj)
@@ -46,6 +48,7 @@ vt_calls *vt_calls_create(void)
 {
 	vt_calls *c = vt_xcalloc(1, sizeof *c);
 	vt_published_init(&c->snap);
+	pthread_mutex_init(&c->lock, NULL);
 	vt_published_set(&c->snap, snapshot_new(0));
 	return c;
 }
@@ -55,6 +58,7 @@ void vt_calls_destroy(vt_calls *c)
 	if (c == NULL)
 		return;
 	vt_published_fini(&c->snap);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
@@ -234,10 +238,32 @@ struct vt_calls_snapshot *vt_calls_next(const struct vt_calls_snapshot *prev,
 static int calls_flush(void *ctx, const struct vt_flush *f)
 {
 	vt_calls *c = ctx;
+	pthread_mutex_lock(&c->lock);
 	struct vt_calls_snapshot *prev = vt_calls_get(c);
 	vt_published_set(&c->snap, vt_calls_next(prev, f));
 	vt_calls_release(prev);
+	pthread_mutex_unlock(&c->lock);
 	return 0;
+}
+
+void vt_calls_forget(vt_calls *c, const char *service)
+{
+	pthread_mutex_lock(&c->lock);
+	struct vt_calls_snapshot *s = vt_calls_get(c);
+	struct vt_calls_snapshot *n = snapshot_new(s->n);
+	n->timestamp = s->timestamp;
+	n->interval = s->interval;
+	for (size_t i = 0; i < s->n; i++) {
+		if (strcmp(s->v[i].from, service) == 0)
+			continue;
+		struct vt_call_edge *e = &n->v[n->n++];
+		*e = s->v[i];
+		e->from = vt_xstrdup(s->v[i].from);
+		e->to = vt_xstrdup(s->v[i].to);
+	}
+	vt_published_set(&c->snap, n);
+	vt_calls_release(s);
+	pthread_mutex_unlock(&c->lock);
 }
 
 struct vt_sink vt_calls_sink(vt_calls *c)

@@ -82,6 +82,11 @@ const struct vt_call_edge *vt_calls_find(const struct vt_calls_snapshot *s,
 
 /* The latest snapshot with a reference (never NULL). Thread-safe. */
 struct vt_calls_snapshot *vt_calls_get(vt_calls *c);
+
+/* DELETE of a service: its calls leave the published map at once (the
+ * windows that follow come through the latest view, which hides it
+ * already). Thread-safe. */
+void vt_calls_forget(vt_calls *c, const char *service);
 void vt_calls_release(struct vt_calls_snapshot *s);
 
 /* The callee a series names (its peer.service or peer_service label), or

@@ -30,7 +30,7 @@ import time
 import unittest
 
 import browser
-from harness import TestCase, Vitalsd, wait_for
+from harness import TestCase, Vitalsd, http, wait_for
 
 try:
     import statsd          # Debian's python3-statsd: a real client
@@ -245,6 +245,17 @@ class MapFromTraffic(TestCase):
             # idle for 3 windows and 60 s, or expired: the edge goes
             wait_for(lambda: not edges_of(d)[1], timeout=90,
                      what="the edge to leave")
+
+    def test_delete_takes_the_callers_edges_at_once(self):
+        with Vitalsd(flush="10s") as d:
+            d.send_udp("c:1|c|#service:a,peer.service:b\n"
+                       "c:1|c|#service:x,peer.service:b")
+            wait_for(lambda: len(edges_of(d)[1]) == 2, timeout=20,
+                     what="two edges")
+            r = http("DELETE", d.url("/api/v1/services/a"))
+            self.assertEqual(r.status, 202, r.text)
+            # No window has closed since (10 s windows): the map alone.
+            self.assertEqual(sorted(edges_of(d)[1]), [("x", "b")])
 
     def test_vitals_send_peer_and_tag(self):
         if not os.access(VITALS_SEND, os.X_OK):
