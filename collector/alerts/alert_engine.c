@@ -319,30 +319,6 @@ void vt_alert_engine_on_change(void *ctx, const struct vt_health_event *ev)
 
 /* ---- thresholds ---- */
 
-static double stat_of(const struct vt_alert_rule *r,
-    const struct vt_metric_window *m, const struct vt_flush *f)
-{
-	switch (r->stat) {
-	case VT_STAT_COUNT: return m->count;
-	case VT_STAT_RATE: return m->rate;
-	case VT_STAT_SUM: return m->sum;
-	case VT_STAT_MEAN: return m->mean;
-	case VT_STAT_MIN: return m->min;
-	case VT_STAT_MAX: return m->max;
-	case VT_STAT_STDDEV: return m->stddev;
-	case VT_STAT_VALUE: return m->value;
-	case VT_STAT_RATE_1M: return m->rate_1m;
-	case VT_STAT_RATE_5M: return m->rate_5m;
-	case VT_STAT_RATE_15M: return m->rate_15m;
-	case VT_STAT_PERCENTILE:
-		if (m->quantiles == NULL || r->pct_index >= f->npercentiles ||
-		    f->percentiles[r->pct_index] != r->percentile)
-			return NAN;
-		return m->quantiles[r->pct_index];
-	}
-	return NAN;
-}
-
 static void put_tags(struct vt_buf *b, const struct vt_series *s)
 {
 	for (size_t i = 0; i < s->nlabels; i++)
@@ -361,7 +337,7 @@ static void apply_window(vt_alert_engine *e, size_t rule,
 		return;
 	/* No data in the window (NaN) counts as the condition not holding:
 	 * a single spike never stays pending across quiet windows. */
-	double v = stat_of(r, m, f);
+	double v = vt_alert_config_stat_of(r, m, f);
 	int active = vt_alert_config_op_holds(r->op, v, r->value);
 	vt_buf_reset(id);
 	vt_buf_printf(id, "%s|%s|%s", r->name, s->service, s->metric);
