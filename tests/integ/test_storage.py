@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 
@@ -25,6 +26,10 @@ RRDCACHED = shutil.which("rrdcached") or "/usr/bin/rrdcached"
 # One-second windows with one row per window in the finest archive, so a
 # window's values can be read back exactly.
 FINE = {"rrd": {"points_per_range": 3600}}
+# The same, with timer files storing every statistic (rrd.timer_stats):
+# new files keep count, rate and the percentiles by default (issue 19).
+TIMER_ALL = "count,rate,sum,mean,min,max,stddev"
+FINE_ALL = {"rrd": {"points_per_range": 3600, "timer_stats": TIMER_ALL}}
 
 
 def rrdtool(*args):
@@ -101,7 +106,7 @@ class KindsOnDisk(TestCase):
     """Counters, gauges, timers and sets land in their files."""
 
     def test_values_read_back_with_rrdtool(self):
-        with Vitalsd(config=FINE) as d:
+        with Vitalsd(config=FINE_ALL) as d:
             c = statsd.StatsClient("127.0.0.1", d.statsd_port)
             c.gauge("payments.queue.depth", 7)
             # One datagram: every line lands in the same window.
@@ -187,43 +192,218 @@ class KindsOnDisk(TestCase):
                                    "http.req").status, 404)
 
     def test_default_archives_and_file_size(self):
-        """The default layout: 10 s step, ~1000 rows per range, AVERAGE
-        and MAX, hundreds of kilobytes per file (README formula)."""
+        """The default layout (issue 19): 10 s step, 500 rows per range
+        past the hour, MAX only where a row holds several windows; the
+        sizes on disk within the targets (a timer <= 250 KB, a counter,
+        gauge or set <= 80 KB) and equal to what --check-config says."""
         d = Vitalsd(flush=None)
         try:
             d.start()
-            d.send_udp("sizes.c:1|c\nsizes.g:1|g\nsizes.t:1|ms")
+            d.send_udp("sizes.c:1|c\nsizes.g:1|g\nsizes.t:1|ms\n"
+                       "sizes.s:a|s\nsizes.h:1|h")
+            self.assertEqual(d.post("/api/v1/health", json.dumps(
+                {"service": "sizes", "instance": "i", "check": "k",
+                 "status": "ok"})).status // 100, 2)
             time.sleep(0.3)
             self.assertEqual(d.stop(), 0)
             base = os.path.join(d.data_dir, "sizes")
-            sizes = {n: os.path.getsize(os.path.join(base, n + ".rrd"))
-                     for n in ("c", "g", "t")}
-            # 144 + 232 D + 128 R + 80 D R + 8 D ROWS, R = 10, ROWS = 8624
+            paths = {n: os.path.join(base, n + ".rrd")
+                     for n in ("c", "g", "t", "s", "h")}
+            paths["check"] = os.path.join(base, "checks", "i", "k.rrd")
+            sizes = {n: os.path.getsize(p) for n, p in paths.items()}
+            print("\nbytes per file, default layout at a 10 s step: %s"
+                  % sizes, file=sys.stderr)
+            # 144 + 232 D + 128 R + 80 D R + 8 D ROWS, R = 9,
+            # ROWS = 2340 AVERAGE + 1980 MAX
             def formula(ds):
-                return 144 + 232 * ds + 1280 + 800 * ds + 8 * ds * 8624
+                return 144 + 232 * ds + 128 * 9 + 80 * ds * 9 + \
+                    8 * ds * 4320
             self.assertEqual(sizes["c"], formula(2))
             self.assertEqual(sizes["g"], formula(1))
-            self.assertEqual(sizes["t"], formula(11))
-            self.assertLess(sizes["t"], 1000000)
-            i = info(os.path.join(base, "c.rrd"))
+            self.assertEqual(sizes["s"], formula(1))
+            self.assertEqual(sizes["check"], formula(1))
+            self.assertEqual(sizes["t"], formula(6))
+            self.assertEqual(sizes["h"], formula(6))
+            self.assertLessEqual(sizes["t"], 250000)
+            for k in ("c", "g", "s"):
+                self.assertLessEqual(sizes[k], 80000, k)
+            i = info(paths["c"])
             self.assertEqual(i["step"], "10")
             self.assertEqual(i["ds[count].minimal_heartbeat"], "20")
             rras = [(i["rra[%d].cf" % k], int(i["rra[%d].pdp_per_row" % k]),
-                     int(i["rra[%d].rows" % k])) for k in range(10)]
-            self.assertEqual(rras[:5], [("AVERAGE", 1, 360),
-                                        ("AVERAGE", 9, 960),
-                                        ("AVERAGE", 61, 992),
-                                        ("AVERAGE", 268, 1000),
-                                        ("AVERAGE", 3163, 1000)])
-            self.assertEqual([r[0] for r in rras[5:]], ["MAX"] * 5)
-            self.assertNotIn("rra[10].cf", i)
+                     int(i["rra[%d].rows" % k])) for k in range(9)]
+            self.assertEqual(rras, [("AVERAGE", 1, 360),
+                                    ("AVERAGE", 18, 480),
+                                    ("AVERAGE", 121, 500),
+                                    ("AVERAGE", 536, 500),
+                                    ("AVERAGE", 6325, 500),
+                                    ("MAX", 18, 480),
+                                    ("MAX", 121, 500),
+                                    ("MAX", 536, 500),
+                                    ("MAX", 6325, 500)])
+            self.assertNotIn("rra[9].cf", i)
+            i = info(paths["t"])
+            names = sorted(k[3:-7] for k in i if k.startswith("ds[")
+                           and k.endswith("].index"))
+            self.assertEqual(names, sorted(["count", "rate", "p50", "p90",
+                                            "p95", "p99"]))
+            # --check-config prints the same bytes per kind (stderr).
+            r = subprocess.run([d.args[0], "--check-config", "--data-dir",
+                                d.data_dir], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            said = {}
+            for line in r.stderr.splitlines():
+                parts = line.split()
+                if len(parts) >= 3 and parts[2] == "bytes":
+                    said[parts[0]] = int(parts[1])
+            self.assertEqual(said, {
+                "counter": sizes["c"], "gauge": sizes["g"],
+                "set": sizes["s"], "timer": sizes["t"],
+                "histogram": sizes["h"], "check": sizes["check"]})
+        finally:
+            d.cleanup()
+
+
+# Layout 1: every file made before issue 19 (rrd_layout.h). Timers stored
+# every statistic, every range had an AVERAGE and a MAX archive, 1000
+# points per range; this is the old code's vt_rrd_layout_create_args.
+OLD_TIMER_DS = ["count", "rate", "sum", "mean", "min", "max", "stddev",
+                "p50", "p90", "p95", "p99"]
+
+
+def old_layout_args(ds, step, points=1000):
+    ranges = [3600, 86400, 7 * 86400, 31 * 86400, 366 * 86400]
+    archives = []
+    for i, r in enumerate(ranges):
+        pdp = 1 if i == 0 else max(1, -(-r // (step * points)))
+        rows = max(2, -(-r // (step * pdp)))
+        if archives and archives[-1][0] == pdp:
+            archives[-1] = (pdp, rows)
+            continue
+        archives.append((pdp, rows))
+    args = ["DS:%s:GAUGE:%d:U:U" % (n, 2 * step) for n in ds]
+    for cf in ("AVERAGE", "MAX"):
+        args += ["RRA:%s:0.5:%d:%d" % (cf, p, n) for p, n in archives]
+    return args
+
+
+def ds_names(path):
+    i = info(path)
+    return sorted(k[3:-7] for k in i if k.startswith("ds[")
+                  and k.endswith("].index"))
+
+
+class OldLayout(TestCase):
+    """A data directory made by the layout before issue 19 keeps being
+    written as it is and graphs; new files beside it get the new layout;
+    files of another step are left alone, with a warning."""
+
+    def test_old_layout_directory_still_graphs(self):
+        d = Vitalsd()          # the default layout, 1 s windows
+        try:
+            base = os.path.join(d.data_dir, "legacy")
+            os.makedirs(base)
+            start = int(time.time()) - 30
+            t = os.path.join(base, "http.get.rrd")
+            c = os.path.join(base, "hits.rrd")
+            rrdtool("create", t, "--step", 1, "--start", start,
+                    *old_layout_args(OLD_TIMER_DS, 1))
+            rrdtool("create", c, "--step", 1, "--start", start,
+                    *old_layout_args(["count", "rate"], 1))
+            size_t, size_c = os.path.getsize(t), os.path.getsize(c)
+            d.start()
+            # The first window after a start is stored unknown in files
+            # from before (rrd_files.c, HOLE_CUT): send after it.
+            time.sleep(2.2)
+            d.send_udp("\n".join(["legacy.http.get:%d|ms" % v
+                                   for v in (10, 20, 30, 40)] +
+                                  ["legacy.hits:3|c", "legacy.fresh:7|ms"]))
+            row = wait_row(t, "count", lambda r: r["count"] == 4)
+            # Written with every data source the old file has.
+            self.assertEqual((row["min"], row["max"], row["mean"],
+                              row["sum"]), (10, 40, 25, 100))
+            self.assertAlmostEqual(row["p50"], 20, delta=1)
+            wait_row(c, "count", lambda r: r["count"] == 3)
+            self.assertEqual(os.path.getsize(t), size_t)
+            self.assertEqual(os.path.getsize(c), size_c)
+            self.assertEqual(ds_names(t), sorted(OLD_TIMER_DS))
+            # A new file beside them has the new layout.
+            fresh = os.path.join(base, "fresh.rrd")
+            wait_row(fresh, "count", lambda r: r["count"] == 1)
+            self.assertEqual(ds_names(fresh), sorted(
+                ["count", "rate", "p50", "p90", "p95", "p99"]))
+            self.assertLess(os.path.getsize(fresh), size_t / 3)
+            print("\nbytes per timer file at a 1 s step: layout 1 %d, new "
+                  "%d" % (size_t, os.path.getsize(fresh)), file=sys.stderr)
+
+            # The old file: series and graphs of every stat, MAX too.
+            url = "/api/v1/series?service=legacy&metric=http.get&from=-2m"
+            j = d.get(url + "&stat=mean").json()
+            self.assertIn(25, [p[1] for p in j["points"]])
+            self.assertEqual(d.get(url + "&stat=max&cf=MAX").status, 200)
+            for q in ("stat=mean&max=1", "stat=p50,p90,p99",
+                      "stat=max&cf=MAX&max=1"):
+                r = d.get("/graph/legacy/http.get.png?from=-10m&" + q)
+                self.assertEqual(r.status, 200, q)
+                self.assertEqual(r.body[:4], b"\x89PNG", q)
+            self.assertEqual(d.get("/graph/legacy/hits.svg?from=-1h")
+                             .status, 200)
+
+            # The new file: no MAX archive at one row per window, so MAX
+            # over the last hour reads the same values from AVERAGE; a
+            # statistic it does not store is a 400 naming it.
+            for q in ("max=1", "cf=MAX&max=1", "cf=MAX&from=-1d",
+                      "stat=p50,p99&cf=MAX"):
+                r = d.get("/graph/legacy/fresh.png?from=-10m&" + q)
+                self.assertEqual(r.status, 200, (q, r.body[:200]))
+            r = d.get("/api/v1/series?service=legacy&metric=fresh"
+                      "&stat=mean&from=-2m")
+            self.assertEqual(r.status, 400)
+            self.assertIn("mean", r.json()["error"])
+            r = d.get("/graph/legacy/fresh.png?stat=mean")
+            self.assertEqual(r.status, 400)
+            self.assertNotIn("have a step", d.log_text())
+            self.assertEqual(d.stop(), 0)
+        finally:
+            d.cleanup()
+
+    def test_other_step_is_warned_and_not_written(self):
+        d = Vitalsd()          # 1 s windows
+        try:
+            base = os.path.join(d.data_dir, "legacy")
+            os.makedirs(base)
+            ten = os.path.join(base, "ten.rrd")
+            rrdtool("create", ten, "--step", 10, "--start",
+                    int(time.time()) - 100,
+                    *old_layout_args(["count", "rate"], 10))
+            before = lastupdate(ten)
+            d.start()
+            d.send_udp("legacy.ten:5|c\nlegacy.one:1|c")
+            wait_row(os.path.join(base, "one.rrd"), "count",
+                     lambda r: r["count"] == 1)
+            wait_for(lambda: "have a step of 10s" in d.log_text(),
+                     what="the step warning")
+            time.sleep(2.5)
+            d.send_udp("legacy.ten:5|c")
+            time.sleep(1.5)
+            # Never a 1 s window in a 10 s file.
+            self.assertEqual(lastupdate(ten), before)
+            self.assertGreaterEqual(d.value("vitals_storage_skipped_total",
+                                            reason="conflict"), 1)
+            self.assertEqual(d.stop(), 0)
+            log = d.log_text()
+            self.assertEqual(log.count("have a step of 10s"), 1, log)
+            self.assertIn("1 existing files (1 so far) have a step of 10s, "
+                          "not the flush interval's 1s", log)
+            self.assertIn("--flush 10", log)
         finally:
             d.cleanup()
 
 
 class FinalWindow(TestCase):
     def test_sigterm_writes_the_final_window(self):
-        d = Vitalsd(flush="1h")
+        d = Vitalsd(flush="1h", config={"rrd": {"timer_stats": TIMER_ALL}})
         try:
             d.start()
             d.send_udp("shop.orders:4|c\nshop.orders:2|c\nshop.stock:42|g\n"
@@ -420,7 +600,7 @@ class HostileNames(TestCase):
 
 class SeriesAndGraphs(TestCase):
     def test_series_json_and_errors(self):
-        with Vitalsd(config=FINE) as d:
+        with Vitalsd(config=FINE_ALL) as d:
             d.send_udp("web.latency:100|ms\nweb.latency:300|ms")
             url = "/api/v1/series?service=web&metric=latency&from=-2m"
 
