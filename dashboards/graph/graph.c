@@ -169,35 +169,6 @@ static void common(struct args *a, const struct theme *th, const char *fmt,
 	}
 }
 
-/*
- * The consolidation function to read for cf at path from `from` on.
- * AVERAGE stays AVERAGE. MAX is read from the MAX archives, but files
- * made since issue 19 have none where a row is one window (the maximum of
- * one window is its average), and with rrd.max_archives false none at
- * all: when the one-row-per-window archive covers the range, or the file
- * has no MAX archive, its AVERAGE is read instead, which holds the same
- * values there (rrd_layout.h).
- */
-static const char *file_cf(const char *path, const char *cf, time_t from)
-{
-	struct vt_rrd_header h;
-	char err[PATH_MAX + 64];
-	if (strcmp(cf, "MAX") != 0 ||
-	    vt_rrd_files_read_header(path, &h, err, sizeof err) < 0 ||
-	    vt_rrd_header_has(&h, "MAX", 1))
-		return cf;
-	for (size_t i = 0; i < h.nrra; i++) {
-		if (strcmp(h.rra[i].cf, "AVERAGE") != 0 ||
-		    h.rra[i].pdp_per_row != 1 || h.rra[i].rows < 2)
-			continue;
-		time_t first = h.last - h.last % (time_t)h.step -
-		    (time_t)((h.rra[i].rows - 1) * h.step);
-		if (from >= first)
-			return "AVERAGE";
-	}
-	return vt_rrd_header_has(&h, "MAX", 0) ? "MAX" : "AVERAGE";
-}
-
 static void build(struct args *a, const struct vt_rrd_query *q,
     const struct theme *th, const char *fmt, long width, long height,
     const char *title, int show_max)
@@ -225,9 +196,9 @@ static void build(struct args *a, const struct vt_rrd_query *q,
 		add(a, "0");
 	}
 	add(a, "DEF:v=%s:%s:%s", path, q->stat,
-	    file_cf(q->file.path, q->cf, q->from));
+	    vt_rrd_files_cf(q->file.path, q->cf, q->from));
 	add(a, "DEF:m=%s:%s:%s", path, q->stat,
-	    file_cf(q->file.path, "MAX", q->from));
+	    vt_rrd_files_cf(q->file.path, "MAX", q->from));
 	add(a, "VDEF:vlast=v,LAST");
 	add(a, "VDEF:vavg=v,AVERAGE");
 	add(a, "VDEF:mmax=m,MAXIMUM");
@@ -364,7 +335,7 @@ static void build_multi(struct args *a, const struct multi *m,
 	for (size_t i = 0; i < m->n; i++) {
 		def_path(path, sizeof path, m->lines[i].file.path);
 		add(a, "DEF:v%zu=%s:%s:%s", i, path, m->lines[i].ds,
-		    file_cf(m->lines[i].file.path, m->cf, m->from));
+		    vt_rrd_files_cf(m->lines[i].file.path, m->cf, m->from));
 	}
 	for (size_t i = 0; i < m->top; i++) {
 		add(a, "VDEF:l%zu=v%zu,LAST", i, i);

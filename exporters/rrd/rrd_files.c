@@ -393,6 +393,26 @@ void vt_rrd_files_print_sizes(FILE *out, double flush_interval,
 		    (double)mix / 4.0 * (double)n / 1e9);
 }
 
+const char *vt_rrd_files_cf(const char *path, const char *cf, time_t from)
+{
+	struct vt_rrd_header h;
+	char err[PATH_MAX + 64];
+	if (strcmp(cf, "MAX") != 0 ||
+	    vt_rrd_files_read_header(path, &h, err, sizeof err) < 0 ||
+	    vt_rrd_header_has(&h, "MAX", 1))
+		return cf;
+	for (size_t i = 0; i < h.nrra; i++) {
+		if (strcmp(h.rra[i].cf, "AVERAGE") != 0 ||
+		    h.rra[i].pdp_per_row != 1 || h.rra[i].rows < 2)
+			continue;
+		time_t first = h.last - h.last % (time_t)h.step -
+		    (time_t)((h.rra[i].rows - 1) * h.step);
+		if (from >= first)
+			return "AVERAGE";
+	}
+	return vt_rrd_header_has(&h, "MAX", 0) ? "MAX" : "AVERAGE";
+}
+
 size_t vt_rrd_files_step_mismatches(const struct vt_rrd_files *t)
 {
 	return t->step_mismatch;

@@ -123,6 +123,17 @@ int vt_rrd_files_read_header(const char *path, struct vt_rrd_header *h,
 void vt_rrd_files_print_sizes(FILE *out, double flush_interval,
     size_t points, const double *percentiles, size_t npercentiles);
 
+/*
+ * The consolidation function to read for cf at path from `from` on (the
+ * graphs and the series API). AVERAGE stays AVERAGE. MAX is read from the
+ * MAX archives, but files made since issue 19 have none where a row is
+ * one window (the maximum of one window is its average), and with
+ * rrd.max_archives false none at all: when the one-row-per-window
+ * archive covers the range, or the file has no MAX archive, "AVERAGE"
+ * is returned, which holds the same values there (rrd_layout.h).
+ */
+const char *vt_rrd_files_cf(const char *path, const char *cf, time_t from);
+
 /* Whether h has an archive of cf with pdp_per_row rows a step (0: any). */
 int vt_rrd_header_has(const struct vt_rrd_header *h, const char *cf,
     unsigned long pdp_per_row);

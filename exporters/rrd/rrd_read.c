@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "collector/base/xmalloc.h"
+#include "exporters/rrd/rrd_files.h"
 #include "exporters/rrd/rrd_read.h"
 
 struct vt_rrd_read {
@@ -183,6 +184,7 @@ int vt_rrd_read_fetch(vt_rrd_read *rd, const struct vt_rrd_file *f,
     char *err, size_t errlen)
 {
 	const char *path = rd->rrdc ? cached_path(rd, f) : f->path;
+	cf = vt_rrd_files_cf(f->path, cf, start);   /* files without MAX */
 	return vt_rrd_lib_fetch(rd->rrdc, path, cf, start, end, out, err,
 	    errlen);
 }

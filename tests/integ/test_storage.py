@@ -640,6 +640,31 @@ class SeriesAndGraphs(TestCase):
             self.assertEqual(r.status, 404)
             self.assertEqual(r.json()["error"], "no such series")
 
+    def test_max_reads_average_where_a_file_has_no_max_archive(self):
+        """rrd.max_archives false: no MAX archive at all; cf=MAX and
+        max=1 read AVERAGE at the resolution that covers the range."""
+        with Vitalsd(config={"rrd": {"max_archives": False}}) as d:
+            time.sleep(2.2)
+            d.send_udp("nomax.t:5|ms")
+            path = os.path.join(d.data_dir, "nomax", "t.rrd")
+            wait_row(path, "count", lambda r: r["count"] == 1)
+            i = info(path)
+            self.assertEqual({v for k, v in i.items()
+                              if k.endswith("].cf")}, {"AVERAGE"})
+            url = "/api/v1/series?service=nomax&metric=t&stat=p99"
+            for span in ("-1h", "-2d", "-1y"):
+                a = d.get(url + "&from=" + span).json()
+                m = d.get(url + "&cf=MAX&from=" + span).json()
+                self.assertEqual((m["step"], len(m["points"])),
+                                 (a["step"], len(a["points"])), span)
+                self.assertLessEqual(len(m["points"]), 3601, span)
+            self.assertIn(5, [p[1] for p in d.get(
+                url + "&cf=MAX&from=-5m").json()["points"]])
+            for q in ("max=1&from=-1d", "cf=MAX&from=-1h",
+                      "stat=p50,p99&cf=MAX&from=-1w"):
+                r = d.get("/graph/nomax/t.png?" + q)
+                self.assertEqual(r.status, 200, (q, r.body[:200]))
+
     def test_png_and_svg_graphs(self):
         with Vitalsd(config=FINE) as d:
             for v in (5, 15, 25):
