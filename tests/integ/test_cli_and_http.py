@@ -65,6 +65,47 @@ class CommandLine(TestCase):
         self.assertNotIn("configuration ok", r.stdout)
         self.assertIn("configuration ok", r.stderr)
 
+    def test_check_config_prints_bytes_per_kind_and_disk(self):
+        """Issue 19: the bytes a new file of each kind takes and the disk
+        for N metrics, on stderr (stdout stays the JSON document); they
+        follow rrd.timer_stats, rrd.max_archives and the step."""
+        def sizes(config, *flags):
+            r = run_vitalsd(["-c", self._config(config), "--check-config"]
+                            + list(flags))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            json.loads(r.stdout)
+            self.assertNotIn(" bytes (", r.stdout)
+            kinds, disk = {}, {}
+            for line in r.stderr.splitlines():
+                p = line.split()
+                if len(p) >= 3 and p[2] == "bytes":
+                    kinds[p[0]] = int(p[1])
+                elif "metrics, a quarter each" in line:
+                    disk[int(p[0])] = float(p[-2])
+            return kinds, disk, r.stderr
+        kinds, disk, err = sizes("{}")
+        self.assertEqual(kinds, {"counter": 72320, "gauge": 36808,
+                                 "set": 36808, "timer": 214368,
+                                 "histogram": 214368, "check": 36808})
+        self.assertIn("timer        214368 bytes (count, rate, p50, p90, "
+                      "p95, p99)", err)
+        self.assertEqual(disk, {10000: 0.9, 100000: 9.01})
+        # Two more timer statistics, no MAX archives, 1 s windows.
+        more, _, err = sizes('{"rrd": {"timer_stats": "rate,mean,max"}}')
+        self.assertIn("(rate, mean, max, p50, p90, p95, p99)", err)
+        self.assertGreater(more["timer"], kinds["timer"])
+        self.assertEqual(more["counter"], kinds["counter"])
+        nomax, _, _ = sizes('{"rrd": {"max_archives": false}}')
+        self.assertLess(nomax["counter"], kinds["counter"] * 0.6)
+        fine, _, err = sizes("{}", "--flush", "1s")
+        self.assertIn("1s step", err)
+        self.assertEqual(fine["counter"], 124800)
+        # A bad statistic is a configuration error naming the key.
+        r = run_vitalsd(["-c", self._config(
+            '{"rrd": {"counter_stats": "mean"}}'), "--check-config"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("rrd.counter_stats", r.stderr)
+
     def test_flags_override_config_file(self):
         path = self._config('// comment\n{"flush_interval": "1h"}')
         r = run_vitalsd(["-c", path, "--flush", "5s", "--check-config"])
