@@ -589,6 +589,9 @@ START_TEST(validate_cross_field_checks)
 	apply_ok(&c, "{\"rrd\": {\"timer_stats\": \"count,rate,sum,mean,"
 	    "min,max,stddev\"}}");
 	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), 0);
+	/* rrd.overrides is read by the storage (rrd_files.c), not here. */
+	apply_ok(&c, "{\"rrd\": {\"overrides\": [{\"service\": \"a*\"}]}}");
+	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), 0);
 }
 END_TEST
 

@@ -284,6 +284,34 @@ START_TEST(test_stored_data_sources)
 }
 END_TEST
 
+/* rrd.overrides: the first override whose globs match decides. */
+START_TEST(test_overrides_by_service_or_metric_pattern)
+{
+	struct vt_rrd_override o[3];
+	memset(o, 0, sizeof o);
+	snprintf(o[0].service, sizeof o[0].service, "billing*");
+	snprintf(o[0].metric, sizeof o[0].metric, "http.*");
+	o[0].points = 1000;
+	snprintf(o[1].service, sizeof o[1].service, "billing*");
+	o[1].opts.max = VT_RRD_MAX_NONE;
+	snprintf(o[2].metric, sizeof o[2].metric, "debug.*");
+	vt_rrd_layout_set_overrides(o, 3);
+	ck_assert_ptr_null(vt_rrd_layout_override_for("checkout", "http.get"));
+	const struct vt_rrd_override *f =
+	    vt_rrd_layout_override_for("billing-eu", "http.get");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->points, 1000);
+	f = vt_rrd_layout_override_for("billing", "queue.depth");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->opts.max, VT_RRD_MAX_NONE);
+	f = vt_rrd_layout_override_for("checkout", "debug.x");
+	ck_assert_ptr_eq(f, vt_rrd_layout_override_at(2));
+	ck_assert_ptr_null(vt_rrd_layout_override_at(3));
+	vt_rrd_layout_set_overrides(NULL, 0);
+	ck_assert_ptr_null(vt_rrd_layout_override_for("billing", "http.get"));
+}
+END_TEST
+
 /* MAX archives only where a row holds several windows; the issue's
  * targets at the default 10 s step: a timer <= 250 KB, the rest <= 80 KB. */
 START_TEST(test_new_files_fit_the_targets)
@@ -485,6 +513,7 @@ Suite *vt_test_rrd_layout_suite(void)
 	tcase_add_test(tc, test_clean_names_are_kept);
 	tcase_add_test(tc, test_stored_data_sources);
 	tcase_add_test(tc, test_new_files_fit_the_targets);
+	tcase_add_test(tc, test_overrides_by_service_or_metric_pattern);
 	tcase_add_test(tc, test_hostile_names_stay_inside);
 	tcase_add_test(tc, test_long_names_are_capped_and_distinct);
 	tcase_add_test(tc, test_labels_get_a_suffix_and_sort);

@@ -128,6 +128,9 @@ static int apply_object(struct vt_config *cfg, const char *file,
 			continue;   /* alerts/expect.c reads it (main.c too) */
 		if (prefix == NULL && strcmp(name, "mappings") == 0)
 			continue;   /* statsd/mapping_yaml.c reads it (main.c too) */
+		if (prefix && strcmp(prefix, "rrd") == 0 &&
+		    strcmp(name, "overrides") == 0)
+			continue;   /* rrd_files.c reads it (main.c) */
 		if (prefix == NULL && strchr(name, '.') == NULL &&
 		    vt_config_keys_is_section(path)) {
 			if (!cJSON_IsObject(item)) {

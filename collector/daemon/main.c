@@ -65,6 +65,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	vt_rrd_layout_set_opts(&lo);
+	if (vt_rrd_files_load_overrides(cfg.config_file, &lo, err,
+	    sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
 	vt_log_set_level((enum vt_log_level)cfg.log_level);
 	if (cfg.check_config) {
 		/* stdout carries the JSON document alone (so it pipes into

@@ -3,6 +3,7 @@
  * last timestamps, one owner per file, and the per-round coalescing of
  * updates (several windows of a file in one librrd or rrdcached call).
  */
+#include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 #include "collector/base/hash.h"
 #include "collector/base/log.h"
 #include "collector/base/xmalloc.h"
+#include "collector/config/config_json.h"
 #include "exporters/rrd/rrd_files.h"
 #include "exporters/rrd/rrd_layout.h"
 #include "exporters/rrd/rrd_updater.h"
@@ -355,6 +357,118 @@ int vt_rrd_header_has(const struct vt_rrd_header *h, const char *cf,
 	return 0;
 }
 
+/* One entry of rrd.overrides into o. 0, or -1 with why. */
+static int override_from(const cJSON *e, const struct vt_rrd_layout_opts *base,
+    struct vt_rrd_override *o, char *why, size_t whylen)
+{
+	const cJSON *item;
+	memset(o, 0, sizeof *o);
+	o->opts = *base;
+	if (!cJSON_IsObject(e)) {
+		snprintf(why, whylen, "expected an object");
+		return -1;
+	}
+	cJSON_ArrayForEach(item, e) {
+		const char *k = item->string;
+		char sub[160];
+		int glob = strcmp(k, "service") == 0 || strcmp(k, "metric") == 0;
+		int stats = strcmp(k, "timer_stats") == 0 ||
+		    strcmp(k, "counter_stats") == 0;
+		if (glob || stats) {
+			if (!cJSON_IsString(item) || item->valuestring[0] == '\0' ||
+			    strlen(item->valuestring) >= VT_RRD_PATTERN_MAX) {
+				snprintf(why, whylen, "%s: expected a string of 1 "
+				    "to %d bytes", k, VT_RRD_PATTERN_MAX - 1);
+				return -1;
+			}
+			if (glob) {
+				snprintf(k[0] == 's' ? o->service : o->metric,
+				    VT_RRD_PATTERN_MAX, "%s", item->valuestring);
+				continue;
+			}
+			int counter = k[0] == 'c';
+			if (vt_rrd_layout_parse_stats(item->valuestring,
+			    counter ? VT_RRD_COUNTER : VT_RRD_TIMER,
+			    counter ? &o->opts.counter_stats :
+			    &o->opts.timer_stats, sub, sizeof sub) < 0) {
+				snprintf(why, whylen, "%s: %s", k, sub);
+				return -1;
+			}
+		} else if (strcmp(k, "max_archives") == 0) {
+			if (!cJSON_IsBool(item)) {
+				snprintf(why, whylen, "%s: expected true or false",
+				    k);
+				return -1;
+			}
+			o->opts.max = cJSON_IsTrue(item) ? VT_RRD_MAX_COARSE :
+			    VT_RRD_MAX_NONE;
+		} else if (strcmp(k, "points_per_range") == 0) {
+			double v = cJSON_GetNumberValue(item);
+			if (!cJSON_IsNumber(item) || v != (double)(long)v ||
+			    v < 10 || v > 100000) {
+				snprintf(why, whylen, "%s: expected a whole number "
+				    "from 10 to 100000", k);
+				return -1;
+			}
+			o->points = (size_t)v;
+		} else {
+			snprintf(why, whylen, "%.40s: unknown key (service, "
+			    "metric, timer_stats, counter_stats, max_archives, "
+			    "points_per_range)", k);
+			return -1;
+		}
+	}
+	if (o->service[0] == '\0' && o->metric[0] == '\0') {
+		snprintf(why, whylen, "needs \"service\" or \"metric\" (a "
+		    "pattern); for every file set the rrd keys themselves");
+		return -1;
+	}
+	return 0;
+}
+
+int vt_rrd_files_load_overrides(const char *path,
+    const struct vt_rrd_layout_opts *base, char *err, size_t errlen)
+{
+	static struct vt_rrd_override list[VT_RRD_OVERRIDES_MAX];
+	vt_rrd_layout_set_overrides(NULL, 0);
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	cJSON *doc = vt_config_json_read(path, err, errlen);
+	if (doc == NULL)
+		return -1;
+	const cJSON *rrd = cJSON_GetObjectItemCaseSensitive(doc, "rrd");
+	const cJSON *arr = cJSON_IsObject(rrd) ?
+	    cJSON_GetObjectItemCaseSensitive(rrd, "overrides") : NULL;
+	int n = 0, rc = 0;
+	if (arr && !cJSON_IsArray(arr)) {
+		snprintf(err, errlen, "vitalsd: %s: rrd.overrides: expected a "
+		    "list of objects", path);
+		rc = -1;
+	} else if (arr && cJSON_GetArraySize(arr) > VT_RRD_OVERRIDES_MAX) {
+		snprintf(err, errlen, "vitalsd: %s: rrd.overrides: at most %d "
+		    "entries", path, VT_RRD_OVERRIDES_MAX);
+		rc = -1;
+	} else if (arr) {
+		const cJSON *e;
+		cJSON_ArrayForEach(e, arr) {
+			char why[256];
+			if (override_from(e, base, &list[n], why,
+			    sizeof why) < 0) {
+				snprintf(err, errlen, "vitalsd: %.512s: "
+				    "rrd.overrides[%d]: %s", path, n, why);
+				rc = -1;
+				break;
+			}
+			n++;
+		}
+	}
+	cJSON_Delete(doc);
+	if (rc < 0)
+		return -1;
+	vt_rrd_layout_set_overrides(list, (size_t)n);
+	return n;
+}
+
 void vt_rrd_files_print_sizes(FILE *out, double flush_interval,
     size_t points, const double *percentiles, size_t npercentiles)
 {
@@ -391,6 +505,24 @@ void vt_rrd_files_print_sizes(FILE *out, double flush_interval,
 		fprintf(out, "  %lu metrics, a quarter each counters, gauges, "
 		    "sets and timers: %.2f GB\n", n,
 		    (double)mix / 4.0 * (double)n / 1e9);
+	for (size_t i = 0; i < VT_RRD_OVERRIDES_MAX; i++) {
+		const struct vt_rrd_override *ov = vt_rrd_layout_override_at(i);
+		if (ov == NULL)
+			break;
+		size_t p = ov->points ? ov->points : points;
+		fprintf(out, "  override %zu (service \"%s\", metric \"%s\"): "
+		    "%zu points, MAX archives %s:", i, ov->service, ov->metric,
+		    p, ov->opts.max == VT_RRD_MAX_NONE ? "none" : "past 1 h");
+		for (size_t k = 0; k < 4; k++) {
+			struct vt_rrd_ds_list ds;
+			vt_rrd_layout_stored_ds(kinds[k].kind, percentiles,
+			    npercentiles, &ov->opts, &ds);
+			fprintf(out, " %s %llu", kinds[k].name,
+			    (unsigned long long)vt_rrd_layout_file_size_max(
+			    ds.n, step, p, ov->opts.max));
+		}
+		fprintf(out, " bytes\n");
+	}
 }
 
 const char *vt_rrd_files_cf(const char *path, const char *cf, time_t from)
@@ -614,9 +746,19 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
 	struct stat st;
 	int rc;
 
+	const struct vt_rrd_layout_opts *opts = &t->opts;
+	size_t points = t->cfg.points;
+	const struct vt_rrd_override *ov = f->series ?
+	    vt_rrd_layout_override_for(f->series->service,
+	    f->series->metric) : NULL;
+	if (ov) {
+		opts = &ov->opts;
+		if (ov->points)
+			points = ov->points;
+	}
 	vt_rrd_layout_ds(f->kind, u->percentiles, u->npercentiles, &all);
 	vt_rrd_layout_stored_ds(f->kind, u->percentiles, u->npercentiles,
-	    &t->opts, &want);
+	    opts, &want);
 	rc = ensure_dirs(t, f->rel, err, sizeof err);
 	if (rc < 0)
 		goto fail;
@@ -632,7 +774,8 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
 	} else {
 		struct vt_rrd_create_args args;
 		unsigned long step = t->cfg.step;
-		vt_rrd_layout_create_args(&want, step, t->cfg.points, &args);
+		vt_rrd_layout_create_args_max(&want, step, points, opts->max,
+		    &args);
 		rc = vt_rrd_updater_create(t->cfg.rrdw, path, step, ts - (time_t)step,
 		    &args, err, sizeof err);
 		if (rc == -EEXIST) {

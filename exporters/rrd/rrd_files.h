@@ -116,6 +116,17 @@ struct vt_rrd_header {
 int vt_rrd_files_read_header(const char *path, struct vt_rrd_header *h,
     char *err, size_t errlen);
 
+/*
+ * rrd.overrides from the config file at path (read again, comments
+ * allowed; "" or no such key: none): a list of objects with "service"
+ * and/or "metric" (globs), and any of "timer_stats", "counter_stats",
+ * "max_archives", "points_per_range" (what is not given comes from base
+ * and the global points). Sets them (vt_rrd_layout_set_overrides).
+ * Returns how many, or -1 with err naming the entry and the key.
+ */
+int vt_rrd_files_load_overrides(const char *path,
+    const struct vt_rrd_layout_opts *base, char *err, size_t errlen);
+
 /* For --check-config: the bytes a new file of each kind takes with the
  * options set (vt_rrd_layout_set_opts), and the disk for 10,000 and
  * 100,000 metrics of an even mix of counters, gauges, sets and timers,

@@ -3,6 +3,7 @@
  * round-robin files (rrd_layout.h). Pure: no I/O, no allocation; the
  * one state is the options new files are made with, set at start.
  */
+#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,37 @@ static struct vt_rrd_layout_opts current = {
 	.counter_stats = VT_RRD_STAT_COUNT | VT_RRD_STAT_RATE,
 	.max = VT_RRD_MAX_COARSE,
 };
+
+static struct vt_rrd_override overrides[VT_RRD_OVERRIDES_MAX];
+static size_t noverrides;
+
+void vt_rrd_layout_set_overrides(const struct vt_rrd_override *o, size_t n)
+{
+	if (n > VT_RRD_OVERRIDES_MAX)
+		n = VT_RRD_OVERRIDES_MAX;
+	memcpy(overrides, o, n * sizeof *o);
+	noverrides = n;
+}
+
+const struct vt_rrd_override *vt_rrd_layout_override_at(size_t i)
+{
+	return i < noverrides ? &overrides[i] : NULL;
+}
+
+static int glob_ok(const char *pattern, const char *text)
+{
+	return pattern[0] == '\0' || fnmatch(pattern, text, 0) == 0;
+}
+
+const struct vt_rrd_override *vt_rrd_layout_override_for(const char *service,
+    const char *metric)
+{
+	for (size_t i = 0; i < noverrides; i++)
+		if (glob_ok(overrides[i].service, service) &&
+		    glob_ok(overrides[i].metric, metric))
+			return &overrides[i];
+	return NULL;
+}
 
 void vt_rrd_layout_default_opts(struct vt_rrd_layout_opts *o)
 {

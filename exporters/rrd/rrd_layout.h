@@ -182,6 +182,33 @@ const struct vt_rrd_layout_opts *vt_rrd_layout_opts(void);
 int vt_rrd_layout_parse_stats(const char *text, enum vt_rrd_kind kind,
     unsigned *mask, char *err, size_t errlen);
 
+/*
+ * Overrides per service or metric pattern (config rrd.overrides): the
+ * first whose service and metric globs (fnmatch; "" = any) both match a
+ * new file decides its options and points per range; a file no override
+ * matches gets the options set above and the configured points. Checks
+ * match by service, with their check name as the metric.
+ */
+#define VT_RRD_OVERRIDES_MAX 32
+#define VT_RRD_PATTERN_MAX 128
+struct vt_rrd_override {
+	char service[VT_RRD_PATTERN_MAX];
+	char metric[VT_RRD_PATTERN_MAX];
+	struct vt_rrd_layout_opts opts;   /* complete, not a difference */
+	size_t points;                    /* 0 = rrd.points_per_range */
+};
+
+/* Set the overrides (copied; n at most VT_RRD_OVERRIDES_MAX). Once at
+ * start, before any writer runs. */
+void vt_rrd_layout_set_overrides(const struct vt_rrd_override *o, size_t n);
+
+/* The i-th override, or NULL past the last. */
+const struct vt_rrd_override *vt_rrd_layout_override_at(size_t i);
+
+/* The override for a file of service and metric, or NULL. */
+const struct vt_rrd_override *vt_rrd_layout_override_for(const char *service,
+    const char *metric);
+
 /* The options from the config keys (rrd.timer_stats, rrd.counter_stats,
  * rrd.max_archives). 0, or -1 with err naming the key. */
 int vt_rrd_layout_opts_from_config(const char *timer_stats,

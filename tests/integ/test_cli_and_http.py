@@ -100,6 +100,17 @@ class CommandLine(TestCase):
         fine, _, err = sizes("{}", "--flush", "1s")
         self.assertIn("1s step", err)
         self.assertEqual(fine["counter"], 124800)
+        # Overrides per pattern: each entry's bytes per kind.
+        _, _, err = sizes('{"rrd": {"overrides": [{"service": "b*", '
+                          '"points_per_range": 1000, "max_archives": '
+                          'false}]}}')
+        self.assertIn('override 0 (service "b*", metric ""): 1000 points, '
+                      'MAX archives none: counter 71040 ', err)
+        r = run_vitalsd(["-c", self._config(
+            '{"rrd": {"overrides": [{"points_per_range": 1000}]}}'),
+            "--check-config"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("rrd.overrides[0]", r.stderr)
         # A bad statistic is a configuration error naming the key.
         r = run_vitalsd(["-c", self._config(
             '{"rrd": {"counter_stats": "mean"}}'), "--check-config"])

@@ -401,6 +401,48 @@ class OldLayout(TestCase):
             d.cleanup()
 
 
+class Overrides(TestCase):
+    def test_overrides_per_service_or_metric_pattern(self):
+        """rrd.overrides: the first entry whose globs match a new file
+        decides what it stores and its rows; other files keep the
+        defaults."""
+        cfg = {"rrd": {"overrides": [
+            {"service": "billing*", "timer_stats": "count,rate,mean,max",
+             "points_per_range": 1000},
+            {"metric": "debug.*", "max_archives": False,
+             "counter_stats": "rate"}]}}
+        with Vitalsd(config=cfg) as d:
+            d.send_udp("billing.api.t:5|ms\nshop.api.t:5|ms\n"
+                       "shop.debug.c:1|c\nshop.c:1|c")
+            paths = {k: os.path.join(d.data_dir, *k.split("/"))
+                     for k in ("billing/api.t.rrd", "shop/api.t.rrd",
+                               "shop/debug.c.rrd", "shop/c.rrd")}
+            for p in paths.values():
+                wait_for(lambda: os.path.exists(p), what=p)
+            self.assertEqual(ds_names(paths["billing/api.t.rrd"]), sorted(
+                ["count", "rate", "mean", "max", "p50", "p90", "p95",
+                 "p99"]))
+            self.assertEqual(ds_names(paths["shop/api.t.rrd"]), sorted(
+                ["count", "rate", "p50", "p90", "p95", "p99"]))
+            self.assertEqual(ds_names(paths["shop/debug.c.rrd"]), ["rate"])
+            self.assertEqual(ds_names(paths["shop/c.rrd"]),
+                             ["count", "rate"])
+            i = info(paths["billing/api.t.rrd"])
+            self.assertEqual(i["rra[1].rows"], "994")      # 1000 points
+            cfs = [v for k, v in info(paths["shop/debug.c.rrd"]).items()
+                   if k.endswith("].cf")]
+            self.assertEqual(set(cfs), {"AVERAGE"})
+            # The stats the override keeps answer; the default file's not.
+            wait_row(paths["billing/api.t.rrd"], "mean",
+                     lambda r: r["mean"] == 5)
+            self.assertEqual(d.get("/api/v1/series?service=billing&metric="
+                                   "api.t&stat=mean").status, 200)
+            self.assertEqual(d.get("/api/v1/series?service=shop&metric="
+                                   "api.t&stat=mean").status, 400)
+            self.assertEqual(d.get("/graph/shop/debug.c.png?max=1&from=-1d")
+                             .status, 200)
+
+
 class FinalWindow(TestCase):
     def test_sigterm_writes_the_final_window(self):
         d = Vitalsd(flush="1h", config={"rrd": {"timer_stats": TIMER_ALL}})
