@@ -284,6 +284,41 @@ START_TEST(test_stored_data_sources)
 }
 END_TEST
 
+/* rrd.retention: the ranges shorter than it, then one of its length. */
+START_TEST(test_retention_sets_the_last_range)
+{
+	struct vt_rrd_archive ar[VT_RRD_RANGES];
+	ck_assert_uint_eq(vt_rrd_layout_archives_for(10, 500, 31 * 86400UL,
+	    ar), 4);
+	ck_assert_uint_eq(ar[3].range, 31 * 86400UL);
+	ck_assert_uint_eq(ar[3].pdp_per_row, 536);
+	ck_assert_uint_eq(vt_rrd_layout_archives_for(10, 500, 2 * 365 * 86400UL,
+	    ar), 5);
+	ck_assert_uint_eq(ar[3].range, 31 * 86400UL);
+	ck_assert_uint_eq(ar[4].range, 2 * 365 * 86400UL);
+	ck_assert_uint_ge(10 * ar[4].pdp_per_row * ar[4].rows, ar[4].range);
+	ck_assert_uint_eq(vt_rrd_layout_archives_for(10, 500, 3600, ar), 1);
+	ck_assert_uint_eq(ar[0].rows, 360);
+	ck_assert_uint_eq(vt_rrd_layout_archives_for(10, 500, 10 * 86400UL,
+	    ar), 4);
+	ck_assert_uint_eq(ar[3].range, 10 * 86400UL);
+	/* 0 is the default year; the size follows the archives. */
+	struct vt_rrd_layout_opts o;
+	vt_rrd_layout_default_opts(&o);
+	uint64_t year = vt_rrd_layout_file_size_opts(2, 10, 500, &o);
+	ck_assert_uint_eq(year, vt_rrd_layout_file_size_max(2, 10, 500,
+	    VT_RRD_MAX_COARSE));
+	o.retention = 31 * 86400UL;
+	ck_assert_uint_eq(year - vt_rrd_layout_file_size_opts(2, 10, 500, &o),
+	    2 * (8 * 2 * 500 + 128 + 80 * 2));
+	struct vt_rrd_ds_list ds = { .n = 1, .name = { "value" } };
+	struct vt_rrd_create_args args;
+	vt_rrd_layout_create_args_opts(&ds, 10, 500, &o, &args);
+	ck_assert_int_eq(args.argc, 1 + 4 + 3);
+	ck_assert_str_eq(args.argv[4], "RRA:AVERAGE:0.5:536:500");
+}
+END_TEST
+
 /* rrd.overrides: the first override whose globs match decides. */
 START_TEST(test_overrides_by_service_or_metric_pattern)
 {
@@ -514,6 +549,7 @@ Suite *vt_test_rrd_layout_suite(void)
 	tcase_add_test(tc, test_stored_data_sources);
 	tcase_add_test(tc, test_new_files_fit_the_targets);
 	tcase_add_test(tc, test_overrides_by_service_or_metric_pattern);
+	tcase_add_test(tc, test_retention_sets_the_last_range);
 	tcase_add_test(tc, test_hostile_names_stay_inside);
 	tcase_add_test(tc, test_long_names_are_capped_and_distinct);
 	tcase_add_test(tc, test_labels_get_a_suffix_and_sort);

@@ -48,6 +48,7 @@ static const struct vt_config defaults = {
 	.rrd_timer_stats = "count,rate",
 	.rrd_counter_stats = "count,rate",
 	.rrd_max_archives = 1,
+	.rrd_retention = 366 * 86400.0,
 	.health_save_interval = 10,
 	.health_max_checks = 100000,
 	.http_listen = "0.0.0.0:8080",

@@ -59,6 +59,7 @@ struct vt_config {
 	char rrd_timer_stats[64];           /* rrd.timer_stats "count,rate" */
 	char rrd_counter_stats[16];         /* rrd.counter_stats "count,rate" */
 	int rrd_max_archives;               /* rrd.max_archives true */
+	double rrd_retention;               /* rrd.retention "366d" */
 
 	/* healthchecks */
 	double health_save_interval;        /* health.save_interval "10s" */

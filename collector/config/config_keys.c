@@ -83,6 +83,10 @@ static const struct vt_cfg_key keys[] = {
 	{ "rrd.max_archives", VT_CFG_BOOL, 0, 1, FIELD(rrd_max_archives),
 	  NULL, NULL, "new files keep MAX archives (peaks the average hides) "
 	  "beside AVERAGE for the ranges past the 1-hour one" },
+	{ "rrd.retention", VT_CFG_DURATION, 3600, 3660 * DAY,
+	  FIELD(rrd_retention), NULL, NULL, "how far back new files reach: "
+	  "the ranges (1h, 1d, 1w, 31d) shorter than it, then one of its "
+	  "length" },
 	{ "health.save_interval", VT_CFG_DURATION, 1, DAY,
 	  FIELD(health_save_interval), NULL, NULL,
 	  "save healthcheck state to the data dir this often" },

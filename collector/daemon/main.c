@@ -59,7 +59,8 @@ int main(int argc, char **argv)
 	/* What new RRD files store (rrd_layout.h), before any file is made. */
 	struct vt_rrd_layout_opts lo;
 	if (vt_rrd_layout_opts_from_config(cfg.rrd_timer_stats,
-	    cfg.rrd_counter_stats, cfg.rrd_max_archives, &lo, err,
+	    cfg.rrd_counter_stats, cfg.rrd_max_archives, cfg.rrd_retention,
+	    &lo, err,
 	    sizeof err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;

@@ -19,6 +19,7 @@
 #include "collector/base/clock.h"
 #include "collector/base/hash.h"
 #include "collector/base/log.h"
+#include "collector/base/parse.h"
 #include "collector/base/xmalloc.h"
 #include "collector/config/config_json.h"
 #include "exporters/rrd/rrd_files.h"
@@ -402,6 +403,18 @@ static int override_from(const cJSON *e, const struct vt_rrd_layout_opts *base,
 			}
 			o->opts.max = cJSON_IsTrue(item) ? VT_RRD_MAX_COARSE :
 			    VT_RRD_MAX_NONE;
+		} else if (strcmp(k, "retention") == 0) {
+			double v = cJSON_GetNumberValue(item);
+			if ((cJSON_IsString(item) &&
+			    vt_parse_duration(item->valuestring, &v) < 0) ||
+			    !(cJSON_IsString(item) || cJSON_IsNumber(item)) ||
+			    !(v >= (double)VT_RRD_RETENTION_MIN &&
+			    v <= (double)VT_RRD_RETENTION_MAX)) {
+				snprintf(why, whylen, "%s: expected a duration "
+				    "from 1h to 3660d", k);
+				return -1;
+			}
+			o->opts.retention = (unsigned long)llround(v);
 		} else if (strcmp(k, "points_per_range") == 0) {
 			double v = cJSON_GetNumberValue(item);
 			if (!cJSON_IsNumber(item) || v != (double)(long)v ||
@@ -414,7 +427,7 @@ static int override_from(const cJSON *e, const struct vt_rrd_layout_opts *base,
 		} else {
 			snprintf(why, whylen, "%.40s: unknown key (service, "
 			    "metric, timer_stats, counter_stats, max_archives, "
-			    "points_per_range)", k);
+			    "retention, points_per_range)", k);
 			return -1;
 		}
 	}
@@ -486,8 +499,9 @@ void vt_rrd_files_print_sizes(FILE *out, double flush_interval,
 	if (points == 0)
 		points = VT_RRD_DEFAULT_POINTS;
 	fprintf(out, "storage: new files at a %lus step, %zu points per "
-	    "range, MAX archives %s:\n", step, points,
-	    o->max == VT_RRD_MAX_NONE ? "none" : "past the 1-hour range");
+	    "range, MAX archives %s, %lu days back:\n", step, points,
+	    o->max == VT_RRD_MAX_NONE ? "none" : "past the 1-hour range",
+	    (o->retention ? o->retention : 366UL * 86400UL) / 86400UL);
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
 		struct vt_rrd_ds_list ds;
 		vt_rrd_layout_stored_ds(kinds[i].kind, percentiles,
@@ -511,15 +525,18 @@ void vt_rrd_files_print_sizes(FILE *out, double flush_interval,
 			break;
 		size_t p = ov->points ? ov->points : points;
 		fprintf(out, "  override %zu (service \"%s\", metric \"%s\"): "
-		    "%zu points, MAX archives %s:", i, ov->service, ov->metric,
-		    p, ov->opts.max == VT_RRD_MAX_NONE ? "none" : "past 1 h");
+		    "%zu points, MAX archives %s, %lu days back:", i,
+		    ov->service, ov->metric, p,
+		    ov->opts.max == VT_RRD_MAX_NONE ? "none" : "past 1 h",
+		    (ov->opts.retention ? ov->opts.retention :
+		    366UL * 86400UL) / 86400UL);
 		for (size_t k = 0; k < 4; k++) {
 			struct vt_rrd_ds_list ds;
 			vt_rrd_layout_stored_ds(kinds[k].kind, percentiles,
 			    npercentiles, &ov->opts, &ds);
 			fprintf(out, " %s %llu", kinds[k].name,
-			    (unsigned long long)vt_rrd_layout_file_size_max(
-			    ds.n, step, p, ov->opts.max));
+			    (unsigned long long)vt_rrd_layout_file_size_opts(
+			    ds.n, step, p, &ov->opts));
 		}
 		fprintf(out, " bytes\n");
 	}
@@ -774,7 +791,7 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
 	} else {
 		struct vt_rrd_create_args args;
 		unsigned long step = t->cfg.step;
-		vt_rrd_layout_create_args_max(&want, step, points, opts->max,
+		vt_rrd_layout_create_args_opts(&want, step, points, opts,
 		    &args);
 		rc = vt_rrd_updater_create(t->cfg.rrdw, path, step, ts - (time_t)step,
 		    &args, err, sizeof err);

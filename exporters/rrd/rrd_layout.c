@@ -74,6 +74,7 @@ void vt_rrd_layout_default_opts(struct vt_rrd_layout_opts *o)
 	o->timer_stats = VT_RRD_STAT_COUNT | VT_RRD_STAT_RATE;
 	o->counter_stats = VT_RRD_STAT_COUNT | VT_RRD_STAT_RATE;
 	o->max = VT_RRD_MAX_COARSE;
+	o->retention = 0;
 }
 
 void vt_rrd_layout_set_opts(const struct vt_rrd_layout_opts *o)
@@ -175,12 +176,18 @@ void vt_rrd_layout_ds(enum vt_rrd_kind kind, const double *percentiles,
 }
 
 int vt_rrd_layout_opts_from_config(const char *timer_stats,
-    const char *counter_stats, int max_archives,
+    const char *counter_stats, int max_archives, double retention,
     struct vt_rrd_layout_opts *o, char *err, size_t errlen)
 {
 	char why[160];
 	vt_rrd_layout_default_opts(o);
 	o->max = max_archives ? VT_RRD_MAX_COARSE : VT_RRD_MAX_NONE;
+	if (!(retention >= (double)VT_RRD_RETENTION_MIN &&
+	    retention <= (double)VT_RRD_RETENTION_MAX)) {
+		snprintf(err, errlen, "rrd.retention: from 1h to 3660d");
+		return -1;
+	}
+	o->retention = (unsigned long)llround(retention);
 	if (vt_rrd_layout_parse_stats(timer_stats, VT_RRD_TIMER,
 	    &o->timer_stats, why, sizeof why) < 0) {
 		snprintf(err, errlen, "rrd.timer_stats: %s", why);
@@ -257,28 +264,52 @@ size_t vt_rrd_layout_values(enum vt_kind kind, const struct vt_metric_window *w,
 size_t vt_rrd_layout_archives(unsigned long step, size_t points,
     struct vt_rrd_archive out[VT_RRD_RANGES])
 {
+	return vt_rrd_layout_archives_for(step, points, 0, out);
+}
+
+/* The ranges for a retention: those shorter than it (at most
+ * VT_RRD_RANGES - 1), then the retention itself. */
+static size_t ranges_for(unsigned long retention,
+    unsigned long out[VT_RRD_RANGES])
+{
 	size_t n = 0;
+	if (retention == 0)
+		retention = ranges[VT_RRD_RANGES - 1];
+	if (retention < VT_RRD_RETENTION_MIN)
+		retention = VT_RRD_RETENTION_MIN;
+	for (size_t i = 0; i < VT_RRD_RANGES - 1 && ranges[i] < retention; i++)
+		out[n++] = ranges[i];
+	out[n++] = retention;
+	return n;
+}
+
+size_t vt_rrd_layout_archives_for(unsigned long step, size_t points,
+    unsigned long retention, struct vt_rrd_archive out[VT_RRD_RANGES])
+{
+	size_t n = 0;
+	unsigned long rg[VT_RRD_RANGES];
+	size_t nrg = ranges_for(retention, rg);
 	if (step == 0)
 		step = 1;
 	if (points == 0)
 		points = 1;
-	for (size_t i = 0; i < VT_RRD_RANGES; i++) {
+	for (size_t i = 0; i < nrg; i++) {
 		unsigned long long per = (unsigned long long)step * points;
-		unsigned long pdp = (unsigned long)((ranges[i] + per - 1) / per);
+		unsigned long pdp = (unsigned long)((rg[i] + per - 1) / per);
 		if (pdp == 0 || i == 0)
 			pdp = 1;   /* the finest archive: one row per window */
 		unsigned long span = step * pdp;
-		unsigned long rows = (ranges[i] + span - 1) / span;
+		unsigned long rows = (rg[i] + span - 1) / span;
 		if (rows < 2)
 			rows = 2;
 		if (n > 0 && out[n - 1].pdp_per_row == pdp) {
 			/* Same resolution as the previous range: one archive
 			 * long enough for both. */
-			out[n - 1].range = ranges[i];
+			out[n - 1].range = rg[i];
 			out[n - 1].rows = rows;
 			continue;
 		}
-		out[n].range = ranges[i];
+		out[n].range = rg[i];
 		out[n].pdp_per_row = pdp;
 		out[n].rows = rows;
 		n++;
@@ -296,15 +327,25 @@ static int has_max(enum vt_rrd_max max, unsigned long pdp_per_row)
 void vt_rrd_layout_create_args(const struct vt_rrd_ds_list *ds,
     unsigned long step, size_t points, struct vt_rrd_create_args *out)
 {
-	vt_rrd_layout_create_args_max(ds, step, points, current.max, out);
+	vt_rrd_layout_create_args_opts(ds, step, points, &current, out);
 }
 
 void vt_rrd_layout_create_args_max(const struct vt_rrd_ds_list *ds,
     unsigned long step, size_t points, enum vt_rrd_max max,
     struct vt_rrd_create_args *out)
 {
+	struct vt_rrd_layout_opts o = { .max = max };
+	vt_rrd_layout_create_args_opts(ds, step, points, &o, out);
+}
+
+void vt_rrd_layout_create_args_opts(const struct vt_rrd_ds_list *ds,
+    unsigned long step, size_t points, const struct vt_rrd_layout_opts *opts,
+    struct vt_rrd_create_args *out)
+{
 	struct vt_rrd_archive ar[VT_RRD_RANGES];
-	size_t nar = vt_rrd_layout_archives(step, points, ar);
+	size_t nar = vt_rrd_layout_archives_for(step, points, opts->retention,
+	    ar);
+	enum vt_rrd_max max = opts->max;
 	size_t pos = 0, cap = sizeof out->text;
 	static const char *const cfs[] = { "AVERAGE", "MAX" };
 
@@ -335,14 +376,23 @@ void vt_rrd_layout_create_args_max(const struct vt_rrd_ds_list *ds,
 uint64_t vt_rrd_layout_file_size(size_t nds, unsigned long step,
     size_t points)
 {
-	return vt_rrd_layout_file_size_max(nds, step, points, current.max);
+	return vt_rrd_layout_file_size_opts(nds, step, points, &current);
 }
 
 uint64_t vt_rrd_layout_file_size_max(size_t nds, unsigned long step,
     size_t points, enum vt_rrd_max max)
 {
+	struct vt_rrd_layout_opts o = { .max = max };
+	return vt_rrd_layout_file_size_opts(nds, step, points, &o);
+}
+
+uint64_t vt_rrd_layout_file_size_opts(size_t nds, unsigned long step,
+    size_t points, const struct vt_rrd_layout_opts *opts)
+{
 	struct vt_rrd_archive ar[VT_RRD_RANGES];
-	size_t nar = vt_rrd_layout_archives(step, points, ar);
+	size_t nar = vt_rrd_layout_archives_for(step, points, opts->retention,
+	    ar);
+	enum vt_rrd_max max = opts->max;
 	uint64_t rows = 0, d = nds, r = nar;
 	for (size_t i = 0; i < nar; i++) {
 		rows += ar[i].rows;

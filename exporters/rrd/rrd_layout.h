@@ -55,6 +55,8 @@
  * 1200 at 3 s), so a lost window shows as an unknown row instead of being
  * averaged with a real one. A range whose pdp_per_row equals the
  * previous one's is merged into it (large steps).
+ * rrd.retention (struct vt_rrd_layout_opts) moves the last range: the
+ * ranges shorter than it, then one of its length.
  * MAX archives (enum vt_rrd_max): layout 1 has one per range; a new file
  * has one for every range whose rows hold more than one window
  * (VT_RRD_MAX_COARSE): at one row per window the maximum of a row is its
@@ -137,7 +139,14 @@ struct vt_rrd_layout_opts {
 	unsigned timer_stats;    /* VT_RRD_STAT_* of timers and histograms */
 	unsigned counter_stats;  /* VT_RRD_STAT_COUNT and/or _RATE */
 	enum vt_rrd_max max;
+	unsigned long retention; /* seconds the longest archive covers (rrd.
+	                            retention); 0 = 366 days. The ranges
+	                            shorter than it are kept, then one of
+	                            its length: 31 days keeps 1 h, 1 d, 1 w,
+	                            31 d; 2 years 1 h, 1 d, 1 w, 31 d, 2 y */
 };
+#define VT_RRD_RETENTION_MIN 3600UL
+#define VT_RRD_RETENTION_MAX (10UL * 366UL * 86400UL)
 
 /* A list of DS names, in file order. A value, embeddable. */
 struct vt_rrd_ds_list {
@@ -212,7 +221,7 @@ const struct vt_rrd_override *vt_rrd_layout_override_for(const char *service,
 /* The options from the config keys (rrd.timer_stats, rrd.counter_stats,
  * rrd.max_archives). 0, or -1 with err naming the key. */
 int vt_rrd_layout_opts_from_config(const char *timer_stats,
-    const char *counter_stats, int max_archives,
+    const char *counter_stats, int max_archives, double retention,
     struct vt_rrd_layout_opts *o, char *err, size_t errlen);
 
 /* Every statistic a window of the kind has, in file order (the order of
@@ -234,9 +243,12 @@ size_t vt_rrd_layout_values(enum vt_kind kind, const struct vt_metric_window *w,
     size_t npercentiles, double *out);
 
 /* The archives for a step and points per range (see above); returns how
- * many ranges remain after merging (1..VT_RRD_RANGES). */
+ * many ranges remain after merging (1..VT_RRD_RANGES).
+ * vt_rrd_layout_archives_for takes a retention (0 = 366 days). */
 size_t vt_rrd_layout_archives(unsigned long step, size_t points,
     struct vt_rrd_archive out[VT_RRD_RANGES]);
+size_t vt_rrd_layout_archives_for(unsigned long step, size_t points,
+    unsigned long retention, struct vt_rrd_archive out[VT_RRD_RANGES]);
 
 /* Fill the rrd_create arguments for a DS list, step, points and MAX
  * archives; vt_rrd_layout_create_args takes max from vt_rrd_layout_opts. */
@@ -245,6 +257,10 @@ void vt_rrd_layout_create_args_max(const struct vt_rrd_ds_list *ds,
     struct vt_rrd_create_args *out);
 void vt_rrd_layout_create_args(const struct vt_rrd_ds_list *ds,
     unsigned long step, size_t points, struct vt_rrd_create_args *out);
+/* The same with the MAX archives and retention of opts. */
+void vt_rrd_layout_create_args_opts(const struct vt_rrd_ds_list *ds,
+    unsigned long step, size_t points, const struct vt_rrd_layout_opts *opts,
+    struct vt_rrd_create_args *out);
 
 /* The size in bytes of a file with nds data sources (formula above);
  * vt_rrd_layout_file_size takes max from vt_rrd_layout_opts. */
@@ -252,6 +268,8 @@ uint64_t vt_rrd_layout_file_size_max(size_t nds, unsigned long step,
     size_t points, enum vt_rrd_max max);
 uint64_t vt_rrd_layout_file_size(size_t nds, unsigned long step,
     size_t points);
+uint64_t vt_rrd_layout_file_size_opts(size_t nds, unsigned long step,
+    size_t points, const struct vt_rrd_layout_opts *opts);
 
 /*
  * The relative path of a metric series: "<service>/<metric>.rrd".

@@ -105,7 +105,7 @@ class CommandLine(TestCase):
                           '"points_per_range": 1000, "max_archives": '
                           'false}]}}')
         self.assertIn('override 0 (service "b*", metric ""): 1000 points, '
-                      'MAX archives none: counter 71040 ', err)
+                      'MAX archives none, 366 days back: counter 71040 ', err)
         r = run_vitalsd(["-c", self._config(
             '{"rrd": {"overrides": [{"points_per_range": 1000}]}}'),
             "--check-config"])

@@ -410,13 +410,15 @@ class Overrides(TestCase):
             {"service": "billing*", "timer_stats": "count,rate,mean,max",
              "points_per_range": 1000},
             {"metric": "debug.*", "max_archives": False,
-             "counter_stats": "rate"}]}}
+             "counter_stats": "rate"},
+            {"metric": "short.*", "retention": "31d"}]}}
         with Vitalsd(config=cfg) as d:
             d.send_udp("billing.api.t:5|ms\nshop.api.t:5|ms\n"
-                       "shop.debug.c:1|c\nshop.c:1|c")
+                       "shop.debug.c:1|c\nshop.c:1|c\nshop.short.c:1|c")
             paths = {k: os.path.join(d.data_dir, *k.split("/"))
                      for k in ("billing/api.t.rrd", "shop/api.t.rrd",
-                               "shop/debug.c.rrd", "shop/c.rrd")}
+                               "shop/debug.c.rrd", "shop/c.rrd",
+                               "shop/short.c.rrd")}
             for p in paths.values():
                 wait_for(lambda: os.path.exists(p), what=p)
             self.assertEqual(ds_names(paths["billing/api.t.rrd"]), sorted(
@@ -432,6 +434,18 @@ class Overrides(TestCase):
             cfs = [v for k, v in info(paths["shop/debug.c.rrd"]).items()
                    if k.endswith("].cf")]
             self.assertEqual(set(cfs), {"AVERAGE"})
+            # retention 31d: 1 h, 1 d, 1 w and 31 d; the year is gone.
+            i = info(paths["shop/short.c.rrd"])
+            avg = sorted(int(i["rra[%d].pdp_per_row" % k]) * int(
+                i["rra[%d].rows" % k]) for k in range(8)
+                if i.get("rra[%d].cf" % k) == "AVERAGE")
+            self.assertEqual(len(avg), 4)
+            self.assertGreaterEqual(avg[-1], 31 * 86400)
+            self.assertLess(avg[-1], 32 * 86400)
+            self.assertLess(os.path.getsize(paths["shop/short.c.rrd"]),
+                            os.path.getsize(paths["shop/c.rrd"]))
+            self.assertEqual(d.get("/graph/shop/short.c.png?from=-1y")
+                             .status, 200)
             # The stats the override keeps answer; the default file's not.
             wait_row(paths["billing/api.t.rrd"], "mean",
                      lambda r: r["mean"] == 5)
