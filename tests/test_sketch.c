@@ -650,6 +650,62 @@ START_TEST(history_memory_realistic)
 }
 END_TEST
 
+/* Histogram bucket counts from the bins: every value <= a bound is
+ * counted, and no value more than one bucket (2.0 %) above it. */
+START_TEST(counts_le_within_one_bucket)
+{
+	struct vt_sketch s;
+	vt_sketch_init(&s);
+	enum { N = 5000 };
+	static double v[N];
+	uint64_t seed = 42;
+	for (size_t i = 0; i < N; i++) {
+		seed = seed * 6364136223846793005u + 1442695040888963407u;
+		double u = (double)(seed >> 11) / 9007199254740992.0;
+		v[i] = (i % 10 == 0) ? -u * 50 : (i % 17 == 0) ? 0 :
+		    exp(u * 12 - 4);   /* 0.018 .. 2981 */
+		if (i % 7 == 0)
+			v[i] = floor(v[i]);   /* values right on the bounds */
+		vt_sketch_add(&s, v[i], 1);
+	}
+	const double bounds[] = { -INFINITY, -20, -1, 0, 0.5, 1, 5, 10, 25,
+	    100, 250, 1000, INFINITY };
+	size_t nb = sizeof bounds / sizeof bounds[0];
+	double out[sizeof bounds / sizeof bounds[0]];
+	vt_sketch_counts_le(&s, bounds, nb, out);
+	for (size_t b = 0; b < nb; b++) {
+		double lo = 0, hi = 0, x = bounds[b];
+		double slack = x < 0 ? -x * 0.0201 : x * 0.0201;
+		for (size_t i = 0; i < N; i++) {
+			lo += v[i] <= x;
+			hi += v[i] <= x + slack;
+		}
+		ck_assert_msg(out[b] >= lo && out[b] <= hi,
+		    "bound %g: %g not in [%g, %g]", x, out[b], lo, hi);
+		if (b > 0)
+			ck_assert(out[b] >= out[b - 1]);
+	}
+	ck_assert_double_eq(out[nb - 1], N);
+	ck_assert_double_eq(out[0], 0);
+	/* exact on values that are the bounds themselves */
+	struct vt_sketch t;
+	vt_sketch_init(&t);
+	vt_sketch_add(&t, 5, 1);
+	vt_sketch_add(&t, 10, 2);
+	vt_sketch_add(&t, 10.5, 4);
+	const double b2[] = { 4.8, 5, 9.7, 10, 11 };
+	double o2[5];
+	vt_sketch_counts_le(&t, b2, 5, o2);
+	ck_assert_double_eq(o2[0], 0);
+	ck_assert_double_eq(o2[1], 1);
+	ck_assert_double_eq(o2[2], 1);
+	ck_assert_double_eq(o2[3], 3);
+	ck_assert_double_eq(o2[4], 7);
+	vt_sketch_fini(&t);
+	vt_sketch_fini(&s);
+}
+END_TEST
+
 Suite *vt_test_sketch_suite(void)
 {
 	Suite *s = suite_create("sketch");
@@ -665,6 +721,7 @@ Suite *vt_test_sketch_suite(void)
 	tcase_add_test(tc, reset_keeps_memory);
 	tcase_add_test(tc, collapse_keeps_high_quantiles);
 	tcase_add_test(tc, add_speed);
+	tcase_add_test(tc, counts_le_within_one_bucket);
 	suite_add_tcase(s, tc);
 
 	TCase *th = tcase_create("history");

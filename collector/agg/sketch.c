@@ -345,6 +345,45 @@ double vt_sketch_quantile(const struct vt_sketch *s, double q)
 	return v;
 }
 
+/* Weight of the store's buckets with key <= hi (key >= lo for the
+ * mirrored store: pass lo and hi as the range to sum). */
+static double store_range(const struct vt_sketch_store *st, int64_t lo,
+    int64_t hi)
+{
+	double t = 0;
+	for (uint32_t i = 0; i < st->len; i++) {
+		int64_t k = (int64_t)st->offset + i;
+		if (k >= lo && k <= hi)
+			t += st->counts[i];
+	}
+	return t;
+}
+
+void vt_sketch_counts_le(const struct vt_sketch *s, const double *bounds,
+    size_t n, double *out)
+{
+	double neg_all = store_total(&s->neg);
+	for (size_t i = 0; i < n; i++) {
+		double b = bounds[i];
+		if (isnan(b)) {
+			out[i] = 0;
+		} else if (b >= VT_SKETCH_MIN_VALUE) {
+			double hi = isinf(b) ? (double)INT32_MAX : sketch_key(b);
+			out[i] = neg_all + s->zero +
+			    store_range(&s->pos, INT32_MIN, (int64_t)hi);
+		} else if (b >= 0) {
+			out[i] = neg_all + s->zero;
+		} else if (b > -VT_SKETCH_MIN_VALUE) {
+			out[i] = neg_all;
+		} else if (isinf(b)) {
+			out[i] = 0;
+		} else {            /* -|v| <= b  <=>  |v| >= |b| */
+			out[i] = store_range(&s->neg, sketch_key(-b),
+			    INT32_MAX);
+		}
+	}
+}
+
 size_t vt_sketch_memory(const struct vt_sketch *s)
 {
 	return ((size_t)s->pos.cap + s->neg.cap) * sizeof(float);

@@ -85,6 +85,18 @@ double vt_sketch_quantile(const struct vt_sketch *s, double q);
 void vt_sketch_quantiles(const struct vt_sketch *s, const double *qs,
     size_t nq, double *out);
 
+/*
+ * Cumulative counts for histogram buckets: out[i] is the weight of the
+ * values <= bounds[i] (bounds ascending, n of them), read from the
+ * buckets, so exact up to one sketch bucket: every value <= bounds[i] is
+ * counted, and a value above it is counted too when it shares the bound's
+ * sketch bucket, i.e. lies less than gamma - 1 = 2.0 % above it (mirrored
+ * for negative bounds: values up to 2.0 % of |bound| above it). Values
+ * counted as 0 (|x| < VT_SKETCH_MIN_VALUE) are <= every bound >= 0.
+ */
+void vt_sketch_counts_le(const struct vt_sketch *s, const double *bounds,
+    size_t n, double *out);
+
 /* Bytes of heap memory the sketch holds (for memory accounting). */
 size_t vt_sketch_memory(const struct vt_sketch *s);
 
