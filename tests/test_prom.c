@@ -17,6 +17,7 @@
 #include "collector/agg/series.h"
 #include "collector/base/line_result.h"
 #include "collector/base/prom_text.h"
+#include "collector/base/xmalloc.h"
 #include "exporters/prom/prom.h"
 #include "exporters/prom/prom_labels.h"
 #include "suites.h"
@@ -744,6 +745,94 @@ START_TEST(openmetrics_format)
 }
 END_TEST
 
+/* A window its mapping rule made a classic histogram: bounds and
+ * cumulative counts in the flush's bucket store (as agg.c fills it). */
+static void make_histogram(struct vt_flush *f, struct vt_metric_window *w,
+    const double *le, const double *counts, size_t n)
+{
+	double *b = vt_xcalloc(2 * n, sizeof(double));
+	memcpy(b, le, n * sizeof(double));
+	memcpy(b + n, counts, n * sizeof(double));
+	ck_assert_ptr_null(f->bucket_store);     /* one per test flush */
+	f->bucket_store = b;
+	w->nbuckets = n;
+	w->bucket_le = b;
+	w->bucket_counts = b + n;
+}
+
+START_TEST(timer_as_classic_histogram)
+{
+	static const double le[] = { 0.005, 0.01, 0.25, 1, 2.5 };
+	/* 3.4 is float rounding above the next bucket: kept monotone;
+	 * 101 above _count: kept at _count */
+	static const double counts[] = { 2, 5, 3.4, 90, 101 };
+	struct vt_flush *f = new_flush(4);
+	struct vt_metric_window *w = add(f, VT_TIMER, "payments", "http.get",
+	    1, NULL);
+	set_quantiles(w, 12, 30, 100, 250);
+	w->sum_total = 5000;      /* ms */
+	w->total = 100;
+	make_histogram(f, w, le, counts, 5);
+	/* a summary of the same family name is a conflict (the newer) */
+	add(f, VT_TIMER, "billing", "http.get", 2, NULL)->total = 1;
+	for (int om = 0; om < 2; om++) {
+		char *t = render(vt_flush_retain(f), om ? VT_PROM_OPENMETRICS :
+		    VT_PROM_TEXT);
+		ck_assert_line(t, "# TYPE http_get_seconds histogram");
+		ck_assert_line(t, "# HELP http_get_seconds statsd timer "
+		    "http.get (sent in milliseconds)");
+		ck_assert_line(t, "http_get_seconds_bucket{service=\"payments\","
+		    "le=\"0.005\"} 2");
+		ck_assert_line(t, "http_get_seconds_bucket{service=\"payments\","
+		    "le=\"0.01\"} 5");
+		ck_assert_line(t, "http_get_seconds_bucket{service=\"payments\","
+		    "le=\"0.25\"} 5");
+		ck_assert_line(t, "http_get_seconds_bucket{service=\"payments\","
+		    "le=\"1\"} 90");
+		ck_assert_line(t, "http_get_seconds_bucket{service=\"payments\","
+		    "le=\"2.5\"} 100");
+		ck_assert_line(t, "http_get_seconds_bucket{service=\"payments\","
+		    "le=\"+Inf\"} 100");
+		ck_assert_line(t, "http_get_seconds_sum{service=\"payments\"} 5");
+		ck_assert_line(t,
+		    "http_get_seconds_count{service=\"payments\"} 100");
+		ck_assert_ptr_null(strstr(t, "quantile="));
+		ck_assert_ptr_null(strstr(t, "billing"));
+		ck_assert_line(t, conflicts_line(1));
+		check_structure(t, om);
+		free(t);
+	}
+	vt_flush_release(f);
+}
+END_TEST
+
+START_TEST(histogram_kind_as_classic_histogram_in_unit_sent)
+{
+	static const double le[] = { 10, 100, 1000 };
+	static const double counts[] = { 1, 3, 4 };
+	struct vt_flush *f = new_flush(2);
+	struct vt_metric_window *w = add(f, VT_HISTOGRAM, "api",
+	    "payload.size", 1, NULL);
+	w->sum_total = 1234;
+	w->total = 5;
+	make_histogram(f, w, le, counts, 3);
+	char *t = render(f, VT_PROM_TEXT);
+	ck_assert_line(t, "# TYPE payload_size histogram");
+	ck_assert_line(t, "payload_size_bucket{service=\"api\",le=\"10\"} 1");
+	ck_assert_line(t, "payload_size_bucket{service=\"api\",le=\"1000\"} 4");
+	ck_assert_line(t, "payload_size_bucket{service=\"api\",le=\"+Inf\"} 5");
+	ck_assert_line(t, "payload_size_sum{service=\"api\"} 1234");
+	ck_assert_line(t, "payload_size_count{service=\"api\"} 5");
+	if (access(VT_PROMTOOL, X_OK) == 0) {
+		char out[8192];
+		int rc = vt_test_promtool(t, out, sizeof out);
+		ck_assert_msg(rc == 0, "promtool exit %d: %s\n%s", rc, out, t);
+		ck_assert_str_eq(out, "");
+	}
+	free(t);
+}
+END_TEST
+
 static const struct {
 	const char *accept;
 	enum vt_prom_format fmt;
@@ -1097,6 +1186,8 @@ Suite *vt_test_prom_suite(void)
 	tcase_add_test(tc, gauge_and_set_render_value);
 	tcase_add_test(tc, timer_is_summary_in_seconds);
 	tcase_add_test(tc, histogram_is_summary_in_unit_sent);
+	tcase_add_test(tc, timer_as_classic_histogram);
+	tcase_add_test(tc, histogram_kind_as_classic_histogram_in_unit_sent);
 	tcase_add_test(tc, label_values_are_escaped_and_utf8);
 	tcase_add_loop_test(tc, escape_helpers, 0,
 	    (int)(sizeof escapes / sizeof escapes[0]));

@@ -24,9 +24,23 @@
 #define MIN_SLOTS 1024
 #define SERVICE_TAG "service"
 
+/*
+ * A timer or histogram its mapping rule exports as a classic Prometheus
+ * histogram: the bounds and the cumulative count at each, added up at
+ * every close from the window's sketch (never on the record path). One
+ * allocation, owned by the metric. Bounds of timers are in seconds
+ * (statsd_exporter's), their values in ms: `at` is le * scale.
+ */
+struct metric_hist {
+	size_t n;
+	double scale;                /* 1000 for timers, 1 for histograms */
+	double v[];                  /* le[n], at[n], total[n] */
+};
+
 /* After the cold part of every metric: what its mapping rule set. */
 struct metric_extra {
 	double ttl;                  /* seconds; 0: the configured metric_ttl */
+	struct metric_hist *hist;    /* NULL: not a classic histogram */
 };
 
 static inline struct metric_extra *metric_extra(struct vt_metric *m)
@@ -47,6 +61,7 @@ struct vt_agg {
 	size_t live;
 	size_t live_quantiled;       /* of them, kinds whose close needs
 	                                quantile slots (timers, histograms) */
+	size_t live_buckets;         /* histogram buckets of live metrics */
 	uint64_t window_seq;         /* the open window: 1, 2, ... */
 	uint64_t next_id;
 	/* Canonical key of a tagged line: name '|' sorted tags. */
@@ -68,6 +83,7 @@ vt_agg *vt_agg_create(const struct vt_agg_config *cfg,
 
 static void metric_free(struct vt_metric *m)
 {
+	free(metric_extra(m)->hist);
 	vt_kind_ops[m->kind].fini(m);
 	vt_series_release(m->series);
 	free(m);
@@ -272,7 +288,7 @@ static int mapped_label(const struct vt_map_result *mr, struct vt_slice k)
 }
 
 static struct vt_metric *metric_insert(vt_agg *a, struct vt_series *series,
-    uint64_t hash, double ttl);
+    uint64_t hash, const struct vt_map_rule *rule);
 
 /* The identity of a new series: from the mapping rule's answer mr when
  * there is one (its name, service and labels first), else as sent. */
@@ -309,13 +325,33 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 	}
 
 	return metric_insert(a, vt_series_create(s->kind, service, metric, key,
-	    hash, lk, lv, nl), hash, mr ? mr->rule->ttl : 0);
+	    hash, lk, lv, nl), hash, mr ? mr->rule : NULL);
+}
+
+/* The buckets of a series its rule makes a classic histogram, else
+ * NULL. */
+static struct metric_hist *hist_for(const struct vt_map_rule *rule,
+    enum vt_kind kind)
+{
+	if (rule == NULL || rule->observer != VT_MAP_OBSERVER_HISTOGRAM ||
+	    rule->nbuckets == 0 || (kind != VT_TIMER && kind != VT_HISTOGRAM))
+		return NULL;
+	size_t n = rule->nbuckets;
+	struct metric_hist *h = vt_xcalloc(1, sizeof *h + 3 * n *
+	    sizeof(double));
+	h->n = n;
+	h->scale = kind == VT_TIMER ? 1000 : 1;
+	for (size_t i = 0; i < n; i++) {
+		h->v[i] = rule->buckets[i];
+		h->v[n + i] = rule->buckets[i] * h->scale;
+	}
+	return h;
 }
 
 /* A new live metric for series (whose reference it takes), in the
- * table. */
+ * table, with what its mapping rule (NULL: none) sets. */
 static struct vt_metric *metric_insert(vt_agg *a, struct vt_series *series,
-    uint64_t hash, double ttl)
+    uint64_t hash, const struct vt_map_rule *rule)
 {
 	size_t size = vt_metric_size(series->kind, series->key_len) +
 	    sizeof(struct metric_extra);
@@ -327,7 +363,10 @@ static struct vt_metric *metric_insert(vt_agg *a, struct vt_series *series,
 	m->kind = series->kind;
 	memcpy((char *)(m + 1), series->key, series->key_len);
 	vt_ewma_init(&vt_metric_cold(m)->ewma);
-	metric_extra(m)->ttl = ttl;
+	metric_extra(m)->ttl = rule ? rule->ttl : 0;
+	metric_extra(m)->hist = hist_for(rule, series->kind);
+	if (metric_extra(m)->hist)
+		a->live_buckets += metric_extra(m)->hist->n;
 	vt_kind_ops[m->kind].init(m);
 
 	if ((a->live + 1) * 2 > a->mask + 1)
@@ -344,7 +383,7 @@ int vt_agg_restore(vt_agg *a, struct vt_series *s, double last_seen,
     double gauge)
 {
 	uint64_t hash = vt_hash(s->key, s->key_len, VT_SERIES_HASH_SEED);
-	double ttl = 0;
+	const struct vt_map_rule *rule = NULL;
 	if (a->live >= a->cfg.max_metrics ||
 	    table_find(a, hash, s->key, s->key_len) != NULL)
 		return -1;
@@ -356,9 +395,9 @@ int vt_agg_restore(vt_agg *a, struct vt_series *s, double last_seen,
 		    a->cfg.mapping, name, s->kind);
 		if (mr && mr->action == VT_MAP_DROP)
 			return -1;
-		ttl = mr ? mr->rule->ttl : 0;
+		rule = mr ? mr->rule : NULL;
 	}
-	struct vt_metric *m = metric_insert(a, vt_series_retain(s), hash, ttl);
+	struct vt_metric *m = metric_insert(a, vt_series_retain(s), hash, rule);
 	vt_metric_cold(m)->last_seen = last_seen;
 	if (m->kind == VT_GAUGE && isfinite(gauge))
 		m->u.gauge = gauge;
@@ -612,6 +651,8 @@ static void table_remove(vt_agg *a, struct vt_metric *m)
 		i = (i + 1) & a->mask;
 	table_remove_at(a, i);
 	a->live_quantiled -= (size_t)vt_kind_ops[m->kind].needs_quantiles;
+	if (metric_extra(m)->hist)
+		a->live_buckets -= metric_extra(m)->hist->n;
 	metric_free(m);
 	a->live--;
 	a->stats->metrics_live = a->live;
@@ -654,10 +695,36 @@ static inline __attribute__((always_inline)) void prefetch_for_close(
 	}
 }
 
+/* Add the open window's counts at m's bounds to its totals (before the
+ * close resets the sketch) and put bounds and totals into the flush. */
+static void close_hist(struct metric_hist *h, struct vt_metric *m,
+    struct vt_metric_window *w, double **store)
+{
+	size_t n = h->n;
+	double win[VT_MAP_MAX_BUCKETS];
+	double *total = h->v + 2 * n;
+	if (m->count > 0) {
+		vt_sketch_counts_le(&m->u.timer->window, h->v + n, n, win);
+		for (size_t i = 0; i < n; i++)
+			total[i] += win[i];
+	}
+	double *le = *store, *counts = *store + n;
+	memcpy(le, h->v, n * sizeof(double));
+	memcpy(counts, total, n * sizeof(double));
+	*store += 2 * n;
+	w->nbuckets = n;
+	w->bucket_le = le;
+	w->bucket_counts = counts;
+}
+
 struct vt_flush *vt_agg_close_window(vt_agg *a, double now, double interval)
 {
 	size_t np = a->cfg.npercentiles;
 	struct vt_flush *f = vt_flush_create(a->live, a->live_quantiled, np);
+	double *bstore = NULL;
+	if (a->live_buckets)
+		f->bucket_store = bstore = vt_xcalloc(2 * a->live_buckets,
+		    sizeof(double));
 	struct vt_window_ctx ctx = {
 		.interval = interval > 0 ? interval : 1,
 		.npercentiles = np,
@@ -688,6 +755,8 @@ struct vt_flush *vt_agg_close_window(vt_agg *a, double now, double interval)
 		w->series = vt_series_retain(m->series);
 		w->samples = m->samples;
 		w->last_seen = cold->last_seen;
+		if (metric_extra(m)->hist)
+			close_hist(metric_extra(m)->hist, m, w, &bstore);
 		ops->close(m, w, &ctx);
 		if (ops->needs_quantiles)
 			ctx.quantiles += 4 * np;

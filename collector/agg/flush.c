@@ -16,6 +16,7 @@ static void flush_destroy(void *obj)
 		vt_series_release(f->metrics[i].series);
 	free(f->metrics);
 	free(f->quantile_store);
+	free(f->bucket_store);
 	free(f);
 }
 
@@ -52,15 +53,19 @@ struct vt_flush *vt_flush_copy(const struct vt_flush *f,
     int (*keep)(void *ctx, const struct vt_metric_window *w), void *ctx,
     size_t extra)
 {
-	size_t n = 0, ntimers = 0, np = f->npercentiles;
+	size_t n = 0, ntimers = 0, nbuckets = 0, np = f->npercentiles;
 	for (size_t i = 0; i < f->nmetrics; i++) {
 		if (keep && !keep(ctx, &f->metrics[i]))
 			continue;
 		n++;
 		ntimers += (size_t)has_quantiles(&f->metrics[i]);
+		nbuckets += f->metrics[i].nbuckets;
 	}
 	struct vt_flush *c = vt_flush_create(n + extra, ntimers, np);
-	double *store = c->quantile_store;
+	double *store = c->quantile_store, *bstore = NULL;
+	if (nbuckets)
+		c->bucket_store = bstore = vt_xcalloc(2 * nbuckets,
+		    sizeof(double));
 	c->seq = f->seq;
 	c->timestamp = f->timestamp;
 	c->interval = f->interval;
@@ -77,6 +82,12 @@ struct vt_flush *vt_flush_copy(const struct vt_flush *f,
 		m->quantiles_1m = copy_quantiles(w->quantiles_1m, &store, np);
 		m->quantiles_5m = copy_quantiles(w->quantiles_5m, &store, np);
 		m->quantiles_15m = copy_quantiles(w->quantiles_15m, &store, np);
+		if (w->nbuckets) {
+			m->bucket_le = copy_quantiles(w->bucket_le, &bstore,
+			    w->nbuckets);
+			m->bucket_counts = copy_quantiles(w->bucket_counts,
+			    &bstore, w->nbuckets);
+		}
 	}
 	return c;
 }

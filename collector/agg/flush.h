@@ -42,6 +42,15 @@ struct vt_metric_window {
 	const double *quantiles_15m;  /* last 15 full minutes */
 	double rate_1m, rate_5m, rate_15m; /* counters and timers: EWMA rates */
 	double last_seen;  /* unix time of the window that last had a sample */
+	/* timer/histogram exported as a classic Prometheus histogram (its
+	 * mapping rule's observer_type): nbuckets upper bounds, ascending,
+	 * as configured (seconds for timers), and the cumulative (across
+	 * windows, like total) weight of the values <= each bound, from the
+	 * window sketches (sketch.h, vt_sketch_counts_le). 0 and NULL for
+	 * every other series. Point into the flush. */
+	size_t nbuckets;
+	const double *bucket_le;
+	const double *bucket_counts;
 };
 
 struct vt_flush {
@@ -58,6 +67,8 @@ struct vt_flush {
 	size_t nmetrics;
 	struct vt_metric_window *metrics; /* nmetrics entries, owned */
 	double *quantile_store;    /* backing for the quantile arrays, owned */
+	double *bucket_store;      /* backing for bucket_le/counts, owned
+	                              (NULL: none) */
 	struct vt_selfstats self;  /* the daemon's own counters at close */
 };
 

@@ -53,30 +53,53 @@ static const struct {
 	[SUF_BUCKET] = { "_bucket", 7 },
 };
 
-/* How each statsd kind becomes a family. */
+/* How each statsd kind becomes a family; timers and histograms whose
+ * mapping rule made them classic histograms (vt_metric_window.nbuckets)
+ * have their own rules, so they never share a family with summaries. */
+enum { RULE_TIMER_HIST = VT_KIND_COUNT, RULE_HIST_HIST, RULE_COUNT };
+
 static const struct kind_rule {
 	enum vt_prom_type type;
+	int histogram;          /* a classic histogram (type says summary:
+	                           prom_text.h knows no histogram) */
 	int strip_total;        /* counters: "x_total" is family "x" */
 	int add_seconds;        /* timers: ms -> s, name ends in _seconds */
 	double scale;           /* divide quantiles and sums by this */
 	const char *help;       /* HELP: help + metric name + help_tail */
 	const char *help_tail;
 	unsigned claims;        /* sample names the family owns */
-} kind_rules[VT_KIND_COUNT] = {
-	[VT_COUNTER] = { VT_PROM_COUNTER, 1, 0, 1, "statsd counter ", "",
+} kind_rules[RULE_COUNT] = {
+	[VT_COUNTER] = { VT_PROM_COUNTER, 0, 1, 0, 1, "statsd counter ", "",
 	    CLAIM(SUF_NONE) | CLAIM(SUF_TOTAL) | CLAIM(SUF_CREATED) },
-	[VT_GAUGE] = { VT_PROM_GAUGE, 0, 0, 1, "statsd gauge ", "",
+	[VT_GAUGE] = { VT_PROM_GAUGE, 0, 0, 0, 1, "statsd gauge ", "",
 	    CLAIM(SUF_NONE) },
-	[VT_TIMER] = { VT_PROM_SUMMARY, 0, 1, 1000, "statsd timer ",
+	[VT_TIMER] = { VT_PROM_SUMMARY, 0, 0, 1, 1000, "statsd timer ",
 	    " (sent in milliseconds)",
 	    CLAIM(SUF_NONE) | CLAIM(SUF_SUM) | CLAIM(SUF_COUNT) |
 	    CLAIM(SUF_CREATED) | CLAIM(SUF_BUCKET) },
-	[VT_HISTOGRAM] = { VT_PROM_SUMMARY, 0, 0, 1, "statsd histogram ", "",
+	[VT_HISTOGRAM] = { VT_PROM_SUMMARY, 0, 0, 0, 1, "statsd histogram ", "",
 	    CLAIM(SUF_NONE) | CLAIM(SUF_SUM) | CLAIM(SUF_COUNT) |
 	    CLAIM(SUF_CREATED) | CLAIM(SUF_BUCKET) },
-	[VT_SET] = { VT_PROM_GAUGE, 0, 0, 1, "statsd set ",
+	[VT_SET] = { VT_PROM_GAUGE, 0, 0, 0, 1, "statsd set ",
 	    " (distinct values in the last window)", CLAIM(SUF_NONE) },
+	[RULE_TIMER_HIST] = { VT_PROM_SUMMARY, 1, 0, 1, 1000, "statsd timer ",
+	    " (sent in milliseconds)",
+	    CLAIM(SUF_NONE) | CLAIM(SUF_SUM) | CLAIM(SUF_COUNT) |
+	    CLAIM(SUF_CREATED) | CLAIM(SUF_BUCKET) },
+	[RULE_HIST_HIST] = { VT_PROM_SUMMARY, 1, 0, 0, 1, "statsd histogram ",
+	    "", CLAIM(SUF_NONE) | CLAIM(SUF_SUM) | CLAIM(SUF_COUNT) |
+	    CLAIM(SUF_CREATED) | CLAIM(SUF_BUCKET) },
 };
+
+/* The rule of a window: its kind's, or a histogram one. */
+static unsigned rule_of(const struct vt_metric_window *w)
+{
+	enum vt_kind k = w->series->kind;
+	if (w->nbuckets && w->bucket_le && w->bucket_counts)
+		return k == VT_TIMER ? RULE_TIMER_HIST :
+		    k == VT_HISTOGRAM ? RULE_HIST_HIST : (unsigned)k;
+	return (unsigned)k;
+}
 
 struct entry {
 	const struct vt_metric_window *w;
@@ -86,13 +109,14 @@ struct entry {
 	uint32_t lab_len;
 	uint32_t family;        /* NONE: left out */
 	int bad;                /* two tags with one label name */
+	unsigned rule;          /* index in kind_rules */
 };
 
 struct family {
 	size_t name_off;
 	uint32_t name_len;
 	uint32_t first;         /* the entry that created it names HELP */
-	enum vt_kind kind;
+	unsigned kind;          /* index in kind_rules */
 };
 
 /*
@@ -194,7 +218,8 @@ static void build_entries(struct vt_prom_model *m)
 		struct entry *e = &m->entries[m->nentries++];
 		e->w = w;
 		e->family = NONE;
-		put_base_name(&m->arena, s, &kind_rules[s->kind], e);
+		e->rule = rule_of(w);
+		put_base_name(&m->arena, s, &kind_rules[e->rule], e);
 		e->lab_off = m->arena.len;
 		e->bad = vt_prom_labels_put(sc, &m->arena, s) != 0;
 		e->lab_len = (uint32_t)(m->arena.len - e->lab_off);
@@ -269,7 +294,7 @@ static uint32_t resolve(struct vt_prom_model *m, struct names *t,
     uint32_t idx)
 {
 	struct entry *e = &m->entries[idx];
-	enum vt_kind kind = e->w->series->kind;
+	unsigned kind = e->rule;
 	unsigned claims = kind_rules[kind].claims;
 	const char *name = m->arena.data + e->name_off;
 	size_t len = e->name_len;
@@ -500,14 +525,57 @@ static void put_sample(struct vt_buf *out, const char *name, size_t nlen,
 	vt_buf_putc(out, '\n');
 }
 
+/* The le label of a bound, its value written as every sample value is. */
+static void le_label(char *buf, size_t len, double le)
+{
+	struct vt_buf v;
+	vt_buf_init(&v);
+	vt_prom_text_value(&v, le);
+	snprintf(buf, len, ",le=\"%.*s\"", (int)v.len, v.data);
+	vt_buf_fini(&v);
+}
+
+/*
+ * name_bucket{labels,le="b"} for each bound and +Inf. Counts are
+ * cumulative across windows and buckets; the sketch's float weights can
+ * round a little away from the exact _count, so each is kept within
+ * [previous bucket, _count] and +Inf is _count itself.
+ */
+static void write_buckets(struct vt_buf *out, const char *name,
+    size_t nlen, const char *lab, size_t llen,
+    const struct vt_metric_window *w)
+{
+	char le[48];
+	double prev = 0;
+	for (size_t i = 0; i < w->nbuckets; i++) {
+		double c = w->bucket_counts[i];
+		c = !(c >= prev) ? prev : c > w->total ? w->total : c;
+		prev = c;
+		if (isinf(w->bucket_le[i]) && w->bucket_le[i] > 0)
+			continue;      /* +Inf comes last, as _count */
+		le_label(le, sizeof le, w->bucket_le[i]);
+		put_sample(out, name, nlen, SUF_BUCKET, lab, llen, le, c);
+	}
+	put_sample(out, name, nlen, SUF_BUCKET, lab, llen, ",le=\"+Inf\"",
+	    w->total);
+}
+
 static void write_series(const struct vt_prom_model *m, struct vt_buf *out,
     const struct entry *e, const char (*qlabels)[40], size_t nq)
 {
 	const struct vt_metric_window *w = e->w;
-	const struct kind_rule *r = &kind_rules[w->series->kind];
+	const struct kind_rule *r = &kind_rules[e->rule];
 	const char *name = m->arena.data + e->name_off;
 	const char *lab = m->arena.data + e->lab_off;
 
+	if (r->histogram) {
+		write_buckets(out, name, e->name_len, lab, e->lab_len, w);
+		put_sample(out, name, e->name_len, SUF_SUM, lab, e->lab_len,
+		    NULL, w->sum_total / r->scale);
+		put_sample(out, name, e->name_len, SUF_COUNT, lab, e->lab_len,
+		    NULL, w->total);
+		return;
+	}
 	switch (r->type) {
 	case VT_PROM_COUNTER:
 		put_sample(out, name, e->name_len, SUF_TOTAL, lab, e->lab_len,
@@ -547,7 +615,8 @@ static size_t write_estimate(const struct vt_prom_model *m, size_t from,
 		for (; k < m->fam_begin[r + 1]; k++) {
 			const struct entry *e =
 			    &m->entries[m->accepted[k].idx];
-			size_t lines = kind_rules[e->w->series->kind].type ==
+			size_t lines = kind_rules[e->rule].histogram ?
+			    e->w->nbuckets + 3 : kind_rules[e->rule].type ==
 			    VT_PROM_SUMMARY ? nq + 2 : 1;
 			bytes += lines * ((size_t)e->name_len + e->lab_len +
 			    48);
@@ -589,8 +658,18 @@ size_t vt_prom_model_write(const struct vt_prom_model *m,
 		vt_prom_text_escape_help_fmt(&help,
 		    m->entries[fam->first].w->series->metric, fmt);
 		vt_buf_puts(&help, kr->help_tail);
-		vt_prom_text_head(out, name, fam->name_len, kr->type, help.data,
-		    fmt);
+		if (kr->histogram) {   /* prom_text.h knows no histogram */
+			vt_buf_append(out, "# HELP ", 7);
+			vt_buf_append(out, name, fam->name_len);
+			vt_buf_putc(out, ' ');
+			vt_buf_puts(out, help.data);
+			vt_buf_append(out, "\n# TYPE ", 8);
+			vt_buf_append(out, name, fam->name_len);
+			vt_buf_puts(out, " histogram\n");
+		} else {
+			vt_prom_text_head(out, name, fam->name_len, kr->type,
+			    help.data, fmt);
+		}
 		for (size_t k = m->fam_begin[r]; k < m->fam_begin[r + 1]; k++)
 			write_series(m, out, &m->entries[m->accepted[k].idx],
 			    qlabels, nq);
