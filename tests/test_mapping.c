@@ -521,6 +521,89 @@ START_TEST(rule_ttl_is_the_series_ttl)
 }
 END_TEST
 
+static enum vt_line_result put_value(vt_agg *a, const char *name,
+    enum vt_kind kind, double value)
+{
+	struct vt_sample s = {
+		.name = { name, strlen(name) }, .tags = { "", 0 },
+		.value = value, .sample_rate = 1, .kind = kind,
+	};
+	return vt_agg_record(a, &s);
+}
+
+static const struct vt_metric_window *window(const struct vt_flush *f,
+    const char *metric)
+{
+	for (size_t i = 0; i < f->nmetrics; i++)
+		if (strcmp(f->metrics[i].series->metric, metric) == 0)
+			return &f->metrics[i];
+	return NULL;
+}
+
+/* observer_type: histogram gives a timer (bounds in seconds, values in
+ * ms) or histogram (unit sent) cumulative bucket counts in the flush;
+ * summaries and other kinds get none. */
+START_TEST(histogram_rules_give_cumulative_buckets)
+{
+	vt_agg *a = agg_with(
+	    "defaults:\n  buckets: [1, 10]\n"
+	    "mappings:\n"
+	    "- match: web.*.latency\n  name: latency.$1\n"
+	    "  observer_type: histogram\n  buckets: [0.01, 0.1, 1]\n"
+	    "- match: web.size\n  name: size\n  observer_type: histogram\n"
+	    "- match: web.summary\n  name: summary\n", 3600);
+	/* 5 ms, 10 ms (on a bound), 50, 500, 5000 ms */
+	static const double ms[] = { 5, 10, 50, 500, 5000 };
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_int_eq(put_value(a, "web.get.latency", VT_TIMER, ms[i]),
+		    VT_LINE_OK);
+	put_value(a, "web.size", VT_HISTOGRAM, 3);
+	put_value(a, "web.size", VT_HISTOGRAM, 30);
+	put_value(a, "web.summary", VT_TIMER, 3);
+	put_value(a, "web.count", VT_COUNTER, 3);    /* unmapped */
+	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
+	const struct vt_metric_window *w = window(f, "latency.get");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_uint_eq(w->nbuckets, 3);
+	ck_assert_double_eq(w->bucket_le[0], 0.01);
+	ck_assert_double_eq(w->bucket_le[2], 1);
+	ck_assert_double_eq(w->bucket_counts[0], 2);
+	ck_assert_double_eq(w->bucket_counts[1], 3);
+	ck_assert_double_eq(w->bucket_counts[2], 4);
+	ck_assert_double_eq(w->total, 5);
+	w = window(f, "size");
+	ck_assert_uint_eq(w->nbuckets, 2);           /* the defaults' */
+	ck_assert_double_eq(w->bucket_counts[0], 0);
+	ck_assert_double_eq(w->bucket_counts[1], 1);
+	ck_assert_uint_eq(window(f, "summary")->nbuckets, 0);
+	ck_assert_ptr_null(window(f, "summary")->bucket_counts);
+	ck_assert_uint_eq(window(f, "count")->nbuckets, 0);
+
+	/* a copy (what other sinks keep) has its own bounds and counts */
+	struct vt_flush *c = vt_flush_copy(f, NULL, NULL, 0);
+	vt_flush_release(f);
+	w = window(c, "latency.get");
+	ck_assert_uint_eq(w->nbuckets, 3);
+	ck_assert_double_eq(w->bucket_counts[1], 3);
+	vt_flush_release(c);
+
+	/* cumulative: an empty window keeps them, the next one adds */
+	f = vt_agg_close_window(a, 20, 10);
+	ck_assert_double_eq(window(f, "latency.get")->bucket_counts[2], 4);
+	vt_flush_release(f);
+	put_value(a, "web.get.latency", VT_TIMER, 1);
+	put_value(a, "web.get.latency", VT_TIMER, 200);
+	f = vt_agg_close_window(a, 30, 10);
+	w = window(f, "latency.get");
+	ck_assert_double_eq(w->bucket_counts[0], 3);
+	ck_assert_double_eq(w->bucket_counts[1], 4);
+	ck_assert_double_eq(w->bucket_counts[2], 6);
+	ck_assert_double_eq(w->total, 7);
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
 Suite *vt_test_mapping_suite(void)
 {
 	Suite *s = suite_create("mapping");
@@ -537,6 +620,7 @@ Suite *vt_test_mapping_suite(void)
 	tcase_add_test(tc, known_series_never_ask_the_rules);
 	tcase_add_test(tc, own_service_is_never_mapped);
 	tcase_add_test(tc, rule_ttl_is_the_series_ttl);
+	tcase_add_test(tc, histogram_rules_give_cumulative_buckets);
 	suite_add_tcase(s, tc);
 	return s;
 }
