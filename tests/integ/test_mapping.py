@@ -192,7 +192,17 @@ class DocumentedFilesLoadUnchanged(TestCase):
                 "other_timer_seconds_count", 1.0, service="other",
                 provider="gcp", outcome="failure",
                 exported_job="myserver_server_other"), 1.0)
-            promtool_ok(self, d.metrics_text())
+            # the comments hold (item 2): my_timer is a histogram with the
+            # defaults' buckets, other_timer a summary
+            text = d.metrics_text()
+            self.assertIn("# TYPE my_timer_seconds histogram\n", text)
+            self.assertIn("# TYPE other_timer_seconds summary\n", text)
+            b = lambda le: d.value("my_timer_seconds_bucket", le=le, **labels)
+            self.assertEqual([b(le) for le in ("0.005", "0.01", "0.025",
+                                               "0.05", "2.5", "+Inf")],
+                             [0, 1, 2, 4, 4, 4])
+            self.assertIsNone(b("5"))
+            promtool_ok(self, text)
 
     def test_drop_and_metric_type(self):
         with with_mapping(self, README_DROP) as d:
