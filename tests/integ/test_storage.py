@@ -499,6 +499,22 @@ def pids_named(*names):
     return out
 
 
+def family_of(d):
+    """{pid: comm} of d and its helpers, wherever they were reparented
+    (a spare that took over is init's child): every vitalsd or
+    vitals-rrdw whose command line names d's data directory."""
+    out = {}
+    for p, comm in pids_named("vitalsd", "vitals-rrdw").items():
+        try:
+            with open("/proc/%d/cmdline" % p, "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if d.data_dir.encode() in args:
+            out[p] = comm
+    return out
+
+
 def children_of(pid):
     with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
         return [int(p) for p in f.read().split()]
@@ -509,7 +525,6 @@ class Helpers(TestCase):
         """kill -9 of the fork server: its spare takes over, graphs, the
         series API and storage go on; the daemon never maps librrd; after
         SIGTERM no helper is left."""
-        before = set(pids_named("vitalsd", "vitals-rrdw"))
         d = Vitalsd(flush="1s")
         try:
             d.start()
@@ -540,8 +555,7 @@ class Helpers(TestCase):
             # The daemon, the server, its spare and the worker (once the
             # short-lived children of the reads above have exited).
             def settled():
-                now = pids_named("vitalsd", "vitals-rrdw")
-                new = {p: c for p, c in now.items() if p not in before}
+                new = family_of(d)
                 return new if sorted(new.values()) == [
                     "vitals-rrdw", "vitalsd", "vitalsd", "vitalsd"] else None
             helpers = set(wait_for(settled, timeout=15,
