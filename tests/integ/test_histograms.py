@@ -158,3 +158,39 @@ class ClassicHistograms(TestCase):
         self.assertTrue(lo <= hq <= hi,
                         "q=%g: histogram_quantile %g, summary %g, bucket "
                         "(%g, %g]" % (q, hq, sq, bounds[i - 1], bounds[i]))
+
+    def test_documented_regex_rule_keeps_names(self):
+        """docs/configuration.md's rule: all of a service's timers become
+        histograms under their own names; its counters stay counters and
+        another service's timers stay summaries."""
+        rule = {"match": "^shop\\.(.*)$", "match_type": "regex",
+                "name": "$1", "match_metric_type": "observer",
+                "observer_type": "histogram",
+                "buckets": [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]}
+        with Vitalsd(config={"mappings": [rule]}) as d:
+            c = statsd.TCPStatsClient("127.0.0.1", d.statsd_port)
+            c.timing("shop.http.get", 20)
+            c.timing("shop.db.query.time", 300)
+            c.incr("shop.orders")
+            c.timing("bank.http.get", 20)
+            c.close()
+            d.wait_value("db_query_time_seconds_count", 1.0, timeout=15,
+                         service="shop")
+            d.wait_value("vitals_prometheus_conflicts", 1.0)
+            m = d.metrics()
+            self.assertEqual(bucket_lines(m, "http_get_seconds",
+                                          service="shop")["0.025"], 1)
+            self.assertEqual(bucket_lines(m, "http_get_seconds",
+                                          service="shop")["0.01"], 0)
+            self.assertEqual(bucket_lines(m, "db_query_time_seconds",
+                                          service="shop")["0.5"], 1)
+            self.assertEqual(d.wait_value("orders_total", 1.0,
+                                          service="shop"), 1.0)
+            # one family, one type: bank's timer of the same name is a
+            # summary, so it is the conflict
+            text = d.metrics_text()
+            self.assertIn("# TYPE http_get_seconds histogram\n", text)
+            self.assertNotIn('service="bank"', text.split(
+                "# TYPE http_get_seconds histogram")[1].split("# HELP")[0])
+            self.assertEqual(d.value("vitals_prometheus_conflicts"), 1.0)
+            promtool_ok(self, text)
