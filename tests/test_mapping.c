@@ -604,6 +604,47 @@ START_TEST(histogram_rules_give_cumulative_buckets)
 }
 END_TEST
 
+/* statsd_exporter's defaults.observer_type applies to names no rule
+ * maps and to rules that say none; the daemon's own names stay out. */
+START_TEST(default_observer_covers_unmapped_names)
+{
+	vt_agg *a = agg_with("mappings:\n- match: web.plain\n  name: plain\n",
+	    3600);
+	ck_assert_ptr_null(vt_mapping_unmapped(NULL));
+	put_value(a, "web.other", VT_TIMER, 5);
+	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
+	ck_assert_uint_eq(window(f, "other")->nbuckets, 0);  /* no defaults */
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+
+	a = agg_with(
+	    "defaults:\n  observer_type: histogram\n  buckets: [0.1, 1]\n"
+	    "mappings:\n"
+	    "- match: web.summary\n  name: summary\n  observer_type: summary\n"
+	    "- match: web.plain\n  name: plain\n"
+	    "- match: web.own\n  name: own\n  buckets: [0.5]\n", 3600);
+	put_value(a, "web.other", VT_TIMER, 5);       /* unmapped */
+	put_value(a, "web.summary", VT_TIMER, 5);
+	put_value(a, "web.plain", VT_TIMER, 500);
+	put_value(a, "web.own", VT_TIMER, 5);
+	put_value(a, "web.count", VT_COUNTER, 5);
+	put_value(a, "vitals.flush.time", VT_TIMER, 5);
+	f = vt_agg_close_window(a, 10, 10);
+	const struct vt_metric_window *w = window(f, "other");
+	ck_assert_uint_eq(w->nbuckets, 2);
+	ck_assert_double_eq(w->bucket_le[1], 1);
+	ck_assert_double_eq(w->bucket_counts[0], 1);
+	ck_assert_uint_eq(window(f, "summary")->nbuckets, 0);
+	ck_assert_uint_eq(window(f, "plain")->nbuckets, 2);
+	ck_assert_double_eq(window(f, "plain")->bucket_counts[0], 0);
+	ck_assert_uint_eq(window(f, "own")->nbuckets, 1);
+	ck_assert_uint_eq(window(f, "count")->nbuckets, 0);
+	ck_assert_uint_eq(window(f, "flush.time")->nbuckets, 0);
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
 Suite *vt_test_mapping_suite(void)
 {
 	Suite *s = suite_create("mapping");
@@ -621,6 +662,7 @@ Suite *vt_test_mapping_suite(void)
 	tcase_add_test(tc, own_service_is_never_mapped);
 	tcase_add_test(tc, rule_ttl_is_the_series_ttl);
 	tcase_add_test(tc, histogram_rules_give_cumulative_buckets);
+	tcase_add_test(tc, default_observer_covers_unmapped_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -288,13 +288,15 @@ static int mapped_label(const struct vt_map_result *mr, struct vt_slice k)
 }
 
 static struct vt_metric *metric_insert(vt_agg *a, struct vt_series *series,
-    uint64_t hash, const struct vt_map_rule *rule);
+    uint64_t hash, const struct vt_map_rule *rule,
+    const struct vt_map_rule *unmapped);
+static int is_self_name(struct vt_slice name);
 
 /* The identity of a new series: from the mapping rule's answer mr when
  * there is one (its name, service and labels first), else as sent. */
 static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
     const struct tag_list *tags, struct vt_slice key, uint64_t hash,
-    const struct vt_map_result *mr)
+    const struct vt_map_result *mr, const struct vt_map_rule *unmapped)
 {
 	struct vt_slice service_tag = { NULL, 0 };
 	struct vt_slice lk[VT_MAX_TAGS + VT_MAP_MAX_LABELS];
@@ -325,15 +327,23 @@ static struct vt_metric *metric_create(vt_agg *a, const struct vt_sample *s,
 	}
 
 	return metric_insert(a, vt_series_create(s->kind, service, metric, key,
-	    hash, lk, lv, nl), hash, mr ? mr->rule : NULL);
+	    hash, lk, lv, nl), hash, mr ? mr->rule : NULL, unmapped);
 }
 
-/* The buckets of a series its rule makes a classic histogram, else
- * NULL. */
+/* The buckets of a series its rule (NULL: none), or for want of an
+ * observer_type the defaults for unmapped names (mapping.h), make a
+ * classic histogram, else NULL. */
 static struct metric_hist *hist_for(const struct vt_map_rule *rule,
-    enum vt_kind kind)
+    const struct vt_map_rule *unmapped, enum vt_kind kind)
 {
-	if (rule == NULL || rule->observer != VT_MAP_OBSERVER_HISTOGRAM ||
+	enum vt_map_observer obs = rule ? rule->observer :
+	    VT_MAP_OBSERVER_DEFAULT;
+	if (obs == VT_MAP_OBSERVER_DEFAULT && unmapped) {
+		obs = unmapped->observer;
+		if (rule == NULL)
+			rule = unmapped;
+	}
+	if (rule == NULL || obs != VT_MAP_OBSERVER_HISTOGRAM ||
 	    rule->nbuckets == 0 || (kind != VT_TIMER && kind != VT_HISTOGRAM))
 		return NULL;
 	size_t n = rule->nbuckets;
@@ -349,9 +359,11 @@ static struct metric_hist *hist_for(const struct vt_map_rule *rule,
 }
 
 /* A new live metric for series (whose reference it takes), in the
- * table, with what its mapping rule (NULL: none) sets. */
+ * table, with what its mapping rule (NULL: none) and the defaults for
+ * unmapped names (NULL: none) set. */
 static struct vt_metric *metric_insert(vt_agg *a, struct vt_series *series,
-    uint64_t hash, const struct vt_map_rule *rule)
+    uint64_t hash, const struct vt_map_rule *rule,
+    const struct vt_map_rule *unmapped)
 {
 	size_t size = vt_metric_size(series->kind, series->key_len) +
 	    sizeof(struct metric_extra);
@@ -364,7 +376,7 @@ static struct vt_metric *metric_insert(vt_agg *a, struct vt_series *series,
 	memcpy((char *)(m + 1), series->key, series->key_len);
 	vt_ewma_init(&vt_metric_cold(m)->ewma);
 	metric_extra(m)->ttl = rule ? rule->ttl : 0;
-	metric_extra(m)->hist = hist_for(rule, series->kind);
+	metric_extra(m)->hist = hist_for(rule, unmapped, series->kind);
 	if (metric_extra(m)->hist)
 		a->live_buckets += metric_extra(m)->hist->n;
 	vt_kind_ops[m->kind].init(m);
@@ -383,7 +395,7 @@ int vt_agg_restore(vt_agg *a, struct vt_series *s, double last_seen,
     double gauge)
 {
 	uint64_t hash = vt_hash(s->key, s->key_len, VT_SERIES_HASH_SEED);
-	const struct vt_map_rule *rule = NULL;
+	const struct vt_map_rule *rule = NULL, *unmapped = NULL;
 	if (a->live >= a->cfg.max_metrics ||
 	    table_find(a, hash, s->key, s->key_len) != NULL)
 		return -1;
@@ -396,8 +408,11 @@ int vt_agg_restore(vt_agg *a, struct vt_series *s, double last_seen,
 		if (mr && mr->action == VT_MAP_DROP)
 			return -1;
 		rule = mr ? mr->rule : NULL;
+		if (!is_self_name(name))
+			unmapped = vt_mapping_unmapped(a->cfg.mapping);
 	}
-	struct vt_metric *m = metric_insert(a, vt_series_retain(s), hash, rule);
+	struct vt_metric *m = metric_insert(a, vt_series_retain(s), hash, rule,
+	    unmapped);
 	vt_metric_cold(m)->last_seen = last_seen;
 	if (m->kind == VT_GAUGE && isfinite(gauge))
 		m->u.gauge = gauge;
@@ -431,7 +446,8 @@ static inline enum vt_line_result record_into(vt_agg *a,
 		/* A new key: only now the rules are asked (their cache makes
 		 * a dropped name one lookup a line). */
 		const struct vt_map_result *mr = NULL;
-		if (a->cfg.mapping && !is_self_name(s->name)) {
+		int mapped = a->cfg.mapping && !is_self_name(s->name);
+		if (mapped) {
 			mr = vt_mapping_lookup(a->cfg.mapping, s->name,
 			    s->kind);
 			if (mr && mr->action == VT_MAP_DROP)
@@ -439,7 +455,8 @@ static inline enum vt_line_result record_into(vt_agg *a,
 		}
 		if (a->live >= a->cfg.max_metrics)
 			return VT_LINE_OVER_CAP;
-		m = metric_create(a, s, tags, key, hash, mr);
+		m = metric_create(a, s, tags, key, hash, mr,
+		    mapped ? vt_mapping_unmapped(a->cfg.mapping) : NULL);
 	} else if (m->kind != s->kind) {
 		return VT_LINE_TYPE_CONFLICT;
 	}

@@ -211,6 +211,8 @@ struct vt_mapping {
 	size_t nrules;
 	struct vt_map_rule **rules;
 	int unordered;            /* defaults.glob_disable_ordering */
+	int has_unmapped;         /* some defaults set observer_type */
+	struct vt_map_rule unmapped;  /* its observer and buckets */
 	size_t nglob, nregex;
 	uint32_t *regex_rules;    /* indices, in order */
 	struct gnode *nodes;
@@ -1233,8 +1235,21 @@ int vt_mapping_add_doc(vt_mapping *m, const struct vt_mnode *doc,
 	free(parsed);
 	if (d.unordered)
 		m->unordered = 1;
+	if (d.observer != VT_MAP_OBSERVER_DEFAULT) {
+		m->has_unmapped = 1;
+		m->unmapped.observer = d.observer;
+		m->unmapped.nbuckets = d.nbuckets ? d.nbuckets :
+		    sizeof def_buckets / sizeof def_buckets[0];
+		memcpy(m->unmapped.buckets, d.nbuckets ? d.buckets :
+		    def_buckets, m->unmapped.nbuckets * sizeof(double));
+	}
 	cache_clear(m);
 	return 0;
+}
+
+const struct vt_map_rule *vt_mapping_unmapped(const vt_mapping *m)
+{
+	return m && m->has_unmapped ? &m->unmapped : NULL;
 }
 
 /* ---- lookup ----------------------------------------------------------- */

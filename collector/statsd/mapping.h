@@ -121,6 +121,16 @@ int vt_mapping_add_doc(vt_mapping *m, const struct vt_mnode *doc,
 size_t vt_mapping_rules(const vt_mapping *m);
 const struct vt_map_rule *vt_mapping_rule(const vt_mapping *m, size_t i);
 
+/*
+ * What names no rule maps are, statsd_exporter's way: a rule-like record
+ * whose observer and buckets come from the last document whose defaults
+ * set observer_type (its defaults' buckets, else statsd_exporter's), NULL
+ * when none did. Only observer and buckets are meaningful; a rule whose
+ * observer is VT_MAP_OBSERVER_DEFAULT takes this observer too (with its
+ * own buckets).
+ */
+const struct vt_map_rule *vt_mapping_unmapped(const vt_mapping *m);
+
 /* The answer for one name. Slices point into the cache: valid until the
  * next lookup. */
 struct vt_map_result {

@@ -194,3 +194,29 @@ class ClassicHistograms(TestCase):
                 "# TYPE http_get_seconds histogram")[1].split("# HELP")[0])
             self.assertEqual(d.value("vitals_prometheus_conflicts"), 1.0)
             promtool_ok(self, text)
+
+    def test_defaults_observer_type_covers_unmapped_timers(self):
+        """statsd_exporter's defaults.observer_type, in the config's
+        `mappings` section: every timer no rule maps is a histogram with
+        the default buckets, names unchanged; a rule saying summary keeps
+        its summary; the daemon's own vitals.* timers are left alone."""
+        config = {"mappings": {
+            "defaults": {"observer_type": "histogram"},
+            "mappings": [{"match": "pay.slow", "name": "slow",
+                          "observer_type": "summary"}]}}
+        with Vitalsd(config=config) as d:
+            c = statsd.TCPStatsClient("127.0.0.1", d.statsd_port)
+            for v in (3, 30, 300):
+                c.timing("pay.http.get", v)
+            c.timing("pay.slow", 3)
+            c.close()
+            d.wait_value("http_get_seconds_count", 3.0, timeout=15,
+                         service="pay")
+            d.wait_value("slow_seconds_count", 1.0, service="pay")
+            self.check_buckets(bucket_lines(d.metrics(), "http_get_seconds",
+                                            service="pay"),
+                               [3, 30, 300], DEFAULT_BOUNDS, 1000)
+            text = d.metrics_text()
+            self.assertIn("# TYPE slow_seconds summary\n", text)
+            self.assertNotIn("_bucket{service=\"vitals\"", text)
+            promtool_ok(self, text)
