@@ -525,27 +525,17 @@ static void put_sample(struct vt_buf *out, const char *name, size_t nlen,
 	vt_buf_putc(out, '\n');
 }
 
-/* The le label of a bound, its value written as every sample value is. */
-static void le_label(char *buf, size_t len, double le)
-{
-	struct vt_buf v;
-	vt_buf_init(&v);
-	vt_prom_text_value(&v, le);
-	snprintf(buf, len, ",le=\"%.*s\"", (int)v.len, v.data);
-	vt_buf_fini(&v);
-}
-
 /*
- * name_bucket{labels,le="b"} for each bound and +Inf. Counts are
- * cumulative across windows and buckets; the sketch's float weights can
- * round a little away from the exact _count, so each is kept within
- * [previous bucket, _count] and +Inf is _count itself.
+ * name_bucket{labels,le="b"} for each bound (written as every sample
+ * value is) and +Inf. Counts are cumulative across windows and buckets;
+ * the sketch's float weights can round a little away from the exact
+ * _count, so each is kept within [previous bucket, _count] and +Inf is
+ * _count itself.
  */
 static void write_buckets(struct vt_buf *out, const char *name,
     size_t nlen, const char *lab, size_t llen,
     const struct vt_metric_window *w)
 {
-	char le[48];
 	double prev = 0;
 	for (size_t i = 0; i < w->nbuckets; i++) {
 		double c = w->bucket_counts[i];
@@ -553,8 +543,15 @@ static void write_buckets(struct vt_buf *out, const char *name,
 		prev = c;
 		if (isinf(w->bucket_le[i]) && w->bucket_le[i] > 0)
 			continue;      /* +Inf comes last, as _count */
-		le_label(le, sizeof le, w->bucket_le[i]);
-		put_sample(out, name, nlen, SUF_BUCKET, lab, llen, le, c);
+		vt_buf_reserve(out, nlen + llen + 96);
+		vt_buf_append(out, name, nlen);
+		vt_buf_append(out, "_bucket{", 8);
+		vt_buf_append(out, lab, llen);
+		vt_buf_append(out, ",le=\"", 5);
+		vt_prom_text_value(out, w->bucket_le[i]);
+		vt_buf_append(out, "\"} ", 3);
+		vt_prom_text_value(out, c);
+		vt_buf_putc(out, '\n');
 	}
 	put_sample(out, name, nlen, SUF_BUCKET, lab, llen, ",le=\"+Inf\"",
 	    w->total);
