@@ -45,7 +45,8 @@ void vt_rrd_layout_set_overrides(const struct vt_rrd_override *o, size_t n)
 {
 	if (n > VT_RRD_OVERRIDES_MAX)
 		n = VT_RRD_OVERRIDES_MAX;
-	memcpy(overrides, o, n * sizeof *o);
+	if (n > 0)                       /* o may be NULL then */
+		memcpy(overrides, o, n * sizeof *o);
 	noverrides = n;
 }
 
