@@ -97,15 +97,15 @@ class Family:
     def scan(self):
         roots = [self.daemon] + [p for p, t in self.seen.items()
                                  if alive(p, t)]
-        todo = list(roots)
-        while todo:
-            p = todo.pop()
+        unvisited = list(roots)
+        while unvisited:
+            p = unvisited.pop()
             for k in children(p):
                 if k not in self.seen:
                     s = stat(k)
                     if s:
                         self.seen[k] = s[3]
-                        todo.append(k)
+                        unvisited.append(k)
         return self
 
     def living(self):

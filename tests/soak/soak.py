@@ -337,14 +337,14 @@ class Soak:
         """Live helpers below the daemon: {pid: comm}; remembered, since a
         spare that took over is reparented away from the daemon."""
         roots = [self.proc.pid] + list(self.family)
-        todo = [p for p in roots if self._alive(p)]
-        while todo:
-            p = todo.pop()
+        unvisited = [p for p in roots if self._alive(p)]
+        while unvisited:
+            p = unvisited.pop()
             for k in self._children(p):
                 s = self._stat(k)
                 if s and k not in self.family and s[1] != "Z":
                     self.family[k] = s[2]
-                    todo.append(k)
+                    unvisited.append(k)
         return {p: self._stat(p)[0] for p in self.family if self._alive(p)}
 
     def _alive(self, pid):
