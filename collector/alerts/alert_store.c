@@ -177,43 +177,17 @@ static int parse_alert(const cJSON *o, struct vt_alert_saved *a)
 int vt_alert_store_load(vt_alert_engine *e, const char *dir, double now,
     size_t *firing, size_t *skipped, char *err, size_t errlen)
 {
-	char *text = NULL;
-	const char *end = NULL;
-	size_t len = 0, bad = 0, fire = 0;
+	size_t bad = 0, fire = 0;
 	int restored = 0;
-	const cJSON *o;
+	const cJSON *o, *alerts;
+	cJSON *root;
 
 	*firing = *skipped = 0;
-	int rc = vt_state_file_read(dir, VT_ALERT_STORE_FILE,
-	    VT_ALERT_STORE_MAX, &text, &len);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc < 0) {
-		snprintf(err, errlen, "%s/%s: %s", dir, VT_ALERT_STORE_FILE,
-		    strerror(-rc));
+	int rc = vt_state_file_load_json(dir, VT_ALERT_STORE_FILE,
+	    VT_ALERT_STORE_MAX, FORMAT_NAME, FORMAT_VERSION, "alerts",
+	    "alert state", now, &root, &alerts, err, errlen);
+	if (rc <= 0)
 		return rc;
-	}
-	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	const cJSON *alerts = cJSON_GetObjectItemCaseSensitive(root, "alerts");
-	const cJSON *version = cJSON_GetObjectItemCaseSensitive(root,
-	    "version");
-	const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
-	if (root == NULL || !cJSON_IsString(format) ||
-	    strcmp(format->valuestring, FORMAT_NAME) != 0 ||
-	    !cJSON_IsNumber(version) || version->valuedouble != FORMAT_VERSION ||
-	    !cJSON_IsArray(alerts)) {
-		char why[128];
-		if (root == NULL)
-			snprintf(why, sizeof why, "not valid JSON (truncated or "
-			    "corrupt at byte %zu of %zu)",
-			    end ? (size_t)(end - text) : 0, len);
-		else
-			snprintf(why, sizeof why, "not a %s version %d "
-			    "document", FORMAT_NAME, FORMAT_VERSION);
-		rc = vt_state_file_set_aside(dir, VT_ALERT_STORE_FILE, why,
-		    "alert state", now, err, errlen);
-		goto out;
-	}
 	cJSON_ArrayForEach(o, alerts) {
 		struct vt_alert_saved a;
 		if (parse_alert(o, &a) < 0 || vt_alert_engine_restore(e, &a) < 0) {
@@ -230,8 +204,6 @@ int vt_alert_store_load(vt_alert_engine *e, const char *dir, double now,
 		snprintf(err, errlen, "%s/%s: %zu alerts not restored (their "
 		    "rule is gone, or the entry is unusable)", dir,
 		    VT_ALERT_STORE_FILE, bad);
-out:
 	cJSON_Delete(root);
-	free(text);
 	return rc;
 }

@@ -1,4 +1,5 @@
 /* state_file.c - atomic state files in the data directory (state_file.h). */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -109,6 +110,46 @@ int vt_state_file_read(const char *dir, const char *name, size_t max,
 	*out = buf;
 	*len = n;
 	return 0;
+}
+
+int vt_state_file_load_json(const char *dir, const char *name, size_t max,
+    const char *format, int version, const char *list, const char *what,
+    double now, struct cJSON **root, const struct cJSON **items, char *err,
+    size_t errlen)
+{
+	char *text = NULL, why[160];
+	const char *end = NULL;
+	size_t len = 0;
+	*root = NULL;
+	*items = NULL;
+	int rc = vt_state_file_read(dir, name, max, &text, &len);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0) {
+		snprintf(err, errlen, "%s/%s: %s", dir, name, strerror(-rc));
+		return rc;
+	}
+	cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, "format");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "version");
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(doc, list);
+	if (doc == NULL)
+		snprintf(why, sizeof why, "not valid JSON (truncated or corrupt "
+		    "at byte %zu of %zu)", end ? (size_t)(end - text) : 0, len);
+	else
+		snprintf(why, sizeof why, "not a %s version %d document",
+		    format, version);
+	free(text);
+	if (doc == NULL || !cJSON_IsString(f) ||
+	    strcmp(f->valuestring, format) != 0 || !cJSON_IsNumber(v) ||
+	    v->valuedouble != version || !cJSON_IsArray(l)) {
+		cJSON_Delete(doc);
+		return vt_state_file_set_aside(dir, name, why, what, now, err,
+		    errlen);
+	}
+	*root = doc;
+	*items = l;
+	return 1;
 }
 
 int vt_state_file_set_aside(const char *dir, const char *name,

@@ -30,4 +30,18 @@ int vt_state_file_set_aside(const char *dir, const char *name,
     const char *why, const char *what, double now, char *err,
     size_t errlen);
 
+/*
+ * The usual state file: a JSON document {"format": format, "version":
+ * version, "<list>": [...]} read from <dir>/<name> (at most max bytes).
+ * 1 with *root (the caller's, cJSON_Delete) and *items (its list); 0
+ * without a file; -EINVAL when it is not such a document, after setting
+ * it aside (vt_state_file_set_aside, `what` the daemon starts without);
+ * another -errno when it cannot be read. err says what happened.
+ */
+struct cJSON;
+int vt_state_file_load_json(const char *dir, const char *name, size_t max,
+    const char *format, int version, const char *list, const char *what,
+    double now, struct cJSON **root, const struct cJSON **items, char *err,
+    size_t errlen);
+
 #endif

@@ -174,45 +174,19 @@ static int parse_check(const cJSON *o, struct vt_health_check_view *v,
 int vt_health_store_load(vt_health *h, const char *dir, double now,
     size_t *skipped, char *err, size_t errlen)
 {
-	char path[VT_PATH_LEN + 32], why[128];
 	struct vt_health_transition hist[VT_HEALTH_HISTORY];
-	size_t bad = 0, len = 0;
-	char *text = NULL;
-	const char *end = NULL;
-	const cJSON *e;
+	size_t bad = 0;
+	const cJSON *e, *checks;
+	cJSON *root;
 	int restored = 0;
 
 	if (skipped)
 		*skipped = 0;
-	snprintf(path, sizeof path, "%s/%s", dir, VT_HEALTH_STORE_FILE);
-	int rc = vt_state_file_read(dir, VT_HEALTH_STORE_FILE,
-	    VT_HEALTH_STORE_MAX, &text, &len);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	int rc = vt_state_file_load_json(dir, VT_HEALTH_STORE_FILE,
+	    VT_HEALTH_STORE_MAX, FORMAT_NAME, FORMAT_VERSION, "checks",
+	    "check state", now, &root, &checks, err, errlen);
+	if (rc <= 0)
 		return rc;
-	}
-	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	const cJSON *checks = cJSON_GetObjectItemCaseSensitive(root, "checks");
-	const char *format = str_field(root, "format");
-	double version = 0;
-	if (root == NULL) {
-		snprintf(why, sizeof why, "not valid JSON (truncated or "
-		    "corrupt at byte %zu of %zu)", end ? (size_t)(end - text) :
-		    0, len);
-		rc = vt_state_file_set_aside(dir, VT_HEALTH_STORE_FILE, why,
-		    "check state", now, err, errlen);
-		goto out;
-	}
-	if (format == NULL || strcmp(format, FORMAT_NAME) != 0 ||
-	    num_field(root, "version", &version) < 0 ||
-	    version != FORMAT_VERSION || !cJSON_IsArray(checks)) {
-		rc = vt_state_file_set_aside(dir, VT_HEALTH_STORE_FILE,
-		    "not a vitals-health version 1 document", "check state",
-		    now, err, errlen);
-		goto out;
-	}
 	cJSON_ArrayForEach(e, checks) {
 		struct vt_health_check_view v;
 		if (parse_check(e, &v, hist) < 0 ||
@@ -225,11 +199,9 @@ int vt_health_store_load(vt_health *h, const char *dir, double now,
 	if (skipped)
 		*skipped = bad;
 	if (bad)
-		snprintf(err, errlen, "%s: %zu unusable entries skipped", path,
-		    bad);
-out:
+		snprintf(err, errlen, "%s/%s: %zu unusable entries skipped", dir,
+		    VT_HEALTH_STORE_FILE, bad);
 	cJSON_Delete(root);
-	free(text);
 	return rc;
 }
 

@@ -532,44 +532,18 @@ static struct vt_series *parse_entry(const cJSON *o, double *last_seen,
 int vt_catalogue_load(vt_catalogue *c, const char *dir, double now,
     size_t *skipped, char *err, size_t errlen)
 {
-	char *text = NULL;
-	const char *end = NULL;
-	size_t len = 0, bad = 0;
+	size_t bad = 0;
 	int restored = 0;
-	const cJSON *o;
+	const cJSON *o, *metrics;
+	cJSON *root;
 
 	if (skipped)
 		*skipped = 0;
-	int rc = vt_state_file_read(dir, VT_CATALOGUE_FILE,
-	    VT_CATALOGUE_MAX_BYTES, &text, &len);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc < 0) {
-		snprintf(err, errlen, "%s/%s: %s", dir, VT_CATALOGUE_FILE,
-		    strerror(-rc));
+	int rc = vt_state_file_load_json(dir, VT_CATALOGUE_FILE,
+	    VT_CATALOGUE_MAX_BYTES, FORMAT_NAME, FORMAT_VERSION, "metrics",
+	    "remembered metrics", now, &root, &metrics, err, errlen);
+	if (rc <= 0)
 		return rc;
-	}
-	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(root,
-	    "metrics");
-	const cJSON *version = cJSON_GetObjectItemCaseSensitive(root,
-	    "version");
-	const char *format = str_field(root, "format");
-	if (root == NULL || format == NULL ||
-	    strcmp(format, FORMAT_NAME) != 0 || !cJSON_IsNumber(version) ||
-	    version->valuedouble != FORMAT_VERSION || !cJSON_IsArray(metrics)) {
-		char why[128];
-		if (root == NULL)
-			snprintf(why, sizeof why, "not valid JSON (truncated or "
-			    "corrupt at byte %zu of %zu)",
-			    end ? (size_t)(end - text) : 0, len);
-		else
-			snprintf(why, sizeof why, "not a %s version %d "
-			    "document", FORMAT_NAME, FORMAT_VERSION);
-		rc = vt_state_file_set_aside(dir, VT_CATALOGUE_FILE, why,
-		    "remembered metrics", now, err, errlen);
-		goto out;
-	}
 	cJSON_ArrayForEach(o, metrics) {
 		double seen, value;
 		struct vt_series *s = parse_entry(o, &seen, &value);
@@ -606,8 +580,6 @@ int vt_catalogue_load(vt_catalogue *c, const char *dir, double now,
 	if (bad)
 		snprintf(err, errlen, "%s/%s: %zu unusable entries skipped", dir,
 		    VT_CATALOGUE_FILE, bad);
-out:
 	cJSON_Delete(root);
-	free(text);
 	return rc;
 }
