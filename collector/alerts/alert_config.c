@@ -6,13 +6,13 @@
  */
 #include <cJSON.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collector/agg/flush.h"
 #include "collector/alerts/alert_config.h"
+#include "collector/alerts/alert_parse.h"
 #include "collector/base/parse.h"
 #include "collector/base/ref.h"
 #include "collector/base/xmalloc.h"
@@ -26,38 +26,9 @@
 #define TIMEOUT_MAX 3600.0
 #define RETRIES_MAX 20
 
-/* Where we are and what went wrong: the first error wins. */
-struct parse {
-	char *key;
-	size_t keylen;
-	char *why;
-	size_t whylen;
-	const double *pct;
-	size_t npct;
-};
-
-static int fail(struct parse *p, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void keyf(char *out, size_t outlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* A key path; cut (never overflowing) when absurdly long. */
-static void keyf(char *out, size_t outlen, const char *fmt, ...)
+static const cJSON *member(const cJSON *obj, const char *name)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(out, outlen, fmt, ap);
-	va_end(ap);
-}
-
-static int fail(struct parse *p, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	snprintf(p->key, p->keylen, "%s", key);
-	va_start(ap, fmt);
-	vsnprintf(p->why, p->whylen, fmt, ap);
-	va_end(ap);
-	return -1;
+	return cJSON_GetObjectItemCaseSensitive(obj, name);
 }
 
 static const char *const kind_names[VT_ALERT_KIND_COUNT] = {
@@ -104,164 +75,7 @@ int vt_alert_config_op_holds(enum vt_alert_op op, double v, double value)
 	return 0;
 }
 
-/* obj at `path` must be an object with only these members, each once. */
-static int object_of(struct parse *p, const cJSON *obj, const char *path,
-    const char *const *allowed)
-{
-	if (!cJSON_IsObject(obj))
-		return fail(p, path, "expected an object, got %s",
-		    vt_config_keys_json_type(obj));
-	const cJSON *it;
-	cJSON_ArrayForEach(it, obj) {
-		char key[VT_ALERT_KEY_LEN], shown[VT_CFG_SHOWN_MAX + 8];
-		vt_config_keys_shown(it->string, shown, sizeof shown);
-		keyf(key, sizeof key, "%s.%s", path, shown);
-		int ok = 0;
-		for (size_t i = 0; allowed[i]; i++)
-			ok |= strcmp(allowed[i], it->string) == 0;
-		if (!ok)
-			return fail(p, key, "unknown key");
-		for (const cJSON *q = obj->child; q != it; q = q->next)
-			if (strcmp(q->string, it->string) == 0)
-				return fail(p, key, "given twice");
-	}
-	return 0;
-}
-
-static const cJSON *member(const cJSON *obj, const char *name)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, name);
-}
-
-/* 0 when obj has member name, else -1 with "<path>.<name>: why". */
-static int require(struct parse *p, const cJSON *obj, const char *path,
-    const char *name, const char *why)
-{
-	char key[VT_ALERT_KEY_LEN];
-	if (member(obj, name) != NULL)
-		return 0;
-	keyf(key, sizeof key, "%s.%s", path, name);
-	return fail(p, key, "%s", why);
-}
-
-/* A string member: NULL when absent (*s untouched), else a copy. */
-static int get_string(struct parse *p, const cJSON *obj, const char *path,
-    const char *name, size_t maxlen, char **s)
-{
-	const cJSON *v = member(obj, name);
-	char key[VT_ALERT_KEY_LEN];
-	if (v == NULL)
-		return 0;
-	keyf(key, sizeof key, "%s.%s", path, name);
-	if (!cJSON_IsString(v))
-		return fail(p, key, "expected a string, got %s",
-		    vt_config_keys_json_type(v));
-	size_t n = strlen(v->valuestring);
-	if (n == 0 || n > maxlen)
-		return fail(p, key, "must be 1 to %zu bytes long", maxlen);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)v->valuestring[i] < 0x20)
-			return fail(p, key, "contains a control character");
-	free(*s);
-	*s = vt_xstrdup(v->valuestring);
-	return 0;
-}
-
-static int get_duration(struct parse *p, const cJSON *obj, const char *path,
-    const char *name, double min, double max, double *out)
-{
-	const cJSON *v = member(obj, name);
-	char key[VT_ALERT_KEY_LEN];
-	double d;
-	if (v == NULL)
-		return 0;
-	keyf(key, sizeof key, "%s.%s", path, name);
-	if (cJSON_IsNumber(v))
-		d = v->valuedouble;
-	else if (!cJSON_IsString(v) ||
-	    vt_parse_duration(v->valuestring, &d) < 0)
-		return fail(p, key, "expected a duration such as \"30s\", "
-		    "\"5m\" or a number of seconds");
-	if (!(d >= min && d <= max))
-		return fail(p, key, "must be between %gs and %gs", min, max);
-	*out = d;
-	return 0;
-}
-
-static int get_number(struct parse *p, const cJSON *obj, const char *path,
-    const char *name, double min, double max, int whole, double *out)
-{
-	const cJSON *v = member(obj, name);
-	char key[VT_ALERT_KEY_LEN];
-	if (v == NULL)
-		return 0;
-	keyf(key, sizeof key, "%s.%s", path, name);
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-		return fail(p, key, "expected a number, got %s",
-		    vt_config_keys_json_type(v));
-	double d = v->valuedouble;
-	if (!(d >= min && d <= max) || (whole && d != floor(d)))
-		return fail(p, key, "must be a %snumber between %g and %g",
-		    whole ? "whole " : "", min, max);
-	*out = d;
-	return 0;
-}
-
-/* An array of strings (or an object of string values when keys != NULL). */
-static int get_strings(struct parse *p, const cJSON *obj, const char *path,
-    const char *name, int object, size_t *n, char ***keys, char ***vals)
-{
-	const cJSON *v = member(obj, name), *it;
-	char key[VT_ALERT_KEY_LEN];
-	if (v == NULL)
-		return 0;
-	keyf(key, sizeof key, "%s.%s", path, name);
-	if (object ? !cJSON_IsObject(v) : !cJSON_IsArray(v))
-		return fail(p, key, "expected %s, got %s", object ?
-		    "an object of strings" : "an array of strings",
-		    vt_config_keys_json_type(v));
-	size_t count = (size_t)cJSON_GetArraySize(v), i = 0;
-	*vals = vt_xcalloc(count + 1, sizeof **vals);
-	if (object)
-		*keys = vt_xcalloc(count + 1, sizeof **keys);
-	*n = count;
-	cJSON_ArrayForEach(it, v) {
-		char ikey[VT_ALERT_KEY_LEN];
-		if (object)
-			keyf(ikey, sizeof ikey, "%s.%s", key, it->string);
-		else
-			keyf(ikey, sizeof ikey, "%s[%zu]", key, i);
-		if (!cJSON_IsString(it))
-			return fail(p, ikey, "expected a string, got %s",
-			    vt_config_keys_json_type(it));
-		if (strpbrk(it->valuestring, "\r\n") ||
-		    (object && (it->string[0] == '\0' ||
-		    strpbrk(it->string, ":\r\n"))))
-			return fail(p, ikey, "no line breaks (or ':' in "
-			    "names) allowed");
-		if (object)
-			(*keys)[i] = vt_xstrdup(it->string);
-		(*vals)[i++] = vt_xstrdup(it->valuestring);
-	}
-	return 0;
-}
-
-static int get_bool(struct parse *p, const cJSON *obj, const char *path,
-    const char *name, int *out)
-{
-	const cJSON *v = member(obj, name);
-	char key[VT_ALERT_KEY_LEN];
-	if (v == NULL)
-		return 0;
-	keyf(key, sizeof key, "%s.%s", path, name);
-	if (!cJSON_IsBool(v))
-		return fail(p, key, "expected true or false, got %s",
-		    vt_config_keys_json_type(v));
-	*out = cJSON_IsTrue(v);
-	return 0;
-}
-
-static int parse_stat(struct parse *p, struct vt_alert_rule *r,
+static int parse_stat(struct vt_alert_parse *p, struct vt_alert_rule *r,
     const char *key)
 {
 	const char *s = r->stat_name;
@@ -283,67 +97,76 @@ static int parse_stat(struct parse *p, struct vt_alert_rule *r,
 					return 0;
 				}
 			}
-			return fail(p, key, "%s is not one of the configured "
+			return vt_alert_parse_fail(p, key,
+			    "%s is not one of the configured "
 			    "percentiles", s);
 		}
 	}
-	return fail(p, key, "expected count, rate, sum, mean, min, max, "
+	return vt_alert_parse_fail(p, key,
+	    "expected count, rate, sum, mean, min, max, "
 	    "stddev, value, rate_1m, rate_5m, rate_15m or a configured "
 	    "percentile such as p99");
 }
 
-static int parse_threshold(struct parse *p, const cJSON *o,
+static int parse_threshold(struct vt_alert_parse *p, const cJSON *o,
     const char *path, struct vt_alert_rule *r, const char *required)
 {
 	static const char *const need[] = { "metric", "stat", "op", "value" };
 	char key[VT_ALERT_KEY_LEN];
 	for (size_t i = 0; i < 4; i++)
-		if (require(p, o, path, need[i], required) < 0)
+		if (vt_alert_parse_require(p, o, path, need[i], required) < 0)
 			return -1;
-	if (get_string(p, o, path, "metric", VT_NAME_MAX, &r->metric) < 0 ||
-	    get_string(p, o, path, "stat", 32, &r->stat_name) < 0 ||
-	    get_number(p, o, path, "value", -INFINITY, INFINITY, 0,
+	if (vt_alert_parse_string(p, o, path, "metric", VT_NAME_MAX,
+	    &r->metric) < 0 ||
+	    vt_alert_parse_string(p, o, path, "stat", 32, &r->stat_name) < 0 ||
+	    vt_alert_parse_number(p, o, path, "value", -INFINITY, INFINITY, 0,
 	    &r->value) < 0)
 		return -1;
-	keyf(key, sizeof key, "%s.stat", path);
+	vt_alert_parse_keyf(key, sizeof key, "%s.stat", path);
 	if (parse_stat(p, r, key) < 0)
 		return -1;
 	char *op = NULL;
-	if (get_string(p, o, path, "op", 4, &op) < 0)
+	if (vt_alert_parse_string(p, o, path, "op", 4, &op) < 0)
 		return -1;
 	size_t i = 0;
 	while (i < 6 && strcmp(op, op_names[i]) != 0)
 		i++;
 	free(op);
-	keyf(key, sizeof key, "%s.op", path);
+	vt_alert_parse_keyf(key, sizeof key, "%s.op", path);
 	if (i == 6)
-		return fail(p, key, "expected one of >, >=, <, <=, ==, !=");
+		return vt_alert_parse_fail(p, key,
+		    "expected one of >, >=, <, <=, ==, !=");
 	r->op = (enum vt_alert_op)i;
 	return 0;
 }
 
-static int parse_notify(struct parse *p, const cJSON *o, const char *path,
+static int parse_notify(struct vt_alert_parse *p, const cJSON *o,
+    const char *path,
     struct vt_alert_rule *r)
 {
 	size_t n = 0;
 	char **names = NULL, key[VT_ALERT_KEY_LEN];
 	int rc = 0;
-	if (get_strings(p, o, path, "notify", 0, &n, NULL, &names) < 0)
+	if (vt_alert_parse_strings(p, o, path, "notify", 0, &n, NULL,
+	    &names) < 0)
 		rc = -1;
 	if (rc == 0 && names != NULL) {
 		r->notify = 0;
 		for (size_t i = 0; i < n; i++) {
 			enum vt_status st;
-			keyf(key, sizeof key, "%s.notify[%zu]", path, i);
+			vt_alert_parse_keyf(key, sizeof key, "%s.notify[%zu]",
+			    path, i);
 			if (vt_health_check_status_parse(names[i], &st) < 0) {
-				rc = fail(p, key, "expected ok, warning, "
+				rc = vt_alert_parse_fail(p, key,
+				    "expected ok, warning, "
 				    "critical or unknown");
 				break;
 			}
 			r->notify |= 1u << st;
 		}
 		if (rc == 0 && r->notify == 0)
-			rc = fail(p, key, "must name at least one status");
+			rc = vt_alert_parse_fail(p, key,
+			    "must name at least one status");
 	}
 	for (size_t i = 0; names && names[i]; i++)
 		free(names[i]);
@@ -351,7 +174,8 @@ static int parse_notify(struct parse *p, const cJSON *o, const char *path,
 	return rc;
 }
 
-static int parse_rule(struct parse *p, const cJSON *o, const char *path,
+static int parse_rule(struct vt_alert_parse *p, const cJSON *o,
+    const char *path,
     struct vt_alert_rule *r, double renotify)
 {
 	static const char *const allowed[] = { "name", "type", "service",
@@ -362,12 +186,13 @@ static int parse_rule(struct parse *p, const cJSON *o, const char *path,
 	r->notify = DEFAULT_NOTIFY;
 	r->renotify = renotify;
 	r->flap = 1;
-	if (object_of(p, o, path, allowed) < 0)
+	if (vt_alert_parse_object(p, o, path, allowed) < 0)
 		return -1;
-	if (require(p, o, path, "name", "required") < 0)
+	if (vt_alert_parse_require(p, o, path, "name", "required") < 0)
 		return -1;
-	if (get_string(p, o, path, "name", VT_ALERT_NAME_MAX, &r->name) < 0 ||
-	    get_string(p, o, path, "type", 16, &type) < 0)
+	if (vt_alert_parse_string(p, o, path, "name", VT_ALERT_NAME_MAX,
+	    &r->name) < 0 ||
+	    vt_alert_parse_string(p, o, path, "type", 16, &type) < 0)
 		return -1;
 	if (type == NULL) {
 		r->kind = member(o, "metric") ? VT_ALERT_THRESHOLD :
@@ -377,9 +202,10 @@ static int parse_rule(struct parse *p, const cJSON *o, const char *path,
 		while (k < VT_ALERT_KIND_COUNT && strcmp(type, kind_names[k]))
 			k++;
 		free(type);
-		keyf(key, sizeof key, "%s.type", path);
+		vt_alert_parse_keyf(key, sizeof key, "%s.type", path);
 		if (k == VT_ALERT_KIND_COUNT)
-			return fail(p, key, "expected service, check, stale "
+			return vt_alert_parse_fail(p, key,
+			    "expected service, check, stale "
 			    "or threshold");
 		r->kind = (enum vt_alert_kind)k;
 	}
@@ -397,20 +223,25 @@ static int parse_rule(struct parse *p, const cJSON *o, const char *path,
 	    (member(o, "notify") || member(o, "flap")))
 		misplaced = member(o, "notify") ? "notify" : "flap";
 	if (misplaced) {
-		keyf(key, sizeof key, "%s.%s", path, misplaced);
-		return fail(p, key, "not used by a %s rule",
+		vt_alert_parse_keyf(key, sizeof key, "%s.%s", path, misplaced);
+		return vt_alert_parse_fail(p, key, "not used by a %s rule",
 		    kind_names[r->kind]);
 	}
-	if (get_string(p, o, path, "service", VT_NAME_MAX, &r->service) < 0 ||
-	    get_string(p, o, path, "check", VT_NAME_MAX, &r->check) < 0 ||
-	    get_string(p, o, path, "severity", 32, &r->severity) < 0 ||
-	    get_duration(p, o, path, "for", 0, 366 * 86400.0, &r->for_s) < 0 ||
-	    get_duration(p, o, path, "renotify", 0, 366 * 86400.0,
+	if (vt_alert_parse_string(p, o, path, "service", VT_NAME_MAX,
+	    &r->service) < 0 ||
+	    vt_alert_parse_string(p, o, path, "check", VT_NAME_MAX,
+	    &r->check) < 0 ||
+	    vt_alert_parse_string(p, o, path, "severity", 32,
+	    &r->severity) < 0 ||
+	    vt_alert_parse_duration(p, o, path, "for", 0, 366 * 86400.0,
+	    &r->for_s) < 0 ||
+	    vt_alert_parse_duration(p, o, path, "renotify", 0, 366 * 86400.0,
 	    &r->renotify) < 0 ||
-	    get_bool(p, o, path, "flap", &r->flap) < 0 ||
-	    get_strings(p, o, path, "labels", 1, &r->nlabels, &r->label_keys,
+	    vt_alert_parse_bool(p, o, path, "flap", &r->flap) < 0 ||
+	    vt_alert_parse_strings(p, o, path, "labels", 1, &r->nlabels,
+	    &r->label_keys,
 	    &r->label_values) < 0 ||
-	    get_strings(p, o, path, "hooks", 0, &r->nhooks, NULL,
+	    vt_alert_parse_strings(p, o, path, "hooks", 0, &r->nhooks, NULL,
 	    &r->hooks) < 0 ||
 	    parse_notify(p, o, path, r) < 0)
 		return -1;
@@ -432,7 +263,7 @@ int vt_alert_config_parse_threshold(const cJSON *o, const char *path,
     struct vt_alert_rule *r, char *key, size_t keylen, char *why,
     size_t whylen)
 {
-	struct parse p = { key, keylen, why, whylen, percentiles,
+	struct vt_alert_parse p = { key, keylen, why, whylen, percentiles,
 	    npercentiles };
 	return parse_threshold(&p, o, path, r, "required");
 }
@@ -461,7 +292,8 @@ double vt_alert_config_stat_of(const struct vt_alert_rule *r,
 	return NAN;
 }
 
-static int parse_hook(struct parse *p, const cJSON *o, const char *path,
+static int parse_hook(struct vt_alert_parse *p, const cJSON *o,
+    const char *path,
     struct vt_hook_cfg *h)
 {
 	static const char *const allowed[] = { "name", "type", "argv", "url",
@@ -473,21 +305,23 @@ static int parse_hook(struct parse *p, const cJSON *o, const char *path,
 
 	h->timeout = 10;
 	h->backoff = 1;
-	if (object_of(p, o, path, allowed) < 0)
+	if (vt_alert_parse_object(p, o, path, allowed) < 0)
 		return -1;
-	if (require(p, o, path, "name", "required") < 0 ||
-	    require(p, o, path, "type", "required: exec or webhook") < 0)
+	if (vt_alert_parse_require(p, o, path, "name", "required") < 0 ||
+	    vt_alert_parse_require(p, o, path, "type",
+	    "required: exec or webhook") < 0)
 		return -1;
-	if (get_string(p, o, path, "name", VT_ALERT_NAME_MAX, &h->name) < 0 ||
-	    get_string(p, o, path, "type", 16, &type) < 0)
+	if (vt_alert_parse_string(p, o, path, "name", VT_ALERT_NAME_MAX,
+	    &h->name) < 0 ||
+	    vt_alert_parse_string(p, o, path, "type", 16, &type) < 0)
 		return -1;
 	if (strcmp(type, "exec") == 0) {
 		h->type = VT_HOOK_EXEC;
 	} else if (strcmp(type, "webhook") == 0) {
 		h->type = VT_HOOK_WEBHOOK;
 	} else {
-		keyf(key, sizeof key, "%s.type", path);
-		fail(p, key, "expected exec or webhook");
+		vt_alert_parse_keyf(key, sizeof key, "%s.type", path);
+		vt_alert_parse_fail(p, key, "expected exec or webhook");
 		goto out;
 	}
 	static const char *const exec_only[] = { "argv", NULL };
@@ -498,39 +332,45 @@ static int parse_hook(struct parse *p, const cJSON *o, const char *path,
 	for (size_t i = 0; other[i]; i++) {
 		if (member(o, other[i]) == NULL)
 			continue;
-		keyf(key, sizeof key, "%s.%s", path, other[i]);
-		fail(p, key, "not used by %s %s hook", h->type ==
+		vt_alert_parse_keyf(key, sizeof key, "%s.%s", path, other[i]);
+		vt_alert_parse_fail(p, key, "not used by %s %s hook", h->type ==
 		    VT_HOOK_EXEC ? "an" : "a", type);
 		goto out;
 	}
-	if (require(p, o, path, h->type == VT_HOOK_EXEC ? "argv" : "url",
+	if (vt_alert_parse_require(p, o, path,
+	    h->type == VT_HOOK_EXEC ? "argv" : "url",
 	    h->type == VT_HOOK_EXEC ? "required for an exec hook" :
 	    "required for a webhook hook") < 0)
 		goto out;
-	if (get_duration(p, o, path, "timeout", 0.001, TIMEOUT_MAX,
+	if (vt_alert_parse_duration(p, o, path, "timeout", 0.001, TIMEOUT_MAX,
 	    &h->timeout) < 0 ||
-	    get_duration(p, o, path, "backoff", 0.001, TIMEOUT_MAX,
+	    vt_alert_parse_duration(p, o, path, "backoff", 0.001, TIMEOUT_MAX,
 	    &h->backoff) < 0 ||
-	    get_number(p, o, path, "retries", 0, RETRIES_MAX, 1, &retries) < 0)
+	    vt_alert_parse_number(p, o, path, "retries", 0, RETRIES_MAX, 1,
+	    &retries) < 0)
 		goto out;
 	h->retries = (unsigned)retries;
 	if (h->type == VT_HOOK_EXEC) {
-		if (get_strings(p, o, path, "argv", 0, &h->argc, NULL,
+		if (vt_alert_parse_strings(p, o, path, "argv", 0, &h->argc,
+		    NULL,
 		    &h->argv) < 0)
 			goto out;
-		keyf(key, sizeof key, "%s.argv", path);
+		vt_alert_parse_keyf(key, sizeof key, "%s.argv", path);
 		if (h->argc == 0 || h->argv[0][0] == '\0') {
-			fail(p, key, "must name a program");
+			vt_alert_parse_fail(p, key, "must name a program");
 			goto out;
 		}
 	} else {
-		if (get_string(p, o, path, "url", 4096, &h->url) < 0 ||
-		    get_strings(p, o, path, "headers", 1, &nh, &hk, &hv) < 0)
+		if (vt_alert_parse_string(p, o, path, "url", 4096,
+		    &h->url) < 0 ||
+		    vt_alert_parse_strings(p, o, path, "headers", 1, &nh, &hk,
+		    &hv) < 0)
 			goto out;
-		keyf(key, sizeof key, "%s.url", path);
+		vt_alert_parse_keyf(key, sizeof key, "%s.url", path);
 		if (strncmp(h->url, "http://", 7) != 0 &&
 		    strncmp(h->url, "https://", 8) != 0) {
-			fail(p, key, "expected an http:// or https:// URL");
+			vt_alert_parse_fail(p, key,
+			    "expected an http:// or https:// URL");
 			goto out;
 		}
 		h->headers = vt_xcalloc(nh + 1, sizeof *h->headers);
@@ -553,7 +393,7 @@ out:
 	return rc;
 }
 
-static int parse_flap(struct parse *p, const cJSON *alerts,
+static int parse_flap(struct vt_alert_parse *p, const cJSON *alerts,
     struct vt_alert_config *c)
 {
 	static const char *const allowed[] = { "window", "high", "low", NULL };
@@ -561,21 +401,23 @@ static int parse_flap(struct parse *p, const cJSON *alerts,
 	double w = c->flap_window;
 	if (f == NULL)
 		return 0;
-	if (object_of(p, f, "alerts.flap", allowed) < 0 ||
-	    get_number(p, f, "alerts.flap", "window", 3, 64, 1, &w) < 0 ||
-	    get_number(p, f, "alerts.flap", "high", 0, 100, 0,
+	if (vt_alert_parse_object(p, f, "alerts.flap", allowed) < 0 ||
+	    vt_alert_parse_number(p, f, "alerts.flap", "window", 3, 64, 1,
+	    &w) < 0 ||
+	    vt_alert_parse_number(p, f, "alerts.flap", "high", 0, 100, 0,
 	    &c->flap_high) < 0 ||
-	    get_number(p, f, "alerts.flap", "low", 0, 100, 0,
+	    vt_alert_parse_number(p, f, "alerts.flap", "low", 0, 100, 0,
 	    &c->flap_low) < 0)
 		return -1;
 	c->flap_window = (unsigned)w;
 	if (c->flap_low > c->flap_high)
-		return fail(p, "alerts.flap.low", "must not be above "
+		return vt_alert_parse_fail(p, "alerts.flap.low",
+		    "must not be above "
 		    "alerts.flap.high (%g)", c->flap_high);
 	return 0;
 }
 
-static int parse_array(struct parse *p, const cJSON *alerts,
+static int parse_array(struct vt_alert_parse *p, const cJSON *alerts,
     const char *name, const cJSON **arr, size_t *n)
 {
 	char key[VT_ALERT_KEY_LEN];
@@ -583,16 +425,17 @@ static int parse_array(struct parse *p, const cJSON *alerts,
 	*n = 0;
 	if (*arr == NULL)
 		return 0;
-	keyf(key, sizeof key, "alerts.%s", name);
+	vt_alert_parse_keyf(key, sizeof key, "alerts.%s", name);
 	if (!cJSON_IsArray(*arr))
-		return fail(p, key, "expected an array, got %s",
+		return vt_alert_parse_fail(p, key, "expected an array, got %s",
 		    vt_config_keys_json_type(*arr));
 	*n = (size_t)cJSON_GetArraySize(*arr);
 	return 0;
 }
 
 /* Names unique; every hook a rule names exists. */
-static int cross_check(struct parse *p, const struct vt_alert_config *c)
+static int cross_check(struct vt_alert_parse *p,
+    const struct vt_alert_config *c)
 {
 	char key[VT_ALERT_KEY_LEN];
 	for (size_t i = 0; i < c->nhooks; i++)
@@ -600,7 +443,8 @@ static int cross_check(struct parse *p, const struct vt_alert_config *c)
 			if (strcmp(c->hooks[i].name, c->hooks[j].name) == 0) {
 				snprintf(key, sizeof key,
 				    "alerts.hooks[%zu].name", i);
-				return fail(p, key, "%s is used twice",
+				return vt_alert_parse_fail(p, key,
+				    "%s is used twice",
 				    c->hooks[i].name);
 			}
 	for (size_t i = 0; i < c->nrules; i++) {
@@ -609,14 +453,16 @@ static int cross_check(struct parse *p, const struct vt_alert_config *c)
 			if (strcmp(r->name, c->rules[j].name) == 0) {
 				snprintf(key, sizeof key,
 				    "alerts.rules[%zu].name", i);
-				return fail(p, key, "%s is used twice",
+				return vt_alert_parse_fail(p, key,
+				    "%s is used twice",
 				    r->name);
 			}
 		for (size_t k = 0; k < r->nhooks; k++)
 			if (vt_alert_config_hook(c, r->hooks[k]) == NULL) {
 				snprintf(key, sizeof key,
 				    "alerts.rules[%zu].hooks[%zu]", i, k);
-				return fail(p, key, "no hook is named %s",
+				return vt_alert_parse_fail(p, key,
+				    "no hook is named %s",
 				    r->hooks[k]);
 			}
 	}
@@ -633,7 +479,7 @@ struct vt_alert_config *vt_alert_config_parse(const cJSON *alerts,
 {
 	static const char *const allowed[] = { "rules", "hooks", "renotify",
 	    "flap", "queue", "max_alerts", NULL };
-	struct parse p = { key, keylen, why, whylen, percentiles,
+	struct vt_alert_parse p = { key, keylen, why, whylen, percentiles,
 	    npercentiles };
 	struct vt_alert_config *c = vt_xcalloc(1, sizeof *c);
 	const cJSON *rules = NULL, *hooks = NULL, *it;
@@ -646,15 +492,18 @@ struct vt_alert_config *vt_alert_config_parse(const cJSON *alerts,
 	if (alerts == NULL)
 		goto done;
 	if (!cJSON_IsObject(alerts)) {
-		fail(&p, "alerts", "expected an object of rules and hooks, "
+		vt_alert_parse_fail(&p, "alerts",
+		    "expected an object of rules and hooks, "
 		    "got %s", vt_config_keys_json_type(alerts));
 		goto fail;
 	}
-	if (object_of(&p, alerts, "alerts", allowed) < 0 ||
-	    get_duration(&p, alerts, "alerts", "renotify", 0, 366 * 86400.0,
+	if (vt_alert_parse_object(&p, alerts, "alerts", allowed) < 0 ||
+	    vt_alert_parse_duration(&p, alerts, "alerts", "renotify", 0,
+	    366 * 86400.0,
 	    &c->renotify) < 0 ||
-	    get_number(&p, alerts, "alerts", "queue", 1, 1e6, 1, &queue) < 0 ||
-	    get_number(&p, alerts, "alerts", "max_alerts", 1, 1e7, 1,
+	    vt_alert_parse_number(&p, alerts, "alerts", "queue", 1, 1e6, 1,
+	    &queue) < 0 ||
+	    vt_alert_parse_number(&p, alerts, "alerts", "max_alerts", 1, 1e7, 1,
 	    &max_alerts) < 0 ||
 	    parse_flap(&p, alerts, c) < 0 ||
 	    parse_array(&p, alerts, "rules", &rules, &c->nrules) < 0 ||
@@ -665,14 +514,14 @@ struct vt_alert_config *vt_alert_config_parse(const cJSON *alerts,
 	size_t i = 0;
 	cJSON_ArrayForEach(it, hooks) {
 		char path[VT_ALERT_KEY_LEN];
-		keyf(path, sizeof path, "alerts.hooks[%zu]", i);
+		vt_alert_parse_keyf(path, sizeof path, "alerts.hooks[%zu]", i);
 		if (parse_hook(&p, it, path, &c->hooks[i++]) < 0)
 			goto fail;
 	}
 	i = 0;
 	cJSON_ArrayForEach(it, rules) {
 		char path[VT_ALERT_KEY_LEN];
-		keyf(path, sizeof path, "alerts.rules[%zu]", i);
+		vt_alert_parse_keyf(path, sizeof path, "alerts.rules[%zu]", i);
 		if (parse_rule(&p, it, path, &c->rules[i++], c->renotify) < 0)
 			goto fail;
 	}

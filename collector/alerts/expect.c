@@ -5,13 +5,13 @@
 #include <cJSON.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collector/agg/flush.h"
 #include "collector/alerts/alert_event.h"
+#include "collector/alerts/alert_parse.h"
 #include "collector/alerts/expect.h"
 #include "collector/base/buf.h"
 #include "collector/base/json.h"
@@ -27,119 +27,28 @@
 
 /* ---- the section ---- */
 
-struct parse {
-	char *key;
-	size_t keylen;
-	char *why;
-	size_t whylen;
-};
-
-static int fail(struct parse *p, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void keyf(char *out, size_t outlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* A key path; cut (never overflowing) when absurdly long. */
-static void keyf(char *out, size_t outlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(out, outlen, fmt, ap);
-	va_end(ap);
-}
-
-static int fail(struct parse *p, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	snprintf(p->key, p->keylen, "%s", key);
-	va_start(ap, fmt);
-	vsnprintf(p->why, p->whylen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* A name-like string member (1..max bytes, no control characters) into
- * out; absent leaves out alone. */
-static int get_text(struct parse *p, const cJSON *o, const char *path,
-    const char *name, size_t max, char **out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-	char key[VT_ALERT_KEY_LEN];
-	if (v == NULL)
-		return 0;
-	keyf(key, sizeof key, "%s.%s", path, name);
-	if (!cJSON_IsString(v))
-		return fail(p, key, "expected a string, got %s",
-		    vt_config_keys_json_type(v));
-	size_t n = strlen(v->valuestring);
-	if (n == 0 || n > max)
-		return fail(p, key, "must be 1 to %zu bytes long", max);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)v->valuestring[i] < 0x20 ||
-		    v->valuestring[i] == 0x7f)
-			return fail(p, key, "contains a control character");
-	free(*out);
-	*out = vt_xstrdup(v->valuestring);
-	return 0;
-}
-
-static int parse_entry(struct parse *p, const cJSON *o, const char *path,
-    const double *pct, size_t npct, struct vt_expectation *x)
+static int parse_entry(struct vt_alert_parse *p, const cJSON *o,
+    const char *path, struct vt_expectation *x)
 {
 	static const char *const allowed[] = { "name", "service", "metric",
 	    "stat", "op", "value", "for", "severity", NULL };
 	struct vt_alert_rule *r = &x->rule;
-	char key[VT_ALERT_KEY_LEN];
-	const cJSON *it;
 
 	r->kind = VT_ALERT_THRESHOLD;
 	x->severity = VT_STATUS_WARNING;
-	if (!cJSON_IsObject(o))
-		return fail(p, path, "expected an object, got %s",
-		    vt_config_keys_json_type(o));
-	cJSON_ArrayForEach(it, o) {
-		char shown[VT_CFG_SHOWN_MAX + 8];
-		vt_config_keys_shown(it->string, shown, sizeof shown);
-		keyf(key, sizeof key, "%s.%s", path, shown);
-		size_t i = 0;
-		while (allowed[i] && strcmp(allowed[i], it->string) != 0)
-			i++;
-		if (allowed[i] == NULL)
-			return fail(p, key, "unknown key");
-		for (const cJSON *q = o->child; q != it; q = q->next)
-			if (strcmp(q->string, it->string) == 0)
-				return fail(p, key, "given twice");
-	}
-	static const char *const need[] = { "name", "service" };
-	for (size_t i = 0; i < 2; i++) {
-		if (cJSON_GetObjectItemCaseSensitive(o, need[i]) == NULL) {
-			keyf(key, sizeof key, "%s.%s", path, need[i]);
-			return fail(p, key, "required");
-		}
-	}
-	if (get_text(p, o, path, "name", NAME_MAX_LEN, &r->name) < 0 ||
-	    get_text(p, o, path, "service", VT_NAME_MAX, &r->service) < 0)
-		return -1;
-	if (vt_alert_config_parse_threshold(o, path, pct, npct, r, p->key,
-	    p->keylen, p->why, p->whylen) < 0)
-		return -1;
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "for");
-	if (v != NULL) {
-		double d;
-		keyf(key, sizeof key, "%s.for", path);
-		if (cJSON_IsNumber(v))
-			d = v->valuedouble;
-		else if (!cJSON_IsString(v) ||
-		    vt_parse_duration(v->valuestring, &d) < 0)
-			return fail(p, key, "expected a duration such as "
-			    "\"30s\", \"5m\" or a number of seconds");
-		if (!(d >= 0 && d <= FOR_MAX))
-			return fail(p, key, "must be between 0s and %gs",
-			    FOR_MAX);
-		r->for_s = d;
-	}
-	if (get_text(p, o, path, "severity", 16, &r->severity) < 0)
+	if (vt_alert_parse_object(p, o, path, allowed) < 0 ||
+	    vt_alert_parse_require(p, o, path, "name", "required") < 0 ||
+	    vt_alert_parse_require(p, o, path, "service", "required") < 0 ||
+	    vt_alert_parse_string(p, o, path, "name", NAME_MAX_LEN,
+	    &r->name) < 0 ||
+	    vt_alert_parse_string(p, o, path, "service", VT_NAME_MAX,
+	    &r->service) < 0 ||
+	    vt_alert_config_parse_threshold(o, path, p->pct, p->npct, r,
+	    p->key, p->keylen, p->why, p->whylen) < 0 ||
+	    vt_alert_parse_duration(p, o, path, "for", 0, FOR_MAX,
+	    &r->for_s) < 0 ||
+	    vt_alert_parse_string(p, o, path, "severity", 16,
+	    &r->severity) < 0)
 		return -1;
 	if (r->severity == NULL) {
 		r->severity = vt_xstrdup("warning");
@@ -148,8 +57,10 @@ static int parse_entry(struct parse *p, const cJSON *o, const char *path,
 	} else if (strcmp(r->severity, "critical") == 0) {
 		x->severity = VT_STATUS_CRITICAL;
 	} else {
-		keyf(key, sizeof key, "%s.severity", path);
-		return fail(p, key, "expected warning or critical");
+		char key[VT_ALERT_KEY_LEN];
+		vt_alert_parse_keyf(key, sizeof key, "%s.severity", path);
+		return vt_alert_parse_fail(p, key,
+		    "expected warning or critical");
 	}
 	snprintf(x->check, sizeof x->check, "%s%s", VT_EXPECT_CHECK_PREFIX,
 	    r->name);
@@ -183,7 +94,8 @@ struct vt_expect_config *vt_expect_config_parse(const cJSON *arr,
     const double *percentiles, size_t npercentiles, char *key,
     size_t keylen, char *why, size_t whylen)
 {
-	struct parse p = { key, keylen, why, whylen };
+	struct vt_alert_parse p = { key, keylen, why, whylen, percentiles,
+	    npercentiles };
 	struct vt_expect_config *c = vt_xcalloc(1, sizeof *c);
 	const cJSON *it;
 	size_t n;
@@ -192,31 +104,31 @@ struct vt_expect_config *vt_expect_config_parse(const cJSON *arr,
 	if (arr == NULL)
 		return c;
 	if (!cJSON_IsArray(arr)) {
-		fail(&p, "expectations", "expected an array of expectations, "
+		vt_alert_parse_fail(&p, "expectations", "expected an array of expectations, "
 		    "got %s", vt_config_keys_json_type(arr));
 		goto fail;
 	}
 	n = (size_t)cJSON_GetArraySize(arr);
 	if (n > VT_EXPECT_MAX) {
-		fail(&p, "expectations", "at most %d expectations",
+		vt_alert_parse_fail(&p, "expectations", "at most %d expectations",
 		    VT_EXPECT_MAX);
 		goto fail;
 	}
 	c->e = vt_xcalloc(n + 1, sizeof *c->e);
 	cJSON_ArrayForEach(it, arr) {
 		char path[VT_ALERT_KEY_LEN];
-		keyf(path, sizeof path, "expectations[%zu]", c->n);
+		vt_alert_parse_keyf(path, sizeof path, "expectations[%zu]",
+		    c->n);
 		struct vt_expectation *x = &c->e[c->n++];
-		if (parse_entry(&p, it, path, percentiles, npercentiles,
-		    x) < 0)
+		if (parse_entry(&p, it, path, x) < 0)
 			goto fail;
 		for (size_t j = 0; j + 1 < c->n; j++) {
 			if (strcmp(c->e[j].rule.name, x->rule.name) == 0 &&
 			    strcmp(c->e[j].rule.service,
 			    x->rule.service) == 0) {
-				keyf(path, sizeof path,
+				vt_alert_parse_keyf(path, sizeof path,
 				    "expectations[%zu].name", c->n - 1);
-				fail(&p, path, "%s is used twice for %s",
+				vt_alert_parse_fail(&p, path, "%s is used twice for %s",
 				    x->rule.name, x->rule.service);
 				goto fail;
 			}
