@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import free_port, http, terminate, wait_for
+from harness import SANITIZE, free_port, http, terminate, wait_for
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEB_DIR = os.path.join(ROOT, "build", "deb")
@@ -168,6 +168,8 @@ def expand_exec(line, env):
                      and shutil.which("lintian"),
                      "dpkg-dev, debhelper and lintian not installed "
                      "(contrib/ensure-deps.sh deb)")
+@unittest.skipIf(SANITIZE, "builds and tests the release binaries, "
+                 "which the run without SANITIZE already did")
 class DebianPackages(unittest.TestCase):
     maxDiff = None
 

@@ -11,6 +11,8 @@ import subprocess
 import tempfile
 import unittest
 
+from harness import SANITIZE
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 # What make install writes under DESTDIR with PREFIX=/usr, besides the
@@ -109,6 +111,8 @@ def run(argv, **kw):
                           **kw)
 
 
+@unittest.skipIf(SANITIZE, "builds and tests the release binaries, "
+                 "which the run without SANITIZE already did")
 class Install(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -226,6 +230,8 @@ class Install(unittest.TestCase):
             self.assertIn("SEE ALSO", r.stdout, page)
 
 
+@unittest.skipIf(SANITIZE, "builds and tests the release binaries, "
+                 "which the run without SANITIZE already did")
 class Uninstall(unittest.TestCase):
     def setUp(self):
         self.dest = tempfile.mkdtemp(prefix="vt-uninstall-")
