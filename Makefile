@@ -81,7 +81,7 @@ CLIENT_SONAME   := libvitals_client.so.$(CLIENT_SO_MAJOR)
 CLIENT_SO       := $(BUILD)/libvitals_client.so.$(VERSION)
 SEND_BIN  := $(BUILD)/vitals-send
 
-.PHONY: all run check layering unit integ bench bench-load bench-ingest bench-health bench-storage soak deps test-deps clean install uninstall fuzz fuzz-build flood demo bench-pages bench-amqp deb
+.PHONY: all run check layering unit integ bench bench-load bench-ingest bench-health bench-storage soak deps test-deps clean install uninstall fuzz fuzz-build flood demo bench-pages bench-amqp bench-fleet deb
 
 all: $(VITALSD) $(CLIENT_LIB) $(CLIENT_SO) $(SEND_BIN)
 
@@ -219,6 +219,12 @@ bench-ingest: $(INGESTBENCH) $(LOADGEN)
 # Relay -> RabbitMQ -> collector, end to end (docs/benchmarks.md).
 bench-amqp: $(VITALSD) $(LOADGEN) test-deps
 	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/bench_amqp.py $(BENCH_AMQP_ARGS)
+
+# Two relays -> RabbitMQ -> two collectors on a consistent-hash ring, with a
+# collector and a broker restart mid-run (docs/benchmarks.md, "Fleet"); 3-5
+# minutes. BUILD= picks the build measured (the script runs copies of it).
+bench-fleet: $(VITALSD) $(LOADGEN) test-deps
+	VITALSD=$(abspath $(VITALSD)) LOADGEN=$(abspath $(LOADGEN)) /usr/bin/python3 tests/bench/fleet.py $(BENCH_FLEET_ARGS)
 
 # Server time of the dashboard pages with 1,000 services.
 bench-pages: $(VITALSD) test-deps
