@@ -27,6 +27,7 @@ LAYERS = [
     "exporters/recent",    # in-memory sinks the pages read
     "collector/alerts",    # rules, alert state, engine, hooks
     "collector/amqp",      # the AMQP connection and consumer
+    "exporters/graphite",  # the Graphite sink (reuses the AMQP backoff)
     "dashboards/http",     # the HTTP server
     "dashboards/assets",   # compiled-in CSS, JS and icons
     "dashboards/pages",    # HTML pages

@@ -47,6 +47,7 @@
 	X(amqp_backoff) \
 	X(amqp_link) \
 	X(relay_batch) \
+	X(graphite) \
 	X(data_dir)
 
 #define VT_DECLARE_SUITE(m) Suite *vt_test_##m##_suite(void);

@@ -267,6 +267,9 @@ static const char every_key[] =
     "     \"verify_hostname\": false},\n"
     "  \"relay\": {\"enabled\": true, \"batch_bytes\": \"1MiB\",\n"
     "     \"batch_interval\": \"250ms\", \"buffer\": \"1GiB\"},\n"
+    "  \"graphite\": {\"address\": \"carbon\", \"prefix\": \"dc1.stats\",\n"
+    "     \"tags\": \"path\", \"max_buffer\": \"1MiB\", \"timeout\": \"2s\",\n"
+    "     \"reconnect_max\": \"1m\"},\n"
     "  \"shutdown_timeout\": \"3s\",\n"
     "  \"log\": {\"level\": \"debug\"}\n"
     "}\n";
@@ -324,6 +327,12 @@ START_TEST(every_key_set_from_a_file)
 	ck_assert_uint_eq(c.amqp_max_body, 2u << 20);
 	ck_assert_double_eq(c.relay_batch_interval, 0.25);
 	ck_assert_int_eq(c.relay_enabled, 1);
+	ck_assert_str_eq(c.graphite_address, "carbon");
+	ck_assert_str_eq(c.graphite_prefix, "dc1.stats");
+	ck_assert_str_eq(c.graphite_tags, "path");
+	ck_assert_uint_eq(c.graphite_max_buffer, 1u << 20);
+	ck_assert_double_eq(c.graphite_timeout, 2);
+	ck_assert_double_eq(c.graphite_reconnect_max, 60);
 	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), 0);
 	/* relay mode needs a broker */
 	struct vt_config r = c;
@@ -515,6 +524,79 @@ START_TEST(unreadable_files_name_the_file_and_the_reason)
 	    "or directory");
 	ck_assert_int_eq(vt_config_json_load_file(&c, "/tmp", err, sizeof err), -1);
 	ck_assert_str_eq(err, "vitalsd: /tmp: Is a directory");
+}
+END_TEST
+
+/* The graphite keys whose syntax only validation knows. */
+static const struct {
+	const char *doc;
+	const char *msg;   /* after "vitalsd: /etc/vitals.json: " */
+} bad_graphite[] = {
+	{ "{\"graphite\": {\"address\": \"carbon:\"}}",
+	  "graphite.address: expected host:port or host (port 2003) such as "
+	  "\"carbon:2003\", got \"carbon:\"" },
+	{ "{\"graphite\": {\"address\": \"car bon\"}}",
+	  "graphite.address: expected host:port or host (port 2003) such as "
+	  "\"carbon:2003\", got \"car bon\"" },
+	{ "{\"graphite\": {\"address\": \":2003\"}}",
+	  "graphite.address: expected host:port or host (port 2003) such as "
+	  "\"carbon:2003\", got \":2003\"" },
+	{ "{\"graphite\": {\"address\": \"c\", \"prefix\": \"a b\"}}",
+	  "graphite.prefix: expected dot-separated components of A-Z a-z 0-9 "
+	  "_ - such as \"stats\", got \"a b\"" },
+	{ "{\"graphite\": {\"prefix\": \"stats.\"}}",
+	  "graphite.prefix: expected dot-separated components of A-Z a-z 0-9 "
+	  "_ - such as \"stats\", got \"stats.\"" },
+	{ "{\"graphite\": {\"prefix\": \"a..b\"}}",
+	  "graphite.prefix: expected dot-separated components of A-Z a-z 0-9 "
+	  "_ - such as \"stats\", got \"a..b\"" },
+	{ "{\"graphite\": {\"tags\": \"dots\"}}",
+	  "graphite.tags: expected \"graphite\" (path;k=v) or \"path\" "
+	  "(.k.v), got \"dots\"" },
+};
+
+START_TEST(graphite_keys_are_validated)
+{
+	struct vt_config c;
+	char err[VT_ERR_LEN * 2], want[VT_ERR_LEN * 2];
+	vt_config_defaults(&c);
+	snprintf(c.config_file, sizeof c.config_file, "%s", FILE_NAME);
+	apply_ok(&c, bad_graphite[_i].doc);
+	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), -1);
+	snprintf(want, sizeof want, "vitalsd: %s: %s", FILE_NAME,
+	    bad_graphite[_i].msg);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+START_TEST(graphite_keys_accept_their_forms)
+{
+	static const char *const good[] = {
+		"{\"graphite\": {\"address\": \"\", \"prefix\": \"\"}}",
+		"{\"graphite\": {\"address\": \"carbon\"}}",
+		"{\"graphite\": {\"address\": \"10.1.2.3:2103\"}}",
+		"{\"graphite\": {\"address\": \"[::1]\", \"tags\": \"path\"}}",
+		"{\"graphite\": {\"prefix\": \"dc-1.stats_x\"}}",
+	};
+	struct vt_config c;
+	char err[VT_ERR_LEN * 2];
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		vt_config_defaults(&c);
+		apply_ok(&c, good[i]);
+		ck_assert_msg(vt_config_validate(&c, err, sizeof err) == 0,
+		    "%s: %s", good[i], err);
+	}
+	/* bounds come from the table */
+	vt_config_defaults(&c);
+	ck_assert_int_eq(vt_config_json_apply(&c, FILE_NAME,
+	    "{\"graphite\": {\"max_buffer\": 100}}", err, sizeof err), -1);
+	ck_assert_str_eq(err, "vitalsd: " FILE_NAME ": graphite.max_buffer: "
+	    "must be between 1024 and 17179869184, got 100");
+	ck_assert_int_eq(vt_config_json_apply(&c, FILE_NAME,
+	    "{\"graphite\": {\"reconnect_max\": \"10ms\"}}", err,
+	    sizeof err), -1);
+	ck_assert_str_eq(err, "vitalsd: " FILE_NAME ": graphite.reconnect_max: "
+	    "must be between 250ms and 1h, got 10ms");
 }
 END_TEST
 
@@ -1041,6 +1123,9 @@ Suite *vt_test_config_suite(void)
 	    sizeof bad_docs / sizeof bad_docs[0]);
 	tcase_add_test(tc, unreadable_files_name_the_file_and_the_reason);
 	tcase_add_test(tc, validate_cross_field_checks);
+	tcase_add_loop_test(tc, graphite_keys_are_validated, 0,
+	    sizeof bad_graphite / sizeof bad_graphite[0]);
+	tcase_add_test(tc, graphite_keys_accept_their_forms);
 	tcase_add_loop_test(tc, duration_syntax, 0,
 	    sizeof durations / sizeof durations[0]);
 	tcase_add_test(tc, durations_as_json_numbers_and_strings);

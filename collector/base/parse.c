@@ -132,3 +132,21 @@ int vt_parse_addr(const char *text, char *host, size_t hostlen,
 	*port = (int)v;
 	return 0;
 }
+
+int vt_parse_addr_default(const char *text, int default_port, char *host,
+    size_t hostlen, int *port)
+{
+	char with[VT_ADDR_LEN + 8];
+	size_t len = text ? strlen(text) : 0;
+	if (len == 0 || len >= VT_ADDR_LEN)
+		return -1;
+	/* No port: no colon at all, or a bracketed v6 address alone. */
+	if (strchr(text, ':') == NULL || (text[0] == '[' &&
+	    text[len - 1] == ']')) {
+		snprintf(with, sizeof with, "%s:%d", text, default_port);
+		text = with;
+	}
+	if (vt_parse_addr(text, host, hostlen, port) < 0 || host[0] == '\0')
+		return -1;
+	return 0;
+}

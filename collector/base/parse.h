@@ -27,4 +27,9 @@ void vt_parse_format_duration(double seconds, struct vt_buf *out);
  * Nothing is resolved here. */
 int vt_parse_addr(const char *text, char *host, size_t hostlen, int *port);
 
+/* As vt_parse_addr, but the port may be left out ("carbon", "[::1]"):
+ * then it is default_port. The host must not be empty. */
+int vt_parse_addr_default(const char *text, int default_port, char *host,
+    size_t hostlen, int *port);
+
 #endif

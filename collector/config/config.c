@@ -81,6 +81,12 @@ static const struct vt_config defaults = {
 	.relay_batch_bytes = 65536,
 	.relay_batch_interval = 1,
 	.relay_buffer = 67108864,
+	.graphite_address = "",
+	.graphite_prefix = "stats",
+	.graphite_tags = "graphite",
+	.graphite_max_buffer = 16777216,
+	.graphite_timeout = 5,
+	.graphite_reconnect_max = 30,
 	.shutdown_timeout = 10,
 	.log_level = VT_LOG_INFO,
 };
@@ -157,6 +163,43 @@ static int stats_ok(const char *file, const char *key, const char *text,
 	return 0;
 }
 
+/* The graphite keys whose syntax the table cannot say: the address
+ * (port optional), the prefix's alphabet, the tag style. */
+static int graphite_ok(const char *file, const struct vt_config *cfg,
+    char *err, size_t errlen)
+{
+	char host[VT_ADDR_LEN], q[VT_CFG_SHOWN_MAX + 8];
+	int port;
+	const char *a = cfg->graphite_address, *p = cfg->graphite_prefix;
+	if (a[0] != '\0' && vt_parse_addr_default(a, 2003, host, sizeof host,
+	    &port) < 0) {
+		vt_config_keys_error(err, errlen, file, "graphite.address",
+		    "expected host:port or host (port 2003) such as "
+		    "\"carbon:2003\", got \"%s\"",
+		    vt_config_keys_shown(a, q, sizeof q));
+		return -1;
+	}
+	size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_-.");
+	if (p[n] != '\0' || p[0] == '.' || (n > 0 && p[n - 1] == '.') ||
+	    strstr(p, "..") != NULL) {
+		vt_config_keys_error(err, errlen, file, "graphite.prefix",
+		    "expected dot-separated components of A-Z a-z 0-9 _ - "
+		    "such as \"stats\", got \"%s\"",
+		    vt_config_keys_shown(p, q, sizeof q));
+		return -1;
+	}
+	if (strcmp(cfg->graphite_tags, "graphite") != 0 &&
+	    strcmp(cfg->graphite_tags, "path") != 0) {
+		vt_config_keys_error(err, errlen, file, "graphite.tags",
+		    "expected \"graphite\" (path;k=v) or \"path\" (.k.v), "
+		    "got \"%s\"", vt_config_keys_shown(cfg->graphite_tags, q,
+		    sizeof q));
+		return -1;
+	}
+	return 0;
+}
+
 int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
 {
 	const char *file = cfg->config_file[0] ? cfg->config_file : NULL;
@@ -198,6 +241,8 @@ int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
 		    cfg->relay_batch_bytes);
 		return -1;
 	}
+	if (graphite_ok(file, cfg, err, errlen) < 0)
+		return -1;
 	if (cfg->amqp_reconnect_max < cfg->amqp_reconnect_min) {
 		vt_config_keys_error(err, errlen, file, "amqp.reconnect_max",
 		    "must be at least amqp.reconnect_min");

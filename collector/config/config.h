@@ -103,6 +103,16 @@ struct vt_config {
 	double relay_batch_interval;        /* relay.batch_interval "1s" */
 	size_t relay_buffer;                /* relay.buffer 67108864 bytes */
 
+	/* Graphite output (exporters/graphite/graphite.h) */
+	char graphite_address[VT_ADDR_LEN]; /* graphite.address "" = off;
+	                                       host:port or host (2003) */
+	char graphite_prefix[VT_ADDR_LEN];  /* graphite.prefix "stats" */
+	char graphite_tags[16];             /* graphite.tags "graphite" or
+	                                       "path" */
+	size_t graphite_max_buffer;         /* graphite.max_buffer 16777216 */
+	double graphite_timeout;            /* graphite.timeout "5s" */
+	double graphite_reconnect_max;      /* graphite.reconnect_max "30s" */
+
 	/* life cycle */
 	double shutdown_timeout;            /* shutdown_timeout "10s": SIGTERM
 	                                       ends within this, written or not */

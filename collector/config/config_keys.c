@@ -175,6 +175,24 @@ static const struct vt_cfg_key keys[] = {
 	{ "relay.buffer", VT_CFG_BYTES, 64 * KIB, 16 * GIB, FIELD(relay_buffer),
 	  NULL, NULL, "relay: batches waiting for the broker or its confirm; "
 	  "beyond, new batches are dropped and counted" },
+	{ "graphite.address", VT_CFG_STRING, 0, 0, FIELD(graphite_address),
+	  NULL, NULL, "carbon's plaintext receiver, host:port or host (port "
+	  "2003): send every window there; \"\" = off" },
+	{ "graphite.prefix", VT_CFG_STRING, 0, 0, FIELD(graphite_prefix),
+	  NULL, NULL, "first path components of every Graphite line "
+	  "([A-Za-z0-9_-] and dots); \"\" = none" },
+	{ "graphite.tags", VT_CFG_STRING, 1, 0, FIELD(graphite_tags),
+	  NULL, NULL, "tags as Graphite tags (\"graphite\": path;k=v) or "
+	  "folded into the path (\"path\": .k.v)" },
+	{ "graphite.max_buffer", VT_CFG_BYTES, 1024, 16 * GIB,
+	  FIELD(graphite_max_buffer), NULL, NULL, "bytes of lines waiting "
+	  "for carbon; windows beyond are dropped and counted" },
+	{ "graphite.timeout", VT_CFG_DURATION, 0.1, 3600,
+	  FIELD(graphite_timeout), NULL, NULL,
+	  "give up a connection attempt or a stalled write after this long" },
+	{ "graphite.reconnect_max", VT_CFG_DURATION, 0.25, 3600,
+	  FIELD(graphite_reconnect_max), NULL, NULL, "longest wait between "
+	  "connection attempts (from 250ms, doubling with jitter)" },
 	{ "shutdown_timeout", VT_CFG_DURATION, 1, 3600,
 	  FIELD(shutdown_timeout), NULL, NULL,
 	  "after SIGTERM, stop waiting for storage and hooks after this "

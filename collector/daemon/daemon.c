@@ -43,6 +43,7 @@
 #include "dashboards/graph/graph.h"
 #include "dashboards/http/http.h"
 #include "dashboards/pages/pages.h"
+#include "exporters/graphite/graphite.h"
 #include "exporters/prom/prom.h"
 #include "exporters/recent/calls.h"
 #include "exporters/recent/latest.h"
@@ -69,6 +70,7 @@ struct vt_daemon {
 	vt_daemon_alerts *alertd;
 	vt_rrd_store *rrd;             /* NULL when rrd.enabled is false */
 	vt_rrd_read *rrdread;
+	vt_graphite *graphite;        /* NULL when graphite.address is "" */
 	vt_amqp_consumer *amqp;       /* NULL when amqp.url is "" */
 	struct vt_core_routes core;
 	vt_trends *trends;           /* tile figures for the dashboards */
@@ -232,6 +234,32 @@ static int start_storage(vt_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* The Graphite sink, when graphite.address is set: carbon away is not an
+ * error, the sender keeps retrying. */
+static int start_graphite(vt_daemon *d, char *err, size_t errlen)
+{
+	if (d->cfg.graphite_address[0] == '\0')
+		return 0;
+	int tags = vt_graphite_tags_parse(d->cfg.graphite_tags);
+	struct vt_graphite_config gc = {
+		.address = d->cfg.graphite_address,
+		.names = { .prefix = d->cfg.graphite_prefix,
+		    .tags = tags < 0 ? VT_GRAPHITE_TAGS_GRAPHITE :
+		    (enum vt_graphite_tags)tags },
+		.max_buffer = d->cfg.graphite_max_buffer,
+		.timeout = d->cfg.graphite_timeout,
+		.reconnect_min = 0.25,
+		.reconnect_max = d->cfg.graphite_reconnect_max,
+	};
+	d->graphite = vt_graphite_create(&gc, err, errlen);
+	if (d->graphite == NULL)
+		return -1;
+	if (add_sink(d, vt_graphite_sink(d->graphite), err, errlen) < 0)
+		return -1;
+	vt_prom_add_collector(d->prom, vt_graphite_collect, d->graphite);
+	return 0;
+}
+
 /* GET /graph/ and /api/v1/series over the RRD files. */
 static int start_storage_routes(vt_daemon *d, char *err, size_t errlen)
 {
@@ -274,6 +302,7 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 	d->flusher = vt_sinks_create();
 	if (add_sink(d, vt_prom_sink(d->prom), err, errlen) < 0 ||
 	    start_storage(d, err, errlen) < 0 ||
+	    start_graphite(d, err, errlen) < 0 ||
 	    add_sink(d, vt_daemon_health_sink(d->healthd), err, errlen) < 0 ||
 	    add_sink(d, vt_daemon_alerts_sink(d->alertd), err, errlen) < 0 ||
 	    add_sink(d, vt_daemon_alerts_expect_sink(d->alertd, d->inbox), err,
@@ -449,6 +478,12 @@ int vt_daemon_run(vt_daemon *d)
 		if (vt_rrd_store_stop(d->rrd, left > 0.5 ? left : 0.5) == 0)
 			vt_log_info("rrd", "final window written");
 	}
+	if (d->graphite) {                /* ... and carbon, if it can */
+		double left = d->cfg.shutdown_timeout - (vt_clock_mono() -
+		    stop_at);
+		if (vt_graphite_stop(d->graphite, left > 0.5 ? left : 0.5) == 0)
+			vt_log_info("graphite", "final window sent");
+	}
 	vt_log_info("main", "final window flushed: %zu metrics, %llu lines ok "
 	    "since start; bye", live, (unsigned long long)ok);
 	return d->exit_status;
@@ -467,6 +502,7 @@ void vt_daemon_destroy(vt_daemon *d)
 	vt_calls_destroy(d->calls);
 	vt_rrd_read_destroy(d->rrdread);
 	vt_rrd_store_destroy(d->rrd);      /* drains; before the registry */
+	vt_graphite_destroy(d->graphite);  /* after the sinks stopped */
 	vt_daemon_health_destroy(d->healthd);
 	vt_amqp_consumer_stop(d->amqp);   /* no pushes, before the inbox */
 	vt_inbox_destroy(d->inbox);
