@@ -28,6 +28,7 @@ LAYERS = [
     "collector/alerts",    # rules, alert state, engine, hooks
     "collector/amqp",      # the AMQP connection and consumer
     "exporters/graphite",  # the Graphite sink (reuses the AMQP backoff)
+    "collector/fleet",     # sharded collectors: membership, fan-out
     "dashboards/http",     # the HTTP server
     "dashboards/assets",   # compiled-in CSS, JS and icons
     "dashboards/pages",    # HTML pages

@@ -33,6 +33,8 @@ struct alert {
 	struct vt_alert_state st;
 	struct vt_flap flap;
 	int notified;                /* a firing notification is out */
+	char *origin;                /* owner of its service (fleet); NULL:
+	                                this collector */
 	uint64_t seen;               /* threshold: last flush it was in */
 };
 
@@ -43,6 +45,9 @@ struct vt_alert_engine {
 	struct vt_alert_config *cfg;
 	vt_alert_notify_fn notify;
 	void *notify_ctx;
+	vt_alert_owner_fn owner;     /* NULL: every alert notifies */
+	void *owner_ctx;
+	unsigned long long skipped;  /* recorded, another collector notifies */
 	struct alert **buckets;
 	size_t nbuckets, count;
 	uint64_t flush_seq;
@@ -61,6 +66,7 @@ static void alert_free(struct alert *a)
 	free(a->metric);
 	free(a->tags);
 	free(a->output);
+	free(a->origin);
 	free(a);
 }
 
@@ -171,6 +177,15 @@ static void announce(vt_alert_engine *e, struct alert *a, const char *state,
 	struct vt_buf sum;
 	vt_buf_init(&sum);
 	vt_alert_event_summary(&ev, &sum);
+	if (e->owner != NULL && r->kind != VT_ALERT_THRESHOLD &&
+	    !e->owner(e->owner_ctx, a->origin)) {
+		vt_log_info("alerts", "%s %s%s: %s (recorded; collector %s "
+		    "notifies)", r->name, state, reminder ? " (reminder)" : "",
+		    sum.data ? sum.data : "", a->origin ? a->origin : "?");
+		vt_buf_fini(&sum);
+		e->skipped++;
+		return;
+	}
 	vt_log_info("alerts", "%s %s%s: %s", r->name, state,
 	    reminder ? " (reminder)" : "", sum.data ? sum.data : "");
 	vt_buf_fini(&sum);
@@ -269,6 +284,10 @@ static void apply_status(vt_alert_engine *e, const struct vt_health_event *ev)
 		if (a == NULL && (a = create(e, id.data, h, i)) == NULL)
 			continue;
 		set_str(&a->service, ev->service);
+		if (ev->service_origin == NULL)
+			VT_FREE(a->origin);
+		else
+			set_str(&a->origin, ev->service_origin);
 		if (!svc) {
 			set_str(&a->instance, ev->instance);
 			set_str(&a->check, ev->check);
@@ -283,6 +302,15 @@ static void apply_status(vt_alert_engine *e, const struct vt_health_event *ev)
 		    r->flap && r->kind != VT_ALERT_STALE);
 	}
 	vt_buf_fini(&id);
+}
+
+void vt_alert_engine_set_owner(vt_alert_engine *e, vt_alert_owner_fn fn,
+    void *ctx)
+{
+	pthread_mutex_lock(&e->lock);
+	e->owner = fn;
+	e->owner_ctx = ctx;
+	pthread_mutex_unlock(&e->lock);
 }
 
 void vt_alert_engine_on_report(void *ctx, const struct vt_health_event *ev)
@@ -678,6 +706,11 @@ void vt_alert_engine_collect(void *ctx, struct vt_buf *out,
 	for (int i = 0; i < N_COUNT; i++)
 		vt_buf_printf(out, "vitals_alert_notifications_total{state="
 		    "\"%s\"} %llu\n", sent[i], e->sent[i]);
+	vt_prom_text_head(out, "vitals_alert_notifications_skipped", 34,
+	    VT_PROM_COUNTER, "Alert notifications recorded but not sent: "
+	    "another collector of the fleet owns the service.", fmt);
+	vt_buf_printf(out, "vitals_alert_notifications_skipped_total %llu\n",
+	    e->skipped);
 	vt_prom_text_head(out, "vitals_alert_over_cap", 21, VT_PROM_COUNTER,
 	    "New alerts ignored because alerts.max_alerts were tracked.",
 	    fmt);

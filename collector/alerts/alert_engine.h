@@ -43,6 +43,14 @@ typedef struct vt_alert_engine vt_alert_engine;
 typedef void (*vt_alert_notify_fn)(void *ctx, struct vt_alert_config *cfg,
     const struct vt_alert_event *ev);
 
+/*
+ * Page once in a fleet (docs/alerts.md, "Several collectors"): whether
+ * this collector notifies for a service whose latest check report came
+ * from `origin` (NULL: this collector). Must not block or call the
+ * engine. Without one, every alert notifies.
+ */
+typedef int (*vt_alert_owner_fn)(void *ctx, const char *origin);
+
 /* Takes ownership of one reference to cfg. */
 vt_alert_engine *vt_alert_engine_create(struct vt_alert_config *cfg,
     vt_alert_notify_fn notify, void *ctx);
@@ -55,6 +63,17 @@ void vt_alert_engine_destroy(vt_alert_engine *e);   /* NULL ok */
  */
 void vt_alert_engine_set_config(vt_alert_engine *e,
     struct vt_alert_config *cfg);
+
+/*
+ * From now on, a status, check or stale alert of a service notifies
+ * only when fn says this collector owns it; otherwise the transition is
+ * recorded exactly as if it had been announced (so an owner that takes
+ * over later neither repeats a firing nor misses the resolution), and
+ * counted in vitals_alert_notifications_skipped_total. Threshold alerts
+ * always notify (each collector holds its own services' metrics).
+ */
+void vt_alert_engine_set_owner(vt_alert_engine *e, vt_alert_owner_fn fn,
+    void *ctx);
 
 /* vt_health_event_fn listeners; ctx is the engine. */
 void vt_alert_engine_on_report(void *ctx, const struct vt_health_event *ev);

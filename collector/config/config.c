@@ -8,6 +8,7 @@
  * one-line error "vitalsd: FILE: KEY: what". Nothing here logs or exits:
  * main.c decides. No state outside the caller's struct vt_config.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,10 @@ static const struct vt_config defaults = {
 	.relay_batch_bytes = 65536,
 	.relay_batch_interval = 1,
 	.relay_buffer = 67108864,
+	.fleet_exchange = "vitals.fleet",
+	.fleet_name = "",
+	.fleet_url = "",
+	.fleet_announce = 5,
 	.graphite_address = "",
 	.graphite_prefix = "stats",
 	.graphite_tags = "graphite",
@@ -163,6 +168,43 @@ static int stats_ok(const char *file, const char *key, const char *text,
 	return 0;
 }
 
+/* fleet.name: a label value and a header (letters, digits, . _ -);
+ * fleet.url: http(s)://, no whitespace or quotes. */
+static int fleet_ok(const char *file, const struct vt_config *cfg, char *err,
+    size_t errlen)
+{
+	if (strlen(cfg->fleet_name) > 64) {
+		vt_config_keys_error(err, errlen, file, "fleet.name",
+		    "at most 64 bytes");
+		return -1;
+	}
+	for (const char *p = cfg->fleet_name; *p; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' &&
+		    *p != '-') {
+			vt_config_keys_error(err, errlen, file, "fleet.name",
+			    "only letters, digits, '.', '_' and '-'");
+			return -1;
+		}
+	}
+	const char *u = cfg->fleet_url;
+	if (u[0] == '\0')
+		return 0;
+	if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
+		vt_config_keys_error(err, errlen, file, "fleet.url",
+		    "must start with http:// or https://");
+		return -1;
+	}
+	for (const char *p = u; *p; p++) {
+		if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\\' ||
+		    *p == 0x7f) {
+			vt_config_keys_error(err, errlen, file, "fleet.url",
+			    "no spaces, quotes or control characters");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The graphite keys whose syntax the table cannot say: the address
  * (port optional), the prefix's alphabet, the tag style. */
 static int graphite_ok(const char *file, const struct vt_config *cfg,
@@ -241,6 +283,8 @@ int vt_config_validate(const struct vt_config *cfg, char *err, size_t errlen)
 		    cfg->relay_batch_bytes);
 		return -1;
 	}
+	if (fleet_ok(file, cfg, err, errlen) < 0)
+		return -1;
 	if (graphite_ok(file, cfg, err, errlen) < 0)
 		return -1;
 	if (cfg->amqp_reconnect_max < cfg->amqp_reconnect_min) {

@@ -103,6 +103,13 @@ struct vt_config {
 	double relay_batch_interval;        /* relay.batch_interval "1s" */
 	size_t relay_buffer;                /* relay.buffer 67108864 bytes */
 
+	/* fleet: sharded collectors share health (docs/amqp.md, "Fleet") */
+	char fleet_exchange[VT_ADDR_LEN];   /* fleet.exchange "vitals.fleet";
+	                                       "" = off */
+	char fleet_name[128];               /* fleet.name "" = the hostname */
+	char fleet_url[VT_ADDR_LEN];        /* fleet.url "" = http://host:port */
+	double fleet_announce;              /* fleet.announce "5s" */
+
 	/* Graphite output (exporters/graphite/graphite.h) */
 	char graphite_address[VT_ADDR_LEN]; /* graphite.address "" = off;
 	                                       host:port or host (2003) */

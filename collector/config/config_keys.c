@@ -175,6 +175,17 @@ static const struct vt_cfg_key keys[] = {
 	{ "relay.buffer", VT_CFG_BYTES, 64 * KIB, 16 * GIB, FIELD(relay_buffer),
 	  NULL, NULL, "relay: batches waiting for the broker or its confirm; "
 	  "beyond, new batches are dropped and counted" },
+	{ "fleet.exchange", VT_CFG_STRING, 0, 0, FIELD(fleet_exchange),
+	  NULL, NULL, "with amqp.hash_exchange: fanout exchange collectors "
+	  "share checks and announcements on; \"\" = no fleet" },
+	{ "fleet.name", VT_CFG_STRING, 0, 0, FIELD(fleet_name), NULL, NULL,
+	  "this collector's name in the fleet; \"\" = the hostname" },
+	{ "fleet.url", VT_CFG_STRING, 0, 0, FIELD(fleet_url), NULL, NULL,
+	  "URL other collectors send browsers to for this one's metrics; "
+	  "\"\" = http://<hostname>:<http port>" },
+	{ "fleet.announce", VT_CFG_DURATION, 0.1, 3600, FIELD(fleet_announce),
+	  NULL, NULL, "how often this collector announces itself; one not "
+	  "heard for 3 of these is shown gone" },
 	{ "graphite.address", VT_CFG_STRING, 0, 0, FIELD(graphite_address),
 	  NULL, NULL, "carbon's plaintext receiver, host:port or host (port "
 	  "2003): send every window there; \"\" = off" },

@@ -29,6 +29,7 @@
 #include "collector/base/xmalloc.h"
 #include "collector/daemon/daemon.h"
 #include "collector/daemon/daemon_alerts.h"
+#include "collector/daemon/daemon_fleet.h"
 #include "collector/daemon/daemon_health.h"
 #include "collector/daemon/daemon_reload.h"
 #include "collector/daemon/data_dir.h"
@@ -72,6 +73,7 @@ struct vt_daemon {
 	vt_rrd_read *rrdread;
 	vt_graphite *graphite;        /* NULL when graphite.address is "" */
 	vt_amqp_consumer *amqp;       /* NULL when amqp.url is "" */
+	vt_daemon_fleet *fleetd;      /* NULL without a fleet */
 	struct vt_core_routes core;
 	vt_trends *trends;           /* tile figures for the dashboards */
 	vt_calls *calls;             /* the service map's edges */
@@ -337,15 +339,31 @@ static int start_output(vt_daemon *d, char *err, size_t errlen)
 	vt_core_routes_register(d->http, &d->core);
 	if (start_storage_routes(d, err, errlen) < 0)
 		return -1;
+	if (vt_daemon_fleet_wanted(&d->cfg)) {   /* before the readers */
+		d->fleetd = vt_daemon_fleet_create(&d->cfg, err, errlen);
+		if (d->fleetd == NULL)
+			return -1;
+		vt_daemon_health_set_fleet(d->healthd,
+		    vt_daemon_fleet_members(d->fleetd));
+		vt_daemon_fleet_add_routes(d->fleetd, d->http, d->prom);
+	}
 	vt_daemon_health_add_routes(d->healthd, d->prom, d->http, d->inbox);
 	vt_daemon_alerts_add_routes(d->alertd, d->prom, d->http);
 	d->pages = (struct vt_pages){ vt_daemon_health_registry(d->healthd),
-	    vt_daemon_health_latest(d->healthd), d->trends, d->calls };
+	    vt_daemon_health_latest(d->healthd), d->trends, d->calls,
+	    d->fleetd ? vt_daemon_fleet_members(d->fleetd) : NULL };
 	vt_pages_register(d->http, &d->pages);
 	vt_map_api_register(d->http, &d->pages);
-	if (start_amqp(d, err, errlen) < 0)
+	if (start_amqp(d, err, errlen) < 0 ||
+	    vt_http_start(d->http, err, errlen) < 0)
 		return -1;
-	return vt_http_start(d->http, err, errlen);
+	if (d->fleetd == NULL)
+		return 0;
+	vt_daemon_alerts_set_owner(d->alertd, vt_daemon_fleet_notifies,
+	    d->fleetd);
+	return vt_daemon_fleet_start(d->fleetd, vt_http_port(d->http), d->loop,
+	    vt_daemon_health_registry(d->healthd),
+	    vt_daemon_health_latest(d->healthd), d->inbox, err, errlen);
 }
 
 /* Every TCP or HTTP client holds one descriptor: make room for all the
@@ -464,6 +482,7 @@ int vt_daemon_run(vt_daemon *d)
 	vt_listen_drain(d->listen);
 	if (d->amqp)
 		vt_amqp_consumer_quiesce(d->amqp);
+	vt_daemon_fleet_stop(d->fleetd);  /* no more pushes, last reports out */
 	vt_inbox_drain(d->inbox);
 	vt_amqp_consumer_stop(d->amqp);   /* acks what was applied */
 	vt_daemon_health_stop(d->healthd);      /* last publish and save */
@@ -505,6 +524,7 @@ void vt_daemon_destroy(vt_daemon *d)
 	vt_graphite_destroy(d->graphite);  /* after the sinks stopped */
 	vt_daemon_health_destroy(d->healthd);
 	vt_amqp_consumer_stop(d->amqp);   /* no pushes, before the inbox */
+	vt_daemon_fleet_destroy(d->fleetd);  /* likewise; after MHD */
 	vt_inbox_destroy(d->inbox);
 	vt_amqp_consumer_destroy(d->amqp);
 	vt_listen_destroy(d->listen);

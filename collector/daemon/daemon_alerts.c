@@ -165,6 +165,12 @@ fail:
 	return NULL;
 }
 
+void vt_daemon_alerts_set_owner(vt_daemon_alerts *ad, vt_alert_owner_fn fn,
+    void *ctx)
+{
+	vt_alert_engine_set_owner(ad->engine, fn, ctx);
+}
+
 struct vt_sink vt_daemon_alerts_sink(vt_daemon_alerts *ad)
 {
 	return vt_alert_engine_sink(ad->engine);

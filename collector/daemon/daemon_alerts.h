@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "collector/agg/sinks.h"
+#include "collector/alerts/alert_engine.h"
 #include "collector/base/loop.h"
 #include "collector/config/config.h"
 #include "collector/health/health.h"
@@ -54,5 +55,10 @@ void vt_daemon_alerts_add_routes(vt_daemon_alerts *ad, struct vt_prom *prom,
 void vt_daemon_alerts_reload(vt_daemon_alerts *ad);
 
 void vt_daemon_alerts_destroy(vt_daemon_alerts *ad);   /* NULL ok */
+
+/* Page once in a fleet: only what fn says this collector owns notifies
+ * (alert_engine.h, vt_alert_engine_set_owner). */
+void vt_daemon_alerts_set_owner(vt_daemon_alerts *ad, vt_alert_owner_fn fn,
+    void *ctx);
 
 #endif

@@ -31,6 +31,7 @@ struct vt_daemon_health {
 	vt_calls *calls;                /* borrowed, or NULL */
 	vt_events *events;
 	struct vt_api api;
+	vt_fleet *fleet;                /* borrowed, or NULL */
 	unsigned ticks;
 };
 
@@ -139,9 +140,32 @@ void vt_daemon_health_add_routes(vt_daemon_health *hd, struct vt_prom *prom,
     vt_http *http, vt_inbox *inbox)
 {
 	vt_prom_add_collector(prom, vt_health_prom_collect, hd->health);
-	hd->api = (struct vt_api){ hd->health, hd->latest, inbox };
+	hd->api = (struct vt_api){ hd->health, hd->latest, inbox, hd->fleet };
 	vt_api_register(http, &hd->api);
 	vt_events_register(hd->events, http);
+}
+
+void vt_daemon_health_set_fleet(vt_daemon_health *hd, vt_fleet *fleet)
+{
+	hd->fleet = fleet;
+}
+
+/* "<origin>\n<json>" from the fleet's exchange (fleet_amqp.h). */
+static int apply_fleet(vt_daemon_health *hd, const struct vt_inbox_msg *m,
+    double now)
+{
+	char origin[VT_FLEET_NAME_MAX + 1];
+	const char *nl = memchr(m->body, '\n', m->len);
+	size_t n = nl ? (size_t)(nl - m->body) : 0;
+	if (nl == NULL || n == 0 || n > VT_FLEET_NAME_MAX)
+		return -EINVAL;
+	memcpy(origin, m->body, n);
+	origin[n] = '\0';
+	if (!vt_fleet_name_ok(origin) || (hd->fleet != NULL &&
+	    strcmp(origin, vt_fleet_name(hd->fleet)) == 0))
+		return -EINVAL;
+	return vt_health_ingest_json_from(hd->health, nl + 1,
+	    m->len - n - 1, NULL, now, origin);
 }
 
 int vt_daemon_health_apply(vt_daemon_health *hd, const struct vt_inbox_msg *m)
@@ -150,6 +174,8 @@ int vt_daemon_health_apply(vt_daemon_health *hd, const struct vt_inbox_msg *m)
 	if (m->kind == VT_INBOX_CHECKS)
 		return vt_health_ingest_json(hd->health, m->body, m->len,
 		    m->peer, now);
+	if (m->kind == VT_INBOX_FLEET_CHECKS)
+		return apply_fleet(hd, m, now);
 	if (m->kind != VT_INBOX_FORGET_SERVICE)
 		return -EINVAL;
 	/* Every view at once: the health snapshot, and the last window and

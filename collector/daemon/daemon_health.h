@@ -22,6 +22,7 @@
 #include "collector/agg/sinks.h"
 #include "collector/base/loop.h"
 #include "collector/config/config.h"
+#include "collector/fleet/fleet.h"
 #include "collector/health/health.h"
 #include "collector/ingest/inbox.h"
 #include "collector/ingest/ingest.h"
@@ -58,8 +59,13 @@ struct vt_sink vt_daemon_health_sink(vt_daemon_health *hd);
 void vt_daemon_health_add_routes(vt_daemon_health *hd, struct vt_prom *prom,
     vt_http *http, vt_inbox *inbox);
 
-/* Apply an inbox message of kind VT_INBOX_CHECKS or
- * VT_INBOX_FORGET_SERVICE (loop thread). 0 or -EINVAL. */
+/* In a fleet (before add_routes): the API shows owners, /metrics
+ * exports only this collector's own checks. fleet is borrowed. */
+void vt_daemon_health_set_fleet(vt_daemon_health *hd, vt_fleet *fleet);
+
+/* Apply an inbox message of kind VT_INBOX_CHECKS,
+ * VT_INBOX_FLEET_CHECKS or VT_INBOX_FORGET_SERVICE (loop thread). 0 or
+ * -EINVAL. */
 int vt_daemon_health_apply(vt_daemon_health *hd, const struct vt_inbox_msg *m);
 
 /* The tiles' trends and the map's calls: fed from the latest-window view

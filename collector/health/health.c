@@ -63,6 +63,7 @@ static void chk_free(struct vt_health_chk *k)
 	free(k->instance);
 	free(k->check);
 	free(k->output);
+	free(k->origin);
 	free(k);
 }
 
@@ -80,6 +81,7 @@ void vt_health_destroy(vt_health *h)
 				chk_free(k);
 			}
 			free(s->name);
+			free(s->origin);
 			free(s);
 		}
 	}
@@ -108,6 +110,24 @@ int vt_health_add_report_listener(vt_health *h, vt_health_event_fn fn,
 	h->report_listeners[h->nreport_listeners].ctx = ctx;
 	h->nreport_listeners++;
 	return 0;
+}
+
+void vt_health_set_tap(vt_health *h, vt_health_tap_fn fn, void *ctx)
+{
+	h->tap = fn;
+	h->tap_ctx = ctx;
+}
+
+/* *dst = a copy of origin ("" and NULL: none), unless equal already. */
+static void set_origin(char **dst, const char *origin)
+{
+	if (origin != NULL && origin[0] == '\0')
+		origin = NULL;
+	if (origin == NULL ? *dst == NULL :
+	    (*dst != NULL && strcmp(*dst, origin) == 0))
+		return;
+	free(*dst);
+	*dst = origin ? vt_xstrdup(origin) : NULL;
 }
 
 /* ---- tables ---- */
@@ -275,12 +295,21 @@ static void changed(vt_health *h, struct vt_health_chk *k, int previous,
 		.service_status = k->svc->status,
 		.service_previous = service_previous,
 		.time = now,
+		.origin = k->origin,
+		.service_origin = k->svc->origin,
 	};
 	emit(h, &ev);
 }
 
 enum vt_check_result vt_health_apply(vt_health *h, const struct vt_check *c,
     enum vt_check_format format, double now)
+{
+	return vt_health_apply_from(h, c, format, now, NULL);
+}
+
+enum vt_check_result vt_health_apply_from(vt_health *h,
+    const struct vt_check *c, enum vt_check_format format, double now,
+    const char *origin)
 {
 	uint64_t sh = svc_hash(c->service);
 	uint64_t ch = chk_hash(sh, c->instance, c->check);
@@ -312,6 +341,11 @@ enum vt_check_result vt_health_apply(vt_health *h, const struct vt_check *c,
 	k->last_report = k->watch_from = now;
 	k->timestamp = c->timestamp;
 	set_output(k, c->output);
+	set_origin(&k->origin, origin);
+	if (now >= svc->last_report) {
+		set_origin(&svc->origin, origin);
+		svc->last_report = now;
+	}
 	if (previous != (int)c->status || was_stale)
 		changed(h, k, previous, service_previous, now);
 	if (h->nreport_listeners > 0) {
@@ -321,6 +355,8 @@ enum vt_check_result vt_health_apply(vt_health *h, const struct vt_check *c,
 			.status = k->status, .previous = previous,
 			.service_status = k->svc->status,
 			.service_previous = service_previous, .time = now,
+			.origin = k->origin,
+			.service_origin = k->svc->origin,
 		};
 		for (size_t i = 0; i < h->nreport_listeners; i++)
 			h->report_listeners[i].fn(h->report_listeners[i].ctx,
@@ -329,6 +365,8 @@ enum vt_check_result vt_health_apply(vt_health *h, const struct vt_check *c,
 	if (now + k->ttl < h->next_deadline)
 		h->next_deadline = now + k->ttl;
 	vt_health_count(h, format, VT_CHECK_OK);
+	if (k->origin == NULL && h->tap != NULL)
+		h->tap(h->tap_ctx, c);
 	return VT_CHECK_OK;
 }
 
@@ -463,6 +501,7 @@ size_t vt_health_forget_service(vt_health *h, const char *service,
 		chk_free(k);
 	}
 	free(s->name);
+	free(s->origin);
 	free(s);
 	h->stats.forgotten += n;
 	h->dirty = 1;
@@ -494,6 +533,11 @@ enum vt_check_result vt_health_restore(vt_health *h,
 	k->last_report = v->last_report;
 	k->last_change = v->last_change;
 	k->timestamp = v->timestamp;
+	set_origin(&k->origin, v->origin);
+	if (v->last_report >= svc->last_report) {
+		set_origin(&svc->origin, v->origin);
+		svc->last_report = v->last_report;
+	}
 	k->watch_from = v->last_report > now ? v->last_report : now;
 	set_output(k, v->output);
 	hist_free(k);

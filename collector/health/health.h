@@ -55,6 +55,10 @@ struct vt_health_event {
 	int service_previous;        /* -1 for a new service */
 	int forgotten;               /* the service was deleted */
 	double time;
+	const char *origin;          /* collector whose report set this
+	                                check; NULL: this one */
+	const char *service_origin;  /* origin of the service's latest
+	                                report (its owner); NULL: this one */
 };
 
 /* Runs on the loop thread; must not block. */
@@ -82,6 +86,20 @@ int vt_health_add_report_listener(vt_health *h, vt_health_event_fn fn,
  */
 enum vt_check_result vt_health_apply(vt_health *h, const struct vt_check *c,
     enum vt_check_format format, double now);
+
+/*
+ * The same for a report another collector of the fleet applied first:
+ * origin (copied) is its name and is remembered with the check (NULL or
+ * "" is vt_health_apply). The tap does not see it.
+ */
+enum vt_check_result vt_health_apply_from(vt_health *h,
+    const struct vt_check *c, enum vt_check_format format, double now,
+    const char *origin);
+
+/* Sees every report of this collector's own (not from the fleet) once
+ * it is applied; loop thread, must not block. One tap; NULL removes it. */
+typedef void (*vt_health_tap_fn)(void *ctx, const struct vt_check *c);
+void vt_health_set_tap(vt_health *h, vt_health_tap_fn fn, void *ctx);
 
 /* Count a report rejected before it reached the registry. */
 void vt_health_count(vt_health *h, enum vt_check_format format,

@@ -14,12 +14,13 @@
 struct json_apply {
 	vt_health *h;
 	double now;
+	const char *origin;          /* NULL: this collector's own */
 };
 
 static void json_on_check(void *ctx, const struct vt_check *c)
 {
 	struct json_apply *a = ctx;
-	vt_health_apply(a->h, c, VT_CHECK_JSON, a->now);
+	vt_health_apply_from(a->h, c, VT_CHECK_JSON, a->now, a->origin);
 }
 
 static void json_on_error(void *ctx, enum vt_check_result why,
@@ -40,8 +41,14 @@ static void peer_ip(const struct sockaddr *peer, char *ip, size_t iplen)
 int vt_health_ingest_json(vt_health *h, const char *body, size_t len,
     const struct sockaddr *peer, double now)
 {
+	return vt_health_ingest_json_from(h, body, len, peer, now, NULL);
+}
+
+int vt_health_ingest_json_from(vt_health *h, const char *body, size_t len,
+    const struct sockaddr *peer, double now, const char *origin)
+{
 	char ip[64];
-	struct json_apply a = { h, now };
+	struct json_apply a = { h, now, origin };
 	struct vt_health_json_hooks hooks = { json_on_check, json_on_error,
 	    &a };
 	struct vt_health_json_counts counts;

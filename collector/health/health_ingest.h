@@ -21,6 +21,11 @@
 int vt_health_ingest_json(vt_health *h, const char *body, size_t len,
     const struct sockaddr *peer, double now);
 
+/* The same for checks another collector of the fleet applied first
+ * (health.h, vt_health_apply_from): origin is its name. */
+int vt_health_ingest_json_from(vt_health *h, const char *body, size_t len,
+    const struct sockaddr *peer, double now, const char *origin);
+
 /* A parsed `_sc` line from peer (NULL: unknown). */
 void vt_health_ingest_report(vt_health *h, const struct vt_check_report *r,
     const struct sockaddr *peer, double now);

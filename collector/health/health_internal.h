@@ -24,6 +24,7 @@ struct vt_health_chk {
 	uint64_t hash;
 	char *instance, *check;      /* owned */
 	char *output;                /* owned */
+	char *origin;                /* owned; NULL: this collector */
 	enum vt_status status;
 	int stale;
 	double ttl, first_seen, last_report, last_change, timestamp;
@@ -40,6 +41,9 @@ struct vt_health_svc {
 	size_t nchecks;
 	enum vt_status status;
 	int stale;
+	char *origin;                /* owned; of the latest report; NULL:
+	                                this collector */
+	double last_report;
 };
 
 struct vt_health_listener {
@@ -63,6 +67,8 @@ struct vt_health {
 	size_t nlisteners;
 	struct vt_health_listener report_listeners[VT_HEALTH_MAX_LISTENERS];
 	size_t nreport_listeners;   /* every report, changed or not */
+	vt_health_tap_fn tap;            /* local reports, for the fleet */
+	void *tap_ctx;
 	struct vt_published published;   /* struct vt_health_snapshot */
 };
 

@@ -36,6 +36,8 @@ static void per_check(const struct vt_health_snapshot *s, double now,
 		const struct vt_health_service_view *sv = &s->services[i];
 		for (size_t j = 0; j < sv->nchecks; j++) {
 			const struct vt_health_check_view *c = &sv->checks[j];
+			if (c->origin != NULL)
+				continue;       /* its origin exports it */
 			vt_buf_puts(out, name);
 			check_labels(out, c);
 			if (age) {
@@ -96,6 +98,8 @@ void vt_health_prom_write(const struct vt_health_snapshot *s, double now,
 	    "worst of its healthchecks: 0 ok, 1 warning, 2 critical, "
 	    "3 unknown.", fmt);
 	for (size_t i = 0; i < s->nservices; i++) {
+		if (s->services[i].owner != NULL)
+			continue;               /* its owner exports it */
 		vt_buf_puts(out, "vitals_service_status{service=\"");
 		vt_prom_text_escape_label(out, s->services[i].name);
 		vt_buf_puts(out, "\"} ");

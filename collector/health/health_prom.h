@@ -10,6 +10,9 @@
  *   vitals_checks_received_total{format,result}      reports by outcome
  *   vitals_checks_stale_total                        checks gone stale
  * (instance_id, because Prometheus owns the instance label.)
+ * In a fleet, only the checks whose reports this collector applied
+ * first (no origin) and the services it owns are exported: every series
+ * comes from one collector (docs/amqp.md, "Fleet").
  */
 #ifndef VT_HEALTH_PROM_H
 #define VT_HEALTH_PROM_H

@@ -26,14 +26,16 @@ static void measure(const vt_health *h, struct sizes *z)
 		for (const struct vt_health_svc *s = h->svcs[i]; s;
 		    s = s->hnext) {
 			z->services++;
-			z->strings += strlen(s->name) + 1;
+			z->strings += strlen(s->name) + 1 +
+			    (s->origin ? strlen(s->origin) + 1 : 0);
 			if (s->nchecks > z->max_per_service)
 				z->max_per_service = s->nchecks;
 			for (const struct vt_health_chk *k = s->checks; k;
 			    k = k->snext) {
 				z->checks++;
 				z->strings += strlen(k->instance) +
-				    strlen(k->check) + strlen(k->output) + 3;
+				    strlen(k->check) + strlen(k->output) + 3 +
+				    (k->origin ? strlen(k->origin) + 1 : 0);
 				z->history += k->hist_len;
 				for (unsigned j = 0; j < k->hist_len; j++)
 					z->strings += strlen(k->hist[(k->hist_head
@@ -93,6 +95,7 @@ static void fill_check(struct vt_health_check_view *v,
 	v->last_report = k->last_report;
 	v->last_change = k->last_change;
 	v->timestamp = k->timestamp;
+	v->origin = k->origin ? put(cur, k->origin) : NULL;
 	v->nhistory = k->hist_len;
 	v->history = *hist;
 	for (unsigned j = 0; j < k->hist_len; j++) {
@@ -197,6 +200,7 @@ struct vt_health_snapshot *vt_health_snapshot_build(const vt_health *h,
 		sv->name = put(&cur, s->name);
 		sv->status = s->status;
 		sv->stale = s->stale;
+		sv->owner = s->origin ? put(&cur, s->origin) : NULL;
 		for (const struct vt_health_chk *k = s->checks; k; k = k->snext)
 			korder[m++] = k;
 		qsort(korder, m, sizeof *korder, cmp_chk);

@@ -36,6 +36,8 @@ struct vt_health_check_view {
 	double last_report;          /* when the daemon received the last one */
 	double last_change;          /* last change of status or staleness */
 	double timestamp;            /* as sent by the client; 0 when not */
+	const char *origin;          /* fleet collector it came from; NULL:
+	                                this one */
 	size_t nhistory;
 	const struct vt_health_transition *history;   /* oldest first */
 };
@@ -54,6 +56,9 @@ struct vt_health_service_view {
 	int stale;                   /* every instance is stale */
 	size_t counts[4];            /* checks by enum vt_status */
 	double last_report;
+	const char *owner;           /* origin of the latest report (the
+	                                fleet collector that owns it); NULL:
+	                                this one */
 	size_t nchecks;              /* sorted by check name, then instance */
 	const struct vt_health_check_view *checks;
 	size_t ninstances;           /* sorted by instance */

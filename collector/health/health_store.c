@@ -50,6 +50,8 @@ static cJSON *check_json(const struct vt_health_check_view *c)
 	add_number(o, "last_report", c->last_report);
 	add_number(o, "last_change", c->last_change);
 	add_number(o, "timestamp", c->timestamp);
+	if (c->origin != NULL)
+		cJSON_AddStringToObject(o, "origin", c->origin);
 	cJSON *hist = cJSON_AddArrayToObject(o, "history");
 	for (size_t i = 0; i < c->nhistory; i++) {
 		const struct vt_health_transition *t = &c->history[i];
@@ -142,6 +144,10 @@ static int parse_check(const cJSON *o, struct vt_health_check_view *v,
 	v->check = str_field(o, "check");
 	v->output = str_field(o, "output");
 	v->stale = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stale"));
+	v->origin = str_field(o, "origin");
+	if (cJSON_GetObjectItemCaseSensitive(o, "origin") != NULL &&
+	    !name_ok(v->origin))
+		return -1;
 	if (!name_ok(v->service) || !name_ok(v->instance) ||
 	    !name_ok(v->check) || v->output == NULL ||
 	    status_field(o, "status", &v->status) < 0 ||

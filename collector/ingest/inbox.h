@@ -20,7 +20,9 @@
 enum vt_inbox_kind {
 	VT_INBOX_STATSD,     /* statsd lines */
 	VT_INBOX_CHECKS,     /* a JSON healthcheck body */
-	VT_INBOX_FORGET_SERVICE  /* body: a service name (DELETE) */
+	VT_INBOX_FORGET_SERVICE, /* body: a service name (DELETE) */
+	VT_INBOX_FLEET_CHECKS    /* body: "<origin>\n" and a JSON check body
+	                            another collector of the fleet applied */
 };
 
 struct vt_inbox_msg {

@@ -80,18 +80,34 @@ static const struct vt_metric_window **sorted_metrics(
 
 /* ---- GET /api/v1/services ---- */
 
+/* In a fleet: ,"owner":..,"owner_state":.. and, for a service whose owner
+ * is gone, "not updated": returns 1 then (the caller says stale). */
+static int put_owner(struct vt_buf *b, vt_fleet *fleet,
+    const struct vt_health_service_view *sv, double now)
+{
+	if (fleet == NULL)
+		return 0;
+	const char *owner = sv && sv->owner ? sv->owner : vt_fleet_name(fleet);
+	enum vt_fleet_state st = vt_fleet_state(fleet, owner, now);
+	vt_buf_puts(b, ",\"owner\":");
+	vt_json_string(b, owner);
+	vt_buf_printf(b, ",\"owner_state\":\"%s\"", vt_fleet_state_name(st));
+	return sv != NULL && sv->owner != NULL && st != VT_FLEET_UP;
+}
+
 static void put_service_entry(struct vt_buf *b, const struct vt_flush *f,
     const char *name, const struct vt_health_service_view *sv,
-    size_t nmetrics, double metrics_seen, double now)
+    size_t nmetrics, double metrics_seen, double now, vt_fleet *fleet)
 {
 	static const size_t none[4];
 	double seen = sv && sv->last_report > metrics_seen ? sv->last_report :
 	    metrics_seen;
 	vt_buf_puts(b, "{\"name\":");
 	vt_json_string(b, name);
+	int gone = put_owner(b, fleet, sv, now);
 	vt_buf_printf(b, ",\"status\":\"%s\",\"stale\":%s,\"checks\":%zu,"
 	    "\"counts\":", vt_health_check_status_name(sv ? sv->status : VT_STATUS_OK),
-	    sv && sv->stale ? "true" : "false", sv ? sv->nchecks : 0);
+	    (sv && sv->stale) || gone ? "true" : "false", sv ? sv->nchecks : 0);
 	put_counts(b, sv ? sv->counts : none);
 	vt_buf_printf(b, ",\"instances\":%zu,\"metrics\":%zu,\"idle\":%s,"
 	    "\"last_seen\":", sv ? sv->ninstances : 0, nmetrics,
@@ -132,7 +148,7 @@ static void get_services(void *ctx, const struct vt_http_request *req,
 		if (out++)
 			vt_buf_putc(b, ',');
 		put_service_entry(b, f, name, c <= 0 ? sv : NULL, count, seen,
-		    now);
+		    now, api->fleet);
 		if (c <= 0)
 			i++;
 	}
@@ -164,6 +180,10 @@ static void put_check(struct vt_buf *b, const struct vt_health_check_view *c,
 	put_field(b, "last_change", c->last_change);
 	vt_buf_puts(b, ",\"timestamp\":");
 	put_time(b, c->timestamp);
+	if (c->origin != NULL) {
+		vt_buf_puts(b, ",\"origin\":");
+		vt_json_string(b, c->origin);
+	}
 	vt_buf_puts(b, ",\"history\":[");
 	for (size_t k = 0; k < c->nhistory; k++) {
 		const struct vt_health_transition *t = &c->history[k];
@@ -291,10 +311,17 @@ static void get_service(void *ctx, const struct vt_http_request *req,
 	}
 	vt_buf_puts(b, "{\"name\":");
 	vt_json_string(b, name);
+	int gone = put_owner(b, api->fleet, sv, now);
+	char murl[VT_FLEET_URL_MAX + 1];
+	if (api->fleet != NULL && count == 0 && vt_fleet_metrics_owner(
+	    api->fleet, name, now, murl, sizeof murl)) {
+		vt_buf_puts(b, ",\"metrics_at\":");
+		vt_json_string(b, murl);
+	}
 	vt_buf_printf(b, ",\"status\":\"%s\",\"stale\":%s,\"idle\":%s,"
 	    "\"last_seen\":",
 	    vt_health_check_status_name(sv ? sv->status : VT_STATUS_OK),
-	    sv && sv->stale ? "true" : "false",
+	    (sv && sv->stale) || gone ? "true" : "false",
 	    vt_latest_idle(f ? f->interval : 0, seen, now) ? "true" :
 	    "false");
 	put_time(b, seen);

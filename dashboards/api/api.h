@@ -18,6 +18,7 @@
 #ifndef VT_API_H
 #define VT_API_H
 
+#include "collector/fleet/fleet.h"
 #include "collector/health/health.h"
 #include "collector/ingest/inbox.h"
 #include "dashboards/http/http.h"
@@ -31,6 +32,8 @@ struct vt_api {
 	vt_health *health;           /* borrowed */
 	vt_latest *latest;           /* borrowed */
 	vt_inbox *inbox;             /* borrowed */
+	vt_fleet *fleet;             /* borrowed; NULL: no fleet (then no
+	                                owner fields) */
 };
 
 /* ctx is borrowed and must outlive the server. */

@@ -90,6 +90,8 @@ struct vt_http {
 	char *cert_pem, *key_pem;    /* file contents while serving */
 	struct route routes[MAX_ROUTES];
 	size_t nroutes;
+	vt_http_handler forward;     /* before GET/HEAD routes; NULL: none */
+	void *forward_ctx;
 	struct MHD_Daemon *daemon;
 	int port;
 	atomic_size_t streams;       /* endless streams held now */
@@ -507,7 +509,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		    "writes are accepted from loopback clients only");
 	} else {
 		req.subpath = url + r->path_len;
-		r->fn(r->ctx, &req, &resp);
+		if (h->forward != NULL && (strcmp(method, "GET") == 0 ||
+		    strcmp(method, "HEAD") == 0))
+			h->forward(h->forward_ctx, &req, &resp);
+		if (resp.status == 200 && resp.location[0] == '\0')
+			r->fn(r->ctx, &req, &resp);
 	}
 	return send_response(h, conn, &resp, strcmp(method, "HEAD") == 0);
 }
@@ -765,4 +771,54 @@ void vt_http_destroy(vt_http *h)
 	free(h->cert_pem);
 	free(h->key_pem);
 	free(h);
+}
+
+void vt_http_set_forward(vt_http *h, vt_http_handler fn, void *ctx)
+{
+	h->forward = fn;
+	h->forward_ctx = ctx;
+}
+
+static void put_encoded(struct vt_buf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+		    c == '~') {
+			vt_buf_putc(out, (char)c);
+		} else {
+			vt_buf_putc(out, '%');
+			vt_buf_putc(out, hex[c >> 4]);
+			vt_buf_putc(out, hex[c & 15]);
+		}
+	}
+}
+
+struct query_walk {
+	struct vt_buf *out;
+	size_t n;
+};
+
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind,
+    const char *key, const char *value)
+{
+	struct query_walk *w = cls;
+	(void)kind;
+	vt_buf_putc(w->out, w->n++ ? '&' : '?');
+	put_encoded(w->out, key);
+	if (value != NULL) {
+		vt_buf_putc(w->out, '=');
+		put_encoded(w->out, value);
+	}
+	return MHD_YES;
+}
+
+void vt_http_query(const struct vt_http_request *req, struct vt_buf *out)
+{
+	struct query_walk w = { out, 0 };
+	if (req->conn != NULL)
+		MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND,
+		    query_arg, &w);
 }

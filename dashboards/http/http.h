@@ -70,7 +70,7 @@ struct vt_http_response {
 	unsigned status;             /* default 200 */
 	const char *content_type;    /* static string; default JSON */
 	struct vt_buf body;          /* owned by the server */
-	char location[256];          /* optional Location header */
+	char location[1024];         /* optional Location header */
 	int no_cache;                /* Cache-Control: no-store */
 	int close;                   /* Connection: close after this one */
 	/*
@@ -107,6 +107,19 @@ vt_http *vt_http_create(const struct vt_http_config *cfg);
  */
 void vt_http_route(vt_http *h, const char *method, const char *path,
     int prefix, vt_http_handler fn, void *ctx);
+
+/*
+ * A handler that runs before the route's own for GET and HEAD requests
+ * of routes registered with vt_http_route (the fleet sends a request for
+ * another collector's service there, dashboards/api/fleet_api.h). When it
+ * sets resp->location or a status other than 200, the route's handler is
+ * not called. One; before start.
+ */
+void vt_http_set_forward(vt_http *h, vt_http_handler fn, void *ctx);
+
+/* The request's query string, "?k=v&..." percent-encoded again (nothing
+ * when it has no arguments), appended to out. */
+void vt_http_query(const struct vt_http_request *req, struct vt_buf *out);
 
 /* Start serving. 0, or -1 with err set ("http 0.0.0.0:8080: ...", or
  * "http.tls_cert /path: ..." when a TLS file cannot be read). */

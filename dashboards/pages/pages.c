@@ -66,6 +66,7 @@ static void get_overview(void *ctx, const struct vt_http_request *req,
 	struct vt_trends_snapshot *ts = vt_trends_get(p->trends);
 	struct vt_flush *f = vt_latest_get(p->latest);
 	o.latest = f;
+	o.fleet = p->fleet;
 	vt_pages_overview(hs, ts, &o, vt_clock_now(), &resp->body);
 	vt_flush_release(f);
 	vt_trends_release(ts);

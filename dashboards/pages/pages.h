@@ -27,6 +27,7 @@
 #define VT_PAGES_H
 
 #include "collector/base/buf.h"
+#include "collector/fleet/fleet.h"
 #include "collector/health/health.h"
 #include "dashboards/http/http.h"
 #include "exporters/recent/calls.h"
@@ -38,6 +39,7 @@ struct vt_pages {
 	vt_latest *latest;           /* borrowed */
 	vt_trends *trends;           /* borrowed */
 	vt_calls *calls;             /* borrowed; NULL: a map without calls */
+	vt_fleet *fleet;             /* borrowed; NULL: not in a fleet */
 };
 
 /* Register GET /, /map, /services/ and /assets/. ctx must outlive the

@@ -27,6 +27,7 @@ struct tile {
 	int idle;                  /* no checks, and nothing lately */
 	const struct vt_collector_health *self;    /* the collector's tile:
 	                                              its verdict */
+	const char *gone;          /* its owner, a collector that is gone */
 };
 
 static int cmp_tile(const void *a, const void *b)
@@ -53,7 +54,7 @@ static const struct vt_health_check_view *worst_check(
 /* Merge the two sorted lists of services into tiles (caller frees). */
 static struct tile *collect(const struct vt_health_snapshot *hs,
     const struct vt_trends_snapshot *ts, const char *filter, double now,
-    size_t *n)
+    vt_fleet *fleet, size_t *n)
 {
 	struct tile *v = vt_xmalloc((hs->nservices + ts->n + 1) * sizeof *v);
 	size_t i = 0, j = 0;
@@ -83,6 +84,9 @@ static struct tile *collect(const struct vt_health_snapshot *hs,
 			t.last_seen = tr->last_seen;
 		t.idle = t.status == VT_PAGE_LAYOUT_NONE &&
 		    vt_latest_idle(ts->interval, t.last_seen, now);
+		if (fleet && sv && sv->owner && vt_fleet_state(fleet,
+		    sv->owner, now) != VT_FLEET_UP)
+			t.gone = sv->owner;
 		v[(*n)++] = t;
 	}
 	qsort(v, *n, sizeof *v, cmp_tile);
@@ -157,7 +161,7 @@ static void render_tile(struct vt_buf *b, const struct tile *t, double now,
     int wall)
 {
 	const char *cls = vt_page_layout_status_class(t->status);
-	int stale = t->sv && t->sv->stale;
+	int stale = (t->sv && t->sv->stale) || t->gone;
 	int self = wall && strcmp(t->name, SELF_SERVICE) == 0;
 	vt_buf_printf(b, "<a class=\"tile st-%s%s%s%s%s\" href=\"/services/",
 	    cls, stale ? " is-stale" : "", t->idle ? " is-idle" : "",
@@ -169,9 +173,17 @@ static void render_tile(struct vt_buf *b, const struct tile *t, double now,
 	    "<span class=\"t-name\">", cls);
 	vt_html_text(b, t->name);
 	vt_buf_puts(b, "</span>");
-	vt_page_layout_badge(b, t->status, stale);
+	vt_page_layout_badge(b, t->status, t->sv && t->sv->stale);
 	if (t->idle)
 		vt_page_layout_badge_idle(b);
+	if (t->gone) {
+		vt_buf_puts(b, "<span class=\"badge stale not-updated\" "
+		    "title=\"NOT UPDATED: collector ");
+		vt_html_text(b, t->gone);
+		vt_buf_puts(b, " is gone\"><span class=\"icon\" aria-hidden="
+		    "\"true\">\xE2\x8C\x9B</span> <span class=\"word\">"
+		    "NOT UPDATED</span></span>");
+	}
 	vt_buf_puts(b, "</div>");
 	int verdict = t->self && t->self->verdict != VT_COLLECTOR_OK &&
 	    t->self->nreasons > 0 && (t->worst == NULL ||
@@ -306,7 +318,8 @@ void vt_pages_overview(const struct vt_health_snapshot *hs,
     double now, struct vt_buf *b)
 {
 	size_t n;
-	struct tile *t = collect(hs, ts, o->wall ? NULL : o->filter, now, &n);
+	struct tile *t = collect(hs, ts, o->wall ? NULL : o->filter, now,
+	    o->fleet, &n);
 	struct vt_collector_health self;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(t[i].name, SELF_SERVICE) == 0) {

@@ -7,6 +7,7 @@
 
 #include "collector/agg/flush.h"
 #include "collector/base/buf.h"
+#include "collector/fleet/fleet.h"
 #include "collector/health/health.h"
 #include "collector/health/health_snapshot.h"
 #include "exporters/recent/trends.h"
@@ -18,6 +19,8 @@ struct vt_overview_opts {
 	const struct vt_flush *latest;   /* the latest window, for the
 	                                    collector's verdict; NULL: its
 	                                    checks only */
+	vt_fleet *fleet;             /* NULL: not in a fleet; else services
+	                                whose owner is gone say so */
 };
 
 /* Render the overview from snapshots into out (also used by the bench). */
