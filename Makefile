@@ -92,7 +92,7 @@ $(DEPS_STAMP): contrib/ensure-deps.sh
 deps: $(DEPS_STAMP)
 
 # Tools the tests drive for real: promtool, rrdtool, rrdcached, rabbitmq-server,
-# amqp-tools, chromium, python3-statsd.
+# amqp-tools, chromium, python3-statsd, carbon-cache and python3-whisper.
 test-deps: $(DEPS_STAMP)
 	@sh contrib/ensure-deps.sh test
 

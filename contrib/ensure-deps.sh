@@ -53,6 +53,9 @@ test)
 	need_cmd amqp-publish amqp-tools
 	need_cmd openssl openssl
 	need_cmd chromium chromium
+	# test_graphite.py: a real carbon-cache, its whisper files read back
+	need_cmd carbon-cache graphite-carbon
+	need_file /usr/lib/python3/dist-packages/whisper.py python3-whisper
 	# test_deb.py builds and checks the Debian packages (as make deb)
 	need_cmd dpkg-buildpackage dpkg-dev
 	need_cmd dh debhelper
