@@ -246,6 +246,7 @@ static const char every_key[] =
     "  \"percentiles\": [99.9, 75, 25],\n"
     "  \"data_dir\": \"/var/lib/vitals\",\n"
     "  \"mapping_file\": \"/etc/vitals/statsd_mapping.yml\",\n"
+    "  \"prometheus\": {\"native_histograms\": false},\n"
     "  \"rrd\": {\"enabled\": false, \"cached\": \"unix:/run/rrdcached.sock\",\n"
     "     \"queue\": 5000, \"points_per_range\": 100,\n"
     "     \"timer_stats\": \"rate,mean,max\", \"counter_stats\": \"rate\",\n"
@@ -298,6 +299,7 @@ START_TEST(every_key_set_from_a_file)
 	ck_assert_double_eq(c.percentiles[2], 99.9);
 	ck_assert_str_eq(c.data_dir, "/var/lib/vitals");
 	ck_assert_str_eq(c.mapping_file, "/etc/vitals/statsd_mapping.yml");
+	ck_assert_int_eq(c.prom_native_histograms, 0);
 	ck_assert_int_eq(c.rrd_enabled, 0);
 	ck_assert_str_eq(c.rrd_cached, "unix:/run/rrdcached.sock");
 	ck_assert_uint_eq(c.rrd_queue, 5000);

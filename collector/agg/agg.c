@@ -747,12 +747,14 @@ struct vt_flush *vt_agg_close_window(vt_agg *a, double now, double interval)
 		.npercentiles = np,
 		.percentiles = a->cfg.percentiles,
 		.quantiles = f->quantile_store,
+		.native_histograms = a->cfg.native_histograms,
 	};
 	struct doomed expired = { vt_xcalloc(a->live + 1, sizeof(void *)), 0 };
 
 	f->seq = a->window_seq;
 	f->timestamp = now;
 	f->interval = ctx.interval;
+	f->native_histograms = a->cfg.native_histograms;
 	memcpy(f->percentiles, a->cfg.percentiles, sizeof f->percentiles);
 
 	for (size_t i = 0; i <= a->mask; i++) {

@@ -41,6 +41,9 @@ struct vt_agg_config {
 	/* Mapping rules (mapping.h), consulted only when a series is
 	 * created: NULL for none. vt_agg_create takes ownership. */
 	vt_mapping *mapping;
+	/* Timers and histograms keep a cumulative native histogram for the
+	 * Prometheus protobuf exposition (native_hist.h). */
+	int native_histograms;
 };
 
 typedef struct vt_agg vt_agg;

@@ -98,6 +98,7 @@ static void timer_fini(struct vt_metric *m)
 	struct vt_timer_state *t = m->u.timer;
 	vt_sketch_fini(&t->window);
 	vt_sketch_history_destroy(t->history);
+	vt_native_hist_release(t->native);
 	m->u.timer = NULL;
 }
 
@@ -151,6 +152,14 @@ static void timer_close(struct vt_metric *m, struct vt_metric_window *w,
 		empty_stats(w);
 		for (size_t i = 0; i < np; i++)
 			q[i] = NAN;
+	}
+	if (ctx->native_histograms) {
+		/* Only a window with values builds a new one; the flush
+		 * shares it (native_hist.h). Timers go out in seconds. */
+		t->native = vt_native_hist_add(t->native, &t->window,
+		    m->kind == VT_TIMER ? 1000 : 1);
+		if (t->native)
+			w->native = vt_native_hist_retain(t->native);
 	}
 	vt_sketch_history_add_window(t->history, &t->window, ctx->interval,
 	    ctx->percentiles, np);

@@ -19,6 +19,7 @@ struct vt_timer_state {   /* what a line touches is the first 64 bytes */
 	struct vt_sketch window;          /* this window's values */
 	struct vt_sketch_history *history;
 	double sum_total;                 /* cumulative scaled sum */
+	struct vt_native_hist *native;    /* cumulative; NULL: none yet */
 };
 
 /*
@@ -104,6 +105,7 @@ struct vt_window_ctx {          /* what a close needs besides the metric */
 	size_t npercentiles;
 	const double *percentiles;
 	double *quantiles;          /* 4 * npercentiles slots, for timers */
+	int native_histograms;      /* timers keep native histograms */
 };
 
 struct vt_kind_ops {

@@ -12,8 +12,10 @@ VT_REF_FIRST(struct vt_flush);
 static void flush_destroy(void *obj)
 {
 	struct vt_flush *f = obj;
-	for (size_t i = 0; i < f->nmetrics; i++)
+	for (size_t i = 0; i < f->nmetrics; i++) {
 		vt_series_release(f->metrics[i].series);
+		vt_native_hist_release(f->metrics[i].native);
+	}
 	free(f->metrics);
 	free(f->quantile_store);
 	free(f->bucket_store);
@@ -71,6 +73,7 @@ struct vt_flush *vt_flush_copy(const struct vt_flush *f,
 	c->interval = f->interval;
 	memcpy(c->percentiles, f->percentiles, sizeof c->percentiles);
 	c->self = f->self;
+	c->native_histograms = f->native_histograms;
 	for (size_t i = 0; i < f->nmetrics; i++) {
 		const struct vt_metric_window *w = &f->metrics[i];
 		if (keep && !keep(ctx, w))
@@ -78,6 +81,8 @@ struct vt_flush *vt_flush_copy(const struct vt_flush *f,
 		struct vt_metric_window *m = &c->metrics[c->nmetrics++];
 		*m = *w;
 		m->series = vt_series_retain(w->series);
+		if (w->native)
+			m->native = vt_native_hist_retain(w->native);
 		m->quantiles = copy_quantiles(w->quantiles, &store, np);
 		m->quantiles_1m = copy_quantiles(w->quantiles_1m, &store, np);
 		m->quantiles_5m = copy_quantiles(w->quantiles_5m, &store, np);

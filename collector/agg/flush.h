@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collector/agg/native_hist.h"
 #include "collector/agg/selfstats.h"
 #include "collector/agg/series.h"
 #include "collector/base/queue.h"
@@ -51,6 +52,10 @@ struct vt_metric_window {
 	size_t nbuckets;
 	const double *bucket_le;
 	const double *bucket_counts;
+	/* timer/histogram: its cumulative native histogram (native_hist.h),
+	 * one reference held by the flush; NULL before its first value, for
+	 * other kinds, and when native histograms are off. */
+	struct vt_native_hist *native;      /* read-only */
 };
 
 struct vt_flush {
@@ -70,6 +75,8 @@ struct vt_flush {
 	double *bucket_store;      /* backing for bucket_le/counts, owned
 	                              (NULL: none) */
 	struct vt_selfstats self;  /* the daemon's own counters at close */
+	int native_histograms;     /* timers and histograms keep native
+	                              histograms (prometheus.native_histograms) */
 };
 
 /*

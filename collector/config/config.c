@@ -39,6 +39,7 @@ static const struct vt_config defaults = {
 	.retire_after = 7 * 86400,
 	.max_metrics = 100000,
 	.self_metrics = 1,
+	.prom_native_histograms = 1,
 	.npercentiles = 4,
 	.percentiles = { 50, 90, 95, 99 },
 	.data_dir = "./vitals-data",

@@ -43,6 +43,7 @@ struct vt_config {
 	double retire_after;                /* retire_after "7d" */
 	size_t max_metrics;                 /* max_metrics 100000 */
 	int self_metrics;                   /* self_metrics true: service vitals */
+	int prom_native_histograms;         /* prometheus.native_histograms true */
 	size_t npercentiles;                /* percentiles [50, 90, 95, 99] */
 	double percentiles[VT_MAX_PERCENTILES]; /* ascending, in (0, 100) */
 	char mapping_file[VT_PATH_LEN];     /* mapping_file "" = none: a

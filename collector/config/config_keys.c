@@ -58,6 +58,9 @@ static const struct vt_cfg_key keys[] = {
 	  "vitals (its dashboard and RRD files)" },
 	{ "percentiles", VT_CFG_PERCENTILES, 0, 100, FIELD(percentiles),
 	  NULL, NULL, "timer and histogram percentiles, each in (0, 100)" },
+	{ "prometheus.native_histograms", VT_CFG_BOOL, 0, 1,
+	  FIELD(prom_native_histograms), NULL, NULL, "timers and histograms "
+	  "keep native histograms, sent to scrapers that ask for protobuf" },
 	{ "mapping_file", VT_CFG_STRING, 0, 0, FIELD(mapping_file),
 	  NULL, NULL, "a statsd_exporter mapping file (YAML) whose rules map "
 	  "names to series; \"\" = none" },

@@ -168,6 +168,7 @@ static int start_ingest(vt_daemon *d, char *err, size_t errlen)
 		.max_metrics = d->cfg.max_metrics,
 		.metric_ttl = d->cfg.metric_ttl,
 		.npercentiles = d->cfg.npercentiles,
+		.native_histograms = d->cfg.prom_native_histograms,
 	};
 	memcpy(ac.percentiles, d->cfg.percentiles, sizeof ac.percentiles);
 	/* Mapping rules: mapping_file and the "mappings" section (main.c

@@ -4,10 +4,10 @@
  * registered collectors' families.
  *
  * Ownership: struct vt_prom publishes the latest flush (set by the
- * flusher thread) and the model built from it, which the first scrape
- * after a flush builds and later scrapes reuse, in two struct
- * vt_published slots. A render takes its own references and renders
- * without any lock, so a slow scrape never delays a flush. The collector
+ * flusher thread) in a struct vt_published slot; each scrape builds its
+ * own model of it and frees it at the end. A render takes its own
+ * references and renders without any lock, so a slow scrape never delays
+ * a flush. The collector
  * table is written before the HTTP server starts and copied under the
  * mutex on each render.
  */
@@ -29,9 +29,6 @@ struct collector {
 
 struct vt_prom {
 	struct vt_published latest;     /* struct vt_flush; NULL at start */
-	struct vt_published model;      /* struct vt_prom_model, once built:
-	                                   of latest, or (for a moment
-	                                   after a flush) of an older one */
 	pthread_mutex_t lock;           /* guards the collectors */
 	struct collector collectors[VT_PROM_MAX_COLLECTORS];
 	size_t ncollectors;
@@ -41,7 +38,6 @@ struct vt_prom *vt_prom_create(void)
 {
 	struct vt_prom *p = vt_xcalloc(1, sizeof *p);
 	vt_published_init(&p->latest);
-	vt_published_init(&p->model);
 	pthread_mutex_init(&p->lock, NULL);
 	return p;
 }
@@ -50,7 +46,6 @@ void vt_prom_destroy(struct vt_prom *p)
 {
 	if (p == NULL)
 		return;
-	vt_published_fini(&p->model);
 	vt_published_fini(&p->latest);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
@@ -60,7 +55,6 @@ static int prom_flush(void *ctx, const struct vt_flush *f)
 {
 	struct vt_prom *p = ctx;
 	vt_published_set(&p->latest, vt_flush_retain(f));
-	vt_published_set(&p->model, NULL);     /* free the old one now */
 	return 0;
 }
 
@@ -82,19 +76,15 @@ void vt_prom_add_collector(struct vt_prom *p, vt_prom_collector_fn fn,
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* The model of the latest flush: the cached one when it is of that
- * flush, else built now and cached. (A build that a flush overtook
- * caches a model of the older flush, which the next scrape replaces.)
- * Returns a reference. */
+/* A model of the latest flush, built for this scrape and freed when it
+ * ends. Not cached: with a flush every 10 s and a scrape every 15 s most
+ * scrapes would rebuild it anyway, and a cached model (about 1.5 MB at
+ * 10,000 series) kept in memory between scrapes lifted the daemon's peak
+ * RSS by as much. Returns a reference. */
 static struct vt_prom_model *current_model(struct vt_prom *p)
 {
 	struct vt_flush *f = vt_published_get(&p->latest);
-	struct vt_prom_model *m = vt_published_get(&p->model);
-	if (m == NULL || vt_prom_model_flush(m) != f) {
-		vt_prom_model_release(m);
-		m = vt_prom_model_build(f);
-		vt_published_set(&p->model, vt_prom_model_retain(m));
-	}
+	struct vt_prom_model *m = vt_prom_model_build(f);
 	vt_flush_release(f);    /* the model holds its own reference */
 	return m;
 }

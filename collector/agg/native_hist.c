@@ -1,0 +1,250 @@
+/*
+ * native_hist.c - cumulative native histograms from window sketches (see
+ * native_hist.h for the re-bucketing and its error).
+ *
+ * Encoding of the buckets of one sign (all varints are LEB128):
+ *   varint(zigzag(first index)) token...
+ *   token = varint t: t & 1 == 0: the next bucket, its count minus the
+ *   previous bucket's in zigzag(t >> 1); t & 1 == 1: (t >> 1) + 1 empty
+ *   indices skipped. No bucket is ever 0 (counts only grow), so the
+ *   tokens say which indices hold something. An empty sign is no bytes.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/agg/native_hist.h"
+#include "collector/base/xmalloc.h"
+
+#define GAMMA 1.0200016094211991   /* 2^(1/35), sketch.c */
+#define VARINT_MAX 10
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* Reads one varint; on a truncated one stops at end (never happens with
+ * bytes this file wrote). */
+static uint64_t get_varint(const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t v = 0;
+	for (unsigned shift = 0; p < end && shift < 64; shift += 7) {
+		uint8_t b = *p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			break;
+	}
+	*pp = p;
+	return v;
+}
+
+static uint64_t zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+int32_t vt_native_hist_index(int32_t k, double scale)
+{
+	/* log2 of the representative 2 gamma^k / (gamma + 1), in the unit
+	 * value / scale, times 32; ceil gives the bucket (b^(j-1), b^j]. */
+	double l = (double)k / VT_SKETCH_BUCKETS_PER_OCTAVE +
+	    log2(2 / (GAMMA + 1)) - log2(scale);
+	return (int32_t)ceil(l * VT_NATIVE_HIST_PER_OCTAVE);
+}
+
+void vt_native_hist_iter_init(struct vt_native_hist_iter *it,
+    const struct vt_native_hist *h, int negative)
+{
+	memset(it, 0, sizeof *it);
+	if (h == NULL)
+		return;
+	it->p = h->data + (negative ? h->neg_off : 0);
+	it->end = h->data + (negative ? h->len : h->neg_off);
+	if (it->p < it->end)
+		it->index = (int32_t)unzigzag(get_varint(&it->p, it->end));
+}
+
+int vt_native_hist_next(struct vt_native_hist_iter *it)
+{
+	if (it->started)
+		it->index++;
+	while (it->p < it->end) {
+		uint64_t t = get_varint(&it->p, it->end);
+		if (t & 1) {
+			it->index += (int32_t)(t >> 1) + 1;
+			continue;
+		}
+		it->count += (uint64_t)unzigzag(t >> 1);
+		it->started = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The non-empty native buckets of one sketch store, ascending. */
+struct win_iter {
+	const struct vt_sketch_store *st;
+	uint32_t i;                /* next sketch slot */
+	double scale;
+	int32_t index;
+	uint64_t count;
+};
+
+static int win_next(struct win_iter *w)
+{
+	const struct vt_sketch_store *st = w->st;
+	while (w->i < st->len) {
+		if (st->counts[w->i] <= 0) {
+			w->i++;
+			continue;
+		}
+		int32_t j = vt_native_hist_index(st->offset + (int32_t)w->i,
+		    w->scale);
+		double sum = 0;
+		while (w->i < st->len) {
+			float c = st->counts[w->i];
+			if (c > 0) {
+				if (vt_native_hist_index(st->offset +
+				    (int32_t)w->i, w->scale) != j)
+					break;
+				sum += c;
+			}
+			w->i++;
+		}
+		uint64_t n = (uint64_t)llround(sum);
+		if (n == 0)
+			continue;
+		w->index = j;
+		w->count = n;
+		return 1;
+	}
+	return 0;
+}
+
+/* Writes buckets in ascending index. */
+struct writer {
+	uint8_t *p;
+	int started;
+	int32_t next;              /* index after the last bucket */
+	uint64_t prev;
+	uint64_t total;
+};
+
+static void put_bucket(struct writer *w, int32_t index, uint64_t count)
+{
+	if (!w->started) {
+		w->p += put_varint(w->p, zigzag(index));
+		w->started = 1;
+	} else if (index > w->next) {
+		w->p += put_varint(w->p,
+		    (uint64_t)(index - w->next - 1) << 1 | 1);
+	}
+	w->p += put_varint(w->p, zigzag((int64_t)(count - w->prev)) << 1);
+	w->prev = count;
+	w->next = index + 1;
+	w->total += count;
+}
+
+/* old's buckets of one sign plus the window store's, into out; returns
+ * the bytes written and adds the bucket counts to *total. */
+static size_t merge_sign(uint8_t *out, const struct vt_native_hist *old,
+    int negative, const struct vt_sketch_store *st, double scale,
+    uint64_t *total)
+{
+	struct vt_native_hist_iter a;
+	struct win_iter b = { .st = st, .scale = scale };
+	struct writer w = { .p = out };
+
+	vt_native_hist_iter_init(&a, old, negative);
+	int has_a = vt_native_hist_next(&a);
+	int has_b = st->counts ? win_next(&b) : 0;
+	while (has_a || has_b) {
+		if (has_a && (!has_b || a.index < b.index)) {
+			put_bucket(&w, a.index, a.count);
+			has_a = vt_native_hist_next(&a);
+		} else if (has_b && (!has_a || b.index < a.index)) {
+			put_bucket(&w, b.index, b.count);
+			has_b = win_next(&b);
+		} else {
+			put_bucket(&w, a.index, a.count + b.count);
+			has_a = vt_native_hist_next(&a);
+			has_b = win_next(&b);
+		}
+	}
+	*total += w.total;
+	return (size_t)(w.p - out);
+}
+
+VT_REF_FIRST(struct vt_native_hist);
+
+static void hist_destroy(void *obj)
+{
+	free(obj);
+}
+
+/* Upper bound of the bytes one sign can take after the merge: each bucket
+ * a token and a run token before it. */
+static size_t sign_bound(size_t old_bytes, const struct vt_sketch_store *st)
+{
+	return (old_bytes + st->len + 2) * 2 * VARINT_MAX;
+}
+
+struct vt_native_hist *vt_native_hist_add(struct vt_native_hist *old,
+    const struct vt_sketch *window, double scale)
+{
+	if (window->count <= 0)
+		return old;
+	uint64_t zero = (uint64_t)llround(window->zero);
+	size_t old_pos = old ? old->neg_off : 0;
+	size_t old_neg = old ? old->len - old->neg_off : 0;
+	size_t bound = sign_bound(old_pos, &window->pos) +
+	    sign_bound(old_neg, &window->neg);
+	uint8_t stack[4096];
+	uint8_t *tmp = bound <= sizeof stack ? stack : vt_xmalloc(bound);
+	uint64_t total = 0;
+
+	size_t npos = merge_sign(tmp, old, 0, &window->pos, scale, &total);
+	size_t nneg = merge_sign(tmp + npos, old, 1, &window->neg, scale,
+	    &total);
+	struct vt_native_hist *h = vt_xmalloc(sizeof *h + npos + nneg);
+	vt_ref_init(&h->ref, hist_destroy);
+	h->zero = (old ? old->zero : 0) + zero;
+	h->count = h->zero + total;
+	h->zero_threshold = VT_SKETCH_MIN_VALUE / scale;
+	h->neg_off = (uint32_t)npos;
+	h->len = (uint32_t)(npos + nneg);
+	memcpy(h->data, tmp, npos + nneg);
+	if (tmp != stack)
+		free(tmp);
+	vt_native_hist_release(old);
+	return h;
+}
+
+struct vt_native_hist *vt_native_hist_retain(const struct vt_native_hist *h)
+{
+	return vt_ref_retain(&h->ref);
+}
+
+void vt_native_hist_release(struct vt_native_hist *h)
+{
+	if (h != NULL)
+		vt_ref_release(&h->ref);
+}
+
+size_t vt_native_hist_memory(const struct vt_native_hist *h)
+{
+	return h ? sizeof *h + h->len : 0;
+}
