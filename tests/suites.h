@@ -46,6 +46,7 @@
 	X(amqp_url) \
 	X(amqp_backoff) \
 	X(amqp_link) \
+	X(fleet) \
 	X(relay_batch) \
 	X(graphite) \
 	X(data_dir)

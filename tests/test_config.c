@@ -271,6 +271,8 @@ static const char every_key[] =
     "  \"graphite\": {\"address\": \"carbon\", \"prefix\": \"dc1.stats\",\n"
     "     \"tags\": \"path\", \"max_buffer\": \"1MiB\", \"timeout\": \"2s\",\n"
     "     \"reconnect_max\": \"1m\"},\n"
+    "  \"fleet\": {\"exchange\": \"f\", \"name\": \"c1\",\n"
+    "     \"url\": \"http://c1:8080\", \"announce\": \"1s\"},\n"
     "  \"shutdown_timeout\": \"3s\",\n"
     "  \"log\": {\"level\": \"debug\"}\n"
     "}\n";
@@ -335,6 +337,10 @@ START_TEST(every_key_set_from_a_file)
 	ck_assert_uint_eq(c.graphite_max_buffer, 1u << 20);
 	ck_assert_double_eq(c.graphite_timeout, 2);
 	ck_assert_double_eq(c.graphite_reconnect_max, 60);
+	ck_assert_str_eq(c.fleet_exchange, "f");
+	ck_assert_str_eq(c.fleet_name, "c1");
+	ck_assert_str_eq(c.fleet_url, "http://c1:8080");
+	ck_assert_double_eq(c.fleet_announce, 1);
 	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), 0);
 	/* relay mode needs a broker */
 	struct vt_config r = c;
@@ -568,6 +574,52 @@ START_TEST(graphite_keys_are_validated)
 	snprintf(want, sizeof want, "vitalsd: %s: %s", FILE_NAME,
 	    bad_graphite[_i].msg);
 	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+/* The fleet's keys (docs/amqp.md, "Fleet"). */
+static const struct {
+	const char *doc;
+	const char *msg;   /* after "vitalsd: /etc/vitals.json: " */
+} bad_fleet[] = {
+	{ "{\"fleet\": {\"name\": \"a b\"}}",
+	  "fleet.name: only letters, digits, '.', '_' and '-'" },
+	{ "{\"fleet\": {\"name\": \"" "01234567890123456789012345678901"
+	  "234567890123456789012345678901234\"}}", "fleet.name: at most 64 bytes" },
+	{ "{\"fleet\": {\"url\": \"ftp://a\"}}",
+	  "fleet.url: must start with http:// or https://" },
+	{ "{\"fleet\": {\"url\": \"http://a b\"}}",
+	  "fleet.url: no spaces, quotes or control characters" },
+};
+
+START_TEST(fleet_keys_are_validated)
+{
+	struct vt_config c;
+	char err[VT_ERR_LEN * 2], want[VT_ERR_LEN * 2];
+	vt_config_defaults(&c);
+	snprintf(c.config_file, sizeof c.config_file, "%s", FILE_NAME);
+	apply_ok(&c, bad_fleet[_i].doc);
+	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), -1);
+	snprintf(want, sizeof want, "vitalsd: %s: %s", FILE_NAME,
+	    bad_fleet[_i].msg);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+START_TEST(fleet_keys_defaults_and_bounds)
+{
+	struct vt_config c;
+	char err[VT_ERR_LEN * 2];
+	vt_config_defaults(&c);
+	ck_assert_str_eq(c.fleet_exchange, "vitals.fleet");
+	ck_assert(c.fleet_announce == 5);
+	apply_ok(&c, "{\"fleet\": {\"exchange\": \"\", \"name\": \"a-1.b_2\","
+	    " \"url\": \"https://a.example:8443/v\", \"announce\": \"250ms\"}}");
+	ck_assert_int_eq(vt_config_validate(&c, err, sizeof err), 0);
+	ck_assert(c.fleet_announce == 0.25);
+	ck_assert_int_eq(vt_config_json_apply(&c, FILE_NAME,
+	    "{\"fleet\": {\"announce\": \"10ms\"}}", err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "fleet.announce"));
 }
 END_TEST
 
@@ -1128,6 +1180,9 @@ Suite *vt_test_config_suite(void)
 	tcase_add_loop_test(tc, graphite_keys_are_validated, 0,
 	    sizeof bad_graphite / sizeof bad_graphite[0]);
 	tcase_add_test(tc, graphite_keys_accept_their_forms);
+	tcase_add_loop_test(tc, fleet_keys_are_validated, 0,
+	    sizeof bad_fleet / sizeof bad_fleet[0]);
+	tcase_add_test(tc, fleet_keys_defaults_and_bounds);
 	tcase_add_loop_test(tc, duration_syntax, 0,
 	    sizeof durations / sizeof durations[0]);
 	tcase_add_test(tc, durations_as_json_numbers_and_strings);
