@@ -3,11 +3,11 @@
 node and two collectors on a consistent-hash ring, all on loopback, driven
 by the load generator over UDP (docs/benchmarks.md, "Fleet").
 
-    generator 1 --UDP--> vitalsd --relay (r1) --confirms--+
-                                                          +--> RabbitMQ: "vitals" -> "vitals.hash"
-    generator 2 --UDP--> vitalsd --relay (r2) --confirms--+      (x-consistent-hash on header service)
-                                                                 |-> queue vitals.collector.a -> collector a
-                                                                 '-> queue vitals.collector.b -> collector b
+    loadgen --UDP--> relay r1 --+                     +--> queue vitals.collector.a
+                                +--> "vitals" -->     |      --> collector a
+    loadgen --UDP--> relay r2 --+    "vitals.hash" ---+--> queue vitals.collector.b
+          (confirms)                 (consistent hash      --> collector b
+                                      on header service)
 
 The collectors run with storage on (RRD files in their temp data
 directories, the fork server and update worker as their children), their
@@ -15,18 +15,26 @@ default 10 s windows and self metrics; relays with their defaults. Both
 get `amqp.hash_exchange`; reconnects are capped at --reconnect-max (2 s)
 so a broker restart does not add a 30 s backoff to the run.
 
-Three runs, each --duration seconds of traffic from both generators
-(--rate lines/s each), then a drain (every forwarded line confirmed, the
-queues empty, two windows closed on each collector):
+After a warm-up (--warmup seconds of each traffic shape, so every name
+and RRD file exists) and --idle seconds of idle CPU, four runs, each
+--duration (25) seconds of traffic from both generators, then a drain
+(every forwarded line confirmed, the queues empty, two windows closed on
+each collector):
 
-  steady     nothing happens: lines/s end to end and the CPU of each part
-             per line (each relay, each collector with its helper
-             processes, the broker's beam.smp), over the time from the
-             first line sent until every confirmed batch was acked
-  collector  collector a gets SIGTERM a third of the way in and starts
-             again on the same queue --down seconds later
-  broker     the RabbitMQ node is stopped (rabbitmqctl stop) a third of
-             the way in and started again at once
+  steady     --rate (100,000) lines/s into each relay over --services (20)
+             services, nothing else happens: lines/s end to end and the CPU
+             of each part per line (each relay, each collector with its
+             helper processes, the broker's beam.smp), over the time from
+             the first line sent until every confirmed batch was acked
+  small      the same measured with many small messages: --small-rate
+             (2,000) lines/s into each relay over --small-services (120)
+             services, about one message per service per second
+             (relay.batch_interval); with steady, it splits the broker's
+             CPU into a cost per message and a cost per line
+  collector  steady's traffic; collector a gets SIGTERM a third of the way
+             in and starts again on the same queue --down seconds later
+  broker     steady's traffic; the RabbitMQ node is stopped (rabbitmqctl
+             stop) a third of the way in and started again at once
 
 Per run: lines sent, forwarded by the relays, confirmed by the broker
 (vitals_relay_lines_confirmed_total), counted by the collectors
@@ -38,8 +46,8 @@ socket, relay buffer full, invalid). Counted may exceed confirmed
 confirmed line and fails the run.
 
     VITALSD=build/release/vitalsd LOADGEN=build/release/vitals-loadgen \\
-        /usr/bin/python3 tests/bench/fleet.py [--rate 100000] [--duration 30]
-        [--runs steady,collector,broker] [--json FILE]
+        /usr/bin/python3 tests/bench/fleet.py [--rate 100000] [--duration 25]
+        [--runs steady,small,collector,broker] [--json FILE]
 
 The binaries are copied to the run's temp directory first, so a build
 that relinks them meanwhile does not change what is measured.
@@ -70,7 +78,8 @@ from test_helpers import Family, stat           # noqa: E402
 from bench import git_commit, machine_info      # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-RUNS = ("steady", "collector", "broker")
+RUNS = ("steady", "small", "collector", "broker")
+MEASURED = ("steady", "small")     # runs whose CPU is measured
 EXCHANGE = "vitals"
 HASH_EXCHANGE = "vitals.hash"
 FINAL_LOG = re.compile(r"final window flushed: \d+ metrics, (\d+) lines ok")
@@ -295,15 +304,15 @@ class BufferWatch(threading.Thread):
 class Generators:
     """One vitals-loadgen per relay, run side by side."""
 
-    def __init__(self, loadgen, relays, args, seconds, tmp):
+    def __init__(self, loadgen, relays, shape, seconds, tmp):
         self.procs = []
         for i, r in enumerate(relays):
             out = open(os.path.join(tmp, "loadgen-%s.json" % r.name), "w+")
             cmd = [loadgen, "--host", "127.0.0.1", "--port",
                    str(r.d.statsd_port), "--duration", "%g" % seconds,
-                   "--rate", "%g" % args.rate, "--names", str(args.names),
-                   "--services", str(args.services), "--mix", args.mix,
-                   "--seed", str(i + 1)]
+                   "--rate", "%g" % shape["rate"], "--names",
+                   str(shape["names"]), "--services", str(shape["services"]),
+                   "--mix", shape["mix"], "--seed", str(i + 1)]
             p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE,
                                  stdin=subprocess.DEVNULL)
             self.procs.append((r, p, out, cmd))
@@ -438,15 +447,27 @@ def delta(a, b, keys):
     return {k: b[k] - a[k] for k in keys}
 
 
+def shape_of(kind, args):
+    """The traffic of a run: the small-message run spreads fewer lines
+    over many more services, so each batch is small."""
+    if kind == "small":
+        return {"rate": args.small_rate, "services": args.small_services,
+                "names": max(args.names, args.small_services),
+                "mix": args.mix}
+    return {"rate": args.rate, "services": args.services,
+            "names": args.names, "mix": args.mix}
+
+
 def run(fleet, kind, args, tmp):
     """One run of --duration seconds; returns its figures."""
-    log("run %s: %d s of traffic, %s lines/s into each relay"
-        % (kind, args.duration, "{:,}".format(int(args.rate))
-           if args.rate else "unpaced"))
+    shape = shape_of(kind, args)
+    log("run %s: %d s of traffic, %s lines/s into each relay over %d "
+        "services" % (kind, args.duration, "{:,}".format(int(shape["rate"]))
+                      if shape["rate"] else "unpaced", shape["services"]))
     load0 = open("/proc/loadavg").read().split()[0]
     s0 = fleet.snapshot()
     trees = {}
-    if kind == "steady":
+    if kind in MEASURED:
         trees = {"relay " + r.name: Tree(r.d.proc.pid) for r in fleet.relays}
         trees.update({"collector " + c.name: Tree(c.d.proc.pid)
                       for c in fleet.collectors})
@@ -454,7 +475,7 @@ def run(fleet, kind, args, tmp):
         cpu0 = {k: t.sample() for k, t in trees.items()}
     gen_cpu0 = children_cpu_s()
     t0 = time.monotonic()
-    gens = Generators(args.loadgen, fleet.relays, args, args.duration, tmp)
+    gens = Generators(args.loadgen, fleet.relays, shape, args.duration, tmp)
     event = {}
     watch = BufferWatch(fleet.relays)
     watch.start()
@@ -509,7 +530,7 @@ def run(fleet, kind, args, tmp):
         b = sum(r.counts()["batches_confirmed"] for r in fleet.relays)
         a = sum(c.counts()["acked"] for c in fleet.collectors)
         return a - acked0 >= b - batches0
-    if kind == "steady":
+    if kind in MEASURED:
         wait_until(caught_up, args.drain_timeout,
                    "every confirmed batch acked", interval=0.05)
         t1 = time.monotonic()
@@ -543,7 +564,9 @@ def run(fleet, kind, args, tmp):
     counted = sum(x["lines_ok"] for x in cd.values())
     res = {
         "run": kind,
-        "rate_per_relay": args.rate,
+        "rate_per_relay": shape["rate"],
+        "services": shape["services"],
+        "names": shape["names"],
         "seconds_of_traffic": round(t_gen - t0, 2),
         "sent": sent,
         "sent_per_s": round(sum(g["offered_lines_per_s"]
@@ -576,7 +599,7 @@ def run(fleet, kind, args, tmp):
                                     - res["lost_buffer_full"]
                                     - res["invalid"])
     res.update(event)
-    if kind == "steady":
+    if kind in MEASURED:
         secs = t1 - t0
         res["end_to_end_s"] = round(secs, 3)
         res["end_to_end_lines_per_s"] = round(counted / secs)
@@ -654,14 +677,39 @@ def table(rows, header):
     return "\n".join(out)
 
 
+def broker_model(results, idle):
+    """Broker CPU (seconds per second above idle) = a * messages/s + b *
+    lines/s, solved from the steady and the small-message run; None when
+    either is missing."""
+    runs = {r["run"]: r for r in results if r["run"] in MEASURED}
+    if len(runs) != 2:
+        return None
+    rows = []
+    for r in runs.values():
+        secs = r["end_to_end_s"]
+        busy = r["cpu"]["broker"]["cpu_s"] / secs - idle.get("broker",
+                                                             0) / 100.0
+        rows.append((r["batches_confirmed"] / secs, r["confirmed"] / secs,
+                     busy))
+    (m1, l1, c1), (m2, l2, c2) = rows
+    det = m1 * l2 - m2 * l1
+    if det == 0:
+        return None
+    a = (c1 * l2 - c2 * l1) / det
+    b = (m1 * c2 - m2 * c1) / det
+    return {"us_per_message": round(a * 1e6, 1),
+            "ns_per_line": round(b * 1e9, 1)}
+
+
 def report(results, idle, args, info):
     print()
     print("fleet: 2 relays -> RabbitMQ (consistent hash on the service "
           "header) -> 2 collectors, storage on")
     print("load: %s lines/s into each relay for %g s per run, %s, %s names "
-          "over %d services" % (n(args.rate) if args.rate else "unpaced",
-                                args.duration, args.mix, n(args.names),
-                                args.services))
+          "over %d services (small: %s lines/s over %d services)"
+          % (n(args.rate) if args.rate else "unpaced", args.duration,
+             args.mix, n(args.names), args.services, n(args.small_rate),
+             args.small_services))
     print("machine: %s, %s cores, load average at start %s, before each "
           "run %s; code %s"
           % (info["cpu_model"], info["nproc"], info["loadavg"],
@@ -677,45 +725,46 @@ def report(results, idle, args, info):
                      n(r["lost_buffer_full"]), n(r["lost_unexplained"]),
                      "%.1f" % r["drained_after_s"]])
     print("Lines per run (sent by the generators; forwarded and confirmed "
-          "by the relays; counted by the collectors):")
+          "by the relays; counted by the collectors; lost before "
+          "confirmation and where):")
     print(table(rows, ["run", "sent", "forwarded", "confirmed", "counted",
                        "CONF.LOST", "dup", "lost<conf", "udp drop",
                        "buf full", "other", "drain s"]))
     print()
     for r in results:
-        if r["run"] == "steady":
-            print("steady: %s lines/s end to end (%s lines counted in %.1f s "
+        if r["run"] in MEASURED:
+            print("%s: %s lines/s end to end (%s lines counted in %.1f s "
                   "from the first line sent to the last batch acked; %s "
-                  "lines/s offered), %s messages/s of %s lines on average; "
-                  "the broker %s us of CPU per message"
-                  % (n(r["end_to_end_lines_per_s"]), n(r["counted"]),
-                     r["end_to_end_s"], n(r["sent_per_s"]),
+                  "lines/s offered); %s messages/s of %s lines on average"
+                  % (r["run"], n(r["end_to_end_lines_per_s"]),
+                     n(r["counted"]), r["end_to_end_s"], n(r["sent_per_s"]),
                      n(r["messages_per_s"]),
                      n(r["confirmed"] / r["batches_confirmed"])
-                     if r["batches_confirmed"] else "-",
-                     r["cpu"]["broker"].get("us_per_message")))
+                     if r["batches_confirmed"] else "-"))
         elif r["run"] == "collector":
             print("collector: a stopped (SIGTERM, %.1f s to exit) and back "
-                  "%.1f s later; split a/b %s/%s; %s batches retried, relay "
-                  "buffers at most %s bytes"
+                  "%.1f s later; split a/b %s/%s; %s batches retried; relay "
+                  "buffers at most %s bytes together"
                   % (r.get("stopped_in_s", 0), r.get("down_s", 0),
                      n(r["counted_by"]["a"]), n(r["counted_by"]["b"]),
                      n(r["batches_retried"]), n(r["relay_buffer_max_bytes"])))
         else:
             print("broker: node stopped in %.1f s, back after %.1f s, every "
                   "part connected after %.1f s; %s batches retried, %s "
-                  "returned; relay buffers at most %s bytes (limit %s each)"
+                  "returned; relay buffers at most %s bytes together (limit "
+                  "%s each)"
                   % (r.get("stopped_in_s", 0), r.get("node_down_s", 0),
                      r.get("down_s", 0), n(r["batches_retried"]),
                      n(r["batches_returned"]),
                      n(r["relay_buffer_max_bytes"]),
                      n(r["relay_buffer_limit_bytes"])))
-    steady = [r for r in results if r["run"] == "steady"]
-    if steady:
-        r = steady[0]
+    for r in results:
+        if r["run"] not in MEASURED:
+            continue
         print()
-        print("CPU per part, steady run (utime + stime over %.1f s; "
-              "collectors with their helper processes):" % r["end_to_end_s"])
+        print("CPU per part, %s run (utime + stime over %.1f s; collectors "
+              "with their helper processes; idle: %% of a core with no "
+              "traffic):" % (r["run"], r["end_to_end_s"]))
         rows = []
         for k, c in r["cpu"].items():
             procs = c.get("processes")
@@ -724,16 +773,26 @@ def report(results, idle, args, info):
                          n(c["lines"]),
                          "-" if c["ns_per_line"] is None
                          else "%.0f" % c["ns_per_line"],
+                         "-" if not c.get("us_per_message")
+                         else "%.0f" % c["us_per_message"],
                          "-" if not c.get("peak_rss_mb")
                          else "%.1f" % c["peak_rss_mb"],
-                         ", ".join("%s %.2f" % (p, s)
-                                   for p, s in procs.items())
+                         ", ".join("%s %.2f" % (p, v)
+                                   for p, v in procs.items())
                          if procs else ""])
         print(table(rows, ["part", "CPU s", "% core", "idle %", "lines",
-                           "ns/line", "RSS MB", "processes (CPU s)"]))
+                           "ns/line", "us/msg", "RSS MB",
+                           "processes (CPU s)"]))
+    if any(r["run"] in MEASURED for r in results):
         print("(relay: per line forwarded; collector: per line it counted; "
-              "broker: per line confirmed; fleet: the five parts per line "
-              "counted; generators are not part of the fleet)")
+              "broker: per line confirmed and per message; fleet: the five "
+              "parts per line counted; the generators are not part of the "
+              "fleet, and carry the kernel's loopback delivery)")
+    model = broker_model(results, idle)
+    if model:
+        print("broker above idle, from the two measured runs: %.0f us per "
+              "message + %.0f ns per line" % (model["us_per_message"],
+                                              model["ns_per_line"]))
     lost = [r for r in results if r["confirmed_lost"] > 0]
     print()
     if lost:
@@ -749,16 +808,24 @@ def parse_args(argv):
     ap.add_argument("--rate", type=float, default=100000,
                     help="lines/s offered to each relay (0 = unpaced); "
                     "default 100000")
-    ap.add_argument("--duration", type=float, default=30,
-                    help="seconds of traffic per run (default 30)")
+    ap.add_argument("--duration", type=float, default=25,
+                    help="seconds of traffic per run (default 25)")
     ap.add_argument("--runs", default=",".join(RUNS),
-                    help="comma-separated: steady,collector,broker")
+                    help="comma-separated, of steady,small,collector,broker "
+                    "(default all)")
     ap.add_argument("--names", type=int, default=2000)
     ap.add_argument("--services", type=int, default=20)
     ap.add_argument("--mix", choices=("counter", "mixed"), default="mixed")
-    ap.add_argument("--warmup", type=float, default=5,
-                    help="seconds of traffic before the runs, so every name "
-                    "and file exists (default 5)")
+    ap.add_argument("--small-rate", type=float, default=2000,
+                    help="lines/s into each relay in the small-message run "
+                    "(default 2000)")
+    ap.add_argument("--small-services", type=int, default=120,
+                    help="services in the small-message run (default 120, "
+                    "at most 1000; past 128 a relay's batches hold about "
+                    "one line each, see docs/fleet-sizing.md)")
+    ap.add_argument("--warmup", type=float, default=4,
+                    help="seconds of traffic of each shape before the runs, "
+                    "so every name and file exists (default 4)")
     ap.add_argument("--idle", type=float, default=5,
                     help="seconds of idle CPU measured (default 5)")
     ap.add_argument("--down", type=float, default=3,
@@ -775,9 +842,11 @@ def parse_args(argv):
     args.runs = [x for x in args.runs.split(",") if x]
     for x in args.runs:
         if x not in RUNS:
-            ap.error("unknown run %r (steady, collector, broker)" % x)
+            ap.error("unknown run %r (%s)" % (x, ", ".join(RUNS)))
     if not 1 <= args.duration <= 600:
         ap.error("--duration must be 1 to 600")
+    if not 1 <= args.small_services <= 1000 or not 1 <= args.services <= 1000:
+        ap.error("--services and --small-services must be 1 to 1000")
     if args.rate < 0:
         ap.error("--rate must be >= 0")
     return args
@@ -804,19 +873,24 @@ def main(argv=None):
     results, status, idle = [], 0, {}
     try:
         fleet.start()
-        if args.warmup > 0:
-            log("warm-up: %g s of traffic" % args.warmup)
-            gens = Generators(args.loadgen, fleet.relays, args, args.warmup,
-                              tmp)
+        # Every name (and its file) exists before anything is measured.
+        shapes = [shape_of(k, args) for k in ("steady", "small")
+                  if k in args.runs or k == "steady"]
+        for shape in shapes if args.warmup > 0 else []:
+            log("warm-up: %g s of traffic over %d services"
+                % (args.warmup, shape["services"]))
+            gens = Generators(args.loadgen, fleet.relays, shape,
+                              args.warmup, tmp)
             try:
                 gens.wait(args.warmup + 60)
             finally:
                 gens.kill()
-            fleet.drain(args.drain_timeout)
-        log("idle CPU: %g s" % args.idle)
-        idle = idle_cpu(fleet, args.idle) if args.idle > 0 else {}
+        fleet.drain(args.drain_timeout)
         # Runs start from a settled fleet: every line so far counted.
         fleet.settle_counts(args.drain_timeout)
+        if args.idle > 0:
+            log("idle CPU: %g s" % args.idle)
+            idle = idle_cpu(fleet, args.idle)
         for kind in args.runs:
             results.append(run(fleet, kind, args, tmp))
         fleet.stop()
@@ -831,7 +905,8 @@ def main(argv=None):
         report(results, idle, args, info)
         out = {"machine": info, "args": {k: v for k, v in vars(args).items()
                                          if k not in ("vitalsd", "loadgen")},
-               "idle_core_pct": idle, "runs": results}
+               "idle_core_pct": idle, "runs": results,
+               "broker_model": broker_model(results, idle)}
         if args.json:
             with open(args.json, "w") as f:
                 json.dump(out, f, indent=1)
