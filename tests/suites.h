@@ -22,6 +22,7 @@
 	X(ingest) \
 	X(names) \
 	X(prom) \
+	X(prom_proto) \
 	X(buf) \
 	X(queue) \
 	X(published) \

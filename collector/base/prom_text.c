@@ -181,5 +181,8 @@ const char *vt_prom_text_content_type(enum vt_prom_format fmt)
 	if (fmt == VT_PROM_OPENMETRICS)
 		return "application/openmetrics-text; version=1.0.0; "
 		    "charset=utf-8";
+	if (fmt == VT_PROM_PROTOBUF)
+		return "application/vnd.google.protobuf; "
+		    "proto=io.prometheus.client.MetricFamily; encoding=delimited";
 	return "text/plain; version=0.0.4; charset=utf-8";
 }

@@ -15,7 +15,11 @@
 
 enum vt_prom_format {
 	VT_PROM_TEXT,         /* text/plain; version=0.0.4 */
-	VT_PROM_OPENMETRICS   /* application/openmetrics-text; version=1.0.0 */
+	VT_PROM_OPENMETRICS,  /* application/openmetrics-text; version=1.0.0 */
+	/* Delimited io.prometheus.client.MetricFamily protobuf messages:
+	 * written by the exporter only (exporters/prom/prom_proto.h), which
+	 * asks collectors for text and re-encodes it. */
+	VT_PROM_PROTOBUF
 };
 
 enum vt_prom_type {
@@ -33,7 +37,8 @@ enum vt_prom_type {
 typedef void (*vt_prom_collector_fn)(void *ctx, struct vt_buf *out,
     enum vt_prom_format fmt);
 
-/* "text/plain; version=0.0.4; charset=utf-8" or the OpenMetrics type. */
+/* "text/plain; version=0.0.4; charset=utf-8", the OpenMetrics type, or
+ * the delimited protobuf type. */
 const char *vt_prom_text_content_type(enum vt_prom_format fmt);
 
 /* Helpers shared with collectors: write a label value / HELP text escaped

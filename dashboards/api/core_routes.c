@@ -49,7 +49,7 @@ static void get_metrics(void *ctx, const struct vt_http_request *req,
     struct vt_http_response *resp)
 {
 	struct vt_core_routes *c = ctx;
-	enum vt_prom_format fmt = vt_prom_negotiate(vt_http_header(req,
+	enum vt_prom_format fmt = vt_prom_stream_negotiate(vt_http_header(req,
 	    "Accept"));
 	struct metrics_body *mb = vt_xcalloc(1, sizeof *mb);
 	mb->stream = vt_prom_stream_open(c->prom, fmt);

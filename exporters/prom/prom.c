@@ -10,8 +10,13 @@
  * a flush. The collector
  * table is written before the HTTP server starts and copied under the
  * mutex on each render.
+ *
+ * The protobuf exposition (prom_proto.h) comes from the same model; the
+ * daemon's own families and the collectors' are asked for as text and
+ * re-encoded, a piece at a time as the text is.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +25,7 @@
 #include "collector/base/xmalloc.h"
 #include "exporters/prom/prom.h"
 #include "exporters/prom/prom_model.h"
+#include "exporters/prom/prom_proto.h"
 #include "exporters/prom/prom_self.h"
 
 struct collector {
@@ -107,6 +113,7 @@ struct vt_prom_stream {
 	enum vt_prom_format fmt;
 	enum stream_phase phase;
 	size_t next;                    /* family index to continue from */
+	struct vt_buf text;             /* protobuf: text to re-encode */
 };
 
 struct vt_prom_stream *vt_prom_stream_open(struct vt_prom *p,
@@ -121,6 +128,7 @@ struct vt_prom_stream *vt_prom_stream_open(struct vt_prom *p,
 	pthread_mutex_unlock(&p->lock);
 	s->fmt = fmt;
 	s->phase = BEFORE_SELF;
+	vt_buf_init(&s->text);
 	return s;
 }
 
@@ -142,14 +150,32 @@ size_t vt_prom_stream_next(struct vt_prom_stream *s, struct vt_buf *out)
 			break;
 		}
 		case SELF:
-			vt_prom_self_write(out, vt_prom_model_self(s->m),
-			    vt_prom_model_conflicts(s->m), s->fmt);
+			if (s->fmt == VT_PROM_PROTOBUF) {
+				vt_buf_reset(&s->text);
+				vt_prom_self_write(&s->text,
+				    vt_prom_model_self(s->m),
+				    vt_prom_model_conflicts(s->m), VT_PROM_TEXT);
+				vt_prom_proto_from_text(out, s->text.data,
+				    s->text.len);
+			} else {
+				vt_prom_self_write(out, vt_prom_model_self(s->m),
+				    vt_prom_model_conflicts(s->m), s->fmt);
+			}
 			s->phase++;
 			break;
 		case COLLECTORS:
-			for (size_t i = 0; i < s->ncollectors; i++)
-				s->collectors[i].fn(s->collectors[i].ctx, out,
-				    s->fmt);
+			for (size_t i = 0; i < s->ncollectors; i++) {
+				if (s->fmt != VT_PROM_PROTOBUF) {
+					s->collectors[i].fn(s->collectors[i].ctx,
+					    out, s->fmt);
+					continue;
+				}
+				vt_buf_reset(&s->text);
+				s->collectors[i].fn(s->collectors[i].ctx,
+				    &s->text, VT_PROM_TEXT);
+				vt_prom_proto_from_text(out, s->text.data,
+				    s->text.len);
+			}
 			s->phase++;
 			break;
 		case END:
@@ -169,6 +195,7 @@ void vt_prom_stream_close(struct vt_prom_stream *s)
 	if (s == NULL)
 		return;
 	vt_prom_model_release(s->m);
+	vt_buf_fini(&s->text);
 	free(s);
 }
 
@@ -187,4 +214,60 @@ enum vt_prom_format vt_prom_negotiate(const char *accept)
 	if (accept && strcasestr(accept, "application/openmetrics-text"))
 		return VT_PROM_OPENMETRICS;
 	return VT_PROM_TEXT;
+}
+
+/* The q value of one media range's parameters ("; q=0.5"), 1 when none. */
+static double media_q(const char *params, size_t len)
+{
+	const char *p = params, *end = params + len;
+	while (p < end) {
+		while (p < end && (*p == ';' || *p == ' ' || *p == '\t'))
+			p++;
+		if (end - p > 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+			char num[16];
+			size_t n = 0;
+			for (p += 2; p < end && *p != ';' && n + 1 < sizeof num;)
+				num[n++] = *p++;
+			num[n] = '\0';
+			return strtod(num, NULL);
+		}
+		while (p < end && *p != ';')
+			p++;
+	}
+	return 1;
+}
+
+/*
+ * The protobuf exposition when the Accept header lists the delimited
+ * MetricFamily type with a q value above 0 and no lower than any other
+ * type's; else vt_prom_negotiate. Prometheus (2.40 on, with native
+ * histograms enabled) lists it first, without a q value.
+ */
+enum vt_prom_format vt_prom_stream_negotiate(const char *accept)
+{
+	double proto_q = 0, other_q = 0;
+	const char *p = accept;
+
+	while (p && *p) {
+		size_t len = strcspn(p, ",");
+		const char *semi = memchr(p, ';', len);
+		size_t plen = semi ? (size_t)(semi - p) : len;
+		double q = media_q(p + plen, len - plen);
+		char range[512];
+		snprintf(range, sizeof range, "%.*s", (int)len, p);
+		if (strcasestr(range, "application/vnd.google.protobuf") &&
+		    strstr(range, "proto=io.prometheus.client.MetricFamily") &&
+		    strstr(range, "encoding=delimited")) {
+			if (q > proto_q)
+				proto_q = q;
+		} else if (q > other_q) {
+			other_q = q;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (proto_q > 0 && proto_q >= other_q)
+		return VT_PROM_PROTOBUF;
+	return vt_prom_negotiate(accept);
 }

@@ -1,7 +1,8 @@
 /*
  * prom.h - the Prometheus exporter: a sink that keeps the latest closed
- * window and renders it as text exposition 0.0.4 or OpenMetrics 1.0 on
- * each scrape of /metrics (SPEC 7).
+ * window and renders it as text exposition 0.0.4, OpenMetrics 1.0 or
+ * delimited protobuf (prom_proto.h, with native histograms) on each
+ * scrape of /metrics (SPEC 7).
  *
  * Thread-safety: the sink's flush runs on the flusher thread; render runs
  * on HTTP threads. They meet at the latest struct vt_flush (reference
@@ -15,6 +16,12 @@
  *   timer (ms) -> summary <name>_seconds (quantiles, _sum, _count; ms/1000;
  *                 "_seconds" is not doubled either)
  *   histogram  -> summary <name>, in the unit sent
+ *   (timers and histograms whose mapping rule says observer_type:
+ *   histogram are classic histograms instead, see prom_model.c)
+ * In the protobuf exposition, with prometheus.native_histograms on,
+ * timers and histograms are histograms with native buckets from their
+ * sketches (native_hist.h), plus the classic buckets a rule gave them,
+ * and without quantiles (a family has one type); the rest is the same.
  * Labels: service="<service>" first, then the tags, names sanitised and
  * sorted; instance, job, le, quantile, service and __* become exported_*.
  * Conflicts (the newer series, by series id, is left out and counted in
@@ -86,7 +93,15 @@ void vt_prom_stream_close(struct vt_prom_stream *s);   /* NULL ok */
 
 
 /* Choose the format from an Accept header (NULL ok): OpenMetrics only
- * when the client asks for application/openmetrics-text. */
+ * when the client asks for application/openmetrics-text. For bodies
+ * written as text (the relay's /metrics). */
 enum vt_prom_format vt_prom_negotiate(const char *accept);
+
+/* The same for a stream (vt_prom_stream_open), which can also answer in
+ * the delimited protobuf format (prom_proto.h): chosen when the Accept
+ * header lists application/vnd.google.protobuf with
+ * proto=io.prometheus.client.MetricFamily and encoding=delimited, at a q
+ * value above 0 and at least every other type's. */
+enum vt_prom_format vt_prom_stream_negotiate(const char *accept);
 
 #endif

@@ -15,7 +15,10 @@
  *      family's series are contiguous, and a duplicate series sorts right
  *      after its older twin, which keeps it out as a conflict.
  * Write then walks the families in order: one HELP/TYPE pair, then the
- * samples. The model holds a reference to its flush and is immutable once
+ * samples; or, for the protobuf exposition, one MetricFamily message per
+ * family from the same model (write_proto), where timers and histograms
+ * are histograms with native buckets when the flush keeps them. The
+ * model holds a reference to its flush and is immutable once
  * built: shared by concurrent scrapes, freed on its last release.
  */
 #include <math.h>
@@ -31,6 +34,7 @@
 #include "exporters/prom/prom.h"
 #include "exporters/prom/prom_labels.h"
 #include "exporters/prom/prom_model.h"
+#include "exporters/prom/prom_proto.h"
 
 #define NONE UINT32_MAX
 #define RESERVED_PREFIX "vitals_"
@@ -624,6 +628,124 @@ static size_t write_estimate(const struct vt_prom_model *m, size_t from,
 	return bytes;
 }
 
+/* HELP text as the text format escapes it (UTF-8 repaired), unescaped
+ * again for the protobuf string. */
+static void proto_help(struct vt_buf *help, struct vt_buf *tmp,
+    const struct kind_rule *kr, const char *metric)
+{
+	vt_buf_reset(tmp);
+	vt_prom_text_escape_help(tmp, metric);
+	vt_buf_reset(help);
+	vt_buf_puts(help, kr->help);
+	for (size_t i = 0; i < tmp->len; i++) {
+		char c = tmp->data[i];
+		if (c == '\\' && i + 1 < tmp->len)
+			c = tmp->data[++i] == 'n' ? '\n' : tmp->data[i];
+		vt_buf_putc(help, c);
+	}
+	vt_buf_puts(help, kr->help_tail);
+}
+
+static uint64_t proto_count(double v)
+{
+	return v >= 0 && v < 1.8e19 ? (uint64_t)llround(v) : 0;
+}
+
+/* One series as a Metric message. native: timers and histograms are
+ * native histograms. */
+static void write_proto_series(const struct vt_prom_model *m,
+    struct vt_buf *out, const struct entry *e, int native)
+{
+	const struct vt_metric_window *w = e->w;
+	const struct kind_rule *r = &kind_rules[e->rule];
+	size_t metric = vt_prom_proto_open(out, 4);
+	size_t sub;
+
+	vt_prom_proto_labels(out, m->arena.data + e->lab_off, e->lab_len);
+	if (r->type == VT_PROM_COUNTER || r->type == VT_PROM_GAUGE) {
+		sub = vt_prom_proto_open(out, r->type == VT_PROM_COUNTER ? 3 : 2);
+		vt_prom_proto_double(out, 1, r->type == VT_PROM_COUNTER ?
+		    w->total : w->value);
+	} else if (native || r->histogram) {
+		sub = vt_prom_proto_open(out, 7);           /* Histogram */
+		if (native)
+			vt_prom_proto_native(out, w->native, r->scale);
+		else
+			vt_prom_proto_uint(out, 1, proto_count(w->total));
+		vt_prom_proto_double(out, 2, w->sum_total / r->scale);
+		double prev = 0;
+		for (size_t i = 0; r->histogram && i < w->nbuckets; i++) {
+			double c = w->bucket_counts[i];
+			c = !(c >= prev) ? prev : c > w->total ? w->total : c;
+			prev = c;
+			size_t b = vt_prom_proto_open(out, 3);
+			vt_prom_proto_uint(out, 1, proto_count(c));
+			vt_prom_proto_double(out, 2, w->bucket_le[i]);
+			vt_prom_proto_close(out, b);
+		}
+	} else {
+		sub = vt_prom_proto_open(out, 4);           /* Summary */
+		vt_prom_proto_uint(out, 1, proto_count(w->total));
+		vt_prom_proto_double(out, 2, w->sum_total / r->scale);
+		size_t nq = m->flush->npercentiles < VT_MAX_PERCENTILES ?
+		    m->flush->npercentiles : VT_MAX_PERCENTILES;
+		for (size_t i = 0; i < nq; i++) {
+			size_t q = vt_prom_proto_open(out, 3);
+			vt_prom_proto_double(out, 1,
+			    m->flush->percentiles[i] / 100);
+			vt_prom_proto_double(out, 2, w->quantiles ?
+			    w->quantiles[i] / r->scale : (double)NAN);
+			vt_prom_proto_close(out, q);
+		}
+	}
+	vt_prom_proto_close(out, sub);
+	vt_prom_proto_close(out, metric);
+}
+
+/* vt_prom_model_write for the protobuf exposition. */
+static size_t write_proto(const struct vt_prom_model *m, struct vt_buf *out,
+    size_t from, const char *stop, size_t limit)
+{
+	struct vt_buf help, tmp, name;
+	size_t r;
+	int native = m->flush->native_histograms;
+
+	vt_buf_init(&help);
+	vt_buf_init(&tmp);
+	vt_buf_init(&name);
+	for (r = from; r < m->nfamilies; r++) {
+		const struct family *fam = &m->families[m->fam_sorted[r]];
+		const char *base = m->arena.data + fam->name_off;
+		const struct kind_rule *kr = &kind_rules[fam->kind];
+		if (stop && strcmp(base, stop) >= 0)
+			break;
+		if (limit && out->len >= limit)
+			break;
+		vt_buf_reset(&name);
+		vt_buf_append(&name, base, fam->name_len);
+		if (kr->type == VT_PROM_COUNTER)
+			vt_buf_puts(&name, "_total");
+		proto_help(&help, &tmp, kr,
+		    m->entries[fam->first].w->series->metric);
+		int nat = native && kr->type == VT_PROM_SUMMARY;
+		enum vt_prom_proto_type t =
+		    kr->type == VT_PROM_COUNTER ? VT_PROM_PROTO_COUNTER :
+		    kr->type == VT_PROM_GAUGE ? VT_PROM_PROTO_GAUGE :
+		    nat || kr->histogram ? VT_PROM_PROTO_HISTOGRAM :
+		    VT_PROM_PROTO_SUMMARY;
+		size_t mark = vt_prom_proto_family(out, name.data, name.len,
+		    help.data, help.len, t);
+		for (size_t k = m->fam_begin[r]; k < m->fam_begin[r + 1]; k++)
+			write_proto_series(m, out,
+			    &m->entries[m->accepted[k].idx], nat);
+		vt_prom_proto_close(out, mark);
+	}
+	vt_buf_fini(&help);
+	vt_buf_fini(&tmp);
+	vt_buf_fini(&name);
+	return r;
+}
+
 size_t vt_prom_model_write(const struct vt_prom_model *m,
     struct vt_buf *out, enum vt_prom_format fmt, size_t from,
     const char *stop, size_t limit)
@@ -634,6 +756,8 @@ size_t vt_prom_model_write(const struct vt_prom_model *m,
 
 	if (m->flush == NULL)
 		return from;
+	if (fmt == VT_PROM_PROTOBUF)
+		return write_proto(m, out, from, stop, limit);
 	size_t nq = m->flush->npercentiles < VT_MAX_PERCENTILES ?
 	    m->flush->npercentiles : VT_MAX_PERCENTILES;
 	for (size_t i = 0; i < nq; i++)
