@@ -24,9 +24,10 @@ CONTRIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
 
 class Prometheus:
     """One Prometheus server scraping one target every second, with its
-    TSDB in a temp dir."""
+    TSDB in a temp dir; args are more command-line flags (e.g.
+    --enable-feature=native-histograms)."""
 
-    def __init__(self, target, config_text=None):
+    def __init__(self, target, config_text=None, args=()):
         self.dir = tempfile.mkdtemp(prefix="vitals-prom-")
         self.port = free_port()
         config = os.path.join(self.dir, "prometheus.yml")
@@ -44,7 +45,7 @@ class Prometheus:
         self.proc = subprocess.Popen(
             [PROMETHEUS, "--config.file=" + config,
              "--storage.tsdb.path=" + os.path.join(self.dir, "tsdb"),
-             "--web.listen-address=127.0.0.1:%d" % self.port],
+             "--web.listen-address=127.0.0.1:%d" % self.port] + list(args),
             stdout=self.log, stderr=subprocess.STDOUT)
 
     def api(self, path, **params):
