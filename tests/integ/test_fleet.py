@@ -10,13 +10,11 @@ its services not updated; a real Prometheus finds both through
 One broker, one relay and the two collectors serve the whole module; the
 tests run in order (their names are numbered) and the last one stops b."""
 import http.client
-import json
 import os
 import stat
 import tempfile
 import shutil
 import unittest
-import urllib.parse
 
 import browser
 from harness import TestCase, Vitalsd, wait_for
@@ -204,14 +202,23 @@ class Fleet(TestCase):
         sd = self.a.get("/api/v1/sd").json()
         self.assertEqual(sorted(g["labels"]["collector"] for g in sd),
                          ["a", "b"])
-        config = ("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                  "scrape_configs:\n  - job_name: vitals\n"
-                  "    http_sd_configs:\n      - url: %s\n"
-                  "        refresh_interval: 1s\n" % self.a.url("/api/v1/sd"))
+        # the example config of contrib/, pointed at a and b
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               "..", "..", "contrib",
+                               "prometheus-fleet.yml")) as f:
+            config = f.read()
+        config = (config.replace("15s", "1s")
+                  .replace("refresh_interval: 30s", "refresh_interval: 1s")
+                  .replace("http://collector-a:8080", self.a.url(""))
+                  .replace("http://collector-b:8080", self.b.url("")))
+        config = config.replace("global:\n", "global:\n  scrape_timeout: 1s\n")
         prom = Prometheus(None, config_text=config)
         try:
             for name in ("a", "b"):
                 prom.wait_value("up", 1.0, collector=name)
+            targets = prom.api("targets")["activeTargets"]
+            self.assertEqual(sorted(t["labels"]["collector"]
+                                    for t in targets), ["a", "b"])
         finally:
             prom.stop()
 
