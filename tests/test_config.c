@@ -250,7 +250,8 @@ static const char every_key[] =
     "  \"rrd\": {\"enabled\": false, \"cached\": \"unix:/run/rrdcached.sock\",\n"
     "     \"queue\": 5000, \"points_per_range\": 100,\n"
     "     \"timer_stats\": \"rate,mean,max\", \"counter_stats\": \"rate\",\n"
-    "     \"max_archives\": false, \"retention\": \"31d\"},\n"
+    "     \"max_archives\": false, \"retention\": \"31d\",\n"
+    "     \"write_delay\": \"1m\", \"create_rate\": 50},\n"
     "  \"health\": {\"save_interval\": \"1m\", \"max_checks\": 50},\n"
     "  \"http\": {\"listen\": \"[::1]:9090\", \"token\": \"s3cret\",\n"
     "     \"max_body\": 4096, \"max_connections\": 16, \"threads\": 4,\n"
@@ -310,6 +311,8 @@ START_TEST(every_key_set_from_a_file)
 	ck_assert_str_eq(c.rrd_counter_stats, "rate");
 	ck_assert_int_eq(c.rrd_max_archives, 0);
 	ck_assert_double_eq(c.rrd_retention, 31 * 86400.0);
+	ck_assert_double_eq(c.rrd_write_delay, 60);
+	ck_assert_uint_eq(c.rrd_create_rate, 50);
 	ck_assert_double_eq(c.health_save_interval, 60);
 	ck_assert_uint_eq(c.health_max_checks, 50);
 	ck_assert_str_eq(c.http_listen, "[::1]:9090");

@@ -61,6 +61,8 @@ struct vt_config {
 	char rrd_counter_stats[16];         /* rrd.counter_stats "count,rate" */
 	int rrd_max_archives;               /* rrd.max_archives true */
 	double rrd_retention;               /* rrd.retention "366d" */
+	double rrd_write_delay;             /* rrd.write_delay "30s" */
+	size_t rrd_create_rate;             /* rrd.create_rate 500 a second */
 
 	/* healthchecks */
 	double health_save_interval;        /* health.save_interval "10s" */

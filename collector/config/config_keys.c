@@ -90,6 +90,13 @@ static const struct vt_cfg_key keys[] = {
 	  FIELD(rrd_retention), NULL, NULL, "how far back new files reach: "
 	  "the ranges (1h, 1d, 1w, 31d) shorter than it, then one of its "
 	  "length" },
+	{ "rrd.write_delay", VT_CFG_DURATION, 0, 3600, FIELD(rrd_write_delay),
+	  NULL, NULL, "how long direct writes hold a file's windows to write "
+	  "them in one update (0 = every window; a kill -9 loses at most "
+	  "this; with rrd.cached, rrdcached's -w does this)" },
+	{ "rrd.create_rate", VT_CFG_COUNT, 0, 1000000, FIELD(rrd_create_rate),
+	  NULL, NULL, "new RRD files created a second at most (0 = no bound); "
+	  "files waiting hold their windows" },
 	{ "health.save_interval", VT_CFG_DURATION, 1, DAY,
 	  FIELD(health_save_interval), NULL, NULL,
 	  "save healthcheck state to the data dir this often" },

@@ -226,6 +226,8 @@ static int start_storage(vt_daemon *d, char *err, size_t errlen)
 		.flush_interval = d->cfg.flush_interval,
 		.points = d->cfg.rrd_points,
 		.queue_max = d->cfg.rrd_queue,
+		.write_delay = d->cfg.rrd_write_delay,
+		.create_rate = (double)d->cfg.rrd_create_rate,
 		.health = vt_daemon_health_registry(d->healthd),
 	};
 	d->rrd = vt_rrd_store_create(&rc, err, errlen);

@@ -40,7 +40,9 @@ enum file_state {
 	FILE_READY,       /* exists with our data sources; last is known */
 	FILE_CLASH,       /* another (older) series owns the path */
 	FILE_MISMATCH,    /* the file has other data sources */
-	FILE_STEP         /* the file's step is not the flush interval */
+	FILE_STEP,        /* the file's step is not the flush interval */
+	FILE_WAIT         /* to be created when create_rate allows; its
+	                     windows are held meanwhile */
 };
 
 struct rrd_file {
@@ -70,6 +72,16 @@ struct rrd_file {
 	unsigned char nmap;             /* the file's data sources: */
 	unsigned char map[VT_RRD_MAX_DS];   /* index of each in the window's
 	                                   values (vt_rrd_layout_ds order) */
+	unsigned char in_held;          /* on the held list */
+	/* Write-behind (rrd_files.h): per window a header (its time; negated
+	 * when its values are those of the window before), then nmap values
+	 * for a full window. */
+	double *rows;
+	uint32_t nrows, nused, cap;     /* windows, doubles used, allocated */
+	uint32_t lastfull;              /* offset of the newest full values */
+	time_t first, due;              /* oldest window held; when it goes */
+	struct rrd_file *next_held;     /* files holding windows */
+	struct rrd_file *next_wait;     /* FILE_WAIT, oldest first */
 };
 
 struct map {
@@ -118,6 +130,16 @@ struct vt_rrd_files {
 	size_t step_mismatch;           /* FILE_STEP files found */
 	size_t step_round;              /* ... of them this round */
 	unsigned long step_seen;        /* the step of the last one */
+	/* Write-behind and creation at a bounded rate. */
+	struct rrd_file *held;          /* files holding windows */
+	struct rrd_file *wait_head, *wait_tail;
+	uint64_t nwaiting, held_rows, held_bytes;
+	time_t newest;                  /* newest window added: the clock */
+	double oldest;                  /* oldest held window, at commit */
+	double tokens, token_time;      /* creations allowed now; refilled */
+	int force;                      /* write everything held (stop) */
+	double pct[VT_MAX_PERCENTILES]; /* of the newest window prepared: */
+	size_t npct;                    /* what waiting files are made with */
 	pthread_mutex_t kind_lock;      /* guards kinds */
 	struct kind_slot *kinds;
 	size_t kind_cap, kind_n;
@@ -586,6 +608,7 @@ struct vt_rrd_files *vt_rrd_files_create(const struct vt_rrd_files_config
 static void file_free(struct rrd_file *f)
 {
 	vt_series_release(f->series);
+	free(f->rows);
 	free(f->rel);
 	free(f);
 }
@@ -754,7 +777,121 @@ static int adopt(struct vt_rrd_files *t, struct rrd_file *f, const char *path,
 	return 0;
 }
 
-/* Make f writable: create it (the first update is at ts) or adopt it. */
+/* The options and points a new file of f takes (rrd.overrides). */
+static const struct vt_rrd_layout_opts *opts_for(const struct vt_rrd_files *t,
+    const struct rrd_file *f, size_t *points)
+{
+	const struct vt_rrd_override *ov = f->series ?
+	    vt_rrd_layout_override_for(f->series->service,
+	    f->series->metric) : NULL;
+	*points = t->cfg.points;
+	if (ov == NULL)
+		return &t->opts;
+	if (ov->points)
+		*points = ov->points;
+	return &ov->opts;
+}
+
+/* A creation allowed by create_rate now (always while stopping). */
+static int take_token(struct vt_rrd_files *t)
+{
+	if (t->cfg.create_rate <= 0 || t->force)
+		return 1;
+	if (t->tokens < 1)
+		return 0;
+	t->tokens -= 1;
+	return 1;
+}
+
+/* Tokens for the time since the last refill, at most one window's. */
+static void refill(struct vt_rrd_files *t)
+{
+	double rate = t->cfg.create_rate, now = vt_clock_mono();
+	if (rate <= 0)
+		return;
+	double cap = rate * (double)(t->cfg.step ? t->cfg.step : 1);
+	t->tokens = t->token_time == 0 ? cap :
+	    t->tokens + rate * (now - t->token_time);
+	if (t->tokens > cap)
+		t->tokens = cap;
+	t->token_time = now;
+}
+
+static void release_rows(struct vt_rrd_files *t, struct rrd_file *f)
+{
+	t->held_rows -= f->nrows;
+	f->nrows = 0;
+	f->nused = 0;
+}
+
+/* Forget f's held windows (counted by the caller). */
+static void drop_rows(struct vt_rrd_files *t, struct rrd_file *f,
+    uint64_t *count)
+{
+	*count += f->nrows;
+	release_rows(t, f);
+}
+
+static void wait_push(struct vt_rrd_files *t, struct rrd_file *f)
+{
+	f->next_wait = NULL;
+	if (t->wait_tail)
+		t->wait_tail->next_wait = f;
+	else
+		t->wait_head = f;
+	t->wait_tail = f;
+	t->nwaiting++;
+}
+
+static void wait_remove(struct vt_rrd_files *t, struct rrd_file *f)
+{
+	struct rrd_file *prev = NULL;
+	for (struct rrd_file *w = t->wait_head; w; prev = w, w = w->next_wait) {
+		if (w != f)
+			continue;
+		if (prev)
+			prev->next_wait = w->next_wait;
+		else
+			t->wait_head = w->next_wait;
+		if (t->wait_tail == w)
+			t->wait_tail = prev;
+		t->nwaiting--;
+		return;
+	}
+}
+
+/* Create f's file, whose first window closes at first (its data sources
+ * already mapped into f). 0; -EEXIST when one appeared meanwhile (not
+ * adopted here); another negative errno with err set. */
+static int create_file(struct vt_rrd_files *t, struct rrd_file *f,
+    time_t first, const char *path, char *err, size_t errlen)
+{
+	struct vt_rrd_ds_list want;
+	struct vt_rrd_create_args args;
+	size_t points;
+	const struct vt_rrd_layout_opts *opts = opts_for(t, f, &points);
+	unsigned long step = t->cfg.step;
+	vt_rrd_layout_stored_ds(f->kind, t->pct, t->npct, opts, &want);
+	vt_rrd_layout_create_args_opts(&want, step, points, opts, &args);
+	return vt_rrd_updater_create(t->cfg.rrdw, path, step,
+	    first - (time_t)step, &args, err, errlen);
+}
+
+static void create_failed(struct vt_rrd_files *t, int rc, const char *err)
+{
+	if (rc == -ENOTCONN)
+		vt_log_complain(&t->c_cached, VT_LOG_WARN, LOG_SUB,
+		    "rrdcached %s: %s", vt_rrd_lib_cached_addr(t->cfg.rrdc), err);
+	else {
+		t->create_errors_round++;
+		vt_log_complain(&t->c_create, VT_LOG_ERROR, LOG_SUB,
+		    "cannot create or open files (will retry every window): "
+		    "%s", err);
+	}
+}
+
+/* Make f writable: adopt its file, create it (the first update is at ts)
+ * or, past create_rate, put it on the wait list (FILE_WAIT). */
 static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
     const struct vt_rrd_update *u, time_t ts, struct vt_rrd_round *r)
 {
@@ -762,17 +899,14 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
 	struct vt_rrd_ds_list want, all;
 	struct stat st;
 	int rc;
+	size_t points;
+	const struct vt_rrd_layout_opts *opts = opts_for(t, f, &points);
 
-	const struct vt_rrd_layout_opts *opts = &t->opts;
-	size_t points = t->cfg.points;
-	const struct vt_rrd_override *ov = f->series ?
-	    vt_rrd_layout_override_for(f->series->service,
-	    f->series->metric) : NULL;
-	if (ov) {
-		opts = &ov->opts;
-		if (ov->points)
-			points = ov->points;
-	}
+	if (f->nrows)                    /* held for a layout read before */
+		drop_rows(t, f, &r->errors);
+	t->npct = u->npercentiles > VT_MAX_PERCENTILES ? VT_MAX_PERCENTILES :
+	    u->npercentiles;
+	memcpy(t->pct, u->percentiles, t->npct * sizeof *t->pct);
 	vt_rrd_layout_ds(f->kind, u->percentiles, u->npercentiles, &all);
 	vt_rrd_layout_stored_ds(f->kind, u->percentiles, u->npercentiles,
 	    opts, &want);
@@ -788,18 +922,23 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
 			goto fail;
 		}
 		rc = adopt(t, f, path, &all, err, sizeof err);
+	} else if (t->wait_head != NULL || !take_token(t)) {
+		/* Past create_rate: made later, in order; its windows are
+		 * held meanwhile as if it existed from this one on. */
+		map_ds(f, &want, &all);
+		f->last = ts - (time_t)t->cfg.step;
+		f->wrote = 0;
+		f->created = 1;
+		set_state(t, f, FILE_WAIT);
+		wait_push(t, f);
+		return 0;
 	} else {
-		struct vt_rrd_create_args args;
-		unsigned long step = t->cfg.step;
-		vt_rrd_layout_create_args_opts(&want, step, points, opts,
-		    &args);
-		rc = vt_rrd_updater_create(t->cfg.rrdw, path, step, ts - (time_t)step,
-		    &args, err, sizeof err);
+		rc = create_file(t, f, ts, path, err, sizeof err);
 		if (rc == -EEXIST) {
 			rc = adopt(t, f, path, &all, err, sizeof err);
 		} else if (rc == 0) {
 			map_ds(f, &want, &all);
-			f->last = ts - (time_t)step;
+			f->last = ts - (time_t)t->cfg.step;
 			f->wrote = 0;
 			f->created = 1;
 			set_state(t, f, FILE_READY);
@@ -814,16 +953,37 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
 	if (f->state == FILE_MISMATCH || f->state == FILE_STEP)
 		return rc;
 fail:
-	if (rc == -ENOTCONN)
-		vt_log_complain(&t->c_cached, VT_LOG_WARN, LOG_SUB,
-		    "rrdcached %s: %s", vt_rrd_lib_cached_addr(t->cfg.rrdc), err);
-	else {
-		t->create_errors_round++;
-		vt_log_complain(&t->c_create, VT_LOG_ERROR, LOG_SUB,
-		    "cannot create or open files (will retry every window): "
-		    "%s", err);
-	}
+	create_failed(t, rc, err);
 	return rc;
+}
+
+/* Create the files waiting, oldest first, as far as create_rate allows
+ * (all of them while stopping). One that fails loses its windows and is
+ * prepared again with its next one. */
+static void create_waiting(struct vt_rrd_files *t, struct vt_rrd_round *r)
+{
+	while (t->wait_head && take_token(t)) {
+		char path[PATH_MAX + VT_RRD_REL_MAX], err[ERR_MAX];
+		struct rrd_file *f = t->wait_head;
+		wait_remove(t, f);
+		int rc = abs_path(t, f->rel, path, sizeof path) < 0 ?
+		    -ENAMETOOLONG : create_file(t, f, f->nrows ? f->first : f->last +
+		    (time_t)t->cfg.step, path, err, sizeof err);
+		if (rc == 0) {
+			set_state(t, f, FILE_READY);
+			kind_put(t, f->rel, (int)f->kind);
+			r->created++;
+			t->created_round++;
+			continue;
+		}
+		if (rc == -EEXIST)
+			snprintf(err, sizeof err, "%.4000s: made by someone else "
+			    "while it waited to be created; reading it again",
+			    path);
+		drop_rows(t, f, &r->errors);
+		set_state(t, f, FILE_NEW);
+		create_failed(t, rc, err);
+	}
 }
 
 /* ---- a round ---- */
@@ -838,6 +998,7 @@ void vt_rrd_files_begin(struct vt_rrd_files *t)
 	t->update_errors_round = t->create_errors_round = 0;
 	t->cut_round = 0;
 	t->step_round = 0;
+	refill(t);
 }
 
 /* Take the path for f unless an older series has it. */
@@ -854,8 +1015,9 @@ static int claim(struct vt_rrd_files *t, struct rrd_file *f,
 	if (o) {   /* f is older: it takes the file over */
 		map_remove(&t->paths, o, 1);
 		o->owner = 0;
-		r->conflict += o->npend;
-		o->npend = 0;
+		drop_rows(t, o, &r->conflict);
+		if (o->state == FILE_WAIT)
+			wait_remove(t, o);
 		set_state(t, o, FILE_CLASH);
 	}
 	map_insert(&t->paths, f, 1);
@@ -928,6 +1090,70 @@ static int same_value(double a, double b)
 	return a == b || (isnan(a) && isnan(b));
 }
 
+time_t vt_rrd_files_due(unsigned long delay, uint64_t path_hash,
+    time_t first)
+{
+	if (delay == 0)
+		return first;
+	time_t d = (time_t)delay, phase = (time_t)(path_hash % delay);
+	return first - (first + phase) % d + d;
+}
+
+/* Hold a window of f for write-behind (rrd_files.h): a header, then the
+ * values unless they equal the newest full window's. */
+static void hold_row(struct vt_rrd_files *t, struct rrd_file *f, time_t ts,
+    const double *v, size_t n)
+{
+	int same = f->nrows > 0;
+	for (size_t k = 0; same && k < n; k++)
+		same = same_value(f->rows[f->lastfull + k], v[k]);
+	uint32_t need = f->nused + 1 + (same ? 0 : (uint32_t)n);
+	if (need > f->cap) {
+		uint32_t cap = f->cap ? f->cap + f->cap / 2 :
+		    4 * (1 + (uint32_t)n);
+		if (cap < need)
+			cap = need;
+		f->rows = vt_xrealloc(f->rows, cap * sizeof *f->rows);
+		t->held_bytes += (cap - f->cap) * sizeof *f->rows;
+		f->cap = cap;
+	}
+	if (f->nrows == 0) {
+		f->first = ts;
+		f->due = vt_rrd_files_due((unsigned long)llround(
+		    t->cfg.write_delay), f->path_hash, ts);
+		if (!f->in_held) {
+			f->in_held = 1;
+			f->next_held = t->held;
+			t->held = f;
+		}
+	}
+	f->rows[f->nused++] = same ? -(double)ts : (double)ts;
+	if (!same) {
+		f->lastfull = f->nused;
+		memcpy(f->rows + f->nused, v, n * sizeof *v);
+		f->nused += (uint32_t)n;
+	}
+	f->nrows++;
+	t->held_rows++;
+	if (ts > t->newest)
+		t->newest = ts;
+}
+
+/* Turn f's held windows into update strings (gather). */
+static void emit_rows(struct vt_rrd_files *t, struct rrd_file *f)
+{
+	const double *vals = NULL;
+	for (uint32_t i = 0; i < f->nused;) {
+		double h = f->rows[i++];
+		if (h > 0) {
+			vals = f->rows + i;
+			i += f->nmap;
+		}
+		gather(t, f, (time_t)(h < 0 ? -h : h), vals, f->nmap);
+	}
+	release_rows(t, f);
+}
+
 /* A check's window: fold it when its status is the one written last and
  * the file was written less than VT_RRD_CHECK_REFRESH ago (1: folded).
  * When the status changed after folded windows, the old status is first
@@ -946,7 +1172,7 @@ static int fold_check(struct vt_rrd_files *t, struct rrd_file *f, time_t ts,
 		return 1;
 	}
 	if (!same && f->held > f->last)
-		gather(t, f, f->held, &f->last_value, 1);
+		hold_row(t, f, f->held, &f->last_value, 1);
 	f->held = 0;
 	return 0;
 }
@@ -1054,16 +1280,20 @@ void vt_rrd_files_add(struct vt_rrd_files *t, const struct vt_rrd_update *u,
 	if (hole != HOLE_NONE) {
 		for (size_t k = 0; k < nvalues; k++)
 			unknown[k] = NAN;
-		if (hole == HOLE_BEFORE) {
-			gather(t, f, ts - (time_t)t->cfg.step, unknown, nvalues);
-		} else {
+		if (hole == HOLE_CUT) {
 			values = unknown;
 			t->cut_round++;
 		}
 	}
 	if (f->kind == VT_RRD_CHECK && fold_check(t, f, ts, u, r))
 		return;
-	gather(t, f, ts, values, nvalues);
+	if (f->state == FILE_WAIT && f->nrows + 2 > VT_RRD_WAIT_ROWS) {
+		r->backlog++;         /* waited too long to be created */
+		return;
+	}
+	if (hole == HOLE_BEFORE)
+		hold_row(t, f, ts - (time_t)t->cfg.step, unknown, nvalues);
+	hold_row(t, f, ts, values, nvalues);
 	f->last = ts;
 	f->last_window = u->timestamp;
 	f->last_value = values[0];
@@ -1159,6 +1389,17 @@ static void send_file(struct vt_rrd_files *t, struct rrd_file *f,
 	}
 }
 
+/* Free f, out of every list (send_held took it off the held list). */
+static void forget(struct vt_rrd_files *t, struct rrd_file *f)
+{
+	if (f->state == FILE_WAIT)
+		wait_remove(t, f);
+	release_rows(t, f);
+	t->held_bytes -= f->cap * sizeof *f->rows;
+	set_state(t, f, FILE_NEW);
+	file_free(f);
+}
+
 /* Forget files whose series did not appear this round (expired). */
 static void evict(struct vt_rrd_files *t)
 {
@@ -1174,8 +1415,7 @@ static void evict(struct vt_rrd_files *t)
 			t->ids.n--;
 			if (f->owner)
 				map_remove(&t->paths, f, 1);
-			set_state(t, f, FILE_NEW);
-			file_free(f);
+			forget(t, f);
 		}
 	}
 	for (size_t i = 0; i < t->paths.nb; i++) {
@@ -1188,20 +1428,62 @@ static void evict(struct vt_rrd_files *t)
 			}
 			*pp = f->next_path;
 			t->paths.n--;
-			set_state(t, f, FILE_NEW);
-			file_free(f);
+			forget(t, f);
 		}
 	}
 }
 
+/* Write f's held windows now (answers collected later). */
+static void write_now(struct vt_rrd_files *t, struct rrd_file *f,
+    struct vt_rrd_round *r)
+{
+	emit_rows(t, f);
+	if (f->npend)
+		send_file(t, f, r);
+	f->npend = 0;
+	f->touched = 0;
+}
+
+/* Write the files that are due (all when forced, and those about to be
+ * forgotten); drop what files that cannot be written hold; keep the
+ * rest, noting the oldest window held. */
+static void send_held(struct vt_rrd_files *t, struct vt_rrd_round *r)
+{
+	struct rrd_file *keep = NULL, *next;
+	double oldest = 0;
+	for (struct rrd_file *f = t->held; f; f = next) {
+		next = f->next_held;
+		int gone = f->seen != t->round;
+		if (f->nrows == 0) {
+			f->in_held = 0;
+			continue;
+		}
+		if (f->state == FILE_READY) {
+			if (t->force || gone || t->newest >= f->due ||
+			    f->nrows >= DIRECT_ARGS_MAX) {
+				write_now(t, f, r);
+				f->in_held = 0;
+				continue;
+			}
+		} else if (f->state != FILE_WAIT || gone) {
+			drop_rows(t, f, f->state == FILE_WAIT ? &r->backlog :
+			    &r->errors);
+			f->in_held = 0;
+			continue;
+		}
+		if (oldest == 0 || (double)f->first < oldest)
+			oldest = (double)f->first;
+		f->next_held = keep;
+		keep = f;
+	}
+	t->held = keep;
+	t->oldest = oldest;
+}
+
 void vt_rrd_files_commit(struct vt_rrd_files *t, struct vt_rrd_round *r)
 {
-	for (struct rrd_file *f = t->touched; f; f = f->next_touched) {
-		if (f->npend)
-			send_file(t, f, r);
-		f->npend = 0;
-		f->touched = 0;
-	}
+	create_waiting(t, r);
+	send_held(t, r);
 	while (t->ninflight > 0)
 		collect(t, r);
 	t->touched = NULL;
@@ -1229,6 +1511,31 @@ void vt_rrd_files_commit(struct vt_rrd_files *t, struct vt_rrd_round *r)
 		    vt_rrd_lib_cached_addr(t->cfg.rrdc));
 }
 
+size_t vt_rrd_files_sync(struct vt_rrd_files *t, const char *rel,
+    struct vt_rrd_round *r)
+{
+	struct rrd_file *f = find_path(t, vt_hash(rel, strlen(rel), PATH_SEED),
+	    rel);
+	if (f == NULL || f->state != FILE_READY || f->nrows == 0)
+		return 0;
+	size_t n = f->nrows;
+	vt_buf_reset(&t->text);
+	t->npend = 0;
+	write_now(t, f, r);
+	while (t->ninflight > 0)
+		collect(t, r);
+	return n;
+}
+
+void vt_rrd_files_held(const struct vt_rrd_files *t,
+    struct vt_rrd_files_held *out)
+{
+	out->rows = t->held_rows;
+	out->bytes = t->held_bytes;
+	out->oldest = t->held_rows ? t->oldest : 0;
+	out->waiting = t->nwaiting;
+}
+
 void vt_rrd_files_write_held(struct vt_rrd_files *t, struct vt_rrd_round *r)
 {
 	vt_rrd_files_begin(t);
@@ -1238,7 +1545,7 @@ void vt_rrd_files_write_held(struct vt_rrd_files *t, struct vt_rrd_round *r)
 			if (f->kind != VT_RRD_CHECK || f->state != FILE_READY ||
 			    f->held <= f->last)
 				continue;
-			gather(t, f, f->held, &f->last_value, 1);
+			hold_row(t, f, f->held, &f->last_value, 1);
 			f->last = f->held;
 			f->held = 0;
 		}
@@ -1246,5 +1553,7 @@ void vt_rrd_files_write_held(struct vt_rrd_files *t, struct vt_rrd_round *r)
 	for (size_t i = 0; i < t->ids.nb; i++)
 		for (struct rrd_file *f = t->ids.b[i]; f; f = f->next_id)
 			f->seen = t->round;
+	t->force = 1;
 	vt_rrd_files_commit(t, r);
+	t->force = 0;
 }

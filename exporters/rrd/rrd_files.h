@@ -10,10 +10,26 @@
  *                            windows no daemon closed before it (missing
  *                            ones, the one a crash cut) are written as
  *                            unknown, never left for librrd to fill in
- *   vt_rrd_files_commit      the gathered updates go out, several windows
- *                            of a file in one call; files not seen in the
- *                            round (expired series) are forgotten
- * The one exception is vt_rrd_files_kind_of, which any thread may call.
+ *   vt_rrd_files_commit      the files that are due go out, several
+ *                            windows of a file in one call; files not seen
+ *                            in the round (expired series) are written and
+ *                            forgotten
+ * Between rounds, vt_rrd_files_sync writes one file's held rows at once
+ * (a reader is about to read it). The one exception is
+ * vt_rrd_files_kind_of, which any thread may call.
+ *
+ * Write-behind (write_delay > 0): a file's windows are held in memory,
+ * compactly (per file one growable array of doubles: per window a header
+ * with its time, then its values; a window whose values equal the one
+ * before it, as an idle counter's zeros or an idle timer's unknowns, is
+ * the header alone, negated), and written in one call when the file is
+ * due: at most write_delay after its oldest held window, at a phase taken
+ * from a hash of its path, so files come due spread over the delay rather
+ * than all in one window. A kill -9 loses what is held: at most the write
+ * delay. Files that must be created wait for a token of create_rate
+ * (files a second) and hold their windows meanwhile, at most
+ * VT_RRD_WAIT_ROWS each; later windows are dropped and counted
+ * (r->backlog) until the file exists.
  */
 #ifndef VT_RRD_FILES_H
 #define VT_RRD_FILES_H
@@ -37,7 +53,13 @@ struct vt_rrd_files_config {
 	                               goes through this worker process */
 	unsigned long step;
 	size_t points;
+	double write_delay;         /* seconds windows are held; 0: none */
+	double create_rate;         /* files created a second at most; 0: no
+	                               bound */
 };
+
+#define VT_RRD_WAIT_ROWS 256     /* windows a file waiting to be created
+                                    holds at most */
 
 /* What a round did; the caller adds these to its counters. */
 struct vt_rrd_round {
@@ -51,6 +73,8 @@ struct vt_rrd_round {
 	uint64_t folded;            /* check windows with an unchanged status,
 	                               held for a later write
 	                               (VT_RRD_CHECK_REFRESH) */
+	uint64_t backlog;           /* skipped: the file waited for creation
+	                               with VT_RRD_WAIT_ROWS windows held */
 };
 
 /* One update: a window of a metric series, or of a check (series NULL,
@@ -78,9 +102,33 @@ void vt_rrd_files_add(struct vt_rrd_files *t, const struct vt_rrd_update *u,
     struct vt_rrd_round *r);
 void vt_rrd_files_commit(struct vt_rrd_files *t, struct vt_rrd_round *r);
 
-/* Write what folding holds back (the last unchanged status of every
- * check file), as one round of its own: before the writer stops. */
+/* Write everything held (the last unchanged status of every check file,
+ * the windows write-behind holds, files waiting to be created whatever
+ * the rate), as one round of its own: before the writer stops. */
 void vt_rrd_files_write_held(struct vt_rrd_files *t, struct vt_rrd_round *r);
+
+/* Between rounds: write the windows held for the file at rel (relative
+ * path) now, so a reader sees them. Returns the windows written (0 when
+ * none were held or no such file is known). */
+size_t vt_rrd_files_sync(struct vt_rrd_files *t, const char *rel,
+    struct vt_rrd_round *r);
+
+/* What write-behind holds now: windows, their bytes (arrays allocated),
+ * the close time of the oldest (0 when none), files waiting for
+ * creation. */
+struct vt_rrd_files_held {
+	uint64_t rows;
+	uint64_t bytes;
+	double oldest;
+	uint64_t waiting;
+};
+void vt_rrd_files_held(const struct vt_rrd_files *t,
+    struct vt_rrd_files_held *out);
+
+/* The time the file with this path hash comes due when its oldest held
+ * window closed at first (for the tests of the spreading). */
+time_t vt_rrd_files_due(unsigned long delay, uint64_t path_hash,
+    time_t first);
 
 /* Files the table is writing (ready). */
 size_t vt_rrd_files_ready(const struct vt_rrd_files *t);

@@ -13,6 +13,8 @@
 #include "exporters/rrd/rrd_files.h"
 #include "exporters/rrd/rrd_read.h"
 
+#define VT_RRD_READ_SYNC_WAIT 2.0   /* seconds a read waits for the writer */
+
 struct vt_rrd_read {
 	char dir[PATH_MAX];
 	struct vt_rrdc *rrdc;
@@ -104,6 +106,10 @@ static int open_rel(vt_rrd_read *rd, struct vt_rrd_file *f, char *err,
 		return -ENOENT;
 	}
 	char why[VT_ERR_LEN];
+	/* Windows the writer still holds (write-behind) go to disk first;
+	 * past the wait the read shows what is there. */
+	if (rd->store)
+		vt_rrd_store_sync(rd->store, f->rel, VT_RRD_READ_SYNC_WAIT);
 	int rc = vt_rrd_lib_lastupdate(f->path, &f->last, &f->ds, NULL, why,
 	    sizeof why);
 	if (rc < 0) {

@@ -10,6 +10,10 @@
  *
  * With rrdcached, a file is made current (its pending updates written)
  * before a graph reads it, and fetches go through rrdcached.
+ * Direct, with write-behind: finding a file (vt_rrd_read_metric, _check)
+ * first has the store write the windows it holds for it
+ * (vt_rrd_store_sync, waiting at most 2 s), so every reader (graphs,
+ * series, the pages and alert history built on them) sees them.
  */
 #ifndef VT_RRD_READ_H
 #define VT_RRD_READ_H

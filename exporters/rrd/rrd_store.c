@@ -78,6 +78,21 @@ struct vt_rrd_store {
 	int aborting;                /* atomic: set once */
 	uint64_t errors_at_abort;    /* stats.errors when aborted */
 	uint64_t lost_windows;       /* windows dropped at shutdown */
+
+	/* Reads waiting for a file's held windows (vt_rrd_store_sync). */
+	double write_delay;
+	struct sync_req *syncs;      /* under lock, with: */
+	uint64_t sync_taken;         /* lists the writer took */
+	uint64_t sync_served;        /* ... and wrote */
+	pthread_cond_t synced;
+	int closing;                 /* atomic: destroy closed the queue */
+};
+
+/* On the reader's stack; the writer copies the path when it takes the
+ * list and never touches the request again. */
+struct sync_req {
+	const char *rel;
+	struct sync_req *next;
 };
 
 /* ---- batches (flusher thread) ---- */
@@ -232,6 +247,65 @@ static size_t write_round(vt_rrd_store *st, struct vt_queue_node *list,
 }
 
 
+/* Under lock: what write-behind holds, into the counters. */
+static void held_stats(vt_rrd_store *st, struct vt_rrd_store_stats *s)
+{
+	struct vt_rrd_files_held h;
+	vt_rrd_files_held(st->files, &h);
+	s->held_rows = h.rows;
+	s->held_bytes = h.bytes;
+	s->held_oldest = h.oldest;
+	s->files_waiting = h.waiting;
+}
+
+/* Write the files readers wait for, and wake them. */
+static void serve_syncs(vt_rrd_store *st)
+{
+	struct vt_buf rels;
+	size_t n = 0;
+	vt_buf_init(&rels);
+	pthread_mutex_lock(&st->lock);
+	for (struct sync_req *q = st->syncs; q; q = q->next, n++)
+		vt_buf_append(&rels, q->rel, strlen(q->rel) + 1);
+	st->syncs = NULL;
+	uint64_t gen = n ? ++st->sync_taken : 0;
+	pthread_mutex_unlock(&st->lock);
+	if (n == 0) {
+		vt_buf_fini(&rels);
+		return;
+	}
+	struct vt_rrd_round r = { 0 };
+	uint64_t written = 0;
+	for (size_t off = 0; off < rels.len; off += strlen(rels.data + off) + 1)
+		written += vt_rrd_files_sync(st->files, rels.data + off, &r) > 0;
+	vt_buf_fini(&rels);
+	pthread_mutex_lock(&st->lock);
+	st->stats.updates += r.updates;
+	st->stats.calls += r.calls;
+	st->stats.errors += r.errors;
+	st->stats.syncs += written;
+	held_stats(st, &st->stats);
+	st->sync_served = gen;
+	pthread_cond_broadcast(&st->synced);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* The next windows; NULL once the queue is closed and empty. With
+ * write-behind the writer wakes every 20 ms for readers waiting. */
+static struct vt_queue_node *next_windows(vt_rrd_store *st)
+{
+	for (;;) {
+		struct vt_queue_node *list = vt_queue_take(&st->q,
+		    st->write_delay > 0 ? 0.02 : -1);
+		serve_syncs(st);
+		if (list)
+			return list;
+		if (st->write_delay <= 0 ||
+		    __atomic_load_n(&st->closing, __ATOMIC_ACQUIRE))
+			return vt_queue_take(&st->q, 0);
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	vt_rrd_store *st = arg;
@@ -240,7 +314,7 @@ static void *writer_main(void *arg)
 		vt_log_info(LOG_SUB, "removed %zu half-created files left by an "
 		    "earlier crash", swept);
 	struct vt_queue_node *list;
-	while ((list = vt_queue_take(&st->q, -1)) != NULL) {
+	while ((list = next_windows(st)) != NULL) {
 		size_t nbatches = 0, nupdates = 0;
 		for (struct vt_queue_node *n = list; n; n = n->next) {
 			nbatches++;
@@ -278,6 +352,8 @@ static void *writer_main(void *arg)
 		s->errors += r.errors;
 		s->files = ready;
 		s->files_created += r.created;
+		s->skipped[VT_RRD_SKIP_CREATE_BACKLOG] += r.backlog;
+		held_stats(st, s);
 		s->last_round_seconds = took;
 		st->round_started = 0;
 		if (last > 0)
@@ -296,6 +372,9 @@ static void *writer_main(void *arg)
 	st->stats.updates += r.updates;
 	st->stats.calls += r.calls;
 	st->stats.errors += r.errors;
+	st->stats.files_created += r.created;
+	st->stats.skipped[VT_RRD_SKIP_CREATE_BACKLOG] += r.backlog;
+	held_stats(st, &st->stats);
 	pthread_mutex_unlock(&st->lock);
 	return NULL;
 }
@@ -309,6 +388,10 @@ vt_rrd_store *vt_rrd_store_create(const struct vt_rrd_store_config *cfg,
 	struct stat sb;
 	st->queue_max = cfg->queue_max ? cfg->queue_max : 1;
 	pthread_mutex_init(&st->lock, NULL);
+	vt_clock_cond_init(&st->synced);   /* waits on the monotonic clock */
+	/* rrdcached holds and batches updates itself (its -w). */
+	st->write_delay = cfg->cached && cfg->cached[0] ? 0 :
+	    cfg->write_delay;
 	vt_queue_init(&st->q, 0, st->queue_max, VT_QUEUE_KEEP |
 	    VT_QUEUE_ONE_OVER);              /* no eventfd: cannot fail */
 
@@ -336,6 +419,8 @@ vt_rrd_store *vt_rrd_store_create(const struct vt_rrd_store_config *cfg,
 		.rrdw = st->rrdw,
 		.step = vt_rrd_layout_step(cfg->flush_interval),
 		.points = cfg->points ? cfg->points : VT_RRD_DEFAULT_POINTS,
+		.write_delay = st->write_delay,
+		.create_rate = cfg->create_rate,
 	};
 	st->files = vt_rrd_files_create(&fc);
 
@@ -349,9 +434,9 @@ vt_rrd_store *vt_rrd_store_create(const struct vt_rrd_store_config *cfg,
 	st->have_cpu_clock = pthread_getcpuclockid(st->thread,
 	    &st->cpu_clock) == 0;
 	vt_log_info(LOG_SUB, "round-robin files in %s, step %lus, %zu points "
-	    "per range, %s", st->dir, fc.step, fc.points,
+	    "per range, %s, write delay %.0fs", st->dir, fc.step, fc.points,
 	    st->rrdc ? "updates through rrdcached (worker process)" :
-	    "direct updates (worker process)");
+	    "direct updates (worker process)", st->write_delay);
 	if (st->rrdc)
 		vt_log_info(LOG_SUB, "rrdcached at %s", vt_rrd_lib_cached_addr(st->rrdc));
 	return st;
@@ -454,6 +539,7 @@ void vt_rrd_store_destroy(vt_rrd_store *st)
 {
 	if (st == NULL)
 		return;
+	__atomic_store_n(&st->closing, 1, __ATOMIC_RELEASE);
 	vt_queue_close(&st->q);      /* the writer takes what is left */
 	if (st->started && join_writer(st) < 0)
 		return;              /* still in use by the stuck writer */
@@ -475,6 +561,7 @@ void vt_rrd_store_destroy(vt_rrd_store *st)
 	vt_rrd_updater_stop(st->rrdw);
 	vt_rrd_lib_cached_destroy(st->rrdc);
 	vt_queue_fini(&st->q);
+	pthread_cond_destroy(&st->synced);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -496,6 +583,39 @@ void vt_rrd_store_get_stats(vt_rrd_store *st, struct vt_rrd_store_stats *out)
 	if (st->have_cpu_clock && clock_gettime(st->cpu_clock, &ts) == 0)
 		out->writer_cpu_seconds += (double)ts.tv_sec +
 		    (double)ts.tv_nsec / 1e9;
+}
+
+int vt_rrd_store_sync(vt_rrd_store *st, const char *rel, double timeout)
+{
+	if (st == NULL || !st->started || st->write_delay <= 0 ||
+	    pthread_equal(pthread_self(), st->thread))
+		return 0;
+	struct sync_req q = { .rel = rel };
+	struct timespec ts = vt_clock_deadline(timeout);
+	int rc = 0;
+	pthread_mutex_lock(&st->lock);
+	if (st->stats.held_rows == 0 && st->stats.files_waiting == 0) {
+		pthread_mutex_unlock(&st->lock);
+		return 0;
+	}
+	q.next = st->syncs;
+	st->syncs = &q;
+	uint64_t gen = st->sync_taken + 1;    /* the list that takes q */
+	while (st->sync_served < gen && rc == 0)
+		if (pthread_cond_timedwait(&st->synced, &st->lock, &ts) ==
+		    ETIMEDOUT)
+			rc = -ETIMEDOUT;
+	if (st->sync_served < gen) {
+		for (struct sync_req **pp = &st->syncs; *pp; pp = &(*pp)->next)
+			if (*pp == &q) {   /* not taken yet: take it back */
+				*pp = q.next;
+				break;
+			}
+		st->stats.sync_timeouts++;
+		rc = -ETIMEDOUT;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return rc;
 }
 
 int vt_rrd_store_kind_of(vt_rrd_store *st, const char *rel)
@@ -532,6 +652,7 @@ void vt_rrd_store_collect(void *ctx, struct vt_buf *out,
 		[VT_RRD_SKIP_LATE] = "late",
 		[VT_RRD_SKIP_CONFLICT] = "conflict",
 		[VT_RRD_SKIP_SHUTDOWN] = "shutdown",
+		[VT_RRD_SKIP_CREATE_BACKLOG] = "create_backlog",
 	};
 	struct vt_rrd_store_stats s;
 	vt_rrd_store_get_stats(ctx, &s);
@@ -582,13 +703,32 @@ void vt_rrd_store_collect(void *ctx, struct vt_buf *out,
 	    "Updates not written, by reason: queue_full (storage behind), late "
 	    "(window not after the file's last update), conflict (file owned "
 	    "by another series or with other data sources), shutdown (still "
-	    "queued when shutdown_timeout ran out).", fmt);
+	    "queued when shutdown_timeout ran out), create_backlog (its file "
+	    "waited for rrd.create_rate with 256 windows held).", fmt);
 	for (int i = 0; i < VT_RRD_SKIP_COUNT; i++) {
 		vt_buf_printf(out, "vitals_storage_skipped_total{reason=\"%s\"} ",
 		    reasons[i]);
 		vt_prom_text_u64(out, s.skipped[i]);
 		vt_buf_putc(out, '\n');
 	}
+	put_u64(out, "vitals_storage_files_waiting", VT_PROM_GAUGE,
+	    "New files waiting to be created (rrd.create_rate), their windows "
+	    "held meanwhile.", s.files_waiting, fmt);
+	put_u64(out, "vitals_storage_held_windows", VT_PROM_GAUGE,
+	    "Windows held in memory for a later write (rrd.write_delay; one "
+	    "window of one file each).", s.held_rows, fmt);
+	put_u64(out, "vitals_storage_held_bytes", VT_PROM_GAUGE,
+	    "Memory holding those windows.", s.held_bytes, fmt);
+	put_double(out, "vitals_storage_held_oldest_timestamp_seconds",
+	    VT_PROM_GAUGE, "Close time of the oldest window held in memory "
+	    "(0: none); every window before it is on disk.", s.held_oldest,
+	    fmt);
+	put_u64(out, "vitals_storage_read_syncs", VT_PROM_COUNTER,
+	    "Reads (graphs, series) for which the writer first wrote the "
+	    "file's held windows.", s.syncs, fmt);
+	put_u64(out, "vitals_storage_read_sync_timeouts", VT_PROM_COUNTER,
+	    "Reads that stopped waiting for that and read what was on disk.",
+	    s.sync_timeouts, fmt);
 	put_u64(out, "vitals_storage_updates", VT_PROM_COUNTER,
 	    "Updates written (one file, one window).", s.updates, fmt);
 	put_u64(out, "vitals_storage_windows", VT_PROM_COUNTER,

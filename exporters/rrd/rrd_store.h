@@ -43,6 +43,15 @@
  * update, which costs much more in a multi-threaded process, and the
  * daemon itself never loads librrd.
  *
+ * Write-behind (direct mode, write_delay > 0; rrd_files.h): the writer
+ * holds each file's windows up to write_delay and writes them in one
+ * call, files coming due spread over the delay. A reader asks for the
+ * file first (vt_rrd_store_sync), so graphs and series see every closed
+ * window; stop writes everything held. A kill -9 loses what is held: at
+ * most write_delay (plus the window in progress). New files are made at
+ * most create_rate a second; files waiting hold their windows (counted:
+ * vitals_storage_files_waiting, skipped reason "create_backlog").
+ *
  * rrdcached: with `cached` set, files are still created directly (so the
  * data directory must be the one rrdcached serves, its -b), updates go
  * through rrdcached. Unix socket addresses get absolute paths; TCP
@@ -66,6 +75,9 @@ struct vt_rrd_store_config {
 	double flush_interval;      /* seconds: the RRD step (rounded) */
 	size_t points;              /* rows per archive range (~1000) */
 	size_t queue_max;           /* updates queued at most */
+	double write_delay;         /* seconds windows are held (direct mode;
+	                               rrdcached has its own -w); 0: none */
+	double create_rate;         /* new files a second at most; 0: no bound */
 	vt_health *health;          /* borrowed, must outlive the store; NULL:
 	                               no check files */
 };
@@ -76,6 +88,8 @@ enum vt_rrd_store_skip {
 	VT_RRD_SKIP_LATE,
 	VT_RRD_SKIP_CONFLICT,
 	VT_RRD_SKIP_SHUTDOWN,       /* dropped when shutdown ran out of time */
+	VT_RRD_SKIP_CREATE_BACKLOG, /* its file waited for create_rate with
+	                               VT_RRD_WAIT_ROWS windows held */
 	VT_RRD_SKIP_COUNT
 };
 
@@ -97,6 +111,13 @@ struct vt_rrd_store_stats {
 	double last_window;         /* gauge: unix time of the last window
 	                               written (0 before the first) */
 	double writer_cpu_seconds;  /* CPU time of the writer thread */
+	uint64_t held_rows;         /* gauge: windows held (write-behind) */
+	uint64_t held_bytes;        /* gauge: memory holding them */
+	double held_oldest;         /* gauge: close time of the oldest held
+	                               window (0: none) */
+	uint64_t files_waiting;     /* gauge: files waiting to be created */
+	uint64_t syncs;             /* reads that had held windows written */
+	uint64_t sync_timeouts;     /* reads that gave up waiting for that */
 };
 
 typedef struct vt_rrd_store vt_rrd_store;
@@ -140,6 +161,12 @@ void vt_rrd_store_get_stats(vt_rrd_store *st, struct vt_rrd_store_stats *out);
  * families; ctx is the store. Thread-safe. */
 void vt_rrd_store_collect(void *st, struct vt_buf *out,
     enum vt_prom_format fmt);
+
+/* Before a read of the file at rel (relative path): have the writer
+ * write what it holds for it, waiting at most timeout seconds. 0 (also
+ * when nothing is held, or without write-behind), -ETIMEDOUT (the read
+ * goes on with what is on disk). Any thread but the writer's. NULL ok. */
+int vt_rrd_store_sync(vt_rrd_store *st, const char *rel, double timeout);
 
 /* The kind of the series written to rel (a relative path from
  * rrd_layout) since start, or -1 when unknown. Thread-safe. */

@@ -137,11 +137,17 @@ class Vitalsd:
             self.args += ["--flush", flush]
         # The daemon's own service (self_metrics) would add its series to
         # every count a test makes; tests that want it ask for it.
+        # Storage writes every window at once (rrd.write_delay 0) so tests
+        # can read files with rrdtool as soon as a window closed; tests of
+        # write-behind ask for a delay.
         if config is None:
-            config = {"self_metrics": False}
+            config = {"self_metrics": False, "rrd": {"write_delay": 0}}
         elif isinstance(config, dict):
             config = dict(config)
             config.setdefault("self_metrics", False)
+            if isinstance(config.get("rrd", {}), dict):
+                config["rrd"] = dict(config.get("rrd", {}))
+                config["rrd"].setdefault("write_delay", 0)
         if config is not None:
             path = os.path.join(self.dir, "vitals.json")
             with open(path, "w") as f:

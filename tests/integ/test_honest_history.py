@@ -22,6 +22,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.parse
 
 from harness import TestCase, Vitalsd, VITALSD, wait_for
 
@@ -66,13 +67,36 @@ class Client(threading.Thread):
         return least, most
 
 
-def rrd_last(path):
+# The default storage: windows held up to rrd.write_delay (read through
+# the daemon, sync(), to see them before it writes them).
+WRITE_BEHIND = {"rrd": {"write_delay": "30s"}}
+
+
+def sync(d, path):
+    """Have the daemon write what it holds for path (rrd.write_delay):
+    any read of a file through it does that first."""
+    parts = os.path.relpath(path, d.data_dir)[:-len(".rrd")].split("/")
+    if len(parts) == 4 and parts[1] == "checks":
+        q = {"service": parts[0], "instance": parts[2], "check": parts[3]}
+    else:
+        q = {"service": parts[0], "metric": "/".join(parts[1:])}
+    try:
+        d.get("/api/v1/series?" + urllib.parse.urlencode(q))
+    except Exception:          # no file yet: nothing to write either
+        pass
+
+
+def rrd_last(path, d=None):
+    if d is not None:
+        sync(d, path)
     r = subprocess.run(["rrdtool", "last", path], capture_output=True,
                        text=True, timeout=30)
     return int(r.stdout.strip()) if r.returncode == 0 else 0
 
 
-def last_status(path):
+def last_status(path, d=None):
+    if d is not None:
+        sync(d, path)
     r = subprocess.run(["rrdtool", "lastupdate", path], capture_output=True,
                        text=True, timeout=30)
     try:
@@ -123,7 +147,7 @@ class HonestHistoryTest(TestCase):
         # Mid-window, at least three whole windows after the first.
         b = next_boundary(step, time.time() + 2 * step)
         time.sleep(max(0.0, b + step / 2.0 - time.time()))
-        wait_for(lambda: rrd_last(path) >= b, timeout=step,
+        wait_for(lambda: rrd_last(path, d) >= b, timeout=step,
                  what="the window before the kill on disk")
         before()
         killed_at = time.time()
@@ -156,7 +180,7 @@ class HonestHistoryTest(TestCase):
                              "holds %r" % (what, end, rows[end]))
 
     def run_case(self, step, delay):
-        d = Vitalsd(flush="%ds" % step)
+        d = Vitalsd(flush="%ds" % step, config=WRITE_BEHIND)
         steady = pause = None
         try:
             d.start()
@@ -174,16 +198,17 @@ class HonestHistoryTest(TestCase):
             # window after the restart: the file's first update after the
             # crash comes two or more windows later.
             killed_end, killed_at, began, ready = \
-                self.kill_mid_window_and_restart(d, step, req, delay,
-                                                 pause.on.clear)
+                self.kill_mid_window_and_restart(
+                    d, step, req, delay,
+                    lambda: (rrd_last(paused, d), pause.on.clear()))
             quiet_until = next_boundary(step, ready) + step / 2.0
             time.sleep(max(0.0, quiet_until - time.time()))
             pause.on.set()
             resumed = time.time()
             # Three whole windows after the paused one resumed.
             last = next_boundary(step, resumed) + 3 * step
-            wait_for(lambda: rrd_last(req) >= last and
-                     rrd_last(paused) >= last, timeout=6 * step,
+            wait_for(lambda: rrd_last(req, d) >= last and
+                     rrd_last(paused, d) >= last, timeout=6 * step,
                      what="three windows after the restart")
             steady.stop.set()
             pause.stop.set()
@@ -256,7 +281,7 @@ class HonestHistoryTest(TestCase):
         folded for up to 5 minutes), so a status written after a crash
         would stand for the time nobody watched: it is unknown up to the
         window the new daemon first closed."""
-        d = Vitalsd(flush="2s")
+        d = Vitalsd(flush="2s", config=WRITE_BEHIND)
         try:
             d.start()
             d.send_udp("_sc|pay.db|1|m:slow")
@@ -277,7 +302,7 @@ class HonestHistoryTest(TestCase):
             d.start()
             ready = time.time()
             d.send_udp("_sc|pay.db|2|m:down")
-            wait_for(lambda: last_status(path) == 2, timeout=20,
+            wait_for(lambda: last_status(path, d) == 2, timeout=20,
                      what="the new status on disk")
             self.assertEqual(d.stop(), 0, d.log_text())
             last = rrd_last(path)
