@@ -10,6 +10,7 @@ with python3-whisper, and carbon's own TaggedSeries says which file a
 tagged series lives in. Also: carbon away at start, then started (the
 sender reconnects and every buffered window arrives, each once), and a
 tiny buffer with carbon away (what does not fit is counted)."""
+import json
 import os
 import shutil
 import signal
@@ -22,7 +23,7 @@ import statsd
 import whisper
 from carbon.util import TaggedSeries
 
-from harness import TestCase, Vitalsd, free_port, wait_for
+from harness import TestCase, Vitalsd, free_port, run_vitalsd, wait_for
 
 CARBON = "/usr/bin/carbon-cache"
 
@@ -277,3 +278,24 @@ class CarbonAway(TestCase):
             self.assertEqual(d.value("vitals_graphite_sent_total"), 0.0)
             self.assertEqual(d.value("vitals_graphite_connected"), 0.0)
             self.assertIn("graphite: buffer full", d.log_text())
+
+
+class BadKeys(TestCase):
+
+    def test_a_bad_graphite_key_exits_2_naming_file_and_key(self):
+        cases = [
+            ({"address": "carbon:"}, "graphite.address: expected host:port"),
+            ({"tags": "labels"}, "graphite.tags: expected \"graphite\""),
+            ({"prefix": "a b"}, "graphite.prefix: expected dot-separated"),
+            ({"max_buffer": 10}, "graphite.max_buffer: must be between"),
+        ]
+        d = tempfile.mkdtemp(prefix="vitals-graphite-keys-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, "vitals.json")
+        for graphite, want in cases:
+            with open(path, "w") as f:
+                f.write('{\n  "graphite": %s\n}\n' % json.dumps(graphite))
+            r = run_vitalsd(["-c", path, "--check-config"])
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+            self.assertIn("vitalsd: %s: %s" % (path, want), r.stderr)
