@@ -128,7 +128,7 @@ static struct vt_series *series(enum vt_kind kind, const char *service,
 {
 	struct vt_slice svc = { service, strlen(service) };
 	struct vt_slice met = { metric, strlen(metric) };
-	struct vt_slice keys[4], vals[4];
+	struct vt_slice keys[16], vals[16];
 	for (size_t i = 0; i < nlabels; i++) {
 		keys[i] = (struct vt_slice){ kv[2 * i], strlen(kv[2 * i]) };
 		vals[i] = (struct vt_slice){ kv[2 * i + 1],
@@ -222,7 +222,7 @@ START_TEST(window_as_graphite_tags)
 	struct vt_graphite_names n = { "stats", VT_GRAPHITE_TAGS_GRAPHITE };
 	struct vt_buf b;
 	vt_buf_init(&b);
-	size_t lines = vt_graphite_format(&b, &n, f, 1700000000);
+	size_t lines = vt_graphite_format(&b, &n, f, 1700000000, NULL);
 	ck_assert_str_eq(b.data, graphite_tags);
 	ck_assert_uint_eq(lines, 16);
 	vt_buf_fini(&b);
@@ -236,7 +236,7 @@ START_TEST(window_with_tags_in_the_path)
 	struct vt_graphite_names n = { "dc1.vitals", VT_GRAPHITE_TAGS_PATH };
 	struct vt_buf b;
 	vt_buf_init(&b);
-	vt_graphite_format(&b, &n, f, 1700000000);
+	vt_graphite_format(&b, &n, f, 1700000000, NULL);
 	const char *first = "dc1.vitals.counters.api.http.requests.canary.true."
 	    "name.x_y.route.-pay.count 30 1700000000\n"
 	    "dc1.vitals.counters.api.http.requests.canary.true."
@@ -264,7 +264,7 @@ START_TEST(every_line_has_three_fields)
 		struct vt_graphite_names n = { "", (enum vt_graphite_tags)mode };
 		struct vt_buf b;
 		vt_buf_init(&b);
-		ck_assert_uint_eq(vt_graphite_format(&b, &n, f, 1), 1);
+		ck_assert_uint_eq(vt_graphite_format(&b, &n, f, 1, NULL), 1);
 		ck_assert_uint_eq(b.data[b.len - 1], '\n');
 		ck_assert_ptr_eq(strchr(b.data, '\n'), b.data + b.len - 1);
 		char *sp = strchr(b.data, ' ');
@@ -277,6 +277,51 @@ START_TEST(every_line_has_three_fields)
 			ck_assert_msg(strchr("abcdefghijklmnopqrstuvwxyz"
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.;=", *p),
 			    "byte 0x%02x in %s", (unsigned char)*p, b.data);
+		vt_buf_fini(&b);
+	}
+	vt_flush_release(f);
+}
+END_TEST
+
+/* A series whose tags make a line longer than carbon takes is left out
+ * and counted; the rest of the window is sent. */
+START_TEST(overlong_lines_are_left_out_and_counted)
+{
+	static char keys[12][VT_GRAPHITE_COMPONENT_MAX + 1];
+	static char vals[12][VT_GRAPHITE_COMPONENT_MAX + 1];
+	const char *kv[24];
+	for (size_t i = 0; i < 12; i++) {
+		memset(keys[i], 'k', VT_GRAPHITE_COMPONENT_MAX);
+		keys[i][0] = (char)('a' + i);
+		memset(vals[i], 'v', VT_GRAPHITE_COMPONENT_MAX);
+		kv[2 * i] = keys[i];
+		kv[2 * i + 1] = vals[i];
+	}
+	struct vt_flush *f = vt_flush_create(2, 0, 0);
+	f->timestamp = 1;
+	/* 4 tags of 2 x 200 bytes: a line of about 1.6 KB, sent */
+	struct vt_metric_window *w = &f->metrics[f->nmetrics++];
+	w->series = series(VT_GAUGE, "svc", "m", 4, kv);
+	w->samples = 1;
+	w->value = 1;
+	/* 12 of them: about 4.8 KB a line, left out */
+	w = &f->metrics[f->nmetrics++];
+	w->series = series(VT_COUNTER, "svc", "c", 12, kv);
+	w->samples = 1;
+	w->count = 1;
+	for (int mode = 0; mode < 2; mode++) {
+		struct vt_graphite_names n = { "stats",
+		    (enum vt_graphite_tags)mode };
+		struct vt_buf b;
+		vt_buf_init(&b);
+		size_t too_long = 0;
+		ck_assert_uint_eq(vt_graphite_format(&b, &n, f, 1, &too_long),
+		    1);
+		ck_assert_uint_eq(too_long, 2);         /* count and rate */
+		ck_assert_int_eq(strncmp(b.data, "stats.gauges.svc.m", 18), 0);
+		ck_assert_uint_gt(b.len, 1600);
+		ck_assert_uint_le(b.len, VT_GRAPHITE_LINE_MAX);
+		ck_assert_ptr_eq(strchr(b.data, '\n'), b.data + b.len - 1);
 		vt_buf_fini(&b);
 	}
 	vt_flush_release(f);
@@ -469,6 +514,7 @@ Suite *vt_test_graphite_suite(void)
 	tcase_add_test(tc, window_as_graphite_tags);
 	tcase_add_test(tc, window_with_tags_in_the_path);
 	tcase_add_test(tc, every_line_has_three_fields);
+	tcase_add_test(tc, overlong_lines_are_left_out_and_counted);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sender");
 	tcase_set_timeout(tc, 30);

@@ -123,12 +123,24 @@ static void put_tags(struct vt_buf *out, const struct vt_graphite_names *n,
 	}
 }
 
+/* What the lines of one window are written into. */
+struct lines {
+	struct vt_buf *out;
+	const struct vt_graphite_names *n;
+	long long ts;
+	size_t too_long;
+};
+
 /* One line: base path, ".stat" (NULL: none), tags, value, time. Values
- * that are not finite are left out. Returns 1 when written. */
-static size_t put_line(struct vt_buf *out, const struct vt_graphite_names *n,
-    const char *kind, const struct vt_series *s, const char *stat,
-    double v, long long ts)
+ * that are not finite and lines over VT_GRAPHITE_LINE_MAX are left out.
+ * Returns 1 when written. */
+static size_t put_line(struct lines *l, const char *kind,
+    const struct vt_series *s, const char *stat, double v)
 {
+	struct vt_buf *out = l->out;
+	const struct vt_graphite_names *n = l->n;
+	long long ts = l->ts;
+	size_t start = out->len;
 	if (!isfinite(v))
 		return 0;
 	put_base(out, n, kind, s);
@@ -140,6 +152,12 @@ static size_t put_line(struct vt_buf *out, const struct vt_graphite_names *n,
 	vt_buf_putc(out, ' ');
 	vt_buf_put_double(out, v == 0 ? 0 : v);   /* no "-0" */
 	vt_buf_printf(out, " %lld\n", ts);
+	if (out->len - start > VT_GRAPHITE_LINE_MAX) {
+		out->len = start;
+		out->data[start] = '\0';
+		l->too_long++;
+		return 0;
+	}
 	return 1;
 }
 
@@ -152,65 +170,63 @@ static void percentile_stat(char *out, size_t outlen, double p)
 			*c = '_';
 }
 
-static size_t put_timer(struct vt_buf *out, const struct vt_graphite_names *n,
-    const struct vt_flush *f, const struct vt_metric_window *w,
-    long long ts)
+static size_t put_timer(struct lines *l, const struct vt_flush *f,
+    const struct vt_metric_window *w)
 {
 	const struct vt_series *s = w->series;
 	const char *k = "timers";
 	size_t lines = 0;
-	lines += put_line(out, n, k, s, "count", w->count, ts);
-	lines += put_line(out, n, k, s, "count_ps", w->rate, ts);
+	lines += put_line(l, k, s, "count", w->count);
+	lines += put_line(l, k, s, "count_ps", w->rate);
 	if (w->samples == 0)
 		return lines;
-	lines += put_line(out, n, k, s, "sum", w->sum, ts);
-	lines += put_line(out, n, k, s, "mean", w->mean, ts);
-	lines += put_line(out, n, k, s, "lower", w->min, ts);
-	lines += put_line(out, n, k, s, "upper", w->max, ts);
-	lines += put_line(out, n, k, s, "std", w->stddev, ts);
+	lines += put_line(l, k, s, "sum", w->sum);
+	lines += put_line(l, k, s, "mean", w->mean);
+	lines += put_line(l, k, s, "lower", w->min);
+	lines += put_line(l, k, s, "upper", w->max);
+	lines += put_line(l, k, s, "std", w->stddev);
 	for (size_t i = 0; w->quantiles && i < f->npercentiles &&
 	    i < VT_MAX_PERCENTILES; i++) {
 		char stat[48];
 		if (f->percentiles[i] == 50)
-			lines += put_line(out, n, k, s, "median",
-			    w->quantiles[i], ts);
+			lines += put_line(l, k, s, "median", w->quantiles[i]);
 		percentile_stat(stat, sizeof stat, f->percentiles[i]);
-		lines += put_line(out, n, k, s, stat, w->quantiles[i], ts);
+		lines += put_line(l, k, s, stat, w->quantiles[i]);
 	}
 	return lines;
 }
 
 size_t vt_graphite_format(struct vt_buf *out,
     const struct vt_graphite_names *n, const struct vt_flush *f,
-    long long ts)
+    long long ts, size_t *too_long)
 {
+	struct lines l = { .out = out, .n = n, .ts = ts };
 	size_t lines = 0;
 	for (size_t i = 0; i < f->nmetrics; i++) {
 		const struct vt_metric_window *w = &f->metrics[i];
 		const struct vt_series *s = w->series;
 		switch (s->kind) {
 		case VT_COUNTER:
-			lines += put_line(out, n, "counters", s, "count",
-			    w->count, ts);
-			lines += put_line(out, n, "counters", s, "rate",
-			    w->rate, ts);
+			lines += put_line(&l, "counters", s, "count",
+			    w->count);
+			lines += put_line(&l, "counters", s, "rate", w->rate);
 			break;
 		case VT_TIMER:
 		case VT_HISTOGRAM:
-			lines += put_timer(out, n, f, w, ts);
+			lines += put_timer(&l, f, w);
 			break;
 		case VT_GAUGE:
-			lines += put_line(out, n, "gauges", s, NULL, w->value,
-			    ts);
+			lines += put_line(&l, "gauges", s, NULL, w->value);
 			break;
 		case VT_SET:
-			lines += put_line(out, n, "sets", s, "count", w->value,
-			    ts);
+			lines += put_line(&l, "sets", s, "count", w->value);
 			break;
 		case VT_KIND_COUNT:
 			break;
 		}
 	}
+	if (too_long)
+		*too_long += l.too_long;
 	return lines;
 }
 
@@ -274,7 +290,11 @@ int vt_graphite_flush(void *ctx, const struct vt_flush *f)
 		ts = g->last_ts + 1;
 	g->last_ts = ts;
 	vt_buf_reset(&g->text);
-	size_t lines = vt_graphite_format(&g->text, &g->names, f, ts);
+	size_t too_long = 0;
+	size_t lines = vt_graphite_format(&g->text, &g->names, f, ts,
+	    &too_long);
+	if (too_long > 0)
+		count_drop(g, VT_GRAPHITE_DROP_TOO_LONG, too_long);
 	if (lines == 0)
 		return 0;
 	struct chunk *c = vt_xcalloc(1, sizeof *c);
@@ -651,6 +671,7 @@ void vt_graphite_collect(void *ctx, struct vt_buf *out,
 	static const char *const reasons[VT_GRAPHITE_DROP_COUNT] = {
 		[VT_GRAPHITE_DROP_BUFFER_FULL] = "buffer_full",
 		[VT_GRAPHITE_DROP_SHUTDOWN] = "shutdown",
+		[VT_GRAPHITE_DROP_TOO_LONG] = "too_long",
 	};
 	struct vt_graphite_stats s;
 	vt_graphite_get_stats(ctx, &s);
@@ -669,7 +690,8 @@ void vt_graphite_collect(void *ctx, struct vt_buf *out,
 	    strlen("vitals_graphite_dropped"), VT_PROM_COUNTER,
 	    "Graphite lines not sent, by reason: buffer_full (the window did "
 	    "not fit in graphite.max_buffer: carbon away or slow), shutdown "
-	    "(still unsent when shutdown_timeout ran out).", fmt);
+	    "(still unsent when shutdown_timeout ran out), too_long (a line "
+	    "over 4096 bytes, from a name with many long tags).", fmt);
 	for (int i = 0; i < VT_GRAPHITE_DROP_COUNT; i++) {
 		vt_buf_printf(out, "vitals_graphite_dropped_total{reason=\"%s\"} ",
 		    reasons[i]);

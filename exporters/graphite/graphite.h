@@ -19,7 +19,8 @@
  * count_<p> (the quantile sketch knows where a percentile lies, not the
  * exact sum of the values under it), sum_squares, and timer statistics of
  * a window without samples (only count and count_ps, both 0, are sent).
- * A value that is not finite is never sent.
+ * A value that is not finite is never sent, nor a line longer than
+ * VT_GRAPHITE_LINE_MAX (counted).
  *
  * Names are hostile input. Each path component keeps [A-Za-z0-9_-]; a
  * space or tab becomes '_', '/' becomes '-', every other byte (dots of a
@@ -64,6 +65,11 @@
 
 #define VT_GRAPHITE_DEFAULT_PORT 2003
 #define VT_GRAPHITE_COMPONENT_MAX 200   /* bytes of one path component */
+/* Longest line sent, '\n' included. carbon closes a connection on a line
+ * over 16 KiB, which would refuse the same window again and again; a name
+ * with many long tags can come near that, so longer lines are left out
+ * (and counted). */
+#define VT_GRAPHITE_LINE_MAX 4096
 
 enum vt_graphite_tags {
 	VT_GRAPHITE_TAGS_GRAPHITE = 0,   /* "graphite": path;k=v */
@@ -86,10 +92,12 @@ void vt_graphite_component(struct vt_buf *out, const char *s, size_t len);
  * "_" when nothing is left. */
 void vt_graphite_dotted(struct vt_buf *out, const char *s);
 
-/* Append every line of window f with timestamp ts; returns the lines. */
+/* Append every line of window f with timestamp ts; returns the lines.
+ * Lines longer than VT_GRAPHITE_LINE_MAX are left out and added to
+ * *too_long (may be NULL). */
 size_t vt_graphite_format(struct vt_buf *out,
     const struct vt_graphite_names *names, const struct vt_flush *f,
-    long long ts);
+    long long ts, size_t *too_long);
 
 struct vt_graphite_config {
 	const char *address;         /* host:port, [v6]:port, host (2003) */
@@ -104,6 +112,7 @@ struct vt_graphite_config {
 enum vt_graphite_drop {
 	VT_GRAPHITE_DROP_BUFFER_FULL = 0,  /* the window did not fit */
 	VT_GRAPHITE_DROP_SHUTDOWN,         /* unsent when the stop timed out */
+	VT_GRAPHITE_DROP_TOO_LONG,         /* over VT_GRAPHITE_LINE_MAX */
 	VT_GRAPHITE_DROP_COUNT
 };
 
