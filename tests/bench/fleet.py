@@ -182,10 +182,12 @@ def val(m, name, **labels):
 class Relay:
     def __init__(self, name, url, reconnect_max):
         self.name = name
+        # A string: the harness adds its test defaults to a dict only.
         self.d = Vitalsd(args=["--relay", "--amqp", url], flush=None,
-                         config={"amqp": {"exchange": EXCHANGE,
-                                          "hash_exchange": HASH_EXCHANGE,
-                                          "reconnect_max": reconnect_max}})
+                         config=json.dumps({"amqp": {
+                             "exchange": EXCHANGE,
+                             "hash_exchange": HASH_EXCHANGE,
+                             "reconnect_max": reconnect_max}}))
         self.d.name = name
 
     def counts(self):
@@ -217,10 +219,14 @@ class Collector:
     def __init__(self, name, url, reconnect_max):
         self.name = name
         self.queue = "vitals.collector." + name
-        self.d = Vitalsd(args=["--amqp", url], flush=None, config={
-            "self_metrics": True,            # the daemon's default
-            "amqp": {"exchange": EXCHANGE, "hash_exchange": HASH_EXCHANGE,
-                     "queue": self.queue, "reconnect_max": reconnect_max}})
+        # The daemon's defaults but for AMQP (a string: the harness adds
+        # its test defaults, self metrics off and the like, to a dict).
+        self.d = Vitalsd(args=["--amqp", url], flush=None,
+                         config=json.dumps({"amqp": {
+                             "exchange": EXCHANGE,
+                             "hash_exchange": HASH_EXCHANGE,
+                             "queue": self.queue,
+                             "reconnect_max": reconnect_max}}))
         self.d.name = "collector " + name
         self.carried_ok = 0.0       # lines ok of stopped lifetimes
         self.carried_acked = 0.0    # acks of stopped lifetimes (last scrape)
@@ -242,6 +248,10 @@ class Collector:
             "rejected": sum(v for (n, _), v in m.items()
                             if n == "vitals_amqp_messages_rejected_total"),
             "connects": val(m, "vitals_amqp_connects_total"),
+            # RRD update calls (one per file and round) and live metrics;
+            # since this lifetime's start
+            "storage_calls": val(m, "vitals_storage_calls_total"),
+            "metrics": val(m, "vitals_metrics"),
         }
         self.last = c
         return c
@@ -546,11 +556,16 @@ def run(fleet, kind, args, tmp):
     t_drained = time.monotonic()
     fleet.settle_counts(args.drain_timeout + 30)
     s1 = fleet.snapshot()
+    if kind in MEASURED:
+        # the update worker writes after each window: its calls and CPU
+        # are taken up to the last window, past the end of the traffic
+        cpu2 = {k: t.sample() for k, t in trees.items()
+                if k.startswith("collector ")}
 
     rkeys = ("forwarded", "invalid", "confirmed", "batches_confirmed",
              "published", "retried", "returned", "dropped",
              "batches_dropped", "udp_drops", "udp_packets", "connects")
-    ckeys = ("lines_ok", "lines_bad", "rejected")
+    ckeys = ("lines_ok", "lines_bad", "rejected", "storage_calls")
     rd = {n: delta(s0["relays"][n], s1["relays"][n], rkeys)
           for n in s0["relays"]}
     cd = {n: delta(s0["collectors"][n], s1["collectors"][n], ckeys)
@@ -613,15 +628,28 @@ def run(fleet, kind, args, tmp):
             else:
                 lines = confirmed
             total = sum(by_comm.values())
+            # the process that takes the lines: vitalsd, or the broker's VM
+            main = by_comm.get("beam.smp" if k == "broker" else "vitalsd", 0)
             cpu[k] = {"cpu_s": round(total / 1e9, 3),
                       "core_pct": round(100.0 * total / 1e9 / secs, 1),
                       "lines": lines,
                       "ns_per_line": round(total / lines, 1) if lines
                       else None,
+                      "main_ns_per_line": round(main / lines, 1) if lines
+                      else None,
                       "processes": {c: round(v / 1e9, 3)
                                     for c, v in sorted(by_comm.items())},
                       "peak_rss_mb": round(rss[k] * 1024 / 1e6, 1)
                       if rss.get(k) else None}
+        for c in fleet.collectors:
+            k = "collector " + c.name
+            calls = cd[c.name]["storage_calls"]
+            helpers = sum(v for p, v in cpu_delta(cpu0[k], cpu2[k]).items()
+                          if p != "vitalsd") / 1e9
+            cpu[k]["storage_calls"] = calls
+            cpu[k]["metrics"] = s1["collectors"][c.name]["metrics"]
+            cpu[k]["helpers_us_per_update"] = round(
+                helpers * 1e6 / calls, 1) if calls else None
         fleet_ns = sum(sum(cpu_delta(cpu0[k], cpu1[k]).values())
                        for k in trees)
         cpu["fleet"] = {"cpu_s": round(fleet_ns / 1e9, 3),
@@ -714,7 +742,7 @@ def report(results, idle, args, info):
           "run %s; code %s"
           % (info["cpu_model"], info["nproc"], info["loadavg"],
              " / ".join(r["loadavg_before"] for r in results),
-             info.get("commit")))
+             info.get("commit") or "unknown (not a git checkout)"))
     print()
     rows = []
     for r in results:
@@ -766,28 +794,28 @@ def report(results, idle, args, info):
               "with their helper processes; idle: %% of a core with no "
               "traffic):" % (r["run"], r["end_to_end_s"]))
         rows = []
+
+        def f(v, spec="%.0f"):
+            return "-" if v is None else spec % v
         for k, c in r["cpu"].items():
-            procs = c.get("processes")
             rows.append([k, "%.2f" % c["cpu_s"], "%.1f" % c["core_pct"],
-                         "%.2f" % idle[k] if k in idle else "-",
-                         n(c["lines"]),
-                         "-" if c["ns_per_line"] is None
-                         else "%.0f" % c["ns_per_line"],
-                         "-" if not c.get("us_per_message")
-                         else "%.0f" % c["us_per_message"],
-                         "-" if not c.get("peak_rss_mb")
-                         else "%.1f" % c["peak_rss_mb"],
-                         ", ".join("%s %.2f" % (p, v)
-                                   for p, v in procs.items())
-                         if procs else ""])
+                         f(idle.get(k), "%.2f"), n(c["lines"]),
+                         f(c["ns_per_line"]), f(c.get("main_ns_per_line")),
+                         f(c.get("us_per_message")),
+                         n(c.get("storage_calls")),
+                         f(c.get("helpers_us_per_update")),
+                         f(c.get("peak_rss_mb"), "%.1f")])
         print(table(rows, ["part", "CPU s", "% core", "idle %", "lines",
-                           "ns/line", "us/msg", "RSS MB",
-                           "processes (CPU s)"]))
+                           "ns/line", "main ns/line", "us/msg",
+                           "RRD updates", "us/update", "RSS MB"]))
     if any(r["run"] in MEASURED for r in results):
-        print("(relay: per line forwarded; collector: per line it counted; "
-              "broker: per line confirmed and per message; fleet: the five "
-              "parts per line counted; the generators are not part of the "
-              "fleet, and carry the kernel's loopback delivery)")
+        print("(ns/line: relay per line forwarded, collector per line it "
+              "counted, broker per line confirmed, fleet: the five parts per "
+              "line counted; main: vitalsd alone, or beam.smp; us/update: "
+              "the collector's helper processes, the RRD update worker and "
+              "fork server, per RRD update call; RSS: peak, main process. "
+              "The generators are not part of the fleet and carry the "
+              "kernel's loopback delivery)")
     model = broker_model(results, idle)
     if model:
         print("broker above idle, from the two measured runs: %.0f us per "
