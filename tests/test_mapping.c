@@ -521,6 +521,77 @@ START_TEST(rule_ttl_is_the_series_ttl)
 }
 END_TEST
 
+static const struct vt_metric_window *window(const struct vt_flush *f,
+    const char *metric)
+{
+	for (size_t i = 0; i < f->nmetrics; i++)
+		if (strcmp(f->metrics[i].series->metric, metric) == 0)
+			return &f->metrics[i];
+	return NULL;
+}
+
+/* SIGHUP's new rules apply at the next close: that window counts every
+ * line under the old rules; then only the series mapped differently
+ * leave, and their next line makes the new series. */
+static const char new_rules[] =
+    "mappings:\n"
+    "- match: api.*.http.*\n"
+    "  name: http_requests\n"
+    "  labels:\n"
+    "    host: $1\n"
+    "    status: $2\n"                 /* was code: another series */
+    "- match: shop.*.orders\n"
+    "  name: orders\n"
+    "  labels:\n"
+    "    service: checkout\n"
+    "    region: $1\n"
+    "  ttl: 20s\n"                     /* unchanged: kept */
+    "- match: plain.*\n"
+    "  action: drop\n"
+    "  name: x\n";                     /* now dropped */
+
+START_TEST(rules_read_again_apply_from_the_next_window)
+{
+	vt_agg *a = agg_with(agg_rules, 3600);
+	put(a, "api.h1.http.200", VT_COUNTER, NULL);
+	put(a, "shop.eu.orders", VT_COUNTER, NULL);
+	put(a, "plain.name", VT_COUNTER, NULL);
+	put(a, "other.name", VT_COUNTER, NULL);
+	vt_agg_set_mapping(a, from_yaml(new_rules));
+	/* Until the close the old rules hold. */
+	ck_assert_int_eq(put(a, "api.h1.http.200", VT_COUNTER, NULL),
+	    VT_LINE_OK);
+	ck_assert_int_eq(put(a, "plain.name", VT_COUNTER, NULL), VT_LINE_OK);
+	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
+	const struct vt_series *s = series(f, "api", "http_requests");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(slabel(s, "code"), "200");
+	ck_assert_double_eq(window(f, "http_requests")->count, 2);
+	ck_assert_double_eq(window(f, "name")->count, 2);
+	vt_flush_release(f);
+	/* api.* and plain.* changed and left; orders and other.name stay. */
+	ck_assert_uint_eq(vt_agg_size(a), 2);
+	ck_assert_int_eq(put(a, "plain.name", VT_COUNTER, NULL),
+	    VT_LINE_DROPPED_BY_MAPPING);
+	ck_assert_int_eq(put(a, "api.h1.http.200", VT_COUNTER, NULL),
+	    VT_LINE_OK);
+	f = vt_agg_close_window(a, 20, 10);
+	s = series(f, "api", "http_requests");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_null(slabel(s, "code"));
+	ck_assert_str_eq(slabel(s, "status"), "200");
+	ck_assert_double_eq(window(f, "http_requests")->total, 1);
+	ck_assert_double_eq(window(f, "orders")->total, 1);   /* kept */
+	ck_assert_ptr_null(series(f, "plain", "name"));
+	vt_flush_release(f);
+	/* No rules at all: the mapped series leave, other.name stays. */
+	vt_agg_set_mapping(a, NULL);
+	vt_flush_release(vt_agg_close_window(a, 30, 10));
+	ck_assert_uint_eq(vt_agg_size(a), 1);
+	vt_agg_destroy(a);
+}
+END_TEST
+
 static enum vt_line_result put_value(vt_agg *a, const char *name,
     enum vt_kind kind, double value)
 {
@@ -531,14 +602,6 @@ static enum vt_line_result put_value(vt_agg *a, const char *name,
 	return vt_agg_record(a, &s);
 }
 
-static const struct vt_metric_window *window(const struct vt_flush *f,
-    const char *metric)
-{
-	for (size_t i = 0; i < f->nmetrics; i++)
-		if (strcmp(f->metrics[i].series->metric, metric) == 0)
-			return &f->metrics[i];
-	return NULL;
-}
 
 /* observer_type: histogram gives a timer (bounds in seconds, values in
  * ms) or histogram (unit sent) cumulative bucket counts in the flush;
@@ -663,6 +726,7 @@ Suite *vt_test_mapping_suite(void)
 	tcase_add_test(tc, rule_ttl_is_the_series_ttl);
 	tcase_add_test(tc, histogram_rules_give_cumulative_buckets);
 	tcase_add_test(tc, default_observer_covers_unmapped_names);
+	tcase_add_test(tc, rules_read_again_apply_from_the_next_window);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,6 +17,7 @@
 #include "collector/agg/agg_kind.h"
 #include "collector/base/hash.h"
 #include "collector/base/line_result.h"
+#include "collector/base/log.h"
 #include "collector/base/xmalloc.h"
 #include "collector/statsd/names.h"
 #include "collector/statsd/tags.h"
@@ -64,6 +65,10 @@ struct vt_agg {
 	size_t live_buckets;         /* histogram buckets of live metrics */
 	uint64_t window_seq;         /* the open window: 1, 2, ... */
 	uint64_t next_id;
+	/* Rules read again on SIGHUP (vt_agg_set_mapping), waiting for the
+	 * close of the open window; NULL as a rule set means no rules. */
+	int remap_pending;
+	vt_mapping *next_mapping;
 	/* Canonical key of a tagged line: name '|' sorted tags. */
 	char keybuf[VT_NAME_MAX + 1 + VT_LINE_MAX];
 };
@@ -98,6 +103,7 @@ void vt_agg_destroy(vt_agg *a)
 			metric_free(a->slots[i].m);
 	free(a->slots);
 	vt_mapping_destroy(a->cfg.mapping);
+	vt_mapping_destroy(a->next_mapping);
 	free(a);
 }
 
@@ -734,6 +740,99 @@ static void close_hist(struct metric_hist *h, struct vt_metric *m,
 	w->bucket_counts = counts;
 }
 
+/* ---- mapping rules read again ---------------------------------------- */
+
+void vt_agg_set_mapping(vt_agg *a, vt_mapping *mapping)
+{
+	vt_mapping_destroy(a->next_mapping);
+	a->next_mapping = mapping;
+	a->remap_pending = 1;
+}
+
+static int slice_eq(struct vt_slice x, struct vt_slice y)
+{
+	return x.len == y.len && (x.len == 0 || memcmp(x.ptr, y.ptr,
+	    x.len) == 0);
+}
+
+/* Whether two histogram settings (hist_for's answers) are the same. */
+static int hist_eq(const struct metric_hist *x, const struct metric_hist *y)
+{
+	if (x == NULL || y == NULL)
+		return x == y;
+	return x->n == y->n && x->scale == y->scale &&
+	    memcmp(x->v, y->v, x->n * sizeof *x->v) == 0;
+}
+
+/* Whether a series made under the answer o (NULL: no rule) of the old
+ * rules is the one the answer n of the new rules makes: the same name,
+ * service, labels, ttl and histogram buckets. */
+static int same_answer(const struct vt_map_result *o,
+    const struct vt_map_rule *o_unmapped, const struct vt_map_result *n,
+    const struct vt_map_rule *n_unmapped, enum vt_kind kind)
+{
+	if ((o == NULL) != (n == NULL))
+		return 0;
+	if (o && (o->action != n->action || !slice_eq(o->name, n->name) ||
+	    !slice_eq(o->service, n->service) || o->nlabels != n->nlabels ||
+	    o->rule->ttl != n->rule->ttl))
+		return 0;
+	for (size_t i = 0; o && i < o->nlabels; i++)
+		if (!slice_eq(o->label_key[i], n->label_key[i]) ||
+		    !slice_eq(o->label_value[i], n->label_value[i]))
+			return 0;
+	struct metric_hist *ho = hist_for(o ? o->rule : NULL, o_unmapped,
+	    kind);
+	struct metric_hist *hn = hist_for(n ? n->rule : NULL, n_unmapped,
+	    kind);
+	int same = hist_eq(ho, hn);
+	free(ho);
+	free(hn);
+	return same;
+}
+
+/*
+ * Switch to the rules vt_agg_set_mapping left, at a window close so the
+ * closed window has every line recorded under the old ones. A live
+ * metric whose name the new rules map differently (another name,
+ * service, labels, ttl or buckets, or now dropped) leaves memory: its
+ * next line makes the new series, and a counter starts again from 0 (a
+ * reset, which rate() handles). The others stay as they are.
+ */
+static void remap(vt_agg *a)
+{
+	vt_mapping *old = a->cfg.mapping, *next = a->next_mapping;
+	const struct vt_map_rule *ou = old ? vt_mapping_unmapped(old) : NULL;
+	const struct vt_map_rule *nu = next ? vt_mapping_unmapped(next) : NULL;
+	struct doomed changed = { vt_xcalloc(a->live + 1, sizeof(void *)), 0 };
+	for (size_t i = 0; i <= a->mask; i++) {
+		struct vt_metric *m = a->slots[i].m;
+		if (m == NULL)
+			continue;
+		const struct vt_series *s = m->series;
+		const char *bar = memchr(s->key, '|', s->key_len);
+		struct vt_slice name = { s->key, bar ? (size_t)(bar - s->key) :
+		    s->key_len };
+		if (is_self_name(name))
+			continue;
+		const struct vt_map_result *o = old ?
+		    vt_mapping_lookup(old, name, m->kind) : NULL;
+		const struct vt_map_result *n = next ?
+		    vt_mapping_lookup(next, name, m->kind) : NULL;
+		if (!same_answer(o, ou, n, nu, m->kind))
+			changed.m[changed.n++] = m;
+	}
+	size_t removed = changed.n;
+	doomed_remove_all(a, &changed);
+	vt_mapping_destroy(old);
+	a->cfg.mapping = next;
+	a->next_mapping = NULL;
+	a->remap_pending = 0;
+	vt_log_info("agg", "mapping rules read again: %zu live series mapped "
+	    "differently leave memory; their next line starts them afresh",
+	    removed);
+}
+
 struct vt_flush *vt_agg_close_window(vt_agg *a, double now, double interval)
 {
 	size_t np = a->cfg.npercentiles;
@@ -783,6 +882,8 @@ struct vt_flush *vt_agg_close_window(vt_agg *a, double now, double interval)
 	}
 	a->stats->metrics_expired += expired.n;
 	doomed_remove_all(a, &expired);
+	if (a->remap_pending)
+		remap(a);
 	a->window_seq++;
 	return f;
 }

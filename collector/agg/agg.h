@@ -125,6 +125,14 @@ int vt_agg_restore(vt_agg *agg, struct vt_series *s, double last_seen,
  * on (metrics past a lower cap stay until they expire). */
 void vt_agg_set_limits(vt_agg *agg, size_t max_metrics, double metric_ttl);
 
+/* SIGHUP: mapping rules read again (NULL: none now), taking ownership.
+ * They apply from the close of the open window: every line of that
+ * window counts under the old rules; then a live series the new rules
+ * map differently (name, service, labels, ttl, buckets, or now dropped)
+ * leaves memory and its next line starts the new series (a counter from
+ * 0), the others are kept. Loop thread. */
+void vt_agg_set_mapping(vt_agg *agg, vt_mapping *mapping);
+
 /* Live metrics. */
 size_t vt_agg_size(const vt_agg *agg);
 

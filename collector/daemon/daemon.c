@@ -130,9 +130,20 @@ static void reload(vt_daemon *d)
 		    "configuration", why);
 		return;
 	}
+	/* Mapping rules: the file may have changed under the same name. */
+	vt_mapping *maps;
+	if (vt_mapping_load(next.mapping_file, next.config_file, &maps, err,
+	    sizeof err) < 0) {
+		vt_log_error("main", "SIGHUP: %s; keeping the running "
+		    "configuration", err);
+		return;
+	}
 	struct vt_daemon_reload_targets t = { d->agg, d->listen, d->http,
 	    vt_daemon_health_latest(d->healthd) };
 	vt_daemon_reload_apply(&d->cfg, &next, &t);
+	vt_agg_set_mapping(d->agg, maps);
+	vt_log_info("main", "SIGHUP: mapping rules read again; they apply "
+	    "from the next window");
 }
 
 static void on_signal(void *ctx, int signo)

@@ -9,7 +9,7 @@
 static const char *const applied[] = {
 	"log.level", "http.token", "http.max_body", "max_metrics",
 	"metric_ttl", "retire_after", "statsd.tcp_max_clients",
-	"statsd.tcp_idle_timeout",
+	"statsd.tcp_idle_timeout", "mapping_file",
 };
 
 static const char *text(const struct vt_buf *b)

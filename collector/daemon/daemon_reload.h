@@ -7,7 +7,9 @@
  *
  * Applied while running: log.level, http.token, http.max_body,
  * max_metrics, metric_ttl, retire_after, statsd.tcp_max_clients,
- * statsd.tcp_idle_timeout. Every other key (addresses, the window, the
+ * statsd.tcp_idle_timeout, mapping_file (the daemon reads the rules
+ * again on every SIGHUP and hands them to the aggregator,
+ * vt_agg_set_mapping). Every other key (addresses, the window, the
  * storage, the data directory, ...) needs a restart and keeps its
  * running value.
  */

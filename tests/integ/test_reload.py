@@ -4,7 +4,9 @@ once and are logged as applied, the others are logged as needing a
 restart and keep their running value; a broken file keeps everything."""
 import json
 import os
+import shutil
 import signal
+import tempfile
 import time
 
 from harness import TestCase, Vitalsd, wait_for
@@ -78,4 +80,50 @@ class ReloadTest(TestCase):
             self.hup(d, "keeping the running configuration")
             self.assertIn("bogus", d.log_text())
             self.assertEqual(self.post(d, 3000), 413)
+            self.assertIsNone(d.proc.poll())
+
+    def test_sighup_reads_the_mapping_file_again(self):
+        """statsd_exporter reads its mapping file again on SIGHUP, and so
+        does vitalsd: the new rules apply from the next window, a series
+        they map differently starts afresh, a broken file keeps the
+        running rules."""
+        rules_v1 = ('mappings:\n'
+                    '- match: "api.*.http.*"\n'
+                    '  name: "http_requests"\n'
+                    '  labels: {host: "$1", code: "$2"}\n')
+        rules_v2 = ('mappings:\n'
+                    '- match: "api.*.http.*"\n'
+                    '  name: "api_requests"\n'
+                    '  labels: {host: "$1", status: "$2"}\n'
+                    '- match: "debug.*"\n'
+                    '  action: drop\n'
+                    '  name: "x"\n')
+        tmp = tempfile.mkdtemp(prefix="vitals-map-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "map.yml")
+        with open(path, "w") as f:
+            f.write(rules_v1)
+        with Vitalsd(config={"self_metrics": False, "mapping_file": path},
+                     flush="1s") as d:
+            d.send_udp("api.h1.http.200:1|c")
+            d.wait_value("http_requests_total", 1.0, service="api",
+                         host="h1", code="200")
+            with open(path, "w") as f:
+                f.write(rules_v2)
+            self.hup(d, "mapping rules read again; they apply")
+            wait_for(lambda: "live series mapped differently" in
+                     d.log_text(), what="the rules applied at a close")
+            d.send_udp("api.h1.http.200:1|c\ndebug.x:1|c")
+            d.wait_value("api_requests_total", 1.0, service="api",
+                         host="h1", status="200")
+            wait_for(lambda: d.lines("dropped_by_mapping") == 1.0,
+                     what="debug.x dropped by the new rules")
+            # A broken file names its line and key; the rules stay.
+            with open(path, "w") as f:
+                f.write(rules_v2 + '  bogus_key: 1\n')
+            self.hup(d, "keeping the running configuration")
+            self.assertRegex(d.log_text(), r"map\.yml:\d+.*bogus_key")
+            d.send_udp("api.h1.http.200:1|c")
+            d.wait_value("api_requests_total", 2.0, service="api",
+                         host="h1", status="200")
             self.assertIsNone(d.proc.poll())
