@@ -11,9 +11,11 @@ by the load generator over UDP (docs/benchmarks.md, "Fleet").
 
 The collectors run with storage on (RRD files in their temp data
 directories, the fork server and update worker as their children), their
-default 10 s windows and self metrics; relays with their defaults. Both
-get `amqp.hash_exchange`; reconnects are capped at --reconnect-max (2 s)
-so a broker restart does not add a 30 s backoff to the run.
+default 10 s windows and self metrics, and share health over the fleet
+exchange (docs/amqp.md, "Fleet") as fleet members "a" and "b"; relays
+with their defaults. Both get `amqp.hash_exchange`; reconnects are capped
+at --reconnect-max (2 s) so a broker restart does not add a 30 s backoff
+to the run.
 
 After a warm-up (--warmup seconds of each traffic shape, so every name
 and RRD file exists) and --idle seconds of idle CPU, four runs, each
@@ -219,14 +221,17 @@ class Collector:
     def __init__(self, name, url, reconnect_max):
         self.name = name
         self.queue = "vitals.collector." + name
-        # The daemon's defaults but for AMQP (a string: the harness adds
-        # its test defaults, self metrics off and the like, to a dict).
+        # The daemon's defaults but for AMQP and the fleet name (two
+        # collectors on one machine would both take the hostname). A
+        # string: the harness adds its test defaults (self metrics off and
+        # the like) to a dict.
         self.d = Vitalsd(args=["--amqp", url], flush=None,
-                         config=json.dumps({"amqp": {
-                             "exchange": EXCHANGE,
-                             "hash_exchange": HASH_EXCHANGE,
-                             "queue": self.queue,
-                             "reconnect_max": reconnect_max}}))
+                         config=json.dumps({
+                             "amqp": {"exchange": EXCHANGE,
+                                      "hash_exchange": HASH_EXCHANGE,
+                                      "queue": self.queue,
+                                      "reconnect_max": reconnect_max},
+                             "fleet": {"name": name}}))
         self.d.name = "collector " + name
         self.carried_ok = 0.0       # lines ok of stopped lifetimes
         self.carried_acked = 0.0    # acks of stopped lifetimes (last scrape)
@@ -252,6 +257,7 @@ class Collector:
             # since this lifetime's start
             "storage_calls": val(m, "vitals_storage_calls_total"),
             "metrics": val(m, "vitals_metrics"),
+            "fleet_collectors": val(m, "vitals_fleet_collectors"),
         }
         self.last = c
         return c
@@ -591,6 +597,8 @@ def run(fleet, kind, args, tmp):
         "confirmed": confirmed,
         "counted": counted,
         "counted_by": {n: x["lines_ok"] for n, x in cd.items()},
+        "fleet_collectors_known": {n: x["fleet_collectors"]
+                                   for n, x in s1["collectors"].items()},
         "duplicates": max(0.0, counted - confirmed),
         "confirmed_lost": max(0.0, confirmed - counted),
         "lost_before_confirm": sent - confirmed,
@@ -822,6 +830,10 @@ def report(results, idle, args, info):
               "message + %.0f ns per line" % (model["us_per_message"],
                                               model["ns_per_line"]))
     lost = [r for r in results if r["confirmed_lost"] > 0]
+    print("collectors each knows in the fleet, after each run: %s"
+          % " / ".join("a %s, b %s" % (n(r["fleet_collectors_known"]["a"]),
+                                       n(r["fleet_collectors_known"]["b"]))
+                       for r in results))
     print()
     if lost:
         print("FAILED: confirmed lines lost in run(s) %s"
