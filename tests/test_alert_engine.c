@@ -440,6 +440,75 @@ START_TEST(state_survives_a_restart)
 }
 END_TEST
 
+/* Page once in a fleet: the collector named by ctx owns what it applied
+ * itself (origin NULL) and nothing else. */
+static int owns(void *ctx, const char *origin)
+{
+	(void)ctx;
+	return origin == NULL;
+}
+
+static void report_from(vt_alert_engine *e, const char *origin,
+    enum vt_status st, int prev, double t)
+{
+	struct vt_health_event ev = {
+		.service = "pay", .instance = "i-1", .check = "db",
+		.output = "out", .status = st, .previous = prev,
+		.service_status = st, .service_previous = prev, .time = t,
+		.origin = origin, .service_origin = origin,
+	};
+	vt_alert_engine_on_report(e, &ev);
+}
+
+START_TEST(only_the_owner_notifies_and_the_others_record)
+{
+	static const char *rules = "{\"rules\": [{\"name\": \"down\", "
+	    "\"service\": \"pay\", \"renotify\": \"10s\"}]}";
+	char dir[] = "/tmp/vt_alert_owner_XXXXXX", err[256];
+	size_t firing, skipped;
+	struct sent sa, sb, sb2;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	vt_alert_engine *a = engine(rules, &sa), *b = engine(rules, &sb);
+	vt_alert_engine_set_owner(a, owns, NULL);
+	vt_alert_engine_set_owner(b, owns, NULL);
+	/* a applied the report first: b sees it with origin a */
+	report_from(a, NULL, CRIT, OK, 10);
+	report_from(b, "a", CRIT, OK, 10);
+	ck_assert_uint_eq(sa.n, 1);
+	ck_assert_uint_eq(sb.n, 0);
+	struct vt_buf m;
+	vt_buf_init(&m);
+	vt_alert_engine_collect(b, &m, VT_PROM_TEXT);
+	ck_assert_ptr_nonnull(strstr(m.data,
+	    "vitals_alert_notifications_skipped_total 1\n"));
+	vt_buf_fini(&m);
+	/* b restarts: its alert comes back as a's, announced */
+	ck_assert_int_eq(vt_alert_store_save(b, dir, 11, err, sizeof err), 0);
+	vt_alert_engine_destroy(b);
+	b = engine(rules, &sb2);
+	vt_alert_engine_set_owner(b, owns, NULL);
+	ck_assert_int_eq(vt_alert_store_load(b, dir, 12, &firing, &skipped,
+	    err, sizeof err), 1);
+	vt_alert_engine_tick(a, 21);               /* a reminds ... */
+	vt_alert_engine_tick(b, 21);               /* ... b does not */
+	ck_assert_uint_eq(sa.n, 2);
+	ck_assert_str_eq(sa.what[1], "down firing+ critical");
+	ck_assert_uint_eq(sb2.n, 0);
+	/* ownership moves to b with the resolving report: b resolves once,
+	 * a records it */
+	report_from(b, NULL, OK, CRIT, 22);
+	report_from(a, "b", OK, CRIT, 22);
+	ck_assert_uint_eq(sb2.n, 1);
+	ck_assert_str_eq(sb2.what[0], "down resolved ok");
+	ck_assert_uint_eq(sa.n, 2);
+	vt_alert_engine_destroy(a);
+	vt_alert_engine_destroy(b);
+	char cmd[96];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *vt_test_alert_engine_suite(void)
 {
 	Suite *s = suite_create("alert_engine");
@@ -453,6 +522,7 @@ Suite *vt_test_alert_engine_suite(void)
 	tcase_add_test(tc, numbers_round_to_three_significant_digits);
 	tcase_add_test(tc, threshold_summary_has_rounded_numbers_and_units);
 	tcase_add_test(tc, state_survives_a_restart);
+	tcase_add_test(tc, only_the_owner_notifies_and_the_others_record);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -284,6 +284,9 @@ static void apply_status(vt_alert_engine *e, const struct vt_health_event *ev)
 		if (a == NULL && (a = create(e, id.data, h, i)) == NULL)
 			continue;
 		set_str(&a->service, ev->service);
+		if ((a->origin == NULL) != (ev->service_origin == NULL) ||
+		    (a->origin && strcmp(a->origin, ev->service_origin)))
+			e->changes++;          /* the owner is saved too */
 		if (ev->service_origin == NULL)
 			VT_FREE(a->origin);
 		else
@@ -535,6 +538,7 @@ void vt_alert_engine_each_saved(vt_alert_engine *e,
 				.service = a->service, .instance = a->instance,
 				.check = a->check, .metric = a->metric,
 				.tags = a->tags, .output = a->output,
+				.origin = a->origin,
 				.status = a->status, .previous = a->previous,
 				.notified_status = a->notified_status,
 				.value = a->value, .metric_kind = a->metric_kind,
@@ -581,6 +585,7 @@ int vt_alert_engine_restore(vt_alert_engine *e,
 	a->metric = dup_or_null(v->metric);
 	a->tags = dup_or_null(v->tags);
 	a->output = dup_or_null(v->output);
+	a->origin = dup_or_null(v->origin);
 	a->status = v->status;
 	a->previous = v->previous;
 	a->notified_status = v->notified_status;

@@ -101,6 +101,8 @@ struct vt_alert_saved {
 	const char *rule;            /* the rule's name */
 	enum vt_alert_kind kind;     /* the rule's kind */
 	const char *service, *instance, *check, *metric, *tags, *output;
+	const char *origin;          /* owner of its service in a fleet;
+	                                NULL: this collector */
 	int status, previous, notified_status;   /* -1: none */
 	double value;
 	int metric_kind;             /* enum vt_kind, -1 unknown */

@@ -38,6 +38,8 @@ static void put_one(void *ctx, const struct vt_alert_saved *a)
 	vt_json_member_string(b, "metric", a->metric);
 	vt_json_member_string(b, "tags", a->tags);
 	vt_json_member_string(b, "output", a->output);
+	if (a->origin != NULL)
+		vt_json_member_string(b, "origin", a->origin);
 	put_status(b, "status", a->status);
 	put_status(b, "previous", a->previous);
 	put_status(b, "notified_status", a->notified_status);
@@ -154,6 +156,7 @@ static int parse_alert(const cJSON *o, struct vt_alert_saved *a)
 	a->metric = opt_str(o, "metric", &bad);
 	a->tags = opt_str(o, "tags", &bad);
 	a->output = opt_str(o, "output", &bad);
+	a->origin = opt_str(o, "origin", &bad);
 	a->status = opt_status(o, "status", &bad);
 	a->previous = opt_status(o, "previous", &bad);
 	a->notified_status = opt_status(o, "notified_status", &bad);

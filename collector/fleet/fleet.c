@@ -248,6 +248,11 @@ const char *vt_fleet_url(const vt_fleet *f)
 	return f->self.url;
 }
 
+double vt_fleet_started(const vt_fleet *f)
+{
+	return f->self.started;
+}
+
 void vt_fleet_set_url(vt_fleet *f, const char *url)
 {
 	pthread_mutex_lock(&f->lock);

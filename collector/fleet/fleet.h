@@ -76,6 +76,9 @@ void vt_fleet_destroy(vt_fleet *f);   /* NULL ok */
 const char *vt_fleet_name(const vt_fleet *f);
 const char *vt_fleet_url(const vt_fleet *f);
 
+/* This collector's start time (unix seconds, as created). */
+double vt_fleet_started(const vt_fleet *f);
+
 /* Set this collector's URL (once its HTTP port is bound; must be ok). */
 void vt_fleet_set_url(vt_fleet *f, const char *url);
 

@@ -5,6 +5,7 @@
  * announcement is due.
  */
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -51,7 +52,7 @@ struct vt_fleet_amqp {
 	amqp_connection_state_t conn;
 	char queue[VT_ADDR_LEN];      /* server-named */
 	double next_announce;
-	int idle;
+	int idle, clash_logged;
 };
 
 static const char *reject_name(int r)
@@ -200,6 +201,26 @@ static void reject(vt_fleet_amqp *fa, int why)
 	atomic_fetch_add(&fa->rejected[why], 1);
 }
 
+/* An announcement in our name: ours, or another collector's with the
+ * same name (both then ignore each other's reports). Said once. */
+static void check_clash(vt_fleet_amqp *fa, const amqp_message_t *m)
+{
+	struct vt_fleet_announce a;
+	char why[128];
+	if (fa->clash_logged || m->body.len > fa->max_body ||
+	    vt_fleet_announce_parse(m->body.bytes, m->body.len, &a, why,
+	    sizeof why) < 0)
+		return;
+	if (fabs(a.started - vt_fleet_started(fa->fleet)) > 0.01 ||
+	    strcmp(a.url, vt_fleet_url(fa->fleet)) != 0) {
+		fa->clash_logged = 1;
+		vt_log_warn("fleet", "another collector is named %s too (%s): "
+		    "the two ignore each other's checks; give each its own "
+		    "fleet.name", a.name, a.url);
+	}
+	vt_fleet_announce_fini(&a);
+}
+
 static void deliver(vt_fleet_amqp *fa, const amqp_message_t *m)
 {
 	char origin[VT_FLEET_NAME_MAX + 2], kind[16], why[128];
@@ -213,6 +234,8 @@ static void deliver(vt_fleet_amqp *fa, const amqp_message_t *m)
 	}
 	if (strcmp(origin, vt_fleet_name(fa->fleet)) == 0) {
 		atomic_fetch_add(&fa->own, 1);    /* our own, back to us */
+		if (strcmp(kind, "announce") == 0)
+			check_clash(fa, m);
 		return;
 	}
 	if (m->body.len > fa->max_body) {

@@ -270,7 +270,8 @@ class Fleet(TestCase):
     def test_6_a_stopped_collector_is_gone_and_its_services_not_updated(self):
         owners = self.wait_owners()
         on_b = sorted(s for s in SERVICES if owners[s] == "b")
-        self.b.stop()
+        self.assertEqual(self.b.stop(), 0, self.b.log_text())
+        self.b.assert_clean_log()
         wait_for(lambda: collectors(self.a)["b"]["state"] == "gone",
                  timeout=20, what="b gone")
         got = services(self.a)
@@ -288,6 +289,13 @@ class Fleet(TestCase):
         self.assertEqual([g["labels"]["collector"] for g in sd], ["a"])
         # with b gone, a page for its service is a's own page again
         self.assertEqual(status_code(self.a, "/services/" + on_b[0])[0], 200)
+
+    def test_7_the_others_stop_cleanly(self):
+        for d in (self.r, self.a):
+            self.assertEqual(d.stop(), 0, d.log_text())
+            d.assert_clean_log()
+        # nothing hostile came over the fleet exchange in this run
+        self.assertNotIn("another collector is named", self.a.log_text())
 
 
 if __name__ == "__main__":
