@@ -34,6 +34,7 @@
 #define PATH_SEED 0x72726470617468ull
 #define ERR_MAX (PATH_MAX + 512)     /* messages name a path and a reason */
 #define RRDW_WINDOW 32           /* update calls in flight to the worker */
+#define CREATE_SHARE 0.5         /* of a window a round may spend creating */
 
 enum file_state {
 	FILE_NEW = 0,     /* not checked or created yet (or to re-check) */
@@ -137,6 +138,7 @@ struct vt_rrd_files {
 	time_t newest;                  /* newest window added: the clock */
 	double oldest;                  /* oldest held window, at commit */
 	double tokens, token_time;      /* creations allowed now; refilled */
+	double create_spent;            /* seconds spent creating this round */
 	int force;                      /* write everything held (stop) */
 	double pct[VT_MAX_PERCENTILES]; /* of the newest window prepared: */
 	size_t npct;                    /* what waiting files are made with */
@@ -792,12 +794,16 @@ static const struct vt_rrd_layout_opts *opts_for(const struct vt_rrd_files *t,
 	return &ov->opts;
 }
 
-/* A creation allowed by create_rate now (always while stopping). */
+/* A creation allowed by create_rate now (always while stopping), and
+ * while this round has spent less than CREATE_SHARE of a window creating
+ * files: where a file takes longer to make than the rate allows (large
+ * timer files, a slow disk) the writer still writes every window. */
 static int take_token(struct vt_rrd_files *t)
 {
 	if (t->cfg.create_rate <= 0 || t->force)
 		return 1;
-	if (t->tokens < 1)
+	if (t->tokens < 1 || t->create_spent >= CREATE_SHARE *
+	    (double)(t->cfg.step ? t->cfg.step : 1))
 		return 0;
 	t->tokens -= 1;
 	return 1;
@@ -871,10 +877,13 @@ static int create_file(struct vt_rrd_files *t, struct rrd_file *f,
 	size_t points;
 	const struct vt_rrd_layout_opts *opts = opts_for(t, f, &points);
 	unsigned long step = t->cfg.step;
+	double t0 = vt_clock_mono();
 	vt_rrd_layout_stored_ds(f->kind, t->pct, t->npct, opts, &want);
 	vt_rrd_layout_create_args_opts(&want, step, points, opts, &args);
-	return vt_rrd_updater_create(t->cfg.rrdw, path, step,
+	int rc = vt_rrd_updater_create(t->cfg.rrdw, path, step,
 	    first - (time_t)step, &args, err, errlen);
+	t->create_spent += vt_clock_mono() - t0;
+	return rc;
 }
 
 static void create_failed(struct vt_rrd_files *t, int rc, const char *err)
@@ -998,6 +1007,7 @@ void vt_rrd_files_begin(struct vt_rrd_files *t)
 	t->update_errors_round = t->create_errors_round = 0;
 	t->cut_round = 0;
 	t->step_round = 0;
+	t->create_spent = 0;
 	refill(t);
 }
 
@@ -1444,6 +1454,16 @@ static void write_now(struct vt_rrd_files *t, struct rrd_file *f,
 	f->touched = 0;
 }
 
+/* Give back the array of an empty hold: without a write delay (rrdcached)
+ * a file holds one window between rounds, not worth keeping memory for. */
+static void free_rows(struct vt_rrd_files *t, struct rrd_file *f)
+{
+	t->held_bytes -= f->cap * sizeof *f->rows;
+	free(f->rows);
+	f->rows = NULL;
+	f->cap = 0;
+}
+
 /* Write the files that are due (all when forced, and those about to be
  * forgotten); drop what files that cannot be written hold; keep the
  * rest, noting the oldest window held. */
@@ -1463,6 +1483,8 @@ static void send_held(struct vt_rrd_files *t, struct vt_rrd_round *r)
 			    f->nrows >= DIRECT_ARGS_MAX) {
 				write_now(t, f, r);
 				f->in_held = 0;
+				if (t->cfg.write_delay <= 0)
+					free_rows(t, f);   /* nothing to hold */
 				continue;
 			}
 		} else if (f->state != FILE_WAIT || gone) {

@@ -27,7 +27,8 @@
  * from a hash of its path, so files come due spread over the delay rather
  * than all in one window. A kill -9 loses what is held: at most the write
  * delay. Files that must be created wait for a token of create_rate
- * (files a second) and hold their windows meanwhile, at most
+ * (files a second; and a round spends at most half a window creating
+ * files) and hold their windows meanwhile, at most
  * VT_RRD_WAIT_ROWS each; later windows are dropped and counted
  * (r->backlog) until the file exists.
  */
