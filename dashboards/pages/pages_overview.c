@@ -222,6 +222,13 @@ static void render_tile(struct vt_buf *b, const struct tile *t, double now,
 		vt_buf_printf(b, "<div class=\"t-figs\"><div class=\"fig\">"
 		    "<b>%zu</b><span>metrics, no timers</span></div></div>",
 		    t->tr->nmetrics);
+	} else if (!wall && t->sv && t->sv->owner) {
+		/* in a fleet: another collector has them (its page is a
+		 * click away, forwarded there) */
+		vt_buf_puts(b, "<div class=\"t-figs\"><span class=\"muted\">"
+		    "metrics on collector ");
+		vt_html_text(b, t->sv->owner);
+		vt_buf_puts(b, t->gone ? " (gone)</span></div>" : "</span></div>");
 	} else if (!wall) {
 		vt_buf_puts(b, "<div class=\"t-figs\"><span class=\"muted\">"
 		    "no metrics</span></div>");

@@ -285,6 +285,7 @@ class Fleet(TestCase):
                 self.assertFalse(got[s]["stale"], s)
         page = self.a.get("/").text
         self.assertIn("NOT UPDATED", page)
+        self.assertIn("metrics on collector b (gone)", page)
         sd = self.a.get("/api/v1/sd").json()
         self.assertEqual([g["labels"]["collector"] for g in sd], ["a"])
         # with b gone, a page for its service is a's own page again
