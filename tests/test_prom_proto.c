@@ -454,6 +454,50 @@ START_TEST(windows_accumulate)
 }
 END_TEST
 
+/* Many small windows: the histogram goes through both shapes (flat, and
+ * a base with a small part of its own) and always equals one built from
+ * every value at once. */
+START_TEST(many_windows_two_levels)
+{
+	enum { WINDOWS = 300, PER = 5 };
+	static double all[WINDOWS * PER];
+	struct vt_native_hist *h = NULL;
+	uint64_t rng = 7;
+	int layered = 0, flat_again = 0;
+	for (int w = 0; w < WINDOWS; w++) {
+		double v[PER];
+		for (int i = 0; i < PER; i++) {
+			rng = rng * 6364136223846793005u + 1442695040888963407u;
+			double u = (double)(rng >> 11) / 9007199254740992.0;
+			v[i] = all[w * PER + i] = pow(200, u) * (i == 4 ? -1 : 1);
+		}
+		int had_base = h && h->base;
+		h = hist_of(v, PER, 1000, h);
+		layered |= h->base != NULL;
+		flat_again |= had_base && h->base == NULL;
+		ck_assert_ptr_null(h->base ? h->base->base : NULL);
+		if (h->base)
+			ck_assert_uint_le(h->len * 4, h->base->len + 64);
+	}
+	ck_assert(layered && flat_again);
+	struct vt_native_hist *whole = hist_of(all, WINDOWS * PER, 1000, NULL);
+	ck_assert_uint_eq(h->count, WINDOWS * PER);
+	for (int neg = 0; neg < 2; neg++) {
+		struct vt_native_hist_iter a, b;
+		vt_native_hist_iter_init(&a, h, neg);
+		vt_native_hist_iter_init(&b, whole, neg);
+		while (vt_native_hist_next(&a)) {
+			ck_assert(vt_native_hist_next(&b));
+			ck_assert_int_eq(a.index, b.index);
+			ck_assert_uint_eq(a.count, b.count);
+		}
+		ck_assert(!vt_native_hist_next(&b));
+	}
+	vt_native_hist_release(h);
+	vt_native_hist_release(whole);
+}
+END_TEST
+
 /* ---- native histograms on the wire ---- */
 
 static void encode_hist(struct vt_buf *b, const struct vt_native_hist *h,
@@ -679,6 +723,8 @@ START_TEST(text_is_reencoded)
 	    "h_sum 2\n"
 	    "h_count 5\n"
 	    "loose 9\n"
+	    "# HELP empty No samples: left out.\n"
+	    "# TYPE empty histogram\n"
 	    "broken{a=\"x} 1\n"
 	    "# a comment\n";
 	struct vt_buf b;
@@ -899,6 +945,7 @@ Suite *vt_test_prom_proto_suite(void)
 	tcase_add_test(tc, index_holds_the_representative);
 	tcase_add_test(tc, every_value_within_stated_error);
 	tcase_add_test(tc, windows_accumulate);
+	tcase_add_test(tc, many_windows_two_levels);
 	tcase_add_test(tc, native_spans_and_deltas_read_back);
 	tcase_add_test(tc, quantiles_agree_with_the_sketch);
 	tcase_add_test(tc, text_is_reencoded);

@@ -65,33 +65,74 @@ int32_t vt_native_hist_index(int32_t k, double scale)
 	return (int32_t)ceil(l * VT_NATIVE_HIST_PER_OCTAVE);
 }
 
+static void cursor_init(struct vt_native_hist_cursor *c,
+    const struct vt_native_hist *h, int negative)
+{
+	memset(c, 0, sizeof *c);
+	if (h == NULL)
+		return;
+	c->p = h->data + (negative ? h->neg_off : 0);
+	c->end = h->data + (negative ? h->len : h->neg_off);
+	if (c->p < c->end)
+		c->index = (int32_t)unzigzag(get_varint(&c->p, c->end));
+}
+
+static int cursor_next(struct vt_native_hist_cursor *c)
+{
+	if (c->started)
+		c->index++;
+	while (c->p < c->end) {
+		uint64_t t = get_varint(&c->p, c->end);
+		if (t & 1) {
+			c->index += (int32_t)(t >> 1) + 1;
+			continue;
+		}
+		c->count += (uint64_t)unzigzag(t >> 1);
+		c->started = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The buckets of h, with its base's unless own_only. */
+static void iter_init(struct vt_native_hist_iter *it,
+    const struct vt_native_hist *h, int negative, int own_only)
+{
+	memset(it, 0, sizeof *it);
+	cursor_init(&it->own, h, negative);
+	it->has_own = cursor_next(&it->own);
+	if (h && h->base && !own_only) {
+		cursor_init(&it->base, h->base, negative);
+		it->has_base = cursor_next(&it->base);
+	}
+}
+
 void vt_native_hist_iter_init(struct vt_native_hist_iter *it,
     const struct vt_native_hist *h, int negative)
 {
-	memset(it, 0, sizeof *it);
-	if (h == NULL)
-		return;
-	it->p = h->data + (negative ? h->neg_off : 0);
-	it->end = h->data + (negative ? h->len : h->neg_off);
-	if (it->p < it->end)
-		it->index = (int32_t)unzigzag(get_varint(&it->p, it->end));
+	iter_init(it, h, negative, 0);
 }
 
 int vt_native_hist_next(struct vt_native_hist_iter *it)
 {
-	if (it->started)
-		it->index++;
-	while (it->p < it->end) {
-		uint64_t t = get_varint(&it->p, it->end);
-		if (t & 1) {
-			it->index += (int32_t)(t >> 1) + 1;
-			continue;
-		}
-		it->count += (uint64_t)unzigzag(t >> 1);
-		it->started = 1;
-		return 1;
+	struct vt_native_hist_cursor *a = &it->base, *b = &it->own;
+	if (it->has_base && (!it->has_own || a->index < b->index)) {
+		it->index = a->index;
+		it->count = a->count;
+		it->has_base = cursor_next(a);
+	} else if (it->has_own && (!it->has_base || b->index < a->index)) {
+		it->index = b->index;
+		it->count = b->count;
+		it->has_own = cursor_next(b);
+	} else if (it->has_own) {               /* the same index in both */
+		it->index = a->index;
+		it->count = a->count + b->count;
+		it->has_base = cursor_next(a);
+		it->has_own = cursor_next(b);
+	} else {
+		return 0;
 	}
-	return 0;
+	return 1;
 }
 
 /* The non-empty native buckets of one sketch store, ascending. */
@@ -158,17 +199,18 @@ static void put_bucket(struct writer *w, int32_t index, uint64_t count)
 	w->total += count;
 }
 
-/* old's buckets of one sign plus the window store's, into out; returns
- * the bytes written and adds the bucket counts to *total. */
+/* old's buckets of one sign (only its own: own_only) plus the window
+ * store's, into out; returns the bytes written and adds the bucket counts
+ * to *total. */
 static size_t merge_sign(uint8_t *out, const struct vt_native_hist *old,
-    int negative, const struct vt_sketch_store *st, double scale,
-    uint64_t *total)
+    int own_only, int negative, const struct vt_sketch_store *st,
+    double scale, uint64_t *total)
 {
 	struct vt_native_hist_iter a;
 	struct win_iter b = { .st = st, .scale = scale };
 	struct writer w = { .p = out };
 
-	vt_native_hist_iter_init(&a, old, negative);
+	iter_init(&a, old, negative, own_only);
 	int has_a = vt_native_hist_next(&a);
 	int has_b = st->counts ? win_next(&b) : 0;
 	while (has_a || has_b) {
@@ -192,8 +234,13 @@ VT_REF_FIRST(struct vt_native_hist);
 
 static void hist_destroy(void *obj)
 {
-	free(obj);
+	struct vt_native_hist *h = obj;
+	vt_native_hist_release(h->base);
+	free(h);
 }
+
+/* Below this many bytes a histogram stays flat (one level). */
+#define FLAT_BYTES 64
 
 /* Upper bound of the bytes one sign can take after the merge: each bucket
  * a token and a run token before it. */
@@ -208,21 +255,34 @@ struct vt_native_hist *vt_native_hist_add(struct vt_native_hist *old,
 	if (window->count <= 0)
 		return old;
 	uint64_t zero = (uint64_t)llround(window->zero);
-	size_t old_pos = old ? old->neg_off : 0;
-	size_t old_neg = old ? old->len - old->neg_off : 0;
-	size_t bound = sign_bound(old_pos, &window->pos) +
-	    sign_bound(old_neg, &window->neg);
+	/* The base the new one keeps (NULL: flat), and whether only old's
+	 * own buckets are merged (the base's stay where they are). */
+	struct vt_native_hist *base = NULL;
+	int own_only = 0;
+	if (old && old->base && old->len * 4 <= old->base->len) {
+		base = old->base;               /* rebuild the small part */
+		own_only = 1;
+	} else if (old && !old->base && old->len > FLAT_BYTES) {
+		base = old;                     /* old becomes the base */
+	}
+	const struct vt_native_hist *src = base == old ? NULL : old;
+	size_t src_bytes = src ? old->len + (own_only ? 0 : old->base ?
+	    old->base->len : 0) : 0;
+	size_t bound = sign_bound(src_bytes, &window->pos) +
+	    sign_bound(src_bytes, &window->neg);
 	uint8_t stack[4096];
 	uint8_t *tmp = bound <= sizeof stack ? stack : vt_xmalloc(bound);
 	uint64_t total = 0;
 
-	size_t npos = merge_sign(tmp, old, 0, &window->pos, scale, &total);
-	size_t nneg = merge_sign(tmp + npos, old, 1, &window->neg, scale,
+	size_t npos = merge_sign(tmp, src, own_only, 0, &window->pos, scale,
 	    &total);
+	size_t nneg = merge_sign(tmp + npos, src, own_only, 1, &window->neg,
+	    scale, &total);
 	struct vt_native_hist *h = vt_xmalloc(sizeof *h + npos + nneg);
 	vt_ref_init(&h->ref, hist_destroy);
+	h->base = base ? vt_native_hist_retain(base) : NULL;
 	h->zero = (old ? old->zero : 0) + zero;
-	h->count = h->zero + total;
+	h->count = h->zero + total + (base ? base->count - base->zero : 0);
 	h->zero_threshold = VT_SKETCH_MIN_VALUE / scale;
 	h->neg_off = (uint32_t)npos;
 	h->len = (uint32_t)(npos + nneg);
@@ -246,5 +306,5 @@ void vt_native_hist_release(struct vt_native_hist *h)
 
 size_t vt_native_hist_memory(const struct vt_native_hist *h)
 {
-	return h ? sizeof *h + h->len : 0;
+	return h ? sizeof *h + h->len + vt_native_hist_memory(h->base) : 0;
 }

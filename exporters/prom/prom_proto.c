@@ -266,6 +266,7 @@ struct tr {
 	struct vt_buf name;        /* the open family's name */
 	int family_open;
 	size_t family_mark;
+	size_t nmetrics;           /* of the open family */
 	int type;                  /* enum vt_prom_proto_type; -1: no TYPE */
 	int metric_open;
 	size_t metric_mark, sub_mark;
@@ -282,10 +283,17 @@ static void close_metric(struct tr *t)
 	t->metric_open = 0;
 }
 
+/* A family without samples is left out: the text has its HELP and TYPE,
+ * but a scraper may read the first metric of a histogram family to tell
+ * native from classic, and one with none tells it nothing. */
 static void close_family(struct tr *t)
 {
 	close_metric(t);
-	if (t->family_open) {
+	if (t->family_open && t->nmetrics == 0) {
+		t->out->len = t->family_mark;
+		if (t->out->data)
+			t->out->data[t->out->len] = '\0';
+	} else if (t->family_open) {
 		if (t->type < 0)
 			vt_prom_proto_uint(t->out, FAMILY_TYPE,
 			    VT_PROM_PROTO_UNTYPED);
@@ -310,6 +318,7 @@ static void family(struct tr *t, const char *name, size_t len)
 	t->family_mark = vt_prom_proto_open(t->out, 0);
 	vt_prom_proto_bytes(t->out, FAMILY_NAME, name, len);
 	t->family_open = 1;
+	t->nmetrics = 0;
 	t->type = -1;
 }
 
@@ -467,6 +476,7 @@ static int sample(struct tr *t, const char *p, const char *end)
 		    t->scratch.len);
 		t->sub_mark = vt_prom_proto_open(t->out, sub[type]);
 		t->metric_open = 1;
+		t->nmetrics++;
 	}
 	size_t m;
 	switch (role) {

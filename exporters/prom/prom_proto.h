@@ -99,7 +99,8 @@ void vt_prom_proto_native(struct vt_buf *b, const struct vt_native_hist *h,
  * delimited MetricFamily messages appended to out. Counters, gauges,
  * untyped, summaries (quantile, _sum, _count) and classic histograms
  * (_bucket, _sum, _count), a Metric per label set; lines it cannot read
- * are skipped. Returns the number of lines skipped.
+ * are skipped, and so are families without samples. Returns the number
+ * of lines skipped.
  */
 size_t vt_prom_proto_from_text(struct vt_buf *out, const char *text,
     size_t len);
