@@ -10,6 +10,7 @@ its services not updated; a real Prometheus finds both through
 One broker, one relay and the two collectors serve the whole module; the
 tests run in order (their names are numbered) and the last one stops b."""
 import http.client
+import json
 import os
 import stat
 import tempfile
@@ -18,6 +19,7 @@ import unittest
 
 import browser
 from harness import TestCase, Vitalsd, wait_for
+from harness import http as request
 from rabbit import Broker
 from test_prometheus_server import Prometheus
 from test_service_page import load_images
@@ -221,6 +223,59 @@ class Fleet(TestCase):
                                     for t in targets), ["a", "b"])
         finally:
             prom.stop()
+
+    def test_4b_hostile_fleet_messages_are_refused_and_counted(self):
+        x = "x.fleet.members"
+        bad = [
+            ({}, "[]", "headers"),                         # no origin
+            ({"x-vitals-origin": "a b", "x-vitals-kind": "checks"}, "[]",
+             "headers"),                                   # bad name
+            ({"x-vitals-origin": "zz", "x-vitals-kind": "gossip"}, "[]",
+             "headers"),                                   # bad kind
+            ({"x-vitals-origin": "zz", "x-vitals-kind": "announce"},
+             '{"name": "zz", "url": "javascript:alert(1)", "started": 1,'
+             ' "announce": 5, "services": []}', "bad_announce"),
+            ({"x-vitals-origin": "zz", "x-vitals-kind": "announce"},
+             '{"name": "yy", "url": "http://yy:1", "started": 1,'
+             ' "announce": 5, "services": []}', "bad_announce"),  # not its
+        ]
+        def rejected(d, reason):
+            return d.value("vitals_fleet_messages_rejected_total",
+                           reason=reason) or 0
+        before = {(d.http_port, r): rejected(d, r) for d in (self.a, self.b)
+                  for r in ("headers", "bad_announce")}
+        for headers, body, _ in bad:
+            self.broker.publish(body, "", exchange=x, headers=headers,
+                                content_type="application/json")
+        for d in (self.a, self.b):
+            for reason in ("headers", "bad_announce"):
+                n = sum(1 for _, _, r in bad if r == reason)
+                wait_for(lambda d=d, reason=reason, n=n: rejected(d, reason)
+                         == before[(d.http_port, reason)] + n, timeout=15,
+                         what="%s rejected" % reason)
+            self.assertNotIn("zz", collectors(d))
+            self.assertNotIn("yy", collectors(d))
+        # a check body from the fleet goes through the check parser: the
+        # good entry is applied, the bad one (no service) is not
+        self.broker.publish(json.dumps([
+            {"service": "forged", "check": "c", "status": "ok",
+             "instance": "i"}, {"service": "", "check": "c",
+                                "status": "ok"}]), "", exchange=x,
+            headers={"x-vitals-origin": "zz", "x-vitals-kind": "checks"},
+            content_type="application/json")
+        for d in (self.a, self.b):
+            got = wait_for(lambda d=d: services(d).get("forged"),
+                           timeout=15, what="the forged check applied")
+            # its origin never announced itself: not updated, and not in
+            # this collector's /metrics
+            self.assertEqual((got["owner"], got["owner_state"],
+                              got["stale"]), ("zz", "unknown", True))
+            self.assertNotIn(("vitals_service_status", frozenset(
+                {"service": "forged"}.items())), d.metrics())
+        # the forged service is forgotten again on both
+        for d in (self.a, self.b):
+            request("DELETE", d.url("/api/v1/services/forged"))
+            self.assertNotIn("forged", services(d))
 
     def test_5_a_status_change_pages_once_fleet_wide_across_a_restart(self):
         non_ok = [s for s in SERVICES if STATUS[s] != "ok"]
