@@ -4,7 +4,6 @@
  * sender thread that keeps a TCP connection to carbon.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <netdb.h>
 #include <poll.h>
@@ -308,7 +307,10 @@ int vt_graphite_flush(void *ctx, const struct vt_flush *f)
 		    lines, c->len);
 		count_drop(g, VT_GRAPHITE_DROP_BUFFER_FULL, lines);
 		chunk_free(c);
+		return 0;
 	}
+	vt_log_recovered(&g->full, LOG_SUB, "buffer has room again: windows "
+	    "are queued for carbon");
 	return 0;
 }
 

@@ -11,7 +11,9 @@
  *   and is 1 for gauges and sets;
  * - the tag list iterates to at most VT_MAX_TAGS non-empty keys;
  * - parsing is deterministic, and service attribution and the
- *   Prometheus and file name sanitisers keep their alphabets.
+ *   Prometheus, file name and Graphite path sanitisers keep their
+ *   alphabets (a Graphite component is 1..VT_GRAPHITE_COMPONENT_MAX bytes
+ *   of [A-Za-z0-9_-]; a dotted name has no empty level).
  * The same input is also read as a buffer of '\n'-separated lines by the
  * fast path (vt_statsd_parse_run): every line it takes must be one that
  * vt_statsd_parse accepts with the very same sample, and it must stop at
@@ -22,7 +24,39 @@
 #include "collector/base/line_result.h"
 #include "collector/statsd/statsd.h"
 #include "collector/statsd/tags.h"
+#include "exporters/graphite/graphite.h"
 #include "fuzz_common.h"
+
+static int graphite_byte(char c)
+{
+	return c == '_' || c == '-' || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static void check_graphite(struct vt_slice metric)
+{
+	struct vt_buf b;
+	char text[VT_NAME_MAX + 1];
+	vt_buf_init(&b);
+	vt_graphite_component(&b, metric.ptr, metric.len);
+	FUZZ_ASSERT(b.len > 0 && b.len <= VT_GRAPHITE_COMPONENT_MAX,
+	    "graphite component of %zu bytes", b.len);
+	for (size_t i = 0; i < b.len; i++)
+		FUZZ_ASSERT(graphite_byte(b.data[i]), "graphite byte 0x%02x",
+		    (unsigned char)b.data[i]);
+
+	size_t n = metric.len < VT_NAME_MAX ? metric.len : VT_NAME_MAX;
+	memcpy(text, metric.ptr, n);
+	text[n] = '\0';
+	vt_buf_reset(&b);
+	vt_graphite_dotted(&b, text);
+	FUZZ_ASSERT(b.len > 0 && b.data[0] != '.' && b.data[b.len - 1] != '.'
+	    && strstr(b.data, "..") == NULL, "graphite levels \"%s\"", b.data);
+	for (size_t i = 0; i < b.len; i++)
+		FUZZ_ASSERT(b.data[i] == '.' || graphite_byte(b.data[i]),
+		    "graphite byte 0x%02x", (unsigned char)b.data[i]);
+	vt_buf_fini(&b);
+}
 
 static void check_names(struct vt_slice name)
 {
@@ -49,6 +83,8 @@ static void check_names(struct vt_slice name)
 		    (out[i] >= 'A' && out[i] <= 'Z') ||
 		    (out[i] >= '0' && out[i] <= '9'), "file byte 0x%02x",
 		    (unsigned char)out[i]);
+
+	check_graphite(metric);
 }
 
 /* The value text is between the ':' ending the name and the next '|'. */
