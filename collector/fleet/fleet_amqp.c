@@ -52,7 +52,7 @@ struct vt_fleet_amqp {
 	amqp_connection_state_t conn;
 	char queue[VT_ADDR_LEN];      /* server-named */
 	double next_announce;
-	int idle, clash_logged;
+	int idle, clash_logged, size_logged;
 };
 
 static const char *reject_name(int r)
@@ -139,6 +139,13 @@ static void announce(vt_fleet_amqp *fa, double now)
 	struct vt_buf b;
 	vt_buf_init(&b);
 	vt_fleet_announce_json(fa->fleet, &b);
+	if (b.len > fa->max_body && !fa->size_logged) {
+		fa->size_logged = 1;    /* the others would refuse it */
+		vt_log_warn("fleet", "announcement of %zu bytes is over "
+		    "amqp.max_body (%zu): the other collectors refuse it; "
+		    "raise amqp.max_body on every collector", b.len,
+		    fa->max_body);
+	}
 	if (b.data != NULL)
 		publish(fa, KIND_ANNOUNCE, b.data, b.len);
 	vt_buf_fini(&b);
