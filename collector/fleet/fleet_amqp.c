@@ -158,12 +158,15 @@ static void flush_reports(vt_fleet_amqp *fa)
 {
 	struct vt_queue_node *n = vt_queue_take(&fa->out, 0);
 	struct vt_buf b;
+	/* the others refuse bodies over their amqp.max_body (the same
+	 * setting across a fleet, as a rule) */
+	size_t most = fa->max_body < VT_FLEET_BATCH_BYTES ? fa->max_body :
+	    VT_FLEET_BATCH_BYTES;
 	vt_buf_init(&b);
 	while (n != NULL) {
 		struct report *r = VT_QUEUE_ITEM(n, struct report, node);
 		n = n->next;
-		if (b.len > 0 && b.len + r->len + 2 > VT_FLEET_BATCH_BYTES &&
-		    fa->conn != NULL) {
+		if (b.len > 0 && b.len + r->len + 2 > most && fa->conn != NULL) {
 			vt_buf_putc(&b, ']');
 			publish(fa, KIND_CHECKS, b.data, b.len);
 			vt_buf_reset(&b);
