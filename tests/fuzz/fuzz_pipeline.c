@@ -15,7 +15,13 @@
  * - every sample belongs to the family above it (its name, or the name
  *   with _total, _sum, _count, _bucket or _created) and no series
  *   (name and labels) appears twice;
- * - the line counters add up: every non-empty line was counted once.
+ * - the line counters add up: every non-empty line was counted once;
+ * - the protobuf exposition (timers as native histograms) is a stream of
+ *   well-formed MetricFamily messages: lengths in bounds, known wire
+ *   types, a name, a known type, at least one Metric each holding the
+ *   part its type names, native histograms whose spans cover exactly
+ *   their deltas, no bucket below zero, zero + buckets = count; and its
+ *   families are, in order, the text's families that have samples.
  */
 #include <math.h>
 
@@ -237,13 +243,214 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const struct vt_agg_config cfg = { .max_metrics = MAX_METRICS,
 	    .metric_ttl = 1, .npercentiles = 3,
-	    .percentiles = { 50, 99, 99.9 } };
+	    .percentiles = { 50, 99, 99.9 }, .native_histograms = 1 };
 	(void)argc;
 	(void)argv;
 	agg = vt_agg_create(&cfg, &stats);
 	in = vt_ingest_create(agg, &stats);
 	prom = vt_prom_create();
 	return 0;
+}
+
+/* ---- the protobuf exposition ---- */
+
+struct pb {
+	const uint8_t *p, *end;
+};
+
+static uint64_t pb_varint(struct pb *r)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0;; shift += 7) {
+		FUZZ_ASSERT(r->p < r->end && shift < 64, "protobuf: bad varint");
+		uint8_t b = *r->p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+}
+
+/* The next field: its number and wire type; a varint's value in *v, a
+ * length-delimited field's bytes in *sub. 0 at the end. */
+static int pb_field(struct pb *r, uint32_t *num, int *wire, uint64_t *v,
+    struct pb *sub)
+{
+	if (r->p >= r->end)
+		return 0;
+	uint64_t key = pb_varint(r);
+	*num = (uint32_t)(key >> 3);
+	*wire = (int)(key & 7);
+	FUZZ_ASSERT(*num > 0, "protobuf: field 0");
+	if (*wire == 0) {
+		*v = pb_varint(r);
+	} else if (*wire == 1) {
+		FUZZ_ASSERT(r->end - r->p >= 8, "protobuf: short fixed64");
+		r->p += 8;
+	} else {
+		FUZZ_ASSERT(*wire == 2, "protobuf: wire type %d", *wire);
+		uint64_t n = pb_varint(r);
+		FUZZ_ASSERT(n <= (uint64_t)(r->end - r->p), "protobuf: length "
+		    "%llu past the end", (unsigned long long)n);
+		sub->p = r->p;
+		sub->end = r->p + n;
+		r->p += n;
+	}
+	return 1;
+}
+
+static int64_t pb_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* One sign of a native histogram: spans' lengths against the deltas. */
+static uint64_t check_native_sign(struct pb spans[], size_t nspans,
+    struct pb deltas)
+{
+	uint64_t want = 0, total = 0;
+	int64_t c = 0;
+	for (size_t i = 0; i < nspans; i++) {
+		uint32_t num;
+		int wire;
+		uint64_t v = 0;
+		struct pb sub;
+		while (pb_field(&spans[i], &num, &wire, &v, &sub))
+			if (num == 2)
+				want += v;
+	}
+	for (; deltas.p < deltas.end; want--) {
+		FUZZ_ASSERT(want > 0, "protobuf: more deltas than spans cover");
+		c += pb_unzigzag(pb_varint(&deltas));
+		FUZZ_ASSERT(c >= 0, "protobuf: a bucket below zero");
+		total += (uint64_t)c;
+	}
+	FUZZ_ASSERT(want == 0, "protobuf: spans cover %llu more buckets",
+	    (unsigned long long)want);
+	return total;
+}
+
+static void check_histogram(struct pb h)
+{
+	struct pb spans[2][256], deltas[2] = { { NULL, NULL }, { NULL, NULL } };
+	size_t nspans[2] = { 0, 0 };
+	uint64_t count = 0, zero = 0, v = 0;
+	int native = 0;
+	uint32_t num;
+	int wire;
+	struct pb sub;
+	while (pb_field(&h, &num, &wire, &v, &sub)) {
+		int neg = num == 9 || num == 10;
+		if (num == 1)
+			count = v;
+		else if (num == 5)
+			native = 1;
+		else if (num == 7)
+			zero = v;
+		else if ((num == 9 || num == 12) && nspans[neg] < 256)
+			spans[neg][nspans[neg]++] = sub;
+		else if (num == 10 || num == 13)
+			deltas[neg] = sub;
+	}
+	if (!native)
+		return;
+	FUZZ_ASSERT(nspans[0] + nspans[1] > 0, "protobuf: native histogram "
+	    "without a span");
+	uint64_t buckets = check_native_sign(spans[0], nspans[0], deltas[0]) +
+	    check_native_sign(spans[1], nspans[1], deltas[1]);
+	FUZZ_ASSERT(zero + buckets == count, "protobuf: zero %llu + buckets "
+	    "%llu != count %llu", (unsigned long long)zero,
+	    (unsigned long long)buckets, (unsigned long long)count);
+}
+
+/* The families of text that have samples, in order, one per line. */
+static void text_families(const char *text, struct vt_buf *names)
+{
+	char fam[1024] = "";
+	int listed = 1;
+	for (const char *p = text; *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (len > 7 && strncmp(p, "# TYPE ", 7) == 0) {
+			size_t n = metric_name(p + 7);
+			snprintf(fam, sizeof fam, "%.*s", (int)n, p + 7);
+			listed = 0;
+		} else if (len > 0 && p[0] != '#' && !listed) {
+			vt_buf_puts(names, fam);
+			vt_buf_putc(names, '\n');
+			listed = 1;
+		}
+		p += len + (eol != NULL);
+	}
+}
+
+static const uint32_t part_of_type[] = { 3, 2, 4, 5, 7 };
+
+static void check_protobuf(const struct vt_buf *pbuf, const char *text)
+{
+	struct pb r = { (const uint8_t *)pbuf->data,
+	    (const uint8_t *)pbuf->data + pbuf->len };
+	struct vt_buf names, want;
+	vt_buf_init(&names);
+	vt_buf_init(&want);
+	text_families(text, &want);
+	while (r.p < r.end) {
+		uint64_t n = pb_varint(&r);
+		FUZZ_ASSERT(n <= (uint64_t)(r.end - r.p), "protobuf: family "
+		    "length past the end");
+		struct pb fam = { r.p, r.p + n }, sub;
+		r.p += n;
+		uint32_t num;
+		int wire;
+		uint64_t v = 0, type = 99;
+		size_t nmetrics = 0, namelen = 0;
+		const uint8_t *name = NULL;
+		struct pb metrics[MAX_SERIES];
+		while (pb_field(&fam, &num, &wire, &v, &sub)) {
+			if (num == 1) {
+				name = sub.p;
+				namelen = (size_t)(sub.end - sub.p);
+			} else if (num == 3) {
+				type = v;
+			} else if (num == 4) {
+				FUZZ_ASSERT(nmetrics < MAX_SERIES, "too many");
+				metrics[nmetrics++] = sub;
+			}
+		}
+		FUZZ_ASSERT(name && namelen > 0, "protobuf: family without name");
+		FUZZ_ASSERT(type <= 4, "protobuf: family type %llu",
+		    (unsigned long long)type);
+		FUZZ_ASSERT(nmetrics > 0, "protobuf: family %.*s without metric",
+		    (int)namelen, (const char *)name);
+		vt_buf_append(&names, name, namelen);
+		vt_buf_putc(&names, '\n');
+		for (size_t i = 0; i < nmetrics; i++) {
+			int parts = 0;
+			while (pb_field(&metrics[i], &num, &wire, &v, &sub)) {
+				if (num == 1) {
+					struct pb l = sub, s2;
+					uint32_t ln;
+					int lw;
+					while (pb_field(&l, &ln, &lw, &v, &s2))
+						FUZZ_ASSERT(lw == 2, "label wire");
+					continue;
+				}
+				FUZZ_ASSERT(num == part_of_type[type], "protobuf: "
+				    "%.*s: Metric field %u for type %llu",
+				    (int)namelen, (const char *)name, num,
+				    (unsigned long long)type);
+				parts++;
+				if (num == 7)
+					check_histogram(sub);
+			}
+			FUZZ_ASSERT(parts == 1, "protobuf: %d parts", parts);
+		}
+	}
+	FUZZ_ASSERT(names.len == want.len && (names.len == 0 ||
+	    memcmp(names.data, want.data, names.len) == 0),
+	    "protobuf families\n%s\nare not the text's\n%s",
+	    names.data ? names.data : "", want.data ? want.data : "");
+	vt_buf_fini(&names);
+	vt_buf_fini(&want);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -288,6 +495,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vt_prom_render(prom, &out, om ? VT_PROM_OPENMETRICS :
 		    VT_PROM_TEXT);
 		check_exposition(out.data, out.len, om);
+		if (!om) {
+			struct vt_buf pbuf;
+			vt_buf_init(&pbuf);
+			vt_prom_render(prom, &pbuf, VT_PROM_PROTOBUF);
+			check_protobuf(&pbuf, out.data ? out.data : "");
+			vt_buf_fini(&pbuf);
+		}
 		vt_buf_fini(&out);
 	}
 	/* An empty window later than metric_ttl: everything expires. */
