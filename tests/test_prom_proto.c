@@ -892,6 +892,81 @@ START_TEST(exporter_sends_native_histograms)
 }
 END_TEST
 
+/* Render f in fmt through a fresh exporter. */
+static char *render_flush(struct vt_flush *f, enum vt_prom_format fmt,
+    size_t *len)
+{
+	struct vt_prom *p = vt_prom_create();
+	struct vt_sink sink = vt_prom_sink(p);
+	struct vt_buf out;
+	ck_assert_int_eq(sink.flush(sink.ctx, f), 0);
+	vt_buf_init(&out);
+	vt_prom_render(p, &out, fmt);
+	vt_prom_destroy(p);
+	return vt_buf_steal(&out, len);
+}
+
+/* Native histograms change nothing in the text formats: the same windows
+ * with and without them render byte for byte the same. */
+START_TEST(text_is_the_same_with_native_histograms)
+{
+	struct vt_selfstats stats;
+	struct vt_agg_config cfg = { .max_metrics = 100, .metric_ttl = 3600,
+	    .npercentiles = 3, .percentiles = { 50, 90, 99 },
+	    .native_histograms = 1 };
+	memset(&stats, 0, sizeof stats);
+	vt_agg *a = vt_agg_create(&cfg, &stats);
+	static const char *const names[] = { "shop.lat", "api.size" };
+	for (int i = 1; i <= 300; i++) {
+		struct vt_sample s = { .name = sl(names[i & 1]), .tags =
+		    sl(i % 3 ? "route:/pay" : ""), .value = i * 0.7 - 20,
+		    .sample_rate = i % 5 ? 1 : 0.5,
+		    .kind = i & 1 ? VT_HISTOGRAM : VT_TIMER };
+		ck_assert_int_eq(vt_agg_record(a, &s), 0);
+	}
+	struct vt_flush *on = vt_agg_close_window(a, 1000, 10);
+	struct vt_flush *off = vt_flush_copy(on, NULL, NULL, 0);
+	off->native_histograms = 0;
+	size_t natives = 0;
+	for (size_t i = 0; i < off->nmetrics; i++) {
+		natives += off->metrics[i].native != NULL;
+		vt_native_hist_release(off->metrics[i].native);
+		off->metrics[i].native = NULL;
+	}
+	ck_assert_uint_eq(natives, 4);
+	for (int fmt = VT_PROM_TEXT; fmt <= VT_PROM_OPENMETRICS; fmt++) {
+		size_t n1, n2;
+		char *t1 = render_flush(on, (enum vt_prom_format)fmt, &n1);
+		char *t2 = render_flush(off, (enum vt_prom_format)fmt, &n2);
+		ck_assert_uint_eq(n1, n2);
+		ck_assert(memcmp(t1, t2, n1) == 0);
+		ck_assert_ptr_nonnull(strstr(t1, "# TYPE lat_seconds summary\n"));
+		free(t1);
+		free(t2);
+	}
+	/* and protobuf without them: summaries, as in text */
+	struct vt_buf b = { NULL, 0, 0 };
+	size_t n;
+	b.data = render_flush(off, VT_PROM_PROTOBUF, &n);
+	b.len = n;
+	static struct dec_family fam[32];
+	size_t nf = decode_families(&b, fam, 32);
+	int seen = 0;
+	for (size_t i = 0; i < nf; i++) {
+		if (strcmp(fam[i].name, "lat_seconds") == 0 ||
+		    strcmp(fam[i].name, "size") == 0) {
+			ck_assert_int_eq(fam[i].type, 2);
+			seen++;
+		}
+	}
+	ck_assert_int_eq(seen, 2);
+	free(b.data);
+	vt_flush_release(on);
+	vt_flush_release(off);
+	vt_agg_destroy(a);
+}
+END_TEST
+
 static const struct {
 	const char *accept;
 	enum vt_prom_format want;
@@ -950,6 +1025,7 @@ Suite *vt_test_prom_proto_suite(void)
 	tcase_add_test(tc, quantiles_agree_with_the_sketch);
 	tcase_add_test(tc, text_is_reencoded);
 	tcase_add_loop_test(tc, exporter_sends_native_histograms, 0, 2);
+	tcase_add_test(tc, text_is_the_same_with_native_histograms);
 	tcase_add_loop_test(tc, negotiate_table, 0,
 	    (int)(sizeof accepts / sizeof accepts[0]));
 	suite_add_tcase(s, tc);
