@@ -481,12 +481,16 @@ static int deliver(vt_graphite *g, int *fd, const struct chunk *c,
 				continue;
 			}
 			set_connected(g, 1);
-			vt_amqp_backoff_reset(bo);
 			vt_log_recovered(down, LOG_SUB, "connected to carbon "
 			    "%s:%s", g->host, g->port);
 		}
-		if (write_chunk(g, *fd, c, err, sizeof err) == 0)
+		if (write_chunk(g, *fd, c, err, sizeof err) == 0) {
+			vt_amqp_backoff_reset(bo);   /* after a write, not a
+			                                connect: a carbon that
+			                                takes connections and
+			                                drops them is backed off */
 			return 0;
+		}
 		count_error(g);
 		vt_log_complain(down, VT_LOG_WARN, LOG_SUB, "carbon %s:%s: %s; "
 		    "sending the window again on a new connection", g->host,
@@ -494,6 +498,8 @@ static int deliver(vt_graphite *g, int *fd, const struct chunk *c,
 		close(*fd);
 		*fd = -1;
 		set_connected(g, 0);
+		double d = vt_amqp_backoff_next(bo), l = left(g);
+		nap(g, d < l ? d : l);
 	}
 }
 
