@@ -967,6 +967,59 @@ START_TEST(text_is_the_same_with_native_histograms)
 }
 END_TEST
 
+/* A timer a mapping rule made a classic histogram: in protobuf, one
+ * histogram with both the rule's buckets and the native ones. */
+START_TEST(classic_and_native_in_one_histogram)
+{
+	static const double le[] = { 0.01, 0.05, 0.1 };
+	static const double counts[] = { 9, 50, 100 };
+	struct vt_selfstats stats;
+	struct vt_agg_config cfg = { .max_metrics = 10, .metric_ttl = 3600,
+	    .npercentiles = 1, .percentiles = { 50 }, .native_histograms = 1 };
+	memset(&stats, 0, sizeof stats);
+	vt_agg *a = vt_agg_create(&cfg, &stats);
+	for (int i = 1; i <= 100; i++) {
+		struct vt_sample s = { .name = sl("shop.lat"), .tags = sl(""),
+		    .value = i, .sample_rate = 1, .kind = VT_TIMER };
+		ck_assert_int_eq(vt_agg_record(a, &s), 0);
+	}
+	struct vt_flush *f = vt_agg_close_window(a, 1000, 10);
+	ck_assert_uint_eq(f->nmetrics, 1);
+	f->metrics[0].nbuckets = 3;          /* as close_hist sets them */
+	f->metrics[0].bucket_le = le;
+	f->metrics[0].bucket_counts = counts;
+	size_t n;
+	struct vt_buf b = { NULL, 0, 0 };
+	b.data = render_flush(f, VT_PROM_PROTOBUF, &n);
+	b.len = n;
+	static struct dec_family fam[32];
+	size_t nf = decode_families(&b, fam, 32);
+	char labels[64];
+	int seen = 0;
+	for (size_t i = 0; i < nf; i++) {
+		if (strcmp(fam[i].name, "lat_seconds") != 0)
+			continue;
+		seen = 1;
+		ck_assert_int_eq(fam[i].type, 4);
+		static struct dec_hist d;
+		decode_hist(metric_part(fam[i].metrics[0], 7, labels,
+		    sizeof labels), &d);
+		ck_assert_uint_eq(d.nclassic, 3);
+		for (size_t k = 0; k < 3; k++) {
+			ck_assert_double_eq(d.classic_le[k], le[k]);
+			ck_assert_uint_eq(d.classic_count[k], (uint64_t)counts[k]);
+		}
+		ck_assert(d.has_schema);
+		ck_assert_uint_eq(d.count, 100);
+		ck_assert_uint_gt(d.npos, 50);
+	}
+	ck_assert(seen);
+	free(b.data);
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
 static const struct {
 	const char *accept;
 	enum vt_prom_format want;
@@ -1026,6 +1079,7 @@ Suite *vt_test_prom_proto_suite(void)
 	tcase_add_test(tc, text_is_reencoded);
 	tcase_add_loop_test(tc, exporter_sends_native_histograms, 0, 2);
 	tcase_add_test(tc, text_is_the_same_with_native_histograms);
+	tcase_add_test(tc, classic_and_native_in_one_histogram);
 	tcase_add_loop_test(tc, negotiate_table, 0,
 	    (int)(sizeof accepts / sizeof accepts[0]));
 	suite_add_tcase(s, tc);
