@@ -12,7 +12,12 @@
  *
  * Loop thread only; the finished message is handed to `emit`, which takes
  * ownership. At most VT_RELAY_BATCH_MAX_OPEN batches are open; a new one past
- * that emits the oldest first.
+ * that emits the oldest first. Past the bound nearly every batch is cut
+ * short (messages of a few lines instead of one a second per service),
+ * which costs the broker far more than the open batches cost in memory (at
+ * most VT_RELAY_BATCH_MAX_OPEN x max_bytes, in practice what arrives
+ * within max_age); so it is set for hosts with hundreds of services. The
+ * lookup is a linear scan with a last-hit shortcut.
  */
 #ifndef VT_RELAY_BATCH_H
 #define VT_RELAY_BATCH_H
@@ -23,7 +28,7 @@
 #include "collector/base/queue.h"
 #include "collector/base/vt_types.h"
 
-#define VT_RELAY_BATCH_MAX_OPEN 128
+#define VT_RELAY_BATCH_MAX_OPEN 1024
 #define VT_RELAY_KEY_MAX 255
 
 enum vt_relay_kind {

@@ -861,8 +861,9 @@ def parse_args(argv):
                     "(default 2000)")
     ap.add_argument("--small-services", type=int, default=120,
                     help="services in the small-message run (default 120, "
-                    "at most 1000; past 128 a relay's batches hold about "
-                    "one line each, see docs/fleet-sizing.md)")
+                    "at most 1000; past a relay's bound on open batches, "
+                    "1,024, its batches hold a few lines each: "
+                    "docs/fleet-sizing.md)")
     ap.add_argument("--warmup", type=float, default=4,
                     help="seconds of traffic of each shape before the runs, "
                     "so every name and file exists (default 4)")
