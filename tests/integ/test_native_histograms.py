@@ -191,6 +191,10 @@ class NativeHistograms(TestCase):
         print("\n  " + "\n  ".join(figures))
         s = self._query_one(prom, "histogram_sum(sum(%s))" % NAME)
         self.assertAlmostEqual(s, sum(warm + bulk), places=3)    # ms
+        # one native series per collector, no _count or _sum series
+        self.assertEqual(prom.query("count(%s_count)" % NAME), {})
+        self.assertEqual(prom.query("count(histogram_count(%s))" % NAME),
+                         {frozenset(): 2.0})
 
         self._check_protobuf(a, len(warm[:1]) + len(bulk[0::2]))
         self._check_text(a)
