@@ -126,6 +126,62 @@ static char *write_temp(const char *text)
 	return path;
 }
 
+/* Each loader's error gets the line of its key in the file: an object
+ * member, a missing key (its item's line), an array item, a key given
+ * twice (the second), comments with brackets and quotes skipped. */
+START_TEST(errors_name_the_line_of_the_key)
+{
+	char *path = write_temp(
+	    "{\n"
+	    "  // { a comment with \"quotes\" and [brackets\n"
+	    "  \"metric_ttl\": \"1h\",\n"
+	    "  \"http\": {\n"
+	    "    \"max_body\": \"huge\"\n"
+	    "  },\n"
+	    "  /* \"alerts\": { */\n"
+	    "  \"alerts\": {\"rules\": [\n"
+	    "    {\"name\": \"a\"},\n"
+	    "    {\"name\": \"b\",\n"
+	    "     \"notify\": [\"ok\",\n"
+	    "                \"bad\"]}]},\n"
+	    "  \"metric_ttl\": \"2h\"\n"
+	    "}\n");
+	static const struct { const char *key, *want; } cases[] = {
+		{ "http.max_body: too big", "line 5: http.max_body: too big" },
+		{ "alerts.rules[1].notify[1]: bad", "line 12: "
+		    "alerts.rules[1].notify[1]: bad" },
+		{ "alerts.rules[1].service: required", "line 10: "
+		    "alerts.rules[1].service: required" },
+		{ "alerts.rules[0].name: x", "line 9: alerts.rules[0].name: x" },
+		{ "metric_ttl: given twice", "line 13: metric_ttl: given twice" },
+		{ "nowhere: unknown key", "line 0" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char err[VT_ERR_LEN * 2], want[VT_ERR_LEN * 2];
+		snprintf(err, sizeof err, "vitalsd: %s: %s", path,
+		    cases[i].key);
+		if (strcmp(cases[i].want, "line 0") == 0)  /* not found */
+			snprintf(want, sizeof want, "%s", err);
+		else
+			snprintf(want, sizeof want, "vitalsd: %s: %s", path,
+			    cases[i].want);
+		vt_config_json_add_line(err, sizeof err);
+		ck_assert_str_eq(err, want);
+	}
+	/* Errors that are not about a key of a readable file stay. */
+	char err[VT_ERR_LEN] = "vitalsd: /nonexistent.json: metric_ttl: x";
+	vt_config_json_add_line(err, sizeof err);
+	ck_assert_str_eq(err, "vitalsd: /nonexistent.json: metric_ttl: x");
+	char syn[VT_ERR_LEN * 2];
+	snprintf(syn, sizeof syn, "vitalsd: %s: line 3: invalid JSON", path);
+	vt_config_json_add_line(syn, sizeof syn);
+	ck_assert_ptr_null(strstr(syn, "line 3: line"));
+	ck_assert_str_eq(vt_config_json_for_log(syn, sizeof syn), syn + 9);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
 /* What f (an open_memstream) or fd 1 received. */
 struct out_capture {
 	FILE *tmp;
@@ -1204,6 +1260,7 @@ Suite *vt_test_config_suite(void)
 	tcase_add_test(tc, print_round_trips_and_masks_secrets);
 	tcase_add_test(tc, example_file_gives_exactly_the_defaults);
 	tcase_add_test(tc, example_file_explains_every_key);
+	tcase_add_test(tc, errors_name_the_line_of_the_key);
 	suite_add_tcase(s, tc);
 	return s;
 }

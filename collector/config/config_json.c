@@ -20,6 +20,9 @@
 #include "collector/config/config_json.h"
 #include "collector/config/config_keys.h"
 
+static int read_text(const char *path, struct vt_buf *text, char *err,
+    size_t errlen);
+
 /*
  * Blank out // and block comments outside strings with spaces, keeping
  * newlines so that line numbers in later errors stay right. Returns 0, or
@@ -90,6 +93,177 @@ static size_t error_offset(const char *doc, size_t at)
 			return q - 1;
 	}
 	return at + strspn(doc + at, blank);
+}
+
+/* ---- the line of a key ------------------------------------------------ */
+
+#define LOCATE_DEPTH 16
+
+/* Where the scanner is: one frame per open object or array. */
+struct frame {
+	char type;               /* '{' or '[' */
+	const char *key;         /* objects: the member being read */
+	size_t key_len;
+	size_t index;            /* arrays: the element being read */
+};
+
+/* Whether the frames spell path ("a.b[2].c"). */
+static int path_is(const struct frame *f, int depth, const char *path)
+{
+	const char *p = path;
+	for (int i = 0; i < depth; i++) {
+		if (f[i].type == '{') {
+			if (i > 0 && *p++ != '.')
+				return 0;
+			if (f[i].key == NULL ||
+			    strncmp(p, f[i].key, f[i].key_len) != 0)
+				return 0;
+			p += f[i].key_len;
+		} else {
+			char idx[32];
+			int n = snprintf(idx, sizeof idx, "[%zu]", f[i].index);
+			if (strncmp(p, idx, (size_t)n) != 0)
+				return 0;
+			p += n;
+		}
+	}
+	return *p == '\0';
+}
+
+/*
+ * The line of the occurrence-th (1, 2, ...) member key or array item
+ * whose path is path ("a.b[2].c", "a.b[2]") in doc (JSON, comments
+ * blanked), 0 when there is none. A small scanner, not a parser: the
+ * document was parsed before this runs.
+ */
+static unsigned key_line(const char *doc, const char *path, int occurrence)
+{
+	struct frame f[LOCATE_DEPTH];
+	int depth = 0, expect_key = 0, expect_item = 0, seen = 0;
+	unsigned line = 1;
+	for (const char *p = doc; *p; p++) {
+		if (*p == '\n') {
+			line++;
+			continue;
+		}
+		if (*p == ' ' || *p == '\t' || *p == '\r')
+			continue;
+		/* An array item starts here: "a[1]" is its line. */
+		if (expect_item && *p != ']' && path_is(f, depth, path) &&
+		    ++seen == occurrence)
+			return line;
+		expect_item = 0;
+		switch (*p) {
+		case '{':
+		case '[':
+			if (depth == LOCATE_DEPTH)
+				return 0;
+			f[depth] = (struct frame){ .type = *p };
+			depth++;
+			expect_key = *p == '{';
+			expect_item = *p == '[';
+			break;
+		case '}':
+		case ']':
+			if (depth > 0)
+				depth--;
+			expect_key = 0;
+			break;
+		case ',':
+			if (depth > 0 && f[depth - 1].type == '[') {
+				f[depth - 1].index++;
+				expect_item = 1;
+			}
+			expect_key = depth > 0 && f[depth - 1].type == '{';
+			break;
+		case '"': {
+			const char *start = ++p;
+			while (*p && *p != '"') {
+				if (*p == '\\' && p[1])
+					p++;
+				p++;
+			}
+			if (*p == '\0')
+				return 0;
+			if (!expect_key)
+				break;
+			expect_key = 0;
+			f[depth - 1].key = start;
+			f[depth - 1].key_len = (size_t)(p - start);
+			if (path_is(f, depth, path) && ++seen == occurrence)
+				return line;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+void vt_config_json_add_line(char *err, size_t errlen)
+{
+	static const char lead[] = "vitalsd: ";
+	if (strncmp(err, lead, sizeof lead - 1) != 0)
+		return;
+	const char *file = err + sizeof lead - 1;
+	const char *colon = strstr(file, ": ");
+	if (colon == NULL || strncmp(colon + 2, "line ", 5) == 0)
+		return;
+	char path[VT_PATH_LEN];
+	size_t flen = (size_t)(colon - file);
+	if (flen == 0 || flen >= sizeof path)
+		return;
+	memcpy(path, file, flen);
+	path[flen] = '\0';
+	/* PATH, and the token after it ("rrd.overrides[0]: bogus: ...") */
+	const char *k = colon + 2, *k_end = strstr(k, ": ");
+	if (k_end == NULL)
+		return;
+	const char *k2 = k_end + 2, *k2_end = strstr(k2, ": ");
+	char key[256], longer[512];
+	if ((size_t)(k_end - k) >= sizeof key)
+		return;
+	memcpy(key, k, (size_t)(k_end - k));
+	key[k_end - k] = '\0';
+	snprintf(longer, sizeof longer, "%s.%.*s", key,
+	    k2_end ? (int)(k2_end - k2) : 0, k2);
+
+	struct vt_buf text;
+	vt_buf_init(&text);
+	char ignore[8];
+	size_t bad;
+	unsigned line = 0;
+	if (read_text(path, &text, ignore, sizeof ignore) == 0 &&
+	    strip_comments(text.data, &bad) == 0) {
+		int twice = strstr(k_end, ": given twice") == k_end;
+		if (k2_end)
+			line = key_line(text.data, longer, 1);
+		/* A key that is missing ("required"): the nearest
+		 * enclosing key or item. */
+		while (line == 0 && key[0] != '\0') {
+			line = key_line(text.data, key, twice ? 2 : 1);
+			char *cut = strrchr(key, '.'), *br = strrchr(key, '[');
+			if (br > cut)
+				cut = br;
+			if (cut == NULL)
+				break;
+			*cut = '\0';
+		}
+	}
+	vt_buf_fini(&text);
+	if (line == 0)
+		return;
+	char rest[VT_ERR_LEN * 2];
+	snprintf(rest, sizeof rest, "%s", colon + 2);
+	size_t at = (size_t)(colon - err);
+	snprintf(err + at, errlen - at, ": line %u: %s", line, rest);
+}
+
+const char *vt_config_json_for_log(char *err, size_t errlen)
+{
+	vt_config_json_add_line(err, errlen);
+	return strncmp(err, "vitalsd: ", 9) == 0 ? err + 9 : err;
 }
 
 /* Apply the members of one JSON object; prefix is NULL at the top. */

@@ -33,4 +33,19 @@ int vt_config_json_load_file(struct vt_config *cfg, const char *path, char *err,
 struct cJSON *vt_config_json_read(const char *path, char *err,
     size_t errlen);
 
+/*
+ * Add the line to an error about a key of a config file: "vitalsd: FILE:
+ * PATH: what" (PATH such as "graphite.address", "alerts.rules[2].for" or
+ * "rrd.overrides[0]: bogus") becomes "vitalsd: FILE: line N: PATH: what"
+ * when FILE can be read and PATH found in it; other errors (a syntax
+ * error, which names its line already, a flag, a file that cannot be
+ * read) are left as they are. For every loader's error before it is
+ * printed or logged, so each one names the file, the line and the key.
+ */
+void vt_config_json_add_line(char *err, size_t errlen);
+
+/* The same error for a log line (SIGHUP): with its line, without the
+ * leading "vitalsd: ". Returns a pointer into err. */
+const char *vt_config_json_for_log(char *err, size_t errlen);
+
 #endif

@@ -27,6 +27,7 @@
 #include "collector/base/loop.h"
 #include "collector/base/sd_notify.h"
 #include "collector/base/xmalloc.h"
+#include "collector/config/config_json.h"
 #include "collector/daemon/daemon.h"
 #include "collector/daemon/daemon_alerts.h"
 #include "collector/daemon/daemon_fleet.h"
@@ -124,10 +125,8 @@ static void reload(vt_daemon *d)
 		return;
 	if (vt_config_from_args(&next, d->argc, d->argv, err, sizeof err) !=
 	    VT_CONFIG_RUN) {
-		const char *why = strncmp(err, "vitalsd: ", 9) == 0 ? err + 9 :
-		    err;
 		vt_log_error("main", "SIGHUP: %s; keeping the running "
-		    "configuration", why);
+		    "configuration", vt_config_json_for_log(err, sizeof err));
 		return;
 	}
 	/* Mapping rules: the file may have changed under the same name. */
@@ -135,7 +134,7 @@ static void reload(vt_daemon *d)
 	if (vt_mapping_load(next.mapping_file, next.config_file, &maps, err,
 	    sizeof err) < 0) {
 		vt_log_error("main", "SIGHUP: %s; keeping the running "
-		    "configuration", err);
+		    "configuration", vt_config_json_for_log(err, sizeof err));
 		return;
 	}
 	struct vt_daemon_reload_targets t = { d->agg, d->listen, d->http,

@@ -14,6 +14,7 @@
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
 #include "collector/base/xmalloc.h"
+#include "collector/config/config_json.h"
 #include "collector/daemon/daemon_alerts.h"
 #include "collector/ingest/inbox.h"
 #include "dashboards/api/alerts_api.h"
@@ -198,10 +199,8 @@ static void reload_expect(vt_daemon_alerts *ad)
 	struct vt_expect_config *xc = vt_expect_config_load(ad->config_file,
 	    ad->percentiles, ad->npercentiles, err, sizeof err);
 	if (xc == NULL) {
-		const char *why = strncmp(err, "vitalsd: ", 9) == 0 ? err + 9 :
-		    err;
 		vt_log_error("alerts", "SIGHUP: reload failed, keeping the old "
-		    "expectations: %s", why);
+		    "expectations: %s", vt_config_json_for_log(err, sizeof err));
 		return;
 	}
 	size_t before = vt_expect_count(ad->expect);
@@ -219,10 +218,8 @@ void vt_daemon_alerts_reload(vt_daemon_alerts *ad)
 	    ad->percentiles, ad->npercentiles, err, sizeof err);
 	vt_alert_engine_count_reload(ad->engine, c != NULL);
 	if (c == NULL) {
-		const char *why = strncmp(err, "vitalsd: ", 9) == 0 ? err + 9 :
-		    err;
 		vt_log_error("alerts", "SIGHUP: reload failed, keeping the old "
-		    "rules: %s", why);
+		    "rules: %s", vt_config_json_for_log(err, sizeof err));
 		return;
 	}
 	vt_alert_engine_set_config(ad->engine, c);

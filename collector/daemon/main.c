@@ -13,6 +13,7 @@
 #include "collector/alerts/expect.h"
 #include "collector/base/log.h"
 #include "collector/config/config.h"
+#include "collector/config/config_json.h"
 #include "collector/daemon/daemon.h"
 #include "collector/relay/relay.h"
 #include "collector/statsd/mapping_yaml.h"
@@ -35,6 +36,14 @@ static void tune_malloc(void)
 #endif
 }
 
+/* A configuration error: printed with its line (config_json.h), exit 2. */
+static int bad_config(char *err, size_t errlen)
+{
+	vt_config_json_add_line(err, errlen);
+	fprintf(stderr, "%s\n", err);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	struct vt_config cfg;
@@ -46,8 +55,7 @@ int main(int argc, char **argv)
 	case VT_CONFIG_EXIT_OK:
 		return 0;
 	case VT_CONFIG_ERROR:
-		fprintf(stderr, "%s\n", err);
-		return 2;
+		return bad_config(err, sizeof err);
 	case VT_CONFIG_RUN:
 		break;
 	}
@@ -56,16 +64,14 @@ int main(int argc, char **argv)
 	struct vt_alert_config *ac = vt_alert_config_load(cfg.config_file,
 	    cfg.percentiles, cfg.npercentiles, err, sizeof err);
 	if (ac == NULL) {
-		fprintf(stderr, "%s\n", err);
-		return 2;
+		return bad_config(err, sizeof err);
 	}
 	vt_alert_config_release(ac);
 	/* So do the expectations (alerts/expect.h), their own section. */
 	struct vt_expect_config *xc = vt_expect_config_load(cfg.config_file,
 	    cfg.percentiles, cfg.npercentiles, err, sizeof err);
 	if (xc == NULL) {
-		fprintf(stderr, "%s\n", err);
-		return 2;
+		return bad_config(err, sizeof err);
 	}
 	vt_expect_config_release(xc);
 	/* Mapping rules (mapping_file, the "mappings" section): the daemon
@@ -73,8 +79,7 @@ int main(int argc, char **argv)
 	vt_mapping *maps;
 	if (vt_mapping_load(cfg.mapping_file, cfg.config_file, &maps, err,
 	    sizeof err) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return 2;
+		return bad_config(err, sizeof err);
 	}
 	vt_mapping_destroy(maps);
 	/* What new RRD files store (rrd_layout.h), before any file is made. */
@@ -83,14 +88,12 @@ int main(int argc, char **argv)
 	    cfg.rrd_counter_stats, cfg.rrd_max_archives, cfg.rrd_retention,
 	    &lo, err,
 	    sizeof err) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return 2;
+		return bad_config(err, sizeof err);
 	}
 	vt_rrd_layout_set_opts(&lo);
 	if (vt_rrd_files_load_overrides(cfg.config_file, &lo, err,
 	    sizeof err) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return 2;
+		return bad_config(err, sizeof err);
 	}
 	vt_log_set_level((enum vt_log_level)cfg.log_level);
 	if (cfg.check_config) {

@@ -7,6 +7,7 @@ bad rules (exit 2 naming the key), SIGHUP reloads and the default rule."""
 import http.server
 import json
 import os
+import re
 import signal
 import stat
 import threading
@@ -387,7 +388,8 @@ class Config(AlertTest):
             cfg = self.hooks([good, dict(good, name="b"), rule])
             path, r = self.run_config(cfg)
             self.assertEqual(r.returncode, 2, (rule, r.stderr))
-            self.assertIn("%s: %s:" % (path, key), r.stderr)
+            self.assertRegex(r.stderr, "%s: line [1-9][0-9]*: %s:"
+                             % (re.escape(path), re.escape(key)))
             self.assertEqual(len(r.stderr.strip().splitlines()), 1)
         cfg = self.hooks([good])
         cfg["alerts"]["hooks"][0]["argv"] = []

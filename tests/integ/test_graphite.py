@@ -316,4 +316,5 @@ class BadKeys(TestCase):
             r = run_vitalsd(["-c", path, "--check-config"])
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
-            self.assertIn("vitalsd: %s: %s" % (path, want), r.stderr)
+            # the key is on line 2 of the file
+            self.assertIn("vitalsd: %s: line 2: %s" % (path, want), r.stderr)

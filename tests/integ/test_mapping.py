@@ -319,7 +319,7 @@ class BadFilesStopTheStart(TestCase):
             cfg = os.path.join(d.dir, "vitals.json")
             p = run_vitalsd(["-c", cfg, "--check-config"])
             self.assertEqual(p.returncode, 2)
-            self.assertEqual(p.stderr.strip(), "vitalsd: %s: mappings[1].nmae:"
-                             " unknown key" % cfg)
+            self.assertEqual(p.stderr.strip(), "vitalsd: %s: line 1: "
+                             "mappings[1].nmae: unknown key" % cfg)
         finally:
             d.cleanup()
