@@ -14,12 +14,14 @@ The protobuf answer is also decoded here (a reader of the wire format in
 a few lines), and a text scrape still says what it always said (a
 summary, promtool clean)."""
 import math
+import os
 import random
 import struct
+import tempfile
 
 import statsd
 
-from harness import TestCase, Vitalsd, http, wait_for
+from harness import TestCase, Vitalsd, http, run_vitalsd, wait_for
 from test_mapping import promtool_ok
 from test_prometheus_server import Prometheus
 
@@ -259,3 +261,36 @@ class NativeHistograms(TestCase):
             self.assertNotIn("histogram", text.split("# TYPE %s" % NAME)[1]
                              .split("\n")[0])
             promtool_ok(self, text)
+
+
+class NativeHistogramsOff(TestCase):
+    """prometheus.native_histograms: false keeps timers summaries in
+    protobuf too; a bad value is refused at start (exit 2), naming the
+    file and the key, as for every key."""
+
+    def test_off_sends_summaries_in_protobuf(self):
+        with Vitalsd(config={"prometheus": {"native_histograms": False}}) as d:
+            d.send_udp("shop.checkout.latency:12|ms\n"
+                       "shop.checkout.latency:30|ms\n")
+            d.wait_value(NAME + "_count", 2.0, service="shop")
+            r = d.get("/metrics", headers={"Accept": PROTO_ACCEPT})
+            self.assertIn("application/vnd.google.protobuf",
+                          r.headers.get("Content-Type", ""))
+            fams = {name: (typ, metrics)
+                    for name, typ, metrics in decode_families(r.body)}
+            typ, metrics = fams[NAME]
+            self.assertEqual(typ, 2)                     # SUMMARY
+            summary = {n: v for n, _, v in _fields(metrics[0][1][4])}
+            self.assertEqual(summary[1], 2)              # sample_count
+
+    def test_bad_value_exits_2_naming_file_and_key(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json",
+                                         delete=False) as f:
+            f.write('{\n  "prometheus": {\n    "native_histograms": "yes"\n'
+                    '  }\n}\n')
+        self.addCleanup(os.unlink, f.name)
+        r = run_vitalsd(["-c", f.name, "--check-config"])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f.name, r.stderr)
+        self.assertIn("prometheus.native_histograms: expected true or "
+                      "false", r.stderr)
