@@ -135,6 +135,21 @@ def exact_rank(values, q):
     return s[lo], s[hi]
 
 
+GAMMA = 2 ** (1 / 35)      # the sketch's bucket ratio (sketch.h)
+
+
+def sketch_quantile(values, q):
+    """What the daemon's sketch answers for quantile q of values: the
+    representative 2 gamma^i / (gamma + 1) of the bucket
+    (gamma^(i-1), gamma^i] holding the value of rank floor(q (n - 1)),
+    clamped to the exact min and max."""
+    s = sorted(values)
+    x = s[int(q * (len(s) - 1))]
+    i = math.ceil(math.log(x) / math.log(GAMMA) - 1e-9)
+    rep = 2 * GAMMA ** i / (GAMMA + 1)
+    return min(max(rep, s[0]), s[-1])
+
+
 class NativeHistograms(TestCase):
 
     def test_two_collectors_real_prometheus_histogram_quantile(self):
@@ -214,19 +229,19 @@ class NativeHistograms(TestCase):
 
     def _agree(self, what, q, hq, values):
         lo, hi = exact_rank(values, q)
-        s = sorted(values)
-        sketch_rank = s[int(q * (len(s) - 1))]
+        sq = sketch_quantile(values, q)
         self.assertTrue(lo / (1 + NATIVE_ERR) <= hq <= hi * (1 + NATIVE_ERR),
                         "%s q=%g: histogram_quantile %.4f ms, values of the "
                         "rank [%.4f, %.4f] ms" % (what, q, hq, lo, hi))
-        # the sketch's own percentile is within 1 % of sketch_rank
-        self.assertLessEqual(abs(hq - sketch_rank),
-                             COMBINED_ERR * sketch_rank + (hi - lo),
-                             "%s q=%g: %.4f ms vs %.4f ms" %
-                             (what, q, hq, sketch_rank))
-        return ("%s q=%g: histogram_quantile %.3f ms, exact %.3f ms "
-                "(%+.2f %%)" % (what, q, hq, sketch_rank,
-                                100 * (hq / sketch_rank - 1)))
+        # against the sketch's own percentile: the stated 4.3 %, and the
+        # two ranks' distance (Prometheus reads rank q n, the sketch
+        # floor(q (n - 1)))
+        self.assertLessEqual(abs(hq - sq), COMBINED_ERR * sq + (hi - lo),
+                             "%s q=%g: %.4f ms vs the sketch's %.4f ms" %
+                             (what, q, hq, sq))
+        return ("%s q=%g: histogram_quantile %.3f ms, sketch %.3f ms "
+                "(%+.2f %%), exact %.3f ms" % (what, q, hq, sq,
+                                              100 * (hq / sq - 1), lo))
 
     def _check_protobuf(self, d, count):
         r = d.get("/metrics", headers={"Accept": PROTO_ACCEPT + ";q=0.7,"
