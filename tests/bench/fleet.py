@@ -84,6 +84,7 @@ RUNS = ("steady", "small", "collector", "broker")
 MEASURED = ("steady", "small")     # runs whose CPU is measured
 EXCHANGE = "vitals"
 HASH_EXCHANGE = "vitals.hash"
+FLUSH_S = 10.0       # the collectors' window: the daemon's default
 FINAL_LOG = re.compile(r"final window flushed: \d+ metrics, (\d+) lines ok")
 
 
@@ -658,6 +659,15 @@ def run(fleet, kind, args, tmp):
             cpu[k]["metrics"] = s1["collectors"][c.name]["metrics"]
             cpu[k]["helpers_us_per_update"] = round(
                 helpers * 1e6 / calls, 1) if calls else None
+            # Write-behind folds windows into one call, so per call is
+            # not per window: the helpers' CPU over the traffic per live
+            # metric per window (10 s, the default) is the figure to size
+            # storage with.
+            live = cpu[k]["metrics"]
+            busy = sum(v for p, v in cpu[k]["processes"].items()
+                       if p != "vitalsd")
+            cpu[k]["helpers_us_per_metric_window"] = round(
+                busy * 1e6 / (live * secs / FLUSH_S), 1) if live else None
         fleet_ns = sum(sum(cpu_delta(cpu0[k], cpu1[k]).values())
                        for k in trees)
         cpu["fleet"] = {"cpu_s": round(fleet_ns / 1e9, 3),
@@ -812,16 +822,20 @@ def report(results, idle, args, info):
                          f(c.get("us_per_message")),
                          n(c.get("storage_calls")),
                          f(c.get("helpers_us_per_update")),
+                         f(c.get("helpers_us_per_metric_window")),
                          f(c.get("peak_rss_mb"), "%.1f")])
         print(table(rows, ["part", "CPU s", "% core", "idle %", "lines",
                            "ns/line", "main ns/line", "us/msg",
-                           "RRD updates", "us/update", "RSS MB"]))
+                           "RRD updates", "us/update", "us/metric/win",
+                           "RSS MB"]))
     if any(r["run"] in MEASURED for r in results):
         print("(ns/line: relay per line forwarded, collector per line it "
               "counted, broker per line confirmed, fleet: the five parts per "
               "line counted; main: vitalsd alone, or beam.smp; us/update: "
               "the collector's helper processes, the RRD update worker and "
-              "fork server, per RRD update call; RSS: peak, main process. "
+              "fork server, per RRD update call (one call may carry several "
+              "windows), and per live metric per 10 s window over the "
+              "traffic; RSS: peak, main process. "
               "The generators are not part of the fleet and carry the "
               "kernel's loopback delivery)")
     model = broker_model(results, idle)
