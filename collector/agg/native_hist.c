@@ -3,9 +3,9 @@
  * native_hist.h for the re-bucketing and its error).
  *
  * Encoding of the buckets of one sign (all varints are LEB128):
- *   varint(zigzag(first index)) token...
+ *   varint(vt_zigzag(first index)) token...
  *   token = varint t: t & 1 == 0: the next bucket, its count minus the
- *   previous bucket's in zigzag(t >> 1); t & 1 == 1: (t >> 1) + 1 empty
+ *   previous bucket's in vt_zigzag(t >> 1); t & 1 == 1: (t >> 1) + 1 empty
  *   indices skipped. No bucket is ever 0 (counts only grow), so the
  *   tokens say which indices hold something. An empty sign is no bytes.
  */
@@ -14,47 +14,10 @@
 #include <string.h>
 
 #include "collector/agg/native_hist.h"
+#include "collector/base/varint.h"
 #include "collector/base/xmalloc.h"
 
 #define GAMMA 1.0200016094211991   /* 2^(1/35), sketch.c */
-#define VARINT_MAX 10
-
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
-/* Reads one varint; on a truncated one stops at end (never happens with
- * bytes this file wrote). */
-static uint64_t get_varint(const uint8_t **pp, const uint8_t *end)
-{
-	const uint8_t *p = *pp;
-	uint64_t v = 0;
-	for (unsigned shift = 0; p < end && shift < 64; shift += 7) {
-		uint8_t b = *p++;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			break;
-	}
-	*pp = p;
-	return v;
-}
-
-static uint64_t zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
-static int64_t unzigzag(uint64_t v)
-{
-	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
 
 int32_t vt_native_hist_index(int32_t k, double scale)
 {
@@ -74,7 +37,7 @@ static void cursor_init(struct vt_native_hist_cursor *c,
 	c->p = h->data + (negative ? h->neg_off : 0);
 	c->end = h->data + (negative ? h->len : h->neg_off);
 	if (c->p < c->end)
-		c->index = (int32_t)unzigzag(get_varint(&c->p, c->end));
+		c->index = (int32_t)vt_unzigzag(vt_varint_get(&c->p, c->end));
 }
 
 static int cursor_next(struct vt_native_hist_cursor *c)
@@ -82,12 +45,12 @@ static int cursor_next(struct vt_native_hist_cursor *c)
 	if (c->started)
 		c->index++;
 	while (c->p < c->end) {
-		uint64_t t = get_varint(&c->p, c->end);
+		uint64_t t = vt_varint_get(&c->p, c->end);
 		if (t & 1) {
 			c->index += (int32_t)(t >> 1) + 1;
 			continue;
 		}
-		c->count += (uint64_t)unzigzag(t >> 1);
+		c->count += (uint64_t)vt_unzigzag(t >> 1);
 		c->started = 1;
 		return 1;
 	}
@@ -187,13 +150,13 @@ struct writer {
 static void put_bucket(struct writer *w, int32_t index, uint64_t count)
 {
 	if (!w->started) {
-		w->p += put_varint(w->p, zigzag(index));
+		w->p += vt_varint_put(w->p, vt_zigzag(index));
 		w->started = 1;
 	} else if (index > w->next) {
-		w->p += put_varint(w->p,
+		w->p += vt_varint_put(w->p,
 		    (uint64_t)(index - w->next - 1) << 1 | 1);
 	}
-	w->p += put_varint(w->p, zigzag((int64_t)(count - w->prev)) << 1);
+	w->p += vt_varint_put(w->p, vt_zigzag((int64_t)(count - w->prev)) << 1);
 	w->prev = count;
 	w->next = index + 1;
 	w->total += count;
@@ -246,7 +209,7 @@ static void hist_destroy(void *obj)
  * a token and a run token before it. */
 static size_t sign_bound(size_t old_bytes, const struct vt_sketch_store *st)
 {
-	return (old_bytes + st->len + 2) * 2 * VARINT_MAX;
+	return (old_bytes + st->len + 2) * 2 * VT_VARINT_MAX;
 }
 
 struct vt_native_hist *vt_native_hist_add(struct vt_native_hist *old,

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "collector/agg/sketch.h"
+#include "collector/base/varint.h"
 #include "collector/base/vt_types.h"
 #include "collector/base/xmalloc.h"
 
@@ -393,22 +394,11 @@ size_t vt_sketch_memory(const struct vt_sketch *s)
 
 enum { TOK_INT = 0, TOK_SKIP = 1, TOK_FLOAT = 2, TOK_DOUBLE = 3 };
 
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 /* At most 5 bytes for a float weight, 9 for a double one. */
 static size_t put_weight(uint8_t *p, double w)
 {
 	if (w >= 0 && w < 67108864.0 && w == floor(w))   /* < 2^26 */
-		return put_varint(p, (uint64_t)w << 2 | TOK_INT);
+		return vt_varint_put(p, (uint64_t)w << 2 | TOK_INT);
 	float f = (float)w;
 	if ((double)f == w) {
 		p[0] = TOK_FLOAT;
@@ -429,9 +419,9 @@ static size_t put_store(uint8_t *p, const struct vt_sketch_store *st)
 		p[0] = p[1] = 0;
 		return 2;
 	}
-	uint32_t zz = ((uint32_t)lo << 1) ^ (uint32_t)(lo >> 31);
-	n += put_varint(p + n, zz);
-	n += put_varint(p + n, (uint64_t)(hi - lo) + 1);
+	uint32_t zz = (uint32_t)vt_zigzag(lo);
+	n += vt_varint_put(p + n, zz);
+	n += vt_varint_put(p + n, (uint64_t)(hi - lo) + 1);
 	for (int32_t k = lo; k <= hi;) {
 		float c = st->counts[k - st->offset];
 		if (c != 0) {
@@ -444,7 +434,7 @@ static size_t put_store(uint8_t *p, const struct vt_sketch_store *st)
 			run++;
 			k++;
 		}
-		n += put_varint(p + n, (run - 1) << 2 | TOK_SKIP);
+		n += vt_varint_put(p + n, (run - 1) << 2 | TOK_SKIP);
 	}
 	return n;
 }
@@ -474,13 +464,9 @@ struct reader {
 
 static uint64_t get_varint(struct reader *r)
 {
-	uint64_t v = 0;
-	for (unsigned shift = 0; r->pos < r->len && shift < 64; shift += 7) {
-		uint8_t b = r->p[r->pos++];
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			break;
-	}
+	const uint8_t *p = r->p + r->pos;
+	uint64_t v = vt_varint_get(&p, r->p + r->len);
+	r->pos = (size_t)(p - r->p);
 	return v;
 }
 
@@ -519,7 +505,7 @@ static void get_store(struct reader *r, struct vt_sketch_store *st,
     double *count)
 {
 	uint32_t zz = (uint32_t)get_varint(r);
-	int32_t lo = (int32_t)(zz >> 1) ^ -(int32_t)(zz & 1);
+	int32_t lo = (int32_t)vt_unzigzag(zz);
 	uint64_t span = get_varint(r);
 	uint64_t skip;
 

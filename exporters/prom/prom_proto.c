@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/base/varint.h"
 #include "exporters/prom/prom_proto.h"
 
 enum { WIRE_VARINT = 0, WIRE_FIXED64 = 1, WIRE_LEN = 2 };
@@ -27,26 +28,10 @@ enum {
 	SPAN_OFFSET = 1, SPAN_LENGTH = 2,
 };
 
-static size_t varint_len(uint64_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 void vt_prom_proto_varint(struct vt_buf *b, uint64_t v)
 {
-	uint8_t tmp[10];
-	size_t n = 0;
-	while (v >= 0x80) {
-		tmp[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	tmp[n++] = (uint8_t)v;
-	vt_buf_append(b, tmp, n);
+	uint8_t tmp[VT_VARINT_MAX];
+	vt_buf_append(b, tmp, vt_varint_put(tmp, v));
 }
 
 static void tag(struct vt_buf *b, uint32_t field, unsigned wire)
@@ -60,15 +45,10 @@ void vt_prom_proto_uint(struct vt_buf *b, uint32_t field, uint64_t v)
 	vt_prom_proto_varint(b, v);
 }
 
-static uint64_t zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
 void vt_prom_proto_sint(struct vt_buf *b, uint32_t field, int64_t v)
 {
 	tag(b, field, WIRE_VARINT);
-	vt_prom_proto_varint(b, zigzag(v));
+	vt_prom_proto_varint(b, vt_zigzag(v));
 }
 
 void vt_prom_proto_double(struct vt_buf *b, uint32_t field, double v)
@@ -101,7 +81,7 @@ size_t vt_prom_proto_open(struct vt_buf *b, uint32_t field)
 void vt_prom_proto_close(struct vt_buf *b, size_t mark)
 {
 	size_t body = b->len - mark - 1;
-	size_t n = varint_len(body);
+	size_t n = vt_varint_len(body);
 	if (n > 1) {
 		vt_buf_reserve(b, n - 1);
 		memmove(b->data + mark + n, b->data + mark + 1, body);
@@ -233,7 +213,7 @@ static size_t put_sign(struct vt_buf *b, const struct vt_native_hist *h,
 	uint64_t prev = 0;
 	vt_native_hist_iter_init(&it, h, negative);
 	while (vt_native_hist_next(&it)) {
-		vt_prom_proto_varint(b, zigzag((int64_t)(it.count - prev)));
+		vt_prom_proto_varint(b, vt_zigzag((int64_t)(it.count - prev)));
 		prev = it.count;
 	}
 	vt_prom_proto_close(b, m);
