@@ -684,7 +684,8 @@ void vt_rrd_store_collect(void *ctx, struct vt_buf *out,
 	put_u64(out, "vitals_storage_files_created", VT_PROM_COUNTER,
 	    "Round-robin files created.", s.files_created, fmt);
 	put_double(out, "vitals_storage_last_window_timestamp_seconds",
-	    VT_PROM_GAUGE, "Close time of the last window written to storage.",
+	    VT_PROM_GAUGE, "Close time of the last window the storage writer "
+	    "took (written, or held for rrd.write_delay).",
 	    s.last_window, fmt);
 	put_u64(out, "vitals_storage_queue", VT_PROM_GAUGE,
 	    "Updates waiting for the storage writer (one update is one window "
