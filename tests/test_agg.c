@@ -233,6 +233,44 @@ START_TEST(tag_order_does_not_matter_and_service_tag_names_service)
 }
 END_TEST
 
+/* A service named by a tag and the same service as the name's first
+ * component are one series (vitals-send and the client library tag, a
+ * plain statsd client prefixes), in both orders and in batches. */
+START_TEST(service_tag_and_prefix_are_one_series)
+{
+	vt_agg *a = make_agg(100, 3600);
+	struct vt_sample l[] = {
+		sample("requests", VT_COUNTER, 1, 1, "service:pay"),
+		sample("pay.requests", VT_COUNTER, 2, 1, NULL),
+		sample("http.req", VT_COUNTER, 4, 1, "route:/a"),
+		sample("pay.http.req", VT_COUNTER, 8, 1, "route:/a"),
+		sample("http.req", VT_COUNTER, 16, 1, "service:pay,route:/a"),
+		/* a service with a dot keeps its own key: "a.b" + "x" is not
+		 * the untagged "a.b.x" (service a) */
+		sample("x", VT_COUNTER, 1, 1, "service:a.b"),
+		sample("a.b.x", VT_COUNTER, 1, 1, NULL),
+	};
+	for (size_t i = 0; i < sizeof l / sizeof l[0]; i++)
+		ck_assert_int_eq(vt_agg_record(a, &l[i]), VT_LINE_OK);
+	struct vt_sample again[2] = { l[1], l[0] };
+	enum vt_line_result res[2];
+	vt_agg_record_batch(a, again, 2, res);
+	ck_assert_uint_eq(vt_agg_size(a), 5);
+	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
+	const struct vt_metric_window *w = find(f, "pay", "requests");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_double_eq(w->count, 6);
+	w = find(f, "pay", "http.req");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_double_eq(w->count, 24);
+	ck_assert_uint_eq(w->series->nlabels, 1);
+	ck_assert_ptr_nonnull(find(f, "a.b", "x"));
+	ck_assert_ptr_nonnull(find(f, "a", "b.x"));
+	vt_flush_release(f);
+	vt_agg_destroy(a);
+}
+END_TEST
+
 START_TEST(duplicate_tag_keys_rejected)
 {
 	vt_agg *a = make_agg(100, 3600);
@@ -546,6 +584,7 @@ Suite *vt_test_agg_suite(void)
 	tcase_add_test(tc, timer_minute_quantiles_after_a_minute);
 	tcase_add_test(tc, set_counts_distinct_members_per_window);
 	tcase_add_test(tc, tag_order_does_not_matter_and_service_tag_names_service);
+	tcase_add_test(tc, service_tag_and_prefix_are_one_series);
 	tcase_add_test(tc, duplicate_tag_keys_rejected);
 	tcase_add_test(tc, type_conflict_keeps_first_kind);
 	tcase_add_test(tc, cap_on_distinct_metrics);

@@ -262,16 +262,48 @@ static int tags_collect(struct vt_slice raw, struct tag_list *t)
 	return 0;
 }
 
-/* name '|' k1[:v1] ',' k2[:v2] ... into a->keybuf. */
+/* The index of the `service` tag whose value can lead the key (see
+ * build_key), or -1. */
+static long service_leads(const vt_agg *a, struct vt_slice name,
+    const struct tag_list *t)
+{
+	if (a->cfg.mapping != NULL || name.len == 0)
+		return -1;     /* rules read the name as sent */
+	for (size_t i = 0; i < t->n; i++)
+		if (slice_is(t->key[i], SERVICE_TAG))
+			return t->value[i].len > 0 &&
+			    memchr(t->value[i].ptr, '.', t->value[i].len) == NULL ?
+			    (long)i : -1;
+	return -1;
+}
+
+/*
+ * The key of a tagged line, into a->keybuf: name '|' k1[:v1] ',' k2[:v2]
+ * ... (sorted). When a `service:` tag names the service (without rules,
+ * and without a dot in it), the key is the one the same series has sent
+ * without the tag: "requests|#service:payments" and "payments.requests"
+ * are one series, whichever client sent it (vitals-send and the client
+ * library tag, a plain statsd client prefixes), so one is not left out
+ * as a conflict of the other.
+ */
 static size_t build_key(vt_agg *a, struct vt_slice name,
     const struct tag_list *t)
 {
 	char *p = a->keybuf;
+	long lead = service_leads(a, name, t);
+	if (lead >= 0) {
+		memcpy(p, t->value[lead].ptr, t->value[lead].len);
+		p += t->value[lead].len;
+		*p++ = '.';
+	}
 	memcpy(p, name.ptr, name.len);
 	p += name.len;
+	char *bar = p;
 	*p++ = '|';
 	for (size_t i = 0; i < t->n; i++) {
-		if (i)
+		if ((long)i == lead)
+			continue;
+		if (p != bar + 1)
 			*p++ = ',';
 		memcpy(p, t->key[i].ptr, t->key[i].len);
 		p += t->key[i].len;
@@ -281,6 +313,8 @@ static size_t build_key(vt_agg *a, struct vt_slice name,
 			p += t->value[i].len;
 		}
 	}
+	if (p == bar + 1)
+		p = bar;       /* no other tag: the untagged line's key */
 	return (size_t)(p - a->keybuf);
 }
 
