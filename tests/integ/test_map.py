@@ -231,7 +231,11 @@ class MapFromTraffic(TestCase):
                           wall.headers.get("Content-Security-Policy", ""))
 
     def test_edges_leave_when_calls_stop_and_json_shape(self):
-        with Vitalsd(config={"metric_ttl": "3s"}) as d:
+        # Retired as soon as it expires: the edge leaves in seconds (the
+        # other way out, idle for 3 windows and 60 s, would take a
+        # minute of CI).
+        with Vitalsd(config={"metric_ttl": "3s",
+                             "retire_after": "3s"}) as d:
             d.send_udp("c:1|c|#service:a,peer.service:b")
             m, e = wait_for(lambda: (lambda r: r if r[1] else None)(
                 edges_of(d)), what="an edge")
@@ -242,8 +246,8 @@ class MapFromTraffic(TestCase):
                 "status"])
             self.assertEqual(sorted(e[("a", "b")]), [
                 "error_rate", "errors", "from", "p99", "rate", "to"])
-            # idle for 3 windows and 60 s, or expired: the edge goes
-            wait_for(lambda: not edges_of(d)[1], timeout=90,
+            # expired and retired: the edge goes
+            wait_for(lambda: not edges_of(d)[1], timeout=30,
                      what="the edge to leave")
 
     def test_delete_takes_the_callers_edges_at_once(self):
