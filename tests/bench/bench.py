@@ -48,6 +48,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import cpu_model  # noqa: E402
+
 SCENARIOS = {
     "a": {
         "title": "counters, 1,000 names, unpaced",
@@ -133,18 +135,6 @@ def log(msg):
 
 
 # ---- machine ------------------------------------------------------------
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, val = line.partition(":")
-                if key.strip() in ("model name", "Model", "cpu model"):
-                    return val.strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
 
 def read_first_line(path):
     try:

@@ -54,6 +54,8 @@ import tempfile
 import time
 import urllib.request
 
+from benchlib import cpu_model  # noqa: E402
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "integ"))
 from harness import free_port  # noqa: E402
@@ -74,18 +76,6 @@ class BenchError(Exception):
 
 def log(msg):
     print("bench_default: " + msg, file=sys.stderr, flush=True)
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, val = line.partition(":")
-                if key.strip() == "model name":
-                    return val.strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def stat_fields(path):

@@ -51,6 +51,8 @@ import threading
 import time
 import urllib.request
 
+from benchlib import cpu_model  # noqa: E402
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "integ"))
 from harness import free_port  # noqa: E402  (a port free for UDP and TCP)
@@ -74,18 +76,6 @@ def proc_cpu_seconds(pid):
         data = f.read()
     fields = data[data.rindex(")") + 2:].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, val = line.partition(":")
-                if key.strip() == "model name":
-                    return val.strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def metrics(http_port):
