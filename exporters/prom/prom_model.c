@@ -485,20 +485,10 @@ struct vt_prom_model *vt_prom_model_build(const struct vt_flush *f)
 	return m;
 }
 
-struct vt_prom_model *vt_prom_model_retain(const struct vt_prom_model *m)
-{
-	return vt_ref_retain(&m->ref);
-}
-
 void vt_prom_model_release(struct vt_prom_model *m)
 {
 	if (m != NULL)
 		vt_ref_release(&m->ref);
-}
-
-const struct vt_flush *vt_prom_model_flush(const struct vt_prom_model *m)
-{
-	return m->flush;
 }
 
 const struct vt_selfstats *vt_prom_model_self(const struct vt_prom_model *m)

@@ -14,17 +14,13 @@
 
 /*
  * The client series of one flush resolved into families: names, label
- * sets, conflicts, order. Immutable once built and reference counted, so
- * the exporter caches the model of the latest flush and concurrent
- * scrapes share it. Holds a reference to f (NULL ok: no series).
+ * sets, conflicts, order. Immutable once built; each scrape builds its
+ * own and releases it at the end (prom.c). Holds a reference to f (NULL
+ * ok: no series).
  */
 struct vt_prom_model;
 struct vt_prom_model *vt_prom_model_build(const struct vt_flush *f);
-/* Another reference; returns m, non-const (see vt_ref_retain). */
-struct vt_prom_model *vt_prom_model_retain(const struct vt_prom_model *m);
 void vt_prom_model_release(struct vt_prom_model *m);   /* NULL ok */
-/* The flush it was built from (NULL: none), to tell a stale model. */
-const struct vt_flush *vt_prom_model_flush(const struct vt_prom_model *m);
 /* The flush's self stats, NULL when built without a flush. */
 const struct vt_selfstats *vt_prom_model_self(const struct vt_prom_model *m);
 /* Series left out. */
