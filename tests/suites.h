@@ -27,6 +27,7 @@
 	X(queue) \
 	X(published) \
 	X(rrd_layout) \
+	X(rrd_direct) \
 	X(rrd_store) \
 	X(rrd_write_behind) \
 	X(forkserver) \

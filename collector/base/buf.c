@@ -85,6 +85,19 @@ void vt_buf_printf(struct vt_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+int vt_double_text(char out[VT_DOUBLE_TEXT], double v)
+{
+	/* Magnitude first: converting a double outside long long's range
+	 * is undefined behaviour. */
+	if (fabs(v) < 1e15 && v == (double)(long long)v)
+		return snprintf(out, VT_DOUBLE_TEXT, "%lld", (long long)v);
+	/* Shortest of %.15g / %.17g that reads back exactly. */
+	int n = snprintf(out, VT_DOUBLE_TEXT, "%.15g", v);
+	if (strtod(out, NULL) != v)
+		n = snprintf(out, VT_DOUBLE_TEXT, "%.17g", v);
+	return n;
+}
+
 void vt_buf_put_double(struct vt_buf *b, double v)
 {
 	if (isnan(v)) {
@@ -95,17 +108,8 @@ void vt_buf_put_double(struct vt_buf *b, double v)
 		vt_buf_puts(b, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
-	/* Magnitude first: converting a double outside long long's range
-	 * is undefined behaviour. */
-	if (fabs(v) < 1e15 && v == (double)(long long)v) {
-		vt_buf_printf(b, "%lld", (long long)v);
-		return;
-	}
-	/* Shortest of %.15g / %.17g that reads back exactly. */
-	char tmp[32];
-	snprintf(tmp, sizeof tmp, "%.15g", v);
-	if (strtod(tmp, NULL) != v)
-		snprintf(tmp, sizeof tmp, "%.17g", v);
+	char tmp[VT_DOUBLE_TEXT];
+	vt_double_text(tmp, v);
 	vt_buf_puts(b, tmp);
 }
 

@@ -29,6 +29,10 @@ void vt_buf_printf(struct vt_buf *b, const char *fmt, ...)
 void vt_buf_vprintf(struct vt_buf *b, const char *fmt, va_list ap);
 /* Shortest round-tripping text of a double ("NaN", "+Inf", "-Inf"). */
 void vt_buf_put_double(struct vt_buf *b, double v);
+/* The same for a finite v, into out rather than a buffer (an RRD file
+ * keeps the text of its last update); returns its length. */
+#define VT_DOUBLE_TEXT 32
+int vt_double_text(char out[VT_DOUBLE_TEXT], double v);
 /* Take the data out (caller frees); the buffer is left empty. */
 char *vt_buf_steal(struct vt_buf *b, size_t *len);
 
