@@ -22,6 +22,7 @@
 #include "collector/base/parse.h"
 #include "collector/base/xmalloc.h"
 #include "collector/config/config_json.h"
+#include "exporters/rrd/rrd_direct.h"
 #include "exporters/rrd/rrd_files.h"
 #include "exporters/rrd/rrd_layout.h"
 #include "exporters/rrd/rrd_updater.h"
@@ -74,6 +75,9 @@ struct rrd_file {
 	unsigned char map[VT_RRD_MAX_DS];   /* index of each in the window's
 	                                   values (vt_rrd_layout_ds order) */
 	unsigned char in_held;          /* on the held list */
+	unsigned char via_lib;          /* direct mode, but a file the direct
+	                                   writer does not write (rrd_direct.h):
+	                                   through the worker's librrd */
 	/* Write-behind (rrd_files.h): per window a header (its time; negated
 	 * when its values are those of the window before), then nmap values
 	 * for a full window. */
@@ -122,6 +126,9 @@ struct vt_rrd_files {
 	size_t capargv;
 	struct rrd_file *touched;
 	struct inflight inflight[RRDW_WINDOW];
+	struct vt_rrd_direct *direct;   /* direct mode: the in-place writer */
+	struct vt_rrd_direct_row *drows;
+	size_t capdrows;
 	size_t inflight_head, ninflight;
 	uint64_t created_round, adopted_round, updated_round;
 	uint64_t update_errors_round, create_errors_round;
@@ -603,6 +610,8 @@ struct vt_rrd_files *vt_rrd_files_create(const struct vt_rrd_files_config
 	t->started = vt_clock_now();
 	t->opts = *vt_rrd_layout_opts();
 	vt_buf_init(&t->text);
+	if (cfg->rrdc == NULL)
+		t->direct = vt_rrd_direct_create();
 	pthread_mutex_init(&t->kind_lock, NULL);
 	return t;
 }
@@ -640,6 +649,8 @@ void vt_rrd_files_destroy(struct vt_rrd_files *t)
 	vt_buf_fini(&t->text);
 	free(t->pend);
 	free(t->argv);
+	vt_rrd_direct_destroy(t->direct);
+	free(t->drows);
 	free(t->kinds);
 	pthread_mutex_destroy(&t->kind_lock);
 	free(t);
@@ -1443,10 +1454,54 @@ static void evict(struct vt_rrd_files *t)
 	}
 }
 
-/* Write f's held windows now (answers collected later). */
+/* Direct mode: write f's held windows in place (rrd_direct.h), in this
+ * thread. 0, or -ENOTSUP when the file is one only librrd writes: it is
+ * then marked for the worker, and nothing was written. */
+static int write_direct(struct vt_rrd_files *t, struct rrd_file *f,
+    struct vt_rrd_round *r)
+{
+	char path[PATH_MAX], err[ERR_MAX];
+	if (abs_path(t, f->rel, path, sizeof path) < 0) {
+		drop_rows(t, f, &r->errors);
+		return 0;
+	}
+	if (t->capdrows < f->nrows) {
+		t->capdrows = f->nrows * 2;
+		t->drows = vt_xrealloc(t->drows, t->capdrows * sizeof *t->drows);
+	}
+	size_t k = 0;
+	const double *vals = NULL;
+	for (uint32_t i = 0; i < f->nused; k++) {
+		double h = f->rows[i++];
+		if (h > 0) {
+			vals = f->rows + i;
+			i += f->nmap;
+		}
+		t->drows[k].t = (time_t)(h < 0 ? -h : h);
+		t->drows[k].values = vals;
+	}
+	int rc = vt_rrd_direct_update(t->direct, path, t->drows, k, f->nmap,
+	    err, sizeof err);
+	if (rc == -ENOTSUP) {
+		vt_log_info(LOG_SUB, "%s: written through librrd (%s)", f->rel,
+		    err);
+		f->via_lib = 1;
+		return rc;
+	}
+	r->calls++;
+	release_rows(t, f);
+	account(t, f, k, rc, err, r);
+	return 0;
+}
+
+/* Write f's held windows now (answers of the worker collected later). */
 static void write_now(struct vt_rrd_files *t, struct rrd_file *f,
     struct vt_rrd_round *r)
 {
+	if (t->direct && !f->via_lib && write_direct(t, f, r) == 0) {
+		f->touched = 0;
+		return;
+	}
 	emit_rows(t, f);
 	if (f->npend)
 		send_file(t, f, r);

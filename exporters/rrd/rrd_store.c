@@ -436,7 +436,8 @@ vt_rrd_store *vt_rrd_store_create(const struct vt_rrd_store_config *cfg,
 	vt_log_info(LOG_SUB, "round-robin files in %s, step %lus, %zu points "
 	    "per range, %s, write delay %.0fs", st->dir, fc.step, fc.points,
 	    st->rrdc ? "updates through rrdcached (worker process)" :
-	    "direct updates (worker process)", st->write_delay);
+	    "direct updates (in place; files are made by a worker process)",
+	    st->write_delay);
 	if (st->rrdc)
 		vt_log_info(LOG_SUB, "rrdcached at %s", vt_rrd_lib_cached_addr(st->rrdc));
 	return st;
@@ -736,7 +737,7 @@ void vt_rrd_store_collect(void *ctx, struct vt_buf *out,
 	    "Aggregation windows the storage writer has handled.", s.windows,
 	    fmt);
 	put_double(out, "vitals_storage_writer_cpu_seconds", VT_PROM_COUNTER,
-	    "CPU time used by the storage writer (its thread and, for direct "
-	    "updates, its worker process).",
+	    "CPU time used by the storage writer (its thread and its worker "
+	    "process).",
 	    s.writer_cpu_seconds, fmt);
 }

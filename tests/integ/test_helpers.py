@@ -279,9 +279,11 @@ class HelperKills(TestCase):
 
 class StalledWriter(TestCase):
     def test_sigterm_with_a_stopped_writer_is_bounded(self):
-        """Finding 4: SIGSTOP the RRD worker, SIGTERM the daemon: it ends
-        within shutdown_timeout (3 s here), logs what was not written,
-        and the stopped worker does not outlive it."""
+        """Finding 4: SIGSTOP the RRD worker while the writer needs it (a
+        new name, whose file the worker makes; updates are written in
+        place), SIGTERM the daemon: it ends within shutdown_timeout (3 s
+        here), logs what was not written, and the stopped worker does not
+        outlive it."""
         d = Vitalsd(flush="1s", config={"self_metrics": False,
                                         "shutdown_timeout": "3s"})
         traffic = None
@@ -294,6 +296,7 @@ class StalledWriter(TestCase):
             fam = Family(d.proc.pid).scan()
             [rrdw] = [p for p in fam.living() if stat(p)[0] == "vitals-rrdw"]
             os.kill(rrdw, signal.SIGSTOP)
+            d.send_udp("shop.new_name:1|c")
             # The stall shows: the round in progress grows, the queue too.
             wait_for(lambda: (d.value("vitals_storage_round_running_seconds")
                               or 0) >= 2, timeout=10,
