@@ -28,6 +28,7 @@
 	X(published) \
 	X(rrd_layout) \
 	X(rrd_direct) \
+	X(rrd_held) \
 	X(rrd_store) \
 	X(rrd_write_behind) \
 	X(forkserver) \

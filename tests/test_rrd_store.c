@@ -627,13 +627,16 @@ static int gone(pid_t pid)
 	return c && c[2] == 'Z';
 }
 
-/* A stopped worker (SIGSTOP, or a disk that hangs): stop gives up at its
- * bound, the window in progress fails, the queued one is dropped and
- * counted, and destroy does not wait for the worker either. */
+/* A stopped worker (SIGSTOP, or a disk that hangs) while the writer
+ * needs it (a new file to make; updates are written in place): stop
+ * gives up at its bound, the window in progress fails, the queued one is
+ * dropped and counted, and destroy does not wait for the worker either. */
 START_TEST(test_stop_is_bounded_with_a_stopped_worker)
 {
 	struct vt_series *s[1] = { series(VT_COUNTER, "z", "m", NULL, NULL,
 	    1) };
+	struct vt_series *fresh[1] = { series(VT_COUNTER, "z", "new", NULL,
+	    NULL, 1) };
 	vt_rrd_store *st = store(1000, NULL);
 	submit(st, T0 + 10, s, 1, 1);
 	vt_rrd_store_drain(st);
@@ -642,7 +645,7 @@ START_TEST(test_stop_is_bounded_with_a_stopped_worker)
 	ck_assert_int_gt(pid, 0);
 	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
 	struct vt_rrd_store_stats stats;
-	submit(st, T0 + 20, s, 1, 2);
+	submit(st, T0 + 20, fresh, 1, 2);
 	for (int i = 0; i < 500; i++) {      /* the writer is in its round */
 		vt_rrd_store_get_stats(st, &stats);
 		if (stats.round_running_seconds > 0)
@@ -670,6 +673,7 @@ START_TEST(test_stop_is_bounded_with_a_stopped_worker)
 	ck_assert_msg(gone(pid), "the stopped worker is still there");
 	ck_assert_int_eq((long)last_of("z/m.rrd", 0, NULL), (long)T0 + 10);
 	release_all(s, 1);
+	release_all(fresh, 1);
 }
 END_TEST
 

@@ -24,6 +24,7 @@
 #include "collector/config/config_json.h"
 #include "exporters/rrd/rrd_direct.h"
 #include "exporters/rrd/rrd_files.h"
+#include "exporters/rrd/rrd_held.h"
 #include "exporters/rrd/rrd_layout.h"
 #include "exporters/rrd/rrd_updater.h"
 
@@ -78,12 +79,7 @@ struct rrd_file {
 	unsigned char via_lib;          /* direct mode, but a file the direct
 	                                   writer does not write (rrd_direct.h):
 	                                   through the worker's librrd */
-	/* Write-behind (rrd_files.h): per window a header (its time; negated
-	 * when its values are those of the window before), then nmap values
-	 * for a full window. */
-	double *rows;
-	uint32_t nrows, nused, cap;     /* windows, doubles used, allocated */
-	uint32_t lastfull;              /* offset of the newest full values */
+	struct vt_rrd_held hold;        /* write-behind (rrd_files.h) */
 	time_t first, due;              /* oldest window held; when it goes */
 	struct rrd_file *next_held;     /* files holding windows */
 	struct rrd_file *next_wait;     /* FILE_WAIT, oldest first */
@@ -127,7 +123,9 @@ struct vt_rrd_files {
 	struct rrd_file *touched;
 	struct inflight inflight[RRDW_WINDOW];
 	struct vt_rrd_direct *direct;   /* direct mode: the in-place writer */
-	struct vt_rrd_direct_row *drows;
+	struct vt_rrd_direct_row *drows;    /* a file's held windows, */
+	time_t *dts;                        /* decoded (held_rows) */
+	double *dvals;
 	size_t capdrows;
 	size_t inflight_head, ninflight;
 	uint64_t created_round, adopted_round, updated_round;
@@ -619,7 +617,7 @@ struct vt_rrd_files *vt_rrd_files_create(const struct vt_rrd_files_config
 static void file_free(struct rrd_file *f)
 {
 	vt_series_release(f->series);
-	free(f->rows);
+	vt_rrd_held_clear(&f->hold);
 	free(f->rel);
 	free(f);
 }
@@ -651,6 +649,8 @@ void vt_rrd_files_destroy(struct vt_rrd_files *t)
 	free(t->argv);
 	vt_rrd_direct_destroy(t->direct);
 	free(t->drows);
+	free(t->dts);
+	free(t->dvals);
 	free(t->kinds);
 	pthread_mutex_destroy(&t->kind_lock);
 	free(t);
@@ -834,18 +834,18 @@ static void refill(struct vt_rrd_files *t)
 	t->token_time = now;
 }
 
+/* Forget f's held windows and give their memory back. */
 static void release_rows(struct vt_rrd_files *t, struct rrd_file *f)
 {
-	t->held_rows -= f->nrows;
-	f->nrows = 0;
-	f->nused = 0;
+	t->held_rows -= f->hold.nrows;
+	t->held_bytes -= vt_rrd_held_clear(&f->hold);
 }
 
 /* Forget f's held windows (counted by the caller). */
 static void drop_rows(struct vt_rrd_files *t, struct rrd_file *f,
     uint64_t *count)
 {
-	*count += f->nrows;
+	*count += f->hold.nrows;
 	release_rows(t, f);
 }
 
@@ -922,7 +922,7 @@ static int prepare(struct vt_rrd_files *t, struct rrd_file *f,
 	size_t points;
 	const struct vt_rrd_layout_opts *opts = opts_for(t, f, &points);
 
-	if (f->nrows)                    /* held for a layout read before */
+	if (f->hold.nrows)                    /* held for a layout read before */
 		drop_rows(t, f, &r->errors);
 	t->npct = u->npercentiles > VT_MAX_PERCENTILES ? VT_MAX_PERCENTILES :
 	    u->npercentiles;
@@ -987,7 +987,7 @@ static void create_waiting(struct vt_rrd_files *t, struct vt_rrd_round *r)
 		struct rrd_file *f = t->wait_head;
 		wait_remove(t, f);
 		int rc = abs_path(t, f->rel, path, sizeof path) < 0 ?
-		    -ENAMETOOLONG : create_file(t, f, f->nrows ? f->first : f->last +
+		    -ENAMETOOLONG : create_file(t, f, f->hold.nrows ? f->first : f->last +
 		    (time_t)t->cfg.step, path, err, sizeof err);
 		if (rc == 0) {
 			set_state(t, f, FILE_READY);
@@ -1120,25 +1120,11 @@ time_t vt_rrd_files_due(unsigned long delay, uint64_t path_hash,
 	return first - (first + phase) % d + d;
 }
 
-/* Hold a window of f for write-behind (rrd_files.h): a header, then the
- * values unless they equal the newest full window's. */
+/* Hold a window of f for write-behind (rrd_files.h). */
 static void hold_row(struct vt_rrd_files *t, struct rrd_file *f, time_t ts,
     const double *v, size_t n)
 {
-	int same = f->nrows > 0;
-	for (size_t k = 0; same && k < n; k++)
-		same = same_value(f->rows[f->lastfull + k], v[k]);
-	uint32_t need = f->nused + 1 + (same ? 0 : (uint32_t)n);
-	if (need > f->cap) {
-		uint32_t cap = f->cap ? f->cap + f->cap / 2 :
-		    4 * (1 + (uint32_t)n);
-		if (cap < need)
-			cap = need;
-		f->rows = vt_xrealloc(f->rows, cap * sizeof *f->rows);
-		t->held_bytes += (cap - f->cap) * sizeof *f->rows;
-		f->cap = cap;
-	}
-	if (f->nrows == 0) {
+	if (f->hold.nrows == 0) {
 		f->first = ts;
 		f->due = vt_rrd_files_due((unsigned long)llround(
 		    t->cfg.write_delay), f->path_hash, ts);
@@ -1148,30 +1134,34 @@ static void hold_row(struct vt_rrd_files *t, struct rrd_file *f, time_t ts,
 			t->held = f;
 		}
 	}
-	f->rows[f->nused++] = same ? -(double)ts : (double)ts;
-	if (!same) {
-		f->lastfull = f->nused;
-		memcpy(f->rows + f->nused, v, n * sizeof *v);
-		f->nused += (uint32_t)n;
-	}
-	f->nrows++;
+	t->held_bytes += vt_rrd_held_add(&f->hold, ts, v, n);
 	t->held_rows++;
 	if (ts > t->newest)
 		t->newest = ts;
 }
 
+/* f's held windows, decoded into the table's scratch arrays: times in
+ * t->dts, values (nmap a window) in t->dvals. Returns how many. */
+static size_t held_rows(struct vt_rrd_files *t, const struct rrd_file *f)
+{
+	size_t k = f->hold.nrows;
+	if (t->capdrows < k) {
+		t->capdrows = k * 2;
+		t->drows = vt_xrealloc(t->drows, t->capdrows * sizeof *t->drows);
+		t->dts = vt_xrealloc(t->dts, t->capdrows * sizeof *t->dts);
+		t->dvals = vt_xrealloc(t->dvals, t->capdrows *
+		    VT_RRD_MAX_DS * sizeof *t->dvals);
+	}
+	vt_rrd_held_rows(&f->hold, t->dts, t->dvals);
+	return k;
+}
+
 /* Turn f's held windows into update strings (gather). */
 static void emit_rows(struct vt_rrd_files *t, struct rrd_file *f)
 {
-	const double *vals = NULL;
-	for (uint32_t i = 0; i < f->nused;) {
-		double h = f->rows[i++];
-		if (h > 0) {
-			vals = f->rows + i;
-			i += f->nmap;
-		}
-		gather(t, f, (time_t)(h < 0 ? -h : h), vals, f->nmap);
-	}
+	size_t k = held_rows(t, f);
+	for (size_t i = 0; i < k; i++)
+		gather(t, f, t->dts[i], t->dvals + i * f->nmap, f->nmap);
 	release_rows(t, f);
 }
 
@@ -1308,7 +1298,7 @@ void vt_rrd_files_add(struct vt_rrd_files *t, const struct vt_rrd_update *u,
 	}
 	if (f->kind == VT_RRD_CHECK && fold_check(t, f, ts, u, r))
 		return;
-	if (f->state == FILE_WAIT && f->nrows + 2 > VT_RRD_WAIT_ROWS) {
+	if (f->state == FILE_WAIT && f->hold.nrows + 2 > VT_RRD_WAIT_ROWS) {
 		r->backlog++;         /* waited too long to be created */
 		return;
 	}
@@ -1416,7 +1406,6 @@ static void forget(struct vt_rrd_files *t, struct rrd_file *f)
 	if (f->state == FILE_WAIT)
 		wait_remove(t, f);
 	release_rows(t, f);
-	t->held_bytes -= f->cap * sizeof *f->rows;
 	set_state(t, f, FILE_NEW);
 	file_free(f);
 }
@@ -1465,20 +1454,10 @@ static int write_direct(struct vt_rrd_files *t, struct rrd_file *f,
 		drop_rows(t, f, &r->errors);
 		return 0;
 	}
-	if (t->capdrows < f->nrows) {
-		t->capdrows = f->nrows * 2;
-		t->drows = vt_xrealloc(t->drows, t->capdrows * sizeof *t->drows);
-	}
-	size_t k = 0;
-	const double *vals = NULL;
-	for (uint32_t i = 0; i < f->nused; k++) {
-		double h = f->rows[i++];
-		if (h > 0) {
-			vals = f->rows + i;
-			i += f->nmap;
-		}
-		t->drows[k].t = (time_t)(h < 0 ? -h : h);
-		t->drows[k].values = vals;
+	size_t k = held_rows(t, f);
+	for (size_t i = 0; i < k; i++) {
+		t->drows[i].t = t->dts[i];
+		t->drows[i].values = t->dvals + i * f->nmap;
 	}
 	int rc = vt_rrd_direct_update(t->direct, path, t->drows, k, f->nmap,
 	    err, sizeof err);
@@ -1509,16 +1488,6 @@ static void write_now(struct vt_rrd_files *t, struct rrd_file *f,
 	f->touched = 0;
 }
 
-/* Give back the array of an empty hold: without a write delay (rrdcached)
- * a file holds one window between rounds, not worth keeping memory for. */
-static void free_rows(struct vt_rrd_files *t, struct rrd_file *f)
-{
-	t->held_bytes -= f->cap * sizeof *f->rows;
-	free(f->rows);
-	f->rows = NULL;
-	f->cap = 0;
-}
-
 /* Write the files that are due (all when forced, and those about to be
  * forgotten); drop what files that cannot be written hold; keep the
  * rest, noting the oldest window held. */
@@ -1529,17 +1498,15 @@ static void send_held(struct vt_rrd_files *t, struct vt_rrd_round *r)
 	for (struct rrd_file *f = t->held; f; f = next) {
 		next = f->next_held;
 		int gone = f->seen != t->round;
-		if (f->nrows == 0) {
+		if (f->hold.nrows == 0) {
 			f->in_held = 0;
 			continue;
 		}
 		if (f->state == FILE_READY) {
 			if (t->force || gone || t->newest >= f->due ||
-			    f->nrows >= DIRECT_ARGS_MAX) {
+			    f->hold.nrows >= DIRECT_ARGS_MAX) {
 				write_now(t, f, r);
 				f->in_held = 0;
-				if (t->cfg.write_delay <= 0)
-					free_rows(t, f);   /* nothing to hold */
 				continue;
 			}
 		} else if (f->state != FILE_WAIT || gone) {
@@ -1593,9 +1560,9 @@ size_t vt_rrd_files_sync(struct vt_rrd_files *t, const char *rel,
 {
 	struct rrd_file *f = find_path(t, vt_hash(rel, strlen(rel), PATH_SEED),
 	    rel);
-	if (f == NULL || f->state != FILE_READY || f->nrows == 0)
+	if (f == NULL || f->state != FILE_READY || f->hold.nrows == 0)
 		return 0;
-	size_t n = f->nrows;
+	size_t n = f->hold.nrows;
 	vt_buf_reset(&t->text);
 	t->npend = 0;
 	write_now(t, f, r);
