@@ -52,37 +52,38 @@ struct rrd_file {
 	struct rrd_file *next_id;       /* chain in the series map */
 	struct rrd_file *next_path;     /* chain in the path map (owners) */
 	struct rrd_file *next_touched;  /* this round's list */
+	struct rrd_file *next_held;     /* files holding windows */
+	struct rrd_file *next_wait;     /* FILE_WAIT, oldest first */
 	struct vt_series *series;       /* one reference; NULL for checks */
 	char *rel;                      /* owned */
 	uint64_t path_hash;
-	enum vt_rrd_kind kind;
-	enum file_state state;
-	int owner;                      /* in the path map */
-	int wrote;                      /* `last` was written by us */
-	int created;                    /* made by this table: holds nothing
-	                                   from before */
-	int touched;
 	time_t last;
 	double last_window;             /* close time of the window at last,
 	                                   when wrote */
 	double last_value;              /* checks: the status written at last */
 	time_t held;                    /* checks: the newest window folded
 	                                   (same status as last_value), or 0 */
-	uint64_t seen;                  /* round it was last updated in */
-	uint64_t retry;                 /* round to re-check a mismatch */
-	uint32_t pend_head, pend_tail, npend;
-	unsigned char step_bad;         /* counted in step_mismatch */
-	unsigned char nmap;             /* the file's data sources: */
-	unsigned char map[VT_RRD_MAX_DS];   /* index of each in the window's
-	                                   values (vt_rrd_layout_ds order) */
-	unsigned char in_held;          /* on the held list */
-	unsigned char via_lib;          /* direct mode, but a file the direct
-	                                   writer does not write (rrd_direct.h):
-	                                   through the worker's librrd */
 	struct vt_rrd_held hold;        /* write-behind (rrd_files.h) */
 	time_t first, due;              /* oldest window held; when it goes */
-	struct rrd_file *next_held;     /* files holding windows */
-	struct rrd_file *next_wait;     /* FILE_WAIT, oldest first */
+	uint32_t seen;                  /* round it was last updated in */
+	uint32_t retry;                 /* round to re-check a mismatch */
+	uint32_t pend_head, pend_tail, npend;
+	/* Small fields last, packed: 10,000 files are a few MB. */
+	uint8_t kind;                   /* enum vt_rrd_kind */
+	uint8_t state;                  /* enum file_state */
+	uint8_t owner;                  /* in the path map */
+	uint8_t wrote;                  /* `last` was written by us */
+	uint8_t created;                /* made by this table: holds nothing
+	                                   from before */
+	uint8_t touched;
+	uint8_t step_bad;               /* counted in step_mismatch */
+	uint8_t in_held;                /* on the held list */
+	uint8_t via_lib;                /* direct mode, but a file the direct
+	                                   writer does not write (rrd_direct.h):
+	                                   through the worker's librrd */
+	uint8_t nmap;                   /* the file's data sources: */
+	uint8_t map[VT_RRD_MAX_DS];     /* index of each in the window's
+	                                   values (vt_rrd_layout_ds order) */
 };
 
 struct map {
@@ -113,7 +114,8 @@ struct vt_rrd_files {
 	double started;                 /* unix time the table was made */
 	struct map ids;                 /* by series pointer */
 	struct map paths;               /* by relative path: owners */
-	uint64_t round;
+	uint32_t round;                 /* rounds so far (wraps in 136 years
+	                                   of 1 s windows) */
 	size_t nready;
 	struct vt_buf text;             /* this round's update strings */
 	struct pend *pend;
