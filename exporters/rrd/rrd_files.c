@@ -103,10 +103,10 @@ struct inflight {
 	size_t k;                       /* windows it carries */
 };
 
-struct kind_slot {
-	uint64_t key;     /* 0 = empty */
-	int kind;
-};
+/* A slot of the kind registry: 56 bits of the path's hash (never 0),
+ * then the kind in the low byte; 0 = empty. 8 bytes a file. */
+typedef uint64_t kind_slot;
+#define KIND_KEY(v) ((v) & ~(uint64_t)0xff)
 
 struct vt_rrd_files {
 	struct vt_rrd_files_config cfg;
@@ -150,7 +150,7 @@ struct vt_rrd_files {
 	double pct[VT_MAX_PERCENTILES]; /* of the newest window prepared: */
 	size_t npct;                    /* what waiting files are made with */
 	pthread_mutex_t kind_lock;      /* guards kinds */
-	struct kind_slot *kinds;
+	kind_slot *kinds;
 	size_t kind_cap, kind_n;
 };
 
@@ -250,21 +250,22 @@ static struct rrd_file *find_path(struct vt_rrd_files *t, uint64_t h,
 
 static uint64_t kind_key(const char *rel)
 {
-	return vt_hash(rel, strlen(rel), PATH_SEED) | 1;
+	return KIND_KEY(vt_hash(rel, strlen(rel), PATH_SEED)) | 0x100;
 }
 
+/* Up to three quarters full, then doubled (at most KIND_CAP_MAX). */
 static void kind_put(struct vt_rrd_files *t, const char *rel, int kind)
 {
 	uint64_t key = kind_key(rel);
 	pthread_mutex_lock(&t->kind_lock);
-	if ((t->kind_n + 1) * 2 > t->kind_cap && t->kind_cap < KIND_CAP_MAX) {
+	if ((t->kind_n + 1) * 4 > t->kind_cap * 3 && t->kind_cap < KIND_CAP_MAX) {
 		size_t cap = t->kind_cap ? t->kind_cap * 2 : 1024;
-		struct kind_slot *k = vt_xcalloc(cap, sizeof *k);
+		kind_slot *k = vt_xcalloc(cap, sizeof *k);
 		for (size_t i = 0; i < t->kind_cap; i++) {
-			if (t->kinds[i].key == 0)
+			if (t->kinds[i] == 0)
 				continue;
-			size_t j = t->kinds[i].key & (cap - 1);
-			while (k[j].key)
+			size_t j = (t->kinds[i] >> 8) & (cap - 1);
+			while (k[j])
 				j = (j + 1) & (cap - 1);
 			k[j] = t->kinds[i];
 		}
@@ -272,14 +273,13 @@ static void kind_put(struct vt_rrd_files *t, const char *rel, int kind)
 		t->kinds = k;
 		t->kind_cap = cap;
 	}
-	if ((t->kind_n + 1) * 2 <= t->kind_cap) {
-		size_t j = key & (t->kind_cap - 1);
-		while (t->kinds[j].key && t->kinds[j].key != key)
+	if ((t->kind_n + 1) * 4 <= t->kind_cap * 3) {
+		size_t j = (key >> 8) & (t->kind_cap - 1);
+		while (t->kinds[j] && KIND_KEY(t->kinds[j]) != key)
 			j = (j + 1) & (t->kind_cap - 1);
-		if (t->kinds[j].key == 0)
+		if (t->kinds[j] == 0)
 			t->kind_n++;
-		t->kinds[j].key = key;
-		t->kinds[j].kind = kind;
+		t->kinds[j] = key | (uint8_t)kind;
 	}
 	pthread_mutex_unlock(&t->kind_lock);
 }
@@ -290,10 +290,10 @@ int vt_rrd_files_kind_of(struct vt_rrd_files *t, const char *rel)
 	int kind = -1;
 	pthread_mutex_lock(&t->kind_lock);
 	if (t->kind_cap) {
-		size_t j = key & (t->kind_cap - 1);
-		while (t->kinds[j].key) {
-			if (t->kinds[j].key == key) {
-				kind = t->kinds[j].kind;
+		size_t j = (key >> 8) & (t->kind_cap - 1);
+		while (t->kinds[j]) {
+			if (KIND_KEY(t->kinds[j]) == key) {
+				kind = (int)(t->kinds[j] & 0xff);
 				break;
 			}
 			j = (j + 1) & (t->kind_cap - 1);
