@@ -1,7 +1,8 @@
 /*
  * rrd_files.c - the RRD writer's file table (rrd_files.h): safe creation,
  * last timestamps, one owner per file, and the per-round coalescing of
- * updates (several windows of a file in one librrd or rrdcached call).
+ * updates (several windows of a file in one update: written in place by
+ * rrd_direct in direct mode, else one librrd or rrdcached call).
  */
 #include <cJSON.h>
 #include <errno.h>

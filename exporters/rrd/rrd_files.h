@@ -19,10 +19,8 @@
  * vt_rrd_files_kind_of, which any thread may call.
  *
  * Write-behind (write_delay > 0): a file's windows are held in memory,
- * compactly (per file one growable array of doubles: per window a header
- * with its time, then its values; a window whose values equal the one
- * before it, as an idle counter's zeros or an idle timer's unknowns, is
- * the header alone, negated), and written in one call when the file is
+ * compactly (rrd_held.h: a byte for an idle window, a few for a busy
+ * counter's; freed when written), and written in one update when the file is
  * due: at most write_delay after its oldest held window, at a phase taken
  * from a hash of its path, so files come due spread over the delay rather
  * than all in one window. A kill -9 loses what is held: at most the write
@@ -49,9 +47,11 @@ struct vt_rrd_files_config {
 	const char *data_dir;       /* resolved, absolute; borrowed */
 	struct vt_rrdc *rrdc;       /* borrowed; NULL = direct (names the
 	                               rrdcached the worker talks to) */
-	struct vt_rrd_updater *rrdw;       /* borrowed; every librrd call (updates,
-	                               create, lastupdate, rrdcached flush)
-	                               goes through this worker process */
+	struct vt_rrd_updater *rrdw;       /* borrowed; every librrd call
+	                               (create, lastupdate, updates through
+	                               rrdcached or of files rrd_direct does
+	                               not write, rrdcached flush) goes
+	                               through this worker process */
 	unsigned long step;
 	size_t points;
 	double write_delay;         /* seconds windows are held; 0: none */

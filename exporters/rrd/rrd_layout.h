@@ -96,7 +96,7 @@
 #define VT_RRD_HASH_HEX 12          /* hex digits of the suffix */
 #define VT_RRD_DEFAULT_POINTS 500
 /* A check's status rarely changes, and every update of a file costs the
- * same few hundred microseconds whatever it carries, so a check file is
+ * same system calls whatever it carries, so a check file is
  * written when the status changes and otherwise at least this often
  * (seconds): unchanged windows are folded into the next write. Its
  * heartbeat covers the gap, so RRDtool sees the status held throughout;

@@ -15,8 +15,9 @@
  * librrd is opened on first use (dynlib.h), and the daemon never uses it
  * itself: once a process has started the fork server, its lastupdate,
  * fetch and rrdcached flush calls run in one short-lived server child
- * each (answers come back as bytes), and the RRD writer makes its calls
- * through the update worker (rrd_updater.h), also a server child. So librrd and
+ * each (answers come back as bytes), and the RRD writer makes its librrd
+ * calls (its direct updates are rrd_direct.h's, without librrd) through
+ * the update worker (rrd_updater.h), also a server child. So librrd and
  * the ~40 libraries it brings (about 6 MB resident) live only in the
  * helpers. A process without a fork server (tests) calls librrd here.
  *

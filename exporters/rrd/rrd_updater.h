@@ -16,11 +16,13 @@
  * can keep a window of updates in flight. When the worker dies, the
  * requests in flight fail (-EPIPE) and the next request starts a new one.
  *
- * Every librrd call of the writer goes through the worker: updates
- * (direct, or through rrdcached when the worker was started with its
- * address), creating files, reading a file's last update, asking
- * rrdcached to flush a file. So librrd and the ~40 libraries it pulls in
- * are never loaded by the daemon itself (dynlib.h).
+ * Every librrd call of the writer goes through the worker: creating
+ * files, reading a file's last update, updates through rrdcached (when
+ * the worker was started with its address) and of files the in-place
+ * writer does not handle (rrd_direct.h, which makes the direct updates
+ * in the writer's own thread), asking rrdcached to flush a file. So
+ * librrd and the ~40 libraries it pulls in are never loaded by the
+ * daemon itself (dynlib.h).
  *
  * One owner thread; nothing here is locked, but for
  * vt_rrd_updater_abort, which any thread may call.
