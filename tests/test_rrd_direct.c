@@ -1,6 +1,8 @@
 /*
- * test_rrd_direct.c - the direct writer leaves a file byte for byte as
- * librrd's rrd_update leaves a copy of it, given the same updates: the
+ * test_rrd_direct.c - the direct writer makes a file byte for byte as
+ * librrd's rrd_create does (but for each archive's first row, which
+ * librrd picks at random), and leaves it byte for byte as rrd_update
+ * leaves librrd's, given the same updates: the
  * files vitalsd makes (1 s and 10 s steps, counters and timers) and a
  * file with every consolidation it handles, an odd xff and a short
  * heartbeat, under random updates: unknowns, -0, values that need 17
@@ -57,17 +59,6 @@ static unsigned char *slurp(const char *path, size_t *len)
 	return b;
 }
 
-static void copy_file(const char *from, const char *to)
-{
-	size_t n;
-	unsigned char *b = slurp(from, &n);
-	FILE *f = fopen(to, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fwrite(b, 1, n, f), n);
-	fclose(f);
-	free(b);
-}
-
 /* Which part of the file an offset falls in, for a failure message. */
 static const char *region(const unsigned char *b, size_t off)
 {
@@ -122,6 +113,54 @@ static void assert_same(const char *a, const char *b, const char *what,
 		    "%.17g, direct %.17g", what, at, at + len - 1,
 		    region(x, at), dx, dy);
 	}
+	free(x);
+	free(y);
+}
+
+/* Where the rra_ptr array (each archive's current row) lies in a file. */
+static void rra_ptr_span(const unsigned char *b, size_t *off, size_t *len)
+{
+	const struct vt_rrd_stat_head *st = (const void *)b;
+	*off = sizeof *st + st->ds_cnt * sizeof(struct vt_rrd_ds_def) +
+	    st->rra_cnt * sizeof(struct vt_rrd_rra_def) +
+	    sizeof(struct vt_rrd_live_head) +
+	    st->ds_cnt * sizeof(struct vt_rrd_pdp_prep) +
+	    st->ds_cnt * st->rra_cnt * sizeof(struct vt_rrd_cdp_prep);
+	*len = st->rra_cnt * sizeof(unsigned long);
+}
+
+/* Make b with vt_rrd_direct_make as librrd made a: the same bytes but for
+ * each archive's current row (librrd picks it at random, the direct maker
+ * from the path; each within the archive). b then takes a's rows, so the
+ * two can be updated side by side. */
+static void made_alike(struct vt_rrd_direct *d, const char *a, const char *b,
+    unsigned long step, const struct vt_rrd_create_args *args)
+{
+	char err[512];
+	ck_assert_msg(vt_rrd_direct_make(d, b, step, T0, args, err,
+	    sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(vt_rrd_direct_make(d, b, step, T0, args, err,
+	    sizeof err), -EEXIST);
+	size_t na, nb, off, len;
+	unsigned char *x = slurp(a, &na), *y = slurp(b, &nb);
+	ck_assert_uint_eq(na, nb);
+	rra_ptr_span(x, &off, &len);
+	const struct vt_rrd_stat_head *st = (const void *)y;
+	const struct vt_rrd_rra_def *rra = (const void *)(y + sizeof *st +
+	    st->ds_cnt * sizeof(struct vt_rrd_ds_def));
+	for (size_t r = 0; r < st->rra_cnt; r++) {
+		unsigned long cur;
+		memcpy(&cur, y + off + r * sizeof cur, sizeof cur);
+		ck_assert_uint_lt(cur, rra[r].row_cnt);
+	}
+	memcpy(y + off, x + off, len);
+	for (size_t i = 0; i < na; i++)
+		ck_assert_msg(x[i] == y[i], "made file: byte %zu differs (%s): "
+		    "librrd %02x, direct %02x", i, region(x, i), x[i], y[i]);
+	FILE *f = fopen(b, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fwrite(y, 1, nb, f), nb);
+	fclose(f);
 	free(x);
 	free(y);
 }
@@ -208,8 +247,8 @@ static void differential(const char *name, unsigned long step,
 	snprintf(b, sizeof b, "%s/%s-direct.rrd", tmp, name);
 	ck_assert_msg(vt_rrd_lib_create(a, step, T0, args, err, sizeof err) == 0,
 	    "%s", err);
-	copy_file(a, b);
 	struct vt_rrd_direct *d = vt_rrd_direct_create();
+	made_alike(d, a, b, step, args);
 	struct vt_buf text = { 0 };
 	time_t t = T0;
 	for (int r = 0; r < rounds; r++) {
@@ -319,6 +358,11 @@ START_TEST(refuses_what_it_does_not_write)
 	ck_assert_int_eq(vt_rrd_direct_update(d, a, &row, 1, 1, err, sizeof err),
 	    -ENOTSUP);
 	ck_assert_ptr_nonnull(strstr(err, "GAUGE"));
+	char made[160];
+	snprintf(made, sizeof made, "%s/counter-direct.rrd", tmp);
+	ck_assert_int_eq(vt_rrd_direct_make(d, made, 10, T0, &args, err,
+	    sizeof err), -ENOTSUP);
+	ck_assert_int_eq(access(made, F_OK), -1);
 	unsigned char *after = slurp(a, &n1);
 	ck_assert_uint_eq(n0, n1);
 	ck_assert_int_eq(memcmp(before, after, n0), 0);
@@ -354,14 +398,14 @@ START_TEST(late_row_keeps_the_rows_before)
 	snprintf(a, sizeof a, "%s/g-lib.rrd", tmp);
 	snprintf(b, sizeof b, "%s/g-direct.rrd", tmp);
 	ck_assert_int_eq(vt_rrd_lib_create(a, 10, T0, &args, err, sizeof err), 0);
-	copy_file(a, b);
+	struct vt_rrd_direct *d = vt_rrd_direct_create();
+	made_alike(d, a, b, 10, &args);
 	const char *argv[] = { "1700000010:4", "1700000020:5", "1700000015:6" };
 	double v[3] = { 4, 5, 6 };
 	struct vt_rrd_direct_row rows[3] = {
 		{ T0 + 10, &v[0] }, { T0 + 20, &v[1] }, { T0 + 15, &v[2] },
 	};
 	ck_assert_int_ne(vt_rrd_lib_update(NULL, a, 3, argv, err, sizeof err), 0);
-	struct vt_rrd_direct *d = vt_rrd_direct_create();
 	ck_assert_int_eq(vt_rrd_direct_update(d, b, rows, 3, 1, err, sizeof err),
 	    -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "illegal attempt to update using "

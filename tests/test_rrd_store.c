@@ -89,16 +89,17 @@ static struct vt_flush *window(double ts, struct vt_series **s, size_t n,
 		w->count = v;
 		w->rate = v / 10;
 		w->value = v;
-		w->sum = 4 * v;
-		w->mean = v / 2;
-		w->min = 1;
-		w->max = v;
-		w->stddev = NAN;
 		if (s[i]->kind == VT_TIMER || s[i]->kind == VT_HISTOGRAM) {
+			struct vt_timer_window *t = vt_flush_add_timer(f, w);
+			t->sum = 4 * v;
+			t->mean = v / 2;
+			t->min = 1;
+			t->max = v;
+			t->stddev = NAN;
 			double *q = f->quantile_store + 16 * i;
 			for (size_t k = 0; k < 4; k++)
 				q[k] = v * (double)(k + 1);
-			w->quantiles = q;
+			t->quantiles = q;
 		}
 	}
 	return f;
@@ -628,15 +629,33 @@ static int gone(pid_t pid)
 }
 
 /* A stopped worker (SIGSTOP, or a disk that hangs) while the writer
- * needs it (a new file to make; updates are written in place): stop
- * gives up at its bound, the window in progress fails, the queued one is
- * dropped and counted, and destroy does not wait for the worker either. */
+ * needs it: updates are written in place, but a file only librrd writes
+ * (here one made by hand with COUNTER sources) goes through the worker.
+ * Stop gives up at its bound, the window in progress fails, the queued
+ * one is dropped and counted, and destroy does not wait for the worker
+ * either. */
 START_TEST(test_stop_is_bounded_with_a_stopped_worker)
 {
 	struct vt_series *s[1] = { series(VT_COUNTER, "z", "m", NULL, NULL,
 	    1) };
 	struct vt_series *fresh[1] = { series(VT_COUNTER, "z", "new", NULL,
 	    NULL, 1) };
+	char path[256], err[VT_ERR_LEN];
+	static const char *const argv[] = {
+		"DS:count:COUNTER:20:U:U", "DS:rate:COUNTER:20:U:U",
+		"RRA:AVERAGE:0.5:1:100",
+	};
+	struct vt_rrd_create_args args;
+	memset(&args, 0, sizeof args);
+	args.argc = 3;
+	for (int i = 0; i < 3; i++)
+		args.argv[i] = argv[i];
+	snprintf(path, sizeof path, "%s/z", data);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/z/new.rrd", data);
+	/* Its last update is where the window at T0 + 20 begins: no hole. */
+	ck_assert_msg(vt_rrd_lib_create(path, 10, (time_t)T0 + 10, &args, err,
+	    sizeof err) == 0, "%s", err);
 	vt_rrd_store *st = store(1000, NULL);
 	submit(st, T0 + 10, s, 1, 1);
 	vt_rrd_store_drain(st);

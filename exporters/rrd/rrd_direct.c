@@ -22,6 +22,7 @@
 #include "collector/base/buf.h"
 #include "collector/base/xmalloc.h"
 #include "exporters/rrd/rrd_direct.h"
+#include "exporters/rrd/rrd_layout.h"
 
 _Static_assert(sizeof(struct vt_rrd_stat_head) == 128, "stat_head_t");
 _Static_assert(sizeof(struct vt_rrd_ds_def) == 120, "ds_def_t");
@@ -615,4 +616,155 @@ int vt_rrd_direct_update(struct vt_rrd_direct *d, const char *path,
 out:
 	close(v.fd);
 	return rc;
+}
+
+/* ---- making a file (rrd_create) ---- */
+
+/* "DS:name:GAUGE:heartbeat:min:max" ("U": none). */
+static int parse_ds(const char *a, struct vt_rrd_ds_def *ds)
+{
+	char name[32], dst[32], lo[40], hi[40];
+	unsigned long hb;
+	if (sscanf(a, "DS:%31[^:]:%31[^:]:%lu:%39[^:]:%39s", name, dst, &hb,
+	    lo, hi) != 5 || strcmp(dst, "GAUGE") != 0 ||
+	    strlen(name) >= sizeof ds->name || hb == 0)
+		return -1;
+	memset(ds, 0, sizeof *ds);
+	memcpy(ds->name, name, strlen(name));
+	memcpy(ds->dst, "GAUGE", 5);
+	ds->par[DS_MRHB].cnt = hb;
+	char *end;
+	ds->par[DS_MIN].val = strcmp(lo, "U") == 0 ? DNAN : strtod(lo, &end);
+	if (strcmp(lo, "U") != 0 && *end != '\0')
+		return -1;
+	ds->par[DS_MAX].val = strcmp(hi, "U") == 0 ? DNAN : strtod(hi, &end);
+	if (strcmp(hi, "U") != 0 && *end != '\0')
+		return -1;
+	return 0;
+}
+
+/* "RRA:CF:xff:steps:rows". */
+static int parse_rra(const char *a, struct vt_rrd_rra_def *rra)
+{
+	char cf[32];
+	double xff;
+	unsigned long steps, rows;
+	enum cf c;
+	if (sscanf(a, "RRA:%31[^:]:%lf:%lu:%lu", cf, &xff, &steps, &rows) != 4 ||
+	    cf_of(cf, &c) < 0 || !(xff >= 0 && xff < 1) || steps == 0 ||
+	    rows == 0)
+		return -1;
+	memset(rra, 0, sizeof *rra);
+	memcpy(rra->cf, cf, strlen(cf));
+	rra->row_cnt = rows;
+	rra->pdp_cnt = steps;
+	rra->par[RRA_XFF].val = xff;
+	return 0;
+}
+
+int vt_rrd_direct_make(struct vt_rrd_direct *d, const char *path,
+    unsigned long step, time_t last_up, const struct vt_rrd_create_args *args,
+    char *err, size_t errlen)
+{
+	struct vt_rrd_stat_head st;
+	struct vt_rrd_ds_def ds[MAX_DS];
+	struct vt_rrd_rra_def rra[MAX_RRA];
+	size_t nds = 0, nrra = 0;
+	for (int i = 0; i < args->argc; i++) {
+		const char *a = args->argv[i];
+		int bad;
+		if (strncmp(a, "DS:", 3) == 0)
+			bad = nds == MAX_DS || parse_ds(a, &ds[nds++]) < 0;
+		else if (strncmp(a, "RRA:", 4) == 0)
+			bad = nrra == MAX_RRA || parse_rra(a, &rra[nrra++]) < 0;
+		else
+			bad = 1;
+		if (bad)
+			return fail(err, errlen, -ENOTSUP, path, "a definition "
+			    "made through librrd");
+	}
+	if (nds == 0 || nrra == 0 || step == 0)
+		return fail(err, errlen, -EINVAL, path, "no data source or "
+		    "archive");
+
+	memset(&st, 0, sizeof st);
+	memcpy(st.cookie, "RRD", 4);
+	memcpy(st.version, "0003", 5);
+	st.float_cookie = VT_RRD_FLOAT_COOKIE;
+	st.ds_cnt = nds;
+	st.rra_cnt = nrra;
+	st.pdp_step = step;
+	struct vt_rrd_live_head live = { last_up, 0 };
+	size_t head = sizeof st + nds * sizeof ds[0] + nrra * sizeof rra[0] +
+	    sizeof live + nds * sizeof(struct vt_rrd_pdp_prep) +
+	    nds * nrra * sizeof(struct vt_rrd_cdp_prep) +
+	    nrra * sizeof(unsigned long);
+	reserve_hdr(d, head);
+	unsigned char *h = d->hdr, *p = h;
+	memset(h, 0, head);
+	memcpy(p, &st, sizeof st);
+	p += sizeof st;
+	memcpy(p, ds, nds * sizeof ds[0]);
+	p += nds * sizeof ds[0];
+	memcpy(p, rra, nrra * sizeof rra[0]);
+	p += nrra * sizeof rra[0];
+	memcpy(p, &live, sizeof live);
+	p += sizeof live;
+	unsigned long unkn = (unsigned long)last_up % step;
+	for (size_t i = 0; i < nds; i++, p += sizeof(struct vt_rrd_pdp_prep)) {
+		struct vt_rrd_pdp_prep *pp = (void *)p;
+		pp->last_ds[0] = 'U';
+		pp->scratch[PDP_VAL].val = DNAN;
+		pp->scratch[PDP_UNKN_SEC].cnt = unkn;
+	}
+	for (size_t r = 0; r < nrra; r++) {
+		for (size_t i = 0; i < nds; i++,
+		    p += sizeof(struct vt_rrd_cdp_prep)) {
+			struct vt_rrd_cdp_prep *cp = (void *)p;
+			cp->scratch[CDP_VAL].val = DNAN;
+			cp->scratch[CDP_UNKN_PDP].cnt = (((unsigned long)last_up -
+			    unkn) % (step * rra[r].pdp_cnt)) / step;
+		}
+	}
+	uint64_t hash = 1469598103934665603ull;
+	for (const char *c = path; *c; c++)
+		hash = (hash ^ (unsigned char)*c) * 1099511628211ull;
+	for (size_t r = 0; r < nrra; r++, p += sizeof(unsigned long)) {
+		unsigned long cur = (unsigned long)((hash >> 7) % rra[r].row_cnt);
+		memcpy(p, &cur, sizeof cur);
+	}
+
+	/* Whole or absent: a temporary name, then a link into place. */
+	char tmp[4096];
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >=
+	    sizeof tmp)
+		return fail(err, errlen, -ENAMETOOLONG, path, "name too long");
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, -errno, path, strerror(errno));
+	int rc = fchmod(fd, 0644) < 0 ? -errno : 0;
+	if (rc == 0)
+		rc = write_all(fd, h, head, 0);
+	/* The rows, unknown, a chunk at a time. */
+	double nan_rows[512];
+	for (size_t i = 0; i < 512; i++)
+		nan_rows[i] = DNAN;
+	off_t at = (off_t)head;
+	for (size_t r = 0; rc == 0 && r < nrra; r++) {
+		size_t left = rra[r].row_cnt * nds;
+		while (rc == 0 && left > 0) {
+			size_t n = left < 512 ? left : 512;
+			rc = write_all(fd, nan_rows, n * sizeof(double), at);
+			at += (off_t)(n * sizeof(double));
+			left -= n;
+		}
+	}
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && link(tmp, path) < 0)
+		rc = -errno;
+	unlink(tmp);
+	if (rc < 0)
+		return fail(err, errlen, rc, path, strerror(-rc));
+	return 0;
 }

@@ -79,9 +79,22 @@ struct vt_rrd_direct_row {
 };
 
 struct vt_rrd_direct;
+struct vt_rrd_create_args;
 
 struct vt_rrd_direct *vt_rrd_direct_create(void);
 void vt_rrd_direct_destroy(struct vt_rrd_direct *d);   /* NULL ok */
+
+/* Make the file at path, as rrd_create would with these "DS:..." and
+ * "RRA:..." arguments (GAUGE sources, AVERAGE/MIN/MAX/LAST archives: else
+ * -ENOTSUP and nothing is made), the step and the time before its first
+ * update: every row unknown, each archive's current row picked from a
+ * hash of the path (librrd picks at random; either spreads the writes).
+ * It is written under a temporary name and linked into place, so the
+ * file is whole or absent, never overwritten (-EEXIST). 0 or a negative
+ * errno with err set. */
+int vt_rrd_direct_make(struct vt_rrd_direct *d, const char *path,
+    unsigned long step, time_t last_up, const struct vt_rrd_create_args *args,
+    char *err, size_t errlen);
 
 /* Apply rows (oldest first) to the file at path. 0; or a negative errno
  * with err set: -ENOTSUP (a file this does not write; nothing was

@@ -771,8 +771,17 @@ static int adopt(struct vt_rrd_files *t, struct rrd_file *f, const char *path,
 		if (rc == -ENOTCONN)
 			return rc;
 	}
-	int rc = vt_rrd_updater_lastupdate(t->cfg.rrdw, path, &last, &have, err,
-	    errlen);
+	/* Direct mode reads the last update from the header (as librrd's
+	 * lastupdate does); through rrdcached, after its flush above. */
+	int rc;
+	if (t->direct) {
+		rc = vt_rrd_files_read_header(path, &h, err, errlen);
+		last = h.last;
+		have = h.ds;
+	} else {
+		rc = vt_rrd_updater_lastupdate(t->cfg.rrdw, path, &last, &have,
+		    err, errlen);
+	}
 	if (rc < 0)
 		return rc;
 	if (map_ds(f, &have, all) < 0) {
@@ -894,8 +903,13 @@ static int create_file(struct vt_rrd_files *t, struct rrd_file *f,
 	double t0 = vt_clock_mono();
 	vt_rrd_layout_stored_ds(f->kind, t->pct, t->npct, opts, &want);
 	vt_rrd_layout_create_args_opts(&want, step, points, opts, &args);
-	int rc = vt_rrd_updater_create(t->cfg.rrdw, path, step,
-	    first - (time_t)step, &args, err, errlen);
+	int rc = -ENOTSUP;
+	if (t->direct)
+		rc = vt_rrd_direct_make(t->direct, path, step,
+		    first - (time_t)step, &args, err, errlen);
+	if (rc == -ENOTSUP)
+		rc = vt_rrd_updater_create(t->cfg.rrdw, path, step,
+		    first - (time_t)step, &args, err, errlen);
 	t->create_spent += vt_clock_mono() - t0;
 	return rc;
 }

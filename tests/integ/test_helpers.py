@@ -13,6 +13,7 @@ SIGTERM past shutdown_timeout; what was not written is logged.
 import os
 import signal
 import socket
+import subprocess
 import threading
 import time
 
@@ -254,10 +255,12 @@ class HelperKills(TestCase):
             os.kill(server, signal.SIGKILL)
             wait_for(lambda: d.get("/graph/shop/orders.svg").status == 200,
                      timeout=15, what="graphs again")
-            # The worker is back too (a child of the new server).
-            wait_for(lambda: fam.scan() and any(
-                stat(p)[0] == "vitals-rrdw" for p in fam.living()),
-                timeout=15, what="the RRD worker")
+            # A new server and spare (the worker comes back with the
+            # next librrd call the writer needs: updates and new files
+            # are written in place).
+            wait_for(lambda: (fam.server() or (server, spare)) !=
+                     (server, spare), timeout=15,
+                     what="a new server and spare")
             # No helper holds the daemon's statsd or HTTP sockets.
             listening = port_inodes(d.statsd_port) | port_inodes(d.http_port)
             self.assertTrue(listening)
@@ -279,15 +282,24 @@ class HelperKills(TestCase):
 
 class StalledWriter(TestCase):
     def test_sigterm_with_a_stopped_writer_is_bounded(self):
-        """Finding 4: SIGSTOP the RRD worker while the writer needs it (a
-        new name, whose file the worker makes; updates are written in
-        place), SIGTERM the daemon: it ends within shutdown_timeout (3 s
-        here), logs what was not written, and the stopped worker does not
-        outlive it."""
+        """Finding 4: SIGSTOP the RRD worker while the writer needs it,
+        SIGTERM the daemon: it ends within shutdown_timeout (3 s here),
+        logs what was not written, and the stopped worker does not
+        outlive it. Updates and new files are written in place; the
+        worker writes files only librrd writes, as this one made by hand
+        with COUNTER sources."""
         d = Vitalsd(flush="1s", config={"self_metrics": False,
-                                        "shutdown_timeout": "3s"})
+                                        "shutdown_timeout": "3s",
+                                        "rrd": {"write_delay": "0s"}})
         traffic = None
         try:
+            os.makedirs(os.path.join(d.data_dir, "shop"), exist_ok=True)
+            subprocess.run(
+                ["rrdtool", "create",
+                 os.path.join(d.data_dir, "shop", "legacy.rrd"),
+                 "--step", "1", "--start", str(int(time.time()) - 2),
+                 "DS:count:COUNTER:2:U:U", "DS:rate:COUNTER:2:U:U",
+                 "RRA:AVERAGE:0.5:1:100"], check=True)
             d.start()
             traffic = Traffic(d)
             written = d.wait_value("vitals_storage_updates_total")
@@ -296,7 +308,7 @@ class StalledWriter(TestCase):
             fam = Family(d.proc.pid).scan()
             [rrdw] = [p for p in fam.living() if stat(p)[0] == "vitals-rrdw"]
             os.kill(rrdw, signal.SIGSTOP)
-            d.send_udp("shop.new_name:1|c")
+            d.send_udp("shop.legacy:1|c")
             # The stall shows: the round in progress grows, the queue too.
             wait_for(lambda: (d.value("vitals_storage_round_running_seconds")
                               or 0) >= 2, timeout=10,
