@@ -10,23 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "collector/base/fdio.h"
 #include "collector/base/state_file.h"
 #include "collector/base/xmalloc.h"
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static int fsync_dir(const char *dir)
 {
@@ -52,7 +38,7 @@ int vt_state_file_write(const char *dir, const char *name, const char *text,
 		snprintf(err, errlen, "%s: %s", tmp, strerror(-rc));
 		return rc;
 	}
-	if ((rc = write_all(fd, text, len)) < 0 ||
+	if ((rc = vt_fd_write_all(fd, text, len)) < 0 ||
 	    (rc = fsync(fd) < 0 ? -errno : 0) < 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(-rc));
 		close(fd);

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "collector/base/clock.h"
+#include "collector/base/fdio.h"
 #include "collector/base/log.h"
 #include "collector/base/xmalloc.h"
 #include "exporters/rrd/forkserver.h"
@@ -104,26 +105,11 @@ static uintptr_t fn_at(uintptr_t offset)
 	return (uintptr_t)vt_forkserver_start + offset;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void reply(int fd, int status, const void *data, size_t len)
 {
 	int32_t head[2] = { status, (int32_t)len };
-	if (write_all(fd, head, sizeof head) == 0 && len)
-		write_all(fd, data, len);
+	if (vt_fd_write_all(fd, head, sizeof head) == 0 && len)
+		vt_fd_write_all(fd, data, len);
 }
 
 static void reply_error(int fd, int status, const char *msg)
@@ -179,7 +165,7 @@ static void __attribute__((noreturn)) run_spawn(const char *buf, int fd)
 	vt_forkserver_serve fn = (vt_forkserver_serve)fn_at(off);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);   /* dies with the server */
 	int32_t me = (int32_t)getpid();
-	if (write_all(fd, &me, sizeof me) == 0)
+	if (vt_fd_write_all(fd, &me, sizeof me) == 0)
 		fn(fd);
 	_exit(0);
 }

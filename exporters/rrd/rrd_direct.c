@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "collector/base/buf.h"
+#include "collector/base/fdio.h"
 #include "collector/base/xmalloc.h"
 #include "exporters/rrd/rrd_direct.h"
 #include "exporters/rrd/rrd_layout.h"
@@ -97,38 +98,6 @@ static int fail(char *err, size_t errlen, int rc, const char *path,
 	return rc;
 }
 
-static int read_all(int fd, void *buf, size_t len, off_t off)
-{
-	unsigned char *p = buf;
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EINVAL;
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
-static int write_all(int fd, const void *buf, size_t len, off_t off)
-{
-	const unsigned char *p = buf;
-	while (len > 0) {
-		ssize_t n = pwrite(fd, p, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 static void reserve_hdr(struct vt_rrd_direct *d, size_t n)
 {
 	if (d->caphdr < n) {
@@ -162,7 +131,7 @@ static int load(struct vt_rrd_direct *d, struct view *v, const char *path,
 	if (first < sizeof(struct vt_rrd_stat_head))
 		return fail(err, errlen, -EINVAL, path, "not an RRD file");
 	reserve_hdr(d, FIRST_READ);
-	int rc = read_all(v->fd, d->hdr, first, 0);
+	int rc = vt_fd_pread_all(v->fd, d->hdr, first, 0);
 	if (rc < 0)
 		return fail(err, errlen, rc, path, strerror(-rc));
 	const struct vt_rrd_stat_head *st = (const void *)d->hdr;
@@ -187,7 +156,7 @@ static int load(struct vt_rrd_direct *d, struct view *v, const char *path,
 		if ((size_t)sb.st_size < size)
 			return fail(err, errlen, -EINVAL, path, "truncated");
 		reserve_hdr(d, size);
-		rc = read_all(v->fd, d->hdr, size, 0);
+		rc = vt_fd_pread_all(v->fd, d->hdr, size, 0);
 		if (rc < 0)
 			return fail(err, errlen, rc, path, strerror(-rc));
 	}
@@ -236,7 +205,7 @@ static int flush_run(struct vt_rrd_direct *d, const struct view *v,
 	size_t nds = v->st->ds_cnt;
 	if (ru->len == 0)
 		return 0;
-	int rc = write_all(v->fd, d->runbuf + r * RUN_ROWS * nds,
+	int rc = vt_fd_pwrite_all(v->fd, d->runbuf + r * RUN_ROWS * nds,
 	    ru->len * nds * sizeof(double),
 	    v->rra_start[r] + (off_t)(ru->start * nds * sizeof(double)));
 	ru->len = 0;
@@ -609,7 +578,7 @@ int vt_rrd_direct_update(struct vt_rrd_direct *d, const char *path,
 		if (wrc < 0 && rc == 0)
 			rc = fail(err, errlen, wrc, path, strerror(-wrc));
 	}
-	int wrc = write_all(v.fd, d->hdr + v.live_off, v.size - v.live_off,
+	int wrc = vt_fd_pwrite_all(v.fd, d->hdr + v.live_off, v.size - v.live_off,
 	    (off_t)v.live_off);
 	if (wrc < 0 && rc == 0)
 		rc = fail(err, errlen, wrc, path, strerror(-wrc));
@@ -744,7 +713,7 @@ int vt_rrd_direct_make(struct vt_rrd_direct *d, const char *path,
 		return fail(err, errlen, -errno, path, strerror(errno));
 	int rc = fchmod(fd, 0644) < 0 ? -errno : 0;
 	if (rc == 0)
-		rc = write_all(fd, h, head, 0);
+		rc = vt_fd_pwrite_all(fd, h, head, 0);
 	/* The rows, unknown, a chunk at a time. */
 	double nan_rows[512];
 	for (size_t i = 0; i < 512; i++)
@@ -754,7 +723,7 @@ int vt_rrd_direct_make(struct vt_rrd_direct *d, const char *path,
 		size_t left = rra[r].row_cnt * nds;
 		while (rc == 0 && left > 0) {
 			size_t n = left < 512 ? left : 512;
-			rc = write_all(fd, nan_rows, n * sizeof(double), at);
+			rc = vt_fd_pwrite_all(fd, nan_rows, n * sizeof(double), at);
 			at += (off_t)(n * sizeof(double));
 			left -= n;
 		}
