@@ -148,26 +148,29 @@ START_TEST(timer_statistics)
 		rec(a, "api.lat", VT_TIMER, v);
 	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
 	const struct vt_metric_window *w = find(f, "api", "lat");
+	const struct vt_timer_window *t = vt_window_timer(w);
+	ck_assert_ptr_nonnull(w->timer);
 	ck_assert_double_eq(w->count, 100);
 	ck_assert_double_eq(w->rate, 10);
-	ck_assert_double_eq(w->sum, 5050);
-	ck_assert_double_eq(w->min, 1);
-	ck_assert_double_eq(w->max, 100);
-	ck_assert_double_eq_tol(w->mean, 50.5, 1e-9);
-	ck_assert_double_eq_tol(w->stddev, sqrt((100.0 * 100 - 1) / 12), 1e-6);
-	ck_assert_ptr_nonnull(w->quantiles);
-	ck_assert_double_eq_tol(w->quantiles[0], 50, 50 * 0.02 + 1);
-	ck_assert_double_eq_tol(w->quantiles[3], 99, 99 * 0.02 + 1);
-	ck_assert(w->quantiles[3] <= 100);
-	ck_assert(isnan(w->quantiles_1m[0]));  /* no full minute yet */
+	ck_assert_double_eq(t->sum, 5050);
+	ck_assert_double_eq(t->min, 1);
+	ck_assert_double_eq(t->max, 100);
+	ck_assert_double_eq_tol(t->mean, 50.5, 1e-9);
+	ck_assert_double_eq_tol(t->stddev, sqrt((100.0 * 100 - 1) / 12), 1e-6);
+	ck_assert_ptr_nonnull(t->quantiles);
+	ck_assert_double_eq_tol(t->quantiles[0], 50, 50 * 0.02 + 1);
+	ck_assert_double_eq_tol(t->quantiles[3], 99, 99 * 0.02 + 1);
+	ck_assert(t->quantiles[3] <= 100);
+	ck_assert(isnan(t->quantiles_1m[0]));  /* no full minute yet */
 	vt_flush_release(f);
 
 	f = vt_agg_close_window(a, 20, 10);      /* empty window */
 	w = find(f, "api", "lat");
+	t = vt_window_timer(w);
 	ck_assert_double_eq(w->count, 0);
-	ck_assert(isnan(w->quantiles[0]) && isnan(w->min) && isnan(w->mean));
+	ck_assert(isnan(t->quantiles[0]) && isnan(t->min) && isnan(t->mean));
 	ck_assert_double_eq(w->total, 100);      /* cumulative */
-	ck_assert_double_eq(w->sum_total, 5050);
+	ck_assert_double_eq(t->sum_total, 5050);
 	vt_flush_release(f);
 	vt_agg_destroy(a);
 }
@@ -184,8 +187,8 @@ START_TEST(timer_minute_quantiles_after_a_minute)
 		f = vt_agg_close_window(a, 10.0 * (win + 1), 10);
 	}
 	const struct vt_metric_window *w = find(f, "api", "lat");
-	ck_assert(!isnan(w->quantiles_1m[0]));
-	ck_assert_double_eq_tol(w->quantiles_1m[0], 50, 2);
+	ck_assert(!isnan(vt_window_timer(w)->quantiles_1m[0]));
+	ck_assert_double_eq_tol(vt_window_timer(w)->quantiles_1m[0], 50, 2);
 	vt_flush_release(f);
 	vt_agg_destroy(a);
 }
@@ -386,8 +389,9 @@ START_TEST(quantile_store_follows_timers_that_come_and_go)
 		snprintf(name, sizeof name, "t%d", i);
 		const struct vt_metric_window *w = find(f, "new", name);
 		ck_assert_ptr_nonnull(w);
-		ck_assert_ptr_nonnull(w->quantiles);
-		ck_assert(fabs(w->quantiles[0] - (100 + i)) <= 0.01 * (100 + i));
+		ck_assert_ptr_nonnull(vt_window_timer(w)->quantiles);
+		const double *q = vt_window_timer(w)->quantiles;
+		ck_assert(fabs(q[0] - (100 + i)) <= 0.01 * (100 + i));
 	}
 	vt_flush_release(f);
 	vt_agg_destroy(a);
@@ -462,10 +466,13 @@ END_TEST
 static void assert_same_window(const struct vt_metric_window *x,
     const struct vt_metric_window *y)
 {
-	const double fx[] = { x->count, x->total, x->sum, x->min, x->max,
-	    x->value, x->quantiles ? x->quantiles[0] : 0 };
-	const double fy[] = { y->count, y->total, y->sum, y->min, y->max,
-	    y->value, y->quantiles ? y->quantiles[0] : 0 };
+	const struct vt_timer_window *tx = vt_window_timer(x);
+	const struct vt_timer_window *ty = vt_window_timer(y);
+	const double fx[] = { x->count, x->total, tx->sum, tx->min, tx->max,
+	    x->value, tx->quantiles ? tx->quantiles[0] : 0 };
+	const double fy[] = { y->count, y->total, ty->sum, ty->min, ty->max,
+	    y->value, ty->quantiles ? ty->quantiles[0] : 0 };
+	ck_assert((x->timer == NULL) == (y->timer == NULL));
 	ck_assert_uint_eq(x->samples, y->samples);
 	for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++)
 		ck_assert(fx[i] == fy[i] || (isnan(fx[i]) && isnan(fy[i])));

@@ -201,7 +201,7 @@ END_TEST
 static struct vt_flush *window(struct vt_series *ser, double value,
     double t)
 {
-	struct vt_flush *f = vt_flush_create(1, 0, 2);
+	struct vt_flush *f = vt_flush_create(1, 1, 2);
 	f->nmetrics = 1;
 	f->timestamp = t;
 	f->interval = 1;
@@ -211,7 +211,9 @@ static struct vt_flush *window(struct vt_series *ser, double value,
 	struct vt_metric_window *m = &f->metrics[0];
 	m->series = vt_series_retain(ser);
 	m->value = value;
-	m->count = m->rate = m->sum = m->min = m->max = m->mean = NAN;
+	m->count = m->rate = NAN;
+	struct vt_timer_window *tw = vt_flush_add_timer(f, m);
+	tw->sum = tw->min = tw->max = tw->mean = NAN;
 	return f;
 }
 
@@ -364,9 +366,11 @@ START_TEST(threshold_summary_has_rounded_numbers_and_units)
 		for (int t = 10; t <= 13; t++) {
 			struct vt_flush *f = window(ser, 848.34113061904191, t);
 			struct vt_metric_window *m = &f->metrics[0];
-			m->count = m->rate = m->mean = m->rate_1m =
+			struct vt_timer_window *tw =
+			    (struct vt_timer_window *)(uintptr_t)m->timer;
+			m->count = m->rate = tw->mean = m->rate_1m =
 			    848.34113061904191;
-			m->quantiles = q;
+			tw->quantiles = q;
 			vt_alert_engine_flush(e, f);
 			vt_flush_release(f);
 		}

@@ -72,8 +72,9 @@ static struct vt_flush *make_flush(const struct spec *sp, size_t n, double t)
 			q[0] = sp[i].p99 / 2;
 			q[1] = sp[i].p99;
 			q[2] = q[3] = NAN;
-			w->quantiles = q;
-			w->quantiles_1m = q + 2;
+			struct vt_timer_window *tw = vt_flush_add_timer(f, w);
+			tw->quantiles = q;
+			tw->quantiles_1m = q + 2;
 		}
 	}
 	return f;

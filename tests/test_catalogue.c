@@ -70,7 +70,7 @@ static struct vt_flush *make_flush(const struct spec *sp, size_t n,
 			double *q = f->quantile_store + i * 8;
 			q[0] = 5;
 			q[1] = 9;
-			w->quantiles = q;
+			vt_flush_add_timer(f, w)->quantiles = q;
 		}
 	}
 	return f;
@@ -126,8 +126,9 @@ START_TEST(a_metric_the_window_lacks_stays_idle)
 	ck_assert(g->value == 42 && g->last_seen == 1000);
 	ck_assert(isnan(g->rate_1m));
 	const struct vt_metric_window *t = window_of(v2, "api", "http.get");
-	ck_assert(t->quantiles && t->quantiles[1] == 9);   /* copied */
-	ck_assert_ptr_ne(t->quantiles, f2->metrics[0].quantiles);
+	const double *q = vt_window_timer(t)->quantiles;
+	ck_assert(q && q[1] == 9);                         /* copied */
+	ck_assert_ptr_ne(q, vt_window_timer(&f2->metrics[0])->quantiles);
 	ck_assert_uint_eq(t->series->nlabels, 1);
 	vt_flush_release(v2);
 	vt_flush_release(f2);
@@ -197,7 +198,7 @@ START_TEST(file_round_trip_keeps_series)
 	ck_assert_str_eq(t->series->labels[0].key, "route");
 	ck_assert_str_eq(t->series->labels[0].value, "/a");
 	ck_assert(t->last_seen == 1000 && isnan(t->value));
-	ck_assert_ptr_null(t->quantiles);
+	ck_assert_ptr_null(vt_window_timer(t)->quantiles);
 	const struct vt_metric_window *g = window_of(v, "caf\xC3\xA9", "temp");
 	ck_assert(g && g->value == -1.5 && g->last_seen == 990);
 	ck_assert_str_eq(g->series->labels[0].value, "k\xC3\xBC" "che");

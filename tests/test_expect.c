@@ -247,7 +247,7 @@ static double quantiles[8][2];
 static void window(vt_expect *x, double t, size_t n,
     struct vt_series **ser, const double *p99s)
 {
-	struct vt_flush *f = vt_flush_create(n, 0, 2);
+	struct vt_flush *f = vt_flush_create(n, n, 2);
 	f->nmetrics = n;
 	f->timestamp = t;
 	f->interval = 1;
@@ -260,10 +260,11 @@ static void window(vt_expect *x, double t, size_t n,
 		int empty = isnan(p99s[i]);
 		m->samples = empty ? 0 : 3;
 		m->count = m->rate = empty ? 0 : 3;
-		m->min = m->max = m->mean = m->stddev = m->sum = NAN;
+		struct vt_timer_window *tw = vt_flush_add_timer(f, m);
+		tw->min = tw->max = tw->mean = tw->stddev = tw->sum = NAN;
 		m->value = ser[i]->kind == VT_GAUGE ? p99s[i] : NAN;
 		quantiles[i][0] = quantiles[i][1] = p99s[i];
-		m->quantiles = ser[i]->kind == VT_TIMER ? quantiles[i] : NULL;
+		tw->quantiles = ser[i]->kind == VT_TIMER ? quantiles[i] : NULL;
 	}
 	vt_expect_flush(x, f);
 	vt_flush_release(f);

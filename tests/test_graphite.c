@@ -166,15 +166,16 @@ static struct vt_flush *sample_window(void)
 	w->samples = 4;
 	w->count = 4;
 	w->rate = 0.4;
-	w->sum = 100;
-	w->mean = 25;
-	w->min = 10;
-	w->max = 40;
-	w->stddev = 11.25;
+	struct vt_timer_window *tw = vt_flush_add_timer(f, w);
+	tw->sum = 100;
+	tw->mean = 25;
+	tw->min = 10;
+	tw->max = 40;
+	tw->stddev = 11.25;
 	double *q = f->quantile_store;
 	q[0] = 20;
 	q[1] = 40;
-	w->quantiles = q;
+	tw->quantiles = q;
 
 	w = &f->metrics[f->nmetrics++];
 	w->series = series(VT_SET, "api", "users", 0, NULL);
@@ -184,10 +185,11 @@ static struct vt_flush *sample_window(void)
 	w = &f->metrics[f->nmetrics++];
 	w->series = series(VT_HISTOGRAM, "api", "idle", 0, NULL);
 	w->samples = 0;
-	w->min = w->max = w->mean = w->stddev = NAN;
+	tw = vt_flush_add_timer(f, w);
+	tw->min = tw->max = tw->mean = tw->stddev = NAN;
 	q = f->quantile_store + 8;
 	q[0] = q[1] = NAN;
-	w->quantiles = q;
+	tw->quantiles = q;
 
 	w = &f->metrics[f->nmetrics++];
 	w->series = series(VT_GAUGE, "bad svc.x", "a..b c\n.;=", 0, NULL);

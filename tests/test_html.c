@@ -101,7 +101,7 @@ struct self { const char *name; enum vt_kind kind; double v; };
 
 static struct vt_flush *self_flush(const struct self *m, size_t n, double t)
 {
-	struct vt_flush *f = vt_flush_create(n, 0, 0);
+	struct vt_flush *f = vt_flush_create(n, n, 0);
 	f->seq = 1;
 	f->timestamp = t;
 	f->interval = 10;
@@ -115,8 +115,11 @@ static struct vt_flush *self_flush(const struct self *m, size_t n, double t)
 		w->samples = 1;
 		w->rate_5m = m[i].kind == VT_COUNTER ? m[i].v : NAN;
 		w->value = m[i].kind == VT_GAUGE ? m[i].v : NAN;
-		w->max = m[i].kind == VT_TIMER ? m[i].v : NAN;
-		w->min = w->mean = w->stddev = NAN;
+		if (m[i].kind == VT_TIMER) {
+			struct vt_timer_window *tw = vt_flush_add_timer(f, w);
+			tw->max = m[i].v;
+			tw->min = tw->mean = tw->stddev = NAN;
+		}
 	}
 	return f;
 }
@@ -222,7 +225,7 @@ START_TEST(catalogue_keeps_the_last_window_with_data)
 	double *q = f->quantile_store;
 	q[0] = 12;
 	q[1] = 80;
-	w->quantiles = q;
+	vt_flush_add_timer(f, w)->quantiles = q;
 	vt_catalogue_note(c, f);
 
 	const struct vt_series *s = w->series;

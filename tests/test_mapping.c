@@ -530,6 +530,13 @@ static const struct vt_metric_window *window(const struct vt_flush *f,
 	return NULL;
 }
 
+/* The timer fields of the window of metric. */
+static const struct vt_timer_window *timer_of(const struct vt_flush *f,
+    const char *metric)
+{
+	return vt_window_timer(window(f, metric));
+}
+
 /* SIGHUP's new rules apply at the next close: that window counts every
  * line under the old rules; then only the series mapped differently
  * leave, and their next line makes the new series. */
@@ -627,40 +634,40 @@ START_TEST(histogram_rules_give_cumulative_buckets)
 	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
 	const struct vt_metric_window *w = window(f, "latency.get");
 	ck_assert_ptr_nonnull(w);
-	ck_assert_uint_eq(w->nbuckets, 3);
-	ck_assert_double_eq(w->bucket_le[0], 0.01);
-	ck_assert_double_eq(w->bucket_le[2], 1);
-	ck_assert_double_eq(w->bucket_counts[0], 2);
-	ck_assert_double_eq(w->bucket_counts[1], 3);
-	ck_assert_double_eq(w->bucket_counts[2], 4);
+	ck_assert_uint_eq(vt_window_timer(w)->nbuckets, 3);
+	ck_assert_double_eq(vt_window_timer(w)->bucket_le[0], 0.01);
+	ck_assert_double_eq(vt_window_timer(w)->bucket_le[2], 1);
+	ck_assert_double_eq(vt_window_timer(w)->bucket_counts[0], 2);
+	ck_assert_double_eq(vt_window_timer(w)->bucket_counts[1], 3);
+	ck_assert_double_eq(vt_window_timer(w)->bucket_counts[2], 4);
 	ck_assert_double_eq(w->total, 5);
 	w = window(f, "size");
-	ck_assert_uint_eq(w->nbuckets, 2);           /* the defaults' */
-	ck_assert_double_eq(w->bucket_counts[0], 0);
-	ck_assert_double_eq(w->bucket_counts[1], 1);
-	ck_assert_uint_eq(window(f, "summary")->nbuckets, 0);
-	ck_assert_ptr_null(window(f, "summary")->bucket_counts);
-	ck_assert_uint_eq(window(f, "count")->nbuckets, 0);
+	ck_assert_uint_eq(vt_window_timer(w)->nbuckets, 2);  /* the defaults' */
+	ck_assert_double_eq(vt_window_timer(w)->bucket_counts[0], 0);
+	ck_assert_double_eq(vt_window_timer(w)->bucket_counts[1], 1);
+	ck_assert_uint_eq(timer_of(f, "summary")->nbuckets, 0);
+	ck_assert_ptr_null(timer_of(f, "summary")->bucket_counts);
+	ck_assert_uint_eq(timer_of(f, "count")->nbuckets, 0);
 
 	/* a copy (what other sinks keep) has its own bounds and counts */
 	struct vt_flush *c = vt_flush_copy(f, NULL, NULL, 0);
 	vt_flush_release(f);
 	w = window(c, "latency.get");
-	ck_assert_uint_eq(w->nbuckets, 3);
-	ck_assert_double_eq(w->bucket_counts[1], 3);
+	ck_assert_uint_eq(vt_window_timer(w)->nbuckets, 3);
+	ck_assert_double_eq(vt_window_timer(w)->bucket_counts[1], 3);
 	vt_flush_release(c);
 
 	/* cumulative: an empty window keeps them, the next one adds */
 	f = vt_agg_close_window(a, 20, 10);
-	ck_assert_double_eq(window(f, "latency.get")->bucket_counts[2], 4);
+	ck_assert_double_eq(timer_of(f, "latency.get")->bucket_counts[2], 4);
 	vt_flush_release(f);
 	put_value(a, "web.get.latency", VT_TIMER, 1);
 	put_value(a, "web.get.latency", VT_TIMER, 200);
 	f = vt_agg_close_window(a, 30, 10);
 	w = window(f, "latency.get");
-	ck_assert_double_eq(w->bucket_counts[0], 3);
-	ck_assert_double_eq(w->bucket_counts[1], 4);
-	ck_assert_double_eq(w->bucket_counts[2], 6);
+	ck_assert_double_eq(vt_window_timer(w)->bucket_counts[0], 3);
+	ck_assert_double_eq(vt_window_timer(w)->bucket_counts[1], 4);
+	ck_assert_double_eq(vt_window_timer(w)->bucket_counts[2], 6);
 	ck_assert_double_eq(w->total, 7);
 	vt_flush_release(f);
 	vt_agg_destroy(a);
@@ -676,7 +683,7 @@ START_TEST(default_observer_covers_unmapped_names)
 	ck_assert_ptr_null(vt_mapping_unmapped(NULL));
 	put_value(a, "web.other", VT_TIMER, 5);
 	struct vt_flush *f = vt_agg_close_window(a, 10, 10);
-	ck_assert_uint_eq(window(f, "other")->nbuckets, 0);  /* no defaults */
+	ck_assert_uint_eq(timer_of(f, "other")->nbuckets, 0);  /* no defaults */
 	vt_flush_release(f);
 	vt_agg_destroy(a);
 
@@ -694,15 +701,15 @@ START_TEST(default_observer_covers_unmapped_names)
 	put_value(a, "vitals.flush.time", VT_TIMER, 5);
 	f = vt_agg_close_window(a, 10, 10);
 	const struct vt_metric_window *w = window(f, "other");
-	ck_assert_uint_eq(w->nbuckets, 2);
-	ck_assert_double_eq(w->bucket_le[1], 1);
-	ck_assert_double_eq(w->bucket_counts[0], 1);
-	ck_assert_uint_eq(window(f, "summary")->nbuckets, 0);
-	ck_assert_uint_eq(window(f, "plain")->nbuckets, 2);
-	ck_assert_double_eq(window(f, "plain")->bucket_counts[0], 0);
-	ck_assert_uint_eq(window(f, "own")->nbuckets, 1);
-	ck_assert_uint_eq(window(f, "count")->nbuckets, 0);
-	ck_assert_uint_eq(window(f, "flush.time")->nbuckets, 0);
+	ck_assert_uint_eq(vt_window_timer(w)->nbuckets, 2);
+	ck_assert_double_eq(vt_window_timer(w)->bucket_le[1], 1);
+	ck_assert_double_eq(vt_window_timer(w)->bucket_counts[0], 1);
+	ck_assert_uint_eq(timer_of(f, "summary")->nbuckets, 0);
+	ck_assert_uint_eq(timer_of(f, "plain")->nbuckets, 2);
+	ck_assert_double_eq(timer_of(f, "plain")->bucket_counts[0], 0);
+	ck_assert_uint_eq(timer_of(f, "own")->nbuckets, 1);
+	ck_assert_uint_eq(timer_of(f, "count")->nbuckets, 0);
+	ck_assert_uint_eq(timer_of(f, "flush.time")->nbuckets, 0);
 	vt_flush_release(f);
 	vt_agg_destroy(a);
 }

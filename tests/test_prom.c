@@ -71,16 +71,23 @@ static struct vt_metric_window *add(struct vt_flush *f, enum vt_kind kind,
 		double *q = f->quantile_store + f->nmetrics * 4 * 4;
 		for (int i = 0; i < 4; i++)
 			q[i] = NAN;
-		w->quantiles = q;
+		vt_flush_add_timer(f, w)->quantiles = q;
 	}
 	f->nmetrics++;
 	return w;
 }
 
+/* The timer fields of a window add made, to fill in. */
+static struct vt_timer_window *tw_of(struct vt_metric_window *w)
+{
+	ck_assert_ptr_nonnull(w->timer);
+	return (struct vt_timer_window *)(uintptr_t)w->timer;
+}
+
 static void set_quantiles(struct vt_metric_window *w, double a, double b,
     double c, double d)
 {
-	double *q = (double *)(uintptr_t)w->quantiles;
+	double *q = (double *)(uintptr_t)w->timer->quantiles;
 	q[0] = a;
 	q[1] = b;
 	q[2] = c;
@@ -237,8 +244,8 @@ START_TEST(timer_is_summary_in_seconds)
 	struct vt_metric_window *w = add(f, VT_TIMER, "payments", "http.get",
 	    1, NULL);
 	set_quantiles(w, 12, 30, 100, 250);
-	w->sum = 99;            /* the window's sum is not exported */
-	w->sum_total = 5000;
+	tw_of(w)->sum = 99;            /* the window's sum is not exported */
+	tw_of(w)->sum_total = 5000;
 	w->count = 3;
 	w->total = 100;
 	w = add(f, VT_TIMER, "idle", "poll", 2, NULL);   /* no samples yet */
@@ -270,7 +277,7 @@ START_TEST(histogram_is_summary_in_unit_sent)
 	struct vt_metric_window *w = add(f, VT_HISTOGRAM, "api",
 	    "payload.bytes", 1, NULL);
 	set_quantiles(w, 512, 1024, 4096, 65536);
-	w->sum_total = 1.5e6;
+	tw_of(w)->sum_total = 1.5e6;
 	w->total = 2000;
 	add(f, VT_TIMER, "api", "rt_seconds", 2, NULL)->total = 1;
 	char *t = render(f, VT_PROM_TEXT);
@@ -755,9 +762,10 @@ static void make_histogram(struct vt_flush *f, struct vt_metric_window *w,
 	memcpy(b + n, counts, n * sizeof(double));
 	ck_assert_ptr_null(f->bucket_store);     /* one per test flush */
 	f->bucket_store = b;
-	w->nbuckets = n;
-	w->bucket_le = b;
-	w->bucket_counts = b + n;
+	struct vt_timer_window *tw = tw_of(w);
+	tw->nbuckets = n;
+	tw->bucket_le = b;
+	tw->bucket_counts = b + n;
 }
 
 START_TEST(timer_as_classic_histogram)
@@ -770,7 +778,7 @@ START_TEST(timer_as_classic_histogram)
 	struct vt_metric_window *w = add(f, VT_TIMER, "payments", "http.get",
 	    1, NULL);
 	set_quantiles(w, 12, 30, 100, 250);
-	w->sum_total = 5000;      /* ms */
+	tw_of(w)->sum_total = 5000;      /* ms */
 	w->total = 100;
 	make_histogram(f, w, le, counts, 5);
 	/* a summary of the same family name is a conflict (the newer) */
@@ -813,7 +821,7 @@ START_TEST(histogram_kind_as_classic_histogram_in_unit_sent)
 	struct vt_flush *f = new_flush(2);
 	struct vt_metric_window *w = add(f, VT_HISTOGRAM, "api",
 	    "payload.size", 1, NULL);
-	w->sum_total = 1234;
+	tw_of(w)->sum_total = 1234;
 	w->total = 5;
 	make_histogram(f, w, le, counts, 3);
 	char *t = render(f, VT_PROM_TEXT);
@@ -1001,9 +1009,10 @@ START_TEST(renders_100k_series_fast)
 		    (uint64_t)(BIG - i), kv);
 		w->total = (double)i;
 		w->value = (double)i * 0.25;
-		w->sum_total = (double)i * 3.5;
-		if (w->quantiles)
+		if (w->timer) {
+			tw_of(w)->sum_total = (double)i * 3.5;
 			set_quantiles(w, 1.5, 2.25, 10, 12.125);
+		}
 	}
 	struct vt_prom *p = vt_prom_create();
 	struct vt_sink sink = vt_prom_sink(p);
@@ -1134,12 +1143,12 @@ static struct vt_flush *everything(void)
 	struct vt_metric_window *w = add(f, VT_TIMER, "payments",
 	    "http.latency", 7, tags);
 	set_quantiles(w, 12, 30, 100, NAN);
-	w->sum_total = 4000;
+	tw_of(w)->sum_total = 4000;
 	w->total = 90;
 	add(f, VT_GAUGE, "payments", "http.latency.seconds.sum", 8, NULL);
 	w = add(f, VT_HISTOGRAM, "api", "payload.size", 9, NULL);
 	set_quantiles(w, 1, 2, 3, 4);
-	w->sum_total = 10;
+	tw_of(w)->sum_total = 10;
 	w->total = 4;
 	add(f, VT_GAUGE, "api", "payload.size_count", 10, NULL);
 	add(f, VT_GAUGE, "s", "vitals.udp.packets", 11, NULL);

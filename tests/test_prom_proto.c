@@ -928,10 +928,10 @@ START_TEST(text_is_the_same_with_native_histograms)
 	struct vt_flush *off = vt_flush_copy(on, NULL, NULL, 0);
 	off->native_histograms = 0;
 	size_t natives = 0;
-	for (size_t i = 0; i < off->nmetrics; i++) {
-		natives += off->metrics[i].native != NULL;
-		vt_native_hist_release(off->metrics[i].native);
-		off->metrics[i].native = NULL;
+	for (size_t i = 0; i < off->ntimers; i++) {   /* all timers */
+		natives += off->timers[i].native != NULL;
+		vt_native_hist_release(off->timers[i].native);
+		off->timers[i].native = NULL;
 	}
 	ck_assert_uint_eq(natives, 4);
 	for (int fmt = VT_PROM_TEXT; fmt <= VT_PROM_OPENMETRICS; fmt++) {
@@ -985,9 +985,10 @@ START_TEST(classic_and_native_in_one_histogram)
 	}
 	struct vt_flush *f = vt_agg_close_window(a, 1000, 10);
 	ck_assert_uint_eq(f->nmetrics, 1);
-	f->metrics[0].nbuckets = 3;          /* as close_hist sets them */
-	f->metrics[0].bucket_le = le;
-	f->metrics[0].bucket_counts = counts;
+	ck_assert_ptr_eq(f->metrics[0].timer, &f->timers[0]);
+	f->timers[0].nbuckets = 3;           /* as close_hist sets them */
+	f->timers[0].bucket_le = le;
+	f->timers[0].bucket_counts = counts;
 	size_t n;
 	struct vt_buf b = { NULL, 0, 0 };
 	b.data = render_flush(f, VT_PROM_PROTOBUF, &n);

@@ -390,9 +390,12 @@ END_TEST
 START_TEST(test_values_follow_the_data_sources)
 {
 	double q[4] = { 5, 9, 9.5, 9.9 };
+	struct vt_timer_window t = {
+		.sum = 60, .mean = 5, .min = 1, .max = 10, .stddev = 2.5,
+		.quantiles = q,
+	};
 	struct vt_metric_window w = {
-		.count = 12, .rate = 1.2, .sum = 60, .mean = 5, .min = 1,
-		.max = 10, .stddev = 2.5, .value = 7, .quantiles = q,
+		.count = 12, .rate = 1.2, .value = 7, .timer = &t,
 	};
 	double out[VT_RRD_MAX_DS];
 	ck_assert_uint_eq(vt_rrd_layout_values(VT_COUNTER, &w, 4, out), 2);
@@ -404,7 +407,7 @@ START_TEST(test_values_follow_the_data_sources)
 	ck_assert_double_eq(out[2], 60);
 	ck_assert_double_eq(out[6], 2.5);
 	ck_assert_double_eq(out[10], 9.9);
-	w.quantiles = NULL;
+	t.quantiles = NULL;
 	vt_rrd_layout_values(VT_HISTOGRAM, &w, 4, out);
 	ck_assert(isnan(out[7]));
 }

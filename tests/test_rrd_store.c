@@ -89,16 +89,17 @@ static struct vt_flush *window(double ts, struct vt_series **s, size_t n,
 		w->count = v;
 		w->rate = v / 10;
 		w->value = v;
-		w->sum = 4 * v;
-		w->mean = v / 2;
-		w->min = 1;
-		w->max = v;
-		w->stddev = NAN;
 		if (s[i]->kind == VT_TIMER || s[i]->kind == VT_HISTOGRAM) {
+			struct vt_timer_window *t = vt_flush_add_timer(f, w);
+			t->sum = 4 * v;
+			t->mean = v / 2;
+			t->min = 1;
+			t->max = v;
+			t->stddev = NAN;
 			double *q = f->quantile_store + 16 * i;
 			for (size_t k = 0; k < 4; k++)
 				q[k] = v * (double)(k + 1);
-			w->quantiles = q;
+			t->quantiles = q;
 		}
 	}
 	return f;

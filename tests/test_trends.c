@@ -45,8 +45,9 @@ static struct vt_flush *make_flush(const struct spec *sp, size_t n, double t)
 			double *q = f->quantile_store + i * 8;
 			q[0] = sp[i].p99 / 2;
 			q[1] = sp[i].p99;
-			w->quantiles = q;
-			w->quantiles_1m = q + 2;
+			struct vt_timer_window *tw = vt_flush_add_timer(f, w);
+			tw->quantiles = q;
+			tw->quantiles_1m = q + 2;
 			q[2] = q[3] = NAN;
 		}
 	}
@@ -240,7 +241,8 @@ START_TEST(forget_leaves_tiles_and_latest_at_once)
 	struct vt_flush *got = vt_latest_get(l);
 	ck_assert(!window_has(got, "gone") && window_has(got, "web"));
 	ck_assert_uint_eq(got->nmetrics, 1);
-	ck_assert(got->metrics[0].quantiles[1] == 9);  /* copied with it */
+	/* copied with it */
+	ck_assert(vt_window_timer(&got->metrics[0])->quantiles[1] == 9);
 	ck_assert(got->timestamp == 200);
 	vt_flush_release(got);
 

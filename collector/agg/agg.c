@@ -755,7 +755,7 @@ static inline __attribute__((always_inline)) void prefetch_for_close(
 /* Add the open window's counts at m's bounds to its totals (before the
  * close resets the sketch) and put bounds and totals into the flush. */
 static void close_hist(struct metric_hist *h, struct vt_metric *m,
-    struct vt_metric_window *w, double **store)
+    struct vt_timer_window *w, double **store)
 {
 	size_t n = h->n;
 	double win[VT_MAP_MAX_BUCKETS];
@@ -907,8 +907,12 @@ struct vt_flush *vt_agg_close_window(vt_agg *a, double now, double interval)
 		w->series = vt_series_retain(m->series);
 		w->samples = m->samples;
 		w->last_seen = cold->last_seen;
-		if (metric_extra(m)->hist)
-			close_hist(metric_extra(m)->hist, m, w, &bstore);
+		/* A timer's or histogram's own fields (flush.h). */
+		ctx.timer = ops->needs_quantiles ? vt_flush_add_timer(f, w) :
+		    NULL;
+		if (metric_extra(m)->hist)  /* only those kinds have one */
+			close_hist(metric_extra(m)->hist, m, ctx.timer,
+			    &bstore);
 		ops->close(m, w, &ctx);
 		if (ops->needs_quantiles)
 			ctx.quantiles += 4 * np;

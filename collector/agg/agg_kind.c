@@ -28,9 +28,9 @@ static void no_fini(struct vt_metric *m)
 	(void)m;
 }
 
-static void empty_stats(struct vt_metric_window *w)
+static void empty_stats(struct vt_timer_window *t)
 {
-	w->min = w->max = w->mean = w->stddev = NAN;
+	t->min = t->max = t->mean = t->stddev = NAN;
 }
 
 /*
@@ -63,7 +63,6 @@ static void counter_close(struct vt_metric *m, struct vt_metric_window *w,
 	w->total = m->total;
 	update_rates(m, w, ctx);
 	w->value = m->count;
-	empty_stats(w);
 	m->count = 0;
 }
 
@@ -77,7 +76,6 @@ static void gauge_close(struct vt_metric *m, struct vt_metric_window *w,
 	w->count = (double)m->samples;
 	w->rate = NAN;
 	w->rate_1m = w->rate_5m = w->rate_15m = NAN;
-	empty_stats(w);
 }
 
 /* ---- timer and histogram ---------------------------------------------- */
@@ -125,23 +123,24 @@ static void timer_close(struct vt_metric *m, struct vt_metric_window *w,
     const struct vt_window_ctx *ctx)
 {
 	struct vt_timer_state *t = m->u.timer;
+	struct vt_timer_window *tw = ctx->timer;
 	size_t np = ctx->npercentiles;
 	double *q = ctx->quantiles;
 
 	w->count = m->count;
 	w->rate = m->count / ctx->interval;
-	w->sum = t->sum;
+	tw->sum = t->sum;
 	m->total += m->count;
 	t->sum_total += t->sum;
 	w->total = m->total;
-	w->sum_total = t->sum_total;
+	tw->sum_total = t->sum_total;
 	if (m->count > 0) {
 		double mean = t->sum / m->count;
 		double var = t->sumsq / m->count - mean * mean;
-		w->min = t->min;
-		w->max = t->max;
-		w->mean = clamp(mean, t->min, t->max);
-		w->stddev = var > 0 ? sqrt(var) : 0;
+		tw->min = t->min;
+		tw->max = t->max;
+		tw->mean = clamp(mean, t->min, t->max);
+		tw->stddev = var > 0 ? sqrt(var) : 0;
 		double qs[VT_MAX_PERCENTILES];
 		for (size_t i = 0; i < np; i++)
 			qs[i] = ctx->percentiles[i] / 100.0;
@@ -149,7 +148,7 @@ static void timer_close(struct vt_metric *m, struct vt_metric_window *w,
 		for (size_t i = 0; i < np; i++)
 			q[i] = clamp(q[i], t->min, t->max);
 	} else {
-		empty_stats(w);
+		empty_stats(tw);
 		for (size_t i = 0; i < np; i++)
 			q[i] = NAN;
 	}
@@ -159,20 +158,20 @@ static void timer_close(struct vt_metric *m, struct vt_metric_window *w,
 		t->native = vt_native_hist_add(t->native, &t->window,
 		    m->kind == VT_TIMER ? 1000 : 1);
 		if (t->native)
-			w->native = vt_native_hist_retain(t->native);
+			tw->native = vt_native_hist_retain(t->native);
 	}
 	vt_sketch_history_add_window(t->history, &t->window, ctx->interval,
 	    ctx->percentiles, np);
 	vt_sketch_history_quantiles(t->history, 1, q + np, np);
 	vt_sketch_history_quantiles(t->history, 5, q + 2 * np, np);
 	vt_sketch_history_quantiles(t->history, 15, q + 3 * np, np);
-	w->quantiles = q;
-	w->quantiles_1m = q + np;
-	w->quantiles_5m = q + 2 * np;
-	w->quantiles_15m = q + 3 * np;
+	tw->quantiles = q;
+	tw->quantiles_1m = q + np;
+	tw->quantiles_5m = q + 2 * np;
+	tw->quantiles_15m = q + 3 * np;
 
 	update_rates(m, w, ctx);
-	w->value = w->mean;
+	w->value = tw->mean;
 
 	m->count = 0;
 	t->sum = t->sumsq = 0;
@@ -213,7 +212,6 @@ static void set_close(struct vt_metric *m, struct vt_metric_window *w,
 	w->count = (double)m->samples;
 	w->rate = NAN;
 	w->rate_1m = w->rate_5m = w->rate_15m = NAN;
-	empty_stats(w);
 	vt_cardinality_reset(m->u.set);
 }
 

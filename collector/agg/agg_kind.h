@@ -105,6 +105,9 @@ struct vt_window_ctx {          /* what a close needs besides the metric */
 	size_t npercentiles;
 	const double *percentiles;
 	double *quantiles;          /* 4 * npercentiles slots, for timers */
+	struct vt_timer_window *timer; /* a timer's fields in the flush,
+	                              which w->timer points at (close_hist
+	                              may have filled its buckets) */
 	int native_histograms;      /* timers keep native histograms */
 };
 
@@ -115,7 +118,8 @@ struct vt_kind_ops {
 	void (*close)(struct vt_metric *m, struct vt_metric_window *w,
 	    const struct vt_window_ctx *ctx);
 	void (*fini)(struct vt_metric *m);
-	int needs_quantiles;        /* close uses ctx->quantiles */
+	int needs_quantiles;        /* close uses ctx->quantiles and
+	                               ctx->timer */
 };
 
 extern const struct vt_kind_ops vt_kind_ops[VT_KIND_COUNT];

@@ -1,5 +1,6 @@
 /* flush.c - closed windows as immutable, reference-counted values. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,14 +10,19 @@
 
 VT_REF_FIRST(struct vt_flush);
 
+const struct vt_timer_window vt_timer_window_none = {
+	.min = NAN, .max = NAN, .mean = NAN, .stddev = NAN,
+};
+
 static void flush_destroy(void *obj)
 {
 	struct vt_flush *f = obj;
-	for (size_t i = 0; i < f->nmetrics; i++) {
+	for (size_t i = 0; i < f->nmetrics; i++)
 		vt_series_release(f->metrics[i].series);
-		vt_native_hist_release(f->metrics[i].native);
-	}
+	for (size_t i = 0; i < f->ntimers; i++)
+		vt_native_hist_release(f->timers[i].native);
 	free(f->metrics);
+	free(f->timers);
 	free(f->quantile_store);
 	free(f->bucket_store);
 	free(f);
@@ -29,15 +35,24 @@ struct vt_flush *vt_flush_create(size_t nmetrics, size_t ntimers,
 	vt_ref_init(&f->ref, flush_destroy);
 	f->npercentiles = npercentiles;
 	f->metrics = vt_xcalloc(nmetrics ? nmetrics : 1, sizeof *f->metrics);
+	f->timers = vt_xcalloc(ntimers ? ntimers : 1, sizeof *f->timers);
+	f->timers_room = ntimers;
 	f->quantile_store = vt_xcalloc(ntimers * 4 * npercentiles + 1,
 	    sizeof(double));
 	return f;
 }
 
-static int has_quantiles(const struct vt_metric_window *w)
+struct vt_timer_window *vt_flush_add_timer(struct vt_flush *f,
+    struct vt_metric_window *w)
 {
-	return w->quantiles || w->quantiles_1m || w->quantiles_5m ||
-	    w->quantiles_15m;
+	if (f->ntimers >= f->timers_room) {
+		fprintf(stderr, "vitalsd: flush has no room for another "
+		    "timer window (%zu)\n", f->timers_room);
+		abort();
+	}
+	struct vt_timer_window *t = &f->timers[f->ntimers++];
+	w->timer = t;
+	return t;
 }
 
 static const double *copy_quantiles(const double *src, double **store,
@@ -57,11 +72,14 @@ struct vt_flush *vt_flush_copy(const struct vt_flush *f,
 {
 	size_t n = 0, ntimers = 0, nbuckets = 0, np = f->npercentiles;
 	for (size_t i = 0; i < f->nmetrics; i++) {
-		if (keep && !keep(ctx, &f->metrics[i]))
+		const struct vt_metric_window *w = &f->metrics[i];
+		if (keep && !keep(ctx, w))
 			continue;
 		n++;
-		ntimers += (size_t)has_quantiles(&f->metrics[i]);
-		nbuckets += f->metrics[i].nbuckets;
+		if (w->timer) {
+			ntimers++;
+			nbuckets += w->timer->nbuckets;
+		}
 	}
 	struct vt_flush *c = vt_flush_create(n + extra, ntimers, np);
 	double *store = c->quantile_store, *bstore = NULL;
@@ -81,17 +99,23 @@ struct vt_flush *vt_flush_copy(const struct vt_flush *f,
 		struct vt_metric_window *m = &c->metrics[c->nmetrics++];
 		*m = *w;
 		m->series = vt_series_retain(w->series);
-		if (w->native)
-			m->native = vt_native_hist_retain(w->native);
-		m->quantiles = copy_quantiles(w->quantiles, &store, np);
-		m->quantiles_1m = copy_quantiles(w->quantiles_1m, &store, np);
-		m->quantiles_5m = copy_quantiles(w->quantiles_5m, &store, np);
-		m->quantiles_15m = copy_quantiles(w->quantiles_15m, &store, np);
-		if (w->nbuckets) {
-			m->bucket_le = copy_quantiles(w->bucket_le, &bstore,
-			    w->nbuckets);
-			m->bucket_counts = copy_quantiles(w->bucket_counts,
-			    &bstore, w->nbuckets);
+		if (w->timer == NULL)
+			continue;
+		const struct vt_timer_window *wt = w->timer;
+		struct vt_timer_window *t = vt_flush_add_timer(c, m);
+		*t = *wt;
+		if (wt->native)
+			t->native = vt_native_hist_retain(wt->native);
+		t->quantiles = copy_quantiles(wt->quantiles, &store, np);
+		t->quantiles_1m = copy_quantiles(wt->quantiles_1m, &store, np);
+		t->quantiles_5m = copy_quantiles(wt->quantiles_5m, &store, np);
+		t->quantiles_15m = copy_quantiles(wt->quantiles_15m, &store,
+		    np);
+		if (wt->nbuckets) {
+			t->bucket_le = copy_quantiles(wt->bucket_le, &bstore,
+			    wt->nbuckets);
+			t->bucket_counts = copy_quantiles(wt->bucket_counts,
+			    &bstore, wt->nbuckets);
 		}
 	}
 	return c;

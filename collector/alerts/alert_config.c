@@ -271,23 +271,24 @@ int vt_alert_config_parse_threshold(const cJSON *o, const char *path,
 double vt_alert_config_stat_of(const struct vt_alert_rule *r,
     const struct vt_metric_window *m, const struct vt_flush *f)
 {
+	const struct vt_timer_window *t = vt_window_timer(m);
 	switch (r->stat) {
 	case VT_STAT_COUNT: return m->count;
 	case VT_STAT_RATE: return m->rate;
-	case VT_STAT_SUM: return m->sum;
-	case VT_STAT_MEAN: return m->mean;
-	case VT_STAT_MIN: return m->min;
-	case VT_STAT_MAX: return m->max;
-	case VT_STAT_STDDEV: return m->stddev;
+	case VT_STAT_SUM: return t->sum;
+	case VT_STAT_MEAN: return t->mean;
+	case VT_STAT_MIN: return t->min;
+	case VT_STAT_MAX: return t->max;
+	case VT_STAT_STDDEV: return t->stddev;
 	case VT_STAT_VALUE: return m->value;
 	case VT_STAT_RATE_1M: return m->rate_1m;
 	case VT_STAT_RATE_5M: return m->rate_5m;
 	case VT_STAT_RATE_15M: return m->rate_15m;
 	case VT_STAT_PERCENTILE:
-		if (m->quantiles == NULL || r->pct_index >= f->npercentiles ||
+		if (t->quantiles == NULL || r->pct_index >= f->npercentiles ||
 		    f->percentiles[r->pct_index] != r->percentile)
 			return NAN;
-		return m->quantiles[r->pct_index];
+		return t->quantiles[r->pct_index];
 	}
 	return NAN;
 }

@@ -229,6 +229,7 @@ static void put_metric(struct vt_buf *b, const struct vt_flush *f,
 {
 	const struct vt_series *s = w->series;
 	int timer = s->kind == VT_TIMER || s->kind == VT_HISTOGRAM;
+	const struct vt_timer_window *t = vt_window_timer(w);
 	vt_buf_puts(b, "{\"name\":");
 	vt_json_string(b, s->metric);
 	vt_buf_printf(b, ",\"type\":\"%s\",\"labels\":{", vt_series_kind_name(s->kind));
@@ -251,15 +252,15 @@ static void put_metric(struct vt_buf *b, const struct vt_flush *f,
 		put_field(b, "total", w->total);
 	}
 	if (timer) {
-		put_field(b, "sum", w->sum);
-		put_field(b, "min", w->min);
-		put_field(b, "max", w->max);
-		put_field(b, "mean", w->mean);
-		put_field(b, "stddev", w->stddev);
+		put_field(b, "sum", t->sum);
+		put_field(b, "min", t->min);
+		put_field(b, "max", t->max);
+		put_field(b, "mean", t->mean);
+		put_field(b, "stddev", t->stddev);
 		for (size_t p = 0; p < f->npercentiles; p++) {
 			char key[32];
 			snprintf(key, sizeof key, "p%g", f->percentiles[p]);
-			put_field(b, key, w->quantiles ? w->quantiles[p] : NAN);
+			put_field(b, key, t->quantiles ? t->quantiles[p] : NAN);
 		}
 	}
 	vt_buf_putc(b, '}');
@@ -271,9 +272,9 @@ static void put_metric(struct vt_buf *b, const struct vt_flush *f,
 		vt_buf_putc(b, '}');
 	}
 	if (timer) {
-		put_percentiles(b, "percentiles_1m", f, w->quantiles_1m);
-		put_percentiles(b, "percentiles_5m", f, w->quantiles_5m);
-		put_percentiles(b, "percentiles_15m", f, w->quantiles_15m);
+		put_percentiles(b, "percentiles_1m", f, t->quantiles_1m);
+		put_percentiles(b, "percentiles_5m", f, t->quantiles_5m);
+		put_percentiles(b, "percentiles_15m", f, t->quantiles_15m);
 	}
 	vt_buf_putc(b, '}');
 }

@@ -170,9 +170,10 @@ static double tmax(const struct vt_metric_window *w, size_t np)
 {
 	if (w == NULL || w->samples == 0)
 		return NAN;
-	if (isfinite(w->max))
-		return w->max;
-	return w->quantiles && np ? w->quantiles[np - 1] : NAN;
+	const struct vt_timer_window *t = vt_window_timer(w);
+	if (isfinite(t->max))
+		return t->max;
+	return t->quantiles && np ? t->quantiles[np - 1] : NAN;
 }
 
 static void figure(struct vt_collector_health *h, const char *what,

@@ -513,7 +513,8 @@ static void values_table(struct vt_buf *b, const struct vt_flush *f,
 	for (size_t i = 0; i < n; i++) {
 		const struct vt_metric_window *w = m[i];
 		const struct vt_catalogue_kept *k = kept ? &kept[i] : NULL;
-		struct shown v = { w->count, w->rate, w->value, w->quantiles,
+		struct shown v = { w->count, w->rate, w->value,
+		    vt_window_timer(w)->quantiles,
 		    f ? f->npercentiles : 0 };
 		/* An idle window has no samples: show the last one that had
 		 * some, and say how old it is. */

@@ -179,18 +179,19 @@ static size_t put_timer(struct lines *l, const struct vt_flush *f,
 	lines += put_line(l, k, s, "count_ps", w->rate);
 	if (w->samples == 0)
 		return lines;
-	lines += put_line(l, k, s, "sum", w->sum);
-	lines += put_line(l, k, s, "mean", w->mean);
-	lines += put_line(l, k, s, "lower", w->min);
-	lines += put_line(l, k, s, "upper", w->max);
-	lines += put_line(l, k, s, "std", w->stddev);
-	for (size_t i = 0; w->quantiles && i < f->npercentiles &&
+	const struct vt_timer_window *t = vt_window_timer(w);
+	lines += put_line(l, k, s, "sum", t->sum);
+	lines += put_line(l, k, s, "mean", t->mean);
+	lines += put_line(l, k, s, "lower", t->min);
+	lines += put_line(l, k, s, "upper", t->max);
+	lines += put_line(l, k, s, "std", t->stddev);
+	for (size_t i = 0; t->quantiles && i < f->npercentiles &&
 	    i < VT_MAX_PERCENTILES; i++) {
 		char stat[48];
 		if (f->percentiles[i] == 50)
-			lines += put_line(l, k, s, "median", w->quantiles[i]);
+			lines += put_line(l, k, s, "median", t->quantiles[i]);
 		percentile_stat(stat, sizeof stat, f->percentiles[i]);
-		lines += put_line(l, k, s, stat, w->quantiles[i]);
+		lines += put_line(l, k, s, stat, t->quantiles[i]);
 	}
 	return lines;
 }

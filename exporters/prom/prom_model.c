@@ -99,7 +99,8 @@ static const struct kind_rule {
 static unsigned rule_of(const struct vt_metric_window *w)
 {
 	enum vt_kind k = w->series->kind;
-	if (w->nbuckets && w->bucket_le && w->bucket_counts)
+	const struct vt_timer_window *t = vt_window_timer(w);
+	if (t->nbuckets && t->bucket_le && t->bucket_counts)
 		return k == VT_TIMER ? RULE_TIMER_HIST :
 		    k == VT_HISTOGRAM ? RULE_HIST_HIST : (unsigned)k;
 	return (unsigned)k;
@@ -530,19 +531,20 @@ static void write_buckets(struct vt_buf *out, const char *name,
     size_t nlen, const char *lab, size_t llen,
     const struct vt_metric_window *w)
 {
+	const struct vt_timer_window *t = vt_window_timer(w);
 	double prev = 0;
-	for (size_t i = 0; i < w->nbuckets; i++) {
-		double c = w->bucket_counts[i];
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		double c = t->bucket_counts[i];
 		c = !(c >= prev) ? prev : c > w->total ? w->total : c;
 		prev = c;
-		if (isinf(w->bucket_le[i]) && w->bucket_le[i] > 0)
+		if (isinf(t->bucket_le[i]) && t->bucket_le[i] > 0)
 			continue;      /* +Inf comes last, as _count */
 		vt_buf_reserve(out, nlen + llen + 96);
 		vt_buf_append(out, name, nlen);
 		vt_buf_append(out, "_bucket{", 8);
 		vt_buf_append(out, lab, llen);
 		vt_buf_append(out, ",le=\"", 5);
-		vt_prom_text_value(out, w->bucket_le[i]);
+		vt_prom_text_value(out, t->bucket_le[i]);
 		vt_buf_append(out, "\"} ", 3);
 		vt_prom_text_value(out, c);
 		vt_buf_putc(out, '\n');
@@ -555,6 +557,7 @@ static void write_series(const struct vt_prom_model *m, struct vt_buf *out,
     const struct entry *e, const char (*qlabels)[40], size_t nq)
 {
 	const struct vt_metric_window *w = e->w;
+	const struct vt_timer_window *t = vt_window_timer(w);
 	const struct kind_rule *r = &kind_rules[e->rule];
 	const char *name = m->arena.data + e->name_off;
 	const char *lab = m->arena.data + e->lab_off;
@@ -562,7 +565,7 @@ static void write_series(const struct vt_prom_model *m, struct vt_buf *out,
 	if (r->histogram) {
 		write_buckets(out, name, e->name_len, lab, e->lab_len, w);
 		put_sample(out, name, e->name_len, SUF_SUM, lab, e->lab_len,
-		    NULL, w->sum_total / r->scale);
+		    NULL, t->sum_total / r->scale);
 		put_sample(out, name, e->name_len, SUF_COUNT, lab, e->lab_len,
 		    NULL, w->total);
 		return;
@@ -578,13 +581,13 @@ static void write_series(const struct vt_prom_model *m, struct vt_buf *out,
 		break;
 	case VT_PROM_SUMMARY:
 		for (size_t i = 0; i < nq; i++) {
-			double q = w->quantiles ? w->quantiles[i] / r->scale :
+			double q = t->quantiles ? t->quantiles[i] / r->scale :
 			    (double)NAN;
 			put_sample(out, name, e->name_len, SUF_NONE, lab,
 			    e->lab_len, qlabels[i], q);
 		}
 		put_sample(out, name, e->name_len, SUF_SUM, lab, e->lab_len,
-		    NULL, w->sum_total / r->scale);
+		    NULL, t->sum_total / r->scale);
 		put_sample(out, name, e->name_len, SUF_COUNT, lab, e->lab_len,
 		    NULL, w->total);
 		break;
@@ -607,8 +610,9 @@ static size_t write_estimate(const struct vt_prom_model *m, size_t from,
 			const struct entry *e =
 			    &m->entries[m->accepted[k].idx];
 			size_t lines = kind_rules[e->rule].histogram ?
-			    e->w->nbuckets + 3 : kind_rules[e->rule].type ==
-			    VT_PROM_SUMMARY ? nq + 2 : 1;
+			    vt_window_timer(e->w)->nbuckets + 3 :
+			    kind_rules[e->rule].type == VT_PROM_SUMMARY ?
+			    nq + 2 : 1;
 			bytes += lines * ((size_t)e->name_len + e->lab_len +
 			    48);
 		}
@@ -647,6 +651,7 @@ static void write_proto_series(const struct vt_prom_model *m,
     struct vt_buf *out, const struct entry *e, int native)
 {
 	const struct vt_metric_window *w = e->w;
+	const struct vt_timer_window *t = vt_window_timer(w);
 	const struct kind_rule *r = &kind_rules[e->rule];
 	size_t metric = vt_prom_proto_open(out, 4);
 	size_t sub;
@@ -659,32 +664,32 @@ static void write_proto_series(const struct vt_prom_model *m,
 	} else if (native || r->histogram) {
 		sub = vt_prom_proto_open(out, 7);           /* Histogram */
 		if (native)
-			vt_prom_proto_native(out, w->native, r->scale);
+			vt_prom_proto_native(out, t->native, r->scale);
 		else
 			vt_prom_proto_uint(out, 1, proto_count(w->total));
-		vt_prom_proto_double(out, 2, w->sum_total / r->scale);
+		vt_prom_proto_double(out, 2, t->sum_total / r->scale);
 		double prev = 0;
-		for (size_t i = 0; r->histogram && i < w->nbuckets; i++) {
-			double c = w->bucket_counts[i];
+		for (size_t i = 0; r->histogram && i < t->nbuckets; i++) {
+			double c = t->bucket_counts[i];
 			c = !(c >= prev) ? prev : c > w->total ? w->total : c;
 			prev = c;
 			size_t b = vt_prom_proto_open(out, 3);
 			vt_prom_proto_uint(out, 1, proto_count(c));
-			vt_prom_proto_double(out, 2, w->bucket_le[i]);
+			vt_prom_proto_double(out, 2, t->bucket_le[i]);
 			vt_prom_proto_close(out, b);
 		}
 	} else {
 		sub = vt_prom_proto_open(out, 4);           /* Summary */
 		vt_prom_proto_uint(out, 1, proto_count(w->total));
-		vt_prom_proto_double(out, 2, w->sum_total / r->scale);
+		vt_prom_proto_double(out, 2, t->sum_total / r->scale);
 		size_t nq = m->flush->npercentiles < VT_MAX_PERCENTILES ?
 		    m->flush->npercentiles : VT_MAX_PERCENTILES;
 		for (size_t i = 0; i < nq; i++) {
 			size_t q = vt_prom_proto_open(out, 3);
 			vt_prom_proto_double(out, 1,
 			    m->flush->percentiles[i] / 100);
-			vt_prom_proto_double(out, 2, w->quantiles ?
-			    w->quantiles[i] / r->scale : (double)NAN);
+			vt_prom_proto_double(out, 2, t->quantiles ?
+			    t->quantiles[i] / r->scale : (double)NAN);
 			vt_prom_proto_close(out, q);
 		}
 	}

@@ -163,9 +163,10 @@ static void fill(struct vt_call_edge *e, const struct call *v, size_t n,
 			e->last_seen = w->last_seen;
 		if (!timed || f->npercentiles == 0)
 			continue;
-		double q = w->quantiles ? w->quantiles[pi] : NAN;
-		if (!isfinite(q) && w->quantiles_1m)
-			q = w->quantiles_1m[pi];
+		const struct vt_timer_window *t = vt_window_timer(w);
+		double q = t->quantiles ? t->quantiles[pi] : NAN;
+		if (!isfinite(q) && t->quantiles_1m)
+			q = t->quantiles_1m[pi];
 		if (isfinite(q) && !(q <= e->p99))
 			e->p99 = q;
 	}

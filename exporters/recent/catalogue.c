@@ -257,7 +257,8 @@ static void keep(struct entry *e, const struct vt_flush *f,
 	e->kept_count = w->count;
 	e->kept_rate = w->rate;
 	e->kept_value = w->value;
-	if (w->quantiles == NULL || f->npercentiles == 0) {
+	const struct vt_timer_window *t = vt_window_timer(w);
+	if (t->quantiles == NULL || f->npercentiles == 0) {
 		e->kept_nq = 0;
 		return;
 	}
@@ -265,7 +266,7 @@ static void keep(struct entry *e, const struct vt_flush *f,
 		e->kept_q = vt_xrealloc(e->kept_q,
 		    f->npercentiles * sizeof *e->kept_q);
 	e->kept_nq = f->npercentiles;
-	memcpy(e->kept_q, w->quantiles, f->npercentiles * sizeof *e->kept_q);
+	memcpy(e->kept_q, t->quantiles, f->npercentiles * sizeof *e->kept_q);
 }
 
 void vt_catalogue_kept(vt_catalogue *c, const struct vt_series *const *s,
@@ -333,6 +334,13 @@ static void shed(vt_catalogue *c)
 	free(seen);
 }
 
+/* The timer fields of a window carried without data, whatever its kind:
+ * sum, sum_total and the statistics unknown (NaN), no quantiles. */
+static const struct vt_timer_window carried_timer = {
+	.sum = NAN, .sum_total = NAN,
+	.min = NAN, .max = NAN, .mean = NAN, .stddev = NAN,
+};
+
 struct vt_flush *vt_catalogue_merge(vt_catalogue *c,
     const struct vt_flush *f, double now)
 {
@@ -352,12 +360,12 @@ struct vt_flush *vt_catalogue_merge(vt_catalogue *c,
 		struct vt_metric_window *w = &m->metrics[m->nmetrics++];
 		*w = (struct vt_metric_window){
 			.series = vt_series_retain(e->series),
-			.total = NAN, .sum = NAN, .sum_total = NAN,
-			.min = NAN, .max = NAN, .mean = NAN, .stddev = NAN,
+			.total = NAN,
 			.value = e->series->kind == VT_GAUGE ? e->value :
 			    e->series->kind == VT_SET ? 0 : NAN,
 			.rate_1m = NAN, .rate_5m = NAN, .rate_15m = NAN,
 			.last_seen = e->last_seen,
+			.timer = &carried_timer,
 		};
 	}
 	return m;

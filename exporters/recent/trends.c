@@ -186,14 +186,15 @@ static void fill(struct vt_trend *tr, const struct vt_trend *prev,
 	if (busiest == NULL)
 		return;
 	tr->timer = vt_xstrdup(busiest->series->metric);
+	const struct vt_timer_window *t = vt_window_timer(busiest);
 	/* The tile shows steady figures: the 1-minute rate and, when the
 	 * last window was empty, the last full minute's p99. */
 	tr->rate = isfinite(busiest->rate_1m) ? busiest->rate_1m :
 	    busiest->rate;
-	tr->p99 = have_percentiles && busiest->quantiles ?
-	    busiest->quantiles[pi] : NAN;
-	if (!isfinite(tr->p99) && have_percentiles && busiest->quantiles_1m)
-		tr->p99 = busiest->quantiles_1m[pi];
+	tr->p99 = have_percentiles && t->quantiles ?
+	    t->quantiles[pi] : NAN;
+	if (!isfinite(tr->p99) && have_percentiles && t->quantiles_1m)
+		tr->p99 = t->quantiles_1m[pi];
 	size_t keep = 0;
 	if (prev && prev->timer && strcmp(prev->timer, tr->timer) == 0) {
 		keep = prev->npoints < VT_TRENDS_POINTS ? prev->npoints :
@@ -205,8 +206,8 @@ static void fill(struct vt_trend *tr, const struct vt_trend *prev,
 		    keep * sizeof(double));
 	}
 	tr->rate_hist[keep] = busiest->rate;
-	tr->p99_hist[keep] = have_percentiles && busiest->quantiles ?
-	    busiest->quantiles[pi] : NAN;
+	tr->p99_hist[keep] = have_percentiles && t->quantiles ?
+	    t->quantiles[pi] : NAN;
 	tr->npoints = keep + 1;
 }
 

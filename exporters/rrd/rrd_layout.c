@@ -242,19 +242,21 @@ size_t vt_rrd_layout_values(enum vt_kind kind, const struct vt_metric_window *w,
 		out[n++] = w->rate;
 		break;
 	case VT_TIMER:
-	case VT_HISTOGRAM:
+	case VT_HISTOGRAM: {
+		const struct vt_timer_window *t = vt_window_timer(w);
 		out[n++] = w->count;
 		out[n++] = w->rate;
-		out[n++] = w->sum;
-		out[n++] = w->mean;
-		out[n++] = w->min;
-		out[n++] = w->max;
-		out[n++] = w->stddev;
+		out[n++] = t->sum;
+		out[n++] = t->mean;
+		out[n++] = t->min;
+		out[n++] = t->max;
+		out[n++] = t->stddev;
 		if (npercentiles > VT_MAX_PERCENTILES)
 			npercentiles = VT_MAX_PERCENTILES;
 		for (size_t i = 0; i < npercentiles; i++)
-			out[n++] = w->quantiles ? w->quantiles[i] : NAN;
+			out[n++] = t->quantiles ? t->quantiles[i] : NAN;
 		break;
+	}
 	default:
 		out[n++] = w->value;
 		break;
