@@ -47,9 +47,10 @@
 #include "collector/alerts/alert_config.h"
 #include "collector/base/ref.h"
 #include "collector/base/vt_types.h"
+#include "collector/health/health_snapshot.h"
 
 #define VT_EXPECT_CHECK_PREFIX "expect:"
-#define VT_EXPECT_INSTANCE "vitalsd"
+#define VT_EXPECT_INSTANCE VT_HEALTH_SELF_INSTANCE
 #define VT_EXPECT_TTL_WINDOWS 5
 #define VT_EXPECT_TTL_MIN 10.0
 #define VT_EXPECT_MAX 1000              /* entries in the section */

@@ -215,6 +215,10 @@ struct vt_health_snapshot *vt_health_snapshot_build(const vt_health *h,
 		}
 		sv->instances = inst;
 		sv->ninstances = fill_instances(inst, sv, scratch);
+		sv->nreporting = sv->ninstances;
+		for (size_t k = 0; k < sv->ninstances; k++)
+			if (strcmp(inst[k].instance, VT_HEALTH_SELF_INSTANCE) == 0)
+				sv->nreporting--;
 		inst += sv->ninstances;
 	}
 	free(order);

@@ -42,6 +42,11 @@ struct vt_health_check_view {
 	const struct vt_health_transition *history;   /* oldest first */
 };
 
+/* The instance under which the collector reports checks of its own (a
+ * metric's performance expectation, collector/alerts/expect.h): listed
+ * with the others, but not counted as an instance of the service. */
+#define VT_HEALTH_SELF_INSTANCE "vitalsd"
+
 struct vt_health_instance_view {
 	const char *instance;
 	enum vt_status status;       /* worst of its checks */
@@ -63,6 +68,9 @@ struct vt_health_service_view {
 	const struct vt_health_check_view *checks;
 	size_t ninstances;           /* sorted by instance */
 	const struct vt_health_instance_view *instances;
+	size_t nreporting;           /* instances but the collector's own
+	                                (VT_HEALTH_SELF_INSTANCE): what
+	                                "N instances" counts */
 };
 
 struct vt_health_stats {

@@ -110,7 +110,7 @@ static void put_service_entry(struct vt_buf *b, const struct vt_flush *f,
 	    (sv && sv->stale) || gone ? "true" : "false", sv ? sv->nchecks : 0);
 	put_counts(b, sv ? sv->counts : none);
 	vt_buf_printf(b, ",\"instances\":%zu,\"metrics\":%zu,\"idle\":%s,"
-	    "\"last_seen\":", sv ? sv->ninstances : 0, nmetrics,
+	    "\"last_seen\":", sv ? sv->nreporting : 0, nmetrics,
 	    vt_latest_idle(f ? f->interval : 0, seen, now) ? "true" :
 	    "false");
 	put_time(b, seen);

@@ -235,8 +235,8 @@ static void render_tile(struct vt_buf *b, const struct tile *t, double now,
 	}
 	if (t->sv)
 		vt_buf_printf(b, "<div class=\"t-foot\"><span>%zu "
-		    "instance%s</span><span>seen ", t->sv->ninstances,
-		    t->sv->ninstances == 1 ? "" : "s");
+		    "instance%s</span><span>seen ", t->sv->nreporting,
+		    t->sv->nreporting == 1 ? "" : "s");
 	else
 		vt_buf_printf(b, "<div class=\"t-foot\"><span>%zu "
 		    "metric%s</span><span>seen ", t->tr ? t->tr->nmetrics : (size_t)0,

@@ -601,8 +601,8 @@ int vt_pages_service(const struct vt_health_snapshot *hs,
 	vt_buf_printf(b, "<p class=\"facts\">%zu check%s \xC2\xB7 %zu "
 	    "instance%s \xC2\xB7 %zu metric%s \xC2\xB7 last seen ",
 	    sv ? sv->nchecks : (size_t)0, sv && sv->nchecks == 1 ? "" : "s",
-	    sv ? sv->ninstances : (size_t)0,
-	    sv && sv->ninstances == 1 ? "" : "s", n, n == 1 ? "" : "s");
+	    sv ? sv->nreporting : (size_t)0,
+	    sv && sv->nreporting == 1 ? "" : "s", n, n == 1 ? "" : "s");
 	vt_html_age(b, seen, now);
 	vt_buf_puts(b, seen > 0 ? " ago</p></div>" : "</p></div>");
 	vt_buf_puts(b, "<nav class=\"ranges\" aria-label=\"time range\">");

@@ -94,6 +94,24 @@ class Expectations(TestCase):
             page = d.get("/services/pay").text
             self.assertIn("expect:fast", page)
             self.assertIn("p99 120 ms, expected &lt; 250 ms", page)
+            # The collector's own "vitalsd" is listed with the instances
+            # but not counted as one: with one real instance reporting,
+            # the service has 1 instance on the API, its page and the
+            # overview's tile.
+            d.send_udp(json.dumps({"service": "pay", "instance": "pay-1",
+                                   "check": "db", "status": "ok",
+                                   "ttl": 60}))
+            wait_check(d, "pay", "db", "ok")
+            [svc] = [x for x in d.get("/api/v1/services").json()["services"]
+                     if x["name"] == "pay"]
+            self.assertEqual(svc["instances"], 1)
+            self.assertEqual(
+                sorted(i["instance"] for i in
+                       d.get("/api/v1/services/pay").json()["instances"]),
+                ["pay-1", "vitalsd"])
+            self.assertIn("2 checks \u00b7 1 instance \u00b7",
+                          d.get("/services/pay").text)
+            self.assertIn("1 instance</span>", d.get("/").text)
 
     def test_fails_for_its_for_fires_an_alert_and_recovers(self):
         rule = {"name": "expectation", "type": "check",
