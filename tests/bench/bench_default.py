@@ -57,7 +57,7 @@ import threading
 import time
 import urllib.request
 
-from benchlib import cpu_model  # noqa: E402
+from benchlib import BenchError, cpu_model, wait_for, wait_healthy  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "integ"))
@@ -72,9 +72,6 @@ TARGETS = {
     "rss_mb": 20.0,            # s1, d10: the daemon's peak RSS
 }
 
-
-class BenchError(Exception):
-    pass
 
 
 def log(msg):
@@ -163,15 +160,6 @@ def scrape(http_port):
 def lines_ok(m):
     return m.get('vitals_lines_total{result="ok"}', 0.0)
 
-
-def wait_for(pred, timeout, what, interval=0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(interval)
-    raise BenchError("timed out after %ds waiting for %s" % (timeout, what))
 
 
 def loadgen(args, port, names, rate, duration, cpu):
@@ -325,16 +313,7 @@ def run(scen, args):
             stderr=open(os.path.join(tmp, "vitalsd.log"), "wb"))
         roots.append(daemon.pid)
 
-        def healthy():
-            if daemon.poll() is not None:
-                raise BenchError("vitalsd exited with %s" % daemon.returncode)
-            try:
-                urllib.request.urlopen("http://127.0.0.1:%d/healthz" %
-                                       http_port, timeout=2).read()
-                return True
-            except OSError:
-                return False
-        wait_for(healthy, 30, "vitalsd /healthz", 0.1)
+        wait_healthy(daemon, http_port)
 
         # Warm-up: the same load until every file exists and none waits.
         t0 = time.monotonic()

@@ -51,7 +51,7 @@ import threading
 import time
 import urllib.request
 
-from benchlib import cpu_model  # noqa: E402
+from benchlib import BenchError, cpu_model, wait_for, wait_healthy  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "integ"))
@@ -61,10 +61,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SERVICES = 100
-
-
-class BenchError(Exception):
-    pass
 
 
 def log(msg):
@@ -138,15 +134,6 @@ class Sender(threading.Thread):
         sock.close()
 
 
-def wait_for(pred, timeout, what, interval=0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(interval)
-    raise BenchError("timed out after %ds waiting for %s" % (timeout, what))
-
 
 def run_mode(mode, args):
     tmp = tempfile.mkdtemp(prefix="vitals-bench-storage-",
@@ -187,16 +174,7 @@ def run_mode(mode, args):
             cmd, stdout=subprocess.DEVNULL,
             stderr=open(os.path.join(tmp, "vitalsd.log"), "wb"))
 
-        def healthy():
-            if daemon.poll() is not None:
-                raise BenchError("vitalsd exited with %s" % daemon.returncode)
-            try:
-                urllib.request.urlopen("http://127.0.0.1:%d/healthz" %
-                                       http_port, timeout=2).read()
-                return True
-            except OSError:
-                return False
-        wait_for(healthy, 30, "vitalsd /healthz", 0.1)
+        wait_healthy(daemon, http_port)
 
         sender = Sender(statsd_port, metric_names(args.metrics), args.flush)
         t0 = time.monotonic()
