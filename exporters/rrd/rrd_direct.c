@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ _Static_assert(sizeof(struct vt_rrd_cdp_prep) == 80, "cdp_prep_t");
 #define MAX_RRA 64
 #define FIRST_READ 8192          /* bytes read at once: most headers */
 #define RUN_ROWS 64              /* rows of an archive written at once */
+#define COUNT_MAX (1ul << 32)   /* rows, steps: more is broken */
 
 /* Indexes into the scratch and parameter arrays (rrd_format.h). */
 enum { PDP_UNKN_SEC = 0, PDP_VAL = 1 };
@@ -175,19 +177,31 @@ static int load(struct vt_rrd_direct *d, struct view *v, const char *path,
 		if (strncmp(v->ds[i].dst, "GAUGE", 20) != 0)
 			return fail(err, errlen, -ENOTSUP, path, "a data source "
 			    "type other than GAUGE");
-	off_t at = (off_t)size;
+	/* Every count from the file is bounded before it is used: a broken
+	 * or hostile file is refused, never written past its end, and no
+	 * value of it leads to an undefined conversion (see also
+	 * simple_update in apply). */
+	if (v->live->last_up < 0 || v->live->last_up_usec < 0 ||
+	    v->live->last_up_usec >= 1000000)
+		return fail(err, errlen, -EINVAL, path, "a broken last update");
+	if (st->pdp_step > COUNT_MAX)
+		return fail(err, errlen, -EINVAL, path, "a broken step");
+	uint64_t at = size;
 	for (unsigned long r = 0; r < nrra; r++) {
 		if (cf_of(v->rra[r].cf, &v->cf[r]) < 0)
 			return fail(err, errlen, -ENOTSUP, path, "a consolidation "
 			    "function other than AVERAGE, MIN, MAX, LAST");
-		if (v->rra[r].row_cnt == 0 || v->rra[r].pdp_cnt == 0 ||
-		    v->rra_ptr[r] >= v->rra[r].row_cnt)
+		unsigned long rows = v->rra[r].row_cnt;
+		if (rows == 0 || rows > COUNT_MAX ||
+		    v->rra[r].pdp_cnt == 0 ||
+		    v->rra[r].pdp_cnt > COUNT_MAX ||
+		    v->rra_ptr[r] >= rows)
 			return fail(err, errlen, -EINVAL, path, "a broken archive");
-		v->rra_start[r] = at;
-		at += (off_t)(v->rra[r].row_cnt * nds * sizeof(double));
+		v->rra_start[r] = (off_t)at;
+		at += (uint64_t)rows * nds * sizeof(double);   /* < 2^45 */
+		if (at > (uint64_t)sb.st_size)
+			return fail(err, errlen, -EINVAL, path, "truncated");
 	}
-	if (sb.st_size < at)
-		return fail(err, errlen, -EINVAL, path, "truncated");
 	if (d->caprun < nrra * RUN_ROWS * nds) {
 		free(d->runbuf);
 		d->caprun = nrra * RUN_ROWS * nds;
@@ -491,12 +505,19 @@ static int apply(struct vt_rrd_direct *d, struct view *v, time_t t,
 	if (elapsed == 0) {             /* simple_update */
 		for (size_t i = 0; i < nds; i++) {
 			union vt_rrd_unival *s = v->pdp[i].scratch;
-			if (isnan(pdp_new[i]))
-				s[PDP_UNKN_SEC].cnt += floor(interval);
-			else if (isnan(s[PDP_VAL].val))
+			if (isnan(pdp_new[i])) {
+				/* cnt += floor(interval), as librrd does it
+				 * (through a double), saturated rather than
+				 * undefined past the range. */
+				double x = (double)s[PDP_UNKN_SEC].cnt +
+				    floor(interval);
+				s[PDP_UNKN_SEC].cnt = x < 18446744073709549568.0 ?
+				    (unsigned long)x : ULONG_MAX;
+			} else if (isnan(s[PDP_VAL].val)) {
 				s[PDP_VAL].val = pdp_new[i];
-			else
+			} else {
 				s[PDP_VAL].val += pdp_new[i];
+			}
 		}
 		goto done;
 	}
