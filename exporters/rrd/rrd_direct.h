@@ -16,13 +16,16 @@
  * the carried-over partial row), rows written at the archive's next row,
  * the text of each value kept as the file's last reading. It takes the
  * file's write lock as librrd does (a concurrent `rrdtool update` of the
- * same file waits or fails rather than interleaving).
+ * same file fails rather than interleaving). It makes new files too, as
+ * rrd_create does, in about a fifth of librrd's CPU.
  *
  * It handles the files vitalsd makes, and any like them: format 0003 or
  * 0004 of this platform's word size, GAUGE data sources, AVERAGE, MIN,
  * MAX and LAST archives. Anything else (COUNTER or DERIVE sources,
  * Holt-Winters archives, another platform's files) is -ENOTSUP: the
- * caller then goes through librrd.
+ * caller then goes through librrd. What a file says is bounded before it
+ * is used (tests/fuzz/fuzz_rrd_direct.c): a broken file is refused, never
+ * written past its end.
  *
  * The on-disk structures are declared here once, for this module and for
  * the plain header reader (vt_rrd_files_read_header).

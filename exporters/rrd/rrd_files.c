@@ -306,30 +306,10 @@ int vt_rrd_files_kind_of(struct vt_rrd_files *t, const char *rel)
 
 /* ---- the header of a file ---- */
 
-/* RRDtool's on-disk structures (rrd_format.h), as this platform lays
- * them out: unival is 8 bytes, unsigned long the word. */
-struct hdr_stat {
-	char cookie[4];
-	char version[5];
-	double float_cookie;
-	unsigned long ds_cnt, rra_cnt, pdp_step;
-	double par[10];
-};
-struct hdr_ds {
-	char name[20];
-	char dst[20];
-	double par[10];
-};
-struct hdr_rra {
-	char cf[20];
-	unsigned long row_cnt, pdp_cnt;
-	double par[10];
-};
-
 int vt_rrd_files_read_header(const char *path, struct vt_rrd_header *h,
     char *err, size_t errlen)
 {
-	struct hdr_stat st;
+	struct vt_rrd_stat_head st;
 	memset(h, 0, sizeof *h);
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
@@ -340,14 +320,16 @@ int vt_rrd_files_read_header(const char *path, struct vt_rrd_header *h,
 	int rc = -EINVAL;
 	off_t off = 0;
 	if (pread(fd, &st, sizeof st, off) != (ssize_t)sizeof st ||
-	    memcmp(st.cookie, "RRD", 4) != 0 || st.float_cookie != 8.642135E130 ||
+	    memcmp(st.cookie, "RRD", 4) != 0 ||
+	    st.float_cookie != VT_RRD_FLOAT_COOKIE ||
 	    st.ds_cnt == 0 || st.ds_cnt > 4096 || st.rra_cnt == 0 ||
 	    st.rra_cnt > 4096 || st.pdp_step == 0)
 		goto out;
 	off += (off_t)sizeof st;
 	h->step = st.pdp_step;
-	for (unsigned long i = 0; i < st.ds_cnt; i++, off += sizeof(struct hdr_ds)) {
-		struct hdr_ds d;
+	for (unsigned long i = 0; i < st.ds_cnt; i++,
+	    off += sizeof(struct vt_rrd_ds_def)) {
+		struct vt_rrd_ds_def d;
 		if (pread(fd, &d, sizeof d, off) != (ssize_t)sizeof d)
 			goto out;
 		if (h->ds.n < VT_RRD_MAX_DS)
@@ -355,8 +337,8 @@ int vt_rrd_files_read_header(const char *path, struct vt_rrd_header *h,
 			    "%.19s", d.name);
 	}
 	for (unsigned long i = 0; i < st.rra_cnt; i++,
-	    off += sizeof(struct hdr_rra)) {
-		struct hdr_rra a;
+	    off += sizeof(struct vt_rrd_rra_def)) {
+		struct vt_rrd_rra_def a;
 		if (pread(fd, &a, sizeof a, off) != (ssize_t)sizeof a)
 			goto out;
 		if (h->nrra < VT_RRD_HEADER_RRA_MAX) {
