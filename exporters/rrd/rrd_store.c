@@ -436,7 +436,7 @@ vt_rrd_store *vt_rrd_store_create(const struct vt_rrd_store_config *cfg,
 	vt_log_info(LOG_SUB, "round-robin files in %s, step %lus, %zu points "
 	    "per range, %s, write delay %.0fs", st->dir, fc.step, fc.points,
 	    st->rrdc ? "updates through rrdcached (worker process)" :
-	    "direct updates (in place; files are made by a worker process)",
+	    "direct updates (in place, without librrd)",
 	    st->write_delay);
 	if (st->rrdc)
 		vt_log_info(LOG_SUB, "rrdcached at %s", vt_rrd_lib_cached_addr(st->rrdc));
