@@ -37,6 +37,7 @@ _Static_assert(sizeof(struct vt_rrd_cdp_prep) == 80, "cdp_prep_t");
 #define MAX_RRA 64
 #define FIRST_READ 8192          /* bytes read at once: most headers */
 #define RUN_ROWS 64              /* rows of an archive written at once */
+#define NAN_CHUNK 8192           /* unknowns written at once (64 KB) */
 #define COUNT_MAX (1ul << 32)   /* rows, steps: more is broken */
 
 /* Indexes into the scratch and parameter arrays (rrd_format.h). */
@@ -60,6 +61,7 @@ struct vt_rrd_direct {
 	unsigned char *hdr;             /* the file's header */
 	size_t caphdr;
 	double *runbuf;                 /* RUN_ROWS rows per archive */
+	double *nans;                   /* NAN_CHUNK unknowns (making files) */
 	size_t caprun;
 	struct run runs[MAX_RRA];
 };
@@ -90,6 +92,7 @@ void vt_rrd_direct_destroy(struct vt_rrd_direct *d)
 		return;
 	free(d->hdr);
 	free(d->runbuf);
+	free(d->nans);
 	free(d);
 }
 
@@ -735,19 +738,22 @@ int vt_rrd_direct_make(struct vt_rrd_direct *d, const char *path,
 	int rc = fchmod(fd, 0644) < 0 ? -errno : 0;
 	if (rc == 0)
 		rc = vt_fd_pwrite_all(fd, h, head, 0);
-	/* The rows, unknown, a chunk at a time. */
-	double nan_rows[512];
-	for (size_t i = 0; i < 512; i++)
-		nan_rows[i] = DNAN;
+	/* Every archive's rows, unknown: they follow one another, so they
+	 * go out in large chunks of one buffer of unknowns. */
+	if (d->nans == NULL) {
+		d->nans = vt_xmalloc(NAN_CHUNK * sizeof *d->nans);
+		for (size_t i = 0; i < NAN_CHUNK; i++)
+			d->nans[i] = DNAN;
+	}
+	size_t left = 0;
+	for (size_t r = 0; r < nrra; r++)
+		left += rra[r].row_cnt * nds;
 	off_t at = (off_t)head;
-	for (size_t r = 0; rc == 0 && r < nrra; r++) {
-		size_t left = rra[r].row_cnt * nds;
-		while (rc == 0 && left > 0) {
-			size_t n = left < 512 ? left : 512;
-			rc = vt_fd_pwrite_all(fd, nan_rows, n * sizeof(double), at);
-			at += (off_t)(n * sizeof(double));
-			left -= n;
-		}
+	while (rc == 0 && left > 0) {
+		size_t n = left < NAN_CHUNK ? left : NAN_CHUNK;
+		rc = vt_fd_pwrite_all(fd, d->nans, n * sizeof(double), at);
+		at += (off_t)(n * sizeof(double));
+		left -= n;
 	}
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;

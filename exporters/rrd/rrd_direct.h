@@ -17,7 +17,8 @@
  * the text of each value kept as the file's last reading. It takes the
  * file's write lock as librrd does (a concurrent `rrdtool update` of the
  * same file fails rather than interleaving). It makes new files too, as
- * rrd_create does, in about a fifth of librrd's CPU.
+ * rrd_create does, in about half of librrd's CPU (110 against 240 us for
+ * a 214 KB timer file here, and no round trip to the worker).
  *
  * It handles the files vitalsd makes, and any like them: format 0003 or
  * 0004 of this platform's word size, GAUGE data sources, AVERAGE, MIN,
